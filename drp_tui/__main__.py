@@ -1,0 +1,3 @@
+from drp_tui.cli import main
+
+raise SystemExit(main())

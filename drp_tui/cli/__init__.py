@@ -1,0 +1,65 @@
+"""Command line: ``drp [--db PATH_OR_URL] [--config FILE] <command> ...``.
+
+Each sub-command lives in its own module here with a ``register(subparsers)``
+function that adds its parser and sets ``func`` (``func(args) -> int``).
+With no command, ``drp`` opens the desk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Modules that provide sub-commands, in the order they appear in --help.
+COMMAND_MODULES = (
+    "drp_tui.cli.run",
+    "drp_tui.cli.db",
+    "drp_tui.cli.due",
+    "drp_tui.cli.policies",
+    "drp_tui.cli.demo",
+)
+
+
+class UsageError(Exception):
+    """A bad argument: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drp",
+        description="Dispute Resolution Process desk for IROs and CP Chairs.",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        help="database file or URL (else $DRP_DB, else config, else the user data folder)",
+    )
+    parser.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command still being built
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        run = importlib.import_module("drp_tui.cli.run")
+        func = run.run_desk
+    try:
+        return int(func(args) or 0)
+    except UsageError as exc:
+        print(f"drp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

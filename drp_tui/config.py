@@ -1,0 +1,112 @@
+"""Installation config: a typed dataclass read from TOML, with platformdirs paths.
+
+Where things come from, first match wins:
+- config file: ``--config FILE``, else ``$DRP_CONFIG``, else the user config
+  folder's ``config.toml``, else the site file ``/etc/drp-tui/config.toml``;
+- database: ``--db``, else ``$DRP_DB``, else ``db`` in the config file, else
+  ``drp.db`` in the platformdirs user data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "drp-tui"
+SITE_CONFIG = Path("/etc/drp-tui/config.toml")
+NATIONS = ("ENG", "WLS", "SCT", "NIR")
+
+
+class ConfigError(Exception):
+    """A bad config file: the message names the file, the key and the problem."""
+
+
+@dataclass(frozen=True)
+class Config:
+    db: str | None = None
+    policy: str = "mosaic-iro"  # a built-in profile key, or a path to a TOML file
+    nation: str = "ENG"
+    closures: tuple[date, ...] = ()  # local closure days (not working days)
+    idle_lock_minutes: int = 5
+    auth: str = "password"  # or "os": the OS login names the staff account
+    shared_group: str | None = None  # group that may read the database (shared mode)
+    due_soon_working_days: int | None = None  # overrides the profile's value
+    path: str | None = None  # where this config was read from
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def user_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def user_config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def default_db_path() -> Path:
+    return user_data_dir() / "drp.db"
+
+
+def config_file(explicit: str | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("DRP_CONFIG")
+    if env:
+        return Path(env)
+    user = user_config_dir() / "config.toml"
+    if user.exists():
+        return user
+    if SITE_CONFIG.exists():
+        return SITE_CONFIG
+    return None
+
+
+def _expect(path: Path, key: str, value: object, kind: type | tuple[type, ...]) -> None:
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{path}: '{key}' must be {names}, not {value!r}")
+
+
+def load_config(explicit: str | None = None) -> Config:
+    path = config_file(explicit)
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    known = {f for f in Config.__dataclass_fields__ if f not in ("path", "extra")}
+    kwargs: dict[str, object] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+        if key in ("db", "policy", "auth", "shared_group"):
+            _expect(path, key, value, str)
+        elif key in ("idle_lock_minutes", "due_soon_working_days"):
+            _expect(path, key, value, int)
+            if int(value) < 0:  # type: ignore[call-overload]
+                raise ConfigError(f"{path}: '{key}' must not be negative")
+        elif key == "nation":
+            _expect(path, key, value, str)
+            if value not in NATIONS:
+                raise ConfigError(f"{path}: 'nation' must be one of {', '.join(NATIONS)}, not {value!r}")
+        elif key == "closures":
+            if not isinstance(value, list) or not all(isinstance(d, date) for d in value):
+                raise ConfigError(f"{path}: 'closures' must be a list of dates like [2026-12-29]")
+            value = tuple(value)
+        kwargs[key] = value
+    if kwargs.get("auth", "password") not in ("password", "os"):
+        raise ConfigError(f"{path}: 'auth' must be \"password\" or \"os\"")
+    return Config(path=str(path), **kwargs)  # type: ignore[arg-type]
+
+
+def resolve_db(cli_db: str | None, config: Config) -> str:
+    """The database to open: --db, $DRP_DB, config, else the default file."""
+    return cli_db or os.environ.get("DRP_DB") or config.db or str(default_db_path())

@@ -53,6 +53,10 @@ class Level:
 
     key: str
     label: str
+    # Who holds it: "team" = the child's team's management chain; "chair_team" =
+    # the chair's own service (e.g. the IRO service manager); "allocated" = the
+    # child's allocated social worker.
+    holder: str = "team"
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Rules:
     due_soon_working_days: int = 1  # "due soon" = due within this many working days
     siblings_together: bool = False  # record one dispute per sibling concerned
     not_for: str = ""  # what the process is not for (complaints, HR ...)
+    approval_level: str = ""  # Level.key who agrees a requires_approval stage ("" = unnamed)
 
 
 @dataclass(frozen=True)

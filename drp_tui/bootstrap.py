@@ -1,0 +1,52 @@
+"""Build what every command needs from args: config, database, policy, calendar."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from drp_tui.config import Config, ConfigError, load_config, resolve_db
+from drp_tui.domain.calendar import WorkingCalendar
+from drp_tui.domain.policy import Policy
+from drp_tui.domain.policy_loader import PolicyError, resolve_policy
+from drp_tui.store.db import StoreError, open_database
+
+
+class SetupError(Exception):
+    """Config, policy or database problem: one line for the user, exit 2."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    config: Config
+    db_target: str
+    policy: Policy
+    calendar: WorkingCalendar
+
+
+def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: str | None = None) -> Setup:
+    try:
+        config = load_config(getattr(args, "config", None))
+        policy = resolve_policy(config.policy)
+    except (ConfigError, PolicyError) as exc:
+        raise SetupError(str(exc)) from None
+    target = db_override or resolve_db(getattr(args, "db", None), config)
+    calendar = WorkingCalendar(config.nation, config.closures)
+    if open_db:
+        try:
+            open_database(target, shared_group=config.shared_group)
+        except StoreError as exc:
+            raise SetupError(str(exc)) from None
+        except Exception as exc:  # driver errors: say which database, not a traceback
+            raise SetupError(f"cannot open database {redact(target)}: {type(exc).__name__}: {exc}") from None
+    return Setup(config, target, policy, calendar)
+
+
+def redact(target: str) -> str:
+    """A database URL without its password, for messages."""
+    if "://" in target and "@" in target:
+        scheme, rest = target.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return target

@@ -1,0 +1,28 @@
+"""`drp init`: create (or bring up to date) the database."""
+
+from __future__ import annotations
+
+import argparse
+
+from drp_tui.bootstrap import SetupError, load_setup, redact
+from drp_tui.cli import UsageError
+from drp_tui.store.db import schema_status
+from drp_tui.store.models import database
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create the database, or apply pending schema migrations")
+    p.set_defaults(func=run_init)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    try:
+        setup = load_setup(args)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
+    status = schema_status(database.obj)
+    print(f"database: {redact(setup.db_target)}")
+    for name, applied in status:
+        print(f"  {'applied' if applied else 'pending'}  {name}")
+    print(f"policy in force: {setup.policy.key} ({setup.policy.name})")
+    return 0

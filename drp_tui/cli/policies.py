@@ -1,0 +1,175 @@
+"""``drp policies list | show KEY_OR_PATH | check [KEY_OR_FILE]``: the policy profiles.
+
+``list`` and ``check`` with no argument cover the built-in profiles. ``check``
+exits 1 when a profile does not load (the reason on one line on stderr) or has
+an "error" finding; warnings and notes are printed but do not fail it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from typing import Any
+
+from drp_tui.domain.policy import BypassRule, CafcassRule, Policy, Stage, Timescale
+from drp_tui.domain.policy_loader import (
+    PolicyError,
+    builtin_keys,
+    check_policy,
+    load_builtin,
+    resolve_policy,
+)
+
+WIDTH = 78
+
+_BYPASS = {
+    BypassRule.NONE: "none - escalate to the next stage only",
+    BypassRule.ANY: "any - the chair may jump to any later stage",
+    BypassRule.LISTED: "listed - the next stage, or a stage marked as a bypass target",
+}
+_CAFCASS = {
+    CafcassRule.AFTER_LAST_STAGE: "after the last stage has been used",
+    CafcassRule.ANY_TIME: "at any point in the process",
+    CafcassRule.NOT_APPLICABLE: "not applicable",
+}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "policies",
+        help="list, show and check policy profiles",
+        description="The policy profiles: each authority's Dispute Resolution Process as data.",
+    )
+    parser.set_defaults(func=cmd_list)
+    sub = parser.add_subparsers(dest="policies_command", metavar="ACTION")
+    sub.add_parser("list", help="the built-in profiles, one a line").set_defaults(func=cmd_list)
+    show = sub.add_parser("show", help="a profile in full: vocabulary, categories, stages, rules")
+    show.add_argument("policy", metavar="KEY_OR_PATH", help="a built-in key or a TOML file")
+    show.set_defaults(func=cmd_show)
+    check = sub.add_parser("check", help="validate profiles and report contradictions and gaps")
+    check.add_argument("policy", nargs="?", metavar="KEY_OR_FILE", help="default: every built-in profile")
+    check.set_defaults(func=cmd_check)
+
+
+def _fail(exc: PolicyError) -> int:
+    print("drp: " + " ".join(str(exc).split()), file=sys.stderr)
+    return 1
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    status = 0
+    for key in builtin_keys():
+        try:
+            p = load_builtin(key)
+        except PolicyError as exc:
+            status = _fail(exc)
+            continue
+        print(f"{p.key:<22} {p.name} ({len(p.stages)} stages; {', '.join(p.applies_to)})")
+    return status
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    try:
+        policy = resolve_policy(args.policy)
+    except PolicyError as exc:
+        return _fail(exc)
+    print("\n".join(describe_policy(policy)))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    specs = [args.policy] if args.policy else builtin_keys()
+    status = 0
+    for spec in specs:
+        try:
+            policy = resolve_policy(spec)
+        except PolicyError as exc:
+            status = _fail(exc)
+            continue
+        findings = check_policy(policy)
+        counts = {sev: sum(f.severity == sev for f in findings) for sev in ("error", "warning", "note")}
+        summary = ", ".join(f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in counts.items() if n) or "ok"
+        print(f"{policy.key} ({policy.path}): {summary}")
+        for f in findings:
+            print(f"  {f.severity}: {f.message}")
+        if counts["error"]:
+            status = 1
+    return status
+
+
+# --- describing a profile -------------------------------------------------------
+def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
+    first = indent if first is None else first
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=indent) or [first.rstrip()]
+
+
+def _levels(policy: Policy, keys: tuple[str, ...]) -> str:
+    return ", ".join(policy.level_label(k) for k in keys) or "-"
+
+
+def _ts(t: Timescale) -> str:
+    return t.describe() if t.is_set else "-"
+
+
+def _flags(s: Stage) -> str:
+    flags = [
+        (s.informal, "informal"),
+        (s.may_start, "may start"),
+        (s.meeting_expected, "meeting expected"),
+        (s.requires_approval, "needs approval first"),
+        (s.bypass_target, "bypass target"),
+    ]
+    return ", ".join(name for on, name in flags if on) or "-"
+
+
+def describe_policy(policy: Policy) -> list[str]:
+    """The profile as readable lines of at most ``WIDTH`` characters (long words aside)."""
+    v, r = policy.vocabulary, policy.rules
+    out = [f"{policy.key} - {policy.name}"]
+    out += _wrap(f"version {policy.version}; source {policy.source}; applies to {', '.join(policy.applies_to)}", "  ")
+    out += _wrap(f"file {policy.path}", "  ")
+    out += ["", "Vocabulary"]
+    out += _wrap(f"process: {v.process} ({v.short}); references {policy.reference(2026, 42)}", "  ")
+    out += [f"  chair: {v.chair_title}; concern word: {v.concern_word}; stage word: {v.stage_word}"]
+    out += ["", "Categories"]
+    for c in policy.categories:
+        out += _wrap(c.label + (f" - {c.description}" if c.description else ""), " " * 6, f"  {c.key}: ")
+    out += ["", "Stages"]
+    for i, s in enumerate(policy.stages, 1):
+        out += _wrap(f"{s.label} [{s.key}, section {s.section}]", " " * 6, f"  {i}. ")
+        out += _wrap(policy.level_label(s.responder_level), " " * 16, "     responder: ")
+        out += _wrap(_levels(policy, s.inform_levels), " " * 16, "     informs:   ")
+        out += [f"     timescale: {_ts(s.timescale)}", f"     flags:     {_flags(s)}"]
+        if s.guidance:
+            out += _wrap(s.guidance, " " * 16, "     guidance:  ")
+    out += ["", "Rules"]
+    rows = [
+        ("raise within", _ts(r.raise_window)),
+        ("negotiation", _ts(r.negotiation_window)),
+        ("bypass", _BYPASS[r.bypass]),
+    ]
+    for cap in r.caps:
+        span = f"{cap.from_stage} to {cap.to_stage or 'the last stage'}"
+        rows.append(("overall cap", f"{cap.working_days} working days, {span}" + (f" ({cap.label})" if cap.label else "")))
+    ext = "no" if not r.extensions_allowed else "yes, with a recorded reason" if r.extension_needs_reason else "yes"
+    rows += [
+        ("extensions", ext),
+        ("monitoring", _ts(r.monitoring_meeting)),
+        ("immediate", f"within {_ts(r.immediate_concern)}; written record within {_ts(r.immediate_written_record)}"),
+        ("approval by", policy.level_label(r.approval_level) if r.approval_level else "-"),
+        ("Cafcass", f"{_CAFCASS[r.cafcass]}; tell first: {_levels(policy, r.cafcass_tell_levels)}"),
+        ("legal advice", f"tell first: {_levels(policy, r.legal_advice_tell_levels)}"),
+        ("compliments", "yes" if r.compliments else "no"),
+        ("siblings", "one linked dispute per sibling" if r.siblings_together else "-"),
+        ("due soon", f"within {r.due_soon_working_days} working day(s)"),
+    ]
+    if r.not_for:
+        rows.append(("not for", r.not_for))
+    for name, value in rows:
+        out += _wrap(value, " " * 17, f"  {name + ':':<15}")
+    if policy.notes:
+        out += ["", "Notes"]
+        for note in policy.notes:
+            out += _wrap(note, "    ", "  - ")
+    return out

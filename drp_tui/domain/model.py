@@ -1,0 +1,259 @@
+"""Domain objects handed from the store to services and the UI: frozen, no ORM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+
+
+class Role(str, Enum):
+    CHAIR = "chair"  # IRO / CP Chair
+    RESPONDER = "responder"  # a manager at some level
+    OVERSIGHT = "oversight"  # IRO service manager
+    ADMIN = "admin"
+
+
+class Status(str, Enum):
+    DRAFT = "draft"
+    SENT = "sent"  # awaiting the responder
+    RESPONDED = "responded"  # response received, chair to decide
+    NEGOTIATING = "negotiating"  # further-negotiation window agreed
+    RESOLVED = "resolved"
+    CAFCASS = "cafcass"  # referred to Cafcass
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Status.RESOLVED, Status.CAFCASS, Status.WITHDRAWN)
+
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    Status.DRAFT: "draft",
+    Status.SENT: "awaiting response",
+    Status.RESPONDED: "response received",
+    Status.NEGOTIATING: "negotiating",
+    Status.RESOLVED: "resolved",
+    Status.CAFCASS: "referred to Cafcass",
+    Status.WITHDRAWN: "withdrawn",
+}
+
+
+class Decision(str, Enum):
+    RESOLVED = "resolved"
+    NOT_RESOLVED = "not_resolved"
+
+
+class DueState(str, Enum):
+    """Deadline states, worst first (the order matters: see ``worst``)."""
+
+    OVERDUE = "overdue"
+    DUE_TODAY = "due_today"
+    DUE_SOON = "due_soon"
+    ON_TRACK = "on_track"
+    PAUSED = "paused"
+    DONE = "done"
+    NONE = "none"  # nothing is running
+
+    @property
+    def rank(self) -> int:
+        return _STATE_ORDER.index(self)
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+    @property
+    def symbol(self) -> str:
+        return _STATE_SYMBOLS[self]
+
+
+_STATE_ORDER = list(DueState)
+_STATE_LABELS = {
+    DueState.OVERDUE: "OVERDUE",
+    DueState.DUE_TODAY: "due today",
+    DueState.DUE_SOON: "due soon",
+    DueState.ON_TRACK: "on track",
+    DueState.PAUSED: "paused",
+    DueState.DONE: "done",
+    DueState.NONE: "-",
+}
+_STATE_SYMBOLS = {
+    DueState.OVERDUE: "!!",
+    DueState.DUE_TODAY: "! ",
+    DueState.DUE_SOON: "> ",
+    DueState.ON_TRACK: "  ",
+    DueState.PAUSED: "||",
+    DueState.DONE: "ok",
+    DueState.NONE: "  ",
+}
+
+
+def worst(states: list[DueState] | tuple[DueState, ...]) -> DueState:
+    return min(states, key=lambda s: s.rank) if states else DueState.NONE
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    username: str
+    name: str
+    role: Role
+    team_id: int | None
+    title: str = ""  # e.g. "IRO", "Team Manager"
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ChildView:
+    id: int
+    case_number: str
+    name: str
+    legal_status: str  # CLA / CP / CIN
+    team_id: int
+    team_name: str
+    chair_id: int | None
+    social_worker_id: int | None
+    social_worker_name: str
+    sibling_group_id: int | None
+    date_of_birth: date | None = None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: int
+    description: str
+    owner: str
+    due: date
+    done_on: date | None
+
+
+@dataclass(frozen=True)
+class StageView:
+    id: int
+    stage_key: str
+    seq: int
+    sent_at: datetime | None
+    responder_id: int | None
+    responder_name: str
+    inform_ids: tuple[int, ...]
+    due_at: datetime | None
+    due_date: date | None  # the London date of the due day (for working-day timescales)
+    chair_concern: str
+    chair_impact: str
+    chair_wanted: str
+    chair_timescales: str
+    response: str
+    response_at: datetime | None
+    response_by_id: int | None
+    response_on_behalf: bool
+    decision: Decision | None
+    decision_comment: str
+    decision_at: datetime | None
+    extension_until: datetime | None
+    extension_reason: str
+    negotiation_until: datetime | None
+    negotiation_note: str
+    approval_by_id: int | None
+    approval_at: datetime | None
+    actions: tuple[ActionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonitoringView:
+    id: int
+    due_on: date
+    held_on: date | None
+    outcome: str
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    """One dispute with every stage reached, as the services and UI see it."""
+
+    id: int
+    reference: str
+    child: ChildView
+    raised_by_id: int
+    raised_by_name: str
+    issue_arose: date
+    raised_on: date
+    category: str
+    policy_key: str
+    policy_version: int
+    start_stage: str
+    current_stage: str
+    status: Status
+    immediate: bool
+    link_group: str | None
+    concern: str
+    impact: str
+    wanted: str
+    timescales: str
+    child_wishes: str
+    against_wishes: bool
+    child_informed_on: date | None
+    child_informed_how: str
+    outcome: str
+    created_at: datetime
+    updated_at: datetime
+    updated_by_name: str
+    closed_at: datetime | None
+    version: int
+    stages: tuple[StageView, ...] = ()
+    monitoring: tuple[MonitoringView, ...] = ()
+    sibling_ids: tuple[int, ...] = field(default=())
+
+    @property
+    def current(self) -> StageView | None:
+        return self.stages[-1] if self.stages else None
+
+
+@dataclass(frozen=True)
+class DisputeRow:
+    """A caseload row: just enough to show and colour one line."""
+
+    id: int
+    reference: str
+    child_name: str
+    case_number: str
+    category: str
+    stage_key: str
+    stage_label: str
+    status: Status
+    with_whom: str
+    sent_at: datetime | None
+    next_due_at: datetime | None
+    next_due_kind: str
+    paused: bool
+    raised_by_id: int
+    responder_id: int | None
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    kind: str
+    text: str
+    dispute_id: int | None
+    reference: str
+    created_at: datetime
+    read_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    at: datetime
+    actor_name: str
+    kind: str
+    summary: str
+    before: str
+    after: str
+    dispute_id: int | None
+    reference: str

@@ -1,0 +1,382 @@
+"""Load policy profiles (TOML) into :class:`Policy`, strictly, and check them.
+
+Loading refuses anything it does not understand: unknown or missing keys,
+wrong types, negative numbers, duplicate keys, references to unknown levels or
+stages. Every :class:`PolicyError` message reads ``FILE: KEY.PATH: problem``;
+array entries count from 0, so ``stages[2]`` is the third ``[[stages]]``.
+
+:func:`check_policy` then reports what a *valid* profile still gets wrong or
+leaves open: per-stage timescales that do not fit an overall cap, stages with
+no timescale or that can never be reached, and the profile's own ``notes``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from drp_tui.domain.policy import (
+    BypassRule,
+    CafcassRule,
+    Category,
+    Level,
+    OverallCap,
+    Policy,
+    Rules,
+    Stage,
+    Timescale,
+    Vocabulary,
+)
+
+STATUSES = ("CLA", "CP", "CIN")
+SEVERITIES = ("error", "warning", "note")
+_PROFILE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class PolicyError(ValueError):
+    """A bad profile: the message names the file, the key path and the problem."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error", "warning" or "note"
+    message: str
+
+
+# --- value readers: (reader, value, path) -> converted value ---------------
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, what: str) -> NoReturn:
+        raise PolicyError(f"{self.source}: {path or '(top level)'}: {what}")
+
+    def table(self, value: Any, path: str, spec: Mapping[str, tuple[Any, bool]]) -> dict[str, Any]:
+        """Check a table against ``spec`` (key -> (reader, required)); return converted values."""
+        if not isinstance(value, dict):
+            self.fail(path, f"must be a table, got {_type_name(value)}")
+        for k in value:
+            if k not in spec:
+                self.fail(_join(path, k), f"unknown key (expected one of: {', '.join(spec)})")
+        out: dict[str, Any] = {}
+        for k, (reader, required) in spec.items():
+            if k in value:
+                out[k] = reader(self, value[k], _join(path, k))
+            elif required:
+                self.fail(_join(path, k), "missing required key")
+        return out
+
+    def tables(self, value: Any, path: str, spec: Mapping[str, tuple[Any, bool]]) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            self.fail(path, f"must be an array of tables, got {_type_name(value)}")
+        return [self.table(v, f"{path}[{i}]", spec) for i, v in enumerate(value)]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
+
+
+def _type_name(value: Any) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+Read = Callable[[_Reader, Any, str], Any]
+
+
+def _typed(kind: type, desc: str) -> Read:
+    def read(r: _Reader, v: Any, path: str) -> Any:
+        if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
+            r.fail(path, f"must be {desc}, got {_type_name(v)}")
+        if kind is int and v < 0:
+            r.fail(path, f"must not be negative, got {v}")
+        return v
+
+    return read
+
+
+_text, _int, _bool = _typed(str, "a string"), _typed(int, "an integer"), _typed(bool, "true or false")
+
+
+def _name(r: _Reader, v: Any, path: str) -> str:
+    if not _text(r, v, path).strip():
+        r.fail(path, "must not be empty")
+    return v
+
+
+def _pattern(regex: re.Pattern[str], hint: str) -> Read:
+    def read(r: _Reader, v: Any, path: str) -> str:
+        if not regex.match(_text(r, v, path)):
+            r.fail(path, f"{v!r} is not a valid key ({hint})")
+        return v
+
+    return read
+
+
+def _one_of(values: tuple[str, ...], convert: Callable[[str], Any] = str) -> Read:
+    def read(r: _Reader, v: Any, path: str) -> Any:
+        if _text(r, v, path) not in values:
+            r.fail(path, f"{v!r} is not allowed (expected one of: {', '.join(values)})")
+        return convert(v)
+
+    return read
+
+
+def _list_of(item: Read) -> Read:
+    def read(r: _Reader, v: Any, path: str) -> tuple[Any, ...]:
+        if not isinstance(v, list):
+            r.fail(path, f"must be an array, got {_type_name(v)}")
+        return tuple(item(r, x, f"{path}[{i}]") for i, x in enumerate(v))
+
+    return read
+
+
+def _enum(cls: type[Enum]) -> Read:
+    return _one_of(tuple(m.value for m in cls), cls)
+
+
+_ident = _pattern(_IDENT, "lower-case letters, digits and _, starting with a letter")
+_profile_key = _pattern(_PROFILE_KEY, "lower-case letters, digits, - and _")
+_status = _one_of(STATUSES)
+
+
+def _timescale(r: _Reader, v: Any, path: str) -> Timescale:
+    got = r.table(v, path, {"working_days": (_int, False), "hours": (_int, False)})
+    if len(got) == 2:
+        r.fail(path, "give working_days or hours, not both")
+    return Timescale(**got)
+
+
+def _cap(r: _Reader, v: Any, path: str) -> OverallCap:
+    return OverallCap(**r.table(v, path, _CAP))
+
+
+_VOCAB = {f: (_name, False) for f in Vocabulary.__dataclass_fields__}
+_LEVEL = {"key": (_ident, True), "label": (_name, True)}
+_CATEGORY = {"key": (_ident, True), "label": (_name, True), "description": (_text, False)}
+_STAGE: dict[str, tuple[Any, bool]] = {
+    "key": (_ident, True),
+    "label": (_name, True),
+    "section": (_int, True),
+    "responder_level": (_ident, True),
+    "inform_levels": (_list_of(_ident), False),
+    "timescale": (_timescale, False),
+    **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal")},
+    "guidance": (_text, False),
+}
+_CAP = {"working_days": (_int, True), "from_stage": (_ident, True), "to_stage": (_ident, False), "label": (_text, False)}
+_RULES: dict[str, tuple[Any, bool]] = {
+    **{f: (_timescale, False) for f in ("raise_window", "negotiation_window", "monitoring_meeting")},
+    **{f: (_timescale, False) for f in ("immediate_concern", "immediate_written_record")},
+    "bypass": (_enum(BypassRule), False),
+    "caps": (_list_of(_cap), False),
+    "cafcass": (_enum(CafcassRule), False),
+    "cafcass_tell_levels": (_list_of(_ident), False),
+    "legal_advice_tell_levels": (_list_of(_ident), False),
+    **{f: (_bool, False) for f in ("extensions_allowed", "extension_needs_reason", "compliments", "siblings_together")},
+    "due_soon_working_days": (_int, False),
+    "not_for": (_text, False),
+    "approval_level": (_ident, False),
+}
+_TOP: dict[str, tuple[Any, bool]] = {
+    "key": (_profile_key, True),
+    "name": (_name, True),
+    "version": (_int, True),
+    "source": (_name, True),
+    "applies_to": (_list_of(_status), True),
+    "notes": (_list_of(_name), False),
+    "vocabulary": (lambda r, v, p: r.table(v, p, _VOCAB), False),
+    "levels": (lambda r, v, p: r.tables(v, p, _LEVEL), True),
+    "categories": (lambda r, v, p: r.tables(v, p, _CATEGORY), True),
+    "stages": (lambda r, v, p: r.tables(v, p, _STAGE), True),
+    "rules": (lambda r, v, p: r.table(v, p, _RULES), False),
+}
+
+
+# --- building a Policy -------------------------------------------------------
+def _unique(r: _Reader, rows: list[dict[str, Any]], path: str, what: str) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        if row["key"] in seen:
+            r.fail(f"{path}[{i}].key", f"duplicate {what} key {row['key']!r} (first at {path}[{seen[row['key']]}])")
+        seen[row["key"]] = i
+    return seen
+
+
+def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>") -> Policy:
+    """Validate parsed TOML ``data`` and build a :class:`Policy`; ``source`` names it in errors."""
+    r = _Reader(source)
+    top = r.table(dict(data), "", _TOP)
+    if top["version"] < 1:
+        r.fail("version", f"must be 1 or more, got {top['version']}")
+    if not top["applies_to"]:
+        r.fail("applies_to", "must name at least one legal status")
+    for name in ("levels", "stages"):
+        if not top[name]:
+            r.fail(name, "must have at least one entry")
+    levels = _unique(r, top["levels"], "levels", "level")
+    stages = _unique(r, top["stages"], "stages", "stage")
+    _unique(r, top["categories"], "categories", "category")
+
+    def level_ref(key: str, path: str) -> None:
+        if key not in levels:
+            r.fail(path, f"unknown level {key!r} (levels: {', '.join(levels)})")
+
+    sections: dict[int, int] = {}
+    for i, st in enumerate(top["stages"]):
+        p = f"stages[{i}]"
+        level_ref(st["responder_level"], f"{p}.responder_level")
+        for j, lv in enumerate(st.get("inform_levels", ())):
+            level_ref(lv, f"{p}.inform_levels[{j}]")
+        if st["section"] < 2:
+            r.fail(f"{p}.section", f"must be 2 or more (section 1 is the chair's opening section), got {st['section']}")
+        if st["section"] in sections:
+            r.fail(f"{p}.section", f"section {st['section']} is already used by stages[{sections[st['section']]}]")
+        sections[st["section"]] = i
+    if not any(st.get("may_start", True) for st in top["stages"]):
+        r.fail("stages", "no stage has may_start = true, so no dispute could ever be raised")
+
+    rules = top.get("rules", {})
+    for i, cap in enumerate(rules.get("caps", ())):
+        for end in ("from_stage", "to_stage"):
+            key = getattr(cap, end)
+            if key is not None and key not in stages:
+                r.fail(f"rules.caps[{i}].{end}", f"unknown stage {key!r} (stages: {', '.join(stages)})")
+        if cap.to_stage is not None and stages[cap.to_stage] < stages[cap.from_stage]:
+            r.fail(f"rules.caps[{i}].to_stage", f"stage {cap.to_stage!r} comes before from_stage {cap.from_stage!r}")
+    for name in ("cafcass_tell_levels", "legal_advice_tell_levels"):
+        for j, lv in enumerate(rules.get(name, ())):
+            level_ref(lv, f"rules.{name}[{j}]")
+    if "approval_level" in rules:
+        level_ref(rules["approval_level"], "rules.approval_level")
+
+    return Policy(
+        **{k: top[k] for k in ("key", "name", "version", "source", "applies_to")},
+        vocabulary=Vocabulary(**top.get("vocabulary", {})),
+        levels=tuple(Level(**row) for row in top["levels"]),
+        categories=tuple(Category(**row) for row in top["categories"]),
+        stages=tuple(Stage(**row) for row in top["stages"]),
+        rules=Rules(**rules),
+        path=source,
+        notes=top.get("notes", ()),
+    )
+
+
+def load_policy(path: str | os.PathLike[str]) -> Policy:
+    """Load and validate one profile file; raises :class:`PolicyError`."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    return _parse(raw.decode("utf-8", errors="replace"), str(path))
+
+
+def _parse(text: str, source: str) -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{source}: not valid TOML: {exc}") from exc
+    return policy_from_dict(data, source)
+
+
+def _builtin_dir() -> Traversable:
+    return resources.files("drp_tui").joinpath("policies")
+
+
+def builtin_keys() -> list[str]:
+    """Keys of the profiles shipped with the package, sorted."""
+    return sorted(p.name[: -len(".toml")] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
+
+
+@lru_cache(maxsize=None)
+def load_builtin(key: str) -> Policy:
+    """Load a shipped profile by key; raises :class:`PolicyError` if there is none."""
+    if key not in builtin_keys():
+        raise PolicyError(f"{key}: no built-in policy of that name (built-ins: {', '.join(builtin_keys())})")
+    res = _builtin_dir().joinpath(f"{key}.toml")
+    return _parse(res.read_text(encoding="utf-8"), str(res))
+
+
+def resolve_policy(spec: str) -> Policy:
+    """``spec`` is a built-in key or the path of a TOML profile."""
+    if spec in builtin_keys():
+        return load_builtin(spec)
+    if spec.endswith(".toml") or os.sep in spec or Path(spec).exists():
+        return load_policy(spec)
+    raise PolicyError(f"{spec}: neither a built-in policy ({', '.join(builtin_keys())}) nor a .toml file")
+
+
+# --- checking a loaded Policy -------------------------------------------------
+def check_policy(policy: Policy) -> list[Finding]:
+    """Where a valid profile contradicts itself or is incomplete; errors first."""
+    out: list[Finding] = []
+    add = lambda severity, message: out.append(Finding(severity, message))  # noqa: E731
+    stages, rules = policy.stages, policy.rules
+
+    reachable: set[str] = set()
+    todo = [s.key for s in policy.starting_stages()]
+    while todo:
+        key = todo.pop()
+        if key not in reachable:
+            reachable.add(key)
+            todo.extend(t.key for t in policy.escalation_targets(key))
+    for s in stages:
+        if s.key not in reachable:
+            add("error", f"stage {s.key!r} can never be reached: it may not start a dispute and no escalation leads to it")
+        if not s.timescale.is_set:
+            add("warning", f"stage {s.key!r} ({s.label}) has no response timescale: no due date can be set")
+        if s.informal and any(not t.informal for t in stages[: policy.stage_index(s.key)]):
+            add("warning", f"informal stage {s.key!r} comes after a formal stage")
+
+    for cap in rules.caps:
+        end = policy.stage_index(cap.to_stage) + 1 if cap.to_stage else None
+        covered = stages[policy.stage_index(cap.from_stage) : end]
+        days = [s.timescale.working_days for s in covered]
+        total, limit = sum(d for d in days if d is not None), cap.working_days
+        sums = "+".join("?" if d is None else str(d) for d in days)
+        what = f"stage timescales {covered[0].key}..{covered[-1].key} add up to {total} working days ({sums})"
+        name = f"the overall cap of {limit} working days" + (f" ({cap.label!r})" if cap.label else "")
+        missing = [s.key for s, d in zip(covered, days) if d is None]
+        if missing:
+            add("warning", f"{what}, but {', '.join(missing)} have no working-day timescale to check against {name}")
+        if total > limit:
+            add("warning", f"{what}, more than {name}: a dispute escalated through every stage on time still overruns it by {total - limit}")
+        elif total < limit and not missing:
+            add("note", f"{what}, {limit - total} inside {name}")
+
+    targets = [s.key for s in stages if s.bypass_target]
+    if rules.bypass is BypassRule.LISTED and not targets:
+        add("warning", "rules.bypass is 'listed' but no stage has bypass_target = true: only the next stage can ever be reached")
+    if rules.bypass is not BypassRule.LISTED and targets:
+        add("note", f"bypass_target on {', '.join(targets)} has no effect unless rules.bypass is 'listed'")
+    approval = [s.key for s in stages if s.requires_approval]
+    if approval and not rules.approval_level:
+        add("warning", f"stages {', '.join(approval)} require approval but rules.approval_level names nobody to give it")
+    if rules.cafcass is CafcassRule.NOT_APPLICABLE and rules.cafcass_tell_levels:
+        add("warning", "rules.cafcass_tell_levels is set but Cafcass referral is not applicable")
+    if rules.immediate_written_record.is_set and not rules.immediate_concern.is_set:
+        add("warning", "rules.immediate_written_record is set but rules.immediate_concern is not")
+    used = {s.responder_level for s in stages} | {lv for s in stages for lv in s.inform_levels}
+    used |= set(rules.cafcass_tell_levels) | set(rules.legal_advice_tell_levels) | {rules.approval_level}
+    for lv in policy.levels:
+        if lv.key not in used:
+            add("note", f"level {lv.key!r} ({lv.label}) is never used by a stage or rule")
+    if not policy.categories:
+        add("warning", "no categories of concern")
+    if policy.path and Path(policy.path).suffix == ".toml" and Path(policy.path).stem != policy.key:
+        add("warning", f"profile key {policy.key!r} differs from its file name {Path(policy.path).name!r}")
+    for note in policy.notes:
+        add("note", f"profile note: {note}")
+    return sorted(out, key=lambda f: SEVERITIES.index(f.severity))

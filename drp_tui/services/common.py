@@ -1,0 +1,225 @@
+"""Shared pieces of the service layer: loading, permissions, recipients, clocks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from drp_tui.domain.deadlines import deadlines, next_due
+from drp_tui.domain.model import DisputeView, DueState, Role, Status
+from drp_tui.domain.policy import Policy, Stage
+from drp_tui.services import audit
+from drp_tui.services.context import Ctx
+from drp_tui.services.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from drp_tui.store import models as m
+from drp_tui.store.db import write_txn
+from drp_tui.store.queries import get_dispute
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_TEXT = 20_000  # characters in one free-text field
+MAX_SHORT = 200
+
+
+def clean_text(value: object, field: str, *, required: bool = False, short: bool = False) -> str:
+    """Validate user text: a string, not too long, no control characters but newlines/tabs."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field}: must be text", field=field)
+    limit = MAX_SHORT if short else MAX_TEXT
+    if len(value) > limit:
+        raise ValidationError(f"{field}: too long ({len(value)} characters; at most {limit})", field=field)
+    cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127
+                                                                and not 0x80 <= ord(ch) < 0xA0))
+    cleaned = cleaned.strip()
+    if required and not cleaned:
+        raise ValidationError(f"{field}: is required", field=field)
+    return cleaned
+
+
+def actor(ctx: Ctx) -> m.Staff:
+    s = m.Staff.get_or_none(m.Staff.id == ctx.actor_id)
+    if s is None or not s.active:
+        raise PermissionDenied("Your account is not active; ask an administrator.")
+    return s
+
+
+def load(dispute_id: int) -> m.Dispute:
+    d = m.Dispute.get_or_none(m.Dispute.id == dispute_id)
+    if d is None:
+        raise NotFound(f"Dispute {dispute_id} does not exist.")
+    return d
+
+
+def require_role(who: m.Staff, *roles: Role, doing: str) -> None:
+    if Role(who.role) not in roles:
+        names = " or ".join(r.value for r in roles)
+        raise PermissionDenied(f"Only a {names} can {doing}.")
+
+
+def require_chair_of(who: m.Staff, d: m.Dispute, doing: str) -> None:
+    if d.raised_by_id != who.id:
+        raise PermissionDenied(
+            f"Only the chair who raised {d.reference} can {doing}; it is {d.raised_by.name}'s.")
+
+
+def require_open(d: m.Dispute, doing: str) -> None:
+    if not Status(d.status).is_open:
+        raise PermissionDenied(
+            f"{d.reference} is {Status(d.status).label} and read-only; reopen it (with a reason) to {doing}.")
+
+
+def check_version(d: m.Dispute, expected: int | None, yours: dict[str, str] | None = None) -> None:
+    if expected is not None and d.version != expected:
+        who = d.updated_by.name if d.updated_by_id else "someone"
+        when = d.updated_at.strftime("%H:%M on %d %b %Y") if d.updated_at else ""
+        raise ConflictError(
+            f"{d.reference} was changed by {who} at {when} (UTC) after you opened it. "
+            "Your text is kept: review their change, then apply yours again.",
+            changed_by=who, changed_at=when, yours=yours)
+
+
+def current_record(d: m.Dispute) -> m.StageRecord:
+    r = (m.StageRecord.select().where(m.StageRecord.dispute == d.id)
+         .order_by(m.StageRecord.seq.desc()).first())
+    if r is None:  # every dispute has one from the moment it is raised
+        raise NotFound(f"{d.reference} has no stage record.")
+    return r
+
+
+def holder(level: str, teams: Iterable[int | None]) -> m.Staff | None:
+    """Who holds ``level`` in the first of ``teams`` that has it."""
+    for team_id in teams:
+        if team_id is None:
+            continue
+        tr = (m.TeamRole.select().join(m.Staff).where(
+            (m.TeamRole.team == team_id) & (m.TeamRole.level == level) & (m.Staff.active == True))  # noqa: E712
+            .first())
+        if tr is not None:
+            return tr.staff
+    return None
+
+
+def level_holder(policy: Policy, level: str, d: m.Dispute) -> m.Staff | None:
+    """Who holds ``level`` for this dispute, by the level's kind of holder."""
+    try:
+        kind = policy.level(level).holder
+    except KeyError:
+        kind = "team"
+    if kind == "allocated":
+        sw = d.child.social_worker
+        return sw if sw is not None and sw.active else holder(level, (d.child.team_id,))
+    if kind == "chair_team":
+        return holder(level, (d.raised_by.team_id,))
+    return holder(level, (d.child.team_id,))
+
+
+def responder_for(policy: Policy, stage: Stage, d: m.Dispute) -> m.Staff:
+    who = level_holder(policy, stage.responder_level, d)
+    if who is None:
+        raise ValidationError(
+            f"No one holds the {policy.level_label(stage.responder_level)} role for "
+            f"{d.child.team.name}; ask an administrator to set the team's management chain.",
+            field="responder")
+    return who
+
+
+def inform_for(policy: Policy, stage: Stage, d: m.Dispute) -> list[m.Staff]:
+    out: list[m.Staff] = []
+    for level in stage.inform_levels:
+        who = level_holder(policy, level, d)
+        if who is not None and who not in out:
+            out.append(who)
+    return out
+
+
+def notify(ctx: Ctx, recipients: Iterable[m.Staff | int | None], kind: str, text: str,
+           dispute: m.Dispute | None = None, compliment: m.Compliment | None = None) -> int:
+    seen: set[int] = set()
+    for r in recipients:
+        rid = r.id if isinstance(r, m.Staff) else r
+        if rid is None or rid in seen or rid == ctx.actor_id and kind != "reminder":
+            continue
+        seen.add(rid)
+        m.Notification.create(recipient=rid, kind=kind, text=text, dispute=dispute,
+                              compliment=compliment, created_at=ctx.now())
+    return len(seen)
+
+
+def event(ctx: Ctx, kind: str, summary: str, d: m.Dispute | None = None, *, child_id: int | None = None,
+          before: Any = None, after: Any = None) -> None:
+    audit.append(ctx.now(), ctx.actor_id, kind, summary, dispute_id=d.id if d else None,
+                 child_id=child_id if child_id is not None else (d.child_id if d else None),
+                 before=before, after=after)
+
+
+def touch(ctx: Ctx, d: m.Dispute, **changes: Any) -> None:
+    """Apply changes to the dispute row, bump its version, refresh its clocks."""
+    for k, v in changes.items():
+        setattr(d, k, v)
+    d.version += 1
+    d.updated_at = ctx.now()
+    d.updated_by = ctx.actor_id
+    d.save()
+    refresh_clocks(ctx, d)
+
+
+def refresh_clocks(ctx: Ctx, d: m.Dispute) -> DisputeView:
+    """Store the next running deadline on the row so the caseload can sort and filter fast."""
+    view = get_dispute(d.id)
+    policy = ctx.policy_for(view.policy_key)
+    items = deadlines(view, policy, ctx.calendar, ctx.now(), ctx.due_soon_days)
+    nxt = next_due(items)
+    cur = view.current
+    responder = cur.responder_id if cur and cur.sent_at and view.status is Status.SENT else None
+    paused = any(x.state is DueState.PAUSED for x in items)
+    m.Dispute.update(
+        next_due_at=nxt.due.at if nxt else None, next_due_kind=nxt.kind if nxt else "",
+        responder=responder, paused=paused,
+    ).where(m.Dispute.id == d.id).execute()
+    return view
+
+
+def linked(d: m.Dispute, include_siblings: bool) -> list[m.Dispute]:
+    if not include_siblings or not d.link_group:
+        return [d]
+    return list(m.Dispute.select().where(m.Dispute.link_group == d.link_group).order_by(m.Dispute.id))
+
+
+def stage_label(policy: Policy, key: str) -> str:
+    try:
+        return policy.stage(key).label
+    except KeyError:
+        return key
+
+
+def parse_when(value: datetime | None, ctx: Ctx) -> datetime:
+    return value if value is not None else ctx.now()
+
+
+def service(fn: F) -> F:
+    """Run a service function as one write transaction.
+
+    A refused action (PermissionDenied) rolls back everything, then leaves one
+    'refused' event in the audit trail in a transaction of its own.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with write_txn():
+                return fn(ctx, *args, **kwargs)
+        except PermissionDenied as exc:
+            target = kwargs.get("dispute_id", args[0] if args and isinstance(args[0], int) else None)
+            with write_txn():
+                exists = target is not None and fn.__name__ != "raise_dispute" and (
+                    m.Dispute.select().where(m.Dispute.id == target).exists())
+                audit.append(ctx.now(), ctx.actor_id if m.Staff.get_or_none(m.Staff.id == ctx.actor_id) else None,
+                             "refused", f"{fn.__name__.replace('_', ' ')} refused: {exc.message}",
+                             dispute_id=target if exists else None)
+            raise
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,293 @@
+"""Raising, editing, sending and responding: one function per user action."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from drp_tui.domain.deadlines import compute_due
+from drp_tui.domain.model import Role, Status
+from drp_tui.domain.policy import Timescale
+from drp_tui.domain.timeutil import format_london
+from drp_tui.services.common import (
+    actor, check_version, clean_text, current_record, event, inform_for, linked, load, notify,
+    require_chair_of, require_open, require_role, responder_for, service, stage_label, touch,
+)
+from drp_tui.services.context import Ctx
+from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
+from drp_tui.store import models as m
+
+SECTION1_TEXT = ("concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how")
+STAGE_TEXT = ("chair_concern", "chair_impact", "chair_wanted", "chair_timescales")
+
+
+@dataclass(frozen=True)
+class RaiseInput:
+    child_ids: Sequence[int]  # the child, then any siblings the concern also relates to
+    category: str
+    start_stage: str
+    issue_arose: date
+    concern: str
+    impact: str = ""
+    wanted: str = ""
+    timescales: str = ""
+    raised_on: date | None = None  # default: today
+    child_wishes: str = ""
+    against_wishes: bool = False
+    immediate: bool = False
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    description: str
+    owner: str
+    due: date
+
+
+def _date(value: object, fld: str) -> date:
+    if not isinstance(value, date):
+        raise ValidationError(f"{fld}: must be a date (YYYY-MM-DD)", field=fld)
+    return value
+
+
+def _next_reference(prefix: str, year: int) -> str:
+    c, _ = m.Counter.get_or_create(prefix=prefix, year=year, defaults={"last": 0})
+    m.Counter.update(last=m.Counter.last + 1).where(m.Counter.id == c.id).execute()
+    n = m.Counter.get_by_id(c.id).last
+    return f"{prefix}-{year}-{n:04d}"
+
+
+@service
+def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
+    """Raise a dispute for a child, and one linked dispute per sibling it concerns."""
+    who = actor(ctx)
+    require_role(who, Role.CHAIR, doing="raise a dispute")
+    policy = ctx.policy
+    if not data.child_ids:
+        raise ValidationError("children: choose at least one child", field="children")
+    if len(set(data.child_ids)) != len(data.child_ids):
+        raise ValidationError("children: a child is listed twice", field="children")
+    try:
+        cat = policy.category(data.category)
+    except KeyError:
+        raise ValidationError(f"category: '{data.category}' is not a category of this procedure",
+                              field="category") from None
+    try:
+        start = policy.stage(data.start_stage)
+    except KeyError:
+        raise ValidationError(f"starting level: '{data.start_stage}' is not a stage of this procedure",
+                              field="start_stage") from None
+    if not start.may_start:
+        allowed = ", ".join(s.label for s in policy.starting_stages())
+        raise ValidationError(f"starting level: {start.label} cannot be a starting level (choose {allowed})",
+                              field="start_stage")
+    arose = _date(data.issue_arose, "date the issue arose")
+    raised = _date(data.raised_on if data.raised_on is not None else ctx.today(), "date raised")
+    if arose > ctx.today():
+        raise ValidationError("date the issue arose: cannot be in the future", field="issue_arose")
+    if raised < arose:
+        raise ValidationError("date raised: cannot be before the date the issue arose", field="raised_on")
+    if raised > ctx.today():
+        raise ValidationError("date raised: cannot be in the future", field="raised_on")
+    texts = {k: clean_text(getattr(data, k), k.replace("_", " ")) for k in
+             ("concern", "impact", "wanted", "timescales", "child_wishes")}
+    if not texts["concern"]:
+        raise ValidationError(f"{policy.vocabulary.concern_word}: describe the issue of concern", field="concern")
+    children = []
+    for cid in data.child_ids:
+        c = m.Child.get_or_none(m.Child.id == cid)
+        if c is None:
+            raise ValidationError(f"children: child {cid} does not exist", field="children")
+        children.append(c)
+    first = children[0]
+    for c in children:
+        if c.chair_id != who.id:
+            raise PermissionDenied(f"{c.name} is not one of your children; their chair raises disputes for them.")
+        if c is not first and (first.sibling_group_id is None or c.sibling_group_id != first.sibling_group_id):
+            raise ValidationError(f"children: {c.name} is not a sibling of {first.name}", field="children")
+        if policy.applies_to and c.legal_status not in policy.applies_to:
+            raise ValidationError(
+                f"children: {c.name} is {c.legal_status}; this procedure is for "
+                f"{', '.join(policy.applies_to)} only", field="children")
+    link = uuid.uuid4().hex if len(children) > 1 else None
+    now = ctx.now()
+    ids = []
+    for c in children:
+        ref = _next_reference(policy.vocabulary.reference_prefix, raised.year)
+        d = m.Dispute.create(
+            reference=ref, child=c, raised_by=who, issue_arose=arose, raised_on=raised,
+            category=cat.key, policy_key=policy.key, policy_version=policy.version,
+            start_stage=start.key, current_stage=start.key, status=Status.DRAFT.value,
+            immediate=bool(data.immediate), link_group=link, against_wishes=bool(data.against_wishes),
+            created_at=now, updated_at=now, updated_by=who, **texts,
+        )
+        m.StageRecord.create(dispute=d, stage_key=start.key, seq=1, chair_concern=texts["concern"],
+                             chair_impact=texts["impact"], chair_wanted=texts["wanted"],
+                             chair_timescales=texts["timescales"])
+        event(ctx, "raised", f"{ref} raised at {start.label} ({cat.label}) for {c.case_number}", d,
+              after={"category": cat.key, "stage": start.key, "siblings": len(children) - 1})
+        touch(ctx, d)
+        ids.append(d.id)
+    return ids
+
+
+@service
+def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[str, Any]) -> int:
+    """Save the chair's editable text: section 1 before anything is sent, and the
+    current stage's section until it is sent. Returns the new version."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_chair_of(who, d, "edit it")
+    require_open(d, "edit it")
+    check_version(d, version, {k: str(v) for k, v in changes.items()})
+    rec = current_record(d)
+    ever_sent = m.StageRecord.select().where((m.StageRecord.dispute == d.id) & m.StageRecord.sent_at.is_null(False)).exists()
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    d_changes: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in STAGE_TEXT:
+            if rec.sent_at is not None:
+                raise PermissionDenied(f"{stage_label(ctx.policy_for(d.policy_key), rec.stage_key)} has been sent; "
+                                       "a sent section cannot be edited.")
+            new = clean_text(value, key.replace("chair_", "").replace("_", " "))
+            if getattr(rec, key) != new:
+                before[key], after[key] = getattr(rec, key), new
+                setattr(rec, key, new)
+            continue
+        if key not in SECTION1_TEXT + ("issue_arose", "raised_on", "category", "against_wishes",
+                                       "child_informed_on", "immediate"):
+            raise ValidationError(f"{key}: not a field of the form", field=key)
+        if ever_sent and key not in ("child_wishes", "against_wishes", "child_informed_on", "child_informed_how"):
+            raise PermissionDenied("Section 1 has been sent and cannot be edited.")
+        if key in SECTION1_TEXT:
+            new_v: Any = clean_text(value, key.replace("_", " "), required=key == "concern")
+        elif key in ("issue_arose", "raised_on"):
+            new_v = _date(value, key.replace("_", " "))
+            if new_v > ctx.today():
+                raise ValidationError(f"{key.replace('_', ' ')}: cannot be in the future", field=key)
+        elif key == "child_informed_on":
+            new_v = None if value in (None, "") else _date(value, "child informed on")
+        elif key == "category":
+            try:
+                new_v = ctx.policy_for(d.policy_key).category(str(value)).key
+            except KeyError:
+                raise ValidationError(f"category: '{value}' is not a category of this procedure",
+                                      field="category") from None
+        else:
+            new_v = bool(value)
+        if getattr(d, key) != new_v:
+            before[key], after[key] = getattr(d, key), new_v
+            d_changes[key] = new_v
+    issue = d_changes.get("issue_arose", d.issue_arose)
+    if d_changes.get("raised_on", d.raised_on) < issue:
+        raise ValidationError("date raised: cannot be before the date the issue arose", field="raised_on")
+    if not after:
+        return int(d.version)
+    rec.save()
+    event(ctx, "edited", f"{d.reference}: {', '.join(sorted(after))} edited", d, before=before, after=after)
+    touch(ctx, d, **d_changes)
+    return int(d.version)
+
+
+@service
+def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False) -> list[int]:
+    """Send the current stage to its responder (and the linked siblings' too)."""
+    who = actor(ctx)
+    first = load(dispute_id)
+    check_version(first, version)
+    sent = []
+    for d in linked(first, include_siblings):
+        require_chair_of(who, d, "send it")
+        require_open(d, "send it")
+        policy = ctx.policy_for(d.policy_key)
+        rec = current_record(d)
+        stage = policy.stage(rec.stage_key)
+        if rec.sent_at is not None:
+            raise DomainError(f"{d.reference}: {stage.label} was already sent on {format_london(rec.sent_at)}.")
+        if stage.requires_approval and rec.approval_by_id is None:
+            who_agrees = policy.level_label(policy.rules.approval_level) if policy.rules.approval_level else "your service manager"
+            raise DomainError(
+                f"{d.reference}: {stage.label} needs {who_agrees}'s agreement before it is sent "
+                "(the procedure requires that discussion first). Ask them to record approval.")
+        if not (rec.chair_concern or d.concern):
+            raise ValidationError(f"{policy.vocabulary.concern_word}: write the section for {stage.label} first",
+                                  field="chair_concern")
+        responder = responder_for(policy, stage, d)
+        informs = inform_for(policy, stage, d)
+        now = ctx.now()
+        timescale = stage.timescale
+        if d.immediate and policy.rules.immediate_concern.is_set:
+            timescale = policy.rules.immediate_concern
+        due = compute_due(now, timescale, ctx.calendar) if timescale.is_set else None
+        rec.sent_at = now
+        rec.responder = responder
+        rec.inform = ",".join(str(s.id) for s in informs)
+        rec.due_at = due.at if due else None
+        rec.due_date = due.date if due else None
+        rec.save()
+        due_txt = f", response due {format_london(due.at)}" if due else ""
+        notify(ctx, [responder], "request",
+               f"{d.reference} ({d.child.name}): {stage.label} sent to you by {who.name}{due_txt}", d)
+        notify(ctx, informs, "info",
+               f"For information: {d.reference} {stage.label} sent to {responder.name}", d)
+        event(ctx, "sent", f"{stage.label} sent to {responder.name}{due_txt}", d,
+              after={"responder": responder.id, "inform": rec.inform, "due": due.at if due else None,
+                     "timescale": Timescale.describe(timescale)})
+        touch(ctx, d, status=Status.SENT.value)
+        sent.append(d.id)
+    return sent
+
+
+@service
+def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[ActionInput] = (),
+                    on_behalf: bool = False, version: int | None = None) -> None:
+    """The responder's section: a response and its SMART actions (what, who, by when)."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_open(d, "record a response")
+    check_version(d, version, {"response": str(text)})
+    rec = current_record(d)
+    policy = ctx.policy_for(d.policy_key)
+    stage = policy.stage(rec.stage_key)
+    if rec.sent_at is None:
+        raise DomainError(f"{stage.label} has not been sent yet, so there is nothing to respond to.")
+    if Status(d.status) not in (Status.SENT, Status.NEGOTIATING):
+        raise DomainError(f"{d.reference} is {Status(d.status).label}; a response was already recorded.")
+    if on_behalf:
+        require_chair_of(who, d, "record a response on the manager's behalf")
+    elif rec.responder_id != who.id:
+        raise PermissionDenied(f"{stage.label} of {d.reference} was sent to {rec.responder.name}, not to you.")
+    body = clean_text(text, "response", required=True)
+    clean_actions = []
+    for i, a in enumerate(actions, 1):
+        desc = clean_text(a.description, f"action {i} what", required=True)
+        owner = clean_text(a.owner, f"action {i} who", required=True, short=True)
+        due = _date(a.due, f"action {i} by when")
+        if due < ctx.today():
+            raise ValidationError(f"action {i} by when: {due.isoformat()} is already past", field="actions")
+        clean_actions.append((desc, owner, due))
+    before = {"response": rec.response}
+    rec.response = body
+    rec.response_at = ctx.now()
+    rec.response_by = who
+    rec.response_on_behalf = bool(on_behalf)
+    rec.save()
+    for desc, owner, due in clean_actions:
+        m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
+    by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf else who.name
+    notify(ctx, [d.raised_by], "response", f"{d.reference} ({d.child.name}): response to {stage.label} from {by}", d)
+    notify(ctx, [int(x) for x in rec.inform.split(",") if x], "info",
+           f"For information: {d.reference} {stage.label} response recorded", d)
+    if on_behalf:
+        notify(ctx, [rec.responder], "info", f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)
+    event(ctx, "responded", f"Response to {stage.label} recorded by {by} with {len(clean_actions)} action(s)", d,
+          before=before, after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
+                                "on_behalf": bool(on_behalf)})
+    touch(ctx, d, status=Status.RESPONDED.value)
+
+
+__all__ = ["RaiseInput", "ActionInput", "raise_dispute", "update_draft", "send", "record_response", "field"]

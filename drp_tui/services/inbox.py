@@ -1,0 +1,102 @@
+"""Inbox and compliments: notifications read and acknowledged, reminders, compliments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from drp_tui.domain.model import DueState, Role, Status
+from drp_tui.domain.deadlines import state_at
+from drp_tui.domain.timeutil import format_london
+from drp_tui.services.common import actor, clean_text, event, holder, notify, service
+from drp_tui.services.context import Ctx
+from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
+from drp_tui.store import models as m
+from drp_tui.store.db import write_txn
+
+
+def _own(ctx: Ctx, notification_id: int) -> m.Notification:
+    n = m.Notification.get_or_none(m.Notification.id == notification_id)
+    if n is None:
+        raise ValidationError(f"notification {notification_id} does not exist", field="notification")
+    if n.recipient_id != ctx.actor_id:
+        raise PermissionDenied("That notification is someone else's.")
+    return n
+
+
+@service
+def mark_read(ctx: Ctx, notification_id: int) -> None:
+    n = _own(ctx, notification_id)
+    if n.read_at is None:
+        n.read_at = ctx.now()
+        n.save()
+
+
+@service
+def acknowledge(ctx: Ctx, notification_id: int) -> None:
+    n = _own(ctx, notification_id)
+    now = ctx.now()
+    n.read_at = n.read_at or now
+    n.acknowledged_at = n.acknowledged_at or now
+    n.save()
+
+
+@service
+def mark_all_read(ctx: Ctx) -> int:
+    return int(m.Notification.update(read_at=ctx.now()).where(
+        (m.Notification.recipient == ctx.actor_id) & m.Notification.read_at.is_null()).execute())
+
+
+@service
+def send_compliment(ctx: Ctx, child_id: int, text: str) -> int:
+    """Recognise good practice: to the child's social worker and their team manager."""
+    who = actor(ctx)
+    if Role(who.role) is not Role.CHAIR:
+        raise PermissionDenied("Only a chair can send a compliment.")
+    if not ctx.policy.rules.compliments:
+        raise DomainError("This procedure has no compliments form.")
+    child = m.Child.get_or_none(m.Child.id == child_id)
+    if child is None:
+        raise ValidationError(f"child {child_id} does not exist", field="child")
+    if child.chair_id != who.id:
+        raise PermissionDenied(f"{child.name} is not one of your children.")
+    body = clean_text(text, "compliment", required=True)
+    manager_level = ctx.policy.stages[0].responder_level
+    manager = holder(manager_level, (child.team_id,))
+    if child.social_worker_id is None and manager is None:
+        raise DomainError(f"{child.name} has no allocated social worker or team manager to receive it.")
+    c = m.Compliment.create(child=child, sender=who, practitioner=child.social_worker_id, manager=manager,
+                            text=body, created_at=ctx.now())
+    notify(ctx, [child.social_worker_id, manager], "compliment",
+           f"Compliment from {who.name} about your work with {child.name}", compliment=c)
+    event(ctx, "compliment", f"Compliment sent about work with {child.case_number}", child_id=child.id,
+          after={"to": [child.social_worker_id, manager.id if manager else None]})
+    return int(c.id)
+
+
+def remind(ctx: Ctx) -> int:
+    """Reminders for the signed-in person: their disputes due soon, due today or overdue.
+
+    One notification per dispute, clock and state (a dedupe key), so calling this
+    every minute from the desk is cheap and never repeats itself.
+    """
+    now = ctx.now()
+    horizon = now + timedelta(days=7)
+    q = (m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.next_due_at, m.Dispute.next_due_kind,
+                          m.Dispute.raised_by, m.Dispute.responder, m.Dispute.paused)
+         .where(m.Dispute.next_due_at.is_null(False) & (m.Dispute.next_due_at < horizon)
+                & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id))
+                & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value])))
+    made = 0
+    with write_txn():
+        for d in q:
+            st = state_at(d.next_due_at, now, ctx.calendar, ctx.due_soon_days or 1, paused=d.paused)
+            if st not in (DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON):
+                continue
+            key = f"{ctx.actor_id}:{d.id}:{d.next_due_kind}:{st.value}:{d.next_due_at.isoformat()}"
+            if m.Notification.select().where(m.Notification.dedupe == key).exists():
+                continue
+            m.Notification.create(recipient=ctx.actor_id, kind="reminder", dispute=d.id, created_at=now,
+                                  text=f"{d.reference}: {d.next_due_kind} {st.label} ({format_london(d.next_due_at)})",
+                                  dedupe=key)
+            made += 1
+    return made

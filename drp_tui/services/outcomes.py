@@ -1,0 +1,348 @@
+"""Deciding, negotiating, extending, escalating, Cafcass, withdrawing, monitoring."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from drp_tui.domain.model import Decision, Role, Status
+from drp_tui.domain.policy import CafcassRule
+from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, utc
+from drp_tui.services.common import (
+    actor, check_version, clean_text, current_record, event, level_holder, linked, load, notify,
+    require_chair_of, require_open, service, stage_label, touch,
+)
+from drp_tui.services.context import Ctx
+from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
+from drp_tui.store import models as m
+
+CAFCASS_KINDS = {
+    "legal_advice": "Independent legal advice sought",
+    "cafcass_discussion": "Discussed with Cafcass (no referral)",
+    "cafcass_referral": "Referred to Cafcass",
+}
+
+
+def _informs(rec: m.StageRecord) -> list[int]:
+    return [int(x) for x in rec.inform.split(",") if x]
+
+
+@service
+def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int | None = None,
+           include_siblings: bool = False) -> list[int]:
+    """The chair's decision on a response: resolved (finalise) or not resolved."""
+    who = actor(ctx)
+    first = load(dispute_id)
+    check_version(first, version, {"comment": str(comment)})
+    done = []
+    for d in linked(first, include_siblings):
+        require_chair_of(who, d, "decide it")
+        require_open(d, "decide it")
+        policy = ctx.policy_for(d.policy_key)
+        rec = current_record(d)
+        label = stage_label(policy, rec.stage_key)
+        if rec.response_at is None:
+            raise DomainError(f"{d.reference}: there is no response to {label} yet. Record the response "
+                              "(or record it on the manager's behalf) before deciding.")
+        text = clean_text(comment, "comments", required=not resolved)
+        rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
+        rec.decision_comment = text
+        rec.decision_at = ctx.now()
+        rec.negotiation_until = None if resolved else rec.negotiation_until
+        rec.save()
+        changes: dict[str, object] = {}
+        if resolved:
+            changes = {"status": Status.RESOLVED.value, "closed_at": ctx.now(), "outcome": text or "Resolved"}
+            mm = policy.rules.monitoring_meeting
+            if mm.working_days:
+                due_on = ctx.calendar.add_working_days(ctx.today(), mm.working_days)
+                m.MonitoringMeeting.create(dispute=d, due_on=due_on)
+                notify(ctx, [who], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)
+        verdict = "resolved" if resolved else "not resolved"
+        notify(ctx, [rec.responder_id, *_informs(rec)], "decision",
+               f"{d.reference} ({d.child.name}): {who.name} decided {label} is {verdict}", d)
+        event(ctx, "decided", f"{label}: {verdict}" + (f" - {text}" if text else ""), d,
+              after={"decision": rec.decision, "comment": text})
+        touch(ctx, d, **changes)
+        done.append(d.id)
+    return done
+
+
+@service
+def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None = None) -> datetime:
+    """Agree further work within the procedure's negotiation window (e.g. 24 hours)."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_chair_of(who, d, "agree further negotiation")
+    require_open(d, "agree further negotiation")
+    check_version(d, version, {"note": str(note)})
+    policy = ctx.policy_for(d.policy_key)
+    window = policy.rules.negotiation_window
+    if not window.is_set:
+        raise DomainError("This procedure has no further-negotiation window: resolve the dispute or escalate it.")
+    rec = current_record(d)
+    if rec.response_at is None or Status(d.status) is not Status.RESPONDED:
+        raise DomainError("Further negotiation follows a response you are not yet satisfied with; there is none to negotiate on.")
+    if rec.negotiation_until is not None:
+        raise DomainError(f"A further-negotiation window was already agreed (until {format_london(rec.negotiation_until)}); "
+                          "the procedure allows one. Resolve or escalate.")
+    text = clean_text(note, "what was agreed", required=True)
+    now = ctx.now()
+    if window.hours is not None:
+        until = now + timedelta(hours=window.hours)
+    else:
+        until = end_of_london_day_utc(ctx.calendar.add_working_days(ctx.today(), window.working_days or 0))
+    rec.negotiation_until = until
+    rec.negotiation_note = text
+    rec.decision = None
+    rec.save()
+    notify(ctx, [rec.responder_id], "request",
+           f"{d.reference}: further actions agreed with {who.name}, to be done by {format_london(until)}", d)
+    event(ctx, "negotiation", f"Further negotiation agreed until {format_london(until)}: {text}", d,
+          after={"until": until, "note": text})
+    touch(ctx, d, status=Status.NEGOTIATING.value)
+    return until
+
+
+@service
+def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version: int | None = None) -> None:
+    """Agree more time for a response, recording the benefit to the child."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_chair_of(who, d, "agree an extension")
+    require_open(d, "agree an extension")
+    check_version(d, version, {"reason": str(reason)})
+    policy = ctx.policy_for(d.policy_key)
+    if not policy.rules.extensions_allowed:
+        raise DomainError("This procedure does not provide for extensions: escalate if the response is late.")
+    rec = current_record(d)
+    if rec.sent_at is None or Status(d.status) is not Status.SENT:
+        raise DomainError("An extension is for a response that is still awaited.")
+    if not isinstance(until, date):
+        raise ValidationError("extended to: must be a date (YYYY-MM-DD)", field="until")
+    why = clean_text(reason, "benefit to the child", required=True)
+    new_due = end_of_london_day_utc(until)
+    old_due = rec.extension_until or rec.due_at
+    if old_due is not None and new_due <= utc(old_due):
+        raise ValidationError(f"extended to: must be after the current due date ({format_london(old_due)})", field="until")
+    if not ctx.calendar.is_working_day(until):
+        raise ValidationError(f"extended to: {format_date(until)} is not a working day "
+                              f"({ctx.calendar.why_not_working(until)})", field="until")
+    rec.extension_until = new_due
+    rec.extension_reason = why
+    rec.save()
+    notify(ctx, [rec.responder_id], "request", f"{d.reference}: response extended to {format_date(until)} by {who.name}", d)
+    event(ctx, "extension", f"Extension to {format_date(until)}: {why}", d,
+          before={"due": old_due}, after={"due": new_due, "reason": why})
+    touch(ctx, d)
+
+
+@service
+def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment: str = "",
+             version: int | None = None, include_siblings: bool = False) -> list[int]:
+    """Move to the next stage, or to a later stage the procedure lets the chair bypass to."""
+    who = actor(ctx)
+    first = load(dispute_id)
+    check_version(first, version, {"comment": str(comment)})
+    done = []
+    for d in linked(first, include_siblings):
+        require_chair_of(who, d, "escalate it")
+        require_open(d, "escalate it")
+        policy = ctx.policy_for(d.policy_key)
+        rec = current_record(d)
+        cur = policy.stage(rec.stage_key)
+        if rec.sent_at is None:
+            raise DomainError(f"{d.reference}: {cur.label} has not been sent yet; send it before escalating.")
+        targets = policy.escalation_targets(cur.key)
+        if not targets:
+            raise DomainError(f"{d.reference}: {cur.label} is the last stage of this procedure; "
+                              + ("consider a Cafcass referral." if policy.rules.cafcass is not CafcassRule.NOT_APPLICABLE
+                                 else "record the outcome."))
+        target = targets[0] if target_stage is None else next((s for s in targets if s.key == target_stage), None)
+        if target is None:
+            try:
+                name = policy.stage(target_stage or "").label
+            except KeyError:
+                name = str(target_stage)
+            raise DomainError(f"This procedure does not let you go from {cur.label} to {name}; "
+                              f"you can escalate to: {', '.join(s.label for s in targets)}.")
+        now = ctx.now()
+        overdue = rec.due_at is not None and now >= utc(rec.extension_until or rec.due_at)
+        text = clean_text(comment, "comments")
+        if rec.response_at is None and not overdue and not d.immediate and rec.due_at is not None:
+            raise DomainError(f"The response to {cur.label} is not due until {format_london(rec.extension_until or rec.due_at)}. "
+                              "Escalate once it is overdue, or record the response and your decision.")
+        if rec.response_at is not None and rec.decision is None:
+            if not text:
+                raise ValidationError("comments: say why the response does not resolve it", field="comment")
+            rec.decision = Decision.NOT_RESOLVED.value
+            rec.decision_comment = text
+            rec.decision_at = now
+            rec.save()
+        elif rec.decision == Decision.RESOLVED.value:
+            raise DomainError(f"{cur.label} was decided resolved; reopen it first.")
+        m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, chair_concern=d.concern,
+                             chair_impact=d.impact, chair_wanted=d.wanted, chair_timescales=d.timescales)
+        why = "no response in time" if rec.response_at is None else "response did not resolve it"
+        event(ctx, "escalated", f"Escalated from {cur.label} to {target.label} ({why})" + (f": {text}" if text else ""),
+              d, before={"stage": cur.key}, after={"stage": target.key})
+        notify(ctx, [rec.responder_id], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
+        if target.requires_approval:
+            level = policy.rules.approval_level
+            approver = level_holder(policy, level, d) if level else None
+            approvers = [approver] if approver else list(m.Staff.select().where(
+                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
+            notify(ctx, approvers, "approval", f"{d.reference}: {who.name} asks your agreement to go to {target.label}", d)
+        touch(ctx, d, current_stage=target.key, status=Status.DRAFT.value)
+        done.append(d.id)
+    return done
+
+
+@service
+def approve_stage(ctx: Ctx, dispute_id: int, note: str = "") -> None:
+    """The chair's service manager records agreement to go to a stage that needs it."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_open(d, "approve it")
+    policy = ctx.policy_for(d.policy_key)
+    level = policy.rules.approval_level
+    holds_level = bool(level) and m.TeamRole.select().where(
+        (m.TeamRole.staff == who.id) & (m.TeamRole.level == level)).exists()
+    if Role(who.role) is not Role.OVERSIGHT and not holds_level:
+        raise PermissionDenied("Only the chairs' service manager (oversight) can approve a stage.")
+    rec = current_record(d)
+    stage = policy.stage(rec.stage_key)
+    if rec.sent_at is not None or not stage.requires_approval:
+        raise DomainError(f"{d.reference}: {stage.label} does not await approval.")
+    if rec.approval_by_id is not None:
+        raise DomainError(f"{d.reference}: {stage.label} was already approved.")
+    rec.approval_by = who
+    rec.approval_at = ctx.now()
+    rec.save()
+    text = clean_text(note, "note")
+    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed you may send {stage.label}", d)
+    event(ctx, "approved", f"{who.name} agreed {stage.label}" + (f": {text}" if text else ""), d)
+    touch(ctx, d)
+
+
+@service
+def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = "") -> None:
+    """Record legal advice sought, a discussion with Cafcass, or a referral (three separate steps)."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_chair_of(who, d, "record this")
+    require_open(d, "record this")
+    if kind not in CAFCASS_KINDS:
+        raise ValidationError(f"step: must be one of {', '.join(CAFCASS_KINDS)}", field="kind")
+    policy = ctx.policy_for(d.policy_key)
+    rule = policy.rules.cafcass
+    if kind != "legal_advice" and rule is CafcassRule.NOT_APPLICABLE:
+        raise DomainError("Cafcass referral does not apply under this procedure (Cafcass has no role in child protection plans).")
+    rec = current_record(d)
+    if kind == "cafcass_referral" and rule is CafcassRule.AFTER_LAST_STAGE:
+        last = policy.stages[-1]
+        unresolved = rec.decision == Decision.NOT_RESOLVED.value or (
+            rec.due_at is not None and rec.response_at is None and ctx.now() >= utc(rec.extension_until or rec.due_at))
+        if rec.stage_key != last.key or rec.sent_at is None or not unresolved:
+            raise DomainError(f"This procedure asks you to use every stage first: refer to Cafcass once {last.label} "
+                              "has been sent and has not resolved the matter.")
+    text = clean_text(note, "note", required=True)
+    told_text = clean_text(told, "who was told first")
+    tell = policy.rules.legal_advice_tell_levels if kind == "legal_advice" else policy.rules.cafcass_tell_levels
+    if tell and not told_text:
+        names = ", ".join(policy.level_label(x) for x in tell)
+        raise ValidationError(f"who was told first: the procedure asks you to tell {names} first", field="told")
+    m.CafcassStep.create(dispute=d, kind=kind, at=ctx.now(), note=text, told=told_text, by=who)
+    recipients = [level_holder(policy, level, d) for level in tell]
+    notify(ctx, [r for r in recipients if r], "info", f"{d.reference}: {CAFCASS_KINDS[kind]} by {who.name}", d)
+    event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, after={"told": told_text})
+    if kind == "cafcass_referral":
+        notify(ctx, [rec.responder_id], "info", f"{d.reference}: referred to Cafcass by {who.name}", d)
+        touch(ctx, d, status=Status.CAFCASS.value, closed_at=ctx.now(), outcome=f"Referred to Cafcass: {text}")
+    else:
+        touch(ctx, d)
+
+
+@service
+def withdraw(ctx: Ctx, dispute_id: int, reason: str, version: int | None = None) -> None:
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_chair_of(who, d, "withdraw it")
+    require_open(d, "withdraw it")
+    check_version(d, version, {"reason": str(reason)})
+    why = clean_text(reason, "reason", required=True)
+    rec = current_record(d)
+    if rec.sent_at is not None:
+        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: withdrawn by {who.name}", d)
+    event(ctx, "withdrawn", f"Withdrawn: {why}", d, before={"status": d.status})
+    touch(ctx, d, status=Status.WITHDRAWN.value, closed_at=ctx.now(), outcome=f"Withdrawn: {why}")
+
+
+@service
+def reopen(ctx: Ctx, dispute_id: int, reason: str) -> None:
+    who = actor(ctx)
+    d = load(dispute_id)
+    if d.raised_by_id != who.id and Role(who.role) is not Role.OVERSIGHT:
+        raise PermissionDenied("Only the chair who raised it, or oversight, can reopen it.")
+    if Status(d.status) not in (Status.RESOLVED, Status.WITHDRAWN):
+        raise DomainError(f"{d.reference} is {Status(d.status).label}; only resolved or withdrawn disputes can be reopened.")
+    why = clean_text(reason, "reason", required=True)
+    rec = current_record(d)
+    status = Status.DRAFT if rec.sent_at is None else Status.RESPONDED if rec.response_at else Status.SENT
+    if rec.decision == Decision.RESOLVED.value:
+        rec.decision = None
+        rec.save()
+    event(ctx, "reopened", f"Reopened: {why}", d, before={"status": d.status}, after={"status": status.value})
+    touch(ctx, d, status=status.value, closed_at=None)
+
+
+@service
+def record_monitoring(ctx: Ctx, dispute_id: int, held_on: date, outcome: str, attendees: str = "") -> None:
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_chair_of(who, d, "record its monitoring meeting")
+    if not isinstance(held_on, date) or held_on > ctx.today():
+        raise ValidationError("held on: must be a date, not in the future", field="held_on")
+    text = clean_text(outcome, "outcome", required=True)
+    people = clean_text(attendees, "attendees")
+    mm = (m.MonitoringMeeting.select().where((m.MonitoringMeeting.dispute == d.id) & m.MonitoringMeeting.held_on.is_null())
+          .order_by(m.MonitoringMeeting.due_on).first())
+    if mm is None:
+        mm = m.MonitoringMeeting(dispute=d, due_on=held_on)
+    mm.held_on, mm.outcome, mm.attendees, mm.recorded_by = held_on, text, people, who
+    mm.save()
+    event(ctx, "monitoring", f"Monitoring meeting held {format_date(held_on)}: {text}", d)
+    touch(ctx, d)
+
+
+@service
+def record_conversation(ctx: Ctx, dispute_id: int, with_whom: str, held_at: datetime, how: str,
+                        agreed: str, timescale: str = "") -> None:
+    who = actor(ctx)
+    d = load(dispute_id)
+    require_chair_of(who, d, "record a conversation")
+    if how not in ("in person", "phone", "e-mail", "Teams"):
+        raise ValidationError("how: in person, phone, e-mail or Teams", field="how")
+    name = clean_text(with_whom, "with whom", required=True, short=True)
+    text = clean_text(agreed, "what was agreed", required=True)
+    m.Conversation.create(dispute=d, with_whom=name, held_at=held_at, how=how, agreed=text,
+                          timescale=clean_text(timescale, "timescale", short=True), recorded_by=who)
+    event(ctx, "conversation", f"Conversation with {name} ({how}): {text}", d)
+    touch(ctx, d)
+
+
+@service
+def complete_action(ctx: Ctx, action_id: int, done_on: date | None = None) -> None:
+    who = actor(ctx)
+    a = m.Action.get_or_none(m.Action.id == action_id)
+    if a is None:
+        raise ValidationError(f"action {action_id} does not exist", field="action")
+    rec = a.stage_record
+    d = rec.dispute
+    if who.id not in (d.raised_by_id, rec.responder_id):
+        raise PermissionDenied("Only the chair or the responding manager can mark an action done.")
+    if a.done_on is not None:
+        raise DomainError("That action is already marked done.")
+    a.done_on = done_on or ctx.today()
+    a.save()
+    event(ctx, "action_done", f"Action done: {a.description[:80]}", d)
+    touch(ctx, d)

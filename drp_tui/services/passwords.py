@@ -1,0 +1,31 @@
+"""Password hashing with scrypt (memory-hard, standard library). Never logged."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+# n=2**14, r=8 → 16 MiB per hash: memory-hard, ~50 ms on one core.
+N, R, P, DKLEN = 2**14, 8, 1, 32
+
+
+def hash_password(password: str, *, n: int = N) -> str:
+    salt = os.urandom(16)
+    dk = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=R, p=P, dklen=DKLEN, maxmem=64 * 1024 * 1024)
+    return f"scrypt${n}${R}${P}${base64.b64encode(salt).decode()}${base64.b64encode(dk).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        algo, n_s, r_s, p_s, salt_b64, dk_b64 = stored.split("$")
+        if algo != "scrypt":
+            return False
+        salt = base64.b64decode(salt_b64)
+        want = base64.b64decode(dk_b64)
+        got = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=int(n_s), r=int(r_s), p=int(p_s),
+                             dklen=len(want), maxmem=64 * 1024 * 1024)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want)

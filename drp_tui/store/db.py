@@ -1,0 +1,140 @@
+"""Opening the database: SQLite file (WAL, foreign keys, busy timeout) or a URL.
+
+``open_database(target)`` binds the models' ``DatabaseProxy`` once per process
+and runs pending migrations with peewee's migration runner.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+from peewee import Database, SqliteDatabase
+from playhouse.db_url import connect
+from playhouse.migrations import Runner
+
+from drp_tui.store.models import ALL_MODELS, database
+
+MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
+BUSY_TIMEOUT_MS = 15_000
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": BUSY_TIMEOUT_MS,
+    "synchronous": "normal",
+}
+
+
+class StoreError(Exception):
+    """A problem opening the database, with a message a person can act on."""
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def sqlite_path(target: str) -> Path | None:
+    if is_url(target):
+        if target.startswith("sqlite:///"):
+            return Path(target[len("sqlite:///"):])
+        return None
+    return Path(target)
+
+
+def make_database(target: str) -> Database:
+    if is_url(target):
+        if target.startswith("sqlite"):
+            db = connect(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
+        else:
+            db = connect(target)
+    else:
+        db = SqliteDatabase(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
+    return db
+
+
+def check_permissions(path: Path, shared_group: str | None = None) -> None:
+    """Refuse a database that anyone on the machine may read."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if not p.exists():
+            continue
+        mode = p.stat().st_mode
+        if mode & stat.S_IROTH or mode & stat.S_IWOTH:
+            raise StoreError(
+                f"{p} can be read by every user on this machine; "
+                f"fix it with: chmod o-rwx {p}"
+                + (f" (and keep group '{shared_group}')" if shared_group else "")
+            )
+
+
+def prepare_file(path: Path, shared_group: str | None = None) -> None:
+    """Create the folder and an empty file readable only by its owner (or group)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o770 if shared_group else 0o700)
+    if not path.exists():
+        mode = 0o660 if shared_group else 0o600
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, mode)
+        os.close(fd)
+        os.chmod(path, mode)
+        if shared_group:
+            import grp
+
+            os.chown(path, -1, grp.getgrnam(shared_group).gr_gid)
+
+
+def open_database(target: str, *, migrate: bool = True, shared_group: str | None = None,
+                  check_perms: bool = True) -> Database:
+    """Open (creating if needed) the database and bring its schema up to date."""
+    path = sqlite_path(target)
+    if path is not None:
+        # New files (db, -wal, -shm) get no permissions for "other".
+        os.umask(0o007 if shared_group else 0o077)
+        prepare_file(path, shared_group)
+        if check_perms:
+            check_permissions(path, shared_group)
+    db = make_database(target)
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    if migrate:
+        run_migrations(db)
+    return db
+
+
+def run_migrations(db: Database, target: str | None = None) -> list[str]:
+    runner = Runner(db, directory=MIGRATIONS_DIR)
+    return runner.up(target)
+
+
+def schema_status(db: Database) -> list[tuple[str, bool]]:
+    runner = Runner(db, directory=MIGRATIONS_DIR)
+    return [(m.name, m.applied is not None) for m in runner.status()]
+
+
+def close_database() -> None:
+    obj = database.obj
+    if obj is not None and not obj.is_closed():
+        obj.close()
+
+
+@contextmanager
+def write_txn() -> Iterator[None]:
+    """One short write transaction; IMMEDIATE on SQLite so writers queue, never deadlock."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase):
+        with db.atomic("IMMEDIATE"):
+            yield
+    else:
+        with db.atomic():
+            yield
+
+
+def data_version() -> int:
+    """SQLite's PRAGMA data_version: changes when another connection commits."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase):
+        return int(db.execute_sql("PRAGMA data_version").fetchone()[0])
+    return 0
+
+
+__all__ = ["ALL_MODELS", "open_database", "write_txn", "data_version", "StoreError"]

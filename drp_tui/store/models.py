@@ -1,0 +1,263 @@
+"""Peewee models: the schema at the head of the migrations in ``migrations/``.
+
+Timestamps are stored as UTC (``UTCDateTimeField``) and returned timezone-aware.
+The schema is created and changed only by the migration runner
+(``drp_tui.store.db.migrate``); a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class UTCDateTimeField(DateTimeField):
+    """Aware UTC datetimes in, aware UTC datetimes out; stored naive UTC."""
+
+    def db_value(self, value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value: Any) -> Any:
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Team(BaseModel):
+    name = CharField(unique=True)
+    kind = CharField(default="social_care")  # social_care | iro_service
+
+
+class Staff(BaseModel):
+    username = CharField(unique=True)
+    name = CharField()
+    role = CharField()  # chair | responder | oversight | admin
+    title = CharField(default="")
+    email = CharField(default="")
+    team = ForeignKeyField(Team, null=True, backref="staff", on_delete="RESTRICT")
+    active = BooleanField(default=True)
+    password_hash = CharField(default="")
+    failed_logins = IntegerField(default=0)
+    locked_until = UTCDateTimeField(null=True)
+    os_login = CharField(null=True, unique=True)
+    created_at = UTCDateTimeField()
+
+
+class TeamRole(BaseModel):
+    """The management chain: which staff member holds each responder level."""
+
+    team = ForeignKeyField(Team, backref="roles", on_delete="CASCADE")
+    level = CharField()
+    staff = ForeignKeyField(Staff, backref="team_roles", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("team", "level"), True),)
+
+
+class SiblingGroup(BaseModel):
+    name = CharField()
+
+
+class Child(BaseModel):
+    case_number = CharField(unique=True)
+    name = CharField()
+    legal_status = CharField()  # CLA | CP | CIN
+    date_of_birth = DateField(null=True)
+    team = ForeignKeyField(Team, backref="children", on_delete="RESTRICT")
+    chair = ForeignKeyField(Staff, null=True, backref="chaired", on_delete="RESTRICT")
+    social_worker = ForeignKeyField(Staff, null=True, backref="allocated", on_delete="RESTRICT")
+    sibling_group = ForeignKeyField(SiblingGroup, null=True, backref="children", on_delete="SET NULL")
+
+
+class Counter(BaseModel):
+    """Reference numbers: unique per installation, prefix and year."""
+
+    prefix = CharField()
+    year = IntegerField()
+    last = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("prefix", "year"), True),)
+
+
+class Dispute(BaseModel):
+    reference = CharField(unique=True)
+    child = ForeignKeyField(Child, backref="disputes", on_delete="RESTRICT")
+    raised_by = ForeignKeyField(Staff, backref="raised", on_delete="RESTRICT")
+    issue_arose = DateField()
+    raised_on = DateField()
+    category = CharField()
+    policy_key = CharField()
+    policy_version = IntegerField()
+    start_stage = CharField()
+    current_stage = CharField()
+    status = CharField(index=True)
+    immediate = BooleanField(default=False)
+    link_group = CharField(null=True, index=True)  # sibling disputes raised together
+    concern = TextField(default="")
+    impact = TextField(default="")
+    wanted = TextField(default="")
+    timescales = TextField(default="")
+    child_wishes = TextField(default="")
+    against_wishes = BooleanField(default=False)
+    child_informed_on = DateField(null=True)
+    child_informed_how = TextField(default="")
+    outcome = TextField(default="")
+    responder = ForeignKeyField(Staff, null=True, backref="awaiting", on_delete="RESTRICT")
+    next_due_at = UTCDateTimeField(null=True, index=True)
+    next_due_kind = CharField(default="")
+    paused = BooleanField(default=False)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    updated_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    closed_at = UTCDateTimeField(null=True)
+    version = IntegerField(default=1)
+
+
+class StageRecord(BaseModel):
+    dispute = ForeignKeyField(Dispute, backref="stage_records", on_delete="RESTRICT")
+    stage_key = CharField()
+    seq = IntegerField()
+    sent_at = UTCDateTimeField(null=True)
+    responder = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    inform = CharField(default="")  # comma-separated staff ids copied for information
+    due_at = UTCDateTimeField(null=True)
+    due_date = DateField(null=True)
+    chair_concern = TextField(default="")
+    chair_impact = TextField(default="")
+    chair_wanted = TextField(default="")
+    chair_timescales = TextField(default="")
+    response = TextField(default="")
+    response_at = UTCDateTimeField(null=True)
+    response_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    response_on_behalf = BooleanField(default=False)
+    decision = CharField(null=True)
+    decision_comment = TextField(default="")
+    decision_at = UTCDateTimeField(null=True)
+    extension_until = UTCDateTimeField(null=True)
+    extension_reason = TextField(default="")
+    negotiation_until = UTCDateTimeField(null=True)
+    negotiation_note = TextField(default="")
+    approval_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    approval_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("dispute", "seq"), True),)
+
+
+class Action(BaseModel):
+    stage_record = ForeignKeyField(StageRecord, backref="actions", on_delete="RESTRICT")
+    description = TextField()
+    owner = CharField()
+    due = DateField()
+    done_on = DateField(null=True)
+
+
+class Conversation(BaseModel):
+    """An informal conversation before (or instead of) paper."""
+
+    dispute = ForeignKeyField(Dispute, backref="conversations", on_delete="RESTRICT")
+    with_whom = CharField()
+    held_at = UTCDateTimeField()
+    how = CharField()  # in person | phone | e-mail | Teams
+    agreed = TextField(default="")
+    timescale = CharField(default="")
+    recorded_by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+
+
+class MonitoringMeeting(BaseModel):
+    dispute = ForeignKeyField(Dispute, backref="monitoring", on_delete="RESTRICT")
+    due_on = DateField()
+    held_on = DateField(null=True)
+    attendees = TextField(default="")
+    outcome = TextField(default="")
+    recorded_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+
+
+class CafcassStep(BaseModel):
+    """Legal advice sought, Cafcass consulted, or a referral made: three steps."""
+
+    dispute = ForeignKeyField(Dispute, backref="cafcass_steps", on_delete="RESTRICT")
+    kind = CharField()  # legal_advice | cafcass_discussion | cafcass_referral
+    at = UTCDateTimeField()
+    note = TextField(default="")
+    told = TextField(default="")  # who was told first
+    by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+
+
+class Compliment(BaseModel):
+    child = ForeignKeyField(Child, backref="compliments", on_delete="RESTRICT")
+    sender = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    practitioner = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    manager = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    text = TextField()
+    created_at = UTCDateTimeField()
+
+
+class Notification(BaseModel):
+    recipient = ForeignKeyField(Staff, backref="notifications", on_delete="RESTRICT")
+    kind = CharField()  # request | response | info | compliment | reminder | decision
+    text = TextField()
+    dispute = ForeignKeyField(Dispute, null=True, backref="notifications", on_delete="RESTRICT")
+    compliment = ForeignKeyField(Compliment, null=True, backref="+", on_delete="RESTRICT")
+    created_at = UTCDateTimeField()
+    read_at = UTCDateTimeField(null=True)
+    acknowledged_at = UTCDateTimeField(null=True)
+    dedupe = CharField(null=True, unique=True)  # reminders: one per clock and state
+
+    class Meta:
+        indexes = ((("recipient", "read_at"), False),)
+
+
+class Event(BaseModel):
+    """Append-only history. Rows are chained by hash (see services.audit)."""
+
+    at = UTCDateTimeField()
+    actor = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    kind = CharField()
+    dispute = ForeignKeyField(Dispute, null=True, backref="events", on_delete="RESTRICT")
+    child = ForeignKeyField(Child, null=True, backref="events", on_delete="RESTRICT")
+    summary = TextField()
+    before = TextField(default="")
+    after = TextField(default="")
+    prev_hash = CharField(default="")
+    hash = CharField(default="")
+
+
+class Draft(BaseModel):
+    """Unsaved form text kept for its owner (idle lock, conflicting saves)."""
+
+    owner = ForeignKeyField(Staff, backref="drafts", on_delete="RESTRICT")
+    dispute = ForeignKeyField(Dispute, null=True, backref="+", on_delete="RESTRICT")
+    payload = TextField()
+    reason = CharField(default="")
+    saved_at = UTCDateTimeField()
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
+    Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
+]

@@ -1,0 +1,261 @@
+"""Read side: queries that return frozen domain objects (never model rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from peewee import JOIN, fn
+
+from drp_tui.domain.model import (
+    ActionView,
+    ChildView,
+    Decision,
+    DisputeRow,
+    DisputeView,
+    EventView,
+    MonitoringView,
+    NotificationView,
+    Role,
+    StaffView,
+    StageView,
+    Status,
+)
+from drp_tui.store import models as m
+
+
+def staff_view(s: m.Staff) -> StaffView:
+    return StaffView(s.id, s.username, s.name, Role(s.role), s.team_id, s.title, s.active)
+
+
+def get_staff(staff_id: int) -> StaffView:
+    return staff_view(m.Staff.get_by_id(staff_id))
+
+
+def find_staff(username: str) -> StaffView | None:
+    s = m.Staff.get_or_none(m.Staff.username == username)
+    return staff_view(s) if s else None
+
+
+def list_staff(active_only: bool = False) -> list[StaffView]:
+    q = m.Staff.select().order_by(m.Staff.name)
+    if active_only:
+        q = q.where(m.Staff.active == True)  # noqa: E712
+    return [staff_view(s) for s in q]
+
+
+def staff_names(ids: Iterable[int]) -> dict[int, str]:
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    return {s.id: s.name for s in m.Staff.select(m.Staff.id, m.Staff.name).where(m.Staff.id.in_(ids))}
+
+
+def child_view(c: m.Child) -> ChildView:
+    sw = c.social_worker
+    return ChildView(
+        c.id, c.case_number, c.name, c.legal_status, c.team_id, c.team.name, c.chair_id,
+        c.social_worker_id, sw.name if sw else "", c.sibling_group_id, c.date_of_birth,
+    )
+
+
+def get_child(child_id: int) -> ChildView:
+    return child_view(m.Child.get_by_id(child_id))
+
+
+def children_for(chair_id: int | None = None, search: str = "") -> list[ChildView]:
+    q = m.Child.select(m.Child, m.Team).join(m.Team).switch(m.Child)
+    if chair_id is not None:
+        q = q.where(m.Child.chair == chair_id)
+    if search:
+        like = f"%{search}%"
+        q = q.where((m.Child.name ** like) | (m.Child.case_number ** like))
+    return [child_view(c) for c in q.order_by(m.Child.name)]
+
+
+def siblings_of(child_id: int) -> list[ChildView]:
+    c = m.Child.get_by_id(child_id)
+    if c.sibling_group_id is None:
+        return []
+    q = m.Child.select().where((m.Child.sibling_group == c.sibling_group_id) & (m.Child.id != c.id))
+    return [child_view(x) for x in q.order_by(m.Child.name)]
+
+
+def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Action]) -> StageView:
+    inform = tuple(int(x) for x in r.inform.split(",") if x)
+    return StageView(
+        id=r.id, stage_key=r.stage_key, seq=r.seq, sent_at=r.sent_at, responder_id=r.responder_id,
+        responder_name=names.get(r.responder_id, "") if r.responder_id else "",
+        inform_ids=inform, due_at=r.due_at, due_date=r.due_date,
+        chair_concern=r.chair_concern, chair_impact=r.chair_impact, chair_wanted=r.chair_wanted,
+        chair_timescales=r.chair_timescales, response=r.response, response_at=r.response_at,
+        response_by_id=r.response_by_id, response_on_behalf=r.response_on_behalf,
+        decision=Decision(r.decision) if r.decision else None, decision_comment=r.decision_comment,
+        decision_at=r.decision_at, extension_until=r.extension_until,
+        extension_reason=r.extension_reason, negotiation_until=r.negotiation_until,
+        negotiation_note=r.negotiation_note, approval_by_id=r.approval_by_id,
+        approval_at=r.approval_at,
+        actions=tuple(ActionView(a.id, a.description, a.owner, a.due, a.done_on) for a in actions),
+    )
+
+
+def get_dispute(dispute_id: int) -> DisputeView:
+    d = m.Dispute.get_by_id(dispute_id)
+    records = list(m.StageRecord.select().where(m.StageRecord.dispute == d.id).order_by(m.StageRecord.seq))
+    acts: dict[int, list[m.Action]] = {}
+    if records:
+        for a in m.Action.select().where(m.Action.stage_record.in_([r.id for r in records])).order_by(m.Action.due, m.Action.id):
+            acts.setdefault(a.stage_record_id, []).append(a)
+    ids = [d.raised_by_id, d.updated_by_id or 0] + [r.responder_id or 0 for r in records]
+    names = staff_names(i for i in ids if i)
+    siblings: tuple[int, ...] = ()
+    if d.link_group:
+        siblings = tuple(x.id for x in m.Dispute.select(m.Dispute.id).where(
+            (m.Dispute.link_group == d.link_group) & (m.Dispute.id != d.id)).order_by(m.Dispute.id))
+    monitoring = tuple(
+        MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
+        for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
+    )
+    return DisputeView(
+        id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
+        raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
+        category=d.category, policy_key=d.policy_key, policy_version=d.policy_version,
+        start_stage=d.start_stage, current_stage=d.current_stage, status=Status(d.status),
+        immediate=d.immediate, link_group=d.link_group, concern=d.concern, impact=d.impact,
+        wanted=d.wanted, timescales=d.timescales, child_wishes=d.child_wishes,
+        against_wishes=d.against_wishes, child_informed_on=d.child_informed_on,
+        child_informed_how=d.child_informed_how, outcome=d.outcome, created_at=d.created_at,
+        updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
+        closed_at=d.closed_at, version=d.version,
+        stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
+        monitoring=monitoring, sibling_ids=siblings,
+    )
+
+
+# --- the caseload ------------------------------------------------------------
+
+VIEWS = ("mine", "awaiting", "team", "overdue", "resolved", "all")
+
+
+@dataclass(frozen=True)
+class CaseloadQuery:
+    view: str = "mine"
+    staff_id: int | None = None
+    team_ids: tuple[int, ...] = ()  # for "team": children of these teams
+    text: str = ""  # filter as you type
+    now: datetime | None = None  # for "overdue"
+    sort: str = "due"  # due | reference | child | stage
+
+
+def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
+    Responder = m.Staff.alias()
+    sel = (
+        m.Dispute.select(
+            m.Dispute.id, m.Dispute.reference, m.Dispute.category, m.Dispute.current_stage,
+            m.Dispute.status, m.Dispute.next_due_at, m.Dispute.next_due_kind, m.Dispute.paused,
+            m.Dispute.raised_by, m.Dispute.responder, m.Child.name.alias("child_name"),
+            m.Child.case_number, Responder.name.alias("responder_name"),
+            fn.MAX(m.StageRecord.sent_at).alias("sent_at"),
+        )
+        .join(m.Child, on=(m.Dispute.child == m.Child.id))
+        .switch(m.Dispute)
+        .join(Responder, JOIN.LEFT_OUTER, on=(m.Dispute.responder == Responder.id))
+        .switch(m.Dispute)
+        .join(m.StageRecord, JOIN.LEFT_OUTER, on=(m.StageRecord.dispute == m.Dispute.id))
+        .group_by(m.Dispute.id)
+    )
+    open_statuses = [s.value for s in Status if s.is_open]
+    closed = [Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]
+    if q.view == "mine":
+        sel = sel.where((m.Dispute.raised_by == q.staff_id) & m.Dispute.status.in_(open_statuses))
+    elif q.view == "awaiting":
+        sel = sel.where((m.Dispute.responder == q.staff_id) & (m.Dispute.status == Status.SENT.value))
+    elif q.view == "team":
+        sel = sel.where(m.Child.team.in_(list(q.team_ids)) & m.Dispute.status.in_(open_statuses))
+    elif q.view == "overdue":
+        sel = sel.where(m.Dispute.next_due_at < q.now)
+        if q.staff_id is not None:
+            sel = sel.where((m.Dispute.raised_by == q.staff_id) | (m.Dispute.responder == q.staff_id))
+    elif q.view == "resolved":
+        sel = sel.where(m.Dispute.status.in_(closed))
+        if q.staff_id is not None:
+            sel = sel.where(m.Dispute.raised_by == q.staff_id)
+    if q.text:
+        like = f"%{q.text}%"
+        sel = sel.where((m.Dispute.reference ** like) | (m.Child.name ** like)
+                        | (m.Child.case_number ** like) | (m.Dispute.category ** like))
+    return sel
+
+
+def caseload_count(q: CaseloadQuery) -> int:
+    return _caseload_select(q).count()
+
+
+def caseload_page(q: CaseloadQuery, offset: int, limit: int,
+                  stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
+    sel = _caseload_select(q)
+    order = {
+        "due": [m.Dispute.next_due_at.is_null(), m.Dispute.next_due_at, m.Dispute.id],
+        "reference": [m.Dispute.reference],
+        "child": [m.Child.name, m.Dispute.id],
+        "stage": [m.Dispute.current_stage, m.Dispute.id],
+    }[q.sort]
+    rows = sel.order_by(*order).offset(offset).limit(limit).dicts()
+    labels = stage_label or {}
+    out = []
+    for r in rows:
+        sent = r["sent_at"]
+        if isinstance(sent, str):  # aggregate bypasses the field converter
+            sent = m.StageRecord.sent_at.python_value(sent)
+        elif sent is not None and sent.tzinfo is None:
+            sent = m.StageRecord.sent_at.python_value(sent)
+        out.append(DisputeRow(
+            id=r["id"], reference=r["reference"], child_name=r["child_name"],
+            case_number=r["case_number"], category=r["category"], stage_key=r["current_stage"],
+            stage_label=labels.get(r["current_stage"], r["current_stage"]),
+            status=Status(r["status"]), with_whom=r["responder_name"] or "",
+            sent_at=sent, next_due_at=r["next_due_at"], next_due_kind=r["next_due_kind"],
+            paused=r["paused"], raised_by_id=r["raised_by"], responder_id=r["responder"],
+        ))
+    return out
+
+
+# --- inbox and history ---------------------------------------------------------
+
+def notifications_for(staff_id: int, limit: int = 200, unread_only: bool = False) -> list[NotificationView]:
+    q = (m.Notification.select(m.Notification, m.Dispute.reference)
+         .join(m.Dispute, JOIN.LEFT_OUTER).switch(m.Notification)
+         .where(m.Notification.recipient == staff_id))
+    if unread_only:
+        q = q.where(m.Notification.read_at.is_null())
+    q = q.order_by(m.Notification.created_at.desc(), m.Notification.id.desc()).limit(limit)
+    return [NotificationView(n.id, n.kind, n.text, n.dispute_id,
+                             n.dispute.reference if n.dispute_id else "", n.created_at,
+                             n.read_at, n.acknowledged_at) for n in q]
+
+
+def unread_count(staff_id: int) -> int:
+    return (m.Notification.select().where((m.Notification.recipient == staff_id)
+                                          & m.Notification.read_at.is_null()).count())
+
+
+def events_for(dispute_id: int | None = None, child_id: int | None = None, limit: int = 1000) -> list[EventView]:
+    q = (m.Event.select(m.Event, m.Staff.name, m.Dispute.reference)
+         .join(m.Staff, JOIN.LEFT_OUTER, on=(m.Event.actor == m.Staff.id)).switch(m.Event)
+         .join(m.Dispute, JOIN.LEFT_OUTER, on=(m.Event.dispute == m.Dispute.id)))
+    if dispute_id is not None:
+        q = q.where(m.Event.dispute == dispute_id)
+    if child_id is not None:
+        q = q.where(m.Event.child == child_id)
+    q = q.order_by(m.Event.id).limit(limit)
+    out = []
+    for e in q:
+        actor = e.actor.name if e.actor_id else "system"
+        ref = e.dispute.reference if e.dispute_id else ""
+        out.append(EventView(e.id, e.at, actor, e.kind, e.summary, e.before, e.after, e.dispute_id, ref))
+    return out
+
+
+def disputes_for_child(child_id: int) -> list[int]:
+    return [d.id for d in m.Dispute.select(m.Dispute.id).where(m.Dispute.child == child_id).order_by(m.Dispute.id)]

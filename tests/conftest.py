@@ -1,0 +1,63 @@
+"""Shared fixtures: a fresh database file per test, a frozen clock, a small world.
+
+The developer's own config and data folders are never read: HOME, XDG folders and
+DRP_* variables are pointed at the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from drp_tui.domain.calendar import WorkingCalendar
+from drp_tui.domain.policy_loader import load_builtin
+from drp_tui.domain.timeutil import LONDON, FrozenClock
+from drp_tui.store.db import close_database, open_database
+from tests.factories import World, make_world
+
+# Monday 23 November 2026, 10:00 in London: the frozen "now" of every test.
+FROZEN_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    for var in ("DRP_DB", "DRP_CONFIG", "DRP_DEMO_DB"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_COLOR", "")
+    monkeypatch.delenv("NO_COLOR")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(FROZEN_NOW)
+
+
+@pytest.fixture
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar("ENG")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "drp.db"
+    open_database(str(path))
+    yield path
+    close_database()
+
+
+@pytest.fixture(params=["mosaic-iro"])
+def policy_key(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def world(db_path: Path, clock: FrozenClock, calendar: WorkingCalendar, policy_key: str) -> World:
+    return make_world(load_builtin(policy_key), calendar, clock)

@@ -24,18 +24,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from drp_tui.domain.policy import (
-    BypassRule,
-    CafcassRule,
-    Category,
-    Level,
-    OverallCap,
-    Policy,
-    Rules,
-    Stage,
-    Timescale,
-    Vocabulary,
-)
+from drp_tui.domain.policy import BypassRule, CafcassRule, Category, Level, OverallCap, Policy
+from drp_tui.domain.policy import Rules, Stage, Timescale, Vocabulary
 
 STATUSES = ("CLA", "CP", "CIN")
 SEVERITIES = ("error", "warning", "note")

@@ -1,0 +1,61 @@
+"""UI test fixtures: the demo database built once (frozen clock), copied per test.
+
+``make_app(user="cpatel", size=...)`` gives a DrpApp on a fresh copy of the
+demo data, signed in as ``user`` (None = at the log-in screen), clock frozen at
+FROZEN_NOW. Use ``app.desk.clock`` (a FrozenClock) to move time.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from drp_tui.bootstrap import Setup
+from drp_tui.config import Config
+from drp_tui.domain.calendar import WorkingCalendar
+from drp_tui.domain.policy_loader import load_builtin
+from drp_tui.domain.timeutil import FrozenClock
+from drp_tui.services.demo import build_demo
+from drp_tui.store.db import close_database, open_database
+from tests.conftest import FROZEN_NOW
+
+
+def _build_template(path: Path, policy_key: str) -> None:
+    open_database(str(path))
+    build_demo(load_builtin(policy_key), WorkingCalendar("ENG"), FROZEN_NOW)
+    close_database()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    made: dict[str, Path] = {}
+
+    def get(policy_key: str = "mosaic-iro") -> Path:
+        if policy_key not in made:
+            path = tmp_path_factory.mktemp("demo") / f"{policy_key}.db"
+            _build_template(path, policy_key)
+            made[policy_key] = path
+        return made[policy_key]
+
+    return get
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, demo_template: Callable[[str], Path]) -> Iterator[Callable[..., object]]:
+    from drp_tui.ui.app import DrpApp
+
+    def factory(user: str | None = "cpatel", policy_key: str = "mosaic-iro", **config: object) -> DrpApp:
+        db = tmp_path / "desk.db"
+        if not db.exists():
+            shutil.copy(demo_template(policy_key), db)
+        open_database(str(db))
+        policy = load_builtin(policy_key)
+        setup = Setup(Config(db=str(db), policy=policy_key, **config), str(db), policy,  # type: ignore[arg-type]
+                      WorkingCalendar("ENG"))
+        return DrpApp(setup, policy=policy, sign_in_as=user, clock=FrozenClock(FROZEN_NOW))
+
+    yield factory
+    close_database()

@@ -28,6 +28,7 @@ _BYPASS = {
     BypassRule.ANY: "any - the chair may jump to any later stage",
     BypassRule.LISTED: "listed - the next stage, or a stage marked as a bypass target",
 }
+_HOLDERS = {"team": "child's team", "chair_team": "chair's service", "allocated": "allocated worker"}
 _CAFCASS = {
     CafcassRule.AFTER_LAST_STAGE: "after the last stage has been used",
     CafcassRule.ANY_TIME: "at any point in the process",
@@ -132,6 +133,9 @@ def describe_policy(policy: Policy) -> list[str]:
     out += ["", "Vocabulary"]
     out += _wrap(f"process: {v.process} ({v.short}); references {policy.reference(2026, 42)}", "  ")
     out += [f"  chair: {v.chair_title}; concern word: {v.concern_word}; stage word: {v.stage_word}"]
+    out += ["", "Levels"]
+    for lv in policy.levels:
+        out += _wrap(f"{lv.label} [{_HOLDERS.get(lv.holder, lv.holder)}]", " " * 6, f"  {lv.key}: ")
     out += ["", "Categories"]
     for c in policy.categories:
         out += _wrap(c.label + (f" - {c.description}" if c.description else ""), " " * 6, f"  {c.key}: ")

@@ -18,17 +18,19 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from drp_tui.domain.policy import BypassRule, CafcassRule, Category, Level, OverallCap, Policy
-from drp_tui.domain.policy import Rules, Stage, Timescale, Vocabulary
+from drp_tui.domain.policy import (
+    BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
+)
 
 STATUSES = ("CLA", "CP", "CIN")
 SEVERITIES = ("error", "warning", "note")
+LEVEL_HOLDERS = ("team", "chair_team", "allocated")  # see Level.holder
 _PROFILE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -90,7 +92,7 @@ def _typed(kind: type, desc: str) -> Read:
     def read(r: _Reader, v: Any, path: str) -> Any:
         if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
             r.fail(path, f"must be {desc}, got {_type_name(v)}")
-        if kind is int and v < 0:
+        if isinstance(v, int) and v < 0:
             r.fail(path, f"must not be negative, got {v}")
         return v
 
@@ -101,16 +103,18 @@ _text, _int, _bool = _typed(str, "a string"), _typed(int, "an integer"), _typed(
 
 
 def _name(r: _Reader, v: Any, path: str) -> str:
-    if not _text(r, v, path).strip():
+    text: str = _text(r, v, path)
+    if not text.strip():
         r.fail(path, "must not be empty")
-    return v
+    return text
 
 
 def _pattern(regex: re.Pattern[str], hint: str) -> Read:
     def read(r: _Reader, v: Any, path: str) -> str:
-        if not regex.match(_text(r, v, path)):
+        text: str = _text(r, v, path)
+        if not regex.match(text):
             r.fail(path, f"{v!r} is not a valid key ({hint})")
-        return v
+        return text
 
     return read
 
@@ -154,7 +158,7 @@ def _cap(r: _Reader, v: Any, path: str) -> OverallCap:
 
 
 _VOCAB = {f: (_name, False) for f in Vocabulary.__dataclass_fields__}
-_LEVEL = {"key": (_ident, True), "label": (_name, True)}
+_LEVEL = {"key": (_ident, True), "label": (_name, True), "holder": (_one_of(LEVEL_HOLDERS), False)}
 _CATEGORY = {"key": (_ident, True), "label": (_name, True), "description": (_text, False)}
 _STAGE: dict[str, tuple[Any, bool]] = {
     "key": (_ident, True),
@@ -290,7 +294,7 @@ def builtin_keys() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in _builtin_dir().iterdir() if p.name.endswith(".toml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_builtin(key: str) -> Policy:
     """Load a shipped profile by key; raises :class:`PolicyError` if there is none."""
     if key not in builtin_keys():
@@ -312,7 +316,10 @@ def resolve_policy(spec: str) -> Policy:
 def check_policy(policy: Policy) -> list[Finding]:
     """Where a valid profile contradicts itself or is incomplete; errors first."""
     out: list[Finding] = []
-    add = lambda severity, message: out.append(Finding(severity, message))  # noqa: E731
+
+    def add(severity: str, message: str) -> None:
+        out.append(Finding(severity, message))
+
     stages, rules = policy.stages, policy.rules
 
     reachable: set[str] = set()
@@ -354,6 +361,8 @@ def check_policy(policy: Policy) -> list[Finding]:
     approval = [s.key for s in stages if s.requires_approval]
     if approval and not rules.approval_level:
         add("warning", f"stages {', '.join(approval)} require approval but rules.approval_level names nobody to give it")
+    if rules.approval_level and policy.level(rules.approval_level).holder != "chair_team":
+        add("warning", f"rules.approval_level {rules.approval_level!r} is not held in the chair's own service")
     if rules.cafcass is CafcassRule.NOT_APPLICABLE and rules.cafcass_tell_levels:
         add("warning", "rules.cafcass_tell_levels is set but Cafcass referral is not applicable")
     if rules.immediate_written_record.is_set and not rules.immediate_concern.is_set:

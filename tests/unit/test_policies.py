@@ -12,7 +12,9 @@ import pytest
 import drp_tui
 from drp_tui.cli import main
 from drp_tui.domain import policy_loader
-from drp_tui.domain.policy import BypassRule, CafcassRule, Policy, Rules, Stage, Timescale
+from drp_tui.domain.policy import (
+    BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
+)
 from drp_tui.domain.policy_loader import (
     PolicyError,
     builtin_keys,
@@ -268,12 +270,31 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
         resolve_policy("nope")
 
 
-def test_schema_covers_every_dataclass_field() -> None:
-    """A field added to Rules/Stage must also be accepted by the loader."""
-    rules = {f.name for f in dataclasses.fields(Rules)}
-    stage = {f.name for f in dataclasses.fields(Stage)}
-    assert set(policy_loader._RULES) == rules
-    assert set(policy_loader._STAGE) == stage
+@pytest.mark.parametrize(
+    ("cls", "spec"),
+    [(Rules, "_RULES"), (Stage, "_STAGE"), (Level, "_LEVEL"), (Category, "_CATEGORY"),
+     (Vocabulary, "_VOCAB"), (OverallCap, "_CAP")],
+)
+def test_schema_covers_every_dataclass_field(cls: type, spec: str) -> None:
+    """A field added to a policy dataclass must also be accepted by the loader."""
+    assert set(getattr(policy_loader, spec)) == {f.name for f in dataclasses.fields(cls)}
+
+
+def test_schema_covers_policy_fields() -> None:
+    assert set(policy_loader._TOP) == {f.name for f in dataclasses.fields(Policy)} - {"path"}
+
+
+def test_level_holders() -> None:
+    p = load_builtin("mosaic-iro")
+    assert p.level("social_worker").holder == "allocated"
+    assert p.level("iro_service_manager").holder == "chair_team"
+    assert p.level("team_manager").holder == "team"
+    for key in BUILTINS:
+        q = load_builtin(key)
+        if q.rules.approval_level:
+            assert q.level(q.rules.approval_level).holder == "chair_team"
+    with pytest.raises(PolicyError, match=r"levels\[0\]\.holder: 'boss' is not allowed"):
+        policy_from_dict(tomllib.loads(GOOD.replace('label = "Team Manager"', 'label = "TM"\nholder = "boss"')), "x")
 
 
 # --- check_policy ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ class Due:
     """A computed due instant, and what it was computed from (to explain it)."""
 
     at: datetime  # aware UTC
-    date: date | None  # London due day, for working-day timescales
+    day: date | None  # London due day, for working-day timescales
     start: date | None = None  # the day counted from (never itself counted)
     working_days: int | None = None
     hours: int | None = None

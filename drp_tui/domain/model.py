@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -93,7 +94,7 @@ _STATE_SYMBOLS = {
 }
 
 
-def worst(states: list[DueState] | tuple[DueState, ...]) -> DueState:
+def worst(states: Sequence[DueState]) -> DueState:
     return min(states, key=lambda s: s.rank) if states else DueState.NONE
 
 

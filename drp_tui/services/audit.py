@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from peewee import PostgresqlDatabase
+
 from drp_tui.store import models as m
 
 
@@ -43,6 +45,9 @@ def append(at: datetime, actor_id: int | None, kind: str, summary: str, *,
            dispute_id: int | None = None, child_id: int | None = None,
            before: Any = None, after: Any = None) -> m.Event:
     """Append one event. Call inside the write transaction of the change it records."""
+    db = m.database.obj
+    if isinstance(db, PostgresqlDatabase):  # SQLite is serialised by BEGIN IMMEDIATE already
+        db.execute_sql('LOCK TABLE "event" IN SHARE ROW EXCLUSIVE MODE')
     last = m.Event.select(m.Event.id, m.Event.hash).order_by(m.Event.id.desc()).first()
     prev = last.hash if last else ""
     new_id = (last.id if last else 0) + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -227,7 +227,7 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
         rec.responder = responder
         rec.inform = ",".join(str(s.id) for s in informs)
         rec.due_at = due.at if due else None
-        rec.due_date = due.date if due else None
+        rec.due_date = due.day if due else None
         rec.save()
         due_txt = f", response due {format_london(due.at)}" if due else ""
         notify(ctx, [responder], "request",
@@ -290,4 +290,4 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     touch(ctx, d, status=Status.RESPONDED.value)
 
 
-__all__ = ["RaiseInput", "ActionInput", "raise_dispute", "update_draft", "send", "record_response", "field"]
+__all__ = ["RaiseInput", "ActionInput", "raise_dispute", "update_draft", "send", "record_response"]

@@ -150,20 +150,20 @@ class CaseloadQuery:
 
 def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
     Responder = m.Staff.alias()
+    SR = m.StageRecord.alias()
+    last_sent = (SR.select(fn.MAX(SR.sent_at)).where(SR.dispute == m.Dispute.id))
     sel = (
         m.Dispute.select(
             m.Dispute.id, m.Dispute.reference, m.Dispute.category, m.Dispute.current_stage,
             m.Dispute.status, m.Dispute.next_due_at, m.Dispute.next_due_kind, m.Dispute.paused,
             m.Dispute.raised_by, m.Dispute.responder, m.Child.name.alias("child_name"),
             m.Child.case_number, Responder.name.alias("responder_name"),
-            fn.MAX(m.StageRecord.sent_at).alias("sent_at"),
+            last_sent.alias("sent_at"),
         )
         .join(m.Child, on=(m.Dispute.child == m.Child.id))
         .switch(m.Dispute)
         .join(Responder, JOIN.LEFT_OUTER, on=(m.Dispute.responder == Responder.id))
         .switch(m.Dispute)
-        .join(m.StageRecord, JOIN.LEFT_OUTER, on=(m.StageRecord.dispute == m.Dispute.id))
-        .group_by(m.Dispute.id)
     )
     open_statuses = [s.value for s in Status if s.is_open]
     closed = [Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]

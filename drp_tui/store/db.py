@@ -103,6 +103,14 @@ def open_database(target: str, *, migrate: bool = True, shared_group: str | None
 
 def run_migrations(db: Database, target: str | None = None) -> list[str]:
     runner = Runner(db, directory=MIGRATIONS_DIR)
+    if isinstance(db, SqliteDatabase):
+        if all(m.applied is not None for m in runner.status()):
+            return []  # the common case: nothing to do, no write lock taken
+        # Many sessions may open a new (or older) file at once: one of them migrates
+        # under the write lock, the others wait for it and then find nothing pending.
+        # (Each migration runs as a savepoint inside; SQLite DDL is transactional.)
+        with db.atomic("IMMEDIATE"):
+            return Runner(db, directory=MIGRATIONS_DIR).up(target)
     return runner.up(target)
 
 

@@ -1,0 +1,182 @@
+"""Operations: ``drp audit verify``, ``drp backup``, ``drp restore``, ``drp check``, ``drp migrate status``.
+
+Exit status: 0 all well; 1 a problem was found (each printed on its own line);
+2 a usage or setup problem (one line on stderr). Output names rows by id and
+tables by name only: never a child's or a person's details.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+
+from peewee import PeeweeException
+
+from drp_tui.bootstrap import Setup, SetupError, load_setup, redact
+from drp_tui.cli import UsageError
+from drp_tui.store import backup as bk
+from drp_tui.store.db import StoreError, close_database, open_database, schema_status, sqlite_path
+from drp_tui.store.models import database
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("audit", help="audit trail: 'drp audit verify' checks the hash chain")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    v = asub.add_parser("verify", help="check that no event was edited or deleted")
+    v.set_defaults(func=run_audit_verify)
+
+    p = sub.add_parser("backup", help="write a consistent copy of the database (safe while in use)")
+    p.add_argument("path", metavar="PATH", help="backup file to create (or a folder: a dated name is chosen)")
+    p.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    p.set_defaults(func=run_backup)
+
+    p = sub.add_parser("restore", help="replace the database with a checked backup")
+    p.add_argument("path", metavar="PATH", help="backup file written by 'drp backup'")
+    p.add_argument("--force", action="store_true", help="restore even if sessions have the database open")
+    p.set_defaults(func=run_restore)
+
+    p = sub.add_parser("check", help="integrity, foreign keys, audit chain, migrations, permissions")
+    p.set_defaults(func=run_check)
+
+    p = sub.add_parser("migrate", help="schema migrations: 'drp migrate status'")
+    msub = p.add_subparsers(dest="migrate_command", metavar="ACTION", required=True)
+    s = msub.add_parser("status", help="list applied and pending migrations")
+    s.set_defaults(func=run_migrate_status)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _setup(args: argparse.Namespace) -> Setup:
+    try:
+        return load_setup(args, open_db=False)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _open(setup: Setup, *, check_perms: bool = True) -> None:
+    """Open the database without migrating it (these commands report; ``drp init`` changes)."""
+    path = sqlite_path(setup.db_target)
+    if path is not None and not path.exists():
+        raise UsageError(f"{path} does not exist (create it with: drp init)")
+    try:
+        open_database(setup.db_target, migrate=False, shared_group=setup.config.shared_group,
+                      check_perms=check_perms)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:  # a driver error: which database and what kind, no traceback
+        raise UsageError(f"cannot open database {redact(setup.db_target)}: {type(exc).__name__}") from None
+
+
+def _sqlite_only(setup: Setup, doing: str) -> Path:
+    path = sqlite_path(setup.db_target)
+    if path is None:
+        raise UsageError(f"{doing} works on a SQLite file; for a server database use its own tools "
+                         "(PostgreSQL: pg_dump / pg_restore)")
+    return path
+
+
+def _print_lines(lines: list[bk.CheckLine]) -> int:
+    for line in lines:
+        print(f"{'ok     ' if line.ok else 'PROBLEM'}  {line.name}: {line.detail}")
+    return 0 if bk.ok(lines) else 1
+
+
+# ---------------------------------------------------------------- commands
+
+
+def run_audit_verify(args: argparse.Namespace) -> int:
+    setup = _setup(args)
+    _open(setup)
+    try:
+        lines = bk.audit_lines(database.obj)
+    except (sqlite3.DatabaseError, PeeweeException) as exc:
+        print(f"drp: cannot read the audit trail: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        close_database()
+    if bk.ok(lines):
+        print(f"OK: {lines[0].detail}")
+        return 0
+    for line in lines:
+        print(line.detail)
+    return 1
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    setup = _setup(args)
+    path = _sqlite_only(setup, "backup")
+    try:
+        if path.exists():
+            from drp_tui.store.db import check_permissions
+
+            check_permissions(path, setup.config.shared_group)
+        result = bk.backup_database(path, Path(args.path), force=args.force,
+                                    shared_group=setup.config.shared_group)
+    except (StoreError, bk.BackupError) as exc:
+        print(f"drp: backup: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:
+        print(f"drp: backup failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written: {result.path} ({result.size:,} bytes, {result.pages:,} pages, "
+          f"{result.seconds:.2f} s, integrity ok)")
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    setup = _setup(args)
+    path = _sqlite_only(setup, "restore")
+    close_database()  # never hold the target open here: see backup.sessions_live
+    try:
+        result = bk.restore_database(Path(args.path), path, force=args.force,
+                                     shared_group=setup.config.shared_group)
+    except bk.BackupError as exc:
+        print(f"drp: restore: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"drp: restore failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if result.kept:
+        print(f"the database as it was is kept at {result.kept}")
+    print(f"restored {path} from {result.restored_from} ({result.seconds:.2f} s)")
+    try:  # bring an older backup's schema up to date, then check everything
+        open_database(setup.db_target, shared_group=setup.config.shared_group)
+        return _print_lines(bk.run_checks(database.obj, path, setup.config.shared_group))
+    except (StoreError, sqlite3.Error, PeeweeException) as exc:
+        print(f"drp: the restored database could not be opened: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        close_database()
+
+
+def run_check(args: argparse.Namespace) -> int:
+    setup = _setup(args)
+    path = sqlite_path(setup.db_target)
+    # Open even a world-readable file (the permissions line reports it), so every check runs.
+    _open(setup, check_perms=False)
+    print(f"database: {redact(setup.db_target)}")
+    try:
+        lines = bk.run_checks(database.obj, path, setup.config.shared_group)
+    except (sqlite3.DatabaseError, PeeweeException) as exc:
+        lines = [bk.CheckLine("database", False, f"cannot be read: {type(exc).__name__}: {exc}")]
+    finally:
+        close_database()
+    return _print_lines(lines)
+
+
+def run_migrate_status(args: argparse.Namespace) -> int:
+    setup = _setup(args)
+    _open(setup)
+    try:
+        status = schema_status(database.obj)
+    finally:
+        close_database()
+    print(f"database: {redact(setup.db_target)}")
+    for name, applied in status:
+        print(f"  {'applied' if applied else 'pending'}  {name}")
+    pending = sum(1 for _, applied in status if not applied)
+    print(f"{pending} pending" + (" (apply with: drp init)" if pending else ""))
+    return 0

@@ -235,6 +235,7 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
         notify(ctx, informs, "info",
                f"For information: {d.reference} {stage.label} sent to {responder.name}", d)
         event(ctx, "sent", f"{stage.label} sent to {responder.name}{due_txt}", d,
+              before={"status": d.status},
               after={"responder": responder.id, "inform": rec.inform, "due": due.at if due else None,
                      "timescale": Timescale.describe(timescale)})
         touch(ctx, d, status=Status.SENT.value)

@@ -44,6 +44,7 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
             raise DomainError(f"{d.reference}: there is no response to {label} yet. Record the response "
                               "(or record it on the manager's behalf) before deciding.")
         text = clean_text(comment, "comments", required=not resolved)
+        before = {"status": d.status, "decision": rec.decision}
         rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
         rec.decision_comment = text
         rec.decision_at = ctx.now()
@@ -60,8 +61,8 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         verdict = "resolved" if resolved else "not resolved"
         notify(ctx, [rec.responder_id, *_informs(rec)], "decision",
                f"{d.reference} ({d.child.name}): {who.name} decided {label} is {verdict}", d)
-        event(ctx, "decided", f"{label}: {verdict}" + (f" - {text}" if text else ""), d,
-              after={"decision": rec.decision, "comment": text})
+        event(ctx, "decided", f"{label}: {verdict}" + (f" - {text}" if text else ""), d, before=before,
+              after={"decision": rec.decision, "comment": text, "status": changes.get("status", d.status)})
         touch(ctx, d, **changes)
         done.append(d.id)
     return done
@@ -97,8 +98,9 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     rec.save()
     notify(ctx, [rec.responder_id], "request",
            f"{d.reference}: further actions agreed with {who.name}, to be done by {format_london(until)}", d)
+    notify(ctx, _informs(rec), "info", f"For information: {d.reference} further negotiation until {format_london(until)}", d)
     event(ctx, "negotiation", f"Further negotiation agreed until {format_london(until)}: {text}", d,
-          after={"until": until, "note": text})
+          before={"status": d.status}, after={"until": until, "note": text, "status": Status.NEGOTIATING.value})
     touch(ctx, d, status=Status.NEGOTIATING.value)
     return until
 
@@ -131,6 +133,7 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     rec.extension_reason = why
     rec.save()
     notify(ctx, [rec.responder_id], "request", f"{d.reference}: response extended to {format_date(until)} by {who.name}", d)
+    notify(ctx, _informs(rec), "info", f"For information: {d.reference} response extended to {format_date(until)}", d)
     event(ctx, "extension", f"Extension to {format_date(until)}: {why}", d,
           before={"due": old_due}, after={"due": new_due, "reason": why})
     touch(ctx, d)
@@ -185,7 +188,7 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
         why = "no response in time" if rec.response_at is None else "response did not resolve it"
         event(ctx, "escalated", f"Escalated from {cur.label} to {target.label} ({why})" + (f": {text}" if text else ""),
               d, before={"stage": cur.key}, after={"stage": target.key})
-        notify(ctx, [rec.responder_id], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
+        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
         if target.requires_approval:
             level = policy.rules.approval_level
             approver = level_holder(policy, level, d) if level else None
@@ -220,7 +223,8 @@ def approve_stage(ctx: Ctx, dispute_id: int, note: str = "") -> None:
     rec.save()
     text = clean_text(note, "note")
     notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed you may send {stage.label}", d)
-    event(ctx, "approved", f"{who.name} agreed {stage.label}" + (f": {text}" if text else ""), d)
+    event(ctx, "approved", f"{who.name} agreed {stage.label}" + (f": {text}" if text else ""), d,
+          after={"stage": stage.key, "approved_by": who.id})
     touch(ctx, d)
 
 
@@ -254,9 +258,11 @@ def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = ""
     m.CafcassStep.create(dispute=d, kind=kind, at=ctx.now(), note=text, told=told_text, by=who)
     recipients = [level_holder(policy, level, d) for level in tell]
     notify(ctx, [r for r in recipients if r], "info", f"{d.reference}: {CAFCASS_KINDS[kind]} by {who.name}", d)
-    event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, after={"told": told_text})
-    if kind == "cafcass_referral":
-        notify(ctx, [rec.responder_id], "info", f"{d.reference}: referred to Cafcass by {who.name}", d)
+    referral = kind == "cafcass_referral"
+    event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, before={"status": d.status} if referral else None,
+          after={"told": told_text, **({"status": Status.CAFCASS.value} if referral else {})})
+    if referral:
+        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: referred to Cafcass by {who.name}", d)
         touch(ctx, d, status=Status.CAFCASS.value, closed_at=ctx.now(), outcome=f"Referred to Cafcass: {text}")
     else:
         touch(ctx, d)
@@ -308,9 +314,13 @@ def record_monitoring(ctx: Ctx, dispute_id: int, held_on: date, outcome: str, at
           .order_by(m.MonitoringMeeting.due_on).first())
     if mm is None:
         mm = m.MonitoringMeeting(dispute=d, due_on=held_on)
+    before = {"due_on": mm.due_on, "held_on": mm.held_on}
     mm.held_on, mm.outcome, mm.attendees, mm.recorded_by = held_on, text, people, who
     mm.save()
-    event(ctx, "monitoring", f"Monitoring meeting held {format_date(held_on)}: {text}", d)
+    rec = current_record(d)
+    notify(ctx, [rec.responder_id], "info", f"{d.reference}: monitoring meeting held {format_date(held_on)}", d)
+    event(ctx, "monitoring", f"Monitoring meeting held {format_date(held_on)}: {text}", d, before=before,
+          after={"held_on": held_on, "outcome": text, "attendees": people})
     touch(ctx, d)
 
 

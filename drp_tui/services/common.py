@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 from drp_tui.domain.deadlines import deadlines, next_due
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.policy import Policy, Stage
-from drp_tui.services import audit
+from drp_tui.services import audit, permissions
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from drp_tui.store import models as m
@@ -61,7 +62,7 @@ def require_role(who: m.Staff, *roles: Role, doing: str) -> None:
 
 
 def require_chair_of(who: m.Staff, d: m.Dispute, doing: str) -> None:
-    if d.raised_by_id != who.id:
+    if d.raised_by_id != who.id or Role(who.role) is not Role.CHAIR:
         raise PermissionDenied(
             f"Only the chair who raised {d.reference} can {doing}; it is {d.raised_by.name}'s.")
 
@@ -203,20 +204,30 @@ def parse_when(value: datetime | None, ctx: Ctx) -> datetime:
 def service(fn: F) -> F:
     """Run a service function as one write transaction.
 
-    A refused action (PermissionDenied) rolls back everything, then leaves one
-    'refused' event in the audit trail in a transaction of its own.
+    ``permissions.check`` runs first (admin never touches dispute content; oversight
+    approves within its team). A refused action (PermissionDenied) rolls
+    back everything, then leaves one 'refused' event in the audit trail in a
+    transaction of its own.
     """
+    sig = inspect.signature(fn)
+
+    def dispute_arg(ctx: Ctx, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int | None:
+        try:
+            value = sig.bind(ctx, *args, **kwargs).arguments.get("dispute_id")
+        except TypeError:
+            return None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @functools.wraps(fn)
     def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> Any:
+        target = dispute_arg(ctx, args, kwargs)
         try:
             with write_txn():
+                permissions.check(ctx, fn.__name__, fn.__module__, target)
                 return fn(ctx, *args, **kwargs)
         except PermissionDenied as exc:
-            target = kwargs.get("dispute_id", args[0] if args and isinstance(args[0], int) else None)
             with write_txn():
-                exists = target is not None and fn.__name__ != "raise_dispute" and (
-                    m.Dispute.select().where(m.Dispute.id == target).exists())
+                exists = target is not None and m.Dispute.select().where(m.Dispute.id == target).exists()
                 audit.append(ctx.now(), ctx.actor_id if m.Staff.get_or_none(m.Staff.id == ctx.actor_id) else None,
                              "refused", f"{fn.__name__.replace('_', ' ')} refused: {exc.message}",
                              dispute_id=target if exists else None)

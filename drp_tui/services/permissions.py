@@ -1,0 +1,173 @@
+"""Who may do what: the rules that hold across every service, in one place.
+
+Each service function checks the fine rule of its own move (only the chair who
+raised a dispute sends it; only the manager a stage was sent to responds to it).
+``check`` runs first, inside the same transaction, from ``common.service``:
+
+* an administrator manages accounts and teams, never dispute content;
+* the command line (``InstallationAdmin``) manages accounts and teams only;
+* oversight approves and reopens only within its own team (the raising chair's
+  team, or the child's); a holder of the approval level approves only where
+  they hold it.
+
+``visible_to`` / ``can_see`` are the read side's rule (screens and queries): a
+dispute is visible to: the chair who raised it; the child's chair and
+allocated social worker; every manager a stage of it was sent or copied to,
+who responded or approved; anyone notified about it; oversight (the IRO service
+manager) of the raising chair's own team or of the child's team; and the
+holders of a management level in the raising chair's own team (the IRO service's
+chain). Administrators see no dispute content.
+
+Every refusal is a ``PermissionDenied``; ``common.service`` rolls back and
+leaves one ``refused`` audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import Expression, Value
+
+from drp_tui.domain.model import Role
+from drp_tui.services.context import Ctx
+from drp_tui.services.errors import PermissionDenied
+from drp_tui.store import models as m
+
+# Service modules (and single services elsewhere) that touch dispute content.
+CONTENT_MODULES = frozenset({"drp_tui.services.disputes", "drp_tui.services.outcomes"})
+CONTENT_SERVICES = frozenset({"send_compliment"})
+
+ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dispute content; "
+                     "sign in with a chair's or manager's account to do that.")
+CLI_NOT_CONTENT = "The command line manages staff accounts and teams, not dispute content."
+INACTIVE = "Your account is not active; ask an administrator."
+
+
+@dataclass
+class InstallationAdmin(Ctx):
+    """The installation's administrator at the command line (``drp user``/``drp team``):
+    whoever can run ``drp`` on the box with access to the database. Not a staff
+    account: ``actor_id`` is None and the audit events name ``os_user``."""
+
+    os_user: str = ""
+
+
+def is_installation_admin(ctx: Ctx) -> bool:
+    return isinstance(ctx, InstallationAdmin)
+
+
+def staff_of(ctx: Ctx) -> m.Staff | None:
+    """The acting staff row, or None (command line, or an id that does not exist)."""
+    if ctx.actor_id is None:
+        return None
+    return m.Staff.get_or_none(m.Staff.id == ctx.actor_id)
+
+
+def require_admin(ctx: Ctx, doing: str) -> m.Staff | None:
+    """An active administrator, or the command line. Returns the staff row (None for the CLI)."""
+    if is_installation_admin(ctx):
+        return None
+    who = staff_of(ctx)
+    if who is None or not who.active:
+        raise PermissionDenied(INACTIVE)
+    if Role(who.role) is not Role.ADMIN:
+        raise PermissionDenied(f"Only an administrator can {doing}.")
+    return who
+
+
+def visible_to(who: m.Staff) -> Expression:
+    """A condition on ``Dispute`` rows: the disputes ``who`` may see (see the module text)."""
+    role = Role(who.role)
+    if role is Role.ADMIN or not who.active:
+        return m.Dispute.id < 0  # nothing
+    sr = m.StageRecord
+    as_manager = sr.select(sr.dispute).where(
+        (sr.responder == who.id) | (sr.response_by == who.id) | (sr.approval_by == who.id)
+        | Value(",").concat(sr.inform).concat(",").contains(f",{who.id},"))
+    notified = m.Notification.select(m.Notification.dispute).where(
+        (m.Notification.recipient == who.id) & m.Notification.dispute.is_null(False))
+    their_children = m.Child.select(m.Child.id).where(
+        (m.Child.chair == who.id) | (m.Child.social_worker == who.id))
+    chain_teams = m.TeamRole.select(m.TeamRole.team).where(m.TeamRole.staff == who.id)
+    chain_chairs = m.Staff.select(m.Staff.id).where(m.Staff.team.in_(chain_teams))
+    expr = ((m.Dispute.raised_by == who.id) | (m.Dispute.responder == who.id)
+            | m.Dispute.child.in_(their_children) | m.Dispute.id.in_(as_manager)
+            | m.Dispute.id.in_(notified) | m.Dispute.raised_by.in_(chain_chairs))
+    if role is Role.OVERSIGHT and who.team_id is not None:
+        team_chairs = m.Staff.select(m.Staff.id).where(m.Staff.team == who.team_id)
+        team_children = m.Child.select(m.Child.id).where(m.Child.team == who.team_id)
+        expr = expr | m.Dispute.raised_by.in_(team_chairs) | m.Dispute.child.in_(team_children)
+    return expr
+
+
+def can_see(staff_id: int, dispute_id: int) -> bool:
+    """For the read side (screens, queries): may this person see this dispute?"""
+    who = m.Staff.get_or_none(m.Staff.id == staff_id)
+    if who is None:
+        return False
+    return bool(m.Dispute.select(m.Dispute.id).where(
+        (m.Dispute.id == dispute_id) & visible_to(who)).exists())
+
+
+def _in_scope(who: m.Staff, d: m.Dispute, level: str, kind: str) -> bool:
+    """Does ``who`` hold ``level`` in the team that level belongs to for this dispute?"""
+    team = d.child.team_id if kind == "team" else d.raised_by.team_id
+    return bool(m.TeamRole.select().where((m.TeamRole.team == team) & (m.TeamRole.level == level)
+                                          & (m.TeamRole.staff == who.id)).exists())
+
+
+def _oversight_of(who: m.Staff, d: m.Dispute) -> bool:
+    return who.team_id is not None and who.team_id in (d.raised_by.team_id, d.child.team_id)
+
+
+def _approval_scope(ctx: Ctx, who: m.Staff, d: m.Dispute) -> None:
+    """Oversight approves within its own team; a holder of the approval level only where they hold it."""
+    try:
+        policy = ctx.policy_for(d.policy_key)
+        level = policy.rules.approval_level
+        kind = policy.level(level).holder if level else "chair_team"
+    except (KeyError, ValueError):
+        level, kind = "", "chair_team"
+    holds_anywhere = bool(level) and m.TeamRole.select().where(
+        (m.TeamRole.staff == who.id) & (m.TeamRole.level == level)).exists()
+    if Role(who.role) is not Role.OVERSIGHT and not holds_anywhere:
+        return  # the service refuses it with its own message
+    if Role(who.role) is Role.OVERSIGHT and _oversight_of(who, d):
+        return
+    if level and _in_scope(who, d, level, kind):
+        return
+    raise PermissionDenied(f"{d.reference} was raised by {d.raised_by.name}, who is not in your team: "
+                           "only their own service manager can approve it.")
+
+
+def _reopen_scope(who: m.Staff, d: m.Dispute) -> None:
+    if Role(who.role) is Role.OVERSIGHT and d.raised_by_id != who.id and not _oversight_of(who, d):
+        raise PermissionDenied(f"{d.reference} was raised by {d.raised_by.name}, who is not in your team: "
+                               "only their own service manager (or the chair) can reopen it.")
+
+
+def check(ctx: Ctx, action: str, module: str, dispute_id: int | None) -> None:
+    """The cross-cutting rules, run before a service's own checks. Raises PermissionDenied."""
+    content = module in CONTENT_MODULES or action in CONTENT_SERVICES
+    if is_installation_admin(ctx):
+        if content or dispute_id is not None:
+            raise PermissionDenied(CLI_NOT_CONTENT)
+        return
+    who = staff_of(ctx)
+    if who is None or not who.active:
+        raise PermissionDenied(INACTIVE)
+    if content and Role(who.role) is Role.ADMIN:
+        raise PermissionDenied(ADMIN_NOT_CONTENT)
+    if dispute_id is None or action not in ("approve_stage", "reopen"):
+        return
+    d = m.Dispute.get_or_none(m.Dispute.id == dispute_id)
+    if d is None:  # the service says NotFound
+        return
+    if action == "approve_stage":
+        _approval_scope(ctx, who, d)
+    else:
+        _reopen_scope(who, d)
+
+
+__all__ = ["InstallationAdmin", "is_installation_admin", "require_admin", "visible_to", "can_see", "check",
+           "staff_of"]

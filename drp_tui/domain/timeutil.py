@@ -79,6 +79,15 @@ def format_london(dt: datetime) -> str:
     return f"{format_date(local.date())} {local.hour:02d}:{local.minute:02d}"
 
 
+def format_due(dt: datetime) -> str:
+    """A due instant as a chair reads it: ``end of Mon 30 Nov 2026`` when it is
+    the end of a London day (working-day timescales), else ``Mon 30 Nov 2026 14:05``."""
+    local = to_london(dt)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return f"end of {format_date(local.date() - timedelta(days=1))}"
+    return format_london(dt)
+
+
 @runtime_checkable
 class Clock(Protocol):
     """Where "now" comes from."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from drp_tui.domain.deadlines import compute_due
 from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import Timescale
-from drp_tui.domain.timeutil import format_london
+from drp_tui.domain.timeutil import format_due, format_london
 from drp_tui.services.common import (
     actor, check_version, clean_text, current_record, event, inform_for, linked, load, notify,
     require_chair_of, require_open, require_role, responder_for, service, stage_label, touch,
@@ -47,9 +47,11 @@ class ActionInput:
     due: date
 
 
-def _date(value: object, fld: str) -> date:
-    if not isinstance(value, date):
-        raise ValidationError(f"{fld}: must be a date (YYYY-MM-DD)", field=fld)
+def _date(value: object, fld: str, key: str | None = None) -> date:
+    """A calendar date (a datetime is refused: which London day would it be?).
+    ``fld`` is the label in the message, ``key`` the field name (default: ``fld``)."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValidationError(f"{fld}: must be a date (YYYY-MM-DD)", field=key or fld)
     return value
 
 
@@ -84,8 +86,8 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
         allowed = ", ".join(s.label for s in policy.starting_stages())
         raise ValidationError(f"starting level: {start.label} cannot be a starting level (choose {allowed})",
                               field="start_stage")
-    arose = _date(data.issue_arose, "date the issue arose")
-    raised = _date(data.raised_on if data.raised_on is not None else ctx.today(), "date raised")
+    arose = _date(data.issue_arose, "date the issue arose", "issue_arose")
+    raised = _date(data.raised_on if data.raised_on is not None else ctx.today(), "date raised", "raised_on")
     if arose > ctx.today():
         raise ValidationError("date the issue arose: cannot be in the future", field="issue_arose")
     if raised < arose:
@@ -166,11 +168,11 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
         if key in SECTION1_TEXT:
             new_v: Any = clean_text(value, key.replace("_", " "), required=key == "concern")
         elif key in ("issue_arose", "raised_on"):
-            new_v = _date(value, key.replace("_", " "))
+            new_v = _date(value, key.replace("_", " "), key)
             if new_v > ctx.today():
                 raise ValidationError(f"{key.replace('_', ' ')}: cannot be in the future", field=key)
         elif key == "child_informed_on":
-            new_v = None if value in (None, "") else _date(value, "child informed on")
+            new_v = None if value in (None, "") else _date(value, "child informed on", key)
         elif key == "category":
             try:
                 new_v = ctx.policy_for(d.policy_key).category(str(value)).key
@@ -229,7 +231,7 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
         rec.due_at = due.at if due else None
         rec.due_date = due.day if due else None
         rec.save()
-        due_txt = f", response due {format_london(due.at)}" if due else ""
+        due_txt = f", response due by {format_due(due.at)}" if due else ""
         notify(ctx, [responder], "request",
                f"{d.reference} ({d.child.name}): {stage.label} sent to you by {who.name}{due_txt}", d)
         notify(ctx, informs, "info",
@@ -257,7 +259,8 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     if rec.sent_at is None:
         raise DomainError(f"{stage.label} has not been sent yet, so there is nothing to respond to.")
     if Status(d.status) not in (Status.SENT, Status.NEGOTIATING):
-        raise DomainError(f"{d.reference} is {Status(d.status).label}; a response was already recorded.")
+        raise DomainError(f"{d.reference}: a response to {stage.label} was already recorded "
+                          f"on {format_london(rec.response_at)}; the {policy.vocabulary.chair_title} decides next.")
     if on_behalf:
         require_chair_of(who, d, "record a response on the manager's behalf")
     elif rec.responder_id != who.id:
@@ -267,7 +270,7 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     for i, a in enumerate(actions, 1):
         desc = clean_text(a.description, f"action {i} what", required=True)
         owner = clean_text(a.owner, f"action {i} who", required=True, short=True)
-        due = _date(a.due, f"action {i} by when")
+        due = _date(a.due, f"action {i} by when", "actions")
         if due < ctx.today():
             raise ValidationError(f"action {i} by when: {due.isoformat()} is already past", field="actions")
         clean_actions.append((desc, owner, due))

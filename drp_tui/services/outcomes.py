@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from drp_tui.domain.model import Decision, Role, Status
 from drp_tui.domain.policy import CafcassRule
-from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, utc
+from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, utc
 from drp_tui.services.common import (
     actor, check_version, clean_text, current_record, event, level_holder, linked, load, notify,
     require_chair_of, require_open, service, stage_label, touch,
@@ -81,11 +81,11 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     if not window.is_set:
         raise DomainError("This procedure has no further-negotiation window: resolve the dispute or escalate it.")
     rec = current_record(d)
-    if rec.response_at is None or Status(d.status) is not Status.RESPONDED:
-        raise DomainError("Further negotiation follows a response you are not yet satisfied with; there is none to negotiate on.")
     if rec.negotiation_until is not None:
         raise DomainError(f"A further-negotiation window was already agreed (until {format_london(rec.negotiation_until)}); "
                           "the procedure allows one. Resolve or escalate.")
+    if rec.response_at is None or Status(d.status) is not Status.RESPONDED:
+        raise DomainError("Further negotiation follows a response you are not yet satisfied with; there is none to negotiate on.")
     text = clean_text(note, "what was agreed", required=True)
     now = ctx.now()
     if window.hours is not None:
@@ -125,7 +125,7 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     new_due = end_of_london_day_utc(until)
     old_due = rec.extension_until or rec.due_at
     if old_due is not None and new_due <= utc(old_due):
-        raise ValidationError(f"extended to: must be after the current due date ({format_london(old_due)})", field="until")
+        raise ValidationError(f"extended to: must be after the current due date ({format_due(old_due)})", field="until")
     if not ctx.calendar.is_working_day(until):
         raise ValidationError(f"extended to: {format_date(until)} is not a working day "
                               f"({ctx.calendar.why_not_working(until)})", field="until")
@@ -172,7 +172,7 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
         overdue = rec.due_at is not None and now >= utc(rec.extension_until or rec.due_at)
         text = clean_text(comment, "comments")
         if rec.response_at is None and not overdue and not d.immediate and rec.due_at is not None:
-            raise DomainError(f"The response to {cur.label} is not due until {format_london(rec.extension_until or rec.due_at)}. "
+            raise DomainError(f"The response to {cur.label} is not due until {format_due(rec.extension_until or rec.due_at)}. "
                               "Escalate once it is overdue, or record the response and your decision.")
         if rec.response_at is not None and rec.decision is None:
             if not text:

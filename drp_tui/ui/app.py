@@ -1,55 +1,365 @@
-"""DrpApp: modes, global keys, the palette. Small: screens do the work.
+"""DrpApp: modes, global keys, the palette, sign-in, idle lock, live refresh. Screens do the work.
 
 Contract the screens rely on (keep it stable):
 - ``app.desk``: the :class:`~drp_tui.ui.desk.Desk` (signed-in user, service calls).
 - ``app.open_dispute(id)``, ``app.open_raise(child_id)``, ``app.open_history(dispute_id=, child_id=)``,
-  ``app.open_compliment(child_id)``: push those screens.
+  ``app.open_compliment(child_id)``: push those screens (a placeholder if not built yet).
 - ``app.data_changed()``: call after this session wrote something; every screen
-  that defines ``refresh_data()`` is asked to reload (also done when another
-  session commits, and on the clock tick for colours).
+  (in every mode) that defines ``refresh_data()`` is asked to reload. Also done
+  when another session commits (``PRAGMA data_version`` watch).
+- Screens may define ``clock_tick()``: called every 30 s (and by ``app.tick()``) to
+  recolour from the clock without a query.
+- Screens may define ``unsaved_draft() -> dict | None`` (and a ``dispute_id``
+  attribute): when someone else signs in at the idle lock, or on sign-out, the
+  text is saved as a Draft for its owner before the screens are discarded.
+- ``app.unread``: the signed-in person's unread inbox count (None = not known yet).
+- Every non-modal screen gets the :class:`DeskHeader` (compose your own to place it;
+  set ``DESK_HEADER = False`` on a screen class to opt out).
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from textual import events, work
 from textual.app import App
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
 
 from drp_tui.bootstrap import Setup
+from drp_tui.domain.model import StaffView
 from drp_tui.domain.policy import Policy
-from drp_tui.domain.timeutil import Clock
+from drp_tui.domain.timeutil import Clock, format_london
+from drp_tui.services import drafts, inbox
+from drp_tui.services.context import Ctx
+from drp_tui.store.queries import unread_count
+from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
+from drp_tui.ui.keys import APP_BINDINGS
+from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch
+from drp_tui.ui.screens.caseload import CaseloadScreen
+from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
+from drp_tui.ui.screens.lock import LockScreen
+from drp_tui.ui.screens.login import LoginScreen
+from drp_tui.ui.theme import ANSI_THEME, ansi_theme, initial_theme
+from drp_tui.ui.widgets.header import DeskHeader
+
+DESK_MODES = ("caseload", "children", "inbox")
+GATED = {"mode", "lock", "sign_out", "command_palette", "back"}  # only while signed in and unlocked
+
+
+def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Screen[Any]:
+    """Import a screen on first use; a placeholder if its module is not there yet."""
+    try:
+        found = getattr(importlib.import_module(module), cls)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return PlaceholderScreen(title)
+    except AttributeError:
+        return PlaceholderScreen(title)
+    return found(*args, **kwargs)  # type: ignore[no-any-return]
+
+
+def _children() -> Screen[Any]:
+    return build("drp_tui.ui.screens.children", "ChildrenScreen", "Children")
+
+
+def _inbox() -> Screen[Any]:
+    return build("drp_tui.ui.screens.inbox", "InboxScreen", "Inbox")
+
+
+class GateScreen(Screen[None]):
+    """The empty base under the log-in and lock screens."""
+
+    DESK_HEADER = False
 
 
 class DrpApp(App[int]):
     TITLE = "drp"
+    CSS_PATH = "tcss/app.tcss"
+    BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {DeskCommands, ScreenCommands}
+    DEFAULT_MODE = "gate"
+    MODES = {"gate": GateScreen, "caseload": CaseloadScreen, "children": _children, "inbox": _inbox}
+    ANSI_THEME = ANSI_THEME
+
+    unread: reactive[int | None] = reactive(None)
+    minute: reactive[str] = reactive("")
+    session: reactive[int] = reactive(0)  # bumped on sign-in, lock, unlock, sign-out
 
     def __init__(self, setup: Setup, *, policy: Policy | None = None, sign_in_as: str | None = None,
                  clock: Clock | None = None) -> None:
         super().__init__()
         self.desk = Desk(setup, policy, clock)
         self.sign_in_as = sign_in_as
+        self.locked = False
+        self.last_input: datetime = self.desk.clock.now()
+        self.data_watch = DataWatch()
+        self._locked_ctx: Ctx | None = None
+        self._mode_before_lock = "caseload"
+        self._colour_theme = "textual-dark"
+        self._stale = False
+        self._polling = False
 
-    def open_dispute(self, dispute_id: int) -> None:
-        from drp_tui.ui.screens.dispute import DisputeScreen
+    # --- start and stop ----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.register_theme(ansi_theme())
+        self.theme = initial_theme(self)
+        if self.theme != ANSI_THEME:
+            self._colour_theme = self.theme
+        self.minute = format_london(self.desk.clock.now())
+        self.screen_change_signal.subscribe(self, self._add_header)
+        self.set_interval(POLL_SECONDS, self._every_second)
+        self.set_interval(TICK_SECONDS, self.tick)
+        self.set_interval(REMIND_SECONDS, self.remind_now)
+        if self.sign_in_as:
+            self._demo_sign_in(self.sign_in_as)
+        else:
+            self.push_screen(LoginScreen())
 
-        self.push_screen(DisputeScreen(dispute_id))
+    def on_unmount(self) -> None:
+        self.data_watch.close()
 
-    def open_raise(self, child_id: int) -> None:
-        from drp_tui.ui.screens.raise_form import RaiseScreen
+    @work(thread=True, exclusive=True, group="auth", name="demo-sign-in", exit_on_error=False)
+    def _demo_sign_in(self, username: str) -> None:
+        try:
+            self.desk.sign_in_demo(username)
+        except Exception:
+            self.call_from_thread(self.push_screen, LoginScreen(f"Could not open the desk as '{username}'."))
+            return
+        self.call_from_thread(self.signed_in)
 
-        self.push_screen(RaiseScreen(child_id))
+    # --- who is at the desk -------------------------------------------------------------------
+    @property
+    def signed_in_and_open(self) -> bool:
+        return self.desk.signed_in and not self.locked
 
-    def open_history(self, dispute_id: int | None = None, child_id: int | None = None) -> None:
-        from drp_tui.ui.screens.history import HistoryScreen
+    def signed_in(self) -> None:
+        """Called by the log-in screen once ``desk.user`` is set."""
+        self.locked = False
+        self.last_input = self.desk.clock.now()
+        if isinstance(self.screen, LoginScreen):
+            self.pop_screen()
+        self.switch_mode("caseload")
+        self.session += 1
+        self.remind_now()
 
-        self.push_screen(HistoryScreen(dispute_id=dispute_id, child_id=child_id))
+    def lock(self) -> None:
+        """Hide every screen of the session behind the lock screen (no personal data on show)."""
+        user = self.desk.user
+        if self.locked or user is None:
+            return
+        self.locked = True
+        self._locked_ctx = self.desk.ctx()
+        if self.current_mode in DESK_MODES:
+            self._mode_before_lock = self.current_mode
+        self.clear_notifications()
+        self.switch_mode("gate")
+        self.push_screen(LockScreen(user.username, user.name))
+        self.session += 1
 
-    def open_compliment(self, child_id: int) -> None:
-        from drp_tui.ui.screens.compliment import ComplimentScreen
+    def unlocked(self, user: StaffView) -> None:
+        """Called by the lock screen once ``desk.user`` is set again (the same person or another)."""
+        before = self._locked_ctx
+        self.locked = False
+        self._locked_ctx = None
+        self.last_input = self.desk.clock.now()
+        if isinstance(self.screen, LockScreen):
+            self.pop_screen()
+        if before is not None and before.actor_id != user.id:
+            self.unread = None
+            self._end_session(before, f"closed at the idle lock: {user.username} signed in")
+            self._mode_before_lock = "caseload"
+        self.switch_mode(self._mode_before_lock)
+        self.session += 1
+        if self._stale:
+            self.data_changed()
+        self.remind_now()
 
-        self.push_screen(ComplimentScreen(child_id))
+    def _end_session(self, ctx: Ctx, reason: str) -> None:
+        """Save unsaved form text as drafts for ``ctx``'s person, then discard the desk's screens."""
+        kept: list[tuple[int | None, dict[str, object]]] = []
+        for mode in DESK_MODES:
+            for screen in self._screen_stacks.get(mode, []):
+                draft = getattr(screen, "unsaved_draft", None)
+                payload = draft() if callable(draft) else None
+                if payload:
+                    dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
+                    kept.append((dispute_id if isinstance(dispute_id, int) else None, dict(payload)))
+            if mode in self._modes and mode != self.current_mode:
+                factory = self._modes[mode]
+                self.remove_mode(mode)
+                self.add_mode(mode, factory)
+        if kept:
+            self._save_drafts(ctx, kept, reason)
+
+    @work(thread=True, group="drafts", name="save-drafts", exit_on_error=False)
+    def _save_drafts(self, ctx: Ctx, kept: list[tuple[int | None, dict[str, object]]], reason: str) -> None:
+        for dispute_id, payload in kept:
+            drafts.save_draft(ctx, dispute_id, payload, reason)
+
+    # --- live: input, clock, database -----------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.last_input = self.desk.clock.now()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> bool:
+        """Lock if nobody has touched a key or the mouse for ``idle_lock_minutes`` (by the desk clock)."""
+        minutes = self.desk.idle_lock_minutes
+        if not minutes or self.locked or not self.desk.signed_in:
+            return False
+        if self.desk.clock.now() - self.last_input >= timedelta(minutes=minutes):
+            self.lock()
+            return True
+        return False
+
+    def _every_second(self) -> None:
+        self.minute = format_london(self.desk.clock.now())
+        self.check_idle_lock()
+        if self.signed_in_and_open and not self._polling:
+            self.run_worker(self.poll_now(), group="watch", name="data-watch", exit_on_error=False)
+
+    async def poll_now(self) -> bool:
+        """Look at ``PRAGMA data_version`` once (on the watch thread); reload the screens if it moved."""
+        self._polling = True
+        try:
+            changed = await self.data_watch.changed()
+        finally:
+            self._polling = False
+        if changed:
+            self.data_changed()
+        return changed
+
+    def tick(self) -> None:
+        """The clock moved: recolour every screen from it (no database work)."""
+        self.minute = format_london(self.desk.clock.now())
+        if not self.signed_in_and_open:
+            return
+        for screen in self._desk_screens():
+            clock_tick = getattr(screen, "clock_tick", None)
+            if callable(clock_tick):
+                clock_tick()
 
     def data_changed(self) -> None:
-        for screen in self.screen_stack:
+        if not self.signed_in_and_open:
+            self._stale = True
+            return
+        self._stale = False
+        self.refresh_unread()
+        for screen in self._desk_screens():
             refresh = getattr(screen, "refresh_data", None)
             if callable(refresh):
                 refresh()
+
+    def _desk_screens(self) -> Iterator[Screen[Any]]:
+        for mode in DESK_MODES:
+            yield from list(self._screen_stacks.get(mode, []))
+
+    @work(thread=True, exclusive=True, group="remind", name="remind", exit_on_error=False)
+    def remind_now(self) -> None:
+        """Reminders for the signed-in person reach the inbox; then the unread count."""
+        if not self.desk.signed_in:
+            return
+        ctx = self.desk.ctx()
+        made = inbox.remind(ctx)
+        count = unread_count(ctx.actor_id)
+        self.call_from_thread(self._reminded, ctx.actor_id, count, made)
+
+    def _reminded(self, actor_id: int, count: int, made: int) -> None:
+        if self.desk.user is None or self.desk.user.id != actor_id:
+            return
+        self.unread = count
+        if made:
+            self.data_changed()
+
+    @work(thread=True, exclusive=True, group="unread", name="unread", exit_on_error=False)
+    def refresh_unread(self) -> None:
+        user = self.desk.user
+        if user is not None:
+            count = unread_count(user.id)
+            self.call_from_thread(self._set_unread, user.id, count)
+
+    def _set_unread(self, actor_id: int, count: int) -> None:
+        if self.desk.user is not None and self.desk.user.id == actor_id:
+            self.unread = count
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.name != "data-watch":
+            error = event.worker.error
+            self.notify(f"{event.worker.name}: {type(error).__name__}: {getattr(error, 'message', error)}",
+                        title="Something went wrong", severity="error", markup=False)
+
+    # --- chrome -------------------------------------------------------------------------------------
+    def _add_header(self, screen: Screen[Any]) -> None:
+        if isinstance(screen, ModalScreen) or not getattr(screen, "DESK_HEADER", True):
+            return
+        if not screen.query(DeskHeader):
+            screen.mount(DeskHeader())
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if self.is_headless and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False  # stable screenshots and snapshots
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in GATED and not self.signed_in_and_open:
+            return False
+        if action == "back":
+            return len(self.screen_stack) > 1
+        return True
+
+    # --- actions -------------------------------------------------------------------------------------
+    def action_mode(self, mode: str) -> None:
+        if mode in DESK_MODES and self.signed_in_and_open:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_lock(self) -> None:
+        self.lock()
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 1 and not isinstance(self.screen, (LoginScreen, LockScreen)):
+            self.pop_screen()
+
+    def action_toggle_theme(self) -> None:
+        if self.theme == ANSI_THEME:
+            self.theme = self._colour_theme
+        else:
+            self._colour_theme = self.theme
+            self.theme = ANSI_THEME
+
+    def action_sign_out(self) -> None:
+        if not self.desk.signed_in:
+            return
+        ctx = self.desk.ctx()
+        self.locked = False
+        self.clear_notifications()
+        self.switch_mode("gate")
+        self._end_session(ctx, "signed out")
+        self.desk.sign_out()
+        self.unread = None
+        self.session += 1
+        self.push_screen(LoginScreen())
+
+    # --- the contract: push the other screens --------------------------------------------------------------
+    def open_dispute(self, dispute_id: int) -> None:
+        self.push_screen(build("drp_tui.ui.screens.dispute", "DisputeScreen", "Dispute form", dispute_id))
+
+    def open_raise(self, child_id: int) -> None:
+        self.push_screen(build("drp_tui.ui.screens.raise_form", "RaiseScreen", "Raise a dispute", child_id))
+
+    def open_history(self, dispute_id: int | None = None, child_id: int | None = None) -> None:
+        self.push_screen(build("drp_tui.ui.screens.history", "HistoryScreen", "History",
+                               dispute_id=dispute_id, child_id=child_id))
+
+    def open_compliment(self, child_id: int) -> None:
+        self.push_screen(build("drp_tui.ui.screens.compliment", "ComplimentScreen", "Compliment", child_id))
+

@@ -1,0 +1,76 @@
+"""Every key of the desk, in one place, each with an id (remappable with ``set_keymap``).
+
+Chosen to work in PuTTY, Windows Terminal and over SSH: function keys F1-F4 (PuTTY
+sends ESC[11~..ESC[14~, which Textual reads), plain ctrl+letter, and single
+characters only where no text field has focus (a focused Input swallows them).
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+# --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
+MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4"}
+
+APP_BINDINGS: list[Binding] = [
+    Binding("f2", "mode('caseload')", "Caseload", key_display="F2", id="mode.caseload", tooltip="My disputes (home)"),
+    Binding("f3", "mode('children')", "Children", key_display="F3", id="mode.children", tooltip="Children: raise a dispute"),
+    Binding("f4", "mode('inbox')", "Inbox", key_display="F4", id="mode.inbox", tooltip="Requests, reminders, for information"),
+    Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help",
+            tooltip="Every key of the desk and of this screen"),
+    Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, tooltip="Lock the desk now (asks for your password)"),
+    Binding("escape", "back", "Back", show=False, id="app.back", tooltip="Close this screen"),
+    Binding("ctrl+t", "toggle_theme", "16 colours", show=False, id="app.theme",
+            tooltip="Switch between the full-colour and the 16-colour theme"),
+    Binding("ctrl+o", "sign_out", "Sign out", show=False, id="app.sign_out",
+            tooltip="Sign out (unsaved text is kept as a draft)"),
+]
+
+# --- the caseload (CaseloadScreen.BINDINGS) -------------------------------------
+VIEW_KEYS = {"mine": "1", "awaiting": "2", "team": "3", "overdue": "4", "resolved": "5", "all": "6"}
+VIEW_LABELS = {"mine": "Mine", "awaiting": "Awaiting me", "team": "Team", "overdue": "Overdue",
+               "resolved": "Resolved", "all": "All"}
+
+CASELOAD_BINDINGS: list[Binding] = [
+    Binding("slash", "filter", "Filter", key_display="/", id="caseload.filter",
+            tooltip="Filter by reference, child, case number or category"),
+    Binding("s", "sort", "Sort", show=False, id="caseload.sort", tooltip="Sort by due date, reference, child or stage"),
+    Binding("right_square_bracket", "next_view", "Next view", key_display="]", show=False,
+            id="caseload.next_view"),
+    Binding("left_square_bracket", "prev_view", "Previous view", key_display="[", show=False,
+            id="caseload.prev_view"),
+    Binding("r", "reload", "Reload", show=False, id="caseload.reload", tooltip="Reload from the database"),
+    *[Binding(key, f"view('{view}')", VIEW_LABELS[view], show=False, id=f"caseload.view.{view}")
+      for view, key in VIEW_KEYS.items()],
+]
+
+# --- the caseload table (CaseloadTable.BINDINGS, on top of DataTable's own) -----
+TABLE_BINDINGS: list[Binding] = [
+    Binding("enter", "select_cursor", "Open", key_display="⏎", id="caseload.open",
+            tooltip="Open the dispute under the cursor"),
+    Binding("pagedown", "page_down", "Next page", show=False, id="caseload.page_down"),
+    Binding("pageup", "page_up", "Previous page", show=False, id="caseload.page_up"),
+    Binding("home,ctrl+home", "scroll_top", "First page", show=False, id="caseload.first"),
+    Binding("end,ctrl+end", "scroll_bottom", "Last page", show=False, id="caseload.last"),
+]
+
+FILTER_BINDINGS: list[Binding] = [
+    Binding("down", "done", "To the list", show=False, id="caseload.filter_done"),
+]
+
+# --- log-in, lock, help -----------------------------------------------------------
+LOGIN_BINDINGS: list[Binding] = [
+    Binding("ctrl+q", "app.quit", "Quit", id="login.quit", priority=True),
+]
+
+LOCK_BINDINGS: list[Binding] = [
+    Binding("ctrl+n", "other_user", "Someone else", id="lock.other_user",
+            tooltip="Sign in as someone else (this session's screens are closed; unsaved text is kept)"),
+    Binding("ctrl+q", "app.quit", "Quit", id="lock.quit", priority=True),
+]
+
+HELP_BINDINGS: list[Binding] = [
+    Binding("escape,q,f1,question_mark", "close", "Close", key_display="Esc", id="help.close"),
+]
+
+PLACEHOLDER_BINDINGS: list[Binding] = []

@@ -1,0 +1,279 @@
+"""The caseload (home): the signed-in person's disputes, one page at a time.
+
+Only the visible page is read (``caseload_page`` with offset/limit, plus a count), in
+one exclusive worker group, so a view over 100,000 disputes opens as fast as one
+over 100. The clock tick recolours the page without a query (``clock_tick``); a
+change in the database (``refresh_data``) reloads just this page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from drp_tui.domain.model import DisputeRow, DueState, Role
+from drp_tui.domain.timeutil import london_date
+from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page, children_for, list_staff
+from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
+from drp_tui.ui.widgets.caseload_table import CaseloadTable
+from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.text import visible
+
+if TYPE_CHECKING:
+    from drp_tui.ui.app import DrpApp
+
+VIEWS = tuple(VIEW_KEYS)
+SORTS = ("due", "reference", "child", "stage")
+SORT_LABELS = {"due": "due date", "reference": "reference", "child": "child", "stage": "stage"}
+CHROME_ROWS = 5  # header, view bar, filter line, table header, footer
+
+
+@dataclass(frozen=True)
+class Page:
+    generation: int
+    offset: int
+    total: int
+    rows: tuple[DisputeRow, ...]
+    states: tuple[DueState, ...]
+    cursor: int
+
+
+class PageLoaded(Message):
+    def __init__(self, page: Page) -> None:
+        super().__init__()
+        self.page = page
+
+
+class FilterInput(Input):
+    BINDINGS = FILTER_BINDINGS
+
+    def action_done(self) -> None:
+        self.screen.query_one(CaseloadTable).focus()
+
+
+class ViewBar(Static):
+    """``1 Mine  2 Awaiting me  3 Team …`` with the current view highlighted."""
+
+    COMPONENT_CLASSES = {"viewbar--active"}
+
+    def show(self, current: str) -> None:
+        text = Text(no_wrap=True, end="")
+        for view in VIEWS:
+            label = f" {VIEW_KEYS[view]} {VIEW_LABELS[view]} "
+            if view == current:
+                text.append(f"[{label.strip()}]", style=self.get_component_rich_style("viewbar--active"))
+            else:
+                text.append(label)
+        self.update(text)
+
+
+class CaseloadScreen(Screen[None]):
+    BINDINGS = CASELOAD_BINDINGS
+    FILTER_DELAY = 0.3  # seconds of quiet typing before the filter runs
+    TITLE = "Caseload"
+
+    def __init__(self) -> None:
+        super().__init__(id="caseload")
+        self.view_name = "mine"
+        self.sort_key = "due"
+        self.filter_text = ""
+        self.page_offset = 0
+        self.total_rows: int | None = None
+        self.page_size = 19
+        self._generation = 0
+        self._team_ids: tuple[int, ...] | None = None
+        self._filter_timer: Timer | None = None
+
+    @property
+    def desk_app(self) -> DrpApp:
+        return cast("DrpApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield ViewBar(id="views")
+        with Horizontal(id="filter-line"):
+            yield FilterInput(placeholder="/ to filter (reference, child, case no.)",
+                              id="filter", compact=True)
+            yield Static("", id="status")
+        yield CaseloadTable(id="caseload-table")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        user = self.desk_app.desk.user
+        if user is not None:
+            self.view_name = {Role.RESPONDER: "awaiting", Role.OVERSIGHT: "team", Role.ADMIN: "all"}.get(user.role, "mine")
+        table = self.query_one(CaseloadTable)
+        desk = self.desk_app.desk
+        table.category_labels = {c.key: c.label for c in desk.policy.categories}
+        table.today = london_date(desk.clock.now())
+        self._layout(self.app.size.width, self.app.size.height)
+        self.query_one(ViewBar).show(self.view_name)
+        table.focus()
+        self.load()
+
+    def on_resize(self) -> None:
+        if self._layout(self.app.size.width, self.app.size.height):
+            self.load(cursor="keep")
+
+    def _layout(self, width: int, height: int) -> bool:
+        self.query_one(CaseloadTable).set_width(width)
+        size = max(1, height - CHROME_ROWS)
+        changed = size != self.page_size
+        self.page_size = size
+        return changed
+
+    # --- loading ------------------------------------------------------------------------------
+    def caseload_query(self) -> CaseloadQuery:
+        desk = self.desk_app.desk
+        user = desk.user
+        staff_id = user.id if user else None
+        if user is not None and user.role in (Role.OVERSIGHT, Role.ADMIN) and self.view_name in ("overdue", "resolved"):
+            staff_id = None  # the service manager sees the whole service
+        return CaseloadQuery(view=self.view_name, staff_id=staff_id, team_ids=self._team_ids or (),
+                             text=self.filter_text, now=desk.clock.now(), sort=self.sort_key)
+
+    def load(self, *, offset: int | None = None, cursor: str | int = "keep") -> None:
+        """Read one page (in a worker); ``cursor`` = keep | first | last | a row index."""
+        self._generation += 1
+        table = self.query_one(CaseloadTable)
+        at = {"keep": table.cursor_row, "first": 0, "last": self.page_size - 1}.get(cursor, cursor) \
+            if isinstance(cursor, str) else cursor
+        self._load(self._generation, self.caseload_query(), self.page_offset if offset is None else offset,
+                   max(0, int(at)))
+
+    @work(thread=True, exclusive=True, group="caseload", name="caseload-page")
+    def _load(self, generation: int, q: CaseloadQuery, offset: int, cursor: int) -> None:
+        desk = self.desk_app.desk
+        if q.view == "team" and self._team_ids is None:
+            self._team_ids = self._teams()
+            q = replace(q, team_ids=self._team_ids)
+        total = caseload_count(q)
+        offset = max(0, min(offset, (max(total, 1) - 1) // self.page_size * self.page_size))
+        rows = tuple(caseload_page(q, offset, self.page_size, desk.stage_labels()))
+        states = tuple(desk.row_state(r) for r in rows)
+        self.post_message(PageLoaded(Page(generation, offset, total, rows, states, cursor)))
+
+    def _teams(self) -> tuple[int, ...]:
+        """Teams for the "team" view: a responder's own; a chair's children's; everyone's for oversight."""
+        user = self.desk_app.desk.user
+        if user is None:
+            return ()
+        if user.role is Role.RESPONDER:
+            return (user.team_id,) if user.team_id is not None else ()
+        if user.role is Role.CHAIR:
+            return tuple(sorted({c.team_id for c in children_for(user.id)}))
+        return tuple(sorted({s.team_id for s in list_staff() if s.team_id is not None}))
+
+    @on(PageLoaded)
+    def _apply(self, message: PageLoaded) -> None:
+        page = message.page
+        if page.generation != self._generation:
+            return  # a newer load is on its way
+        self.page_offset, self.total_rows = page.offset, page.total
+        table = self.query_one(CaseloadTable)
+        table.today = london_date(self.desk_app.desk.clock.now())
+        table.show_page(page.rows, page.states, cursor=page.cursor)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        total = self.total_rows or 0
+        shown = len(self.query_one(CaseloadTable).rows_shown)
+        if total == 0:
+            where = f" matching '{visible(self.filter_text)}'" if self.filter_text else ""
+            status = f"no disputes{where}"
+        else:
+            status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of {total:,}"
+        self.query_one("#status", Static).update(Text(f"{status} · s sort: {SORT_LABELS[self.sort_key]} ", end=""))
+
+    # --- the app asks ---------------------------------------------------------------------------
+    def refresh_data(self) -> None:
+        """The database changed (this or another session): reload this page only."""
+        self._team_ids = None if self.view_name == "team" else self._team_ids
+        self.load(cursor="keep")
+
+    def clock_tick(self) -> None:
+        """Time passed: recolour the rows on show from the clock, without a query."""
+        desk = self.desk_app.desk
+        table = self.query_one(CaseloadTable)
+        table.today = london_date(desk.clock.now())
+        table.recolour([desk.row_state(r) for r in table.rows_shown])
+
+    # --- keys ---------------------------------------------------------------------------------
+    def action_view(self, view: str) -> None:
+        if view not in VIEWS or view == self.view_name:
+            return
+        self.view_name = view
+        self.query_one(ViewBar).show(view)
+        self.load(offset=0, cursor="first")
+
+    def action_next_view(self) -> None:
+        self.action_view(VIEWS[(VIEWS.index(self.view_name) + 1) % len(VIEWS)])
+
+    def action_prev_view(self) -> None:
+        self.action_view(VIEWS[(VIEWS.index(self.view_name) - 1) % len(VIEWS)])
+
+    def action_sort(self) -> None:
+        self.sort_key = SORTS[(SORTS.index(self.sort_key) + 1) % len(SORTS)]
+        self.load(offset=0, cursor="first")
+
+    def action_filter(self) -> None:
+        self.query_one(FilterInput).focus()
+
+    def action_reload(self) -> None:
+        self.refresh_data()
+
+    @on(Input.Changed, "#filter")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(self.FILTER_DELAY, lambda: self.apply_filter(event.value))
+
+    @on(Input.Submitted, "#filter")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter(event.value)
+        self.query_one(CaseloadTable).focus()
+
+    def apply_filter(self, value: str) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        value = value.strip()
+        if value != self.filter_text:
+            self.filter_text = value
+            self.load(offset=0, cursor="first")
+
+    @on(CaseloadTable.PageRequest)
+    def _page(self, request: CaseloadTable.PageRequest) -> None:
+        total, size, table = self.total_rows or 0, self.page_size, self.query_one(CaseloadTable)
+        last = (max(total, 1) - 1) // size * size
+        if request.to:
+            target = 0 if request.to == "first" else last
+        else:
+            target = self.page_offset + request.step * size
+        if target < 0 or target > last or target == self.page_offset:
+            if request.cursor == "keep" and table.row_count:  # PageUp on page 1 / PageDown on the last
+                table.move_cursor(row=0 if request.step < 0 else table.row_count - 1)
+            elif request.to and table.row_count:
+                table.move_cursor(row=0 if request.to == "first" else table.row_count - 1)
+            return
+        self.load(offset=max(0, target), cursor=request.cursor)
+
+    @on(DataTable.RowSelected)
+    def _open(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.desk_app.open_dispute(int(event.row_key.value))
+
+    @property
+    def current_row(self) -> DisputeRow | None:
+        table = self.query_one(CaseloadTable)
+        rows = table.rows_shown
+        return rows[table.cursor_row] if rows and 0 <= table.cursor_row < len(rows) else None

@@ -1,0 +1,120 @@
+"""The idle lock: no personal data on show; the same person's password, or someone else.
+
+The app has already moved every screen of the session out of sight (they wait in
+their modes, unrendered) and cleared notifications. Unlocking as the same person
+brings them back; signing in as someone else discards them, after saving any
+unsaved form text as a draft for its owner (``DrpApp.unlocked``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from drp_tui.ui.keys import LOCK_BINDINGS
+from drp_tui.ui.screens.login import AuthDone, attempt
+from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.text import visible
+
+if TYPE_CHECKING:
+    from drp_tui.ui.app import DrpApp
+
+
+class LockScreen(Screen[None]):
+    BINDINGS = LOCK_BINDINGS
+    TITLE = "Locked"
+
+    def __init__(self, username: str, display_name: str) -> None:
+        super().__init__(id="lock")
+        self.username = username
+        self.display_name = display_name
+        self.busy = False
+
+    @property
+    def desk_app(self) -> DrpApp:
+        return cast("DrpApp", self.app)
+
+    @property
+    def os_auth(self) -> bool:
+        return self.desk_app.desk.setup.config.auth == "os"
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(private=True)
+        with Vertical(id="lock-box", classes="gate-box"):
+            yield Static(Text("The desk is locked", style="bold"), classes="gate-title")
+            yield Static(Text(f"Signed in: {visible(self.display_name)}. "
+                              + ("Press Enter to carry on." if self.os_auth else
+                                 "Enter your password to carry on, or press ctrl+n to sign in as someone else.")),
+                         id="lock-who")
+            if not self.os_auth:
+                yield Label("User name", classes="field-label")
+                yield Input(self.username, id="lock-username", compact=True, disabled=True)
+                yield Label("Password", classes="field-label")
+                yield Input(id="lock-password", password=True, placeholder="password", compact=True)
+            yield Static("", id="lock-error", classes="gate-error")
+            yield Button("Unlock", id="unlock", variant="primary", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.os_auth:
+            self.query_one("#unlock", Button).focus()
+        else:
+            self.query_one("#lock-password", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "other_user":
+            return not self.os_auth
+        return True
+
+    def action_other_user(self) -> None:
+        user = self.query_one("#lock-username", Input)
+        user.disabled = False
+        user.value = ""
+        self.query_one("#lock-password", Input).value = ""
+        user.focus()
+        self.show_error("Sign in as someone else: this session's screens will be closed "
+                        "(unsaved text is kept as a draft for its owner).", error=False)
+
+    @on(Input.Submitted, "#lock-username")
+    def _to_password(self) -> None:
+        self.query_one("#lock-password", Input).focus()
+
+    @on(Input.Submitted, "#lock-password")
+    @on(Button.Pressed, "#unlock")
+    def submit(self) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self.show_error("Checking…", error=False)
+        if self.os_auth:
+            self._auth(None, None)
+            return
+        username = self.query_one("#lock-username", Input).value
+        password = self.query_one("#lock-password", Input)
+        secret, password.value = password.value, ""
+        self._auth(username, secret)
+
+    @work(thread=True, exclusive=True, group="auth", name="unlock")
+    def _auth(self, username: str | None, password: str | None) -> None:
+        self.post_message(attempt(self.desk_app, username, password))
+
+    @on(AuthDone)
+    def _done(self, result: AuthDone) -> None:
+        self.busy = False
+        if result.user is None:
+            self.show_error(result.error)
+            if not self.os_auth:
+                self.query_one("#lock-password", Input).focus()
+            return
+        self.desk_app.unlocked(result.user)
+
+    def show_error(self, message: str, *, error: bool = True) -> None:
+        box = self.query_one("#lock-error", Static)
+        box.set_class(error and bool(message), "-error")
+        box.update(Text(message))

@@ -1,0 +1,73 @@
+"""Themes: Textual's own full-colour themes, and ``drp-16`` for 16-colour terminals.
+
+``drp-16`` uses the terminal's own ANSI colours (``ansi=True``), so PuTTY and the
+Windows console show them as their palette says. Every deadline state keeps a
+distinct colour ($error red, $warning yellow, $accent cyan, $secondary magenta,
+$success green) and, for NO_COLOR, its word and symbol in the row.
+
+Chosen at start: ``$DRP_THEME`` (any theme name), else ``theme`` in the config's
+extra settings, else ``drp-16`` when the terminal reports 16 colours or fewer,
+else ``textual-dark``. ctrl+t (or the palette) switches at any time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from textual.app import App
+from textual.theme import Theme
+
+ANSI_THEME = "drp-16"
+COLOUR_THEME = "textual-dark"
+
+
+def ansi_theme() -> Theme:
+    return Theme(
+        name=ANSI_THEME,
+        ansi=True,
+        primary="ansi_blue",
+        secondary="ansi_magenta",
+        warning="ansi_yellow",
+        error="ansi_red",
+        success="ansi_green",
+        accent="ansi_cyan",
+        foreground="ansi_default",
+        background="ansi_default",
+        surface="ansi_default",
+        panel="ansi_default",
+        boost="ansi_default",
+        dark=True,
+        variables={
+            "ansi-background": "ansi_black",
+            "ansi-foreground": "ansi_white",
+            "border-blurred": "ansi_black",
+            "block-cursor-foreground": "ansi_black",
+            "block-cursor-background": "ansi_white",
+            "block-cursor-text-style": "none",
+            "input-cursor-background": "ansi_white",
+            "input-cursor-foreground": "ansi_black",
+            "input-cursor-text-style": "none",
+            "input-selection-background": "ansi_bright_blue",
+            "input-selection-foreground": "ansi_black",
+            "screen-selection-background": "ansi_bright_blue",
+            "screen-selection-foreground": "ansi_black",
+            "footer-key-foreground": "ansi_cyan",
+            "footer-description-foreground": "ansi_default",
+        },
+    )
+
+
+def initial_theme(app: App[object]) -> str:
+    wanted = os.environ.get("DRP_THEME") or _config_theme(app)
+    if wanted and wanted in app.available_themes:
+        return wanted
+    if app.console.color_system in ("standard", "windows"):
+        return ANSI_THEME
+    return COLOUR_THEME
+
+
+def _config_theme(app: App[object]) -> str | None:
+    desk = getattr(app, "desk", None)
+    extra = desk.setup.config.extra if desk is not None else {}
+    theme = extra.get("theme") if isinstance(extra, dict) else None
+    return theme if isinstance(theme, str) else None

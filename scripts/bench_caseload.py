@@ -1,0 +1,113 @@
+"""Caseload at scale: build N disputes with bulk inserts, time count + first page.
+
+    python scripts/bench_caseload.py [--n 100000] [--db PATH]
+
+Prints the time to count and to fetch the first page of each caseload view, the
+way the desk does it when it opens (not a timed test: figures for a person).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from drp_tui.store import models as m
+from drp_tui.store.db import close_database, open_database
+from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+PAGE = 19  # the rows an 80x24 terminal shows
+
+
+def build(path: Path, n: int, seed: int = 1) -> None:
+    open_database(str(path))  # schema through the real migrations
+    close_database()
+    rng = random.Random(seed)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=wal")
+    con.execute("PRAGMA synchronous=off")
+    ts = NOW.replace(tzinfo=None).isoformat(sep=" ")
+    with con:
+        con.execute("INSERT INTO team (id, name, kind) VALUES (1, 'Social care', 'social_care'),"
+                    " (2, 'IRO service', 'iro_service')")
+        staff = [(i, f"user{i}", f"Staff {i}", "chair" if i <= 20 else "responder", 2 if i <= 20 else 1, ts)
+                 for i in range(1, 61)]
+        con.executemany("INSERT INTO staff (id, username, name, role, title, email, team_id, active,"
+                        " password_hash, failed_logins, created_at) VALUES (?, ?, ?, ?, '', '', ?, 1, '', 0, ?)",
+                        staff)
+        n_children = max(1, n // 2)
+        con.executemany(
+            "INSERT INTO child (id, case_number, name, legal_status, team_id, chair_id) VALUES (?, ?, ?, 'CLA', 1, ?)",
+            ((i, f"C{i:07d}", f"Child {i}", 1 + i % 20) for i in range(1, n_children + 1)))
+        statuses = ["sent"] * 6 + ["responded", "draft", "resolved", "withdrawn"]
+        rows = []
+        stages = []
+        for i in range(1, n + 1):
+            status = rng.choice(statuses)
+            sent = NOW - timedelta(days=rng.randint(0, 60))
+            due = None if status in ("resolved", "withdrawn") else sent + timedelta(days=rng.randint(1, 20))
+            rows.append((i, f"DRP-2026-{i:06d}", 1 + i % n_children, 1 + i % 20, date(2026, 9, 1).isoformat(),
+                         date(2026, 9, 2).isoformat(), "care_plan", "mosaic-iro", 1, "stage_1", "stage_1",
+                         status, 21 + i % 40 if status == "sent" else None,
+                         due.replace(tzinfo=None).isoformat(sep=" ") if due else None, "response", ts, ts))
+            stages.append((i, i, "stage_1", 1, sent.replace(tzinfo=None).isoformat(sep=" ")))
+        con.executemany(
+            "INSERT INTO dispute (id, reference, child_id, raised_by_id, issue_arose, raised_on, category,"
+            " policy_key, policy_version, start_stage, current_stage, status, responder_id, next_due_at,"
+            " next_due_kind, created_at, updated_at, immediate, against_wishes, paused, version, concern, impact,"
+            " wanted, timescales, child_wishes, child_informed_how, outcome)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 1, '', '', '', '', '', '', '')",
+            rows)
+        con.executemany(
+            "INSERT INTO stage_record (id, dispute_id, stage_key, seq, sent_at, inform, chair_concern, chair_impact,"
+            " chair_wanted, chair_timescales, response, response_on_behalf, decision_comment, extension_reason,"
+            " negotiation_note) VALUES (?, ?, ?, ?, ?, '', '', '', '', '', '', 0, '', '', '')", stages)
+    con.close()
+
+
+def timed(label: str, q: CaseloadQuery) -> None:
+    t0 = time.perf_counter()
+    total = caseload_count(q)
+    t1 = time.perf_counter()
+    rows = caseload_page(q, 0, PAGE)
+    t2 = time.perf_counter()
+    print(f"  {label:<24} count {total:>8,}  {1000 * (t1 - t0):7.1f} ms   first page ({len(rows)} rows)"
+          f" {1000 * (t2 - t1):7.1f} ms   total {1000 * (t2 - t0):7.1f} ms")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100_000, help="disputes to build (default 100000)")
+    ap.add_argument("--db", help="database file to build (default: a temporary file)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(args.db) if args.db else Path(tmp) / "bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        build(path, args.n)
+        print(f"built {args.n:,} disputes in {time.perf_counter() - t0:.1f} s ({path})")
+        open_database(str(path))
+        try:
+            for n_label, q in [
+                ("all, by due", CaseloadQuery(view="all")),
+                ("all, by reference", CaseloadQuery(view="all", sort="reference")),
+                ("all, filter 'Child 77'", CaseloadQuery(view="all", text="Child 77")),
+                ("mine (one chair)", CaseloadQuery(view="mine", staff_id=1)),
+                ("awaiting (a responder)", CaseloadQuery(view="awaiting", staff_id=21)),
+                ("team", CaseloadQuery(view="team", team_ids=(1,))),
+                ("overdue (one chair)", CaseloadQuery(view="overdue", staff_id=1, now=NOW)),
+            ]:
+                timed(n_label, q)
+        finally:
+            close_database()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

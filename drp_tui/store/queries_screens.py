@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from peewee import JOIN, fn
 
@@ -40,7 +40,7 @@ def open_dispute_counts(child_ids: Iterable[int]) -> dict[int, int]:
     q = (m.Dispute.select(m.Dispute.child, fn.COUNT(m.Dispute.id).alias("n"))
          .where(m.Dispute.child.in_(ids) & m.Dispute.status.in_(open_statuses))
          .group_by(m.Dispute.child).tuples())
-    rows: list[tuple[int, int]] = list(q)
+    rows = cast("list[tuple[int, int]]", list(q))
     return {int(cid): int(n) for cid, n in rows}
 
 
@@ -146,7 +146,7 @@ def dispute_facts(raised_by_team: int | None = None, raised_from: date | None = 
     if raised_to is not None:
         q = q.where(D.raised_on <= raised_to)
     out = []
-    rows: list[dict[str, Any]] = list(q.order_by(D.id).dicts())
+    rows = cast("list[dict[str, Any]]", list(q.order_by(D.id).dicts()))
     for r in rows:
         out.append(DisputeFacts(
             id=r["id"], reference=r["reference"], child_name=r["child_name"], team_id=r["team_id"],

@@ -1,0 +1,331 @@
+"""History: the timeline, the stages (due vs actual, working days taken) and the clocks
+of one dispute, or of every dispute of one child.
+
+Pushed by ``app.open_history(dispute_id=…, child_id=…)``. Three tabs: Timeline
+(``t``), Stages (``s``), Clocks (``k``). ``e`` explains the highlighted stage's or
+clock's computed date: every day counted or skipped, and why (weekend, bank
+holiday, local closure). Everything is read in one worker; the explanations are
+worked out there too (the calendar is pure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from drp_tui.domain.model import DisputeView, DueState, EventView
+from drp_tui.domain.timeutil import format_date, format_london, london_date
+from drp_tui.store.queries import disputes_for_child, events_for, get_child
+from drp_tui.ui.screens.history_lines import ClockLine, Explanation, StageLine, clock_lines, stage_lines
+from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.text import safe_text, visible
+
+if TYPE_CHECKING:
+    from drp_tui.ui.app import DrpApp
+
+CSS_PATH = "../tcss/screens.tcss"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+HISTORY_BINDINGS: list[Binding] = [
+    Binding("escape", "back", "Back", id="history.back"),
+    Binding("e", "explain", "Explain date", id="history.explain",
+            tooltip="Which days were counted or skipped (and why) for the highlighted stage or clock"),
+    Binding("t", "tab('timeline')", "Timeline", show=False, id="history.timeline"),
+    Binding("s", "tab('stages')", "Stages", show=False, id="history.stages"),
+    Binding("k", "tab('clocks')", "Clocks", show=False, id="history.clocks"),
+    Binding("o", "open", "Open", id="history.open", tooltip="Open the highlighted row's dispute"),
+]
+
+
+def short_day(d: date | datetime | None) -> str:
+    """``24 Dec 26``: compact, unambiguous, English month names whatever the locale."""
+    if d is None:
+        return ""
+    if isinstance(d, datetime):
+        d = london_date(d)
+    return f"{d.day:02d} {MONTHS[d.month - 1]} {d.year % 100:02d}"
+
+
+class StateTable(DataTable[Text]):
+    """A DataTable whose cells can be styled by deadline state (theme colours, from screens.tcss)."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
+        "state--overdue", "state--due-today", "state--due-soon", "state--on-track",
+        "state--paused", "state--done", "state--none",
+    }
+
+    def state_text(self, word: str, state: DueState, symbol: bool = True) -> Text:
+        style = self.get_component_rich_style(f"state--{state.value.replace('_', '-')}", partial=True)
+        return Text(f"{state.symbol} {word}" if symbol else word, style=style, no_wrap=True, end="")
+
+
+class ExplainDialog(ModalScreen[None]):
+    """How a date was worked out: one line a day, counted or skipped (with the reason)."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [Binding("escape,enter,e,q", "close", "Close", key_display="Esc", id="explain.close")]
+
+    def __init__(self, explanation: Explanation) -> None:
+        super().__init__()
+        self.explanation = explanation
+
+    def compose(self) -> ComposeResult:
+        ex = self.explanation
+        with Vertical():
+            yield Static(safe_text(ex.title), classes="dialog-title")
+            for line in ex.intro:
+                yield Static(Text(visible(line)))
+            with VerticalScroll(id="explain-days"):
+                yield Static(Text("\n".join(ex.lines)) if ex.lines else Text("No days to count."),
+                             id="explain-lines")
+            yield Static(Text("Esc or Enter to close"), classes="dialog-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class HistoryData:
+    title: str
+    many: bool  # a child's several disputes: show references
+    disputes: tuple[DisputeView, ...]
+    stages: tuple[StageLine, ...]
+    clocks: tuple[ClockLine, ...]
+    events: tuple[EventView, ...]
+
+
+class HistoryScreen(Screen[None]):
+    CSS_PATH = CSS_PATH
+    BINDINGS = HISTORY_BINDINGS
+    TITLE = "History"
+
+    def __init__(self, dispute_id: int | None = None, child_id: int | None = None) -> None:
+        if (dispute_id is None) == (child_id is None):
+            raise ValueError("give a dispute_id or a child_id")
+        super().__init__()
+        self.dispute_id, self.child_id = dispute_id, child_id
+        self.data: HistoryData | None = None
+
+    @property
+    def desk_app(self) -> DrpApp:
+        return cast("DrpApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield Static("History", id="history-title", classes="screen-title")
+        with TabbedContent(initial="timeline", id="history-tabs"):
+            with TabPane("Timeline (t)", id="timeline"):
+                yield StateTable(id="events-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Stages (s)", id="stages"):
+                yield StateTable(id="stages-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Clocks (k)", id="clocks"):
+                yield StateTable(id="clocks-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="history-detail", classes="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#events-table", StateTable).focus()
+        self.refresh_data()
+
+    # --- loading --------------------------------------------------------------------
+    def refresh_data(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
+    def _load(self) -> None:
+        desk = self.desk_app.desk
+        if self.dispute_id is not None:
+            ids = [self.dispute_id]
+            events = events_for(dispute_id=self.dispute_id)
+        else:
+            assert self.child_id is not None
+            ids = disputes_for_child(self.child_id)
+            events = events_for(child_id=self.child_id)
+        views = tuple(desk.dispute(i) for i in ids)
+        now = desk.clock.now()
+        stages: list[StageLine] = []
+        clocks: list[ClockLine] = []
+        for v in views:
+            policy = desk.policy_for(v.policy_key)
+            mine = stage_lines(v, policy, desk.calendar, now, desk.due_soon_days)
+            stages.extend(mine)
+            clocks.extend(clock_lines(v, desk.clocks(v), mine, desk.calendar))
+        if self.dispute_id is not None:
+            v = views[0]
+            title = (f"History · {v.reference} · {v.child.name} ({v.child.case_number}) · "
+                     f"{v.status.label}")
+        else:
+            assert self.child_id is not None
+            child = get_child(self.child_id)
+            n = len(views)
+            title = f"History · {child.name} ({child.case_number}) · {n} dispute{'s' if n != 1 else ''}"
+        data = HistoryData(title, self.child_id is not None, views, tuple(stages), tuple(clocks), tuple(events))
+        self.app.call_from_thread(self._show, data)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            err = event.worker.error
+            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "History"), severity="error")
+
+    def _show(self, data: HistoryData) -> None:
+        if not self.is_attached:
+            return
+        self.data = data
+        self.query_one("#history-title", Static).update(safe_text(data.title))
+        self._fill_events(data)
+        self._fill_stages(data)
+        self._fill_clocks(data)
+        self._detail()
+
+    def _columns(self, table: StateTable, columns: list[tuple[str, int | None]]) -> None:
+        table.clear(columns=True)
+        for label, width in columns:
+            table.add_column(label, width=width)
+
+    def _fill_events(self, data: HistoryData) -> None:
+        table = self.query_one("#events-table", StateTable)
+        row = table.cursor_row
+        ref_w = 13 if data.many else 0
+        what_w = max(20, self.app.size.width - 21 - 14 - ref_w - (8 if data.many else 6) - 3)
+        cols: list[tuple[str, int | None]] = [("When", 21), ("Who", 14)]
+        if data.many:
+            cols.append(("Ref", 13))
+        self._columns(table, cols + [("What", what_w)])
+        for e in data.events:
+            cells = [Text(format_london(e.at)), safe_text(e.actor_name, width=14)]
+            if data.many:
+                cells.append(safe_text(e.reference, width=13))
+            cells.append(safe_text(e.summary, width=what_w))
+            table.add_row(*cells, key=str(e.id))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
+    def _fill_stages(self, data: HistoryData) -> None:
+        table = self.query_one("#stages-table", StateTable)
+        row = table.cursor_row
+        cols: list[tuple[str, int | None]] = [("Ref", 13)] if data.many else []
+        cols += [("Stage", None), ("Sent", 9), ("Due", 9), ("Response", 9), ("Days", 4), ("Result", 9)]
+        self._columns(table, cols)
+        for i, s in enumerate(data.stages):
+            cells = [safe_text(s.reference, width=13)] if data.many else []
+            cells += [safe_text(s.label, width=14 if data.many else 22), Text(short_day(s.sent_at)), Text(short_day(s.due_day)),
+                      Text(short_day(s.response_at)),
+                      Text("" if s.taken is None else str(s.taken), justify="right"),
+                      table.state_text(s.result, s.state, symbol=False)]
+            table.add_row(*cells, key=str(i))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
+    def _fill_clocks(self, data: HistoryData) -> None:
+        table = self.query_one("#clocks-table", StateTable)
+        row = table.cursor_row
+        cols: list[tuple[str, int | None]] = [("State", 12)]
+        if data.many:
+            cols.append(("Ref", 13))
+        cols += [("Clock", None), ("Due", 16)]
+        self._columns(table, cols)
+        for i, c in enumerate(data.clocks):
+            d = c.deadline
+            cells = [table.state_text(d.state.label, d.state)]
+            if data.many:
+                cells.append(safe_text(c.reference, width=13))
+            due = format_date(d.due.day) if d.due.day else format_london(d.due.at)
+            cells += [safe_text(d.label, width=40), Text(due)]
+            table.add_row(*cells, key=str(i))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
+    # --- what is highlighted -----------------------------------------------------------
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#history-tabs", TabbedContent).active or "timeline"
+
+    def _row(self, table_id: str) -> int | None:
+        table = self.query_one(table_id, StateTable)
+        return table.cursor_row if table.row_count and 0 <= table.cursor_row < table.row_count else None
+
+    @on(DataTable.RowHighlighted)
+    @on(TabbedContent.TabActivated)
+    def _moved(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        data, detail = self.data, self.query_one("#history-detail", Static)
+        if data is None:
+            return
+        tab = self.active_tab
+        text = Text(end="")
+        if tab == "timeline" and (i := self._row("#events-table")) is not None and i < len(data.events):
+            e = data.events[i]
+            text.append(f"{format_london(e.at)} · {visible(e.actor_name)} · {visible(e.kind)}", style="bold")
+            text.append("\n" + visible(e.summary))
+        elif tab == "stages" and (i := self._row("#stages-table")) is not None and i < len(data.stages):
+            s = data.stages[i]
+            text.append(f"{visible(s.reference)} · {visible(s.label)}", style="bold")
+            text.append("\n" + visible(s.summary) + "  (e: explain the due date)")
+        elif tab == "clocks" and (i := self._row("#clocks-table")) is not None and i < len(data.clocks):
+            c = data.clocks[i]
+            text.append(f"{visible(c.reference)} · {visible(c.deadline.label)}", style="bold")
+            text.append(f"\n{c.deadline.state.label} · due {c.due_words}  (e: explain)")
+        else:
+            text.append("Nothing recorded yet." if tab == "timeline" else "Nothing to show.")
+        detail.update(text)
+
+    # --- keys -------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#history-tabs", TabbedContent).active = tab
+        table_id = {"timeline": "#events-table", "stages": "#stages-table", "clocks": "#clocks-table"}[tab]
+        self.query_one(table_id, StateTable).focus()
+
+    def action_explain(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        tab = self.active_tab
+        explanation: Explanation | None = None
+        if tab == "stages" and (i := self._row("#stages-table")) is not None and i < len(data.stages):
+            explanation = data.stages[i].explanation
+        elif tab == "clocks" and (i := self._row("#clocks-table")) is not None and i < len(data.clocks):
+            explanation = data.clocks[i].explanation
+        elif tab == "timeline":
+            self.notify("Switch to Stages (s) or Clocks (k) and highlight a row to explain its date.")
+            return
+        if explanation is None:
+            self.notify("Highlight a stage or a clock first.", severity="warning")
+            return
+        self.app.push_screen(ExplainDialog(explanation))
+
+    def action_open(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        tab = self.active_tab
+        dispute_id: int | None = None
+        if tab == "timeline" and (i := self._row("#events-table")) is not None and i < len(data.events):
+            dispute_id = data.events[i].dispute_id
+        elif tab == "stages" and (i := self._row("#stages-table")) is not None and i < len(data.stages):
+            dispute_id = data.stages[i].dispute_id
+        elif tab == "clocks" and (i := self._row("#clocks-table")) is not None and i < len(data.clocks):
+            dispute_id = data.clocks[i].dispute_id
+        if dispute_id is None:
+            self.notify("No dispute on this row.", severity="warning")
+            return
+        self.desk_app.open_dispute(dispute_id)
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id in ("stages-table", "clocks-table"):
+            self.action_explain()

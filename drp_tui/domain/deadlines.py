@@ -114,7 +114,7 @@ def deadlines(
             met = st.response_at
             closed = st.decision is not None or not is_open or st is not dispute.current
             add("response", f"Response to {label}",
-                Due(utc(due_at), st.due_date if not extended else london_date(due_at)),
+                Due(utc(due_at), st.due_date if not extended else _due_day(due_at)),
                 done_at=met, done=closed and met is None, paused=extended)
         if st.negotiation_until is not None:
             add("negotiation", f"Further negotiation ({label})", Due(utc(st.negotiation_until), None),
@@ -159,6 +159,12 @@ def next_due(items: list[Deadline]) -> Deadline | None:
 
 def _has_stage(policy: Policy, key: str) -> bool:
     return any(s.key == key for s in policy.stages)
+
+
+def _due_day(due_at: datetime) -> date:
+    """The London day an instant-deadline falls due on: an extension "to Fri 4 Dec"
+    is stored as the end of that day (00:00 on Sat 5 Dec), which is due on the 4th."""
+    return london_date(utc(due_at) - timedelta(microseconds=1))
 
 
 def _london_noon(day: date) -> datetime:

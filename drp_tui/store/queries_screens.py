@@ -87,6 +87,18 @@ def compliment_recipients(child_id: int, manager_level: str) -> tuple[Recipient,
     return tuple(out)
 
 
+def compliment_texts(notification_ids: Iterable[int]) -> dict[int, str]:
+    """The compliment behind each compliment notification (the inbox shows it in full)."""
+    ids = list(set(notification_ids))
+    if not ids:
+        return {}
+    q = (m.Notification.select(m.Notification.id, m.Compliment.text)
+         .join(m.Compliment, on=(m.Notification.compliment == m.Compliment.id))
+         .where(m.Notification.id.in_(ids)).tuples())
+    rows = cast("list[tuple[int, str]]", list(q))
+    return {int(nid): str(text) for nid, text in rows}
+
+
 # --- reports ------------------------------------------------------------------
 
 @dataclass(frozen=True)

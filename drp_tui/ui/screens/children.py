@@ -128,7 +128,7 @@ class ChildrenScreen(Screen[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
             self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "Could not load"),
-                        severity="error")
+                        severity="error", markup=False)
 
     def _show(self, data: ChildrenData) -> None:
         if not self.is_attached:

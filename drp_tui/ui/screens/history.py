@@ -175,7 +175,8 @@ class HistoryScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "History"), severity="error")
+            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "History"),
+                        severity="error", markup=False)
 
     def _show(self, data: HistoryData) -> None:
         if not self.is_attached:

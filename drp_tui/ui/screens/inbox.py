@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -22,9 +23,10 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.domain.model import NotificationView
-from drp_tui.domain.timeutil import format_london
+from drp_tui.domain.timeutil import format_date, format_london, to_london
 from drp_tui.services import inbox
 from drp_tui.store.queries import notifications_for
+from drp_tui.store.queries_screens import compliment_texts
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 
@@ -53,6 +55,29 @@ INBOX_BINDINGS: list[Binding] = [
 ]
 
 
+COLUMNS = (("", "mark"), ("Kind", "kind"), ("Reference", "ref"), ("When", "when"), ("Text", "text"))
+FIXED_WIDTHS = (4, 10, 13, 16)  # the text column takes the rest of the width
+
+
+def short_when(at: datetime) -> str:
+    """``Mon 23 Nov 14:05`` in London (the year is in the detail line below the list)."""
+    local = to_london(at)
+    return f"{format_date(local.date())[:-5]} {local:%H:%M}"
+
+
+def without_reference(text: str, reference: str) -> str:
+    """The text less a leading copy of the reference (it has its own column)."""
+    if reference and text.startswith(reference):
+        rest = text[len(reference):].lstrip(":").lstrip()
+        return rest or text
+    return text
+
+
+def para(value: str) -> str:
+    """Several lines of user text: each line made safe, the line breaks kept."""
+    return "\n".join(visible(line.replace("\t", "    ")) for line in value.splitlines())
+
+
 def marker(n: NotificationView) -> Text:
     """``NEW`` (bold) for unread, ``ack`` once acknowledged, ``read`` otherwise."""
     if n.read_at is None:
@@ -71,6 +96,7 @@ class InboxTable(DataTable[Text], inherit_bindings=False):
 @dataclass(frozen=True)
 class InboxData:
     items: tuple[NotificationView, ...]
+    compliments: dict[int, str]  # notification id -> the compliment's text
 
 
 class InboxScreen(Screen[None]):
@@ -81,6 +107,7 @@ class InboxScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="inbox")
         self.items: tuple[NotificationView, ...] = ()
+        self.compliments: dict[int, str] = {}
 
     @property
     def desk_app(self) -> DrpApp:
@@ -95,11 +122,6 @@ class InboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(InboxTable)
-        table.add_column("", key="mark", width=4)
-        table.add_column("Kind", key="kind", width=10)
-        table.add_column("Reference", key="ref", width=13)
-        table.add_column("When", key="when", width=21)
-        table.add_column("Text", key="text")
         table.focus()
         self.refresh_data()
 
@@ -112,31 +134,24 @@ class InboxScreen(Screen[None]):
         user = self.desk_app.desk.user
         if user is None:
             return
-        data = InboxData(tuple(notifications_for(user.id)))
+        items = tuple(notifications_for(user.id))
+        data = InboxData(items, compliment_texts(n.id for n in items if n.kind == "compliment"))
         self.app.call_from_thread(self._show, data)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "Inbox"), severity="error")
+            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "Inbox"),
+                        severity="error", markup=False)
 
     def _show(self, data: InboxData) -> None:
         if not self.is_attached:
             return
-        table = self.query_one(InboxTable)
         keep = self.current
         self.items = data.items
-        table.clear()
-        for n in data.items:
-            unread = n.read_at is None
-            style = "bold" if unread else ""
-            table.add_row(
-                marker(n),
-                Text(KIND_LABELS.get(n.kind, n.kind), style=style),
-                safe_text(n.reference or "-", style=style, width=13),
-                Text(format_london(n.created_at), style=style),
-                safe_text(n.text, style=style),
-                key=str(n.id))
+        self.compliments = data.compliments
+        self._fill()
+        table = self.query_one(InboxTable)
         if keep is not None:
             for i, n in enumerate(data.items):
                 if n.id == keep.id:
@@ -147,6 +162,29 @@ class InboxScreen(Screen[None]):
                      no_wrap=True, end="")
         self.query_one("#inbox-title", Static).update(title)
         self._detail()
+
+    def _fill(self) -> None:
+        table = self.query_one(InboxTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        text_width = max(16, self.app.size.width - sum(FIXED_WIDTHS) - 2 * (len(FIXED_WIDTHS) + 1) - 2)
+        for (label, key), width in zip(COLUMNS, FIXED_WIDTHS + (text_width,), strict=True):
+            table.add_column(label, key=key, width=width)
+        for n in self.items:
+            style = "bold" if n.read_at is None else ""
+            table.add_row(
+                marker(n),
+                Text(KIND_LABELS.get(n.kind, n.kind), style=style),
+                safe_text(n.reference or "-", style=style, width=13),
+                Text(short_when(n.created_at), style=style),
+                safe_text(without_reference(n.text, n.reference), style=style, width=text_width),
+                key=str(n.id))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
+    def on_resize(self) -> None:
+        if self.items:
+            self._fill()
 
     @on(DataTable.RowHighlighted, "#inbox-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -167,6 +205,8 @@ class InboxScreen(Screen[None]):
         if n.acknowledged_at is not None:
             text.append(f" · acknowledged {format_london(n.acknowledged_at)}")
         text.append("\n" + visible(n.text))
+        if n.id in self.compliments:
+            text.append("\n“" + para(self.compliments[n.id]) + "”")
         detail.update(text)
 
     @property

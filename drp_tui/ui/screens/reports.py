@@ -1,0 +1,238 @@
+"""Reports for oversight: numbers, themes, teams, timeliness, and the supervision list.
+
+Pushed by the app (constructed with no arguments). Everything is computed by
+:mod:`drp_tui.services.reports` in one worker; this screen only lays it out.
+Two tabs: Numbers (``n``) and Outstanding (``o``, open disputes worst first;
+Enter opens one, ``h`` shows its history).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, cast
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from drp_tui.domain.timeutil import format_date, format_london
+from drp_tui.services import reports
+from drp_tui.services.errors import DomainError
+from drp_tui.ui.screens.history import StateTable, short_day
+from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.text import safe_text, visible
+
+if TYPE_CHECKING:
+    from drp_tui.ui.app import DrpApp
+
+_TICK = timedelta(microseconds=1)  # end-of-day deadlines are stored as 00:00 the next day
+
+REPORTS_BINDINGS: list[Binding] = [
+    Binding("escape", "back", "Back", id="reports.back"),
+    Binding("n", "tab('numbers')", "Numbers", show=False, id="reports.numbers",
+            tooltip="Counts, themes, teams, timeliness"),
+    Binding("o", "tab('outstanding')", "Outstanding", show=False, id="reports.outstanding",
+            tooltip="Open disputes for supervision, worst first"),
+    Binding("h", "history", "History", id="reports.history", tooltip="History of the highlighted dispute"),
+    Binding("ctrl+r", "reload", "Reload", show=False, id="reports.reload"),
+]
+
+
+def _table(title: str, *headers: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, expand=False)
+    for i, h in enumerate(headers):
+        table.add_column(h, justify="left" if i == 0 else "right", no_wrap=i > 0)
+    return table
+
+
+def counts_table(title: str, items: tuple[reports.Count, ...], total: int) -> Table:
+    table = _table(title, "", "Number", "%")
+    for c in items:
+        pct = f"{round(100 * c.count / total)}" if total else "-"
+        table.add_row(Text(visible(c.label)), str(c.count), pct)
+    if not items:
+        table.add_row(Text("none"), "-", "-")
+    return table
+
+
+def teams_table(items: tuple[reports.TeamCount, ...]) -> Table:
+    table = _table("By team (the child's team)", "Team", "All", "Open", "Overdue", "Closed")
+    for t in items:
+        table.add_row(Text(visible(t.team)), str(t.total), str(t.open), str(t.overdue), str(t.closed))
+    if not items:
+        table.add_row(Text("none"), "-", "-", "-", "-")
+    return table
+
+
+def timeliness_text(t: reports.Timeliness) -> Text:
+    text = Text(end="")
+    text.append("Timeliness of responses\n", style="bold")
+    pct = f" ({t.on_time_percent}% on time)" if t.on_time_percent is not None else ""
+    text.append(f"Responses received: {t.answered}; on time {t.on_time}, late {t.late}{pct}\n")
+    m = t.median_working_days
+    median = "-" if m is None else f"{m:g} working day{'' if m == 1 else 's'}"
+    text.append(f"Median time to respond: {median}\n")
+    text.append(f"Awaiting a response: {t.awaiting}, of which overdue {t.awaiting_overdue}\n")
+    text.append(f"Passed over without a response: {t.unanswered}")
+    if t.no_timescale:
+        text.append(f"\nAnswered with no timescale set: {t.no_timescale}")
+    return text
+
+
+class ReportsScreen(Screen[None]):
+    CSS_PATH = "../tcss/screens.tcss"
+    BINDINGS = REPORTS_BINDINGS
+    TITLE = "Reports"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: reports.Report | None = None
+
+    @property
+    def desk_app(self) -> DrpApp:
+        return cast("DrpApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield Static("Reports", id="reports-title", classes="screen-title")
+        with TabbedContent(initial="numbers", id="reports-tabs"):
+            with TabPane("Numbers (n)", id="numbers"):
+                with VerticalScroll(id="report-numbers"):
+                    with Horizontal(classes="report-section", id="report-row1"):
+                        yield Static("", id="report-status", classes="report-half")
+                        yield Static("", id="report-stage", classes="report-half")
+                    yield Static("", id="report-timeliness", classes="report-section")
+                    yield Static("", id="report-team", classes="report-section")
+                    yield Static("", id="report-category", classes="report-section")
+            with TabPane("Outstanding (o)", id="outstanding"):
+                yield StateTable(id="outstanding-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="reports-detail", classes="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#outstanding-table", StateTable)
+        for label, key, width in (("State", "state", 9), ("Reference", "ref", 13), ("Child", "child", 12),
+                                  ("Chair", "chair", 12), ("Stage", "stage", 11), ("Due", "due", 9)):
+            table.add_column(label, key=key, width=width)
+        self.query_one("#report-numbers", VerticalScroll).focus()
+        self.refresh_data()
+
+    # --- loading ----------------------------------------------------------------------
+    def refresh_data(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="reports-load", exit_on_error=False)
+    def _load(self) -> None:
+        desk = self.desk_app.desk
+        try:
+            result = desk.call(reports.report_for)
+        except DomainError as err:
+            self.app.call_from_thread(self._refused, err)
+            return
+        self.app.call_from_thread(self._show, result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            err = event.worker.error
+            self.notify(f"{type(err).__name__}: {getattr(err, 'message', err)}", title="Reports",
+                        severity="error", markup=False)
+
+    def _refused(self, err: DomainError) -> None:
+        if self.is_attached:
+            self.query_one("#reports-title", Static).update(safe_text(f"Reports · {err.title}: {err.message}"))
+
+    def _show(self, r: reports.Report) -> None:
+        if not self.is_attached:
+            return
+        self.report = r
+        title = f"Reports · {r.total} disputes, {r.open} open · as at {format_london(r.generated_at)}"
+        self.query_one("#reports-title", Static).update(Text(title, no_wrap=True, end=""))
+        self.query_one("#report-status", Static).update(counts_table("By status", r.by_status, r.total))
+        self.query_one("#report-stage", Static).update(counts_table("By stage reached", r.by_stage, r.total))
+        self.query_one("#report-timeliness", Static).update(timeliness_text(r.timeliness))
+        self.query_one("#report-team", Static).update(teams_table(r.by_team))
+        self.query_one("#report-category", Static).update(
+            counts_table("By category of concern (themes)", r.by_category, r.total))
+        table = self.query_one("#outstanding-table", StateTable)
+        row = table.cursor_row
+        table.clear()
+        for o in r.outstanding:
+            table.add_row(
+                table.state_text(o.status.label if o.state.value == "none" else o.state.label, o.state, symbol=False),
+                safe_text(o.reference, width=13), safe_text(o.child_name, width=12),
+                safe_text(o.chair_name, width=12), safe_text(o.stage_label, width=11),
+                Text(short_day(o.next_due_at - _TICK) if o.next_due_at else ""),
+                key=str(o.dispute_id))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+        self._detail()
+
+    # --- what is highlighted -------------------------------------------------------------
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#reports-tabs", TabbedContent).active or "numbers"
+
+    @property
+    def current(self) -> reports.Outstanding | None:
+        r, table = self.report, self.query_one("#outstanding-table", StateTable)
+        if r is None or not r.outstanding or not 0 <= table.cursor_row < len(r.outstanding):
+            return None
+        return r.outstanding[table.cursor_row]
+
+    @on(DataTable.RowHighlighted)
+    @on(TabbedContent.TabActivated)
+    def _moved(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        detail = self.query_one("#reports-detail", Static)
+        detail.display = self.active_tab == "outstanding"
+        o = self.current if self.active_tab == "outstanding" else None
+        if o is None:
+            detail.update(Text("Nothing outstanding."))
+            return
+        text = Text(end="")
+        text.append(f"{visible(o.reference)} · {visible(o.child_name)} · {visible(o.team_name)}", style="bold")
+        due = ""
+        if o.next_due_at is not None:
+            due = f" · next: {o.next_due_kind} due by the end of {format_date(o.next_due_at - _TICK)}"
+        with_whom = f" · with {visible(o.with_whom)}" if o.with_whom else ""
+        text.append(f"\n{o.status.label}{with_whom}{due} · chair {visible(o.chair_name)}"
+                    f" · open {o.working_days_open} working days")
+        detail.update(text)
+
+    # --- keys -----------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#reports-tabs", TabbedContent).active = tab
+        if tab == "outstanding":
+            self.query_one("#outstanding-table", StateTable).focus()
+        else:
+            self.query_one("#report-numbers", VerticalScroll).focus()
+
+    def action_reload(self) -> None:
+        self.refresh_data()
+
+    def action_history(self) -> None:
+        o = self.current if self.active_tab == "outstanding" else None
+        if o is None:
+            self.notify("Highlight a dispute in the outstanding list (o) first.", severity="warning")
+            return
+        self.desk_app.open_history(dispute_id=o.dispute_id)
+
+    @on(DataTable.RowSelected, "#outstanding-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        o = self.current
+        if o is not None:
+            self.desk_app.open_dispute(o.dispute_id)
+

@@ -127,8 +127,21 @@ def run_migrations(db: Database, target: str | None = None) -> list[str]:
         # Many sessions may open a new (or older) file at once: one of them migrates
         # under the write lock, the others wait for it and then find nothing pending.
         # (Each migration runs as a savepoint inside; SQLite DDL is transactional.)
-        with db.atomic("IMMEDIATE"):
-            return Runner(db, directory=MIGRATIONS_DIR).up(target)
+        # Table rebuilds need foreign keys off, which SQLite only allows outside a
+        # transaction: switch them off first, and check every key before committing.
+        fks = bool(db.pragma("foreign_keys"))
+        if fks:
+            db.pragma("foreign_keys", 0)
+        try:
+            with db.atomic("IMMEDIATE"):
+                done = Runner(db, directory=MIGRATIONS_DIR).up(target)
+                if fks and db.execute_sql("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise StoreError("a schema migration would leave broken references; nothing was changed. "
+                                     "Run 'drp check' and report it.")
+            return done
+        finally:
+            if fks:
+                db.pragma("foreign_keys", 1)
     return runner.up(target)
 
 

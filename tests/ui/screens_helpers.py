@@ -1,0 +1,55 @@
+"""Helpers for the children, inbox, history, compliment and reports pilot tests."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from textual.screen import Screen
+
+S = TypeVar("S", bound=Screen[Any])
+
+
+def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async pilot test under asyncio (the project has no async pytest plugin)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+async def settle(pilot: Any, rounds: int = 3) -> None:
+    """Let messages run and every worker finish (no sleeping)."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def push(app: Any, pilot: Any, screen: S) -> S:
+    """Wait for the demo sign-in, push ``screen`` and wait for its first load."""
+    await settle(pilot)
+    assert app.desk.signed_in
+    await app.push_screen(screen)
+    await settle(pilot)
+    return screen
+
+
+def table_cells(screen: Screen[Any], selector: str) -> list[list[str]]:
+    table = screen.query_one(selector)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def rendered(screen: Screen[Any], selector: str) -> str:
+    """The plain text a Static shows now."""
+    return str(screen.query_one(selector).render())
+
+
+def screen_text(app: Any) -> str:
+    """Every character on the terminal as drawn now."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

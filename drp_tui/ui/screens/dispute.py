@@ -1,0 +1,441 @@
+"""The dispute form: section 1 and one section per stage, and every action on it.
+
+Reads happen in a thread worker (``_load``); every service call runs in a thread
+worker too (``_write``), awaited by the async worker that runs the action's dialogs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static, TextArea
+from textual.worker import WorkerFailed
+
+from drp_tui.domain.deadlines import deadlines, next_due, worst_state
+from drp_tui.domain.model import Role, Status
+from drp_tui.domain.timeutil import format_date, format_london
+from drp_tui.services import disputes as ds
+from drp_tui.services.errors import ConflictError, DomainError, ValidationError
+from drp_tui.store import queries
+from drp_tui.ui.screens import dispute_flows as flows
+from drp_tui.ui.screens.dialogs import ConfirmDialog
+from drp_tui.ui.screens.dispute_sections import (
+    Editable, Loaded, Sibling, editable_for, is_chair, is_responder, role_word, section_one, stage_label,
+    stage_section, stage_state, stage_title, state_content,
+)
+from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldProblem, plain
+
+EDITORS = (Input, TextArea, Select, Checkbox)
+
+
+class DisputeScreen(Screen[None]):
+    """One dispute, as the signed-in person may see and act on it."""
+
+    CSS_PATH = "../tcss/dispute.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="dispute.save"),
+        Binding("escape", "close", "Close", id="dispute.close"),
+        Binding("s", "send", "Send", id="dispute.send"),
+        Binding("r", "respond", "Record response", id="dispute.respond"),
+        Binding("b", "on_behalf", "Response on behalf", id="dispute.on_behalf"),
+        Binding("d", "decide", "Decide", id="dispute.decide"),
+        Binding("n", "negotiate", "Negotiation window", id="dispute.negotiate"),
+        Binding("x", "extension", "Extension", id="dispute.extension"),
+        Binding("e", "escalate", "Escalate", id="dispute.escalate"),
+        Binding("a", "approve", "Approve stage", id="dispute.approve"),
+        Binding("c", "cafcass", "Legal advice / Cafcass", id="dispute.cafcass"),
+        Binding("w", "withdraw", "Withdraw", id="dispute.withdraw"),
+        Binding("o", "reopen", "Reopen", id="dispute.reopen"),
+        Binding("m", "monitoring", "Monitoring meeting", id="dispute.monitoring"),
+        Binding("t", "conversation", "Record conversation", id="dispute.conversation"),
+        Binding("k", "action_done", "Action done", id="dispute.action_done"),
+        Binding("h", "history", "History", id="dispute.history"),
+        Binding("i", "edit", "Edit", show=False, id="dispute.edit"),
+    ]
+
+    def __init__(self, dispute_id: int) -> None:
+        super().__init__()
+        self.dispute_id = dispute_id
+        self.ld: Loaded | None = None
+        self.editable = Editable()
+        self.base_version: int | None = None  # the version the fields were filled from
+        self.on_behalf = False
+        self._original: dict[str, Any] = {}
+        self._rebase = False  # next load: take its version as the base even with unsaved text
+        self._drop_pending = False  # next load: fill the fields from the database
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("Loading..."), id="dispute-title")
+        yield Static("", id="dispute-sub")
+        yield Static("", id="dispute-message")
+        yield VerticalScroll(id="dispute-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#dispute-body").focus()
+        self.refresh_data()
+
+    # --- reading ----------------------------------------------------------------
+    def refresh_data(self) -> None:
+        """Reload from the database (the app calls this when data changes)."""
+        self._load()
+
+    def clock_tick(self) -> None:
+        """Time moved (the app calls this): recolour the deadline states, no query."""
+        if self.ld is not None:
+            self._header()
+            self._retitle()
+
+    @work(thread=True, exclusive=True, group="dispute-load", exit_on_error=False)
+    def _load(self) -> None:
+        desk = self.app.desk
+        try:
+            view = queries.get_dispute(self.dispute_id)
+            ids = {i for s in view.stages for i in (s.approval_by_id, s.response_by_id, *s.inform_ids) if i}
+            sibs = tuple(Sibling(x.id, x.reference, x.child.name, x.child.case_number, x.status)
+                         for x in map(queries.get_dispute, view.sibling_ids))
+            assert desk.user is not None, "nobody is signed in"
+            ld = Loaded(view, desk.policy_for(view.policy_key), queries.staff_names(ids), sibs, desk.user)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, the form stays usable
+            self.app.call_from_thread(self.say, f"Could not load dispute {self.dispute_id}: {exc}", True)
+            return
+        self.app.call_from_thread(self._show, ld)
+
+    async def _show(self, ld: Loaded) -> None:
+        old = self.ld
+        self.ld = ld
+        editable = editable_for(ld, self.on_behalf)
+        self._header()
+        if old is not None and old.view.version == ld.view.version and editable == self.editable:
+            self._retitle()
+            self.refresh_bindings()
+            return
+        pending = {} if self._drop_pending else self._dirty()
+        self._drop_pending = False
+        if not pending or self._rebase or self.base_version is None:
+            self.base_version = ld.view.version
+        self._rebase = False
+        self.editable = editable
+        await self._rebuild(pending)
+        self.refresh_bindings()
+
+    def _header(self) -> None:
+        assert self.ld is not None
+        v, p = self.ld.view, self.ld.policy
+        title = Content.assemble((v.reference, "bold"), "  ", plain(v.child.name), f" ({v.child.case_number})  ",
+                                 f"{stage_label(p, v.current_stage)} - {v.status.label}")
+        self.query_one("#dispute-title", Static).update(title)
+        desk = self.app.desk
+        clocks = deadlines(v, p, desk.calendar, desk.clock.now(), self._soon())
+        nxt = next_due(clocks)
+        sub: list[Any] = [role_word(self.ld)]
+        if nxt is not None:
+            sub += [f". Next: {nxt.label}, {_when(nxt.due)} ", state_content(worst_state(clocks))]
+        self.query_one("#dispute-sub", Static).update(Content.assemble(*sub))
+
+    def _soon(self) -> int:
+        assert self.ld is not None
+        return self.app.desk.due_soon_days or self.ld.policy.rules.due_soon_working_days
+
+    def _stage_states(self) -> dict[str, Any]:
+        assert self.ld is not None
+        v, desk = self.ld.view, self.app.desk
+        now = desk.clock.now()
+        return {sv.stage_key: (sv, stage_state(sv, v, desk.calendar, now, self._soon())) for sv in v.stages}
+
+    def _retitle(self) -> None:
+        """Same data, later time: recolour the stage titles only."""
+        assert self.ld is not None
+        states = self._stage_states()
+        for stage in self.ld.policy.stages:
+            sv, state = states.get(stage.key, (None, None))
+            for c in self.query(f"#sec-{stage.section}").results(Collapsible):
+                c.title = stage_title(stage, sv, state, self.ld)  # type: ignore[assignment]
+
+    async def _rebuild(self, pending: dict[str, Any]) -> None:
+        assert self.ld is not None
+        ld, ed = self.ld, self.editable
+        body = self.query_one("#dispute-body", VerticalScroll)
+        collapsed = {c.id: c.collapsed for c in self.query(Collapsible)}
+        focus_id = self.focused.id if self.focused is not None else None
+        y = body.scroll_y
+        cur = ld.view.current
+        states = self._stage_states()
+        sections = [section_one(ld, ed, collapsed.get("sec-1", not (ed.section1 or ld.view.status is Status.DRAFT)))]
+        for stage in ld.policy.stages:
+            sv, state = states.get(stage.key, (None, None))
+            open_ = sv is not None and cur is not None and sv.id == cur.id
+            sections.append(stage_section(stage, sv, ld, ed, state, collapsed.get(f"sec-{stage.section}", not open_),
+                                          (self.app.desk.clock.now(), self.app.desk.calendar, self._soon())))
+        await body.remove_children()
+        await body.mount_all(sections)
+        self._original = {f.spec.key: f.raw for f in body.query(EditField)}
+        for key, value in pending.items():
+            self._apply(key, value)
+        if focus_id:
+            for w in self.query(f"#{focus_id}"):
+                w.focus()
+        body.scroll_to(y=y, animate=False)
+
+    def _apply(self, key: str, value: Any) -> None:
+        if key == "actions":
+            for ed in self.query(ActionsEditor):
+                ed.set_rows(value)
+        for f in self.query(EditField):
+            if f.spec.key == key:
+                f.set_raw(value)
+
+    def _dirty(self) -> dict[str, Any]:
+        out = {f.spec.key: f.raw for f in self.query(EditField) if f.raw != self._original.get(f.spec.key)}
+        for ed in self.query(ActionsEditor):
+            rows = ed.rows()
+            if any(any(x.strip() for x in r) for r in rows):
+                out["actions"] = rows
+        return out
+
+    def unsaved_draft(self) -> dict[str, Any] | None:
+        """What has been typed but not saved (field key -> value), or None."""
+        return self._dirty() or None
+
+    # --- messages and errors ------------------------------------------------------
+    def say(self, message: str, error: bool = False) -> None:
+        bar = self.query_one("#dispute-message", Static)
+        bar.update(plain(message))
+        bar.set_class(bool(message), "-shown")
+        bar.set_class(error, "-error")
+
+    def field_error(self, key: str, message: str, widget_id: str | None = None) -> bool:
+        """Show ``message`` at the field ``key`` (service or form name) and focus it."""
+        key = key.replace(" ", "_")
+        if key.startswith("action"):
+            key = "actions"
+        for ed in self.query(ActionsEditor):
+            if key == "actions":
+                ed.show_error(message)
+                target = self.query(f"#{widget_id}").first() if widget_id else ed.query(Input).first()
+                self._reveal(target)
+                return True
+        fields = {f.spec.key: f for f in self.query(EditField)}
+        box = fields.get(key) or fields.get(f"chair_{key}")
+        if box is None:
+            return False
+        box.show_error(message)
+        self._reveal(box.editor)
+        return True
+
+    def _reveal(self, widget: Any) -> None:
+        for anc in widget.ancestors:
+            if isinstance(anc, Collapsible):
+                anc.collapsed = False
+        widget.focus()
+        self.call_after_refresh(widget.scroll_visible, animate=False)
+
+    def show_error(self, err: BaseException) -> None:
+        if isinstance(err, ConflictError):
+            self._rebase = True
+            self.refresh_data()
+        message = getattr(err, "message", None) or f"Something went wrong: {err}"
+        self.say(message, True)
+        field = getattr(err, "field", None)
+        if isinstance(err, ValidationError) and field:
+            self.field_error(field, message)
+
+    def _clear_errors(self) -> None:
+        self.say("")
+        for f in self.query(EditField):
+            f.show_error("")
+        for ed in self.query(ActionsEditor):
+            ed.show_error("")
+
+    # --- writing --------------------------------------------------------------------
+    async def write(self, done: str, fn: Callable[..., Any], *args: Any,
+                    on_success: Callable[[], None] | None = None, **kwargs: Any) -> tuple[bool, Any]:
+        """Run one service call in a thread worker; (True, result) or (False, the error).
+
+        On success: say ``done``, tell the app (every screen reloads) and wait for this form's reload.
+        """
+        worker = self.run_worker(partial(self.app.desk.call, fn, *args, **kwargs), thread=True,
+                                 group="dispute-write", exit_on_error=False)
+        try:
+            result = await worker.wait()
+        except WorkerFailed as failed:
+            err = failed.error
+            if not isinstance(err, DomainError):
+                self.log.error(f"{getattr(fn, '__name__', fn)} failed: {err!r}")
+            return False, err
+        self._rebase = True
+        if on_success is not None:
+            on_success()
+        self.say(done)
+        self.app.data_changed()
+        await self.reload()
+        return True, result
+
+    async def reload(self) -> None:
+        await self._load().wait()
+
+    async def ask(self, question: str, **kw: Any) -> bool:
+        return bool(await self.app.push_screen_wait(ConfirmDialog(question, **kw)))
+
+    async def ask_siblings(self, doing: str, statuses: tuple[Status, ...]) -> bool:
+        assert self.ld is not None
+        sibs = [s for s in self.ld.siblings if s.status in statuses]
+        if not sibs:
+            return False
+        refs = ", ".join(f"{s.reference} ({s.child_name})" for s in sibs)
+        return await self.ask(f"Also {doing} for the {len(sibs)} linked sibling dispute{'s' if len(sibs) > 1 else ''}?"
+                              f"\n{refs}", title="Linked siblings", yes="Yes, all", no="Only this one")
+
+    def _flow(self, runner: Callable[[DisputeScreen], Awaitable[None]]) -> None:
+        self._clear_errors()
+
+        async def go() -> None:
+            await runner(self)
+
+        self.run_worker(go, group="dispute-flow", exclusive=True, exit_on_error=False)
+
+    # --- what is offered to whom -------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("close", "history"):
+            return True
+        ld = self.ld
+        if ld is None:
+            return action == "save" or None
+        v, cur, p = ld.view, ld.view.current, ld.policy
+        chair, open_ = is_chair(ld), v.status.is_open
+        sent = cur is not None and cur.sent_at is not None
+        awaiting = sent and v.status in (Status.SENT, Status.NEGOTIATING)
+        rules = {
+            "save": self.editable.any or action == "save" and self.editable.response,
+            "edit": self.editable.any,
+            "send": chair and open_ and not sent,
+            "respond": is_responder(ld) or (self.on_behalf and self.editable.response),
+            "on_behalf": chair and awaiting,
+            "decide": chair and v.status in (Status.RESPONDED, Status.NEGOTIATING),
+            "negotiate": chair and p.rules.negotiation_window.is_set and v.status is Status.RESPONDED
+            and cur is not None and cur.negotiation_until is None,
+            "extension": chair and p.rules.extensions_allowed and v.status is Status.SENT,
+            "escalate": chair and open_ and sent and cur is not None and bool(p.escalation_targets(cur.stage_key)),
+            "approve": ld.me.role is Role.OVERSIGHT and open_ and cur is not None and not sent
+            and p.stage(cur.stage_key).requires_approval and cur.approval_by_id is None,
+            "cafcass": chair and open_,
+            "withdraw": chair and open_,
+            "reopen": (chair or ld.me.role is Role.OVERSIGHT) and v.status in (Status.RESOLVED, Status.WITHDRAWN),
+            "monitoring": chair and (p.rules.monitoring_meeting.is_set or bool(v.monitoring)),
+            "conversation": chair,
+            "action_done": (chair or any(s.responder_id == ld.me.id for s in v.stages))
+            and any(a.done_on is None for s in v.stages for a in s.actions),
+        }
+        return bool(rules.get(action, True))
+
+    # --- actions ----------------------------------------------------------------------------
+    def action_close(self) -> None:
+        focused = self.focused
+        body = self.query_one("#dispute-body")
+        if isinstance(focused, EDITORS) or (focused is not None and body in focused.ancestors
+                                            and focused is not body):
+            body.focus()  # first Escape leaves the field; the next one closes the form
+            return
+        self._flow(flows.close)
+
+    def action_edit(self) -> None:
+        for f in self.query(EditField):
+            self._reveal(f.editor)
+            return
+
+    def action_save(self) -> None:
+        self._flow(flows.respond if self.editable.response and not self.editable.stage else flows.save)
+
+    def action_send(self) -> None:
+        self._flow(flows.send)
+
+    def action_respond(self) -> None:
+        self._flow(flows.respond)
+
+    def action_on_behalf(self) -> None:
+        self.on_behalf = not self.on_behalf
+        self.say("Type the response received by phone or e-mail, then ctrl+s to record it on the manager's behalf."
+                 if self.on_behalf else "")
+        if self.ld is not None:
+            self.run_worker(self._show_again(), group="dispute-flow")
+
+    async def _show_again(self) -> None:
+        assert self.ld is not None
+        ld, self.ld = self.ld, None
+        self.editable = Editable()
+        await self._show(ld)
+        if self.on_behalf:
+            self.field_error("response", "")
+
+    def action_history(self) -> None:
+        self.app.open_history(dispute_id=self.dispute_id)
+
+    def action_decide(self) -> None:
+        self._flow(flows.decide)
+
+    def action_negotiate(self) -> None:
+        self._flow(flows.negotiate)
+
+    def action_extension(self) -> None:
+        self._flow(flows.extension)
+
+    def action_escalate(self) -> None:
+        self._flow(flows.escalate)
+
+    def action_approve(self) -> None:
+        self._flow(flows.approve)
+
+    def action_cafcass(self) -> None:
+        self._flow(flows.cafcass)
+
+    def action_withdraw(self) -> None:
+        self._flow(flows.withdraw)
+
+    def action_reopen(self) -> None:
+        self._flow(flows.reopen)
+
+    def action_monitoring(self) -> None:
+        self._flow(flows.monitoring)
+
+    def action_conversation(self) -> None:
+        self._flow(flows.conversation)
+
+    def action_action_done(self) -> None:
+        self._flow(flows.action_done)
+
+    # --- used by the flows --------------------------------------------------------------------
+    def changes(self) -> dict[str, Any]:
+        """The chair's edited fields, parsed for update_draft (FieldProblem if one is unusable)."""
+        out: dict[str, Any] = {}
+        for f in self.query(EditField):
+            if f.spec.key != "response" and f.raw != self._original.get(f.spec.key):
+                out[f.spec.key] = f.parsed()
+        return out
+
+    def response_input(self) -> tuple[str, list[ds.ActionInput]]:
+        text = next((f.raw for f in self.query(EditField) if f.spec.key == "response"), "")
+        if not str(text).strip():
+            raise FieldProblem("response", "response: write the response (the SMART action plan) first")
+        rows = next(iter(self.query(ActionsEditor))).parsed()
+        return str(text), [ds.ActionInput(w, o, d) for w, o, d in rows]
+
+    def refill(self) -> None:
+        """After a save: fill the fields from the database (what was saved, cleaned)."""
+        self._drop_pending = True
+
+    def after_response(self) -> None:
+        self.on_behalf = False
+        self._drop_pending = True
+
+
+def _when(due: Any) -> str:
+    return format_date(due.day) if due.day is not None else format_london(due.at)
+

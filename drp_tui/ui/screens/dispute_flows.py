@@ -1,0 +1,314 @@
+"""What each action on the dispute form does: its dialogs, then one service call.
+
+Each flow is an ``async`` function run in the form's async worker (so dialogs can
+be awaited with ``push_screen_wait``); the service call itself runs in a thread
+worker via ``DisputeScreen.write``. A dialog whose values the service refuses is
+shown again with the typed values and the message at the named field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from drp_tui.domain.model import Status
+from drp_tui.domain.policy import BypassRule, CafcassRule
+from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_date, to_london
+from drp_tui.services import disputes as ds
+from drp_tui.services import outcomes as oc
+from drp_tui.services.errors import ConflictError, ValidationError
+from drp_tui.ui.screens.dialogs import FormDialog
+from drp_tui.ui.widgets.form_fields import FieldProblem, FieldSpec
+
+if TYPE_CHECKING:
+    from drp_tui.ui.screens.dispute import DisputeScreen
+
+Call = tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+Build = Callable[[dict[str, Any]], Awaitable[Call | None]]
+AWAITING = (Status.SENT, Status.RESPONDED, Status.NEGOTIATING)
+
+
+async def dialog_loop(scr: DisputeScreen, title: str, fields: list[FieldSpec], build: Build, *,
+                      intro: str = "", ok: str = "OK") -> bool:
+    values: dict[str, Any] | None = None
+    error: tuple[str, str] | None = None
+    keys = {f.key for f in fields}
+    while True:
+        data = await scr.app.push_screen_wait(FormDialog(title, fields, intro=intro, ok=ok, values=values, error=error))
+        if data is None:
+            return False
+        try:
+            call = await build(data)
+        except FieldProblem as problem:
+            values, error = data, (problem.key, problem.message)
+            continue
+        if call is None:
+            return False
+        done, fn, args, kwargs = call
+        success, result = await scr.write(done, fn, *args, **kwargs)
+        if success:
+            return True
+        field = (getattr(result, "field", None) or "").replace(" ", "_")
+        if isinstance(result, ConflictError):
+            await scr.reload()
+            values, error = data, ("", result.message)
+        elif isinstance(result, ValidationError) and field in keys:
+            values, error = data, (field, result.message)
+        else:
+            scr.show_error(result)
+            return False
+
+
+def _problem(scr: DisputeScreen, problem: FieldProblem) -> None:
+    scr.say(problem.message, True)
+    scr.field_error(problem.key, problem.message, problem.widget_id)
+
+
+async def close(scr: DisputeScreen) -> None:
+    draft = scr.unsaved_draft()
+    if draft and not await scr.ask(
+            f"You have unsaved changes ({', '.join(sorted(draft))}). Discard them and close the form?",
+            title="Unsaved changes", yes="Discard", no="Keep editing"):
+        scr.say("Your changes are still here: ctrl+s saves them.")
+        return
+    scr.app.call_later(scr.dismiss, None)
+
+
+async def save(scr: DisputeScreen) -> bool:
+    if scr.ld is None:
+        return False
+    try:
+        changes = scr.changes()
+    except FieldProblem as problem:
+        _problem(scr, problem)
+        return False
+    if not changes:
+        scr.say("Nothing to save.")
+        return True
+    ok, res = await scr.write("Saved.", ds.update_draft, scr.ld.view.id, scr.base_version, changes,
+                              on_success=scr.refill)
+    if not ok:
+        scr.show_error(res)
+    return ok
+
+
+async def send(scr: DisputeScreen) -> None:
+    if scr.ld is None or scr.ld.view.current is None:
+        return
+    if scr.unsaved_draft() and not await save(scr):
+        return
+    ld = scr.ld
+    assert ld.view.current is not None
+    stage = ld.policy.stage(ld.view.current.stage_key)
+    level = ld.policy.level_label(stage.responder_level)
+    if not await scr.ask(f"Send section {stage.section} ({stage.label}) to the {level}? "
+                         "A sent section cannot be edited.", title="Send", yes="Send", no="Cancel"):
+        return
+    sibs = await scr.ask_siblings("send", (Status.DRAFT,))
+    ok, res = await scr.write(f"{stage.label} sent to the {level}.", ds.send, ld.view.id,
+                              version=scr.base_version, include_siblings=sibs)
+    if not ok:
+        scr.show_error(res)
+
+
+async def respond(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    if ld is None or ld.view.current is None or not scr.editable.response:
+        return
+    try:
+        text, actions = scr.response_input()
+    except FieldProblem as problem:
+        _problem(scr, problem)
+        return
+    cur = ld.view.current
+    label = ld.policy.stage(cur.stage_key).label
+    behalf = f" on behalf of {cur.responder_name}" if scr.on_behalf else ""
+    if not await scr.ask(f"Record this response to {label}{behalf} with {len(actions)} SMART action(s)? "
+                         f"It goes to {ld.view.raised_by_name} and cannot be changed afterwards.",
+                         title="Record response", yes="Record", no="Keep editing"):
+        return
+    ok, res = await scr.write("Response recorded.", ds.record_response, ld.view.id, text, actions,
+                              on_behalf=scr.on_behalf, version=scr.base_version, on_success=scr.after_response)
+    if not ok:
+        scr.show_error(res)
+
+
+async def decide(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None and ld.view.current is not None
+    cur = ld.view.current
+    label = ld.policy.stage(cur.stage_key).label
+    fields = [FieldSpec("resolved", "Is it resolved?", "choice", None,
+                        (("Yes: resolved, finalise it", True), ("No: not resolved", False)), required=True),
+              FieldSpec("comments", "Comments (required when not resolved)", "long")]
+
+    async def build(data: dict[str, Any]) -> Call | None:
+        sibs = await scr.ask_siblings("record this decision", (Status.RESPONDED, Status.NEGOTIATING))
+        word = "resolved" if data["resolved"] else "not resolved"
+        return (f"Decision recorded: {label} {word}.", oc.decide, (ld.view.id, data["resolved"], data["comments"]),
+                {"version": scr.base_version, "include_siblings": sibs})
+
+    await dialog_loop(scr, f"Decision on the response to {label}", fields, build,
+                      intro=f"Response from {cur.responder_name}: {cur.response[:200]}")
+
+
+async def negotiate(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None
+    window = ld.policy.rules.negotiation_window.describe()
+    fields = [FieldSpec("what_was_agreed", "What was discussed and agreed, with timescales", "long", required=True)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return (f"Further negotiation agreed ({window}).", oc.agree_negotiation, (ld.view.id, data["what_was_agreed"]),
+                {"version": scr.base_version})
+
+    await dialog_loop(scr, "Agree further negotiation", fields, build,
+                      intro=f"Further actions must be done within {window}; the manager is told.")
+
+
+async def extension(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None and ld.view.current is not None
+    cur = ld.view.current
+    due = cur.extension_until or cur.due_at
+    fields = [FieldSpec("until", "Extend the response to", "date", required=True),
+              FieldSpec("benefit_to_the_child", "Benefit to the child of the extra time", "long", required=True)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return (f"Extension agreed to {format_date(data['until'])}.", oc.agree_extension,
+                (ld.view.id, data["until"], data["benefit_to_the_child"]), {"version": scr.base_version})
+
+    await dialog_loop(scr, "Agree an extension", fields, build,
+                      intro=f"Response due {format_london(due) if due else '-'}. Record what the extra time "
+                            "gains for the child and the further enquiries needed.")
+
+
+async def escalate(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None and ld.view.current is not None
+    p, cur = ld.policy, ld.view.current
+    targets = p.escalation_targets(cur.stage_key)
+    options = tuple((f"Section {s.section}: {s.label} ({p.level_label(s.responder_level)})", s.key) for s in targets)
+    rule = {BypassRule.NONE: "This procedure escalates to the next stage only.",
+            BypassRule.ANY: "This procedure lets you go to any later stage.",
+            BypassRule.LISTED: "You may go to the next stage, or straight to a stage the procedure allows."}
+    fields = [FieldSpec("target", "Escalate to", "choice", targets[0].key if targets else None, options, required=True),
+              FieldSpec("comment", "Why the response does not resolve it", "long",
+                        hint="Required when a response was received and not yet decided.")]
+
+    async def build(data: dict[str, Any]) -> Call:
+        sibs = await scr.ask_siblings("escalate", AWAITING)
+        target = p.stage(data["target"])
+        return (f"Escalated to {target.label}" + (": it needs approval before sending." if target.requires_approval
+                                                  else "; write the section and send it."),
+                oc.escalate, (ld.view.id, data["target"], data["comment"]),
+                {"version": scr.base_version, "include_siblings": sibs})
+
+    await dialog_loop(scr, f"Escalate from {p.stage(cur.stage_key).label}", fields, build, intro=rule[p.rules.bypass])
+
+
+async def approve(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None and ld.view.current is not None
+    label = ld.policy.stage(ld.view.current.stage_key).label
+    fields = [FieldSpec("note", "Note (optional)", "text")]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return (f"Agreed: {label} may be sent.", oc.approve_stage, (ld.view.id, data["note"]), {})
+
+    await dialog_loop(scr, f"Agree {label}", fields, build, ok="Agree",
+                      intro=f"{ld.view.raised_by_name} asks your agreement to send {label} for {ld.view.reference}.")
+
+
+async def cafcass(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None
+    rules = ld.policy.rules
+    kinds = {k: v for k, v in oc.CAFCASS_KINDS.items()
+             if k == "legal_advice" or rules.cafcass is not CafcassRule.NOT_APPLICABLE}
+    tell = sorted(set(rules.cafcass_tell_levels) | set(rules.legal_advice_tell_levels))
+    hint = ("The procedure asks you to tell " + ", ".join(ld.policy.level_label(x) for x in tell) + " first."
+            if tell else "")
+    fields = [FieldSpec("kind", "Step", "choice", None, tuple((v, k) for k, v in kinds.items()), required=True),
+              FieldSpec("note", "What and why", "long", required=True),
+              FieldSpec("told", "Who was told first, and when", "text", hint=hint)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return (f"Recorded: {oc.CAFCASS_KINDS[data['kind']]}.", oc.cafcass_step,
+                (ld.view.id, data["kind"], data["note"], data["told"]), {})
+
+    await dialog_loop(scr, "Legal advice and Cafcass", fields, build,
+                      intro="Seeking legal advice, discussing with Cafcass and referring are separate steps.")
+
+
+async def _reason(scr: DisputeScreen, title: str, done: str, fn: Callable[..., Any], **kw: Any) -> None:
+    ld = scr.ld
+    assert ld is not None
+
+    async def build(data: dict[str, Any]) -> Call:
+        return done, fn, (ld.view.id, data["reason"]), dict(kw)
+
+    await dialog_loop(scr, title, [FieldSpec("reason", "Reason", "long", required=True)], build)
+
+
+async def withdraw(scr: DisputeScreen) -> None:
+    await _reason(scr, "Withdraw this dispute", "Withdrawn.", oc.withdraw, version=scr.base_version)
+
+
+async def reopen(scr: DisputeScreen) -> None:
+    await _reason(scr, "Reopen this dispute", "Reopened.", oc.reopen)
+
+
+async def monitoring(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None
+    today = london_date(scr.app.desk.clock.now())
+    fields = [FieldSpec("held_on", "Held on", "date", today, required=True),
+              FieldSpec("outcome", "Outcome: have the agreed actions been achieved?", "long", required=True),
+              FieldSpec("attendees", "Who attended", "text")]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return ("Monitoring meeting recorded.", oc.record_monitoring,
+                (ld.view.id, data["held_on"], data["outcome"], data["attendees"]), {})
+
+    await dialog_loop(scr, "Record a monitoring meeting", fields, build)
+
+
+async def conversation(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None
+    now = to_london(scr.app.desk.clock.now())
+    hows = ("in person", "phone", "e-mail", "Teams")
+    fields = [FieldSpec("with_whom", "With whom", "text", required=True),
+              FieldSpec("held_date", "Date", "date", now.date(), required=True),
+              FieldSpec("held_time", "Time (HH:MM)", "text", now.strftime("%H:%M"), required=True),
+              FieldSpec("how", "How", "choice", None, tuple((h, h) for h in hows), required=True),
+              FieldSpec("what_was_agreed", "What was agreed", "long", required=True),
+              FieldSpec("timescale", "By when", "text")]
+
+    async def build(data: dict[str, Any]) -> Call:
+        try:
+            at = time.fromisoformat(str(data["held_time"]).strip())
+        except ValueError:
+            raise FieldProblem("held_time", f"time: '{data['held_time']}' is not a time; type it as HH:MM") from None
+        held = datetime.combine(data["held_date"], at, tzinfo=LONDON).astimezone(UTC)
+        return ("Conversation recorded.", oc.record_conversation,
+                (ld.view.id, data["with_whom"], held, data["how"], data["what_was_agreed"], data["timescale"]), {})
+
+    await dialog_loop(scr, "Record a conversation", fields, build)
+
+
+async def action_done(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None
+    acts = [a for s in ld.view.stages for a in s.actions if a.done_on is None]
+    options = tuple((f"{a.description[:44]} ({a.owner}, by {format_date(a.due)})", a.id) for a in acts)
+    today = london_date(scr.app.desk.clock.now())
+    fields = [FieldSpec("action", "Action", "choice", acts[0].id if len(acts) == 1 else None, options, required=True),
+              FieldSpec("done_on", "Done on", "date", today, required=True)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return "Action marked done.", oc.complete_action, (data["action"], data["done_on"]), {}
+
+    await dialog_loop(scr, "Mark an action done", fields, build)

@@ -1,0 +1,291 @@
+"""The sections of the dispute form, built from a frozen DisputeView.
+
+Section 1 is the chair's opening section; then one section per stage of the
+dispute's profile (form sections 2-6 on the Mosaic profiles, 2-8 for Durham).
+Only the parts the signed-in person may fill are editors; the rest is read-only text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Collapsible, Static
+
+from drp_tui.domain.calendar import WorkingCalendar
+from drp_tui.domain.deadlines import state_at
+from drp_tui.domain.model import Decision, DisputeView, DueState, Role, StageView, StaffView, Status
+from drp_tui.domain.policy import Policy, Stage
+from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
+from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain
+
+# Field keys are the service's names (update_draft / record_response).
+SECTION1_FIELDS = ("issue_arose", "raised_on", "category", "immediate", "concern", "impact", "wanted",
+                   "timescales")
+VOICE_FIELDS = ("child_wishes", "against_wishes", "child_informed_on", "child_informed_how")
+STAGE_FIELDS = ("chair_concern", "chair_impact", "chair_wanted", "chair_timescales")
+LABELS = {
+    "issue_arose": "Date the issue arose", "raised_on": "Date raised", "category": "Category of concern",
+    "immediate": "Immediate concern", "concern": "Issues of concern", "impact": "Impact on the child",
+    "wanted": "What the chair wants to see", "timescales": "Timescales for resolution",
+    "child_wishes": "The child's wishes and feelings", "against_wishes": "Acting against the child's wishes",
+    "child_informed_on": "Date the child was told", "child_informed_how": "How the child was told, and kept informed",
+    "chair_concern": "Issues of concern", "chair_impact": "Impact on the child",
+    "chair_wanted": "What the chair wants to see", "chair_timescales": "Timescales for resolution",
+    "response": "Response (SMART action plan)",
+}
+LONG = {"concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how", *STAGE_FIELDS, "response"}
+
+
+@dataclass(frozen=True)
+class Sibling:
+    dispute_id: int
+    reference: str
+    child_name: str
+    case_number: str
+    status: Status
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything the form shows, read in a worker."""
+
+    view: DisputeView
+    policy: Policy
+    names: dict[int, str]
+    siblings: tuple[Sibling, ...]
+    me: StaffView
+
+
+@dataclass(frozen=True)
+class Editable:
+    section1: bool = False  # the whole of section 1 (chair, nothing sent yet)
+    voice: bool = False  # the child's voice fields (chair, while open)
+    stage: bool = False  # the current stage's chair text (chair, not yet sent)
+    response: bool = False  # the response + SMART actions (responder, or chair on behalf)
+
+    @property
+    def any(self) -> bool:
+        return self.section1 or self.voice or self.stage or self.response
+
+
+def is_chair(ld: Loaded) -> bool:
+    return ld.me.id == ld.view.raised_by_id
+
+
+def is_responder(ld: Loaded) -> bool:
+    cur = ld.view.current
+    return bool(cur and cur.sent_at and cur.responder_id == ld.me.id
+                and ld.view.status in (Status.SENT, Status.NEGOTIATING))
+
+
+def editable_for(ld: Loaded, on_behalf: bool = False) -> Editable:
+    v, cur = ld.view, ld.view.current
+    chair = is_chair(ld) and v.status.is_open
+    ever_sent = any(s.sent_at for s in v.stages)
+    awaiting = cur is not None and cur.sent_at is not None and v.status in (Status.SENT, Status.NEGOTIATING)
+    return Editable(
+        section1=chair and not ever_sent,
+        voice=chair,
+        stage=chair and cur is not None and cur.sent_at is None,
+        response=is_responder(ld) or (chair and on_behalf and awaiting),
+    )
+
+
+def stage_state(sv: StageView, view: DisputeView, calendar: WorkingCalendar, now: datetime,
+                soon: int) -> DueState | None:
+    """The response clock of one stage (as in domain.deadlines), or None if none runs."""
+    if not (sv.sent_at and sv.due_at):
+        return None
+    due = sv.extension_until or sv.due_at
+    closed = sv.decision is not None or not view.status.is_open or sv.id != (view.current.id if view.current else None)
+    return state_at(due, now, calendar, soon, done=sv.response_at is not None or closed,
+                    paused=sv.extension_until is not None)
+
+
+def state_content(state: DueState | None) -> Content:
+    if state is None or state is DueState.NONE:
+        return Content("")
+    return Content.styled(f"{state.symbol.strip()} {state.label}".strip(), f"$text-{_STATE_STYLE[state]}")
+
+
+_STATE_STYLE = {DueState.OVERDUE: "error", DueState.DUE_TODAY: "warning", DueState.DUE_SOON: "warning",
+                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.DONE: "success",
+                DueState.NONE: "muted"}
+
+
+def due_text(dt: datetime) -> str:
+    """A due instant as a chair reads it: ``end of Mon 30 Nov 2026``, or a date and time."""
+    local = to_london(dt)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"end of {format_date(local.date() - timedelta(days=1))}"
+    return format_london(dt)
+
+
+def _ro(label: str, value: str, cls: str = "ro") -> Static:
+    return Static(line(label, value), classes=cls)
+
+
+def _long_ro(label: str, value: str) -> Iterator[Widget]:
+    yield Static(Content.styled(label, "bold"), classes="ro-label")
+    yield Static(plain(value) if value else Content.styled("-", "dim"), classes="ro-long")
+
+
+def _spec(key: str, value: object, ld: Loaded) -> FieldSpec:
+    if key in ("issue_arose", "raised_on", "child_informed_on"):
+        return FieldSpec(key, LABELS[key], "date", value)
+    if key == "category":
+        return FieldSpec(key, LABELS[key], "choice", value, tuple((c.label, c.key) for c in ld.policy.categories))
+    if key in ("immediate", "against_wishes"):
+        return FieldSpec(key, LABELS[key], "check", value)
+    return FieldSpec(key, LABELS[key], "long" if key in LONG else "text", value)
+
+
+def _field(key: str, value: object, editable: bool, ld: Loaded) -> Iterator[Widget]:
+    if editable:
+        yield EditField(_spec(key, value, ld))
+        return
+    if key in LONG:
+        yield from _long_ro(LABELS[key], str(value or ""))
+    elif key == "category":
+        yield _ro(LABELS[key], category_label(ld.policy, str(value)))
+    elif isinstance(value, bool):
+        yield _ro(LABELS[key], "yes" if value else "no")
+    elif value is None or value == "":
+        yield _ro(LABELS[key], "")
+    else:
+        yield _ro(LABELS[key], format_date(value) if not isinstance(value, str) else value)  # type: ignore[arg-type]
+
+
+def category_label(policy: Policy, key: str) -> str:
+    try:
+        return policy.category(key).label
+    except KeyError:
+        return key
+
+
+def stage_label(policy: Policy, key: str) -> str:
+    try:
+        return policy.stage(key).label
+    except KeyError:
+        return key
+
+
+def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
+    v, p = ld.view, ld.policy
+    kids = [f"{v.child.name} ({v.child.case_number}, {v.child.legal_status})"]
+    kids += [f"{s.child_name} ({s.case_number}): linked {s.reference}, {s.status.label}" for s in ld.siblings]
+    parts: list[Widget] = [
+        _ro("Reference", v.reference),
+        _ro("Children", "\n".join(kids)),
+        _ro("Raised by", f"{v.raised_by_name} ({p.vocabulary.chair_title})"),
+        _ro("Starting level", stage_label(p, v.start_stage)),
+    ]
+    for key in SECTION1_FIELDS:
+        if key == "immediate" and not (p.rules.immediate_concern.is_set or v.immediate):
+            continue
+        parts += _field(key, getattr(v, key), ed.section1, ld)
+    parts.append(Static(Content.styled("The child's voice", "bold underline"), classes="ro-label"))
+    for key in VOICE_FIELDS:
+        parts += _field(key, getattr(v, key), ed.voice, ld)
+    if not v.status.is_open:
+        parts.append(_ro("Outcome", f"{v.status.label}: {v.outcome}" if v.outcome else v.status.label, "ro outcome"))
+    for mm in v.monitoring:
+        held = f"held {format_date(mm.held_on)}: {mm.outcome}" if mm.held_on else "not yet held"
+        parts.append(_ro("Monitoring meeting", f"due {format_date(mm.due_on)}, {held}"))
+    title = Content(f"1. Raising the {p.vocabulary.short}: {category_label(p, v.category)}")
+    return Collapsible(*parts, title=title, collapsed=collapsed, id="sec-1")  # type: ignore[arg-type]
+
+
+def stage_title(stage: Stage, sv: StageView | None, state: DueState | None, ld: Loaded) -> Content:
+    head = f"{stage.section}. {stage.label}"
+    if sv is None:
+        return Content.assemble(head, (": not reached", "dim"))
+    if sv.decision is not None:
+        word = "resolved" if sv.decision is Decision.RESOLVED else "not resolved"
+    elif sv.response_at:
+        word = "response received"
+    elif sv.sent_at:
+        word = f"sent to {sv.responder_name}"
+    else:
+        word = "draft" if ld.view.status.is_open else "not sent"
+    parts: list[str | Content | tuple[str, str]] = [head, f": {word}"]
+    if state is not None and state is not DueState.DONE:
+        parts += [" ", state_content(state)]
+    return Content.assemble(*parts)
+
+
+def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, state: DueState | None,
+                  collapsed: bool, clock: tuple[datetime, WorkingCalendar, int]) -> Collapsible:
+    now, calendar, soon = clock
+    title = stage_title(stage, sv, state, ld)
+    sid = f"sec-{stage.section}"
+    if sv is None:
+        return Collapsible(Static(Content.styled("Not reached.", "dim")), title=title, collapsed=True, id=sid)
+    p, current = ld.policy, sv.id == (ld.view.current.id if ld.view.current else None)
+    parts: list[Widget] = []
+    if stage.guidance:
+        parts.append(Static(Content.styled(stage.guidance, "italic"), classes="guidance"))
+    level = p.level_label(stage.responder_level)
+    parts.append(_ro("Responder", f"{level}: {sv.responder_name}" if sv.responder_name else f"{level} (named when sent)"))
+    if sv.inform_ids:
+        parts.append(_ro("For information", ", ".join(ld.names.get(i, str(i)) for i in sv.inform_ids)))
+    if stage.requires_approval:
+        who = p.level_label(p.rules.approval_level) if p.rules.approval_level else "the chair's service manager"
+        parts.append(_ro("Approval", f"agreed by {ld.names.get(sv.approval_by_id, '?')} on {format_london(sv.approval_at)}"
+                         if sv.approval_by_id and sv.approval_at else f"awaiting {who}'s agreement"))
+    editable = ed.stage and current
+    for key in STAGE_FIELDS:
+        parts += _field(key, getattr(sv, key), editable, ld)
+    parts.append(_ro("Sent", format_london(sv.sent_at) if sv.sent_at else "not sent"))
+    if sv.sent_at:
+        due = sv.extension_until or sv.due_at
+        due_txt = due_text(due) if due else "no timescale"
+        parts.append(Static(Content.assemble(line("Due", due_txt), " ", state_content(state)), classes="ro due"))
+    if sv.extension_until:
+        parts.append(_ro("Extension", f"to {format_date(sv.extension_until)}; benefit to the child: {sv.extension_reason}"))
+    if ed.response and current:
+        parts.append(EditField(FieldSpec("response", LABELS["response"], "long", "")))
+        parts.append(ActionsEditor())
+    elif sv.sent_at:
+        by = ld.names.get(sv.response_by_id or 0, "")
+        if sv.response_on_behalf:
+            by = f"{by} on behalf of {sv.responder_name}"
+        label = f"Response ({by}, {format_london(sv.response_at)})" if sv.response_at else "Response"
+        parts += _long_ro(label, sv.response if sv.response_at else "")
+        parts += _actions(sv, ld, now, calendar, soon)
+    if sv.negotiation_until:
+        parts.append(_ro("Further negotiation", f"until {format_london(sv.negotiation_until)}: {sv.negotiation_note}"))
+    if sv.decision is not None:
+        word = "Resolved" if sv.decision is Decision.RESOLVED else "Not resolved"
+        when = format_london(sv.decision_at) if sv.decision_at else ""
+        parts.append(_ro("Decision", f"{word} ({when}). {sv.decision_comment}".strip()))
+    return Collapsible(*parts, title=title, collapsed=collapsed, id=sid)  # type: ignore[arg-type]
+
+
+def _actions(sv: StageView, ld: Loaded, now: datetime, calendar: WorkingCalendar, soon: int) -> Iterator[Widget]:
+    if not sv.actions:
+        return
+    yield Static(Content.styled("SMART actions", "bold"), classes="ro-label")
+    for n, a in enumerate(sv.actions, 1):
+        if a.done_on:
+            mark, state = "[x]", Content.styled(f"done {format_date(a.done_on)}", "$text-success")
+        else:
+            mark = "[ ]"
+            state = state_content(state_at(end_of_london_day_utc(a.due), now, calendar, soon,
+                                           done=not ld.view.status.is_open and ld.view.status is Status.WITHDRAWN))
+        yield Static(Content.assemble(mark, f" {n}. ", plain(a.description), " - ", plain(a.owner),
+                                      f" - by {format_date(a.due)} ", state), classes="action-line")
+
+
+def role_word(ld: Loaded) -> str:
+    if is_chair(ld):
+        return "You raised this"
+    if is_responder(ld):
+        return "Awaiting your response"
+    if ld.me.role is Role.OVERSIGHT:
+        return "Oversight"
+    return "Read-only"

@@ -1,0 +1,204 @@
+"""Raise a dispute from a child (and, linked, for the siblings it also concerns)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Checkbox, Footer, Input, Select, Static, TextArea
+from textual.worker import WorkerFailed
+
+from drp_tui.domain.model import ChildView
+from drp_tui.domain.policy import Policy
+from drp_tui.domain.timeutil import london_date
+from drp_tui.services import disputes as ds
+from drp_tui.services.errors import DomainError, ValidationError
+from drp_tui.store import queries
+from drp_tui.ui.screens.dialogs import ConfirmDialog
+from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, Tick, plain
+
+EDITORS = (Input, TextArea, Select, Checkbox)
+
+
+@dataclass(frozen=True)
+class RaiseData:
+    child: ChildView
+    siblings: tuple[ChildView, ...]
+    policy: Policy
+
+
+class RaiseScreen(Screen[None]):
+    """The chair's section 1: what the concern is, for which children, at which level."""
+
+    CSS_PATH = "../tcss/dispute.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "raise", "Raise", priority=True, id="raise.submit"),
+        Binding("escape", "close", "Close", id="raise.close"),
+    ]
+
+    def __init__(self, child_id: int) -> None:
+        super().__init__()
+        self.child_id = child_id
+        self.data: RaiseData | None = None
+        self._original: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("Raise a dispute"), id="raise-title")
+        yield Static("", id="raise-hint")
+        yield Static("", id="raise-message")
+        yield VerticalScroll(id="raise-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="raise-load", exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            data = RaiseData(queries.get_child(self.child_id), tuple(queries.siblings_of(self.child_id)),
+                             self.app.desk.policy)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.app.call_from_thread(self.say, f"Could not load child {self.child_id}: {exc}", True)
+            return
+        self.app.call_from_thread(self._show, data)
+
+    async def _show(self, data: RaiseData) -> None:
+        self.data = data
+        p, c = data.policy, data.child
+        today = london_date(self.app.desk.clock.now())
+        self.query_one("#raise-title", Static).update(Content.assemble(
+            (f"Raise a {p.vocabulary.short} for ", "bold"), plain(c.name, "bold"), f" ({c.case_number}, {c.legal_status})"))
+        hints = []
+        if p.rules.not_for:
+            hints.append(p.rules.not_for)
+        if p.rules.raise_window.is_set:
+            hints.append(f"Raise within {p.rules.raise_window.describe()} of the issue arising.")
+        self.query_one("#raise-hint", Static).update(plain(" ".join(hints)))
+        starts = p.starting_stages()
+        fields = [
+            FieldSpec("category", f"Category of {p.vocabulary.concern_word}", "choice", None,
+                      tuple((cat.label, cat.key) for cat in p.categories), required=True),
+            FieldSpec("start_stage", "Starting level", "choice", starts[0].key if starts else None,
+                      tuple((f"{s.label} ({p.level_label(s.responder_level)})", s.key) for s in starts), required=True),
+            FieldSpec("issue_arose", "Date the issue arose", "date", required=True),
+            FieldSpec("raised_on", "Date raised", "date", today, required=True),
+            FieldSpec("concern", "Issues of concern", "long", required=True),
+            FieldSpec("impact", "Impact on the child", "long"),
+            FieldSpec("wanted", f"What the {p.vocabulary.chair_title} wants to see", "long"),
+            FieldSpec("timescales", "Timescales for resolution", "long"),
+            FieldSpec("child_wishes", "The child's wishes and feelings", "long"),
+            FieldSpec("against_wishes", "Acting against the child's wishes (in their best interests)", "check", False),
+        ]
+        if p.rules.immediate_concern.is_set:
+            fields.append(FieldSpec("immediate", f"Immediate concern (handled within "
+                                    f"{p.rules.immediate_concern.describe()})", "check", False))
+        body = self.query_one("#raise-body", VerticalScroll)
+        kids: list[Any] = []
+        if data.siblings:
+            note = (" (this procedure records one linked dispute per sibling concerned)"
+                    if p.rules.siblings_together else "")
+            kids.append(Static(Content(f"Siblings it also concerns{note}:"), classes="field-label"))
+            kids += [Tick(Content.assemble(plain(s.name), f" ({s.case_number}, {s.legal_status})"), False,
+                          id=f"sib-{s.id}", compact=True) for s in data.siblings]
+        await body.remove_children()
+        await body.mount_all([Vertical(*kids, id="raise-children"), *(EditField(f) for f in fields)])
+        self._original = self._raw()
+        self.query_one("#f-category").focus()
+
+    def _raw(self) -> dict[str, Any]:
+        out = {f.spec.key: f.raw for f in self.query(EditField)}
+        out.update({t.id or "": t.value for t in self.query(Tick) if (t.id or "").startswith("sib-")})
+        return out
+
+    def unsaved_draft(self) -> dict[str, Any] | None:
+        now = self._raw()
+        changed = {k: v for k, v in now.items() if v != self._original.get(k)}
+        return changed or None
+
+    def say(self, message: str, error: bool = False) -> None:
+        bar = self.query_one("#raise-message", Static)
+        bar.update(plain(message))
+        bar.set_class(bool(message), "-shown")
+        bar.set_class(error, "-error")
+
+    def field_error(self, key: str, message: str) -> None:
+        self.say(message, True)
+        for f in self.query(EditField):
+            if f.spec.key == key.replace(" ", "_"):
+                f.show_error(message)
+                f.editor.focus()
+                self.call_after_refresh(f.editor.scroll_visible, animate=False)
+                return
+        if key == "children":
+            for t in self.query(Tick):
+                t.focus()
+                return
+
+    def raise_input(self) -> ds.RaiseInput:
+        assert self.data is not None
+        v = {f.spec.key: f.parsed() for f in self.query(EditField)}
+        sibs = [s.id for s in self.data.siblings if self.query_one(f"#sib-{s.id}", Tick).value]
+        return ds.RaiseInput(
+            child_ids=[self.data.child.id, *sibs], category=v["category"], start_stage=v["start_stage"],
+            issue_arose=v["issue_arose"], raised_on=v["raised_on"], concern=v["concern"], impact=v["impact"],
+            wanted=v["wanted"], timescales=v["timescales"], child_wishes=v["child_wishes"],
+            against_wishes=bool(v["against_wishes"]), immediate=bool(v.get("immediate", False)))
+
+    def action_raise(self) -> None:
+        if self.data is None:
+            return
+        self.say("")
+        for f in self.query(EditField):
+            f.show_error("")
+        try:
+            data = self.raise_input()
+        except FieldProblem as problem:
+            self.field_error(problem.key, problem.message)
+            return
+        self._submit(data)
+
+    @work(group="raise-flow", exclusive=True, exit_on_error=False)
+    async def _submit(self, data: ds.RaiseInput) -> None:
+        worker = self.run_worker(lambda: self.app.desk.call(ds.raise_dispute, data), thread=True,
+                                 group="raise-write", exit_on_error=False)
+        try:
+            ids: list[int] = await worker.wait()
+        except WorkerFailed as failed:
+            err = failed.error
+            message = err.message if isinstance(err, DomainError) else f"Something went wrong: {err}"
+            if isinstance(err, ValidationError) and err.field:
+                self.field_error(err.field, message)
+            else:
+                self.say(message, True)
+            return
+        app = self.app
+
+        def open_new() -> None:  # on the app's queue: popping this screen ends this worker
+            app.pop_screen()
+            app.open_dispute(ids[0])
+
+        app.data_changed()
+        app.call_later(open_new)
+
+    def action_close(self) -> None:
+        focused = self.focused
+        body = self.query_one("#raise-body")
+        if isinstance(focused, EDITORS) and body in focused.ancestors:
+            body.focus()  # first Escape leaves the field; the next one closes the form
+            return
+        self._close()
+
+    @work(group="raise-flow", exclusive=True, exit_on_error=False)
+    async def _close(self) -> None:
+        draft = self.unsaved_draft()
+        if draft and not await self.app.push_screen_wait(ConfirmDialog(
+                "You have typed in this form. Discard it and close?", title="Unsaved changes",
+                yes="Discard", no="Keep editing")):
+            return
+        self.app.call_later(self.dismiss, None)

@@ -1,0 +1,274 @@
+"""Form building blocks shared by the dispute form, the raise form and the dialogs.
+
+Everything a person typed is shown with :func:`plain` (never parsed as markup, control
+characters made visible), and edited in plain Inputs / TextAreas.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
+
+# Control characters as their visible pictures (the same as ui.widgets.text): "\x1b" shows as "␛".
+_PICTURES = {i: chr(0x2400 + i) for i in range(32) if chr(i) not in "\n\t"}
+_PICTURES[127] = "\u2421"
+_PICTURES.update({i: "\ufffd" for i in range(0x80, 0xA0)})
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters (other than newline and tab) made visible."""
+    return text.translate(_PICTURES)
+
+
+def plain(text: str, style: str = "") -> Content:
+    """User text as Content: shown exactly as typed, never interpreted as markup."""
+    return Content.styled(visible(text), style) if style else Content(visible(text))
+
+
+def line(label: str, value: str, empty: str = "-") -> Content:
+    """``Label: value`` with the label in bold and the value plain."""
+    return Content.assemble((f"{label}: ", "bold"), plain(value) if value else (empty, "dim"))
+
+
+class Tick(Checkbox):
+    """A checkbox whose mark is a character, not only a colour (16 colours, NO_COLOR)."""
+
+    @property  # type: ignore[override]
+    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual's name
+        return "X" if self.value else " "
+
+
+class FieldProblem(ValueError):
+    """A value typed in a field that cannot be used; ``key`` names the field."""
+
+    def __init__(self, key: str, message: str, widget_id: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+        self.widget_id = widget_id
+
+
+def parse_date(text: str, key: str, label: str) -> date | None:
+    """``YYYY-MM-DD`` → date; blank → None; anything else → FieldProblem naming the field."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FieldProblem(key, f"{label}: '{visible(text)}' is not a date; type it as YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    label: str
+    kind: str = "text"  # text | long | date | choice | check
+    value: Any = ""
+    options: tuple[tuple[str, Any], ...] = ()
+    required: bool = False
+    hint: str = ""
+
+
+class EditField(Vertical):
+    """A label, one editor and the place its error message appears."""
+
+    DEFAULT_CSS = """
+    EditField { height: auto; margin-bottom: 1; }
+    EditField > .field-label { color: $text-muted; text-style: bold; }
+    EditField > .field-hint { color: $text-muted; }
+    EditField > .field-error { color: $error; text-style: bold; display: none; }
+    EditField.-error > .field-error { display: block; }
+    EditField > TextArea { height: auto; min-height: 3; max-height: 10; }
+    EditField > Input, EditField > Select { width: 1fr; }
+    EditField > Input, EditField > TextArea { background: $boost; }
+    """
+
+    def __init__(self, spec: FieldSpec, *, id_prefix: str = "f") -> None:
+        super().__init__(id=f"{id_prefix}-{spec.key}-box", classes="edit-field")
+        self.spec = spec
+        self.editor_id = f"{id_prefix}-{spec.key}"
+
+    def compose(self) -> ComposeResult:
+        s = self.spec
+        if s.kind != "check":
+            label = s.label + (" *" if s.required else "") + (" (YYYY-MM-DD)" if s.kind == "date" else "")
+            yield Static(Content(label), classes="field-label")
+        if s.hint:
+            yield Static(plain(s.hint), classes="field-hint")
+        yield self._editor()
+        yield Static("", classes="field-error")
+
+    def _editor(self) -> Widget:
+        s, wid = self.spec, self.editor_id
+        if s.kind == "long":
+            return TextArea(str(s.value or ""), id=wid, compact=True, soft_wrap=True, tab_behavior="focus")
+        if s.kind == "choice":
+            options = [(Text(label), value) for label, value in s.options]
+            value = s.value if any(v == s.value for _, v in s.options) else Select.NULL
+            return Select(options, id=wid, compact=True, value=value, prompt="(choose)", allow_blank=True)
+        if s.kind == "check":
+            return Tick(Content(s.label), bool(s.value), id=wid, compact=True)
+        value = s.value.isoformat() if isinstance(s.value, date) else str(s.value or "")
+        placeholder = "YYYY-MM-DD" if s.kind == "date" else ""
+        return Input(value, id=wid, compact=True, placeholder=placeholder, select_on_focus=False)
+
+    @property
+    def editor(self) -> Widget:
+        return self.query_one(f"#{self.editor_id}")
+
+    @property
+    def raw(self) -> Any:
+        """What is in the editor now (text, bool, or the chosen option's value / None)."""
+        w = self.editor
+        if isinstance(w, TextArea):
+            return w.text
+        if isinstance(w, Select):
+            return None if w.value is Select.NULL else w.value
+        if isinstance(w, Checkbox):
+            return w.value
+        assert isinstance(w, Input)
+        return w.value
+
+    def set_raw(self, value: Any) -> None:
+        w = self.editor
+        if isinstance(w, TextArea):
+            w.text = str(value or "")
+        elif isinstance(w, Select):
+            w.value = Select.NULL if value is None else value
+        elif isinstance(w, Checkbox):
+            w.value = bool(value)
+        elif isinstance(w, Input):
+            w.value = value.isoformat() if isinstance(value, date) else str(value or "")
+
+    def parsed(self) -> Any:
+        """The value for a service: dates parsed, text as typed; FieldProblem if unusable."""
+        s, raw = self.spec, self.raw
+        if s.kind == "date":
+            value: Any = parse_date(raw, s.key, s.label)
+        else:
+            value = raw
+        if s.required and value in (None, ""):
+            raise FieldProblem(s.key, f"{s.label}: is required")
+        return value
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".field-error", Static).update(plain(message))
+        self.set_class(bool(message), "-error")
+
+
+class ActionsEditor(Vertical):
+    """SMART actions: rows of what / who / by when, with rows added and removed by key."""
+
+    DEFAULT_CSS = """
+    ActionsEditor { height: auto; margin-bottom: 1; }
+    ActionsEditor .actions-head { color: $text-muted; text-style: bold; }
+    ActionsEditor .action-row { height: 1; margin-bottom: 1; }
+    ActionsEditor .action-row Input { margin-right: 1; background: $boost; }
+    ActionsEditor .a-what { width: 1fr; }
+    ActionsEditor .a-who { width: 18; }
+    ActionsEditor .a-due { width: 12; }
+    ActionsEditor .field-error { color: $error; text-style: bold; }
+    ActionsEditor Button { min-width: 5; }
+    """
+    BINDINGS = [
+        Binding("ctrl+n", "add_row", "Add action", id="actions.add"),
+        Binding("ctrl+r", "remove_row", "Remove action", id="actions.remove"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str, str]] | None = None, *, id: str = "actions") -> None:
+        super().__init__(id=id)
+        self._initial = rows or [("", "", "")]
+        self._serial = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("SMART actions: what / who / by when (YYYY-MM-DD)"), classes="actions-head")
+        for row in self._initial:
+            yield self._row(row)
+        yield Button(Content("+ Add action"), id="actions-add", compact=True)
+        yield Static("", classes="field-error")
+
+    def _row(self, row: tuple[str, str, str]) -> Horizontal:
+        self._serial += 1
+        n = self._serial
+        return Horizontal(
+            Input(row[0], placeholder="what", classes="a-what", compact=True, id=f"act-{n}-what"),
+            Input(row[1], placeholder="who", classes="a-who", compact=True, id=f"act-{n}-who"),
+            Input(row[2], placeholder="YYYY-MM-DD", classes="a-due", compact=True, id=f"act-{n}-due"),
+            Button(Content("x"), classes="a-remove", compact=True, tooltip="Remove this action"),
+            classes="action-row",
+        )
+
+    def row_widgets(self) -> list[Horizontal]:
+        return list(self.query(".action-row").results(Horizontal))
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [tuple(i.value for i in r.query(Input)) for r in self.row_widgets()]  # type: ignore[misc]
+
+    def parsed(self) -> list[tuple[str, str, date]]:
+        """Filled rows as (what, who, due); blank rows skipped; a half-filled row is a FieldProblem."""
+        out = []
+        for n, row in enumerate(self.row_widgets(), 1):
+            what, who, due = (i.value.strip() for i in row.query(Input))
+            if not (what or who or due):
+                continue
+            missing = [name for name, v in (("what", what), ("who", who), ("by when", due)) if not v]
+            inputs = list(row.query(Input))
+            if missing:
+                idx = ("what", "who", "by when").index(missing[0])
+                raise FieldProblem("actions", f"action {n}: fill in {', '.join(missing)}", inputs[idx].id)
+            day = parse_date(due, "actions", f"action {n} by when")
+            assert day is not None
+            out.append((what, who, day))
+        return out
+
+    def set_rows(self, rows: list[tuple[str, str, str]]) -> None:
+        for r in self.row_widgets():
+            r.remove()
+        button = self.query_one("#actions-add")
+        for row in rows or [("", "", "")]:
+            self.mount(self._row(row), before=button)
+
+    def show_error(self, message: str) -> None:
+        self.query_one(".field-error", Static).update(plain(message))
+
+    def action_add_row(self) -> None:
+        row = self._row(("", "", ""))
+        self.mount(row, before=self.query_one("#actions-add"))
+        self.call_after_refresh(lambda: row.query_one(Input).focus())
+
+    def action_remove_row(self) -> None:
+        focused = self.screen.focused
+        for row in self.row_widgets():
+            if focused is not None and (focused is row or row in focused.ancestors):
+                self._remove(row)
+                return
+        rows = self.row_widgets()
+        if rows:
+            self._remove(rows[-1])
+
+    def _remove(self, row: Horizontal) -> None:
+        if len(self.row_widgets()) == 1:
+            for i in row.query(Input):
+                i.value = ""
+            return
+        row.remove()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "actions-add":
+            self.action_add_row()
+        elif event.button.has_class("a-remove") and event.button.parent is not None:
+            self._remove(event.button.parent)  # type: ignore[arg-type]

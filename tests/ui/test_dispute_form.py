@@ -1,0 +1,316 @@
+"""The dispute form: what each person sees and may edit, saving, errors, conflicts, Escape.
+
+Pilot tests on the real app over the demo data (frozen clock: Mon 23 Nov 2026 10:00
+London). Each asserts what the screen shows and what the database holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.screen import ModalScreen
+from textual.widgets import Input, TextArea
+
+from drp_tui.domain.model import Status
+from drp_tui.services import disputes as ds
+from drp_tui.services.context import Ctx
+from drp_tui.store import models as m
+from drp_tui.store import queries
+from drp_tui.ui.screens.dialogs import ConfirmDialog
+from drp_tui.ui.screens.dispute import DisputeScreen
+from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField
+
+MINE = {"dispute-load", "dispute-write", "raise-load", "raise-write", "auth"}
+FLOWS = {"dispute-flow", "raise-flow"}
+INJECTION = "[bold]x[/] [link=http://e]y[/link] \x1b[2J"
+SHOWN = "[bold]x[/] [link=http://e]y[/link] [2J"  # the service drops control characters
+
+
+# --- helpers (also used by test_workflows / test_raise) ----------------------------------------
+
+def run(app: Any, body: Callable[[Pilot[Any]], Awaitable[None]], size: tuple[int, int] = (80, 24)) -> None:
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            if app.desk.user is None:
+                app.desk.sign_in_demo(app.sign_in_as)
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:
+    """Let messages run and this form's workers finish; stop at a dialog (never sleeps)."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        running = [w for w in app.workers if w.group in MINE | FLOWS and w.is_running]
+        io = [w for w in running if w.group not in FLOWS]
+        if io:
+            await app.workers.wait_for_complete(io)
+            continue
+        if not running or isinstance(app.screen, ModalScreen):
+            break
+    await pilot.pause()
+
+
+async def open_form(pilot: Pilot[Any], dispute_id: int) -> DisputeScreen:
+    pilot.app.push_screen(DisputeScreen(dispute_id))
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, DisputeScreen)
+    return screen
+
+
+async def keys(pilot: Pilot[Any], *pressed: str) -> None:
+    for key in pressed:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def screen_text(app: Any) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def body_text(screen: DisputeScreen) -> str:
+    """Every read-only line of the form (scrolled or not)."""
+    from textual.widgets import Static
+
+    return "\n".join(str(s.render()) for s in screen.query(Static))
+
+
+def fields(screen: Any) -> dict[str, EditField]:
+    return {f.spec.key: f for f in screen.query(EditField)}
+
+
+def staff(username: str) -> m.Staff:
+    return m.Staff.get(m.Staff.username == username)
+
+
+def ctx_as(app: Any, username: str) -> Ctx:
+    return Ctx(staff(username).id, app.desk.policy, app.desk.calendar, app.desk.clock)
+
+
+def pick(status: Status, *, stage: str | None = None, by: str = "cpatel", linked: bool = False,
+         overdue: bool | None = None, now: Any = None) -> int:
+    q = m.Dispute.select().where((m.Dispute.status == status.value) & (m.Dispute.raised_by == staff(by).id))
+    q = q.where(m.Dispute.link_group.is_null(not linked))
+    if stage:
+        q = q.where(m.Dispute.current_stage == stage)
+    if overdue is not None:
+        q = q.where(m.Dispute.next_due_at < now) if overdue else q.where(m.Dispute.next_due_at > now)
+    d = q.order_by(m.Dispute.next_due_at, m.Dispute.id).first()
+    assert d is not None, f"no {status} dispute in the demo data"
+    return int(d.id)
+
+
+def message(screen: DisputeScreen) -> str:
+    return str(screen.query_one("#dispute-message").render())
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+def test_overdue_dispute_shows_every_section_read_only_for_the_chair(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.SENT, stage="informal", overdue=True, now=app.desk.clock.now())
+        version = m.Dispute.get_by_id(did).version
+        form = await open_form(pilot, did)
+        text = screen_text(app)
+        assert "OVERDUE" in text and "You raised this. Next: Response to Informal DRP" in text
+        titles = [str(c.title) for c in form.query("Collapsible")]
+        assert [t.split(".")[0] for t in titles] == ["1", "2", "3", "4", "5", "6"]  # Mosaic: sections 1-6
+        assert "sent to Dana Whitlow" in titles[1] and "OVERDUE" in titles[1]
+        assert all("not reached" in t for t in titles[2:])
+        # Sent: only the child's voice is still the chair's to fill.
+        assert set(fields(form)) == {"child_wishes", "against_wishes", "child_informed_on", "child_informed_how"}
+        assert form.check_action("send", ()) is False and form.check_action("escalate", ()) is True
+        assert form.check_action("on_behalf", ()) is True and form.check_action("approve", ()) is False
+        assert m.Dispute.get_by_id(did).version == version  # reading changed nothing
+
+    run(app, body)
+
+
+def test_chair_edits_a_draft_and_saves_it(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.DRAFT, stage="informal")
+        form = await open_form(pilot, did)
+        f = fields(form)
+        assert {"concern", "issue_arose", "category", "chair_concern", "chair_wanted"} <= set(f)
+        area = f["chair_wanted"].editor
+        assert isinstance(area, TextArea)
+        area.focus()
+        area.text = ""
+        await keys(pilot, *"Contact plan")
+        assert form.unsaved_draft() == {"chair_wanted": "Contact plan"}
+        await keys(pilot, "ctrl+s")
+        assert "Saved." in message(form)
+        rec = m.StageRecord.get(m.StageRecord.dispute == did)
+        assert rec.chair_wanted == "Contact plan"
+        assert form.unsaved_draft() is None
+        assert fields(form)["chair_wanted"].raw == "Contact plan"
+
+    run(app, body)
+
+
+def test_a_bad_date_is_named_at_its_field_and_nothing_is_saved(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.DRAFT, stage="informal")
+        before = m.Dispute.get_by_id(did)
+        form = await open_form(pilot, did)
+        box = fields(form)["issue_arose"]
+        box.set_raw("2026-13-45")
+        await keys(pilot, "ctrl+s")
+        assert "Date the issue arose: '2026-13-45' is not a date; type it as YYYY-MM-DD" in message(form)
+        assert "Date the issue arose" in str(box.query_one(".field-error").render())
+        assert app.focused is box.editor
+        # The service's own check (raised before the issue arose) lands at its field too.
+        box.set_raw("2026-11-20")
+        fields(form)["raised_on"].set_raw("2026-11-19")
+        await keys(pilot, "ctrl+s")
+        assert "date raised: cannot be before the date the issue arose" in message(form)
+        assert app.focused is fields(form)["raised_on"].editor
+        after = m.Dispute.get_by_id(did)
+        assert (after.version, after.issue_arose, after.raised_on) == (before.version, before.issue_arose,
+                                                                       before.raised_on)
+
+    run(app, body)
+
+
+def test_conflict_names_who_changed_it_and_keeps_the_typed_text(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.SENT, stage="informal", overdue=True, now=app.desk.clock.now())
+        form = await open_form(pilot, did)
+        fields(form)["child_wishes"].set_raw("She wants to stay with her foster carers.")
+        # Meanwhile the team manager records a response in their own session.
+        ds.record_response(ctx_as(app, "dwhitlow"), did, "Plan updated today.",
+                           [ds.ActionInput("Share the plan", "Social Worker", app.desk.clock.now().date())])
+        await keys(pilot, "ctrl+s")
+        text = message(form)
+        assert "was changed by Dana Whitlow" in text and "Your text is kept" in text
+        assert fields(form)["child_wishes"].raw == "She wants to stay with her foster carers."
+        assert m.Dispute.get_by_id(did).child_wishes == ""
+        assert "Plan updated today." in body_text(form)  # their change is on screen now
+        await keys(pilot, "ctrl+s")  # re-apply, knowingly
+        assert m.Dispute.get_by_id(did).child_wishes == "She wants to stay with her foster carers."
+
+    run(app, body)
+
+
+def test_escape_with_unsaved_text_asks_before_discarding(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.DRAFT, stage="informal")
+        concern = m.Dispute.get_by_id(did).concern
+        form = await open_form(pilot, did)
+        area = fields(form)["concern"].editor
+        assert isinstance(area, TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await keys(pilot, "!")
+        await keys(pilot, "escape")  # leaves the field
+        assert app.screen is form
+        await keys(pilot, "escape")  # asks
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "unsaved changes (concern)" in str(app.screen.query_one("#question").render())
+        await keys(pilot, "n")  # keep editing
+        assert app.screen is form and fields(form)["concern"].raw == concern + "!"
+        await keys(pilot, "escape")
+        await keys(pilot, "y")  # discard
+        assert not isinstance(app.screen, DisputeScreen)
+        assert m.Dispute.get_by_id(did).concern == concern
+
+    run(app, body)
+
+
+def test_escape_without_changes_closes_at_once(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        form = await open_form(pilot, pick(Status.RESPONDED))
+        await keys(pilot, "escape")
+        assert app.screen is not form and not isinstance(app.screen, ModalScreen)
+
+    run(app, body)
+
+
+def test_responder_may_fill_only_their_response(make_app: Any) -> None:
+    app = make_app("dwhitlow")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.SENT, stage="informal", overdue=True, now=app.desk.clock.now())
+        form = await open_form(pilot, did)
+        assert set(fields(form)) == {"response"}
+        assert len(form.query(ActionsEditor)) == 1
+        for action in ("send", "decide", "escalate", "withdraw", "on_behalf", "cafcass"):
+            assert form.check_action(action, ()) is False, action
+        assert form.check_action("respond", ()) is True
+        assert "Awaiting your response. Next: Response to Informal DRP" in body_text(form)
+        assert m.Dispute.get_by_id(did).status == Status.SENT.value
+
+    run(app, body)
+
+
+def test_user_text_is_shown_exactly_as_typed(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        child = m.Child.get(m.Child.chair == staff("cpatel").id, m.Child.sibling_group.is_null())
+        child.name = "[red]Ava[/red] \x1b[31mX"
+        child.save()
+        (did,) = ds.raise_dispute(ctx_as(app, "cpatel"), ds.RaiseInput(
+            [child.id], "care_plan", "informal", app.desk.clock.now().date(), INJECTION, impact=INJECTION))
+        assert m.Dispute.get_by_id(did).concern == SHOWN
+        form = await open_form(pilot, did)
+        text = screen_text(app)
+        assert "[red]Ava[/red] ␛[31mX" in text  # the name in the title, control code made visible
+        assert "\x1b" not in text
+        assert fields(form)["concern"].raw == SHOWN  # in the editor, as typed
+        ds.send(ctx_as(app, "cpatel"), did)
+        form.refresh_data()
+        await settle(pilot)
+        assert not {"concern", "impact"} & set(fields(form))
+        assert body_text(form).count(SHOWN) == 4  # section 1 and the sent section, read-only, literally
+
+    run(app, body)
+
+
+def test_input_fields_accept_markup_as_plain_text(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.DRAFT, stage="informal")
+        form = await open_form(pilot, did)
+        editor = fields(form)["chair_timescales"].editor
+        assert isinstance(editor, TextArea)
+        editor.text = INJECTION
+        await keys(pilot, "ctrl+s")
+        assert m.StageRecord.get(m.StageRecord.dispute == did).chair_timescales == SHOWN
+        assert fields(form)["chair_timescales"].raw == SHOWN
+        assert not isinstance(fields(form)["issue_arose"].editor, TextArea)
+        assert isinstance(fields(form)["issue_arose"].editor, Input)
+
+    run(app, body)
+
+
+def test_durham_form_has_a_section_per_stage(make_app: Any) -> None:
+    app = make_app("cpatel", policy_key="durham-rp")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        form = await open_form(pilot, pick(Status.SENT))
+        titles = [str(c.title) for c in form.query("Collapsible")]
+        assert len(titles) == 8 and titles[-1].startswith("8. Formal Resolution - Chief Executive")
+        assert queries.get_dispute(form.dispute_id).policy_key == "durham-rp"
+
+    run(app, body)

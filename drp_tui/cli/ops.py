@@ -155,9 +155,15 @@ def run_restore(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     setup = _setup(args)
     path = sqlite_path(setup.db_target)
-    # Open even a world-readable file (the permissions line reports it), so every check runs.
-    _open(setup, check_perms=False)
     print(f"database: {redact(setup.db_target)}")
+    if path is not None and path.exists():
+        perms = bk.permission_lines(path, setup.config.shared_group)
+        if not bk.ok(perms):
+            # Opening would give SQLite's new -wal/-shm files the same open permissions.
+            _print_lines(perms)
+            print("PROBLEM  other checks: not run until the permissions are fixed")
+            return 1
+    _open(setup)
     try:
         lines = bk.run_checks(database.obj, path, setup.config.shared_group)
     except (sqlite3.DatabaseError, PeeweeException) as exc:

@@ -207,7 +207,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         rows.append((u.username, u.name, u.role.value, u.team or "-", status, u.os_login or "-"))
     widths = [max(len(_safe(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
-        print("  ".join(_safe(c).ljust(w) for c, w in zip(r, widths)) + "  " + _safe(r[-1]))
+        print("  ".join(_safe(c).ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + _safe(r[-1]))
     if not users:
         print("(no accounts yet: add one with 'drp user add')")
     return 0

@@ -169,10 +169,15 @@ def _awaiting(s: m.Staff) -> int:
     return int(m.Dispute.select().where((m.Dispute.responder == s.id) & m.Dispute.status.in_(OPEN)).count())
 
 
+def _team_name(s: m.Staff) -> str | None:
+    t = s.team
+    return t.name if t is not None else None
+
+
 def account_view(s: m.Staff) -> AccountView:
     return AccountView(
         id=s.id, username=s.username, name=s.name, role=Role(s.role), title=s.title, email=s.email,
-        team_id=s.team_id, team=s.team.name if s.team_id else "", active=bool(s.active),
+        team_id=s.team_id, team=_team_name(s) or "", active=bool(s.active),
         locked_until=s.locked_until, failed_logins=int(s.failed_logins), os_login=s.os_login,
         has_password=bool(s.password_hash),
         levels=tuple((tr.team.name, tr.level) for tr in _levels_held(s)),
@@ -182,7 +187,7 @@ def account_view(s: m.Staff) -> AccountView:
 def _after(s: m.Staff) -> dict[str, Any]:
     """What an audit event records of an account: never password material."""
     return {"username": s.username, "name": s.name, "role": s.role, "title": s.title,
-            "team": s.team.name if s.team_id else None, "active": bool(s.active), "os_login": s.os_login}
+            "team": _team_name(s), "active": bool(s.active), "os_login": s.os_login}
 
 
 # --- accounts -----------------------------------------------------------------
@@ -380,7 +385,7 @@ def set_team(ctx: Ctx, user: int | str, team: int | str | None) -> None:
     t = _team(team) if team not in (None, "") else None
     if (t.id if t else None) == s.team_id:
         raise DomainError(f"{s.username} is already in " + (t.name if t else "no team") + ".")
-    before = s.team.name if s.team_id else None
+    before = _team_name(s)
     s.team = t
     s.save()
     event(ctx, "team_changed", f"{s.username} moved to " + (t.name if t else "no team") + f" {by}",
@@ -428,7 +433,8 @@ def set_team_role(ctx: Ctx, team: int | str, level: str, staff: int | str | None
     if not s.active:
         raise ValidationError(f"username: {s.username} is disabled", field="username")
     if Role(s.role) not in LEVEL_ROLES:
-        raise ValidationError(f"username: {s.username} is a {s.role}; a management level is held by a "
+        raise ValidationError(f"username: {s.username} is {'an' if s.role == Role.ADMIN.value else 'a'} "
+                              f"{s.role}; a management level is held by a "
                               "responder or oversight account", field="username")
     if current is not None and current.staff_id == s.id:
         raise DomainError(f"{s.username} already holds {label} in {t.name}.")

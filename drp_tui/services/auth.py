@@ -9,6 +9,7 @@ typed into the wrong box).
 from __future__ import annotations
 
 import getpass
+import math
 import os
 from datetime import datetime, timedelta
 
@@ -40,7 +41,7 @@ def _burn(password: str) -> None:
 
 
 def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds() // 60) + 1)
+    return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 def authenticate(username: str, password: str, now: datetime) -> StaffView:

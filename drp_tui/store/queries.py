@@ -224,7 +224,9 @@ def caseload_page(q: CaseloadQuery, offset: int, limit: int,
 # --- inbox and history ---------------------------------------------------------
 
 def notifications_for(staff_id: int, limit: int = 200, unread_only: bool = False) -> list[NotificationView]:
-    q = (m.Notification.select(m.Notification, m.Dispute.reference)
+    # The joined row's id is selected too: without it peewee sets n.dispute to a row
+    # whose id is None, and n.dispute_id with it.
+    q = (m.Notification.select(m.Notification, m.Dispute.id, m.Dispute.reference)
          .join(m.Dispute, JOIN.LEFT_OUTER).switch(m.Notification)
          .where(m.Notification.recipient == staff_id))
     if unread_only:
@@ -241,7 +243,7 @@ def unread_count(staff_id: int) -> int:
 
 
 def events_for(dispute_id: int | None = None, child_id: int | None = None, limit: int = 1000) -> list[EventView]:
-    q = (m.Event.select(m.Event, m.Staff.name, m.Dispute.reference)
+    q = (m.Event.select(m.Event, m.Staff.id, m.Staff.name, m.Dispute.id, m.Dispute.reference)  # ids: see above
          .join(m.Staff, JOIN.LEFT_OUTER, on=(m.Event.actor == m.Staff.id)).switch(m.Event)
          .join(m.Dispute, JOIN.LEFT_OUTER, on=(m.Event.dispute == m.Dispute.id)))
     if dispute_id is not None:

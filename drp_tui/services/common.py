@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from drp_tui.domain.deadlines import deadlines, next_due
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.policy import Policy, Stage
+from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ConflictError, NotFound, PermissionDenied, ValidationError
@@ -76,9 +77,9 @@ def require_open(d: m.Dispute, doing: str) -> None:
 def check_version(d: m.Dispute, expected: int | None, yours: dict[str, str] | None = None) -> None:
     if expected is not None and d.version != expected:
         who = d.updated_by.name if d.updated_by_id else "someone"
-        when = d.updated_at.strftime("%H:%M on %d %b %Y") if d.updated_at else ""
+        when = format_london(d.updated_at) if d.updated_at else ""  # wall-clock time, as people read it
         raise ConflictError(
-            f"{d.reference} was changed by {who} at {when} (UTC) after you opened it. "
+            f"{d.reference} was changed by {who} at {when} after you opened it. "
             "Your text is kept: review their change, then apply yours again.",
             changed_by=who, changed_at=when, yours=yours)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from textual.screen import Screen
+from textual.worker import WorkerCancelled
 
 S = TypeVar("S", bound=Screen[Any])
 
@@ -26,7 +27,11 @@ async def settle(pilot: Any, rounds: int = 3) -> None:
     """Let messages run and every worker finish (no sleeping)."""
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        for worker in list(pilot.app.workers):
+            try:
+                await worker.wait()
+            except WorkerCancelled:  # an exclusive load replaced by a newer one (waited for too)
+                pass
     await pilot.pause()
 
 

@@ -160,7 +160,7 @@ class EditField(Vertical):
             value: Any = parse_date(raw, s.key, s.label)
         else:
             value = raw
-        if s.required and value in (None, ""):
+        if s.required and (value is None or isinstance(value, str) and not value.strip()):
             raise FieldProblem(s.key, f"{s.label}: is required")
         return value
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from rich.console import Console
+from rich.text import Text
 from textual.screen import Screen
 from textual.worker import WorkerCancelled
 
@@ -50,8 +53,13 @@ def table_cells(screen: Screen[Any], selector: str) -> list[list[str]]:
 
 
 def rendered(screen: Screen[Any], selector: str) -> str:
-    """The plain text a Static shows now."""
-    return str(screen.query_one(selector).render())
+    """The plain text a Static holds now (Rich tables drawn 120 wide)."""
+    content = screen.query_one(selector).content
+    if isinstance(content, (str, Text)):
+        return str(content)
+    console = Console(width=120, record=True, file=io.StringIO(), color_system=None)
+    console.print(content)
+    return console.export_text()
 
 
 def screen_text(app: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import platformdirs
@@ -80,8 +80,10 @@ def load_config(explicit: str | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:  # a folder, no permission ...
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
     known = {f for f in Config.__dataclass_fields__ if f not in ("path", "extra")}
     kwargs: dict[str, object] = {}
     for key, value in data.items():
@@ -89,6 +91,8 @@ def load_config(explicit: str | None = None) -> Config:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
         if key in ("db", "policy", "auth", "shared_group"):
             _expect(path, key, value, str)
+            if key in ("db", "policy") and not str(value).strip():
+                raise ConfigError(f"{path}: '{key}' must not be empty (leave it out for the default)")
         elif key in ("idle_lock_minutes", "due_soon_working_days"):
             _expect(path, key, value, int)
             if int(value) < 0:  # type: ignore[call-overload]
@@ -98,7 +102,9 @@ def load_config(explicit: str | None = None) -> Config:
             if value not in NATIONS:
                 raise ConfigError(f"{path}: 'nation' must be one of {', '.join(NATIONS)}, not {value!r}")
         elif key == "closures":
-            if not isinstance(value, list) or not all(isinstance(d, date) for d in value):
+            # a TOML date-time is a datetime (a date subclass): which London day would it be?
+            if not isinstance(value, list) or not all(
+                    isinstance(d, date) and not isinstance(d, datetime) for d in value):
                 raise ConfigError(f"{path}: 'closures' must be a list of dates like [2026-12-29]")
             value = tuple(value)
         kwargs[key] = value

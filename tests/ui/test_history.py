@@ -175,3 +175,23 @@ async def test_open_from_history(make_app: Any, monkeypatch: Any) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, HistoryScreen)
+
+
+@pilot_test
+async def test_states_follow_the_clock(make_app: Any) -> None:
+    app = make_app("cpatel")
+    did = christmas_dispute(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await push(app, pilot, HistoryScreen(dispute_id=did))
+        await pilot.press("s")
+        assert table_cells(screen, "#stages-table")[0][5] == "awaiting"
+        app.last_input = app.desk.clock.set(datetime(2027, 1, 5, 9, 0, tzinfo=LONDON))  # no idle lock
+        screen.clock_tick()
+        await settle(pilot)
+        assert table_cells(screen, "#stages-table")[0][5] == "due today"
+        app.last_input = app.desk.clock.set(datetime(2027, 1, 6, 0, 0, tzinfo=LONDON))  # end of Tue 5 Jan
+        screen.clock_tick()
+        await settle(pilot)
+        assert table_cells(screen, "#stages-table")[0][5] == "OVERDUE"
+        await pilot.press("k")
+        assert table_cells(screen, "#clocks-table")[0][0] == "!! OVERDUE"

@@ -10,7 +10,7 @@ worked out there too (the calendar is pure).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, cast
 
@@ -152,14 +152,7 @@ class HistoryScreen(Screen[None]):
             ids = disputes_for_child(self.child_id)
             events = events_for(child_id=self.child_id)
         views = tuple(desk.dispute(i) for i in ids)
-        now = desk.clock.now()
-        stages: list[StageLine] = []
-        clocks: list[ClockLine] = []
-        for v in views:
-            policy = desk.policy_for(v.policy_key)
-            mine = stage_lines(v, policy, desk.calendar, now, desk.due_soon_days)
-            stages.extend(mine)
-            clocks.extend(clock_lines(v, desk.clocks(v), mine, desk.calendar))
+        stages, clocks = self._lines(views)
         if self.dispute_id is not None:
             v = views[0]
             title = (f"History · {v.reference} · {v.child.name} ({v.child.case_number}) · "
@@ -169,8 +162,34 @@ class HistoryScreen(Screen[None]):
             child = get_child(self.child_id)
             n = len(views)
             title = f"History · {child.name} ({child.case_number}) · {n} dispute{'s' if n != 1 else ''}"
-        data = HistoryData(title, self.child_id is not None, views, tuple(stages), tuple(clocks), tuple(events))
+        data = HistoryData(title, self.child_id is not None, views, stages, clocks, tuple(events))
         self.app.call_from_thread(self._show, data)
+
+    def _lines(self, views: tuple[DisputeView, ...]) -> tuple[tuple[StageLine, ...], tuple[ClockLine, ...]]:
+        """Stage and clock lines at the desk clock's now (pure: no database)."""
+        desk = self.desk_app.desk
+        now = desk.clock.now()
+        stages: list[StageLine] = []
+        clocks: list[ClockLine] = []
+        for v in views:
+            mine = stage_lines(v, desk.policy_for(v.policy_key), desk.calendar, now, desk.due_soon_days)
+            stages.extend(mine)
+            clocks.extend(clock_lines(v, desk.clocks(v), mine, desk.calendar))
+        return tuple(stages), tuple(clocks)
+
+    def clock_tick(self) -> None:
+        """Time passed: recompute the states (awaiting, due soon, OVERDUE ...) without a query."""
+        if self.data is None or not self.is_attached:
+            return
+        stages, clocks = self._lines(self.data.disputes)
+        self.data = replace(self.data, stages=stages, clocks=clocks)
+        self._fill_stages(self.data)
+        self._fill_clocks(self.data)
+        self._detail()
+
+    def on_resize(self) -> None:
+        if self.data is not None:
+            self._fill_events(self.data)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

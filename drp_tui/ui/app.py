@@ -295,6 +295,10 @@ class DrpApp(App[int]):
             self.notify(f"{event.worker.name}: {type(error).__name__}: {getattr(error, 'message', error)}",
                         title="Something went wrong", severity="error", markup=False)
 
+    def _on_notify(self, event: Any) -> None:
+        if self.locked:  # a toast may name a child: none reach the lock screen
+            event.prevent_default()  # (Textual runs App._on_notify after this unless prevented)
+
     # --- chrome -------------------------------------------------------------------------------------
     def _add_header(self, screen: Screen[Any]) -> None:
         if isinstance(screen, ModalScreen) or not getattr(screen, "DESK_HEADER", True):

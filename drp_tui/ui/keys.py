@@ -55,7 +55,7 @@ TABLE_BINDINGS: list[Binding] = [
 ]
 
 FILTER_BINDINGS: list[Binding] = [
-    Binding("down", "done", "To the list", show=False, id="caseload.filter_done"),
+    Binding("down,escape", "done", "To the list", show=False, id="caseload.filter_done"),
 ]
 
 # --- log-in, lock, help -----------------------------------------------------------

@@ -61,9 +61,17 @@ def initial_theme(app: App[object]) -> str:
     wanted = os.environ.get("DRP_THEME") or _config_theme(app)
     if wanted and wanted in app.available_themes:
         return wanted
-    if app.console.color_system in ("standard", "windows"):
+    if not app.is_headless and few_colours():
         return ANSI_THEME
     return COLOUR_THEME
+
+
+def few_colours() -> bool:
+    """Does the terminal look like a 16-colour one (PuTTY's default, the Linux console, vt100)?"""
+    if os.environ.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+        return False
+    term = os.environ.get("TERM", "").lower()
+    return term in ("xterm", "putty", "linux", "vt100", "vt220", "screen", "ansi", "cygwin")
 
 
 def _config_theme(app: App[object]) -> str | None:

@@ -82,7 +82,7 @@ class CaseloadScreen(Screen[None]):
     TITLE = "Caseload"
 
     def __init__(self) -> None:
-        super().__init__(id="caseload")
+        super().__init__()
         self.view_name = "mine"
         self.sort_key = "due"
         self.filter_text = ""
@@ -233,9 +233,14 @@ class CaseloadScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _typed(self, event: Input.Changed) -> None:
+        """Filter as you type: wait for a quiet moment (``FILTER_DELAY``), then one query."""
         if self._filter_timer is not None:
             self._filter_timer.stop()
-        self._filter_timer = self.set_timer(self.FILTER_DELAY, lambda: self.apply_filter(event.value))
+        self._filter_timer = self.set_timer(self.FILTER_DELAY, self.flush_filter)
+
+    def flush_filter(self) -> None:
+        """Run the pending filter now (the timer calls this; so can a test)."""
+        self.apply_filter(self.query_one(FilterInput).value)
 
     @on(Input.Submitted, "#filter")
     def _submitted(self, event: Input.Submitted) -> None:

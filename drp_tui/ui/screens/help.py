@@ -64,7 +64,7 @@ class HelpScreen(Screen[None]):
     TITLE = "Help"
 
     def __init__(self, target: Screen[object]) -> None:
-        super().__init__(id="help")
+        super().__init__()
         self.target = target
 
     def compose(self) -> ComposeResult:

@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 class LockScreen(Screen[None]):
     BINDINGS = LOCK_BINDINGS
     TITLE = "Locked"
+    AUTO_FOCUS = "#lock-password, #unlock"
 
     def __init__(self, username: str, display_name: str) -> None:
-        super().__init__(id="lock")
+        super().__init__()
         self.username = username
         self.display_name = display_name
         self.busy = False
+        self.shown_message = ""
 
     @property
     def desk_app(self) -> DrpApp:
@@ -60,12 +62,6 @@ class LockScreen(Screen[None]):
             yield Static("", id="lock-error", classes="gate-error")
             yield Button("Unlock", id="unlock", variant="primary", compact=True)
         yield Footer()
-
-    def on_mount(self) -> None:
-        if self.os_auth:
-            self.query_one("#unlock", Button).focus()
-        else:
-            self.query_one("#lock-password", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "other_user":
@@ -118,3 +114,4 @@ class LockScreen(Screen[None]):
         box = self.query_one("#lock-error", Static)
         box.set_class(error and bool(message), "-error")
         box.update(Text(message))
+        self.shown_message = message

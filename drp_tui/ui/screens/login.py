@@ -52,11 +52,13 @@ def attempt(app: DrpApp, username: str | None, password: str | None) -> AuthDone
 class LoginScreen(Screen[None]):
     BINDINGS = LOGIN_BINDINGS
     TITLE = "Sign in"
+    AUTO_FOCUS = "#username, #sign-in"
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(id="login")
+        super().__init__()
         self.message = message
         self.busy = False
+        self.shown_message = message
 
     @property
     def desk_app(self) -> DrpApp:
@@ -83,12 +85,8 @@ class LoginScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.os_auth:
-            self.query_one("#sign-in", Button).focus()
-            if not self.message:
-                self.submit()
-        else:
-            self.query_one("#username", Input).focus()
+        if self.os_auth and not self.message:
+            self.submit()
 
     @on(Input.Submitted, "#username")
     def _to_password(self) -> None:
@@ -128,3 +126,4 @@ class LoginScreen(Screen[None]):
         box = self.query_one("#login-error", Static)
         box.set_class(error and bool(message), "-error")
         box.update(Text(message))
+        self.shown_message = message

@@ -1,0 +1,327 @@
+"""The caseload: views, filter, sort, paging, opening, colours by time, live refresh, user text."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from drp_tui.domain.model import DueState
+from drp_tui.domain.timeutil import start_of_london_day_utc
+from drp_tui.ui.screens.caseload import CaseloadScreen
+from drp_tui.ui.widgets.caseload_table import STATE_CLASS, CaseloadTable, columns_for
+from tests.ui.desk_helpers import column, desk_test, raw, screen_text, settle, table_rows
+
+
+def status(app: Any) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+def caseload(app: Any) -> CaseloadScreen:
+    assert isinstance(app.screen, CaseloadScreen)
+    return app.screen
+
+
+# --- the first screen -------------------------------------------------------------------------------
+@desk_test
+async def test_first_screen_shows_overdue_and_due_today_rows(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        states = column(app, "state")
+        assert any("OVERDUE" in s for s in states) and any("due today" in s for s in states)
+        assert states[0].startswith("!! OVERDUE")  # worst first: sorted by due date
+        text = screen_text(app)
+        assert "rows 1–" in text and "[1 Mine]" in text
+        assert caseload(app).query_one(CaseloadTable).has_focus
+
+
+@desk_test
+async def test_each_row_is_coloured_by_its_state(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = caseload(app).query_one(CaseloadTable)
+        overdue = table.get_component_rich_style(STATE_CLASS[DueState.OVERDUE], partial=True)
+        today = table.get_component_rich_style(STATE_CLASS[DueState.DUE_TODAY], partial=True)
+        assert overdue.color != today.color
+        for i, state in enumerate(table.states):
+            cell = table.get_row_at(i)[0]
+            assert cell.style == table.get_component_rich_style(STATE_CLASS[state], partial=True)
+            assert state.label in cell.plain  # the word too, for NO_COLOR
+
+
+# --- views ----------------------------------------------------------------------------------------------
+@desk_test
+async def test_view_keys_switch_the_tab(make_app: Any) -> None:
+    app = make_app("cpatel", idle_lock_minutes=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = caseload(app)
+        mine = screen.total_rows
+        await pilot.press("4")
+        await settle(pilot)
+        assert screen.view_name == "overdue" and "[4 Overdue]" in screen_text(app)
+        assert screen.total_rows and all("OVERDUE" in s for s in column(app, "state"))
+        await pilot.press("6")
+        await settle(pilot)
+        with raw(app) as con:
+            (every,) = con.execute("SELECT count(*) FROM dispute").fetchone()
+        assert screen.view_name == "all" and screen.total_rows == every
+        await pilot.press("5")
+        await settle(pilot)
+        with raw(app) as con:
+            (closed,) = con.execute("SELECT count(*) FROM dispute WHERE raised_by_id = 3 AND status IN "
+                                    "('resolved', 'cafcass', 'withdrawn')").fetchone()
+        assert screen.view_name == "resolved" and screen.total_rows == closed
+        await pilot.press("2")
+        await settle(pilot)
+        assert screen.view_name == "awaiting" and screen.total_rows == 0
+        assert "no disputes" in status(app)
+        await pilot.press("]")
+        await settle(pilot)
+        assert screen.view_name == "team" and screen.total_rows
+        await pilot.press("[", "[")
+        await settle(pilot)
+        assert screen.view_name == "mine" and screen.total_rows == mine
+
+
+@desk_test
+async def test_a_responder_starts_on_awaiting_me(make_app: Any) -> None:
+    app = make_app("dwhitlow")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = caseload(app)
+        assert screen.view_name == "awaiting" and screen.total_rows
+        assert all(row.responder_id == app.desk.user.id for row in screen.query_one(CaseloadTable).rows_shown)
+        await pilot.press("3")
+        await settle(pilot)
+        assert screen.total_rows  # the team view: children of their own team
+
+
+@desk_test
+async def test_oversight_team_view_covers_every_team(make_app: Any) -> None:
+    app = make_app("osman")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = caseload(app)
+        assert screen.view_name == "team"
+        with raw(app) as con:
+            (open_,) = con.execute("SELECT count(*) FROM dispute WHERE status NOT IN "
+                                   "('resolved', 'cafcass', 'withdrawn')").fetchone()
+        assert screen.total_rows == open_
+
+
+# --- filter and sort ------------------------------------------------------------------------------------
+@desk_test
+async def test_filter_on_enter(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert app.screen.query_one("#filter").has_focus
+        for ch in "quarley":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await settle(pilot)
+        children = column(app, "child")
+        assert children and all("Quarley" in c for c in children)
+        assert caseload(app).query_one(CaseloadTable).has_focus
+        assert "of 3" in status(app) or f"of {len(children)}" in status(app)
+
+
+@desk_test
+async def test_filter_as_you_type_waits_for_a_pause(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = caseload(app)
+        generation = screen._generation
+        await pilot.press("slash", "D", "R", "P", "-", "2", "0", "2", "6", "-", "0", "0", "0", "4")
+        await pilot.pause()
+        assert screen._generation == generation  # no query per keystroke
+        assert screen._filter_timer is not None  # one pending, after a quiet moment
+        screen.flush_filter()  # what the timer does when the typing stops
+        await settle(pilot)
+        assert column(app, "reference") == ["DRP-2026-0004"]
+        assert screen._generation == generation + 1
+        await pilot.press("escape")
+        assert screen.query_one(CaseloadTable).has_focus
+        app.screen.query_one("#filter").value = "zzz-no-such"
+        screen.flush_filter()
+        await settle(pilot)
+        assert table_rows(app) == [] and "no disputes matching 'zzz-no-such'" in status(app)
+
+
+@desk_test
+async def test_sort_cycles(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        refs = column(app, "reference")
+        assert caseload(app).sort_key == "reference" and refs == sorted(refs)
+        await pilot.press("s")
+        await settle(pilot)
+        kids = column(app, "child")
+        assert kids == sorted(kids)
+        await pilot.press("s", "s")
+        await settle(pilot)
+        assert caseload(app).sort_key == "due"
+
+
+# --- paging -----------------------------------------------------------------------------------------------
+@desk_test
+async def test_only_the_visible_page_is_loaded_and_keys_page(make_app: Any) -> None:
+    app = make_app("cpatel", idle_lock_minutes=0)
+    async with app.run_test(size=(80, 12)) as pilot:  # 7 rows a page
+        await settle(pilot)
+        screen = caseload(app)
+        size, total = screen.page_size, screen.total_rows
+        assert size == 7 and total and total > 2 * size
+        assert len(table_rows(app)) == size
+        assert f"rows 1–7 of {total}" in status(app)
+        first_page = column(app, "reference")
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert screen.page_offset == size and f"rows 8–14 of {total}" in status(app)
+        assert not set(first_page) & set(column(app, "reference"))
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert screen.page_offset == 0 and column(app, "reference") == first_page
+        for _ in range(size - 1):
+            await pilot.press("down")
+        await settle(pilot)
+        assert screen.page_offset == 0
+        await pilot.press("down")  # past the end of the page: the next page, cursor on its first row
+        await settle(pilot)
+        table = screen.query_one(CaseloadTable)
+        assert screen.page_offset == size and table.cursor_row == 0
+        await pilot.press("up")  # and back: the previous page, cursor on its last row
+        await settle(pilot)
+        assert screen.page_offset == 0 and table.cursor_row == size - 1
+        await pilot.press("end")
+        await settle(pilot)
+        last = (total - 1) // size * size
+        assert screen.page_offset == last and f"of {total}" in status(app)
+        assert len(table_rows(app)) == total - last
+        await pilot.press("pagedown")  # nothing after the last page: stays
+        await settle(pilot)
+        assert screen.page_offset == last
+        await pilot.press("home")
+        await settle(pilot)
+        assert screen.page_offset == 0 and table.cursor_row == 0
+
+
+# --- opening ------------------------------------------------------------------------------------------------
+@desk_test
+async def test_enter_opens_the_dispute_under_the_cursor(make_app: Any) -> None:
+    app = make_app("cpatel")
+    opened: list[int] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_dispute = opened.append
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        table = caseload(app).query_one(CaseloadTable)
+        assert opened == [table.rows_shown[2].id]
+
+
+@desk_test
+async def test_enter_pushes_the_dispute_screen_and_escape_returns(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is not home
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is home
+
+
+# --- live ----------------------------------------------------------------------------------------------------
+@desk_test
+async def test_due_today_turns_overdue_after_midnight_without_a_key(make_app: Any) -> None:
+    app = make_app("cpatel", idle_lock_minutes=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        today = [r for r, s in zip(column(app, "reference"), column(app, "state")) if "due today" in s]
+        assert today
+        app.desk.clock.set(start_of_london_day_utc(app.desk.clock.now().date() + timedelta(days=1))
+                           + timedelta(minutes=1))
+        app.tick()
+        await pilot.pause()
+        now_states = dict(zip(column(app, "reference"), column(app, "state")))
+        for ref in today:
+            assert "OVERDUE" in now_states[ref]
+
+
+@desk_test
+async def test_another_session_changing_the_database_updates_the_caseload(make_app: Any) -> None:
+    app = make_app("cpatel", idle_lock_minutes=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.poll_now()  # the watch's first look
+        await settle(pilot)
+        rows = dict(zip(column(app, "reference"), column(app, "state")))
+        target = next(r for r, s in rows.items() if "on track" in s)
+
+        def other_session() -> None:
+            with raw(app) as con:
+                con.execute("UPDATE dispute SET next_due_at = '2026-11-02 00:00:00' WHERE reference = ?", (target,))
+
+        thread = threading.Thread(target=other_session)
+        thread.start()
+        thread.join()
+        await app.poll_now()
+        await settle(pilot)
+        rows = dict(zip(column(app, "reference"), column(app, "state")))
+        assert "OVERDUE" in rows[target]
+        assert column(app, "reference")[0] == target  # earliest due now: first
+
+
+@desk_test
+async def test_nothing_reloads_when_nothing_changed(make_app: Any) -> None:
+    app = make_app("cpatel", idle_lock_minutes=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.poll_now()
+        await settle(pilot)
+        screen = caseload(app)
+        generation = screen._generation
+        assert await app.poll_now() is False
+        app.tick()
+        await settle(pilot)
+        assert screen._generation == generation  # no query: the tick only recolours
+
+
+# --- user text --------------------------------------------------------------------------------------------------
+@desk_test
+async def test_child_names_are_shown_as_typed_never_as_markup_or_escapes(make_app: Any) -> None:
+    app = make_app("cpatel")
+    with raw(app) as con:
+        ids = [r[0] for r in con.execute("SELECT child_id FROM dispute WHERE raised_by_id = 3 "
+                                          "AND status = 'sent' ORDER BY next_due_at LIMIT 2")]
+        con.execute("UPDATE child SET name = ? WHERE id = ?", ("[bold]X[/]", ids[0]))
+        con.execute("UPDATE child SET name = ? WHERE id = ?", ("\x1b[31mEvil", ids[1]))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        children = column(app, "child")
+        assert "[bold]X[/]" in children
+        assert "\u241b[31mEvil" in children  # ␛ shown, not sent to the terminal
+        text = screen_text(app)
+        assert "[bold]X[/]" in text and "\x1b" not in text
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg
+
+
+def test_columns_fit_the_terminal() -> None:
+    for width in (80, 100, 120, 160):
+        assert sum(c.width + 2 for c in columns_for(width)) <= width
+    assert [c.key for c in columns_for(80)][:4] == ["state", "reference", "child", "due"]
+    assert len(columns_for(130)) == 8

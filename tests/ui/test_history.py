@@ -9,7 +9,8 @@ from drp_tui.domain.timeutil import LONDON, FrozenClock, format_london, london_d
 from drp_tui.services import disputes as ds
 from drp_tui.services.context import Ctx
 from drp_tui.store import models as m
-from drp_tui.ui.screens.history import ExplainDialog, HistoryScreen
+from drp_tui.ui.screens.history import HistoryScreen
+from drp_tui.ui.screens.history_widgets import ExplainDialog
 from tests.ui.screens_helpers import pilot_test, push, rendered, settle, table_cells
 
 

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import reports
 from drp_tui.services.errors import DomainError
-from drp_tui.ui.screens.history import StateTable, short_day
+from drp_tui.ui.screens.history_widgets import StateTable, short_day
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 

@@ -153,3 +153,15 @@ async def test_names_are_shown_as_typed(make_app: Any) -> None:
         assert all("Evil" in r.child.name or any("Evil" in s for s in r.siblings) for r in shown)
         detail = rendered(screen, "#children-detail")
         assert "[bold]Evil[/]" in detail and "\x1b" not in detail
+
+
+@pilot_test
+async def test_is_the_apps_children_mode(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, ChildrenScreen)
+        assert len(cells(app.screen)) == m.Child.select().where(
+            m.Child.chair == app.desk.user.id).count()

@@ -139,3 +139,31 @@ async def test_text_is_shown_as_typed(make_app: Any) -> None:
         assert table_cells(screen, "#inbox-table")[0][4] == "[bold]Evil[/] ␛[31mred"
         detail = rendered(screen, "#inbox-detail")
         assert "[bold]Evil[/] ␛[31mred" in detail and "\x1b" not in detail
+
+
+@pilot_test
+async def test_is_the_apps_inbox_mode(make_app: Any) -> None:
+    app = make_app(MANAGER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert [n.id for n in app.screen.items] == [n.id for n in mine(MANAGER)]
+
+
+@pilot_test
+async def test_enter_on_a_compliment_marks_it_read(make_app: Any, monkeypatch: Any) -> None:
+    app = make_app(MANAGER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await push(app, pilot, InboxScreen())
+        opened: list[int] = []
+        monkeypatch.setattr(app, "open_dispute", opened.append)
+        target = next(n for n in mine(MANAGER) if n.kind == "compliment")
+        screen.query_one("#inbox-table").move_cursor(row=row_of(screen, target.id))
+        await settle(pilot)
+        assert "“" in rendered(screen, "#inbox-detail")  # the compliment itself, in full
+        await pilot.press("enter")
+        await settle(pilot)
+        assert opened == []  # not about a dispute
+        assert m.Notification.get_by_id(target.id).read_at is not None

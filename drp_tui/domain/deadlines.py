@@ -99,10 +99,14 @@ def deadlines(
 
     first_sent = next((s.sent_at for s in dispute.stages if s.sent_at), None)
     rw = policy.rules.raise_window
+    what = "sent"
+    if dispute.immediate and policy.rules.immediate_written_record.is_set:
+        # an immediate concern is talked through first; the written report follows within this
+        rw, what = policy.rules.immediate_written_record, "written record sent"
     if rw.is_set:
         due = compute_due(_london_noon(dispute.issue_arose), rw, calendar)
         if due is not None:
-            add("raise", f"{policy.vocabulary.short} sent within {rw.describe()} of the issue",
+            add("raise", f"{policy.vocabulary.short} {what} within {rw.describe()} of the issue",
                 due, done_at=first_sent, done=not is_open)
 
     for st in dispute.stages:

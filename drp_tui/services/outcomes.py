@@ -48,7 +48,6 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
         rec.decision_comment = text
         rec.decision_at = ctx.now()
-        rec.negotiation_until = None if resolved else rec.negotiation_until
         rec.save()
         changes: dict[str, object] = {}
         if resolved:
@@ -279,7 +278,8 @@ def withdraw(ctx: Ctx, dispute_id: int, reason: str, version: int | None = None)
     rec = current_record(d)
     if rec.sent_at is not None:
         notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: withdrawn by {who.name}", d)
-    event(ctx, "withdrawn", f"Withdrawn: {why}", d, before={"status": d.status})
+    event(ctx, "withdrawn", f"Withdrawn: {why}", d, before={"status": d.status},
+          after={"status": Status.WITHDRAWN.value, "reason": why})
     touch(ctx, d, status=Status.WITHDRAWN.value, closed_at=ctx.now(), outcome=f"Withdrawn: {why}")
 
 
@@ -336,7 +336,8 @@ def record_conversation(ctx: Ctx, dispute_id: int, with_whom: str, held_at: date
     text = clean_text(agreed, "what was agreed", required=True)
     m.Conversation.create(dispute=d, with_whom=name, held_at=held_at, how=how, agreed=text,
                           timescale=clean_text(timescale, "timescale", short=True), recorded_by=who)
-    event(ctx, "conversation", f"Conversation with {name} ({how}): {text}", d)
+    event(ctx, "conversation", f"Conversation with {name} ({how}): {text}", d,
+          after={"with": name, "at": held_at, "how": how, "agreed": text})
     touch(ctx, d)
 
 
@@ -353,6 +354,11 @@ def complete_action(ctx: Ctx, action_id: int, done_on: date | None = None) -> No
     if a.done_on is not None:
         raise DomainError("That action is already marked done.")
     a.done_on = done_on or ctx.today()
+    if a.done_on > ctx.today():
+        raise ValidationError("done on: cannot be in the future", field="done_on")
     a.save()
-    event(ctx, "action_done", f"Action done: {a.description[:80]}", d)
+    notify(ctx, [d.raised_by_id, rec.responder_id], "info",
+           f"{d.reference}: action done - {a.description[:60]} ({format_date(a.done_on)})", d)
+    event(ctx, "action_done", f"Action done: {a.description[:80]}", d, before={"done_on": None},
+          after={"action": a.id, "done_on": a.done_on})
     touch(ctx, d)

@@ -426,3 +426,16 @@ def test_durham_immediate_concern_and_extension_through_services(world: World) -
     assert m.Dispute.get_by_id(d2).paused is True
     # an extension does not stop the 17-day cap (001:41)
     assert [x.state for x in items if x.kind == "cap"] == [S.ON_TRACK]
+
+
+def test_immediate_concern_raise_clock_is_the_written_record() -> None:
+    """001:75: an immediate concern is discussed within a day; the written report follows
+    'within 2 days'. The raise clock of an immediate dispute uses that rule."""
+    rules = dataclasses.replace(DURHAM.rules, immediate_written_record=Timescale(working_days=3))
+    policy = dataclasses.replace(DURHAM, rules=rules)
+    draft = dispute(stage("stage_3"), status=Status.DRAFT, policy_key=DURHAM.key, arose=date(2026, 11, 20))
+    (normal,) = clocks(draft, ldn(2026, 11, 23), policy)["raise"]
+    assert normal.due.day == date(2026, 11, 24) and "sent within 2 working days" in normal.label
+    (urgent,) = clocks(dataclasses.replace(draft, immediate=True), ldn(2026, 11, 23), policy)["raise"]
+    assert urgent.due.day == date(2026, 11, 25) and "written record sent within 3 working days" in urgent.label
+

@@ -455,3 +455,113 @@ def test_walk_to_resolution(world: World, policy_key: str) -> None:
     assert notes == {}
     before, after = one_event(events, "monitoring", w.chair, now)
     assert before.get("held_on") is None and after["held_on"] == "2026-12-08"
+
+
+# --- the other moves: each tells the people concerned and leaves its event -------------------------
+
+@pytest.mark.parametrize("policy_key", ["mosaic-iro"], indirect=True)
+def test_negotiation_then_resolved_keeps_the_window(world: World) -> None:
+    w = world
+    at(w, 2026, 11, 23, 9)
+    did = raise_one(w, "informal", date(2026, 11, 20))
+    trail = Trail()
+    step = Step("informal", one(2026, 11, 23), date(2026, 11, 30), one(2026, 11, 24), one(2026, 11, 25))
+    do_send(w, trail, did, step)
+    do_respond(w, trail, did, step)
+    now = at(w, 2026, 11, 25, 16)
+    until = outcomes.agree_negotiation(w.ctx(), did, "Manager to confirm contact dates by phone tomorrow.")
+    assert until == utc(datetime(2026, 11, 26, 16, tzinfo=LONDON))  # 24 hours (000:71)
+    assert get_dispute(did).status is Status.NEGOTIATING
+    notes, events = trail.take()
+    expected = {w.responder("informal").id: ["request"]}
+    for s in informs(w, "informal"):
+        expected.setdefault(s.id, []).append("info")
+    assert notes == expected
+    before, after = one_event(events, "negotiation", w.chair, now)
+    assert before == {"status": "responded"} and after["status"] == "negotiating"
+    # resolved within the window: the window stays on the record, its clock is done
+    at(w, 2026, 11, 26, 11)
+    outcomes.decide(w.ctx(), did, True, "Dates confirmed.")
+    d = get_dispute(did)
+    assert d.status is Status.RESOLVED and d.current is not None and d.current.negotiation_until == until
+    assert state_of(w, did, "negotiation") == [DueState.DONE]
+
+
+@pytest.mark.parametrize("policy_key", ["durham-rp"], indirect=True)
+def test_extension_with_its_reason(world: World) -> None:
+    w = world
+    at(w, 2026, 11, 23, 9)
+    did = raise_one(w, "stage_2", date(2026, 11, 20))
+    trail = Trail()
+    do_send(w, trail, did, Step("stage_2", one(2026, 11, 23), date(2026, 11, 27), one(2026, 11, 24),
+                                one(2026, 11, 25)))
+    now = at(w, 2026, 11, 26, 9)
+    outcomes.agree_extension(w.ctx(), did, date(2026, 12, 4), "The specialist assessment lands on 3 Dec.")
+    cur = get_dispute(did).current
+    assert cur is not None and cur.extension_until == end_of_london_day_utc(date(2026, 12, 4))
+    assert cur.extension_reason == "The specialist assessment lands on 3 Dec." and cur.due_date == date(2026, 11, 27)
+    notes, events = trail.take()
+    assert notes == {w.responder("stage_2").id: ["request"], **{s.id: ["info"] for s in informs(w, "stage_2")}}
+    before, after = one_event(events, "extension", w.chair, now)
+    assert before["due"].startswith("2026-11-28 00:00") and after["due"].startswith("2026-12-05 00:00")
+    assert after["reason"].startswith("The specialist")
+    assert state_of(w, did, "response") == [DueState.PAUSED]
+
+
+@pytest.mark.parametrize("policy_key", ["mosaic-iro"], indirect=True)
+def test_withdraw_action_done_and_conversation(world: World) -> None:
+    w = world
+    at(w, 2026, 11, 23, 9)
+    did = raise_one(w, "stage_1", date(2026, 11, 20))
+    trail = Trail()
+    step = Step("stage_1", one(2026, 11, 23), date(2026, 11, 30), one(2026, 11, 24), one(2026, 11, 25))
+    do_send(w, trail, did, step)
+    do_respond(w, trail, did, step)
+    tm = w.responder("stage_1")
+    # the manager marks an action done: the chair hears of it
+    now = at(w, 2026, 11, 25, 9)
+    action = get_dispute(did).current.actions[0]  # type: ignore[union-attr]
+    outcomes.complete_action(w.ctx(tm), action.id)
+    notes, events = trail.take()
+    assert notes == {w.chair.id: ["info"]}
+    before, after = one_event(events, "action_done", tm, now)
+    assert before == {"done_on": None} and after == {"action": action.id, "done_on": "2026-11-25"}
+    # a conversation before paper (design: who, when, how, what was agreed)
+    now = at(w, 2026, 11, 25, 10)
+    outcomes.record_conversation(w.ctx(), did, "Manager Team Manager", now, "phone",
+                                 "Contact to restart next week.", "5 working days")
+    _, events = trail.take()
+    _, after = one_event(events, "conversation", w.chair, now)
+    assert after["how"] == "phone" and after["with"] == "Manager Team Manager"
+    # withdrawn: a recorded outcome, the manager and those copied told
+    now = at(w, 2026, 11, 25, 11)
+    outcomes.withdraw(w.ctx(), did, "Child returned home under a new plan.")
+    d = get_dispute(did)
+    assert d.status is Status.WITHDRAWN and d.outcome == "Withdrawn: Child returned home under a new plan."
+    notes, events = trail.take()
+    assert notes == {tm.id: ["info"], **{s.id: ["info"] for s in informs(w, "stage_1")}}
+    before, after = one_event(events, "withdrawn", w.chair, now)
+    assert before == {"status": "responded"} and after["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize("policy_key", ["mosaic-iro", "mosaic-cpc", "durham-rp", "tower-hamlets-alerts",
+                                        "knowsley-dr"], indirect=True)
+def test_compliment_where_the_profile_has_one(world: World) -> None:
+    from drp_tui.services import inbox
+    w = world
+    trail = Trail()
+    now = w.clock.now()
+    text = "Thoughtful, timely life-story work that the child clearly values."
+    if not w.policy.rules.compliments:
+        with pytest.raises(DomainError, match="no compliments form"):
+            inbox.send_compliment(w.ctx(), w.child.id, text)  # type: ignore[union-attr]
+        assert trail.take() == ({}, [])
+        return
+    cid = inbox.send_compliment(w.ctx(), w.child.id, text)  # type: ignore[union-attr]
+    c = m.Compliment.get_by_id(cid)
+    assert (c.practitioner_id, c.manager_id, c.text) == (w.worker.id, w.levels["team_manager"].id, text)
+    notes, events = trail.take()
+    # 000:97 "send a notification to the responsible practitioner and team manager"
+    assert notes == {w.worker.id: ["compliment"], w.levels["team_manager"].id: ["compliment"]}
+    assert [e.kind for e in events] == ["compliment"] and events[0].actor_id == w.chair.id
+    assert events[0].at == utc(now) and events[0].child_id == w.child.id  # type: ignore[union-attr]

@@ -45,7 +45,7 @@ from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
-from drp_tui.ui.theme import ANSI_THEME, ansi_theme, initial_theme
+from drp_tui.ui.theme import ANSI_THEME, ansi_theme, initial_theme, theme_variable_defaults
 from drp_tui.ui.widgets.header import DeskHeader
 
 DESK_MODES = ("caseload", "children", "inbox")
@@ -298,6 +298,9 @@ class DrpApp(App[int]):
     def _on_notify(self, event: Any) -> None:
         if self.locked:  # a toast may name a child: none reach the lock screen
             event.prevent_default()  # (Textual runs App._on_notify after this unless prevented)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return theme_variable_defaults(self.current_theme)
 
     # --- chrome -------------------------------------------------------------------------------------
     def _add_header(self, screen: Screen[Any]) -> None:

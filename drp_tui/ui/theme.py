@@ -5,6 +5,11 @@ Windows console show them as their palette says. Every deadline state keeps a
 distinct colour ($error red, $warning yellow, $accent cyan, $secondary magenta,
 $success green) and, for NO_COLOR, its word and symbol in the row.
 
+Two variables of our own, for the deadline states that Textual's themes have no
+word for: ``$due-soon`` and ``$paused`` (derived from the theme's primary and
+secondary text colours, so they differ from $warning and $error in every theme;
+``drp-16`` sets them to cyan and magenta).
+
 Chosen at start: ``$DRP_THEME`` (any theme name), else ``theme`` in the config's
 extra settings, else ``drp-16`` when the terminal reports 16 colours or fewer,
 else ``textual-dark``. ctrl+t (or the palette) switches at any time.
@@ -53,8 +58,17 @@ def ansi_theme() -> Theme:
             "screen-selection-foreground": "ansi_black",
             "footer-key-foreground": "ansi_cyan",
             "footer-description-foreground": "ansi_default",
+            "due-soon": "ansi_cyan",
+            "paused": "ansi_magenta",
         },
     )
+
+
+def theme_variable_defaults(theme: Theme) -> dict[str, str]:
+    """``$due-soon`` and ``$paused`` for any theme (a theme's own ``variables`` win)."""
+    colours = theme.to_color_system().generate()
+    return {"due-soon": colours.get("text-primary", colours["primary"]),
+            "paused": colours.get("text-secondary", colours["secondary"])}
 
 
 def initial_theme(app: App[object]) -> str:

@@ -325,3 +325,15 @@ def test_columns_fit_the_terminal() -> None:
         assert sum(c.width + 2 for c in columns_for(width)) <= width
     assert [c.key for c in columns_for(80)][:4] == ["state", "reference", "child", "due"]
     assert len(columns_for(130)) == 8
+
+
+@desk_test
+async def test_no_color_still_shows_every_state(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.no_color
+        text = screen_text(app)
+        for word in ("!! OVERDUE", "!  due today", ">  due soon", "on track"):
+            assert word in text, word

@@ -207,6 +207,7 @@ async def test_help_lists_every_key_of_the_desk_and_the_screen(make_app: Any) ->
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-keys")
         listed = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert {"— everywhere —", "— Caseload —", "— the list —"} <= listed
         for binding in [*APP_BINDINGS, *CASELOAD_BINDINGS]:
             assert binding.description in listed, binding.id
         assert {"Open", "Next page", "Previous page"} <= listed  # the table's own keys

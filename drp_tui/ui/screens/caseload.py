@@ -64,8 +64,13 @@ class ViewBar(Static):
     """``1 Mine  2 Awaiting me  3 Team …`` with the current view highlighted."""
 
     COMPONENT_CLASSES = {"viewbar--active"}
+    current = "mine"
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self.show, self.current), init=False)
 
     def show(self, current: str) -> None:
+        self.current = current
         text = Text(no_wrap=True, end="")
         for view in VIEWS:
             label = f" {VIEW_KEYS[view]} {VIEW_LABELS[view]} "

@@ -71,16 +71,21 @@ class HelpScreen(Screen[None]):
         yield DeskHeader(private=not getattr(self.app, "signed_in_and_open", True))
         yield Static(Text(f"Keys — {self.target.title or 'this screen'}  (Esc closes)", style="bold"),
                      id="help-title")
-        yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=False)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#help-keys", DataTable)
-        table.add_column("Key", key="key")
-        table.add_column("Does", key="does")
-        table.add_column("Where", key="where")
-        for keys, what, where in key_rows(self.app, self.target):
-            table.add_row(Text(keys, style="bold"), Text(what), Text(where))
+        rows = key_rows(self.app, self.target)
+        key_width = min(18, max((len(k) for k, _w, _s in rows), default=4))
+        table.add_column("Key", key="key", width=key_width)
+        table.add_column("Does", key="does", width=max(20, self.app.size.width - key_width - 6))
+        where = None
+        for keys, what, section in rows:
+            if section != where:
+                where = section
+                table.add_row(Text(""), Text(f"— {section} —", style="bold italic"))
+            table.add_row(Text(keys, style="bold"), Text(what))
         table.focus()
 
     def action_close(self) -> None:

@@ -11,7 +11,7 @@ symbol, so 16-colour and NO_COLOR terminals lose nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from rich.text import Text
@@ -54,11 +54,21 @@ COLUMNS = (
 )
 
 
+GROW = {"category": 16, "child": 8, "with": 6, "stage": 10}  # room to grow into on wide terminals
+
+
 def columns_for(width: int) -> list[Column]:
     """The columns that fit ``width`` cells (each column has one cell of padding either side)."""
     cols = list(COLUMNS)
     while sum(c.width + 2 for c in cols) > width and any(c.priority for c in cols):
         cols.remove(max(cols, key=lambda c: c.priority))
+    spare = width - sum(c.width + 2 for c in cols) - 1
+    for key, most in GROW.items():
+        for i, c in enumerate(cols):
+            if c.key == key and spare > 0:
+                more = min(most, spare)
+                cols[i] = replace(c, width=c.width + more)
+                spare -= more
     return cols
 
 
@@ -101,11 +111,18 @@ class CaseloadTable(DataTable[Text]):
         self.today = date.min  # London today from the desk clock, set by the screen
         self._cols: list[Column] = []
 
+    def on_mount(self) -> None:
+        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self.restyle), init=False)
+
+    def restyle(self) -> None:
+        """The theme changed: redraw the rows with its colours."""
+        self._fill(self.cursor_row)
+
     # --- layout ----------------------------------------------------------------------
     def set_width(self, width: int) -> bool:
         """Choose the columns for ``width``; True if they changed (the rows are then redrawn)."""
         cols = columns_for(width)
-        if [c.key for c in cols] == [c.key for c in self._cols]:
+        if cols == self._cols:
             return False
         self._cols = cols
         self.clear(columns=True)

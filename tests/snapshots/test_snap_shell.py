@@ -1,0 +1,58 @@
+"""Snapshots of the desk shell on the demo data at the frozen clock (Mon 23 Nov 2026 10:00 London).
+
+Accept changes only after looking at the SVGs (snapshot_report.html):
+``pytest tests/snapshots/test_snap_shell.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.ui.conftest import demo_template, make_app  # noqa: F401  (fixtures)
+from tests.ui.desk_helpers import settle
+
+SMALL = (80, 24)
+
+
+def keys(*pressed: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """run_before: wait for sign-in and the first page, then press ``pressed`` one by one."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in pressed:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+class TestLogin:
+    def test_login(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app(None), terminal_size=SMALL, run_before=keys())
+
+
+class TestCaseload:
+    def test_mine(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("cpatel"), terminal_size=SMALL, run_before=keys())
+
+    def test_overdue_tab(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("cpatel"), terminal_size=SMALL, run_before=keys("4"))
+
+    def test_wide(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("cpatel"), terminal_size=(120, 40), run_before=keys())
+
+    def test_16_colours(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("cpatel"), terminal_size=SMALL, run_before=keys("ctrl+t"))
+
+
+class TestHelp:
+    def test_help(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("cpatel"), terminal_size=SMALL, run_before=keys("f1"))
+
+
+class TestLock:
+    def test_lock(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("cpatel"), terminal_size=SMALL, run_before=keys("ctrl+l"))

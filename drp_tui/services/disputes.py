@@ -13,7 +13,7 @@ from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due, format_london
 from drp_tui.services.common import (
-    actor, check_version, clean_text, current_record, event, inform_for, linked, load, notify,
+    actor, check_version, clean_text, current_record, event, inform_for, level_holder, linked, load, notify,
     require_chair_of, require_open, require_role, responder_for, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
@@ -131,6 +131,11 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
                              chair_timescales=texts["timescales"])
         event(ctx, "raised", f"{ref} raised at {start.label} ({cat.label}) for {c.case_number}", d,
               after={"category": cat.key, "stage": start.key, "siblings": len(children) - 1})
+        if start.requires_approval:  # as when escalating to it: ask for the agreement the procedure needs
+            approver = level_holder(policy, policy.rules.approval_level, d) if policy.rules.approval_level else None
+            approvers = [approver] if approver else list(m.Staff.select().where(
+                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
+            notify(ctx, approvers, "approval", f"{ref}: {who.name} asks your agreement to send {start.label}", d)
         touch(ctx, d)
         ids.append(d.id)
     return ids

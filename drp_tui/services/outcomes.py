@@ -297,6 +297,9 @@ def reopen(ctx: Ctx, dispute_id: int, reason: str) -> None:
     if rec.decision == Decision.RESOLVED.value:
         rec.decision = None
         rec.save()
+    if rec.sent_at is not None or d.raised_by_id != who.id:
+        notify(ctx, [d.raised_by_id, rec.responder_id, *_informs(rec)], "info",
+               f"{d.reference} ({d.child.name}) reopened by {who.name}: {why}", d)
     event(ctx, "reopened", f"Reopened: {why}", d, before={"status": d.status}, after={"status": status.value})
     touch(ctx, d, status=status.value, closed_at=None)
 

@@ -565,3 +565,37 @@ def test_compliment_where_the_profile_has_one(world: World) -> None:
     assert notes == {w.worker.id: ["compliment"], w.levels["team_manager"].id: ["compliment"]}
     assert [e.kind for e in events] == ["compliment"] and events[0].actor_id == w.chair.id
     assert events[0].at == utc(now) and events[0].child_id == w.child.id  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("policy_key", ["mosaic-iro"], indirect=True)
+def test_raise_at_a_stage_needing_approval_asks_for_it(world: World) -> None:
+    """000:85: stage 2 or above needs the service manager's agreement: raising straight at
+    stage 2 asks them, as escalating to it does."""
+    w = world
+    trail = Trail()
+    did = raise_one(w, "stage_2", date(2026, 11, 20))
+    notes, _ = trail.take()
+    assert notes == {w.oversight.id: ["approval"]}
+    outcomes.approve_stage(w.ctx(w.oversight), did, "Agreed in supervision.")
+    assert trail.take()[0] == {w.chair.id: ["approval"]}
+    ds.send(w.ctx(), did)
+    assert get_dispute(did).current.responder_id == w.levels["service_manager"].id  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("policy_key", ["mosaic-iro"], indirect=True)
+def test_reopen_tells_those_involved(world: World) -> None:
+    w = world
+    at(w, 2026, 11, 23, 9)
+    did = raise_one(w, "stage_1", date(2026, 11, 20))
+    trail = Trail()
+    step = Step("stage_1", one(2026, 11, 23), date(2026, 11, 30), one(2026, 11, 24), one(2026, 11, 25))
+    do_send(w, trail, did, step)
+    do_respond(w, trail, did, step)
+    outcomes.decide(w.ctx(), did, True, "Actions agreed.")
+    trail.take()
+    now = at(w, 2026, 12, 2, 9)
+    outcomes.reopen(w.ctx(w.oversight), did, "The agreed contact did not happen.")  # oversight of the chair's team
+    notes, events = trail.take()
+    assert notes == {w.chair.id: ["info"], w.responder("stage_1").id: ["info"]}
+    before, after = one_event(events, "reopened", w.oversight, now)
+    assert before == {"status": "resolved"} and after == {"status": "responded"}

@@ -26,7 +26,15 @@ from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.screens.raise_form import RaiseScreen
 from drp_tui.ui.widgets.form_fields import ActionsEditor
 from tests.ui.test_dispute_form import (
-    ctx_as, fields, keys, message, open_form, pick, run, settle, staff,
+    ctx_as,
+    fields,
+    keys,
+    message,
+    open_form,
+    pick,
+    run,
+    settle,
+    staff,
 )
 
 TODAY = date(2026, 11, 23)
@@ -212,7 +220,7 @@ def test_extension_with_the_benefit_to_the_child(make_app: Any) -> None:
         dialog = await fill_dialog(pilot, until="2026-02-30", benefit_to_the_child="Specialist assessment due.")
         assert pilot.app.screen is dialog  # the bad date is named in the dialog, which stays open
         assert "Extend the response to: '2026-02-30' is not a date" in str(
-            fields(dialog)["until"].query_one(".field-error").render())
+            fields(dialog)["until"].query_one(".ef-error").render())
         await fill_dialog(pilot, until="2026-12-04")
         rec = record(did)
         assert utc(rec.extension_until) == end_of_london_day_utc(date(2026, 12, 4))
@@ -274,7 +282,7 @@ def test_withdraw_then_reopen(make_app: Any) -> None:
         await keys(pilot, "w")
         dialog = await fill_dialog(pilot, reason="")
         assert pilot.app.screen is dialog and "Reason: is required" in str(
-            fields(dialog)["reason"].query_one(".field-error").render())
+            fields(dialog)["reason"].query_one(".ef-error").render())
         await fill_dialog(pilot, reason="The child has moved to another authority.")
         d = m.Dispute.get_by_id(did)
         assert (d.status, d.outcome) == ("withdrawn", "Withdrawn: The child has moved to another authority.")
@@ -355,7 +363,7 @@ def test_conversation_action_done_and_monitoring(make_app: Any) -> None:
                           what_was_agreed="Assessment booked.")
         again = pilot.app.screen  # shown again with what was typed, the problem at its field
         assert isinstance(again, FormDialog) and fields(again)["with_whom"].raw == "Dana Whitlow"
-        assert "time: '25:99' is not a time" in str(fields(again)["held_time"].query_one(".field-error").render())
+        assert "time: '25:99' is not a time" in str(fields(again)["held_time"].query_one(".ef-error").render())
         await fill_dialog(pilot, held_time="09:30")
         talk = m.Conversation.get(m.Conversation.dispute == did)
         assert (talk.with_whom, talk.how, talk.agreed) == ("Dana Whitlow", "phone", "Assessment booked.")

@@ -26,7 +26,8 @@ ConfirmDialog > Vertical, FormDialog > Vertical {
 }
 ConfirmDialog .dialog-title, FormDialog .dialog-title { text-style: bold; margin-bottom: 1; }
 FormDialog .dialog-intro { color: $text-muted; margin-bottom: 1; }
-FormDialog .dialog-error { color: $error; text-style: bold; }
+FormDialog .dialog-error { color: $error; text-style: bold; display: none; }
+FormDialog .dialog-error.-shown { display: block; }
 FormDialog VerticalScroll { height: auto; max-height: 16; }
 ConfirmDialog .dialog-buttons, FormDialog .dialog-buttons { height: auto; align-horizontal: right; margin-top: 1; }
 ConfirmDialog Button, FormDialog Button { margin-left: 2; }
@@ -118,6 +119,7 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
                 target = match[0]
             else:
                 self.query_one("#dialog-error", Static).update(plain(message))
+                self.query_one("#dialog-error").add_class("-shown")
         if target is not None:
             target.editor.focus()
         else:

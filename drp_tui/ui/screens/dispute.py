@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -17,10 +17,10 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static, TextArea
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
 from drp_tui.domain.deadlines import deadlines, next_due, worst_state
-from drp_tui.domain.model import Role, Status
+from drp_tui.domain.model import Status
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import disputes as ds
 from drp_tui.services.errors import ConflictError, DomainError, ValidationError
@@ -28,10 +28,25 @@ from drp_tui.store import queries
 from drp_tui.ui.screens import dispute_flows as flows
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.screens.dispute_sections import (
-    Editable, Loaded, Sibling, editable_for, is_chair, is_responder, role_word, section_one, stage_label,
-    stage_section, stage_state, stage_title, state_content,
+    Editable,
+    Loaded,
+    Sibling,
+    action_line,
+    due_line,
+    editable_for,
+    offered,
+    role_word,
+    section_one,
+    stage_label,
+    stage_section,
+    stage_state,
+    stage_title,
+    state_content,
 )
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldProblem, plain
+
+if TYPE_CHECKING:
+    from drp_tui.ui.app import DrpApp
 
 EDITORS = (Input, TextArea, Select, Checkbox)
 
@@ -43,20 +58,20 @@ class DisputeScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="dispute.save"),
         Binding("escape", "close", "Close", id="dispute.close"),
-        Binding("s", "send", "Send", id="dispute.send"),
-        Binding("r", "respond", "Record response", id="dispute.respond"),
+        Binding("s", "flow('send')", "Send", id="dispute.send"),
+        Binding("r", "flow('respond')", "Record response", id="dispute.respond"),
         Binding("b", "on_behalf", "Response on behalf", id="dispute.on_behalf"),
-        Binding("d", "decide", "Decide", id="dispute.decide"),
-        Binding("n", "negotiate", "Negotiation window", id="dispute.negotiate"),
-        Binding("x", "extension", "Extension", id="dispute.extension"),
-        Binding("e", "escalate", "Escalate", id="dispute.escalate"),
-        Binding("a", "approve", "Approve stage", id="dispute.approve"),
-        Binding("c", "cafcass", "Legal advice / Cafcass", id="dispute.cafcass"),
-        Binding("w", "withdraw", "Withdraw", id="dispute.withdraw"),
-        Binding("o", "reopen", "Reopen", id="dispute.reopen"),
-        Binding("m", "monitoring", "Monitoring meeting", id="dispute.monitoring"),
-        Binding("t", "conversation", "Record conversation", id="dispute.conversation"),
-        Binding("k", "action_done", "Action done", id="dispute.action_done"),
+        Binding("d", "flow('decide')", "Decide", id="dispute.decide"),
+        Binding("n", "flow('negotiate')", "Negotiation window", id="dispute.negotiate"),
+        Binding("x", "flow('extension')", "Extension", id="dispute.extension"),
+        Binding("e", "flow('escalate')", "Escalate", id="dispute.escalate"),
+        Binding("a", "flow('approve')", "Approve stage", id="dispute.approve"),
+        Binding("c", "flow('cafcass')", "Legal advice / Cafcass", id="dispute.cafcass"),
+        Binding("w", "flow('withdraw')", "Withdraw", id="dispute.withdraw"),
+        Binding("o", "flow('reopen')", "Reopen", id="dispute.reopen"),
+        Binding("m", "flow('monitoring')", "Monitoring meeting", id="dispute.monitoring"),
+        Binding("t", "flow('conversation')", "Record conversation", id="dispute.conversation"),
+        Binding("k", "flow('action_done')", "Action done", id="dispute.action_done"),
         Binding("h", "history", "History", id="dispute.history"),
         Binding("i", "edit", "Edit", show=False, id="dispute.edit"),
     ]
@@ -71,6 +86,10 @@ class DisputeScreen(Screen[None]):
         self._original: dict[str, Any] = {}
         self._rebase = False  # next load: take its version as the base even with unsaved text
         self._drop_pending = False  # next load: fill the fields from the database
+
+    @property
+    def drp(self) -> DrpApp:
+        return cast("DrpApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Loading..."), id="dispute-title")
@@ -96,7 +115,7 @@ class DisputeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dispute-load", exit_on_error=False)
     def _load(self) -> None:
-        desk = self.app.desk
+        desk = self.drp.desk
         try:
             view = queries.get_dispute(self.dispute_id)
             ids = {i for s in view.stages for i in (s.approval_by_id, s.response_by_id, *s.inform_ids) if i}
@@ -107,14 +126,17 @@ class DisputeScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - shown to the user, the form stays usable
             self.app.call_from_thread(self.say, f"Could not load dispute {self.dispute_id}: {exc}", True)
             return
-        self.app.call_from_thread(self._show, ld)
+        if not get_current_worker().is_cancelled:  # a newer load replaced this one: it shows
+            self.app.call_from_thread(self._show, ld)  # type: ignore[arg-type]
 
     async def _show(self, ld: Loaded) -> None:
         old = self.ld
         self.ld = ld
         editable = editable_for(ld, self.on_behalf)
         self._header()
-        if old is not None and old.view.version == ld.view.version and editable == self.editable:
+        same = old is not None and (old.view.version, old.siblings, old.names) == (
+            ld.view.version, ld.siblings, ld.names)
+        if same and editable == self.editable:
             self._retitle()
             self.refresh_bindings()
             return
@@ -133,7 +155,7 @@ class DisputeScreen(Screen[None]):
         title = Content.assemble((v.reference, "bold"), "  ", plain(v.child.name), f" ({v.child.case_number})  ",
                                  f"{stage_label(p, v.current_stage)} - {v.status.label}")
         self.query_one("#dispute-title", Static).update(title)
-        desk = self.app.desk
+        desk = self.drp.desk
         clocks = deadlines(v, p, desk.calendar, desk.clock.now(), self._soon())
         nxt = next_due(clocks)
         sub: list[Any] = [role_word(self.ld)]
@@ -143,22 +165,31 @@ class DisputeScreen(Screen[None]):
 
     def _soon(self) -> int:
         assert self.ld is not None
-        return self.app.desk.due_soon_days or self.ld.policy.rules.due_soon_working_days
+        return self.drp.desk.due_soon_days or self.ld.policy.rules.due_soon_working_days
 
     def _stage_states(self) -> dict[str, Any]:
         assert self.ld is not None
-        v, desk = self.ld.view, self.app.desk
+        v, desk = self.ld.view, self.drp.desk
         now = desk.clock.now()
         return {sv.stage_key: (sv, stage_state(sv, v, desk.calendar, now, self._soon())) for sv in v.stages}
 
+    def _clock(self) -> tuple[Any, Any, int]:
+        return self.drp.desk.clock.now(), self.drp.desk.calendar, self._soon()
+
     def _retitle(self) -> None:
-        """Same data, later time: recolour the stage titles only."""
+        """Same data, later time: recolour the stage titles, due lines and actions."""
         assert self.ld is not None
         states = self._stage_states()
         for stage in self.ld.policy.stages:
             sv, state = states.get(stage.key, (None, None))
             for c in self.query(f"#sec-{stage.section}").results(Collapsible):
                 c.title = stage_title(stage, sv, state, self.ld)  # type: ignore[assignment]
+            if sv is not None:
+                for due in self.query(f"#due-{stage.section}").results(Static):
+                    due.update(due_line(sv, state))
+                for n, a in enumerate(sv.actions, 1):
+                    for w in self.query(f"#action-{a.id}").results(Static):
+                        w.update(action_line(n, a, self.ld, self._clock()))
 
     async def _rebuild(self, pending: dict[str, Any]) -> None:
         assert self.ld is not None
@@ -174,7 +205,7 @@ class DisputeScreen(Screen[None]):
             sv, state = states.get(stage.key, (None, None))
             open_ = sv is not None and cur is not None and sv.id == cur.id
             sections.append(stage_section(stage, sv, ld, ed, state, collapsed.get(f"sec-{stage.section}", not open_),
-                                          (self.app.desk.clock.now(), self.app.desk.calendar, self._soon())))
+                                          self._clock()))
         await body.remove_children()
         await body.mount_all(sections)
         self._original = {f.spec.key: f.raw for f in body.query(EditField)}
@@ -262,7 +293,7 @@ class DisputeScreen(Screen[None]):
 
         On success: say ``done``, tell the app (every screen reloads) and wait for this form's reload.
         """
-        worker = self.run_worker(partial(self.app.desk.call, fn, *args, **kwargs), thread=True,
+        worker = self.run_worker(partial(self.drp.desk.call, fn, *args, **kwargs), thread=True,
                                  group="dispute-write", exit_on_error=False)
         try:
             result = await worker.wait()
@@ -275,15 +306,26 @@ class DisputeScreen(Screen[None]):
         if on_success is not None:
             on_success()
         self.say(done)
-        self.app.data_changed()
+        self.drp.data_changed()
         await self.reload()
         return True, result
 
     async def reload(self) -> None:
-        await self._load().wait()
+        """Load now and wait until the form shows the result (or a newer load's)."""
+        worker = self._load()
+        while True:
+            try:
+                await worker.wait()
+                return
+            except WorkerCancelled:
+                newer = [w for w in self.app.workers
+                         if w.node is self and w.group == "dispute-load" and w is not worker and w.is_running]
+                if not newer:
+                    return
+                worker = newer[-1]
 
     async def ask(self, question: str, **kw: Any) -> bool:
-        return bool(await self.app.push_screen_wait(ConfirmDialog(question, **kw)))
+        return bool(await self.app.push_screen_wait(ConfirmDialog(question, **kw)))  # type: ignore[arg-type]
 
     async def ask_siblings(self, doing: str, statuses: tuple[Status, ...]) -> bool:
         assert self.ld is not None
@@ -294,47 +336,19 @@ class DisputeScreen(Screen[None]):
         return await self.ask(f"Also {doing} for the {len(sibs)} linked sibling dispute{'s' if len(sibs) > 1 else ''}?"
                               f"\n{refs}", title="Linked siblings", yes="Yes, all", no="Only this one")
 
-    def _flow(self, runner: Callable[[DisputeScreen], Awaitable[None]]) -> None:
+    def _flow(self, runner: Callable[[DisputeScreen], Awaitable[object]]) -> None:
+        """Run one action's flow (its dialogs, then its service call) in an async worker."""
         self._clear_errors()
-
-        async def go() -> None:
-            await runner(self)
-
-        self.run_worker(go, group="dispute-flow", exclusive=True, exit_on_error=False)
+        self.run_worker(runner(self), group="dispute-flow", exclusive=True, exit_on_error=False)
 
     # --- what is offered to whom -------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("close", "history"):
             return True
-        ld = self.ld
-        if ld is None:
+        if self.ld is None:
             return action == "save" or None
-        v, cur, p = ld.view, ld.view.current, ld.policy
-        chair, open_ = is_chair(ld), v.status.is_open
-        sent = cur is not None and cur.sent_at is not None
-        awaiting = sent and v.status in (Status.SENT, Status.NEGOTIATING)
-        rules = {
-            "save": self.editable.any or action == "save" and self.editable.response,
-            "edit": self.editable.any,
-            "send": chair and open_ and not sent,
-            "respond": is_responder(ld) or (self.on_behalf and self.editable.response),
-            "on_behalf": chair and awaiting,
-            "decide": chair and v.status in (Status.RESPONDED, Status.NEGOTIATING),
-            "negotiate": chair and p.rules.negotiation_window.is_set and v.status is Status.RESPONDED
-            and cur is not None and cur.negotiation_until is None,
-            "extension": chair and p.rules.extensions_allowed and v.status is Status.SENT,
-            "escalate": chair and open_ and sent and cur is not None and bool(p.escalation_targets(cur.stage_key)),
-            "approve": ld.me.role is Role.OVERSIGHT and open_ and cur is not None and not sent
-            and p.stage(cur.stage_key).requires_approval and cur.approval_by_id is None,
-            "cafcass": chair and open_,
-            "withdraw": chair and open_,
-            "reopen": (chair or ld.me.role is Role.OVERSIGHT) and v.status in (Status.RESOLVED, Status.WITHDRAWN),
-            "monitoring": chair and (p.rules.monitoring_meeting.is_set or bool(v.monitoring)),
-            "conversation": chair,
-            "action_done": (chair or any(s.responder_id == ld.me.id for s in v.stages))
-            and any(a.done_on is None for s in v.stages for a in s.actions),
-        }
-        return bool(rules.get(action, True))
+        name = str(parameters[0]) if action == "flow" and parameters else action
+        return offered(self.ld, self.editable, self.on_behalf).get(name, True)
 
     # --- actions ----------------------------------------------------------------------------
     def action_close(self) -> None:
@@ -354,11 +368,8 @@ class DisputeScreen(Screen[None]):
     def action_save(self) -> None:
         self._flow(flows.respond if self.editable.response and not self.editable.stage else flows.save)
 
-    def action_send(self) -> None:
-        self._flow(flows.send)
-
-    def action_respond(self) -> None:
-        self._flow(flows.respond)
+    def action_flow(self, name: str) -> None:
+        self._flow(getattr(flows, name))
 
     def action_on_behalf(self) -> None:
         self.on_behalf = not self.on_behalf
@@ -376,40 +387,7 @@ class DisputeScreen(Screen[None]):
             self.field_error("response", "")
 
     def action_history(self) -> None:
-        self.app.open_history(dispute_id=self.dispute_id)
-
-    def action_decide(self) -> None:
-        self._flow(flows.decide)
-
-    def action_negotiate(self) -> None:
-        self._flow(flows.negotiate)
-
-    def action_extension(self) -> None:
-        self._flow(flows.extension)
-
-    def action_escalate(self) -> None:
-        self._flow(flows.escalate)
-
-    def action_approve(self) -> None:
-        self._flow(flows.approve)
-
-    def action_cafcass(self) -> None:
-        self._flow(flows.cafcass)
-
-    def action_withdraw(self) -> None:
-        self._flow(flows.withdraw)
-
-    def action_reopen(self) -> None:
-        self._flow(flows.reopen)
-
-    def action_monitoring(self) -> None:
-        self._flow(flows.monitoring)
-
-    def action_conversation(self) -> None:
-        self._flow(flows.conversation)
-
-    def action_action_done(self) -> None:
-        self._flow(flows.action_done)
+        self.drp.open_history(dispute_id=self.dispute_id)
 
     # --- used by the flows --------------------------------------------------------------------
     def changes(self) -> dict[str, Any]:

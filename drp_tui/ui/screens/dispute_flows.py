@@ -263,7 +263,7 @@ async def reopen(scr: DisputeScreen) -> None:
 async def monitoring(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None
-    today = london_date(scr.app.desk.clock.now())
+    today = london_date(scr.drp.desk.clock.now())
     fields = [FieldSpec("held_on", "Held on", "date", today, required=True),
               FieldSpec("outcome", "Outcome: have the agreed actions been achieved?", "long", required=True),
               FieldSpec("attendees", "Who attended", "text")]
@@ -278,7 +278,7 @@ async def monitoring(scr: DisputeScreen) -> None:
 async def conversation(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None
-    now = to_london(scr.app.desk.clock.now())
+    now = to_london(scr.drp.desk.clock.now())
     hows = ("in person", "phone", "e-mail", "Teams")
     fields = [FieldSpec("with_whom", "With whom", "text", required=True),
               FieldSpec("held_date", "Date", "date", now.date(), required=True),
@@ -304,7 +304,7 @@ async def action_done(scr: DisputeScreen) -> None:
     assert ld is not None
     acts = [a for s in ld.view.stages for a in s.actions if a.done_on is None]
     options = tuple((f"{a.description[:44]} ({a.owner}, by {format_date(a.due)})", a.id) for a in acts)
-    today = london_date(scr.app.desk.clock.now())
+    today = london_date(scr.drp.desk.clock.now())
     fields = [FieldSpec("action", "Action", "choice", acts[0].id if len(acts) == 1 else None, options, required=True),
               FieldSpec("done_on", "Done on", "date", today, required=True)]
 

@@ -17,7 +17,7 @@ from textual.widgets import Collapsible, Static
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import state_at
-from drp_tui.domain.model import Decision, DisputeView, DueState, Role, StageView, StaffView, Status
+from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain
@@ -95,6 +95,35 @@ def editable_for(ld: Loaded, on_behalf: bool = False) -> Editable:
     )
 
 
+def offered(ld: Loaded, ed: Editable, on_behalf: bool) -> dict[str, bool]:
+    """Which of the form's actions make sense for this person, at this state of the dispute."""
+    v, cur, p = ld.view, ld.view.current, ld.policy
+    chair, open_ = is_chair(ld), v.status.is_open
+    sent = cur is not None and cur.sent_at is not None
+    awaiting = sent and v.status in (Status.SENT, Status.NEGOTIATING)
+    return {
+        "save": ed.any,
+        "edit": ed.any,
+        "send": chair and open_ and not sent,
+        "respond": is_responder(ld) or (on_behalf and ed.response),
+        "on_behalf": chair and awaiting,
+        "decide": chair and v.status in (Status.RESPONDED, Status.NEGOTIATING),
+        "negotiate": chair and p.rules.negotiation_window.is_set and v.status is Status.RESPONDED
+        and cur is not None and cur.negotiation_until is None,
+        "extension": chair and p.rules.extensions_allowed and v.status is Status.SENT,
+        "escalate": chair and open_ and sent and cur is not None and bool(p.escalation_targets(cur.stage_key)),
+        "approve": ld.me.role is Role.OVERSIGHT and open_ and cur is not None and not sent
+        and p.stage(cur.stage_key).requires_approval and cur.approval_by_id is None,
+        "cafcass": chair and open_,
+        "withdraw": chair and open_,
+        "reopen": (chair or ld.me.role is Role.OVERSIGHT) and v.status in (Status.RESOLVED, Status.WITHDRAWN),
+        "monitoring": chair and (p.rules.monitoring_meeting.is_set or bool(v.monitoring)),
+        "conversation": chair,
+        "action_done": (chair or any(s.responder_id == ld.me.id for s in v.stages))
+        and any(a.done_on is None for s in v.stages for a in s.actions),
+    }
+
+
 def stage_state(sv: StageView, view: DisputeView, calendar: WorkingCalendar, now: datetime,
                 soon: int) -> DueState | None:
     """The response clock of one stage (as in domain.deadlines), or None if none runs."""
@@ -109,6 +138,8 @@ def stage_state(sv: StageView, view: DisputeView, calendar: WorkingCalendar, now
 def state_content(state: DueState | None) -> Content:
     if state is None or state is DueState.NONE:
         return Content("")
+    if state is DueState.DONE:
+        return Content.styled("done", "$text-success")
     return Content.styled(f"{state.symbol.strip()} {state.label}".strip(), f"$text-{_STATE_STYLE[state]}")
 
 
@@ -220,33 +251,34 @@ def stage_title(stage: Stage, sv: StageView | None, state: DueState | None, ld: 
 
 def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, state: DueState | None,
                   collapsed: bool, clock: tuple[datetime, WorkingCalendar, int]) -> Collapsible:
-    now, calendar, soon = clock
     title = stage_title(stage, sv, state, ld)
     sid = f"sec-{stage.section}"
     if sv is None:
-        return Collapsible(Static(Content.styled("Not reached.", "dim")), title=title, collapsed=True, id=sid)
+        return Collapsible(Static(Content.styled("Not reached.", "dim")), title=title,  # type: ignore[arg-type]
+                           collapsed=True, id=sid)
     p, current = ld.policy, sv.id == (ld.view.current.id if ld.view.current else None)
     parts: list[Widget] = []
     if stage.guidance:
         parts.append(Static(Content.styled(stage.guidance, "italic"), classes="guidance"))
     level = p.level_label(stage.responder_level)
-    parts.append(_ro("Responder", f"{level}: {sv.responder_name}" if sv.responder_name else f"{level} (named when sent)"))
+    parts.append(_ro("Responder", f"{level}: {sv.responder_name}" if sv.responder_name
+                     else f"{level} (named when sent)"))
     if sv.inform_ids:
         parts.append(_ro("For information", ", ".join(ld.names.get(i, str(i)) for i in sv.inform_ids)))
     if stage.requires_approval:
         who = p.level_label(p.rules.approval_level) if p.rules.approval_level else "the chair's service manager"
-        parts.append(_ro("Approval", f"agreed by {ld.names.get(sv.approval_by_id, '?')} on {format_london(sv.approval_at)}"
-                         if sv.approval_by_id and sv.approval_at else f"awaiting {who}'s agreement"))
+        agreed = (f"agreed by {ld.names.get(sv.approval_by_id, '?')} on {format_london(sv.approval_at)}"
+                  if sv.approval_by_id and sv.approval_at else f"awaiting {who}'s agreement")
+        parts.append(_ro("Approval", agreed))
     editable = ed.stage and current
     for key in STAGE_FIELDS:
         parts += _field(key, getattr(sv, key), editable, ld)
     parts.append(_ro("Sent", format_london(sv.sent_at) if sv.sent_at else "not sent"))
     if sv.sent_at:
-        due = sv.extension_until or sv.due_at
-        due_txt = due_text(due) if due else "no timescale"
-        parts.append(Static(Content.assemble(line("Due", due_txt), " ", state_content(state)), classes="ro due"))
+        parts.append(Static(due_line(sv, state), classes="ro due", id=f"due-{stage.section}"))
     if sv.extension_until:
-        parts.append(_ro("Extension", f"to {format_date(sv.extension_until)}; benefit to the child: {sv.extension_reason}"))
+        parts.append(_ro("Extension", f"to {format_date(sv.extension_until)}; "
+                         f"benefit to the child: {sv.extension_reason}"))
     if ed.response and current:
         parts.append(EditField(FieldSpec("response", LABELS["response"], "long", "")))
         parts.append(ActionsEditor())
@@ -256,7 +288,7 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
             by = f"{by} on behalf of {sv.responder_name}"
         label = f"Response ({by}, {format_london(sv.response_at)})" if sv.response_at else "Response"
         parts += _long_ro(label, sv.response if sv.response_at else "")
-        parts += _actions(sv, ld, now, calendar, soon)
+        parts += _actions(sv, ld, clock)
     if sv.negotiation_until:
         parts.append(_ro("Further negotiation", f"until {format_london(sv.negotiation_until)}: {sv.negotiation_note}"))
     if sv.decision is not None:
@@ -266,19 +298,29 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
     return Collapsible(*parts, title=title, collapsed=collapsed, id=sid)  # type: ignore[arg-type]
 
 
-def _actions(sv: StageView, ld: Loaded, now: datetime, calendar: WorkingCalendar, soon: int) -> Iterator[Widget]:
+def due_line(sv: StageView, state: DueState | None) -> Content:
+    due = sv.extension_until or sv.due_at
+    return Content.assemble(line("Due", due_text(due) if due else "no timescale"), " ", state_content(state))
+
+
+def action_line(n: int, a: ActionView, ld: Loaded, clock: tuple[datetime, WorkingCalendar, int]) -> Content:
+    now, calendar, soon = clock
+    if a.done_on:
+        mark, state = "[x]", Content.styled(f"done {format_date(a.done_on)}", "$text-success")
+    else:
+        mark = "[ ]"
+        state = state_content(state_at(end_of_london_day_utc(a.due), now, calendar, soon,
+                                       done=ld.view.status is Status.WITHDRAWN))
+    return Content.assemble(mark, f" {n}. ", plain(a.description), " - ", plain(a.owner),
+                            f" - by {format_date(a.due)} ", state)
+
+
+def _actions(sv: StageView, ld: Loaded, clock: tuple[datetime, WorkingCalendar, int]) -> Iterator[Widget]:
     if not sv.actions:
         return
     yield Static(Content.styled("SMART actions", "bold"), classes="ro-label")
     for n, a in enumerate(sv.actions, 1):
-        if a.done_on:
-            mark, state = "[x]", Content.styled(f"done {format_date(a.done_on)}", "$text-success")
-        else:
-            mark = "[ ]"
-            state = state_content(state_at(end_of_london_day_utc(a.due), now, calendar, soon,
-                                           done=not ld.view.status.is_open and ld.view.status is Status.WITHDRAWN))
-        yield Static(Content.assemble(mark, f" {n}. ", plain(a.description), " - ", plain(a.owner),
-                                      f" - by {format_date(a.due)} ", state), classes="action-line")
+        yield Static(action_line(n, a, ld, clock), classes="action-line", id=f"action-{a.id}")
 
 
 def role_word(ld: Loaded) -> str:

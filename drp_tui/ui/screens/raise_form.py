@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -22,6 +22,9 @@ from drp_tui.services.errors import DomainError, ValidationError
 from drp_tui.store import queries
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, Tick, plain
+
+if TYPE_CHECKING:
+    from drp_tui.ui.app import DrpApp
 
 EDITORS = (Input, TextArea, Select, Checkbox)
 
@@ -48,6 +51,10 @@ class RaiseScreen(Screen[None]):
         self.data: RaiseData | None = None
         self._original: dict[str, Any] = {}
 
+    @property
+    def drp(self) -> DrpApp:
+        return cast("DrpApp", self.app)
+
     def compose(self) -> ComposeResult:
         yield Static(Content("Raise a dispute"), id="raise-title")
         yield Static("", id="raise-hint")
@@ -62,18 +69,19 @@ class RaiseScreen(Screen[None]):
     def _load(self) -> None:
         try:
             data = RaiseData(queries.get_child(self.child_id), tuple(queries.siblings_of(self.child_id)),
-                             self.app.desk.policy)
+                             self.drp.desk.policy)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.app.call_from_thread(self.say, f"Could not load child {self.child_id}: {exc}", True)
             return
-        self.app.call_from_thread(self._show, data)
+        self.app.call_from_thread(self._show, data)  # type: ignore[arg-type]
 
     async def _show(self, data: RaiseData) -> None:
         self.data = data
         p, c = data.policy, data.child
-        today = london_date(self.app.desk.clock.now())
+        today = london_date(self.drp.desk.clock.now())
         self.query_one("#raise-title", Static).update(Content.assemble(
-            (f"Raise a {p.vocabulary.short} for ", "bold"), plain(c.name, "bold"), f" ({c.case_number}, {c.legal_status})"))
+            (f"Raise a {p.vocabulary.short} for ", "bold"), plain(c.name, "bold"),
+            f" ({c.case_number}, {c.legal_status})"))
         hints = []
         if p.rules.not_for:
             hints.append(p.rules.not_for)
@@ -103,7 +111,7 @@ class RaiseScreen(Screen[None]):
         if data.siblings:
             note = (" (this procedure records one linked dispute per sibling concerned)"
                     if p.rules.siblings_together else "")
-            kids.append(Static(Content(f"Siblings it also concerns{note}:"), classes="field-label"))
+            kids.append(Static(Content(f"Siblings it also concerns{note}:"), classes="ef-label"))
             kids += [Tick(Content.assemble(plain(s.name), f" ({s.case_number}, {s.legal_status})"), False,
                           id=f"sib-{s.id}", compact=True) for s in data.siblings]
         await body.remove_children()
@@ -165,7 +173,7 @@ class RaiseScreen(Screen[None]):
 
     @work(group="raise-flow", exclusive=True, exit_on_error=False)
     async def _submit(self, data: ds.RaiseInput) -> None:
-        worker = self.run_worker(lambda: self.app.desk.call(ds.raise_dispute, data), thread=True,
+        worker = self.run_worker(lambda: self.drp.desk.call(ds.raise_dispute, data), thread=True,
                                  group="raise-write", exit_on_error=False)
         try:
             ids: list[int] = await worker.wait()
@@ -177,7 +185,7 @@ class RaiseScreen(Screen[None]):
             else:
                 self.say(message, True)
             return
-        app = self.app
+        app = self.drp
 
         def open_new() -> None:  # on the app's queue: popping this screen ends this worker
             app.pop_screen()

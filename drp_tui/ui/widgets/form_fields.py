@@ -43,8 +43,8 @@ def line(label: str, value: str, empty: str = "-") -> Content:
 class Tick(Checkbox):
     """A checkbox whose mark is a character, not only a colour (16 colours, NO_COLOR)."""
 
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual's name
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
         return "X" if self.value else " "
 
 
@@ -87,10 +87,10 @@ class EditField(Vertical):
 
     DEFAULT_CSS = """
     EditField { height: auto; margin-bottom: 1; }
-    EditField > .field-label { color: $text-muted; text-style: bold; }
-    EditField > .field-hint { color: $text-muted; }
-    EditField > .field-error { color: $error; text-style: bold; display: none; }
-    EditField.-error > .field-error { display: block; }
+    EditField > .ef-label { color: $text-muted; text-style: bold; }
+    EditField > .ef-hint { color: $text-muted; }
+    EditField > .ef-error { color: $error; text-style: bold; display: none; }
+    EditField.-error > .ef-error { display: block; }
     EditField > TextArea { height: auto; min-height: 3; max-height: 10; }
     EditField > Input, EditField > Select { width: 1fr; }
     EditField > Input, EditField > TextArea { background: $boost; }
@@ -105,11 +105,11 @@ class EditField(Vertical):
         s = self.spec
         if s.kind != "check":
             label = s.label + (" *" if s.required else "") + (" (YYYY-MM-DD)" if s.kind == "date" else "")
-            yield Static(Content(label), classes="field-label")
+            yield Static(Content(label), classes="ef-label")
         if s.hint:
-            yield Static(plain(s.hint), classes="field-hint")
+            yield Static(plain(s.hint), classes="ef-hint")
         yield self._editor()
-        yield Static("", classes="field-error")
+        yield Static("", classes="ef-error")
 
     def _editor(self) -> Widget:
         s, wid = self.spec, self.editor_id
@@ -165,7 +165,7 @@ class EditField(Vertical):
         return value
 
     def show_error(self, message: str) -> None:
-        self.query_one(".field-error", Static).update(plain(message))
+        self.query_one(".ef-error", Static).update(plain(message))
         self.set_class(bool(message), "-error")
 
 
@@ -180,7 +180,7 @@ class ActionsEditor(Vertical):
     ActionsEditor .a-what { width: 1fr; }
     ActionsEditor .a-who { width: 18; }
     ActionsEditor .a-due { width: 12; }
-    ActionsEditor .field-error { color: $error; text-style: bold; }
+    ActionsEditor .ef-error { color: $error; text-style: bold; }
     ActionsEditor Button { min-width: 5; }
     """
     BINDINGS = [
@@ -198,7 +198,7 @@ class ActionsEditor(Vertical):
         for row in self._initial:
             yield self._row(row)
         yield Button(Content("+ Add action"), id="actions-add", compact=True)
-        yield Static("", classes="field-error")
+        yield Static("", classes="ef-error")
 
     def _row(self, row: tuple[str, str, str]) -> Horizontal:
         self._serial += 1
@@ -242,7 +242,7 @@ class ActionsEditor(Vertical):
             self.mount(self._row(row), before=button)
 
     def show_error(self, message: str) -> None:
-        self.query_one(".field-error", Static).update(plain(message))
+        self.query_one(".ef-error", Static).update(plain(message))
 
     def action_add_row(self) -> None:
         row = self._row(("", "", ""))

@@ -45,6 +45,11 @@ def append(at: datetime, actor_id: int | None, kind: str, summary: str, *,
            dispute_id: int | None = None, child_id: int | None = None,
            before: Any = None, after: Any = None) -> m.Event:
     """Append one event. Call inside the write transaction of the change it records."""
+    for name, value in (("actor", actor_id), ("dispute", dispute_id), ("child", child_id)):
+        # The hash covers these exactly as given; the row stores them as integers. Anything
+        # else (True, "1", 1.0) would be stored as 1 and never verify again.
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"audit.append: {name} id must be an int, not {type(value).__name__}")
     db = m.database.obj
     if isinstance(db, PostgresqlDatabase):  # SQLite is serialised by BEGIN IMMEDIATE already
         db.execute_sql('LOCK TABLE "event" IN SHARE ROW EXCLUSIVE MODE')

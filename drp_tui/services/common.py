@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import functools
 import inspect
+import types
+import typing
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from drp_tui.domain.deadlines import deadlines, next_due
@@ -35,21 +39,35 @@ def clean_text(value: object, field: str, *, required: bool = False, short: bool
     if len(value) > limit:
         raise ValidationError(f"{field}: too long ({len(value)} characters; at most {limit})", field=field)
     cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127
-                                                                and not 0x80 <= ord(ch) < 0xA0))
+                                                                and not 0x80 <= ord(ch) < 0xA0
+                                                                and not 0xD800 <= ord(ch) <= 0xDFFF))  # lone surrogates cannot be stored
     cleaned = cleaned.strip()
     if required and not cleaned:
         raise ValidationError(f"{field}: is required", field=field)
     return cleaned
 
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER range
+
+
+def valid_id(value: object) -> int | None:
+    """``value`` if it can be a row id (an int, not a bool, in SQLite's range), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
 def actor(ctx: Ctx) -> m.Staff:
-    s = m.Staff.get_or_none(m.Staff.id == ctx.actor_id)
+    aid = valid_id(ctx.actor_id)
+    s = m.Staff.get_or_none(m.Staff.id == aid) if aid is not None else None
     if s is None or not s.active:
         raise PermissionDenied("Your account is not active; ask an administrator.")
     return s
 
 
 def load(dispute_id: int) -> m.Dispute:
+    if valid_id(dispute_id) is None:
+        raise NotFound("That dispute does not exist.")
     d = m.Dispute.get_or_none(m.Dispute.id == dispute_id)
     if d is None:
         raise NotFound(f"Dispute {dispute_id} does not exist.")
@@ -202,6 +220,64 @@ def parse_when(value: datetime | None, ctx: Ctx) -> datetime:
     return value if value is not None else ctx.now()
 
 
+YEARS = (1900, 2199)  # dates outside these are typing mistakes (and overflow date arithmetic)
+
+
+def type_problem(value: Any, hint: Any, name: str) -> str | None:
+    """The name of the (first) part of ``value`` that is not of type ``hint``, or None.
+
+    Ids must be ints (not bools) in SQLite's range and positive; a ``date`` must not
+    be a datetime, and dates fall in ``YEARS``; ``str`` also allows None (``clean_text`` reads it as empty);
+    sequences must be lists or tuples; dataclass inputs are checked field by field.
+    Types it does not know (enums, Any, ...) pass.
+    """
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        problems = [type_problem(value, a, name) for a in args]
+        return None if any(p is None for p in problems) else next(p for p in problems if p)
+    if hint is type(None):
+        return None if value is None else name
+    if hint is bool:
+        return None if isinstance(value, bool) else name
+    if hint is int:
+        if not isinstance(value, int) or isinstance(value, bool) or abs(value) > MAX_ID:
+            return name
+        return name if (name.endswith("_id") or name == "id") and value <= 0 else None
+    if hint is str:
+        return None if value is None or isinstance(value, str) else name
+    if hint is datetime:
+        return None if isinstance(value, datetime) and YEARS[0] <= value.year <= YEARS[1] else name
+    if hint is date:
+        ok = isinstance(value, date) and not isinstance(value, datetime) and YEARS[0] <= value.year <= YEARS[1]
+        return None if ok else name
+    if hint is dict or origin is dict:
+        return None if isinstance(value, dict) else name
+    if origin in (list, tuple, collections.abc.Sequence):
+        if not isinstance(value, (list, tuple)):
+            return name
+        for item in value:
+            bad = type_problem(item, args[0], name) if args else None
+            if bad:
+                return bad
+        return None
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if not isinstance(value, hint):
+            return name
+        try:
+            field_hints = typing.get_type_hints(hint)
+        except Exception:  # noqa: BLE001
+            return None
+        for f in dataclasses.fields(hint):
+            if f.name in field_hints:
+                bad = type_problem(getattr(value, f.name), field_hints[f.name], f.name)
+                if bad:
+                    return bad
+        return None
+    return None
+
+
 def service(fn: F) -> F:
     """Run a service function as one write transaction.
 
@@ -217,19 +293,43 @@ def service(fn: F) -> F:
             value = sig.bind(ctx, *args, **kwargs).arguments.get("dispute_id")
         except TypeError:
             return None
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+        return valid_id(value)
+
+    hints: dict[str, Any] = {}
+
+    def check_types(ctx: Ctx, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Arguments of the wrong type (by the function's annotations) are refused here,
+        before any database work: a ValidationError naming the field, not a crash."""
+        if ctx.actor_id is not None and valid_id(ctx.actor_id) is None:
+            raise PermissionDenied(permissions.INACTIVE)
+        try:
+            bound = sig.bind(ctx, *args, **kwargs).arguments
+        except TypeError:
+            return  # the call itself is wrong: Python says so
+        if not hints:
+            try:
+                hints.update(typing.get_type_hints(fn))
+            except Exception:  # noqa: BLE001 - an annotation that cannot be resolved: check nothing
+                hints["-"] = None
+        for name, value in bound.items():
+            if name in hints and name != "ctx":
+                bad = type_problem(value, hints[name], name)
+                if bad:
+                    raise ValidationError(f"{bad.replace('_', ' ')}: not a valid value", field=bad)
 
     @functools.wraps(fn)
     def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> Any:
         target = dispute_arg(ctx, args, kwargs)
         try:
+            check_types(ctx, args, kwargs)
             with write_txn():
                 permissions.check(ctx, fn.__name__, fn.__module__, target)
                 return fn(ctx, *args, **kwargs)
         except PermissionDenied as exc:
             with write_txn():
                 exists = target is not None and m.Dispute.select().where(m.Dispute.id == target).exists()
-                audit.append(ctx.now(), ctx.actor_id if m.Staff.get_or_none(m.Staff.id == ctx.actor_id) else None,
+                aid = valid_id(ctx.actor_id)
+                audit.append(ctx.now(), aid if aid is not None and m.Staff.get_or_none(m.Staff.id == aid) else None,
                              "refused", f"{fn.__name__.replace('_', ' ')} refused: {exc.message}",
                              dispute_id=target if exists else None)
             raise

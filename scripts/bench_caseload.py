@@ -80,10 +80,50 @@ def timed(label: str, q: CaseloadQuery) -> None:
           f" {1000 * (t2 - t1):7.1f} ms   total {1000 * (t2 - t0):7.1f} ms")
 
 
+async def desk_timings(path: Path, size: tuple[int, int] = (80, 24)) -> None:
+    """The same, through the desk: sign in, then each view key, until its first page is on screen."""
+    from textual.worker import WorkerCancelled
+
+    from drp_tui.bootstrap import Setup
+    from drp_tui.config import Config
+    from drp_tui.domain.calendar import WorkingCalendar
+    from drp_tui.domain.policy_loader import load_builtin
+    from drp_tui.domain.timeutil import FrozenClock
+    from drp_tui.ui.app import DrpApp
+
+    policy = load_builtin("mosaic-iro")
+    setup = Setup(Config(db=str(path), idle_lock_minutes=0), str(path), policy, WorkingCalendar("ENG"))
+    app = DrpApp(setup, policy=policy, sign_in_as="user1", clock=FrozenClock(NOW))
+
+    async def shown(pilot) -> str:  # type: ignore[no-untyped-def]
+        """Wait (without sleeping) until the caseload's latest load is on screen."""
+        while True:
+            await pilot.pause()
+            screen = app.screen
+            if getattr(screen, "shown_generation", -2) == getattr(screen, "_generation", -1):
+                return str(screen.query_one("#status").render()).strip()
+
+    t0 = time.perf_counter()
+    async with app.run_test(size=size) as pilot:
+        status = await shown(pilot)
+        print(f"  desk: sign-in to first page of 'mine'      {1000 * (time.perf_counter() - t0):7.1f} ms   ({status})")
+        for key, view in (("6", "all"), ("4", "overdue"), ("3", "team"), ("1", "mine"), ("end", "last page")):
+            t1 = time.perf_counter()
+            await pilot.press(key)
+            status = await shown(pilot)
+            print(f"  desk: key {key:<3} -> {view:<9} page on screen {1000 * (time.perf_counter() - t1):7.1f} ms"
+                  f"   ({status})")
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="disputes to build (default 100000)")
     ap.add_argument("--db", help="database file to build (default: a temporary file)")
+    ap.add_argument("--no-desk", action="store_true", help="skip opening the desk (headless) on the data")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.db) if args.db else Path(tmp) / "bench.db"
@@ -104,6 +144,10 @@ def main() -> int:
                 ("overdue (one chair)", CaseloadQuery(view="overdue", staff_id=1, now=NOW)),
             ]:
                 timed(n_label, q)
+            if not args.no_desk:
+                import asyncio
+
+                asyncio.run(desk_timings(path))
         finally:
             close_database()
     return 0

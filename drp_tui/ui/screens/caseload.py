@@ -95,6 +95,7 @@ class CaseloadScreen(Screen[None]):
         self.total_rows: int | None = None
         self.page_size = 19
         self._generation = 0
+        self.shown_generation = -1  # the load whose page is on screen
         self._team_ids: tuple[int, ...] | None = None
         self._filter_timer: Timer | None = None
 
@@ -184,6 +185,7 @@ class CaseloadScreen(Screen[None]):
         if page.generation != self._generation:
             return  # a newer load is on its way
         self.page_offset, self.total_rows = page.offset, page.total
+        self.shown_generation = page.generation
         table = self.query_one(CaseloadTable)
         table.today = london_date(self.desk_app.desk.clock.now())
         table.show_page(page.rows, page.states, cursor=page.cursor)
@@ -202,7 +204,6 @@ class CaseloadScreen(Screen[None]):
     # --- the app asks ---------------------------------------------------------------------------
     def refresh_data(self) -> None:
         """The database changed (this or another session): reload this page only."""
-        self._team_ids = None if self.view_name == "team" else self._team_ids
         self.load(cursor="keep")
 
     def clock_tick(self) -> None:
@@ -234,6 +235,7 @@ class CaseloadScreen(Screen[None]):
         self.query_one(FilterInput).focus()
 
     def action_reload(self) -> None:
+        self._team_ids = None  # teams are read once per screen; r reads them again
         self.refresh_data()
 
     @on(Input.Changed, "#filter")

@@ -18,7 +18,7 @@ from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
 from drp_tui.services.context import Ctx
-from drp_tui.services.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from drp_tui.services.errors import ConflictError, DomainError, NotFound, PermissionDenied, ValidationError
 from drp_tui.store import models as m
 from drp_tui.store.db import write_txn
 from drp_tui.store.queries import get_dispute
@@ -87,8 +87,10 @@ def require_chair_of(who: m.Staff, d: m.Dispute, doing: str) -> None:
 
 
 def require_open(d: m.Dispute, doing: str) -> None:
+    # A closed dispute is read-only for everyone: a state of the dispute, not a question
+    # of who is asking (so a DomainError, which leaves no 'refused' audit event).
     if not Status(d.status).is_open:
-        raise PermissionDenied(
+        raise DomainError(
             f"{d.reference} is {Status(d.status).label} and read-only; reopen it (with a reason) to {doing}.")
 
 

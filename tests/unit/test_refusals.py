@@ -284,10 +284,10 @@ def test_edit_a_resolved_dispute(world: World) -> None:
     did = responded(world, "stage_1")
     outcomes.decide(world.ctx(), did, True, "Agreed actions address it.")
     v = get_dispute(did).version
-    refused(lambda: ds.update_draft(world.ctx(), did, v, {"child_wishes": "x"}), PermissionDenied,
+    refused(lambda: ds.update_draft(world.ctx(), did, v, {"child_wishes": "x"}), DomainError,
             "is resolved and read-only", "reopen it (with a reason)")
-    refused(lambda: outcomes.decide(world.ctx(), did, False, "Changed my mind"), PermissionDenied, "read-only")
-    refused(lambda: outcomes.escalate(world.ctx(), did), PermissionDenied, "read-only")
+    refused(lambda: outcomes.decide(world.ctx(), did, False, "Changed my mind"), DomainError, "read-only")
+    refused(lambda: outcomes.escalate(world.ctx(), did), DomainError, "read-only")
 
 
 # --- extensions and negotiation ----------------------------------------------------------------
@@ -365,7 +365,7 @@ def test_cafcass_not_applicable_for_cp_chairs(world: World) -> None:
 def test_withdraw_twice(world: World) -> None:
     did = sent(world, "stage_1")
     outcomes.withdraw(world.ctx(), did, "Child moved out of the area.")
-    refused(lambda: outcomes.withdraw(world.ctx(), did, "Again."), PermissionDenied,
+    refused(lambda: outcomes.withdraw(world.ctx(), did, "Again."), DomainError,
             "is withdrawn and read-only")
 
 

@@ -33,6 +33,7 @@ def unchanged_after(call: Callable[[], object], error: type[DomainError], *words
     with pytest.raises(error) as info:
         call()
     after = snapshot_db()
+    assert type(info.value) is error, f"{type(info.value).__name__}: {info.value.message}"
     if isinstance(info.value, PermissionDenied):  # its one trace: a 'refused' audit event
         added = after["event"][len(before["event"]):]
         assert len(added) == 1 and m.Event.get_by_id(added[0][0]).kind == "refused"
@@ -124,7 +125,7 @@ def test_send_group_with_a_withdrawn_sibling_none_changed(world: World) -> None:
     w = world
     ids = raise_group(w, "stage_1")
     outcomes.withdraw(w.ctx(), ids[1], "Raised in error for this child.")
-    unchanged_after(lambda: ds.send(w.ctx(), ids[0], include_siblings=True), PermissionDenied,
+    unchanged_after(lambda: ds.send(w.ctx(), ids[0], include_siblings=True), DomainError,
                     "DRP-2026-0002", "withdrawn")
     assert [get_dispute(i).status for i in ids] == [Status.DRAFT, Status.WITHDRAWN, Status.DRAFT]
 
@@ -152,7 +153,7 @@ def test_escalate_group_fails_for_one_none_changed(world: World) -> None:
         ds.record_response(w.ctx(tm), i, "Done.", [])
     outcomes.decide(w.ctx(), ids[1], True, "Resolved for this child.")
     unchanged_after(lambda: outcomes.escalate(w.ctx(), ids[0], comment="No dates.", include_siblings=True),
-                    PermissionDenied, "DRP-2026-0002", "resolved")
+                    DomainError, "DRP-2026-0002", "resolved")
     assert [get_dispute(i).current_stage for i in ids] == ["stage_1"] * 3
     # without the group flag, one child escalates alone
     outcomes.escalate(w.ctx(), ids[0], comment="No dates.")

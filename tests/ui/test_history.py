@@ -196,3 +196,36 @@ async def test_states_follow_the_clock(make_app: Any) -> None:
         assert table_cells(screen, "#stages-table")[0][5] == "OVERDUE"
         await pilot.press("k")
         assert table_cells(screen, "#clocks-table")[0][0] == "!! OVERDUE"
+
+
+@pilot_test
+async def test_explain_an_hours_clock(make_app: Any) -> None:
+    app = make_app("cpatel")
+    d = m.Dispute.get(m.Dispute.status == "negotiating")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await push(app, pilot, HistoryScreen(dispute_id=d.id))
+        await pilot.press("k")
+        labels = [r[1] for r in table_cells(screen, "#clocks-table")]
+        row = next(i for i, label in enumerate(labels) if label.startswith("Further negotiation"))
+        screen.query_one("#clocks-table").move_cursor(row=row)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplainDialog)
+        ex = app.screen.explanation
+        assert "24 hours of further negotiation" in " ".join(ex.intro) and ex.lines == ()
+        assert "no days are skipped" in " ".join(ex.intro)
+        assert "No days to count." in rendered(app.screen, "#explain-lines")
+
+
+@pilot_test
+async def test_a_child_without_disputes(make_app: Any) -> None:
+    app = make_app("cpatel")
+    chair = m.Staff.get(m.Staff.username == "cpatel")
+    child = next(c for c in m.Child.select().where(m.Child.chair == chair.id) if not c.disputes.count())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await push(app, pilot, HistoryScreen(child_id=child.id))
+        assert "0 disputes" in rendered(screen, "#history-title")
+        await pilot.press("s", "e")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Nothing to show." in rendered(screen, "#history-detail")

@@ -123,9 +123,10 @@ class HistoryScreen(Screen[None]):
         stages: list[StageLine] = []
         clocks: list[ClockLine] = []
         for v in views:
-            mine = stage_lines(v, desk.policy_for(v.policy_key), desk.calendar, now, desk.due_soon_days)
+            policy = desk.policy_for(v.policy_key)
+            mine = stage_lines(v, policy, desk.calendar, now, desk.due_soon_days)
             stages.extend(mine)
-            clocks.extend(clock_lines(v, desk.clocks(v), mine, desk.calendar))
+            clocks.extend(clock_lines(v, desk.clocks(v), mine, desk.calendar, policy))
         return tuple(stages), tuple(clocks)
 
     def clock_tick(self) -> None:

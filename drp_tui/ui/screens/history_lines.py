@@ -170,11 +170,17 @@ def stage_lines(view: DisputeView, policy: Policy, calendar: WorkingCalendar, no
     return out
 
 
-def clock_explanation(view: DisputeView, d: Deadline, calendar: WorkingCalendar) -> Explanation:
+def clock_explanation(view: DisputeView, d: Deadline, calendar: WorkingCalendar,
+                      policy: Policy | None = None) -> Explanation:
     due = d.due
     intro: list[str] = []
     lines: tuple[str, ...] = ()
-    if due.start is not None and due.working_days is not None:
+    window = policy.rules.negotiation_window if policy is not None else Timescale()
+    if d.kind == "negotiation" and window.is_set:
+        title = f"{d.label}: due {format_london(due.at)}"
+        intro.append(f"The procedure allows {window.describe()} of further negotiation once it is agreed"
+                     + ("; clock hours run straight through: no days are skipped." if window.hours else "."))
+    elif due.start is not None and due.working_days is not None:
         end = calendar.add_working_days(due.start, due.working_days)
         title = f"{d.label}: due by the end of {format_date(end)}"
         what = "the issue arose" if d.kind == "raise" else "the clock started"
@@ -183,7 +189,8 @@ def clock_explanation(view: DisputeView, d: Deadline, calendar: WorkingCalendar)
         lines = day_lines(calendar, due.start, due.working_days, "issue arose" if d.kind == "raise" else "start")
     elif due.hours is not None:
         title = f"{d.label}: due {format_london(due.at)}"
-        intro.append(f"{_plural(due.hours, 'clock hour')} from when it started; hours run straight through.")
+        intro.append(f"{_plural(due.hours, 'clock hour')} from when it started; clock hours run straight "
+                     "through: no days are skipped.")
     elif due.day is not None:
         title = f"{d.label}: due by the end of {format_date(due.day)}"
         intro.append("A date that was agreed or set, not counted in working days.")
@@ -197,7 +204,7 @@ def clock_explanation(view: DisputeView, d: Deadline, calendar: WorkingCalendar)
 
 
 def clock_lines(view: DisputeView, items: Sequence[Deadline], stages: Sequence[StageLine],
-                calendar: WorkingCalendar) -> list[ClockLine]:
+                calendar: WorkingCalendar, policy: Policy | None = None) -> list[ClockLine]:
     """Each clock, with its explanation (a response clock is explained by its stage)."""
     by_label = {f"Response to {s.label}": s for s in stages if s.dispute_id == view.id}
     out = []
@@ -208,6 +215,6 @@ def clock_lines(view: DisputeView, items: Sequence[Deadline], stages: Sequence[S
             ex = stage.explanation
             ex = Explanation(ex.title, ex.intro + (f"State now: {d.state.label}.",), ex.lines)
         else:
-            ex = clock_explanation(view, d, calendar)
+            ex = clock_explanation(view, d, calendar, policy)
         out.append(ClockLine(view.id, view.reference, d, words, ex))
     return out

@@ -1,6 +1,6 @@
 """Figures for a person: service speed, audit verify, backup and check at size.
 
-    python scripts/bench.py [--ops 100] [--disputes 100000] [--events 100000]
+    python scripts/bench.py [--ops 100] [--disputes 100000] [--events 20000]
 
 1. Each service, one process, one SQLite file: operations per second and p50/p99.
 2. Opening a database that needs no migration.
@@ -141,7 +141,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ops", type=int, default=100, help="operations per service (default 100)")
     ap.add_argument("--disputes", type=int, default=100_000)
-    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--events", type=int, default=20_000)
     ap.add_argument("--skip-big", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="drp-bench-") as tmp:

@@ -357,3 +357,41 @@ def test_no_personal_details_in_any_report(capsys: pytest.CaptureFixture[str], s
     text = "\n".join(outputs)
     for secret in ("Sibling 0", "T100", "Casey Chair", "care plan is out of date", "life story"):
         assert secret not in text
+
+
+# ---------------------------------------------------------------- PostgreSQL (when a server is available)
+
+PG_URL = os.environ.get("DRP_TEST_PG_URL", "")
+
+
+@pytest.mark.skipif(not PG_URL, reason="DRP_TEST_PG_URL not set (no PostgreSQL server here)")
+def test_check_and_audit_verify_on_postgresql(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from drp_tui.domain.policy_loader import load_builtin
+    from drp_tui.domain.timeutil import FrozenClock
+    from tests.conftest import FROZEN_NOW
+    from tests.factories import make_world
+
+    db = open_database(PG_URL)
+    db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    close_database()
+    open_database(PG_URL)
+    try:
+        world = make_world(load_builtin("mosaic-iro"), _CALENDAR, FrozenClock(FROZEN_NOW))
+        ds.raise_dispute(world.ctx(), ds.RaiseInput(
+            child_ids=[world.child.id], category=world.policy.categories[0].key,
+            start_stage=world.policy.starting_stages()[0].key, issue_arose=date(2026, 11, 20), concern="On a server."))
+    finally:
+        close_database()
+    status, out, err = drp(capsys, "--db", PG_URL, "check")
+    assert status == 0, (out, err)
+    assert any("integrity: not applicable" in line for line in out)
+    assert any(line.startswith("ok       audit: 1 events, chain intact") for line in out)
+    status, out, _ = drp(capsys, "--db", PG_URL, "audit", "verify")
+    assert status == 0 and out[0].startswith("OK: 1 events")
+    db = open_database(PG_URL, migrate=False)
+    db.execute_sql("UPDATE event SET summary = 'forged' WHERE id = 1")
+    close_database()
+    status, out, _ = drp(capsys, "--db", PG_URL, "audit", "verify")
+    assert status == 1 and out == ["event 1: its content was changed after it was written"]
+    status, _, err = drp(capsys, "--db", PG_URL, "backup", str(tmp_path / "b.db"))
+    assert status == 2 and "pg_dump" in err

@@ -31,7 +31,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from drp_tui.bootstrap import Setup
-from drp_tui.domain.model import StaffView
+from drp_tui.domain.model import Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, format_london
 from drp_tui.services import drafts, inbox
@@ -48,7 +48,8 @@ from drp_tui.ui.screens.login import LoginScreen
 from drp_tui.ui.theme import ANSI_THEME, ansi_theme, initial_theme, theme_variable_defaults
 from drp_tui.ui.widgets.header import DeskHeader
 
-DESK_MODES = ("caseload", "children", "inbox")
+DESK_MODES = ("caseload", "children", "inbox", "reports")
+OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
 GATED = {"mode", "lock", "sign_out", "command_palette", "back"}  # only while signed in and unlocked
 
 
@@ -73,6 +74,10 @@ def _inbox() -> Screen[Any]:
     return build("drp_tui.ui.screens.inbox", "InboxScreen", "Inbox")
 
 
+def _reports() -> Screen[Any]:
+    return build("drp_tui.ui.screens.reports", "ReportsScreen", "Reports")
+
+
 class GateScreen(Screen[None]):
     """The empty base under the log-in and lock screens."""
 
@@ -85,7 +90,8 @@ class DrpApp(App[int]):
     BINDINGS = APP_BINDINGS
     COMMANDS = App.COMMANDS | {DeskCommands, ScreenCommands}
     DEFAULT_MODE = "gate"
-    MODES = {"gate": GateScreen, "caseload": CaseloadScreen, "children": _children, "inbox": _inbox}
+    MODES = {"gate": GateScreen, "caseload": CaseloadScreen, "children": _children, "inbox": _inbox,
+             "reports": _reports}
     ANSI_THEME = ANSI_THEME
 
     unread: reactive[int | None] = reactive(None)
@@ -318,11 +324,17 @@ class DrpApp(App[int]):
             return False
         if action == "back":
             return len(self.screen_stack) > 1
+        if action == "mode" and parameters and parameters[0] in OVERSIGHT_MODES:
+            return self.is_oversight
         return True
+
+    @property
+    def is_oversight(self) -> bool:
+        return self.desk.role in (Role.OVERSIGHT, Role.ADMIN)
 
     # --- actions -------------------------------------------------------------------------------------
     def action_mode(self, mode: str) -> None:
-        if mode in DESK_MODES and self.signed_in_and_open:
+        if mode in DESK_MODES and self.signed_in_and_open and (mode not in OVERSIGHT_MODES or self.is_oversight):
             self.switch_mode(mode)
 
     def action_help(self) -> None:

@@ -28,6 +28,8 @@ class DeskCommands(Provider):
                                        ("children", "Children", "raise a dispute from a child"),
                                        ("inbox", "Inbox", "requests, reminders, for information")):
             yield f"Go to {label}", partial(app.action_mode, mode), help_text
+        if app.is_oversight:
+            yield "Go to Reports", partial(app.action_mode, "reports"), "numbers, themes, supervision list"
         yield "Help: every key", app.action_help, "keys of the desk and of this screen"
         yield "Lock now", app.action_lock, "lock the desk; your password unlocks it"
         yield "Sign out", app.action_sign_out, "unsaved text is kept as a draft"

@@ -10,18 +10,20 @@ from __future__ import annotations
 from textual.binding import Binding
 
 # --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
-MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4"}
+MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5"}
 
 APP_BINDINGS: list[Binding] = [
     Binding("f2", "mode('caseload')", "Caseload", key_display="F2", id="mode.caseload", tooltip="My disputes (home)"),
     Binding("f3", "mode('children')", "Children", key_display="F3", id="mode.children", tooltip="Children: raise a dispute"),
     Binding("f4", "mode('inbox')", "Inbox", key_display="F4", id="mode.inbox", tooltip="Requests, reminders, for information"),
+    Binding("f5", "mode('reports')", "Reports", key_display="F5", show=False, id="mode.reports",
+            tooltip="Reports and the supervision list (oversight only)"),
     Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help",
             tooltip="Every key of the desk and of this screen"),
     Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, tooltip="Lock the desk now (asks for your password)"),
     Binding("escape", "back", "Back", show=False, id="app.back", tooltip="Close this screen"),
     Binding("ctrl+t", "toggle_theme", "16 colours", show=False, id="app.theme",
-            tooltip="Switch between the full-colour and the 16-colour theme"),
+            tooltip="Switch to or from the 16-colour theme"),
     Binding("ctrl+o", "sign_out", "Sign out", show=False, id="app.sign_out",
             tooltip="Sign out (unsaved text is kept as a draft)"),
 ]

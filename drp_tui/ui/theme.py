@@ -10,9 +10,11 @@ word for: ``$due-soon`` and ``$paused`` (derived from the theme's primary and
 secondary text colours, so they differ from $warning and $error in every theme;
 ``drp-16`` sets them to cyan and magenta).
 
-Chosen at start: ``$DRP_THEME`` (any theme name), else ``theme`` in the config's
-extra settings, else ``drp-16`` when the terminal reports 16 colours or fewer,
-else ``textual-dark``. ctrl+t (or the palette) switches at any time.
+Chosen at start: ``$DRP_THEME`` (any theme name), else ``theme`` in the config
+(a ``theme`` field once the config has one, or ``extra["theme"]``), else
+``drp-16`` when the terminal looks like a 16-colour one (TERM=xterm/putty/linux
+without COLORTERM=truecolor), else ``textual-dark``. ctrl+t (or the palette)
+switches at any time.
 """
 
 from __future__ import annotations
@@ -89,7 +91,12 @@ def few_colours() -> bool:
 
 
 def _config_theme(app: App[object]) -> str | None:
+    """``theme`` from the installation config (a field, or an extra setting)."""
     desk = getattr(app, "desk", None)
-    extra = desk.setup.config.extra if desk is not None else {}
-    theme = extra.get("theme") if isinstance(extra, dict) else None
+    if desk is None:
+        return None
+    config = desk.setup.config
+    theme = getattr(config, "theme", None)
+    if theme is None and isinstance(config.extra, dict):
+        theme = config.extra.get("theme")
     return theme if isinstance(theme, str) else None

@@ -206,8 +206,9 @@ async def test_help_lists_every_key_of_the_desk_and_the_screen(make_app: Any) ->
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-keys")
-        listed = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert {"— everywhere —", "— Caseload —", "— the list —"} <= listed
+        listed = {str(table.get_row_at(i)[1]).split(" — ")[0] for i in range(table.row_count)}
+        sections = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert {"— everywhere —", "— Caseload —", "— the list —"} <= sections
         for binding in [*APP_BINDINGS, *CASELOAD_BINDINGS]:
             assert binding.description in listed, binding.id
         assert {"Open", "Next page", "Previous page"} <= listed  # the table's own keys
@@ -260,7 +261,7 @@ async def test_palette_locks_the_desk(make_app: Any) -> None:
 # --- header, theme ----------------------------------------------------------------------------------
 @desk_test
 async def test_header_shows_process_person_unread_and_london_time(make_app: Any) -> None:
-    app = make_app("cpatel")
+    app = make_app("cpatel", idle_lock_minutes=0)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         first = screen_text(app).splitlines()[0]
@@ -333,3 +334,26 @@ async def test_sign_out_returns_to_the_log_in_screen(make_app: Any) -> None:
         assert "Chloe" not in screen_text(app)
         await sign_in(pilot, "jokafor")
         assert "James Okafor" in screen_text(app)
+
+
+@desk_test
+async def test_reports_are_for_oversight_only(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.current_mode == "caseload"
+        assert "Go to Reports" not in [n for n, _c, _h in DeskCommands(app.screen).commands()]
+
+
+@desk_test
+async def test_oversight_opens_reports_with_f5(make_app: Any) -> None:
+    app = make_app("osman")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.current_mode == "reports"
+        assert "Olu Osman" in screen_text(app)
+        assert "Go to Reports" in [n for n, _c, _h in DeskCommands(app.screen).commands()]

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.timeutil import london_date
@@ -156,7 +157,7 @@ class CaseloadScreen(Screen[None]):
         self._load(self._generation, self.caseload_query(), self.page_offset if offset is None else offset,
                    max(0, int(at)))
 
-    @work(thread=True, exclusive=True, group="caseload", name="caseload-page")
+    @work(thread=True, exclusive=True, group="caseload", name="caseload-page", exit_on_error=False)
     def _load(self, generation: int, q: CaseloadQuery, offset: int, cursor: int) -> None:
         desk = self.desk_app.desk
         if q.view == "team" and self._team_ids is None:
@@ -190,6 +191,13 @@ class CaseloadScreen(Screen[None]):
         table.today = london_date(self.desk_app.desk.clock.now())
         table.show_page(page.rows, page.states, cursor=page.cursor)
         self._show_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed load (the database did not answer) is said on the status line, not a crash."""
+        if event.worker.group == "caseload" and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#status", Static).update(
+                Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))
 
     def _show_status(self) -> None:
         total = self.total_rows or 0

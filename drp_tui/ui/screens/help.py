@@ -35,6 +35,8 @@ def key_rows(app: DOMNode, screen: Screen[object]) -> list[tuple[str, str, str]]
             if b.system and not b.description:
                 continue
             what = b.description or b.tooltip or b.action
+            if b.description and b.tooltip and b.tooltip != b.description:
+                what = f"{b.description} — {b.tooltip}"
             keys = grouped.setdefault((b.action, what), [])
             shown = screen.app.get_key_display(b)
             if shown not in keys:

@@ -96,7 +96,7 @@ class LockScreen(Screen[None]):
         secret, password.value = password.value, ""
         self._auth(username, secret)
 
-    @work(thread=True, exclusive=True, group="auth", name="unlock")
+    @work(thread=True, exclusive=True, group="auth", name="unlock", exit_on_error=False)
     def _auth(self, username: str | None, password: str | None) -> None:
         self.post_message(attempt(self.desk_app, username, password))
 

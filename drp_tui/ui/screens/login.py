@@ -107,7 +107,7 @@ class LoginScreen(Screen[None]):
         secret, password.value = password.value, ""
         self._auth(username, secret)
 
-    @work(thread=True, exclusive=True, group="auth", name="sign-in")
+    @work(thread=True, exclusive=True, group="auth", name="sign-in", exit_on_error=False)
     def _auth(self, username: str | None, password: str | None) -> None:
         self.post_message(attempt(self.desk_app, username, password))
 

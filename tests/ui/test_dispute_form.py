@@ -224,7 +224,8 @@ def test_escape_with_unsaved_text_asks_before_discarding(make_app: Any) -> None:
         area.move_cursor(area.document.end)
         await keys(pilot, "!")
         await keys(pilot, "escape")  # leaves the field
-        assert app.screen is form
+        assert app.screen is form and app.focused is form.query_one("#dispute-body")
+        assert "Unsaved changes: ctrl+s saves them" in message(form)
         await keys(pilot, "escape")  # asks
         assert isinstance(app.screen, ConfirmDialog)
         assert "unsaved changes (concern)" in str(app.screen.query_one("#question").render())

@@ -382,3 +382,25 @@ def test_conversation_action_done_and_monitoring(make_app: Any) -> None:
         assert "held Mon 23 Nov 2026: Assessment done" in section_text(form, 1)
 
     run(app, body)
+
+
+def test_conflict_in_a_dialog_keeps_the_comment_and_names_who(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.RESPONDED)
+        form = await open_form(pilot, did)
+        await keys(pilot, "d")
+        # Meanwhile the same chair, in another session, records a conversation on this dispute.
+        oc.record_conversation(ctx_as(app, "cpatel"), did, "Dana Whitlow", app.desk.clock.now(), "phone",
+                               "Will call back.")
+        await fill_dialog(pilot, resolved=False, comments="The plan has no dates.")
+        again = pilot.app.screen
+        assert isinstance(again, FormDialog)
+        assert "was changed by Chloe Patel" in str(again.query_one("#dialog-error").render())
+        assert fields(again)["comments"].raw == "The plan has no dates." and fields(again)["resolved"].raw is False
+        assert record(did).decision is None
+        await keys(pilot, "ctrl+s")  # apply again, knowingly
+        assert record(did).decision == "not_resolved" and pilot.app.screen is form
+
+    run(app, body)

@@ -271,7 +271,7 @@ class DisputeScreen(Screen[None]):
 
     def show_error(self, err: BaseException) -> None:
         if isinstance(err, ConflictError):
-            self._rebase = True
+            self.rebase()
             self.refresh_data()
         message = getattr(err, "message", None) or f"Something went wrong: {err}"
         self.say(message, True)
@@ -356,7 +356,9 @@ class DisputeScreen(Screen[None]):
         body = self.query_one("#dispute-body")
         if isinstance(focused, EDITORS) or (focused is not None and body in focused.ancestors
                                             and focused is not body):
-            body.focus()  # first Escape leaves the field; the next one closes the form
+            body.focus()  # first Escape leaves the field (letter keys work again); the next one closes
+            if self.unsaved_draft():
+                self.say("Unsaved changes: ctrl+s saves them; Escape again closes the form (it asks first).")
             return
         self._flow(flows.close)
 
@@ -404,6 +406,10 @@ class DisputeScreen(Screen[None]):
             raise FieldProblem("response", "response: write the response (the SMART action plan) first")
         rows = next(iter(self.query(ActionsEditor))).parsed()
         return str(text), [ds.ActionInput(w, o, d) for w, o, d in rows]
+
+    def rebase(self) -> None:
+        """The next load's version becomes the one saves compare against (the person has been told)."""
+        self._rebase = True
 
     def refill(self) -> None:
         """After a save: fill the fields from the database (what was saved, cleaned)."""

@@ -50,7 +50,8 @@ async def dialog_loop(scr: DisputeScreen, title: str, fields: list[FieldSpec], b
         if success:
             return True
         field = (getattr(result, "field", None) or "").replace(" ", "_")
-        if isinstance(result, ConflictError):
+        if isinstance(result, ConflictError):  # show their change, keep what was typed here
+            scr.rebase()
             await scr.reload()
             values, error = data, ("", result.message)
         elif isinstance(result, ValidationError) and field in keys:

@@ -16,7 +16,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database
 from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
 

@@ -20,37 +20,34 @@ Contract the screens rely on (keep it stable):
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from textual import events, work
+from textual import events
 from textual.app import App
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from drp_tui.bootstrap import Setup
-from drp_tui.domain.model import Role, StaffView
+from drp_tui.domain.model import Role
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, format_london
-from drp_tui.services import drafts, inbox
 from drp_tui.services.context import Ctx
-from drp_tui.store.queries import unread_count
 from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
-from drp_tui.ui.keys import APP_BINDINGS
-from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch
+from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES
+from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
 from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
+from drp_tui.ui.session import SessionMixin
 from drp_tui.ui.theme import ANSI_THEME, ansi_theme, initial_theme, theme_variable_defaults
 from drp_tui.ui.widgets.header import DeskHeader
 
-DESK_MODES = ("caseload", "children", "inbox", "reports")
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
-GATED = {"mode", "lock", "sign_out", "command_palette", "back"}  # only while signed in and unlocked
+GATED = {"mode", "lock", "sign_out", "command_palette", "go_back"}  # only while signed in and unlocked
 
 
 def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Screen[Any]:
@@ -84,7 +81,7 @@ class GateScreen(Screen[None]):
     DESK_HEADER = False
 
 
-class DrpApp(App[int]):
+class DrpApp(SessionMixin, LiveMixin, App[int]):
     TITLE = "drp"
     CSS_PATH = "tcss/app.tcss"
     BINDINGS = APP_BINDINGS
@@ -131,170 +128,6 @@ class DrpApp(App[int]):
     def on_unmount(self) -> None:
         self.data_watch.close()
 
-    @work(thread=True, exclusive=True, group="auth", name="demo-sign-in", exit_on_error=False)
-    def _demo_sign_in(self, username: str) -> None:
-        try:
-            self.desk.sign_in_demo(username)
-        except Exception:
-            self.call_from_thread(self.push_screen, LoginScreen(f"Could not open the desk as '{username}'."))
-            return
-        self.call_from_thread(self.signed_in)
-
-    # --- who is at the desk -------------------------------------------------------------------
-    @property
-    def signed_in_and_open(self) -> bool:
-        return self.desk.signed_in and not self.locked
-
-    def signed_in(self) -> None:
-        """Called by the log-in screen once ``desk.user`` is set."""
-        self.locked = False
-        self.last_input = self.desk.clock.now()
-        if isinstance(self.screen, LoginScreen):
-            self.pop_screen()
-        self.switch_mode("caseload")
-        self.session += 1
-        self.remind_now()
-
-    def lock(self) -> None:
-        """Hide every screen of the session behind the lock screen (no personal data on show)."""
-        user = self.desk.user
-        if self.locked or user is None:
-            return
-        self.locked = True
-        self._locked_ctx = self.desk.ctx()
-        if self.current_mode in DESK_MODES:
-            self._mode_before_lock = self.current_mode
-        self.clear_notifications()
-        self.switch_mode("gate")
-        self.push_screen(LockScreen(user.username, user.name))
-        self.session += 1
-
-    def unlocked(self, user: StaffView) -> None:
-        """Called by the lock screen once ``desk.user`` is set again (the same person or another)."""
-        before = self._locked_ctx
-        self.locked = False
-        self._locked_ctx = None
-        self.last_input = self.desk.clock.now()
-        if isinstance(self.screen, LockScreen):
-            self.pop_screen()
-        if before is not None and before.actor_id != user.id:
-            self.unread = None
-            self._end_session(before, f"closed at the idle lock: {user.username} signed in")
-            self._mode_before_lock = "caseload"
-        self.switch_mode(self._mode_before_lock)
-        self.session += 1
-        if self._stale:
-            self.data_changed()
-        self.remind_now()
-
-    def _end_session(self, ctx: Ctx, reason: str) -> None:
-        """Save unsaved form text as drafts for ``ctx``'s person, then discard the desk's screens."""
-        kept: list[tuple[int | None, dict[str, object]]] = []
-        for mode in DESK_MODES:
-            for screen in self._screen_stacks.get(mode, []):
-                draft = getattr(screen, "unsaved_draft", None)
-                payload = draft() if callable(draft) else None
-                if payload:
-                    dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
-                    kept.append((dispute_id if isinstance(dispute_id, int) else None, dict(payload)))
-            if mode in self._modes and mode != self.current_mode:
-                factory = self._modes[mode]
-                self.remove_mode(mode)
-                self.add_mode(mode, factory)
-        if kept:
-            self._save_drafts(ctx, kept, reason)
-
-    @work(thread=True, group="drafts", name="save-drafts", exit_on_error=False)
-    def _save_drafts(self, ctx: Ctx, kept: list[tuple[int | None, dict[str, object]]], reason: str) -> None:
-        for dispute_id, payload in kept:
-            drafts.save_draft(ctx, dispute_id, payload, reason)
-
-    # --- live: input, clock, database -----------------------------------------------------------
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.InputEvent) and not event.is_forwarded:
-            self.last_input = self.desk.clock.now()
-        await super().on_event(event)
-
-    def check_idle_lock(self) -> bool:
-        """Lock if nobody has touched a key or the mouse for ``idle_lock_minutes`` (by the desk clock)."""
-        minutes = self.desk.idle_lock_minutes
-        if not minutes or self.locked or not self.desk.signed_in:
-            return False
-        if self.desk.clock.now() - self.last_input >= timedelta(minutes=minutes):
-            self.lock()
-            return True
-        return False
-
-    def _every_second(self) -> None:
-        self.minute = format_london(self.desk.clock.now())
-        self.check_idle_lock()
-        if self.signed_in_and_open and not self._polling:
-            self.run_worker(self.poll_now(), group="watch", name="data-watch", exit_on_error=False)
-
-    async def poll_now(self) -> bool:
-        """Look at ``PRAGMA data_version`` once (on the watch thread); reload the screens if it moved."""
-        self._polling = True
-        try:
-            changed = await self.data_watch.changed()
-        finally:
-            self._polling = False
-        if changed:
-            self.data_changed()
-        return changed
-
-    def tick(self) -> None:
-        """The clock moved: recolour every screen from it (no database work)."""
-        self.minute = format_london(self.desk.clock.now())
-        if not self.signed_in_and_open:
-            return
-        for screen in self._desk_screens():
-            clock_tick = getattr(screen, "clock_tick", None)
-            if callable(clock_tick):
-                clock_tick()
-
-    def data_changed(self) -> None:
-        if not self.signed_in_and_open:
-            self._stale = True
-            return
-        self._stale = False
-        self.refresh_unread()
-        for screen in self._desk_screens():
-            refresh = getattr(screen, "refresh_data", None)
-            if callable(refresh):
-                refresh()
-
-    def _desk_screens(self) -> Iterator[Screen[Any]]:
-        for mode in DESK_MODES:
-            yield from list(self._screen_stacks.get(mode, []))
-
-    @work(thread=True, exclusive=True, group="remind", name="remind", exit_on_error=False)
-    def remind_now(self) -> None:
-        """Reminders for the signed-in person reach the inbox; then the unread count."""
-        if not self.desk.signed_in:
-            return
-        ctx = self.desk.ctx()
-        made = inbox.remind(ctx)
-        count = unread_count(ctx.actor_id)
-        self.call_from_thread(self._reminded, ctx.actor_id, count, made)
-
-    def _reminded(self, actor_id: int, count: int, made: int) -> None:
-        if self.desk.user is None or self.desk.user.id != actor_id:
-            return
-        self.unread = count
-        if made:
-            self.data_changed()
-
-    @work(thread=True, exclusive=True, group="unread", name="unread", exit_on_error=False)
-    def refresh_unread(self) -> None:
-        user = self.desk.user
-        if user is not None:
-            count = unread_count(user.id)
-            self.call_from_thread(self._set_unread, user.id, count)
-
-    def _set_unread(self, actor_id: int, count: int) -> None:
-        if self.desk.user is not None and self.desk.user.id == actor_id:
-            self.unread = count
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.name != "data-watch":
             error = event.worker.error
@@ -322,7 +155,7 @@ class DrpApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in GATED and not self.signed_in_and_open:
             return False
-        if action == "back":
+        if action == "go_back":
             return len(self.screen_stack) > 1
         if action == "mode" and parameters and parameters[0] in OVERSIGHT_MODES:
             return self.is_oversight
@@ -344,7 +177,7 @@ class DrpApp(App[int]):
     def action_lock(self) -> None:
         self.lock()
 
-    def action_back(self) -> None:
+    def action_go_back(self) -> None:
         if len(self.screen_stack) > 1 and not isinstance(self.screen, (LoginScreen, LockScreen)):
             self.pop_screen()
 
@@ -354,19 +187,6 @@ class DrpApp(App[int]):
         else:
             self._colour_theme = self.theme
             self.theme = ANSI_THEME
-
-    def action_sign_out(self) -> None:
-        if not self.desk.signed_in:
-            return
-        ctx = self.desk.ctx()
-        self.locked = False
-        self.clear_notifications()
-        self.switch_mode("gate")
-        self._end_session(ctx, "signed out")
-        self.desk.sign_out()
-        self.unread = None
-        self.session += 1
-        self.push_screen(LoginScreen())
 
     # --- the contract: push the other screens --------------------------------------------------------------
     def open_dispute(self, dispute_id: int) -> None:

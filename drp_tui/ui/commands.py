@@ -12,6 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -55,7 +56,7 @@ class ScreenCommands(Provider):
     def commands(self) -> Iterator[Command]:
         app = self.app
         screen = self.screen
-        nodes = [screen]
+        nodes: list[DOMNode] = [screen]
         focused = screen.focused
         if focused is not None:
             nodes = [n for n in focused.ancestors_with_self if n is not app]

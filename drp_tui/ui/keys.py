@@ -7,12 +7,13 @@ characters only where no text field has focus (a focused Input swallows them).
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 # --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
 MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5"}
+DESK_MODES = tuple(MODE_KEYS)  # the modes that hold a signed-in person's screens
 
-APP_BINDINGS: list[Binding] = [
+APP_BINDINGS: list[BindingType] = [
     Binding("f2", "mode('caseload')", "Caseload", key_display="F2", id="mode.caseload", tooltip="My disputes (home)"),
     Binding("f3", "mode('children')", "Children", key_display="F3", id="mode.children", tooltip="Children: raise a dispute"),
     Binding("f4", "mode('inbox')", "Inbox", key_display="F4", id="mode.inbox", tooltip="Requests, reminders, for information"),
@@ -21,7 +22,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help",
             tooltip="Every key of the desk and of this screen"),
     Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, tooltip="Lock the desk now (asks for your password)"),
-    Binding("escape", "back", "Back", show=False, id="app.back", tooltip="Close this screen"),
+    Binding("escape", "go_back", "Back", show=False, id="app.back", tooltip="Close this screen"),
     Binding("ctrl+t", "toggle_theme", "16 colours", show=False, id="app.theme",
             tooltip="Switch to or from the 16-colour theme"),
     Binding("ctrl+o", "sign_out", "Sign out", show=False, id="app.sign_out",
@@ -33,7 +34,7 @@ VIEW_KEYS = {"mine": "1", "awaiting": "2", "team": "3", "overdue": "4", "resolve
 VIEW_LABELS = {"mine": "Mine", "awaiting": "Awaiting me", "team": "Team", "overdue": "Overdue",
                "resolved": "Resolved", "all": "All"}
 
-CASELOAD_BINDINGS: list[Binding] = [
+CASELOAD_BINDINGS: list[BindingType] = [
     Binding("slash", "filter", "Filter", key_display="/", id="caseload.filter",
             tooltip="Filter by reference, child, case number or category"),
     Binding("s", "sort", "Sort", show=False, id="caseload.sort", tooltip="Sort by due date, reference, child or stage"),
@@ -47,7 +48,7 @@ CASELOAD_BINDINGS: list[Binding] = [
 ]
 
 # --- the caseload table (CaseloadTable.BINDINGS, on top of DataTable's own) -----
-TABLE_BINDINGS: list[Binding] = [
+TABLE_BINDINGS: list[BindingType] = [
     Binding("enter", "select_cursor", "Open", key_display="⏎", id="caseload.open",
             tooltip="Open the dispute under the cursor"),
     Binding("pagedown", "page_down", "Next page", show=False, id="caseload.page_down"),
@@ -56,23 +57,23 @@ TABLE_BINDINGS: list[Binding] = [
     Binding("end,ctrl+end", "scroll_bottom", "Last page", show=False, id="caseload.last"),
 ]
 
-FILTER_BINDINGS: list[Binding] = [
+FILTER_BINDINGS: list[BindingType] = [
     Binding("down,escape", "done", "To the list", show=False, id="caseload.filter_done"),
 ]
 
 # --- log-in, lock, help -----------------------------------------------------------
-LOGIN_BINDINGS: list[Binding] = [
+LOGIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+q", "app.quit", "Quit", id="login.quit", priority=True),
 ]
 
-LOCK_BINDINGS: list[Binding] = [
+LOCK_BINDINGS: list[BindingType] = [
     Binding("ctrl+n", "other_user", "Someone else", id="lock.other_user",
             tooltip="Sign in as someone else (this session's screens are closed; unsaved text is kept)"),
     Binding("ctrl+q", "app.quit", "Quit", id="lock.quit", priority=True),
 ]
 
-HELP_BINDINGS: list[Binding] = [
+HELP_BINDINGS: list[BindingType] = [
     Binding("escape,q,f1,question_mark", "close", "Close", key_display="Esc", id="help.close"),
 ]
 
-PLACEHOLDER_BINDINGS: list[Binding] = []
+PLACEHOLDER_BINDINGS: list[BindingType] = []

@@ -13,10 +13,30 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from textual import events, work
+from textual.screen import Screen
+
+from drp_tui.domain.timeutil import format_london
+from drp_tui.services import inbox
 from drp_tui.store.db import data_version
 from drp_tui.store.models import database
+from drp_tui.store.queries import unread_count
+from drp_tui.ui.keys import DESK_MODES
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from drp_tui.ui.desk import Desk
+
+    _Base = App[int]
+else:
+    _Base = object
+
 
 POLL_SECONDS = 1.0
 TICK_SECONDS = 30.0
@@ -60,3 +80,106 @@ class DataWatch:
         except Exception:  # closing is best effort; the process is ending
             pass
         self._pool.shutdown(wait=True)
+
+
+class LiveMixin(_Base):
+    """The app's side of it: idle time, the watch, the clock tick, reminders, the unread count."""
+
+    desk: Desk
+    locked: bool
+    last_input: datetime
+    data_watch: DataWatch
+    unread: Any
+    minute: Any
+    _stale: bool
+    _polling: bool
+
+    if TYPE_CHECKING:  # provided by SessionMixin
+        @property
+        def signed_in_and_open(self) -> bool: ...
+        def lock(self) -> None: ...
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.last_input = self.desk.clock.now()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> bool:
+        """Lock if nobody has touched a key or the mouse for ``idle_lock_minutes`` (by the desk clock)."""
+        minutes = self.desk.idle_lock_minutes
+        if not minutes or self.locked or not self.desk.signed_in:
+            return False
+        if self.desk.clock.now() - self.last_input >= timedelta(minutes=minutes):
+            self.lock()
+            return True
+        return False
+
+    def _every_second(self) -> None:
+        self.minute = format_london(self.desk.clock.now())
+        self.check_idle_lock()
+        if self.signed_in_and_open and not self._polling:
+            self.run_worker(self.poll_now(), group="watch", name="data-watch", exit_on_error=False)
+
+    async def poll_now(self) -> bool:
+        """Look at ``PRAGMA data_version`` once (on the watch thread); reload the screens if it moved."""
+        self._polling = True
+        try:
+            changed = await self.data_watch.changed()
+        finally:
+            self._polling = False
+        if changed:
+            self.data_changed()
+        return changed
+
+    def tick(self) -> None:
+        """The clock moved: recolour every screen from it (no database work)."""
+        self.minute = format_london(self.desk.clock.now())
+        if not self.signed_in_and_open:
+            return
+        for screen in self._desk_screens():
+            clock_tick = getattr(screen, "clock_tick", None)
+            if callable(clock_tick):
+                clock_tick()
+
+    def data_changed(self) -> None:
+        if not self.signed_in_and_open:
+            self._stale = True
+            return
+        self._stale = False
+        self.refresh_unread()
+        for screen in self._desk_screens():
+            refresh = getattr(screen, "refresh_data", None)
+            if callable(refresh):
+                refresh()
+
+    def _desk_screens(self) -> Iterator[Screen[Any]]:
+        for mode in DESK_MODES:
+            yield from list(self._screen_stacks.get(mode, []))
+
+    @work(thread=True, exclusive=True, group="remind", name="remind", exit_on_error=False)
+    def remind_now(self) -> None:
+        """Reminders for the signed-in person reach the inbox; then the unread count."""
+        if not self.desk.signed_in:
+            return
+        ctx = self.desk.ctx()
+        made = inbox.remind(ctx)
+        count = unread_count(ctx.actor_id)
+        self.call_from_thread(self._reminded, ctx.actor_id, count, made)
+
+    def _reminded(self, actor_id: int, count: int, made: int) -> None:
+        if self.desk.user is None or self.desk.user.id != actor_id:
+            return
+        self.unread = count
+        if made:
+            self.data_changed()
+
+    @work(thread=True, exclusive=True, group="unread", name="unread", exit_on_error=False)
+    def refresh_unread(self) -> None:
+        user = self.desk.user
+        if user is not None:
+            count = unread_count(user.id)
+            self.call_from_thread(self._set_unread, user.id, count)
+
+    def _set_unread(self, actor_id: int, count: int) -> None:
+        if self.desk.user is not None and self.desk.user.id == actor_id:
+            self.unread = count

@@ -20,6 +20,7 @@ switches at any time.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from textual.app import App
 from textual.theme import Theme
@@ -73,7 +74,7 @@ def theme_variable_defaults(theme: Theme) -> dict[str, str]:
             "paused": colours.get("text-secondary", colours["secondary"])}
 
 
-def initial_theme(app: App[object]) -> str:
+def initial_theme(app: App[Any]) -> str:
     wanted = os.environ.get("DRP_THEME") or _config_theme(app)
     if wanted and wanted in app.available_themes:
         return wanted
@@ -90,7 +91,7 @@ def few_colours() -> bool:
     return term in ("xterm", "putty", "linux", "vt100", "vt220", "screen", "ansi", "cygwin")
 
 
-def _config_theme(app: App[object]) -> str | None:
+def _config_theme(app: App[Any]) -> str | None:
     """``theme`` from the installation config (a field, or an extra setting)."""
     desk = getattr(app, "desk", None)
     if desk is None:

@@ -11,10 +11,12 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.ui.conftest import demo_template, make_app  # noqa: F401  (fixtures)
+from tests.ui import conftest as ui_fixtures
 from tests.ui.desk_helpers import settle
 
 SMALL = (80, 24)
+demo_template = ui_fixtures.demo_template  # the UI tests' fixtures, here too
+make_app = ui_fixtures.make_app
 
 
 def keys(*pressed: str) -> Callable[[Pilot[Any]], Awaitable[None]]:

@@ -250,13 +250,13 @@ async def test_due_today_turns_overdue_after_midnight_without_a_key(make_app: An
     app = make_app("cpatel", idle_lock_minutes=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        today = [r for r, s in zip(column(app, "reference"), column(app, "state")) if "due today" in s]
+        today = [r for r, s in zip(column(app, "reference"), column(app, "state"), strict=True) if "due today" in s]
         assert today
         app.desk.clock.set(start_of_london_day_utc(app.desk.clock.now().date() + timedelta(days=1))
                            + timedelta(minutes=1))
         app.tick()
         await pilot.pause()
-        now_states = dict(zip(column(app, "reference"), column(app, "state")))
+        now_states = dict(zip(column(app, "reference"), column(app, "state"), strict=True))
         for ref in today:
             assert "OVERDUE" in now_states[ref]
 
@@ -268,7 +268,7 @@ async def test_another_session_changing_the_database_updates_the_caseload(make_a
         await settle(pilot)
         await app.poll_now()  # the watch's first look
         await settle(pilot)
-        rows = dict(zip(column(app, "reference"), column(app, "state")))
+        rows = dict(zip(column(app, "reference"), column(app, "state"), strict=True))
         target = next(r for r, s in rows.items() if "on track" in s)
 
         def other_session() -> None:
@@ -280,7 +280,7 @@ async def test_another_session_changing_the_database_updates_the_caseload(make_a
         thread.join()
         await app.poll_now()
         await settle(pilot)
-        rows = dict(zip(column(app, "reference"), column(app, "state")))
+        rows = dict(zip(column(app, "reference"), column(app, "state"), strict=True))
         assert "OVERDUE" in rows[target]
         assert column(app, "reference")[0] == target  # earliest due now: first
 

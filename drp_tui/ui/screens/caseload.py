@@ -68,7 +68,10 @@ class ViewBar(Static):
     current = "mine"
 
     def on_mount(self) -> None:
-        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self.show, self.current), init=False)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _theme_changed(self) -> None:
+        self.call_after_refresh(self.show, self.current)
 
     def show(self, current: str) -> None:
         self.current = current

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
 from drp_tui.ui.keys import HELP_BINDINGS, PLACEHOLDER_BINDINGS
@@ -49,7 +50,7 @@ def key_rows(app: DOMNode, screen: Screen[object]) -> list[tuple[str, str, str]]
 
     add("everywhere", bindings_of(app))
     add(screen.title or type(screen).__name__, bindings_of(screen))
-    for widget in screen.walk_children():
+    for widget in screen.walk_children(Widget):
         if widget.can_focus and widget._bindings:
             add(_widget_name(widget), bindings_of(widget))
     return rows

@@ -112,7 +112,10 @@ class CaseloadTable(DataTable[Text]):
         self._cols: list[Column] = []
 
     def on_mount(self) -> None:
-        self.watch(self.app, "theme", lambda _theme: self.call_after_refresh(self.restyle), init=False)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _theme_changed(self) -> None:
+        self.call_after_refresh(self.restyle)
 
     def restyle(self) -> None:
         """The theme changed: redraw the rows with its colours."""
@@ -165,7 +168,7 @@ class CaseloadTable(DataTable[Text]):
         if not self._cols:
             return
         self.clear()
-        for row, state in zip(self.rows_shown, self.states):
+        for row, state in zip(self.rows_shown, self.states, strict=True):
             self.add_row(*self._cells(row, state), key=str(row.id))
         if self.row_count:
             self.move_cursor(row=max(0, min(cursor, self.row_count - 1)), animate=False)

@@ -42,7 +42,10 @@ class DeskHeader(Widget):
         app = self.app
         for name in ("unread", "minute", "session"):
             if hasattr(app, name):
-                self.watch(app, name, lambda _value: self.refresh(), init=False)
+                self.watch(app, name, self._changed, init=False)
+
+    def _changed(self) -> None:
+        self.refresh()
 
     def _parts(self, level: int) -> tuple[str, str, str, str]:
         """The four pieces, shorter as ``level`` rises (0 = everything in full)."""

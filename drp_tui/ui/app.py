@@ -15,6 +15,12 @@ Contract the screens rely on (keep it stable):
 - ``app.unread``: the signed-in person's unread inbox count (None = not known yet).
 - Every non-modal screen gets the :class:`DeskHeader` (compose your own to place it;
   set ``DESK_HEADER = False`` on a screen class to opt out).
+- Modes ``caseload`` (F2, home), ``children`` (F3), ``inbox`` (F4), ``reports`` (F5,
+  oversight/admin only); ``gate`` holds the log-in and lock screens.
+- Also callable: ``app.lock()``, ``app.refresh_unread()``, ``app.signed_in_and_open``,
+  ``app.is_oversight``; for tests (what the timers call): ``app.check_idle_lock()``,
+  ``await app.poll_now()``, ``app.tick()``, ``app.remind_now()``.
+  (Textual's own ``App.check_idle`` is a message-pump internal, hence the name.)
 """
 
 from __future__ import annotations

@@ -229,3 +229,20 @@ async def test_a_child_without_disputes(make_app: Any) -> None:
         await settle(pilot)
         assert app.screen is screen
         assert "Nothing to show." in rendered(screen, "#history-detail")
+
+
+@pilot_test
+async def test_state_colours_follow_the_theme(make_app: Any) -> None:
+    app = make_app("cpatel")
+    did = christmas_dispute(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await push(app, pilot, HistoryScreen(dispute_id=did))
+        await pilot.press("k")
+        table = screen.query_one("#clocks-table")
+        done_row = next(i for i in range(table.row_count) if str(table.get_row_at(i)[0]).endswith("done"))
+        before = table.get_row_at(done_row)[0].style
+        await pilot.press("ctrl+t")  # the 16-colour theme
+        await settle(pilot)
+        after = screen.query_one("#clocks-table").get_row_at(done_row)[0].style
+        assert str(after) != str(before)
+        assert str(screen.query_one("#clocks-table").get_row_at(done_row)[0]) == "ok done"

@@ -86,7 +86,13 @@ class HistoryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#events-table", StateTable).focus()
+        self.watch(self.app, "theme", self._recolour, init=False)
         self.refresh_data()
+
+    def _recolour(self, _theme: str) -> None:
+        """The state colours are taken when the rows are filled: fill again in the new theme's."""
+        if self.data is not None:
+            self.call_after_refresh(self._show, self.data)
 
     # --- loading --------------------------------------------------------------------
     def refresh_data(self) -> None:

@@ -123,7 +123,12 @@ class ReportsScreen(Screen[None]):
                                   ("Chair", "chair", 12), ("Stage", "stage", 11), ("Due", "due", 9)):
             table.add_column(label, key=key, width=width)
         self.query_one("#report-numbers", VerticalScroll).focus()
+        self.watch(self.app, "theme", self._recolour, init=False)
         self.refresh_data()
+
+    def _recolour(self, _theme: str) -> None:
+        if self.report is not None:
+            self.call_after_refresh(self._show, self.report)
 
     # --- loading ----------------------------------------------------------------------
     def refresh_data(self) -> None:

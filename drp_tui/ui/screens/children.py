@@ -74,7 +74,7 @@ class ChildrenScreen(Screen[None]):
     TITLE = "Children"
 
     def __init__(self) -> None:
-        super().__init__(id="children")
+        super().__init__()
         self.data: ChildrenData | None = None
         self.text = ""
 

@@ -105,7 +105,7 @@ class InboxScreen(Screen[None]):
     TITLE = "Inbox"
 
     def __init__(self) -> None:
-        super().__init__(id="inbox")
+        super().__init__()
         self.items: tuple[NotificationView, ...] = ()
         self.compliments: dict[int, str] = {}
 

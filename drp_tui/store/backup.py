@@ -104,6 +104,37 @@ def _unlink_quiet(path: Path) -> None:
             pass
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(folder: Path, prefix: str) -> int:
+    """Remove temporary files ``.<prefix>*-<pid>`` (and their journals) left by a killed backup or
+    restore; files of processes still running are left alone. Returns how many went."""
+    gone = 0
+    for p in folder.glob(f".{glob_escape(prefix)}*"):
+        stem = p.name.removesuffix("-journal")
+        tail = stem.rsplit("-", 1)[-1]
+        if not tail.isdigit() or _pid_alive(int(tail)):
+            continue
+        try:
+            p.unlink()
+            gone += 1
+        except OSError:
+            pass
+    return gone
+
+
+def glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
 def is_sqlite_file(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:
@@ -200,6 +231,7 @@ def backup_database(source: Path, dest: Path, *, force: bool = False,
         raise BackupError(f"{dest} already exists; choose another name or add --force to replace it.")
     if not dest.parent.is_dir():
         raise BackupError(f"folder {dest.parent} does not exist.")
+    sweep_stale(dest.parent, f"{dest.name}.tmp-")
     tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
     _unlink_quiet(tmp)
     _create_private(tmp, shared_group)
@@ -368,6 +400,8 @@ def restore_database(backup: Path, target: Path, *, force: bool = False, shared_
             f"{target} is open in other sessions. Ask everyone to sign out (or wait for them to), "
             "then restore; --force restores anyway and open sessions see the restored data.")
     # Check a private copy, so the backup file itself is never touched.
+    sweep_stale(target.parent, f"{target.name}.restore-")
+    sweep_stale(target.parent, f"{target.name}.before-restore-")
     tmp = target.with_name(f".{target.name}.restore-{os.getpid()}")
     _unlink_quiet(tmp)
     _create_private(tmp, shared_group)

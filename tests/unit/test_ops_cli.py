@@ -395,3 +395,17 @@ def test_check_and_audit_verify_on_postgresql(capsys: pytest.CaptureFixture[str]
     assert status == 1 and out == ["event 1: its content was changed after it was written"]
     status, _, err = drp(capsys, "--db", PG_URL, "backup", str(tmp_path / "b.db"))
     assert status == 2 and "pg_dump" in err
+
+
+def test_temporary_files_of_a_killed_backup_are_swept(capsys: pytest.CaptureFixture[str], seeded: Path,
+                                                      tmp_path: Path) -> None:
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = [folder / f".b.db.tmp-{dead}", folder / f".b.db.tmp-{dead}-journal"]
+    alive = folder / f".b.db.tmp-{os.getppid()}-journal"  # a backup still running: left alone
+    for p in (*stale, alive):
+        p.write_text("half a backup")
+    assert drp(capsys, "--db", str(seeded), "backup", str(folder / "b.db"))[0] == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["b.db", alive.name])

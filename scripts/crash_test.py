@@ -26,7 +26,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -153,7 +152,7 @@ def run(db: Path, kills: int, writers: int, max_ms: int, seed: int) -> int:
             outputs.append(lines)
             readies.append(ready)
             threads.append(t)
-        for ready, p in zip(readies, procs):
+        for ready, p in zip(readies, procs, strict=True):
             if not ready.wait(30):
                 failures.append(f"round {rnd + 1}: a writer did not start (exit {p.poll()})")
         delay = rng.uniform(0, max_ms) / 1000
@@ -173,7 +172,7 @@ def run(db: Path, kills: int, writers: int, max_ms: int, seed: int) -> int:
         for p in procs:
             if p.poll() is None:
                 os.kill(p.pid, signal.SIGKILL)
-        for p, t in zip(procs, threads):
+        for p, t in zip(procs, threads, strict=True):
             p.wait()
             t.join(10)
             if p.returncode != -signal.SIGKILL:

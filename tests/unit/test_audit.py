@@ -90,7 +90,7 @@ def test_an_untouched_trail_verifies(trail: Trail) -> None:
     rows = list(m.Event.select().order_by(m.Event.id))
     assert all(len(e.hash) == 64 for e in rows)
     assert rows[0].prev_hash == ""
-    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
 
 
 @pytest.mark.parametrize(("column", "value"), [

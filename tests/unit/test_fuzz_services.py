@@ -236,7 +236,7 @@ def test_update_draft(stage: Stage, data: st.DataObject) -> None:
     keys = pick("keys", st.lists(st.sampled_from(FORM_KEYS), min_size=1, max_size=4, unique=True),
                 st.lists(hostile_text.filter(lambda k: isinstance(k, (str, int, bytes))), min_size=1, max_size=2))
     values = [pick("values", FORM_VALUES, st.one_of(hostile_text, hostile_date, hostile_bool)) for _ in keys]
-    changes = pick("changes", st.just(dict(zip(keys, values))), st.sampled_from([None, [], "concern", 3]))
+    changes = pick("changes", st.just(dict(zip(keys, values, strict=True))), st.sampled_from([None, [], "concern", 3]))
     ctx = stage.who(pick)
     attempt(lambda: ds.update_draft(ctx, did, version, changes))
 
@@ -375,7 +375,8 @@ def test_accepted_text_is_stored_clean(stage: Stage) -> None:
 def test_wrong_actor_ids_are_refused_and_recorded(stage: Stage) -> None:
     did = stage.one("draft")
     for actor_id in (None, "1", 2**70, -1, 1.5, True):
-        attempt(lambda: ds.send(stage.ctx(actor_id), did))
+        ctx = stage.ctx(actor_id)
+        attempt(lambda: ds.send(ctx, did))  # noqa: B023 - called at once
     refused = list(m.Event.select().where(m.Event.kind == "refused"))
     assert len(refused) == 6 and all(e.actor_id is None for e in refused)
 

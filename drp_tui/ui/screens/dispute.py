@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static, TextArea
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
-from drp_tui.domain.deadlines import deadlines, next_due, worst_state
+from drp_tui.domain.deadlines import deadlines, next_due
 from drp_tui.domain.model import Status
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import disputes as ds
@@ -160,7 +160,7 @@ class DisputeScreen(Screen[None]):
         nxt = next_due(clocks)
         sub: list[Any] = [role_word(self.ld)]
         if nxt is not None:
-            sub += [f". Next: {nxt.label}, {_when(nxt.due)} ", state_content(worst_state(clocks))]
+            sub += [f". Next: {nxt.label}, {_when(nxt.due)} ", state_content(nxt.state)]
         self.query_one("#dispute-sub", Static).update(Content.assemble(*sub))
 
     def _soon(self) -> int:

@@ -232,9 +232,11 @@ def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
 
 
 def stage_title(stage: Stage, sv: StageView | None, state: DueState | None, ld: Loaded) -> Content:
-    head = f"{stage.section}. {stage.label}"
+    """``2. !! OVERDUE  Informal DRP: sent to Dana Whitlow``: a state that needs attention comes
+    first (long labels get cut at 80 columns); "on track" is left to the Due line."""
+    head = f"{stage.section}. "
     if sv is None:
-        return Content.assemble(head, (": not reached", "dim"))
+        return Content.assemble(head, stage.label, (": not reached", "dim"))
     if sv.decision is not None:
         word = "resolved" if sv.decision is Decision.RESOLVED else "not resolved"
     elif sv.response_at:
@@ -243,10 +245,10 @@ def stage_title(stage: Stage, sv: StageView | None, state: DueState | None, ld: 
         word = f"sent to {sv.responder_name}"
     else:
         word = "draft" if ld.view.status.is_open else "not sent"
-    parts: list[str | Content | tuple[str, str]] = [head, f": {word}"]
-    if state is not None and state is not DueState.DONE:
-        parts += [" ", state_content(state)]
-    return Content.assemble(*parts)
+    parts: list[str | Content | tuple[str, str]] = [head]
+    if state is not None and state not in (DueState.DONE, DueState.ON_TRACK):  # what needs attention
+        parts += [state_content(state), "  "]
+    return Content.assemble(*parts, stage.label, f": {word}")
 
 
 def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, state: DueState | None,

@@ -319,3 +319,24 @@ def test_durham_form_has_a_section_per_stage(make_app: Any) -> None:
         assert queries.get_dispute(form.dispute_id).policy_key == "durham-rp"
 
     run(app, body)
+
+
+def test_text_typed_into_a_section_that_closes_meanwhile_is_kept_on_screen(make_app: Any) -> None:
+    app = make_app("dwhitlow")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        from drp_tui.services import outcomes as oc
+
+        did = pick(Status.SENT, stage="informal", overdue=True, now=app.desk.clock.now())
+        form = await open_form(pilot, did)
+        fields(form)["response"].set_raw("We will book the [b]visit[/b].")
+        oc.withdraw(ctx_as(app, "cpatel"), did, "Child moved.")  # the chair, in their own session
+        form.refresh_data()  # as the app's data watch would
+        await settle(pilot)
+        assert "response" not in fields(form)  # withdrawn: nothing is the manager's to fill now
+        lost = str(form.query_one("#dispute-lost").render())
+        assert "Not saved: Chloe Patel changed" in lost and "now withdrawn" in lost
+        assert "We will book the [b]visit[/b]." in lost
+        assert form.unsaved_draft() == {"response": "We will book the [b]visit[/b]."}
+
+    run(app, body)

@@ -50,7 +50,8 @@ def test_raise_for_a_child_and_two_siblings_then_send_them_together(make_app: An
 
     async def body(pilot: Pilot[Any]) -> None:
         child = a_child(linked=True)
-        sibs = list(m.Child.select().where((m.Child.sibling_group == child.sibling_group_id) & (m.Child.id != child.id)))
+        sibs = list(m.Child.select().where((m.Child.sibling_group == child.sibling_group_id)
+                                           & (m.Child.id != child.id)))
         form = await open_raise(pilot, child.id)
         assert "records one linked dispute per sibling" in str(form.query_one("#raise-children").query(
             "Static").first().render())
@@ -76,7 +77,8 @@ def test_raise_for_a_child_and_two_siblings_then_send_them_together(make_app: An
         await keys(pilot, "s", "y")  # send ... and the question about the siblings
         question = pilot.app.screen
         assert isinstance(question, ConfirmDialog)
-        assert f"Also send for the {len(sibs)} linked sibling disputes?" in str(question.query_one("#question").render())
+        asked = str(question.query_one("#question").render())
+        assert f"Also send for the {len(sibs)} linked sibling disputes?" in asked
         await keys(pilot, "y")
         assert {m.Dispute.get_by_id(d.id).status for d in group} == {"sent"}
 

@@ -34,6 +34,7 @@ from drp_tui.ui.screens.dispute_sections import (
     action_line,
     due_line,
     editable_for,
+    lost_text,
     offered,
     role_word,
     section_one,
@@ -86,6 +87,7 @@ class DisputeScreen(Screen[None]):
         self._original: dict[str, Any] = {}
         self._rebase = False  # next load: take its version as the base even with unsaved text
         self._drop_pending = False  # next load: fill the fields from the database
+        self._lost: dict[str, Any] = {}  # typed text whose field went away (the dispute moved on)
 
     @property
     def drp(self) -> DrpApp:
@@ -209,8 +211,12 @@ class DisputeScreen(Screen[None]):
         await body.remove_children()
         await body.mount_all(sections)
         self._original = {f.spec.key: f.raw for f in body.query(EditField)}
+        here = set(self._original) | ({"actions"} if self.query(ActionsEditor) else set())
+        self._lost.update({k: v for k, v in pending.items() if k not in here})
         for key, value in pending.items():
             self._apply(key, value)
+        if self._lost:  # the dispute moved on under unsaved text: never drop it silently
+            await body.mount(Static(lost_text(self._lost, ld.view), classes="lost", id="dispute-lost"), before=0)
         if focus_id:
             for w in self.query(f"#{focus_id}"):
                 w.focus()
@@ -234,7 +240,7 @@ class DisputeScreen(Screen[None]):
 
     def unsaved_draft(self) -> dict[str, Any] | None:
         """What has been typed but not saved (field key -> value), or None."""
-        return self._dirty() or None
+        return {**self._lost, **self._dirty()} or None
 
     # --- messages and errors ------------------------------------------------------
     def say(self, message: str, error: bool = False) -> None:

@@ -325,6 +325,18 @@ def _actions(sv: StageView, ld: Loaded, clock: tuple[datetime, WorkingCalendar, 
         yield Static(action_line(n, a, ld, clock), classes="action-line", id=f"action-{a.id}")
 
 
+def lost_text(lost: dict[str, object], view: DisputeView) -> Content:
+    """Unsaved text whose field is no longer editable, shown so it can be copied elsewhere."""
+    who = view.updated_by_name or "Someone"
+    parts: list[str | Content | tuple[str, str]] = [
+        (f"Not saved: {who} changed {view.reference} (now {view.status.label}) while you were typing, "
+         "so this can no longer be saved here. Copy it if you need it:", "bold $text-warning")]
+    for key, value in lost.items():
+        text = "\n".join(" / ".join(map(str, row)) for row in value) if isinstance(value, list) else str(value)
+        parts += ["\n", (f"{LABELS.get(key, key.replace('_', ' ').capitalize())}: ", "bold"), plain(text)]
+    return Content.assemble(*parts)
+
+
 def role_word(ld: Loaded) -> str:
     if is_chair(ld):
         return "You raised this"

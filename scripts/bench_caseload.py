@@ -1,9 +1,12 @@
 """Caseload at scale: build N disputes with bulk inserts, time count + first page.
 
-    python scripts/bench_caseload.py [--n 100000] [--db PATH]
+    python scripts/bench_caseload.py [--n 100000] [--db PATH] [--no-desk]
 
 Prints the time to count and to fetch the first page of each caseload view, the
-way the desk does it when it opens (not a timed test: figures for a person).
+way the desk does it when it opens, then opens the desk itself (headless, signed
+in as a chair with ~4,000 disputes) and times each view key until its page is on
+screen. Not a timed test: figures for a person. The first desk figures include
+the reminders service filling that chair's inbox for the first time.
 """
 
 from __future__ import annotations

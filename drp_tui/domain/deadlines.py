@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import DisputeView, DueState, Status, worst
-from drp_tui.domain.policy import Policy, Timescale
+from drp_tui.domain.policy import Policy, RaiseMetBy, Timescale
 from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, london_date, utc
 
 
@@ -100,14 +100,17 @@ def deadlines(
     first_sent = next((s.sent_at for s in dispute.stages if s.sent_at), None)
     rw = policy.rules.raise_window
     what = "sent"
+    met_at = first_sent
+    if policy.rules.raise_window_met_by is RaiseMetBy.RAISED:
+        what, met_at = "raised", _london_noon(dispute.raised_on)
     if dispute.immediate and policy.rules.immediate_written_record.is_set:
         # an immediate concern is talked through first; the written report follows within this
-        rw, what = policy.rules.immediate_written_record, "written record sent"
+        rw, what, met_at = policy.rules.immediate_written_record, "written record sent", first_sent
     if rw.is_set:
         due = compute_due(_london_noon(dispute.issue_arose), rw, calendar)
         if due is not None:
             add("raise", f"{policy.vocabulary.short} {what} within {rw.describe()} of the issue",
-                due, done_at=first_sent, done=not is_open)
+                due, done_at=met_at, done=not is_open)
 
     for st in dispute.stages:
         label = policy.stage(st.stage_key).label if _has_stage(policy, st.stage_key) else st.stage_key

@@ -19,6 +19,13 @@ class CafcassRule(str, Enum):
     NOT_APPLICABLE = "not_applicable"  # e.g. child protection chairs
 
 
+class RaiseMetBy(str, Enum):
+    """What meets the raise window: recording the dispute, or sending it."""
+
+    RAISED = "raised"  # the form is raised (recorded) within the window
+    SENT = "sent"  # the report is sent to the manager within the window
+
+
 class BypassRule(str, Enum):
     """Which stages a chair may jump to when escalating or starting."""
 
@@ -95,6 +102,7 @@ class OverallCap:
 @dataclass(frozen=True)
 class Rules:
     raise_window: Timescale = Timescale()  # raise/send within N of the issue arising
+    raise_window_met_by: RaiseMetBy = RaiseMetBy.SENT
     negotiation_window: Timescale = Timescale()  # further negotiation after a response
     bypass: BypassRule = BypassRule.NONE
     caps: tuple[OverallCap, ...] = ()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from drp_tui.domain.policy import (
+    RaiseMetBy,
     BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
 )
 
@@ -174,6 +175,7 @@ _CAP = {"working_days": (_int, True), "from_stage": (_ident, True), "to_stage": 
 _RULES: dict[str, tuple[Any, bool]] = {
     **{f: (_timescale, False) for f in ("raise_window", "negotiation_window", "monitoring_meeting")},
     **{f: (_timescale, False) for f in ("immediate_concern", "immediate_written_record")},
+    "raise_window_met_by": (_enum(RaiseMetBy), False),
     "bypass": (_enum(BypassRule), False),
     "caps": (_list_of(_cap), False),
     "cafcass": (_enum(CafcassRule), False),

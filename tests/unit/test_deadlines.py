@@ -216,24 +216,36 @@ def test_negotiation_window_24_hours_across_midnight() -> None:
     assert states(decided, ldn(2026, 11, 25), "negotiation") == [S.DONE]
 
 
-def test_raise_window() -> None:
-    # mosaic: raised within 2 working days of the issue arising (000:47)
+def test_raise_window_met_by_sending() -> None:
+    # durham: "sent to the relevant management level within 2 days" (001:59): running until sent
     draft = stage()
-    on_time = dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 19))  # Thu + 2 = Mon 23
-    (rw,) = clocks(on_time, ldn(2026, 11, 23))["raise"]
-    assert rw.state is S.DUE_TODAY and rw.due.day == date(2026, 11, 23) and "within 2 working days" in rw.label
-    assert states(dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 18)), ldn(2026, 11, 23), "raise") == [
-        S.OVERDUE]
-    assert states(dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 20)), ldn(2026, 11, 23), "raise") == [
-        S.DUE_SOON]
-    sent = dispute(stage(sent=ldn(2026, 11, 23), due=date(2026, 11, 30)), arose=date(2026, 11, 18))
-    (rw,) = clocks(sent, ldn(2026, 11, 23))["raise"]
+    on_time = dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 19), policy_key=DURHAM.key)
+    (rw,) = clocks(on_time, ldn(2026, 11, 23), DURHAM)["raise"]
+    assert rw.state is S.DUE_TODAY and rw.due.day == date(2026, 11, 23) and "sent within 2 working days" in rw.label
+    assert states(dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 18), policy_key=DURHAM.key),
+                  ldn(2026, 11, 23), "raise", DURHAM) == [S.OVERDUE]
+    assert states(dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 20), policy_key=DURHAM.key),
+                  ldn(2026, 11, 23), "raise", DURHAM) == [S.DUE_SOON]
+    sent = dispute(stage(sent=ldn(2026, 11, 23), due=date(2026, 11, 30)), arose=date(2026, 11, 18),
+                   policy_key=DURHAM.key)
+    (rw,) = clocks(sent, ldn(2026, 11, 23), DURHAM)["raise"]
     assert rw.state is S.DONE and rw.met_at == ldn(2026, 11, 23)
-    withdrawn = dispute(draft, status=Status.WITHDRAWN, arose=date(2026, 11, 18))
-    assert states(withdrawn, ldn(2026, 11, 23), "raise") == [S.DONE]
+    withdrawn = dispute(draft, status=Status.WITHDRAWN, arose=date(2026, 11, 18), policy_key=DURHAM.key)
+    assert states(withdrawn, ldn(2026, 11, 23), "raise", DURHAM) == [S.DONE]
     # Tower Hamlets has no raise window
     assert "raise" not in clocks(dispute(stage("informal"), status=Status.DRAFT, policy_key=TH.key),
                                  ldn(2026, 11, 23), TH)
+
+
+def test_raise_window_met_by_raising() -> None:
+    # mosaic: "The DRP form should be raised ... within 2 working days" (000:47): met when recorded
+    d = dispute(stage(), status=Status.DRAFT, arose=date(2026, 11, 18))  # raised the same day, not sent
+    (rw,) = clocks(d, ldn(2026, 11, 25))["raise"]
+    assert rw.state is S.DONE and "raised within 2 working days" in rw.label
+    assert rw.met_at is not None and rw.met_at.date() == date(2026, 11, 18) and rw.met_at <= rw.due.at
+    late = dataclasses.replace(d, raised_on=date(2026, 11, 24))  # recorded after the window: met late
+    (rw,) = clocks(late, ldn(2026, 11, 25))["raise"]
+    assert rw.state is S.DONE and rw.met_at is not None and rw.met_at > rw.due.at
 
 
 def test_monitoring_meeting_clock() -> None:
@@ -371,7 +383,7 @@ def test_states_change_as_the_clock_advances(world: World) -> None:
             out.setdefault(x.kind, []).append(x.state)
         return out
 
-    assert now_states() == {"raise": [S.DUE_SOON]}  # Fri 20 Nov + 2 = Tue 24 Nov
+    assert now_states() == {"raise": [S.DONE]}  # mosaic: met by raising the form (000:47)
     ds.send(w.ctx(), did)
     assert now_states() == {"raise": [S.DONE], "response": [S.ON_TRACK]}  # due Mon 30 Nov
     seen = []

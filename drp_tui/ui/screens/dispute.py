@@ -19,30 +19,16 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static, TextArea
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
-from drp_tui.domain.deadlines import deadlines, next_due
+from drp_tui.domain.deadlines import deadlines
 from drp_tui.domain.model import Status
-from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import disputes as ds
 from drp_tui.services.errors import ConflictError, DomainError, ValidationError
 from drp_tui.store import queries
 from drp_tui.ui.screens import dispute_flows as flows
 from drp_tui.ui.screens.dialogs import ConfirmDialog
-from drp_tui.ui.screens.dispute_sections import (
-    Editable,
-    Loaded,
-    Sibling,
-    action_line,
-    due_line,
-    editable_for,
-    lost_text,
-    offered,
-    role_word,
-    section_one,
-    stage_label,
-    stage_section,
-    stage_state,
-    stage_title,
-    state_content,
+from drp_tui.ui.screens.dispute_sections import (  # noqa: I001
+    Editable, Loaded, Sibling, action_line, due_line, editable_for, header, lost_text, offered, section_one,
+    stage_section, stage_state, stage_title,
 )
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldProblem, plain
 
@@ -153,17 +139,11 @@ class DisputeScreen(Screen[None]):
 
     def _header(self) -> None:
         assert self.ld is not None
-        v, p = self.ld.view, self.ld.policy
-        title = Content.assemble((v.reference, "bold"), "  ", plain(v.child.name), f" ({v.child.case_number})  ",
-                                 f"{stage_label(p, v.current_stage)} - {v.status.label}")
-        self.query_one("#dispute-title", Static).update(title)
         desk = self.drp.desk
-        clocks = deadlines(v, p, desk.calendar, desk.clock.now(), self._soon())
-        nxt = next_due(clocks)
-        sub: list[Any] = [role_word(self.ld)]
-        if nxt is not None:
-            sub += [f". Next: {nxt.label}, {_when(nxt.due)} ", state_content(nxt.state)]
-        self.query_one("#dispute-sub", Static).update(Content.assemble(*sub))
+        title, sub = header(self.ld, deadlines(self.ld.view, self.ld.policy, desk.calendar, desk.clock.now(),
+                                               self._soon()))
+        self.query_one("#dispute-title", Static).update(title)
+        self.query_one("#dispute-sub", Static).update(sub)
 
     def _soon(self) -> int:
         assert self.ld is not None
@@ -424,8 +404,4 @@ class DisputeScreen(Screen[None]):
     def after_response(self) -> None:
         self.on_behalf = False
         self._drop_pending = True
-
-
-def _when(due: Any) -> str:
-    return format_date(due.day) if due.day is not None else format_london(due.at)
 

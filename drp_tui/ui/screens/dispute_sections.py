@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import state_at
+from drp_tui.domain.deadlines import Deadline, next_due, state_at
 from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
@@ -335,6 +335,19 @@ def lost_text(lost: dict[str, object], view: DisputeView) -> Content:
         text = "\n".join(" / ".join(map(str, row)) for row in value) if isinstance(value, list) else str(value)
         parts += ["\n", (f"{LABELS.get(key, key.replace('_', ' ').capitalize())}: ", "bold"), plain(text)]
     return Content.assemble(*parts)
+
+
+def header(ld: Loaded, clocks: list[Deadline]) -> tuple[Content, Content]:
+    """The form's two top lines: what this is, and whose move / which clock runs out next."""
+    v, p = ld.view, ld.policy
+    title = Content.assemble((v.reference, "bold"), "  ", plain(v.child.name), f" ({v.child.case_number})  ",
+                             f"{stage_label(p, v.current_stage)} - {v.status.label}")
+    sub: list[str | Content | tuple[str, str]] = [role_word(ld)]
+    nxt = next_due(clocks)
+    if nxt is not None:
+        when = format_date(nxt.due.day) if nxt.due.day is not None else format_london(nxt.due.at)
+        sub += [f". Next: {nxt.label}, {when} ", state_content(nxt.state)]
+    return title, Content.assemble(*sub)
 
 
 def role_word(ld: Loaded) -> str:

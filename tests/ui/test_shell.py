@@ -279,6 +279,8 @@ async def test_unread_count_follows_the_database(make_app: Any) -> None:
     app = make_app("cpatel", idle_lock_minutes=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        await app.poll_now()  # the watch's first look
+        await settle(pilot)
         before = app.unread
         assert before is not None
         with raw(app) as con:

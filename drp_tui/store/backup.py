@@ -299,7 +299,7 @@ def migration_lines(db: Database) -> list[CheckLine]:
 
 
 def audit_lines(db: Database) -> list[CheckLine]:
-    from drp_tui.services import audit
+    from drp_tui.store import audit
     from drp_tui.store import models as m
 
     cols = _columns(db, "event")

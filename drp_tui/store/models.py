@@ -233,7 +233,7 @@ class Notification(BaseModel):
 
 
 class Event(BaseModel):
-    """Append-only history. Rows are chained by hash (see services.audit)."""
+    """Append-only history. Rows are chained by hash (see store.audit)."""
 
     at = UTCDateTimeField()
     actor = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")

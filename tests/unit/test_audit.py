@@ -16,7 +16,7 @@ import pytest
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import FrozenClock
-from drp_tui.services import audit
+from drp_tui.store import audit
 from drp_tui.services import disputes as ds
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied

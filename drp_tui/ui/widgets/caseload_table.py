@@ -153,7 +153,7 @@ class CaseloadTable(DataTable[Text]):
     def _cells(self, row: DisputeRow, state: DueState) -> list[Text]:
         style = self.get_component_rich_style(STATE_CLASS[state], partial=True)
         values = {
-            "state": f"{state.symbol} {state.label}",
+            "state": f"{state.symbol} {state.label}" if state is not DueState.NONE else f"   {row.status.label}",
             "reference": row.reference,
             "child": row.child_name,
             "due": due_text(row.next_due_at, self.today),

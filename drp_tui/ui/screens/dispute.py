@@ -118,23 +118,23 @@ class DisputeScreen(Screen[None]):
             self.app.call_from_thread(self._show, ld)  # type: ignore[arg-type]
 
     async def _show(self, ld: Loaded) -> None:
-        old = self.ld
-        self.ld = ld
+        old, self.ld = self.ld, ld
         editable = editable_for(ld, self.on_behalf)
         self._header()
-        same = old is not None and (old.view.version, old.siblings, old.names) == (
-            ld.view.version, ld.siblings, ld.names)
-        if same and editable == self.editable:
-            self._retitle()
-            self.refresh_bindings()
-            return
-        pending = {} if self._drop_pending else self._dirty()
-        self._drop_pending = False
+        refill, self._drop_pending = self._drop_pending, False
+        pending = {} if refill else self._dirty()
+        # Saves compare against the version the fields were filled from; with unsaved text that
+        # stays the old one (so a change made meanwhile is a conflict), unless the person was told.
         if not pending or self._rebase or self.base_version is None:
             self.base_version = ld.view.version
         self._rebase = False
-        self.editable = editable
-        await self._rebuild(pending)
+        same = old is not None and (old.view.version, old.siblings, old.names) == (
+            ld.view.version, ld.siblings, ld.names)
+        if same and editable == self.editable and not refill:
+            self._retitle()
+        else:
+            self.editable = editable
+            await self._rebuild(pending)
         self.refresh_bindings()
 
     def _header(self) -> None:

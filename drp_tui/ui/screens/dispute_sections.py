@@ -1,7 +1,7 @@
 """The sections of the dispute form, built from a frozen DisputeView.
 
 Section 1 is the chair's opening section; then one section per stage of the
-dispute's profile (form sections 2-6 on the Mosaic profiles, 2-8 for Durham).
+dispute's profile (the form sections its stages name in the profile, e.g. 2-6 or 2-8).
 Only the parts the signed-in person may fill are editors; the rest is read-only text.
 """
 

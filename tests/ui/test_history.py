@@ -125,7 +125,7 @@ async def test_clocks_with_state_words_and_explain(make_app: Any) -> None:
         states = {r[0].strip() for r in rows}
         assert states <= {"!! OVERDUE", "!  due today", ">  due soon", "on track", "|| paused", "ok done", "-"}
         assert "ok done" in states and "on track" in states  # raise window met; response running
-        raise_row = next(i for i, label in enumerate(labels) if label.startswith("DRP sent within"))
+        raise_row = next(i for i, label in enumerate(labels) if label.startswith("DRP raised within"))
         screen.query_one("#clocks-table").move_cursor(row=raise_row)
         await pilot.press("e")
         await settle(pilot)

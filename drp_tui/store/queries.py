@@ -23,6 +23,7 @@ from drp_tui.domain.model import (
     Status,
 )
 from drp_tui.store import models as m
+from drp_tui.store.visibility import visible_to
 
 
 def staff_view(s: m.Staff) -> StaffView:
@@ -146,6 +147,7 @@ class CaseloadQuery:
     text: str = ""  # filter as you type
     now: datetime | None = None  # for "overdue"
     sort: str = "due"  # due | reference | child | stage
+    viewer_id: int | None = None  # only disputes this person may see (store.visibility)
 
 
 def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
@@ -181,6 +183,9 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         sel = sel.where(m.Dispute.status.in_(closed))
         if q.staff_id is not None:
             sel = sel.where(m.Dispute.raised_by == q.staff_id)
+    if q.viewer_id is not None:
+        viewer = m.Staff.get_or_none(m.Staff.id == q.viewer_id)
+        sel = sel.where(visible_to(viewer) if viewer is not None else (m.Dispute.id < 0))
     if q.text:
         like = f"%{q.text}%"
         sel = sel.where((m.Dispute.reference ** like) | (m.Child.name ** like)

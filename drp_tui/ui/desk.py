@@ -7,7 +7,6 @@ call it from a thread worker (``@work(thread=True)``), never from an event handl
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,7 +19,8 @@ from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
 from drp_tui.services import auth
 from drp_tui.services.context import Ctx
-from drp_tui.store import queries
+from drp_tui.services.errors import PermissionDenied
+from drp_tui.store import queries, visibility
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ class Desk:
         return self.user
 
     def sign_in_os(self) -> StaffView:
-        self.user = auth.authenticate_os(getpass.getuser(), self.clock.now())
+        self.user = auth.authenticate_os(None, self.clock.now())  # the real uid, never $USER
         return self.user
 
     def sign_in_demo(self, username: str) -> StaffView:
@@ -75,7 +75,13 @@ class Desk:
         """Run one service function as the signed-in person."""
         return service(self.ctx(), *args, **kwargs)
 
+    def can_see(self, dispute_id: int) -> bool:
+        return self.user is not None and visibility.can_see(self.user.id, dispute_id)
+
     def dispute(self, dispute_id: int) -> DisputeView:
+        """A dispute the signed-in person may see (PermissionDenied otherwise)."""
+        if not self.can_see(dispute_id):
+            raise PermissionDenied("That dispute is not one you are involved in, so it cannot be shown.")
         return queries.get_dispute(dispute_id)
 
     def clocks(self, view: DisputeView) -> list[Deadline]:

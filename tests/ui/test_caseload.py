@@ -70,7 +70,10 @@ async def test_view_keys_switch_the_tab(make_app: Any) -> None:
         await settle(pilot)
         with raw(app) as con:
             (every,) = con.execute("SELECT count(*) FROM dispute").fetchone()
-        assert screen.view_name == "all" and screen.total_rows == every
+            (hers,) = con.execute("SELECT count(*) FROM dispute d JOIN child c ON c.id = d.child_id "
+                                  "WHERE d.raised_by_id = 3 OR c.chair_id = 3").fetchone()
+        # "all" = every dispute she may see: her own children's, not other chairs' (store.visibility)
+        assert screen.view_name == "all" and screen.total_rows == hers and hers < every
         await pilot.press("5")
         await settle(pilot)
         with raw(app) as con:

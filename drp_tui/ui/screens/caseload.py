@@ -149,6 +149,7 @@ class CaseloadScreen(Screen[None]):
         if user is not None and user.role in (Role.OVERSIGHT, Role.ADMIN) and self.view_name in ("overdue", "resolved"):
             staff_id = None  # the service manager sees the whole service
         return CaseloadQuery(view=self.view_name, staff_id=staff_id, team_ids=self._team_ids or (),
+                             viewer_id=user.id if user is not None else None,
                              text=self.filter_text, now=desk.clock.now(), sort=self.sort_key)
 
     def load(self, *, offset: int | None = None, cursor: str | int = "keep") -> None:

@@ -105,7 +105,7 @@ class DisputeScreen(Screen[None]):
     def _load(self) -> None:
         desk = self.drp.desk
         try:
-            view = queries.get_dispute(self.dispute_id)
+            view = desk.dispute(self.dispute_id)  # refuses a dispute this person may not see
             ids = {i for s in view.stages for i in (s.approval_by_id, s.response_by_id, *s.inform_ids) if i}
             sibs = tuple(Sibling(x.id, x.reference, x.child.name, x.child.case_number, x.status)
                          for x in map(queries.get_dispute, view.sibling_ids))

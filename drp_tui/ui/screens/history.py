@@ -106,8 +106,8 @@ class HistoryScreen(Screen[None]):
             events = events_for(dispute_id=self.dispute_id)
         else:
             assert self.child_id is not None
-            ids = disputes_for_child(self.child_id)
-            events = events_for(child_id=self.child_id)
+            ids = [i for i in disputes_for_child(self.child_id) if desk.can_see(i)]
+            events = [e for e in events_for(child_id=self.child_id) if e.dispute_id is None or e.dispute_id in ids]
         views = tuple(desk.dispute(i) for i in ids)
         stages, clocks = self._lines(views)
         if self.dispute_id is not None:

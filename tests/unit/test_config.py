@@ -174,3 +174,12 @@ def test_bad_config_through_the_cli_is_one_line_and_exit_2(tmp_path: Path, capsy
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(cfg) in err and "'nation'" in err
     assert not (tmp_path / "x.db").exists()
+
+
+def test_theme_key(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('theme = "drp-16"\n', encoding="utf-8")
+    assert load_config(str(f)).theme == "drp-16"
+    f.write_text("theme = 16\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="theme"):
+        load_config(str(f))

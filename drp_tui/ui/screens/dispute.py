@@ -1,11 +1,12 @@
 """The dispute form: section 1 and one section per stage, and every action on it.
 
 Reads happen in a thread worker (``_load``); every service call runs in a thread
-worker too (``_write``), awaited by the async worker that runs the action's dialogs.
+worker too (``write``), awaited by the async worker that runs the action's dialogs.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
@@ -74,6 +75,7 @@ class DisputeScreen(Screen[None]):
         self._rebase = False  # next load: take its version as the base even with unsaved text
         self._drop_pending = False  # next load: fill the fields from the database
         self._lost: dict[str, Any] = {}  # typed text whose field went away (the dispute moved on)
+        self._showing = asyncio.Lock()
 
     @property
     def drp(self) -> DrpApp:
@@ -117,25 +119,26 @@ class DisputeScreen(Screen[None]):
         if not get_current_worker().is_cancelled:  # a newer load replaced this one: it shows
             self.app.call_from_thread(self._show, ld)  # type: ignore[arg-type]
 
-    async def _show(self, ld: Loaded) -> None:
-        old, self.ld = self.ld, ld
-        editable = editable_for(ld, self.on_behalf)
-        self._header()
-        refill, self._drop_pending = self._drop_pending, False
-        pending = {} if refill else self._dirty()
-        # Saves compare against the version the fields were filled from; with unsaved text that
-        # stays the old one (so a change made meanwhile is a conflict), unless the person was told.
-        if not pending or self._rebase or self.base_version is None:
-            self.base_version = ld.view.version
-        self._rebase = False
-        same = old is not None and (old.view.version, old.siblings, old.names) == (
-            ld.view.version, ld.siblings, ld.names)
-        if same and editable == self.editable and not refill:
-            self._retitle()
-        else:
-            self.editable = editable
-            await self._rebuild(pending)
-        self.refresh_bindings()
+    async def _show(self, ld: Loaded, force: bool = False) -> None:
+        async with self._showing:  # one at a time: a rebuild awaits its mounts
+            old, self.ld = self.ld, ld
+            editable = editable_for(ld, self.on_behalf)
+            self._header()
+            refill, self._drop_pending = self._drop_pending, False
+            pending = {} if refill else self._dirty()
+            # Saves compare against the version the fields were filled from; with unsaved text that
+            # stays the old one (so a change made meanwhile is a conflict), unless the person was told.
+            if not pending or self._rebase or self.base_version is None:
+                self.base_version = ld.view.version
+            self._rebase = False
+            same = old is not None and (old.view.version, old.siblings, old.names) == (
+                ld.view.version, ld.siblings, ld.names)
+            if same and editable == self.editable and not (refill or force):
+                self._retitle()
+            else:
+                self.editable = editable
+                await self._rebuild(pending)
+            self.refresh_bindings()
 
     def _header(self) -> None:
         assert self.ld is not None
@@ -368,9 +371,7 @@ class DisputeScreen(Screen[None]):
 
     async def _show_again(self) -> None:
         assert self.ld is not None
-        ld, self.ld = self.ld, None
-        self.editable = Editable()
-        await self._show(ld)
+        await self._show(self.ld, force=True)
         if self.on_behalf:
             self.field_error("response", "")
 

@@ -10,6 +10,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -65,21 +66,29 @@ def test_crash_five_kills_every_commit_survives() -> None:
 
 
 def test_a_long_write_elsewhere_makes_a_save_wait_not_fail(world: World, db_path: Path) -> None:
-    """Another process holds SQLite's write lock for a second: the save waits, then commits."""
+    """Another process holds SQLite's write lock until told to let go: the save waits, then commits."""
     ctx = world.ctx()
-    code = ("import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
-            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(1.0); c.execute('COMMIT')")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(db_path)], stdout=subprocess.PIPE, text=True)
+    code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.readline(); c.execute('COMMIT')")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(db_path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    result: list[list[int]] = []
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        t0 = time.perf_counter()
-        ids = ds.raise_dispute(ctx, ds.RaiseInput(
+        saver = threading.Thread(target=lambda: result.append(ds.raise_dispute(ctx, ds.RaiseInput(
             child_ids=[world.child.id], category=world.policy.categories[0].key,
-            start_stage=world.policy.starting_stages()[0].key, issue_arose=date(2026, 11, 20), concern="Waited."))
-        waited = time.perf_counter() - t0
+            start_stage=world.policy.starting_stages()[0].key, issue_arose=date(2026, 11, 20),
+            concern="Waited."))))
+        saver.start()
+        saver.join(timeout=0.5)
+        assert saver.is_alive() and not result  # still waiting for the other writer, not failed
+        assert holder.stdin is not None
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        saver.join(timeout=30)
     finally:
         holder.wait(10)
-    assert len(ids) == 1 and waited > 0.5
+    assert len(result) == 1 and len(result[0]) == 1
 
 
 def test_online_backups_while_a_writer_writes(tmp_path: Path) -> None:
@@ -120,9 +129,12 @@ def test_the_writers_queue_waits_then_gives_up_without_failing(tmp_path: Path) -
         assert store_db._flock_wait(mine, 0.2) is False  # gave up: BEGIN IMMEDIATE still guards
         assert 0.15 < time.perf_counter() - t0 < 2
         fcntl.flock(other, fcntl.LOCK_UN)
-        time.sleep(0.1)  # the abandoned waiter takes the lock and hands it straight back
+        # the abandoned waiter takes the lock and hands it straight back: a third party gets it
         third = os.open(lock, os.O_RDWR)
-        fcntl.flock(third, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        taker = threading.Thread(target=fcntl.flock, args=(third, fcntl.LOCK_EX))
+        taker.start()
+        taker.join(timeout=10)
+        assert not taker.is_alive()
         fcntl.flock(third, fcntl.LOCK_UN)
         os.close(third)
         assert store_db._flock_wait(mine, 0.2) is True

@@ -159,6 +159,10 @@ def close_database() -> None:
 
 def _open_writer_lock(path: Path, shared_group: str | None) -> None:
     global _writer_fd
+    try:
+        import fcntl  # noqa: F401  (POSIX only: elsewhere writers rely on SQLite's busy timeout)
+    except ImportError:
+        return
     lock = Path(f"{path}{WRITERS_SUFFIX}")
     mode = 0o660 if shared_group else 0o600
     try:

@@ -265,6 +265,19 @@ def test_responder_may_fill_only_their_response(make_app: Any) -> None:
             assert form.check_action(action, ()) is False, action
         assert form.check_action("respond", ()) is True
         assert "Awaiting your response. Next: Response to Informal DRP" in body_text(form)
+        editor = form.query_one(ActionsEditor)
+        editor.query(Input).first().focus()
+        await keys(pilot, "ctrl+n", "ctrl+n")  # rows added from the keyboard, focus in the new row
+        assert len(editor.row_widgets()) == 3 and app.focused in editor.row_widgets()[2].query(Input)
+        await keys(pilot, "ctrl+r")  # the focused row goes
+        assert len(editor.row_widgets()) == 2
+        await keys(pilot, "ctrl+s")  # no response yet: named at its field
+        assert "response: write the response" in message(form) and app.focused is fields(form)["response"].editor
+        fields(form)["response"].set_raw("A visit this week.")
+        editor.row_widgets()[0].query(Input).first().value = "Visit"
+        await keys(pilot, "ctrl+s")  # a half-filled row is named, nothing is sent
+        assert "action 1: fill in who, by when" in str(editor.query_one(".ef-error").render())
+        assert app.focused is editor.row_widgets()[0].query(Input)[1]  # the "who" of that row
         assert m.Dispute.get_by_id(did).status == Status.SENT.value
 
     run(app, body)
@@ -341,5 +354,18 @@ def test_text_typed_into_a_section_that_closes_meanwhile_is_kept_on_screen(make_
         assert "Not saved: Chloe Patel changed" in lost and "now withdrawn" in lost
         assert "We will book the [b]visit[/b]." in lost
         assert form.unsaved_draft() == {"response": "We will book the [b]visit[/b]."}
+
+    run(app, body)
+
+
+def test_history_key_opens_the_dispute_history(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.RESPONDED)
+        form = await open_form(pilot, did)
+        await keys(pilot, "h")
+        assert app.screen is not form and type(app.screen).__name__ == "HistoryScreen"
+        assert getattr(app.screen, "dispute_id", did) == did
 
     run(app, body)

@@ -114,7 +114,8 @@ class DisputeScreen(Screen[None]):
             assert desk.user is not None, "nobody is signed in"
             ld = Loaded(view, desk.policy_for(view.policy_key), queries.staff_names(ids), sibs, desk.user)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the form stays usable
-            self.app.call_from_thread(self.say, f"Could not load dispute {self.dispute_id}: {exc}", True)
+            why = getattr(exc, "message", None) or f"Could not load dispute {self.dispute_id}: {exc}"
+            self.app.call_from_thread(self.say, why, True)
             return
         if not get_current_worker().is_cancelled:  # a newer load replaced this one: it shows
             self.app.call_from_thread(self._show, ld)  # type: ignore[arg-type]

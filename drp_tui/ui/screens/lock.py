@@ -8,25 +8,21 @@ unsaved form text as a draft for its owner (``DrpApp.unlocked``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
-from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from drp_tui.domain.model import StaffView
 from drp_tui.ui.keys import LOCK_BINDINGS
-from drp_tui.ui.screens.login import AuthDone, attempt
+from drp_tui.ui.screens.credentials import CredentialsScreen
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import visible
 
-if TYPE_CHECKING:
-    from drp_tui.ui.app import DrpApp
 
+class LockScreen(CredentialsScreen):
+    USER_ID, PASSWORD_ID, SUBMIT_ID, ERROR_ID = "lock-username", "lock-password", "unlock", "lock-error"
 
-class LockScreen(Screen[None]):
     BINDINGS = LOCK_BINDINGS
     TITLE = "Locked"
     AUTO_FOCUS = "#lock-password, #unlock"
@@ -35,16 +31,6 @@ class LockScreen(Screen[None]):
         super().__init__()
         self.username = username
         self.display_name = display_name
-        self.busy = False
-        self.shown_message = ""
-
-    @property
-    def desk_app(self) -> DrpApp:
-        return cast("DrpApp", self.app)
-
-    @property
-    def os_auth(self) -> bool:
-        return self.desk_app.desk.setup.config.auth == "os"
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(private=True)
@@ -77,41 +63,5 @@ class LockScreen(Screen[None]):
         self.show_error("Sign in as someone else: this session's screens will be closed "
                         "(unsaved text is kept as a draft for its owner).", error=False)
 
-    @on(Input.Submitted, "#lock-username")
-    def _to_password(self) -> None:
-        self.query_one("#lock-password", Input).focus()
-
-    @on(Input.Submitted, "#lock-password")
-    @on(Button.Pressed, "#unlock")
-    def submit(self) -> None:
-        if self.busy:
-            return
-        self.busy = True
-        self.show_error("Checking…", error=False)
-        if self.os_auth:
-            self._auth(None, None)
-            return
-        username = self.query_one("#lock-username", Input).value
-        password = self.query_one("#lock-password", Input)
-        secret, password.value = password.value, ""
-        self._auth(username, secret)
-
-    @work(thread=True, exclusive=True, group="auth", name="unlock", exit_on_error=False)
-    def _auth(self, username: str | None, password: str | None) -> None:
-        self.post_message(attempt(self.desk_app, username, password))
-
-    @on(AuthDone)
-    def _done(self, result: AuthDone) -> None:
-        self.busy = False
-        if result.user is None:
-            self.show_error(result.error)
-            if not self.os_auth:
-                self.query_one("#lock-password", Input).focus()
-            return
-        self.desk_app.unlocked(result.user)
-
-    def show_error(self, message: str, *, error: bool = True) -> None:
-        box = self.query_one("#lock-error", Static)
-        box.set_class(error and bool(message), "-error")
-        box.update(Text(message))
-        self.shown_message = message
+    def authenticated(self, user: StaffView) -> None:
+        self.desk_app.unlocked(user)

@@ -99,6 +99,10 @@ class WorkingCalendar:
     """
 
     __slots__ = ("_nation", "_closures", "_reasons", "_working")
+    _nation: str
+    _closures: dict[date, str]
+    _reasons: dict[int, dict[date, str]]  # year -> {date: why}
+    _working: dict[int, tuple[int, ...]]  # year -> ordinals of working days
 
     def __init__(
         self,

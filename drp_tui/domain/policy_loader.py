@@ -347,7 +347,7 @@ def check_policy(policy: Policy) -> list[Finding]:
         sums = "+".join("?" if d is None else str(d) for d in days)
         what = f"stage timescales {covered[0].key}..{covered[-1].key} add up to {total} working days ({sums})"
         name = f"the overall cap of {limit} working days" + (f" ({cap.label!r})" if cap.label else "")
-        missing = [s.key for s, d in zip(covered, days) if d is None]
+        missing = [s.key for s, d in zip(covered, days, strict=True) if d is None]
         if missing:
             add("warning", f"{what}, but {', '.join(missing)} have no working-day timescale to check against {name}")
         if total > limit:

@@ -96,7 +96,7 @@ def require_open(d: m.Dispute, doing: str) -> None:
 
 def check_version(d: m.Dispute, expected: int | None, yours: dict[str, str] | None = None) -> None:
     if expected is not None and d.version != expected:
-        who = d.updated_by.name if d.updated_by_id else "someone"
+        who = d.updated_by.name if d.updated_by is not None else "someone"
         when = format_london(d.updated_at) if d.updated_at else ""  # wall-clock time, as people read it
         raise ConflictError(
             f"{d.reference} was changed by {who} at {when} after you opened it. "
@@ -184,7 +184,7 @@ def touch(ctx: Ctx, d: m.Dispute, **changes: Any) -> None:
         setattr(d, k, v)
     d.version += 1
     d.updated_at = ctx.now()
-    d.updated_by = ctx.actor_id
+    d.updated_by_id = ctx.actor_id
     d.save()
     refresh_clocks(ctx, d)
 

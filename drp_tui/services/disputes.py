@@ -56,7 +56,7 @@ def _date(value: object, fld: str, key: str | None = None) -> date:
 
 
 def _next_reference(prefix: str, year: int) -> str:
-    c, _ = m.Counter.get_or_create(prefix=prefix, year=year, defaults={"last": 0})
+    c, _ = m.Counter.get_or_create(prefix=prefix, year=year, defaults={"last": 0})  # type: ignore[no-untyped-call]
     m.Counter.update(last=m.Counter.last + 1).where(m.Counter.id == c.id).execute()
     n = m.Counter.get_by_id(c.id).last
     return f"{prefix}-{year}-{n:04d}"
@@ -269,7 +269,8 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     if on_behalf:
         require_chair_of(who, d, "record a response on the manager's behalf")
     elif rec.responder_id != who.id:
-        raise PermissionDenied(f"{stage.label} of {d.reference} was sent to {rec.responder.name}, not to you.")
+        sent_to = rec.responder.name if rec.responder is not None else "no one"
+        raise PermissionDenied(f"{stage.label} of {d.reference} was sent to {sent_to}, not to you.")
     body = clean_text(text, "response", required=True)
     clean_actions = []
     for i, a in enumerate(actions, 1):
@@ -287,7 +288,7 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     rec.save()
     for desc, owner, due in clean_actions:
         m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
-    by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf else who.name
+    by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
     notify(ctx, [d.raised_by], "response", f"{d.reference} ({d.child.name}): response to {stage.label} from {by}", d)
     notify(ctx, [int(x) for x in rec.inform.split(",") if x], "info",
            f"For information: {d.reference} {stage.label} response recorded", d)

@@ -27,7 +27,7 @@ from drp_tui.domain.model import (
 )
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.policy_loader import load_builtin
-from drp_tui.domain.timeutil import LONDON, FrozenClock, end_of_london_day_utc, format_due, utc
+from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, format_due, utc
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.store.queries import get_dispute
@@ -316,7 +316,7 @@ def test_worst_state_and_next_due() -> None:
     assert nxt is not None and nxt.kind == "action" and nxt.due.day == date(2026, 11, 20)
     # the list is soonest first, the done ones last
     assert [x.state for x in items][-2:] == [S.DONE, S.DONE]
-    assert all(a.due.at <= b.due.at for a, b in zip(items, items[1:]) if S.DONE not in (a.state, b.state))
+    assert all(a.due.at <= b.due.at for a, b in zip(items, items[1:], strict=False) if S.DONE not in (a.state, b.state))
     # everything done -> done; nothing at all -> none
     closed = dispute(dataclasses.replace(st, actions=()), status=Status.WITHDRAWN)
     assert worst_state(deadlines(closed, IRO, CAL, ldn(2026, 11, 23))) is S.DONE

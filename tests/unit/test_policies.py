@@ -166,7 +166,7 @@ def test_escalation_listed_tower_hamlets_straight_to_head_of_service() -> None:
 @pytest.mark.parametrize("key", ["mosaic-iro", "mosaic-cpc", "durham-rp"])
 def test_escalation_next_stage_only(key: str) -> None:
     p = load_builtin(key)
-    for here, nxt in zip(p.stages, p.stages[1:]):
+    for here, nxt in zip(p.stages, p.stages[1:], strict=False):
         assert keys(p.escalation_targets(here.key)) == [nxt.key]
 
 

@@ -67,7 +67,7 @@ def test_raise_for_three_siblings_gives_three_linked_disputes(world: World) -> N
         assert (ev.actor_name, ev.dispute_id, ev.reference) == ("Casey Chair", v.id, v.reference)
         assert json.loads(ev.after)["siblings"] == 2
     # each child's own history holds only its own dispute
-    for c, v in zip(world.siblings, views):
+    for c, v in zip(world.siblings, views, strict=True):
         assert [e.dispute_id for e in events_for(child_id=c.id)] == [v.id]
 
 

@@ -361,19 +361,14 @@ def test_no_personal_details_in_any_report(capsys: pytest.CaptureFixture[str], s
 
 # ---------------------------------------------------------------- PostgreSQL (when a server is available)
 
-PG_URL = os.environ.get("DRP_TEST_PG_URL", "")
-
-
-@pytest.mark.skipif(not PG_URL, reason="DRP_TEST_PG_URL not set (no PostgreSQL server here)")
-def test_check_and_audit_verify_on_postgresql(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_check_and_audit_verify_on_postgresql(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                              pg_url: str) -> None:
+    PG_URL = pg_url
     from drp_tui.domain.policy_loader import load_builtin
     from drp_tui.domain.timeutil import FrozenClock
     from tests.conftest import FROZEN_NOW
     from tests.factories import make_world
 
-    db = open_database(PG_URL)
-    db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    close_database()
     open_database(PG_URL)
     try:
         world = make_world(load_builtin("mosaic-iro"), _CALENDAR, FrozenClock(FROZEN_NOW))

@@ -3,7 +3,6 @@ database (``.ci/run`` starts a throwaway server when PostgreSQL is installed).""
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -16,16 +15,9 @@ from drp_tui.store.db import close_database, open_database, schema_status
 from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page, get_dispute
 from tests.conftest import FROZEN_NOW
 
-PG_URL = os.environ.get("DRP_TEST_PG_URL", "")
-pytestmark = pytest.mark.skipif(not PG_URL, reason="DRP_TEST_PG_URL not set (no PostgreSQL server here)")
-
-
 @pytest.fixture
-def pg() -> object:
-    db = open_database(PG_URL)
-    db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    close_database()
-    db = open_database(PG_URL)
+def pg(pg_url: str) -> object:
+    db = open_database(pg_url)
     yield db
     close_database()
 

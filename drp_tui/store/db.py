@@ -208,8 +208,33 @@ def storage_fault(exc: BaseException) -> StorageFault | None:
         if code == 8 or "readonly database" in text or pgcode == "25006":
             return StorageFault(READ_ONLY.format(where=where))
         if code in (5, 6) or "database is locked" in text or pgcode == "55P03":
-            return StorageFault(LOCKED.format(where=where, seconds=BUSY_TIMEOUT_MS // 1000))
+            return StorageFault(LOCKED.format(where=where, seconds=f"{BUSY_TIMEOUT_MS / 1000:g}"))
     return None
+
+
+DEMO_APPLICATION_ID = 0x4452505F  # "DRP_" in SQLite's header: this file holds invented demo data
+
+
+def mark_demo() -> None:
+    """Mark the open SQLite database as a demo (``drp demo`` may replace it later)."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase):
+        db.pragma("application_id", DEMO_APPLICATION_ID)
+
+
+def is_demo_file(path: Path) -> bool:
+    """True if ``path`` is a SQLite database marked by ``mark_demo`` (read-only look)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = con.execute("PRAGMA application_id").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False  # not a SQLite database at all: certainly not ours to delete
+    return bool(row) and row[0] == DEMO_APPLICATION_ID
 
 
 def for_update(query: Any) -> Any:

@@ -51,6 +51,54 @@ def clean_text(value: object, field: str, *, required: bool = False, short: bool
     return cleaned
 
 
+EARLIEST = date(2000, 1, 1)  # no dispute, meeting or action on this desk is older
+YEARS_AHEAD = 5  # nor is anything planned further ahead than this
+MAX_ACTIONS = 50  # SMART actions in one response
+
+
+def clean_date(ctx: Ctx, value: object, field: str, label: str | None = None, *, future: bool = True,
+               past: bool = True, optional: bool = False) -> date | None:
+    """Validate a calendar date typed by a person (a datetime is refused: which London day?).
+
+    Always within EARLIEST .. YEARS_AHEAD years from today; ``future=False`` refuses a
+    date after today, ``past=False`` one before today; ``optional`` reads None/"" as None.
+    ``label`` is how the message names the field (default: ``field``)."""
+    name = label or field.replace("_", " ")
+    if optional and value in (None, ""):
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValidationError(f"{name}: must be a date (YYYY-MM-DD)", field=field)
+    today = ctx.today()
+    if value < EARLIEST:
+        raise ValidationError(f"{name}: {value.isoformat()} is before {EARLIEST.year}; check the year", field=field)
+    if not future and value > today:
+        raise ValidationError(f"{name}: cannot be in the future", field=field)
+    if not past and value < today:
+        raise ValidationError(f"{name}: {value.isoformat()} is already past", field=field)
+    try:
+        latest = today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + YEARS_AHEAD, day=28)
+    if value > latest:
+        raise ValidationError(f"{name}: {value.isoformat()} is more than {YEARS_AHEAD} years ahead; check the year",
+                              field=field)
+    return value
+
+
+def clean_datetime(ctx: Ctx, value: object, field: str, label: str | None = None) -> datetime:
+    """A moment that has happened (e.g. when a conversation was held): aware, not in the
+    future, not before EARLIEST."""
+    name = label or field.replace("_", " ")
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValidationError(f"{name}: must be a date and time", field=field)
+    if value > ctx.now():
+        raise ValidationError(f"{name}: cannot be in the future", field=field)
+    if value.date() < EARLIEST:
+        raise ValidationError(f"{name}: {value.date().isoformat()} is before {EARLIEST.year}; check the year",
+                              field=field)
+    return value
+
+
 MAX_ID = 2**63 - 1  # SQLite's INTEGER range
 
 

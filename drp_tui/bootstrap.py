@@ -24,7 +24,11 @@ class Setup:
     calendar: WorkingCalendar
 
 
-def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: str | None = None) -> Setup:
+def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: str | None = None,
+               create: bool = False) -> Setup:
+    """``create``: only ``drp init`` (and ``drp demo`` for its own file) may create the
+    database; every other command refuses a missing one (exit 2) rather than start an
+    empty database where a real one was expected."""
     try:
         config = load_config(getattr(args, "config", None))
         policy = resolve_policy(config.policy)
@@ -34,7 +38,7 @@ def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: s
     calendar = WorkingCalendar(config.nation, config.closures)
     if open_db:
         try:
-            open_database(target, shared_group=config.shared_group)
+            open_database(target, shared_group=config.shared_group, create=create)
         except StoreError as exc:
             raise SetupError(str(exc)) from None
         except Exception as exc:  # driver errors: say which database, not a traceback

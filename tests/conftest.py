@@ -27,43 +27,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("DRP_REQUIRE_PG is set but DRP_TEST_PG_URL is not: start PostgreSQL first")
 
 
-PG_BASE_URL = os.environ.get("DRP_TEST_PG_URL", "")
-
-
-def _pg_admin(url: str, *statements: str) -> None:
-    import psycopg2  # the test extra installs it
-
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            for sql in statements:
-                cur.execute(sql)
-    finally:
-        conn.close()
-
-
 @pytest.fixture
-def pg_url(worker_id: str) -> str:
-    """An empty PostgreSQL database of this test worker's own (tests run in parallel:
-    one shared database would have them drop each other's schema)."""
-    if not PG_BASE_URL:
-        pytest.skip("DRP_TEST_PG_URL not set (no PostgreSQL server here)")
-    name = f"drptest_{worker_id}".lower()
-    import psycopg2
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database of this test's own (skipped without a server; a failure in CI)."""
+    from tests.pg import scratch_database
 
-    conn = psycopg2.connect(PG_BASE_URL)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
-    url = f"{PG_BASE_URL.rsplit('/', 1)[0]}/{name}"
-    _pg_admin(url, "DROP SCHEMA IF EXISTS public CASCADE", "CREATE SCHEMA public")
-    return url
+    with scratch_database() as url:
+        yield url
 
 
 # Monday 23 November 2026, 10:00 in London: the frozen "now" of every test.

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run_init(args: argparse.Namespace) -> int:
     try:
-        setup = load_setup(args)
+        setup = load_setup(args, create=True)
     except SetupError as exc:
         raise UsageError(str(exc)) from None
     status = schema_status(database.obj)

@@ -11,7 +11,7 @@ from drp_tui.cli import UsageError
 from drp_tui.config import user_data_dir
 from drp_tui.domain.timeutil import SystemClock
 from drp_tui.services.demo import DEMO_PASSWORD, build_demo
-from drp_tui.store.db import close_database
+from drp_tui.store.db import close_database, is_demo_file, mark_demo
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _fresh(path: Path) -> None:
+    """Remove the previous demo database at ``path``; refuse anything else there."""
+    if path.exists() and path.stat().st_size > 0 and not is_demo_file(path):
+        raise UsageError(
+            f"demo: {path} is not a demo database (it may hold real records), so it is left as it is. "
+            "Give the demo a path of its own, e.g.: drp demo --seed-only demo.db")
     for suffix in ("", "-wal", "-shm"):
         p = Path(f"{path}{suffix}")
         if p.exists():
@@ -34,9 +39,10 @@ def run_demo(args: argparse.Namespace) -> int:
         raise UsageError("demo: give a file path; the demo never writes to a server database")
     _fresh(target)
     try:
-        setup = load_setup(args, db_override=str(target))
+        setup = load_setup(args, db_override=str(target), create=True)
     except SetupError as exc:
         raise UsageError(str(exc)) from None
+    mark_demo()  # first: even a half-built demo can be replaced by the next 'drp demo'
     policy = setup.policy
     if args.policy:
         from drp_tui.domain.policy_loader import PolicyError, resolve_policy

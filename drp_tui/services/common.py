@@ -12,15 +12,19 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from peewee import DatabaseError as PeeweeDatabaseError
+
 from drp_tui.domain.deadlines import deadlines, next_due
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
 from drp_tui.services.context import Ctx
-from drp_tui.services.errors import ConflictError, DomainError, NotFound, PermissionDenied, ValidationError
+from drp_tui.services.errors import (
+    ConflictError, DomainError, NotFound, PermissionDenied, StorageError, ValidationError,
+)
 from drp_tui.store import models as m
-from drp_tui.store.db import write_txn
+from drp_tui.store.db import StorageFault, for_update, storage_fault, write_txn
 from drp_tui.store.queries import get_dispute
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +51,54 @@ def clean_text(value: object, field: str, *, required: bool = False, short: bool
     return cleaned
 
 
+EARLIEST = date(2000, 1, 1)  # no dispute, meeting or action on this desk is older
+YEARS_AHEAD = 5  # nor is anything planned further ahead than this
+MAX_ACTIONS = 50  # SMART actions in one response
+
+
+def clean_date(ctx: Ctx, value: object, field: str, label: str | None = None, *, future: bool = True,
+               past: bool = True, optional: bool = False) -> date | None:
+    """Validate a calendar date typed by a person (a datetime is refused: which London day?).
+
+    Always within EARLIEST .. YEARS_AHEAD years from today; ``future=False`` refuses a
+    date after today, ``past=False`` one before today; ``optional`` reads None/"" as None.
+    ``label`` is how the message names the field (default: ``field``)."""
+    name = label or field.replace("_", " ")
+    if optional and value in (None, ""):
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValidationError(f"{name}: must be a date (YYYY-MM-DD)", field=field)
+    today = ctx.today()
+    if value < EARLIEST:
+        raise ValidationError(f"{name}: {value.isoformat()} is before {EARLIEST.year}; check the year", field=field)
+    if not future and value > today:
+        raise ValidationError(f"{name}: cannot be in the future", field=field)
+    if not past and value < today:
+        raise ValidationError(f"{name}: {value.isoformat()} is already past", field=field)
+    try:
+        latest = today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + YEARS_AHEAD, day=28)
+    if value > latest:
+        raise ValidationError(f"{name}: {value.isoformat()} is more than {YEARS_AHEAD} years ahead; check the year",
+                              field=field)
+    return value
+
+
+def clean_datetime(ctx: Ctx, value: object, field: str, label: str | None = None) -> datetime:
+    """A moment that has happened (e.g. when a conversation was held): aware, not in the
+    future, not before EARLIEST."""
+    name = label or field.replace("_", " ")
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValidationError(f"{name}: must be a date and time", field=field)
+    if value > ctx.now():
+        raise ValidationError(f"{name}: cannot be in the future", field=field)
+    if value.date() < EARLIEST:
+        raise ValidationError(f"{name}: {value.date().isoformat()} is before {EARLIEST.year}; check the year",
+                              field=field)
+    return value
+
+
 MAX_ID = 2**63 - 1  # SQLite's INTEGER range
 
 
@@ -68,7 +120,9 @@ def actor(ctx: Ctx) -> m.Staff:
 def load(dispute_id: int) -> m.Dispute:
     if valid_id(dispute_id) is None:
         raise NotFound("That dispute does not exist.")
-    d = m.Dispute.get_or_none(m.Dispute.id == dispute_id)
+    # Locked for this transaction on PostgreSQL: a second session saving the same
+    # dispute waits here, then reads the version the first one left.
+    d = for_update(m.Dispute.select().where(m.Dispute.id == dispute_id)).first()
     if d is None:
         raise NotFound(f"Dispute {dispute_id} does not exist.")
     return d
@@ -95,13 +149,21 @@ def require_open(d: m.Dispute, doing: str) -> None:
 
 
 def check_version(d: m.Dispute, expected: int | None, yours: dict[str, str] | None = None) -> None:
+    """Refuse a save made on a version other than the one the form was opened at.
+    (``touch`` guards the UPDATE itself with the version read, so no session can
+    overwrite a change it has not seen, whether or not it says which version it had.)"""
     if expected is not None and d.version != expected:
-        who = d.updated_by.name if d.updated_by is not None else "someone"
-        when = format_london(d.updated_at) if d.updated_at else ""  # wall-clock time, as people read it
-        raise ConflictError(
-            f"{d.reference} was changed by {who} at {when} after you opened it. "
-            "Your text is kept: review their change, then apply yours again.",
-            changed_by=who, changed_at=when, yours=yours)
+        conflict(d, yours)
+
+
+def conflict(d: m.Dispute, yours: dict[str, str] | None = None) -> typing.NoReturn:
+    """Raise the ConflictError naming who changed ``d`` (as now stored) and when."""
+    who = d.updated_by.name if d.updated_by is not None else "someone"
+    when = format_london(d.updated_at) if d.updated_at else ""  # wall-clock time, as people read it
+    raise ConflictError(
+        f"{d.reference} was changed by {who} at {when} after you opened it. "
+        "Your text is kept: review their change, then apply yours again.",
+        changed_by=who, changed_at=when, yours=yours)
 
 
 def current_record(d: m.Dispute) -> m.StageRecord:
@@ -179,13 +241,27 @@ def event(ctx: Ctx, kind: str, summary: str, d: m.Dispute | None = None, *, chil
 
 
 def touch(ctx: Ctx, d: m.Dispute, **changes: Any) -> None:
-    """Apply changes to the dispute row, bump its version, refresh its clocks."""
+    """Apply changes to the dispute row, bump its version, refresh its clocks.
+
+    One guarded UPDATE of the changed columns only:
+    ``UPDATE dispute SET ..., version = version + 1 WHERE id = ? AND version = <read>``.
+    If another session saved in between (0 rows), a ConflictError rolls the whole
+    action back: nothing is half-saved and no one's change is silently undone."""
     for k, v in changes.items():
         setattr(d, k, v)
-    d.version += 1
     d.updated_at = ctx.now()
     d.updated_by_id = ctx.actor_id
-    d.save()
+    read = int(d.version)
+    values: dict[Any, Any] = {f: d.__data__.get(f.name) for f in d.dirty_fields if f.name not in ("id", "version")}
+    values[m.Dispute.version] = m.Dispute.version + 1
+    n = m.Dispute.update(values).where((m.Dispute.id == d.id) & (m.Dispute.version == read)).execute()
+    if n != 1:
+        fresh = m.Dispute.get_or_none(m.Dispute.id == d.id)
+        if fresh is None:
+            raise NotFound(f"{d.reference} no longer exists.")
+        conflict(fresh)
+    d.version = read + 1
+    d._dirty.clear()
     refresh_clocks(ctx, d)
 
 
@@ -208,7 +284,7 @@ def refresh_clocks(ctx: Ctx, d: m.Dispute) -> DisputeView:
 def linked(d: m.Dispute, include_siblings: bool) -> list[m.Dispute]:
     if not include_siblings or not d.link_group:
         return [d]
-    return list(m.Dispute.select().where(m.Dispute.link_group == d.link_group).order_by(m.Dispute.id))
+    return list(for_update(m.Dispute.select().where(m.Dispute.link_group == d.link_group).order_by(m.Dispute.id)))
 
 
 def stage_label(policy: Policy, key: str) -> str:
@@ -280,6 +356,12 @@ def type_problem(value: Any, hint: Any, name: str) -> str | None:
     return None
 
 
+def _lost_race(exc: BaseException) -> bool:
+    codes = {getattr(e, "pgcode", None) for e in (exc, *(exc.args[:1]), exc.__cause__, exc.__context__)
+             if isinstance(e, BaseException)}
+    return bool(codes & {"40001", "40P01"})
+
+
 def service(fn: F) -> F:
     """Run a service function as one write transaction.
 
@@ -327,6 +409,16 @@ def service(fn: F) -> F:
             with write_txn():
                 permissions.check(ctx, fn.__name__, fn.__module__, target)
                 return fn(ctx, *args, **kwargs)
+        except StorageFault as exc:
+            raise StorageError(str(exc)) from exc
+        except (PeeweeDatabaseError, OSError) as exc:
+            fault = storage_fault(exc)
+            if fault is not None:  # e.g. raised inside a nested write transaction
+                raise StorageError(str(fault)) from exc
+            if _lost_race(exc):  # PostgreSQL chose this session to give way (deadlock/serialization)
+                raise ConflictError("Someone else saved this dispute at the same moment: nothing of yours was "
+                                    "saved. Your text is kept: look again, then apply it again.") from exc
+            raise
         except PermissionDenied as exc:
             with write_txn():
                 exists = target is not None and m.Dispute.select().where(m.Dispute.id == target).exists()

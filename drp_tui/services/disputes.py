@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from drp_tui.domain.deadlines import compute_due
@@ -13,8 +13,8 @@ from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due, format_london
 from drp_tui.services.common import (
-    actor, check_version, clean_text, current_record, event, inform_for, level_holder, linked, load, notify,
-    require_chair_of, require_open, require_role, responder_for, service, stage_label, touch,
+    MAX_ACTIONS, actor, check_version, clean_date, clean_text, current_record, event, inform_for, level_holder,
+    linked, load, notify, require_chair_of, require_open, require_role, responder_for, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
@@ -45,14 +45,6 @@ class ActionInput:
     description: str
     owner: str
     due: date
-
-
-def _date(value: object, fld: str, key: str | None = None) -> date:
-    """A calendar date (a datetime is refused: which London day would it be?).
-    ``fld`` is the label in the message, ``key`` the field name (default: ``fld``)."""
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValidationError(f"{fld}: must be a date (YYYY-MM-DD)", field=key or fld)
-    return value
 
 
 def _next_reference(prefix: str, year: int) -> str:
@@ -86,14 +78,12 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
         allowed = ", ".join(s.label for s in policy.starting_stages())
         raise ValidationError(f"starting level: {start.label} cannot be a starting level (choose {allowed})",
                               field="start_stage")
-    arose = _date(data.issue_arose, "date the issue arose", "issue_arose")
-    raised = _date(data.raised_on if data.raised_on is not None else ctx.today(), "date raised", "raised_on")
-    if arose > ctx.today():
-        raise ValidationError("date the issue arose: cannot be in the future", field="issue_arose")
+    arose = clean_date(ctx, data.issue_arose, "issue_arose", "date the issue arose", future=False)
+    raised = clean_date(ctx, data.raised_on if data.raised_on is not None else ctx.today(), "raised_on",
+                        "date raised", future=False)
+    assert arose is not None and raised is not None
     if raised < arose:
         raise ValidationError("date raised: cannot be before the date the issue arose", field="raised_on")
-    if raised > ctx.today():
-        raise ValidationError("date raised: cannot be in the future", field="raised_on")
     texts = {k: clean_text(getattr(data, k), k.replace("_", " ")) for k in
              ("concern", "impact", "wanted", "timescales", "child_wishes")}
     if not texts["concern"]:
@@ -173,11 +163,9 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
         if key in SECTION1_TEXT:
             new_v: Any = clean_text(value, key.replace("_", " "), required=key == "concern")
         elif key in ("issue_arose", "raised_on"):
-            new_v = _date(value, key.replace("_", " "), key)
-            if new_v > ctx.today():
-                raise ValidationError(f"{key.replace('_', ' ')}: cannot be in the future", field=key)
-        elif key == "child_informed_on":
-            new_v = None if value in (None, "") else _date(value, "child informed on", key)
+            new_v = clean_date(ctx, value, key, future=False)
+        elif key == "child_informed_on":  # the day the child was told: it has happened
+            new_v = clean_date(ctx, value, key, "child informed on", future=False, optional=True)
         elif key == "category":
             try:
                 new_v = ctx.policy_for(d.policy_key).category(str(value)).key
@@ -272,13 +260,14 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
         sent_to = rec.responder.name if rec.responder is not None else "no one"
         raise PermissionDenied(f"{stage.label} of {d.reference} was sent to {sent_to}, not to you.")
     body = clean_text(text, "response", required=True)
+    if len(actions) > MAX_ACTIONS:
+        raise ValidationError(f"actions: {len(actions)} actions in one response; at most {MAX_ACTIONS}",
+                              field="actions")
     clean_actions = []
     for i, a in enumerate(actions, 1):
         desc = clean_text(a.description, f"action {i} what", required=True)
         owner = clean_text(a.owner, f"action {i} who", required=True, short=True)
-        due = _date(a.due, f"action {i} by when", "actions")
-        if due < ctx.today():
-            raise ValidationError(f"action {i} by when: {due.isoformat()} is already past", field="actions")
+        due = clean_date(ctx, a.due, "actions", f"action {i} by when", past=False)
         clean_actions.append((desc, owner, due))
     before = {"response": rec.response}
     rec.response = body

@@ -39,3 +39,10 @@ class ConflictError(DomainError):
         self.changed_by = changed_by
         self.changed_at = changed_at
         self.yours = yours or {}
+
+
+class StorageError(DomainError):
+    """The database could not take the write (file gone, disk full, read-only, busy).
+    Nothing was saved; the desk keeps the text on screen."""
+
+    title = "Not saved"

@@ -8,7 +8,7 @@ from drp_tui.domain.model import Decision, Role, Status
 from drp_tui.domain.policy import CafcassRule
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, utc
 from drp_tui.services.common import (
-    actor, check_version, clean_text, current_record, event, level_holder, linked, load, notify,
+    actor, check_version, clean_date, clean_datetime, clean_text, current_record, event, level_holder, linked, load, notify,
     require_chair_of, require_open, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
@@ -118,8 +118,7 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     rec = current_record(d)
     if rec.sent_at is None or Status(d.status) is not Status.SENT:
         raise DomainError("An extension is for a response that is still awaited.")
-    if not isinstance(until, date):
-        raise ValidationError("extended to: must be a date (YYYY-MM-DD)", field="until")
+    clean_date(ctx, until, "until", "extended to", past=False)
     why = clean_text(reason, "benefit to the child", required=True)
     new_due = end_of_london_day_utc(until)
     old_due = rec.extension_until or rec.due_at
@@ -311,6 +310,7 @@ def record_monitoring(ctx: Ctx, dispute_id: int, held_on: date, outcome: str, at
     require_chair_of(who, d, "record its monitoring meeting")
     if not isinstance(held_on, date) or held_on > ctx.today():
         raise ValidationError("held on: must be a date, not in the future", field="held_on")
+    clean_date(ctx, held_on, "held_on", future=False)
     text = clean_text(outcome, "outcome", required=True)
     people = clean_text(attendees, "attendees")
     mm = (m.MonitoringMeeting.select().where((m.MonitoringMeeting.dispute == d.id) & m.MonitoringMeeting.held_on.is_null())
@@ -335,6 +335,7 @@ def record_conversation(ctx: Ctx, dispute_id: int, with_whom: str, held_at: date
     require_chair_of(who, d, "record a conversation")
     if how not in ("in person", "phone", "e-mail", "Teams"):
         raise ValidationError("how: in person, phone, e-mail or Teams", field="how")
+    clean_datetime(ctx, held_at, "held_at", "when")
     name = clean_text(with_whom, "with whom", required=True, short=True)
     text = clean_text(agreed, "what was agreed", required=True)
     m.Conversation.create(dispute=d, with_whom=name, held_at=held_at, how=how, agreed=text,
@@ -356,12 +357,12 @@ def complete_action(ctx: Ctx, action_id: int, done_on: date | None = None) -> No
         raise PermissionDenied("Only the chair or the responding manager can mark an action done.")
     if a.done_on is not None:
         raise DomainError("That action is already marked done.")
-    a.done_on = done_on or ctx.today()
-    if a.done_on > ctx.today():
-        raise ValidationError("done on: cannot be in the future", field="done_on")
+    done = clean_date(ctx, done_on or ctx.today(), "done_on", future=False)
+    assert done is not None  # not optional: a date or a ValidationError
+    a.done_on = done
     a.save()
     notify(ctx, [d.raised_by_id, rec.responder_id], "info",
-           f"{d.reference}: action done - {a.description[:60]} ({format_date(a.done_on)})", d)
+           f"{d.reference}: action done - {a.description[:60]} ({format_date(done)})", d)
     event(ctx, "action_done", f"Action done: {a.description[:80]}", d, before={"done_on": None},
           after={"action": a.id, "done_on": a.done_on})
     touch(ctx, d)

@@ -6,14 +6,16 @@ and runs pending migrations with peewee's migration runner.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from peewee import Database, SqliteDatabase
+from peewee import Database, DatabaseError, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.migrations import Runner
 
@@ -45,6 +47,25 @@ _writer_fd: int | None = None
 
 class StoreError(Exception):
     """A problem opening the database, with a message a person can act on."""
+
+
+class StorageFault(StoreError):
+    """A write could not be made (file gone, disk full, read-only, locked too long).
+
+    Nothing was saved. The services turn it into a ``StorageError`` the desk shows."""
+
+
+NO_DATABASE = "No database at {where}. Create one with: drp init"
+GONE = ("The database file {path} has gone (moved or deleted). Nothing more will be saved; "
+        "your text is kept. Ask your administrator.")
+FULL = ("The database is full (no disk space left): nothing was saved; your text is kept. "
+        "Ask your administrator to free space on the disk holding {where}.")
+READ_ONLY = ("The database {where} is read-only here: nothing was saved; your text is kept. "
+             "Ask your administrator to make it writable for you.")
+LOCKED = ("The database {where} is busy: another session held it for more than {seconds} seconds, so "
+          "nothing was saved; your text is kept. Try again in a moment; if it keeps happening, "
+          "ask your administrator.")
+_opened: dict[str, object] = {}  # what open_database opened: target, path, (st_dev, st_ino)
 
 
 def is_url(target: str) -> bool:
@@ -99,10 +120,16 @@ def prepare_file(path: Path, shared_group: str | None = None) -> None:
 
 
 def open_database(target: str, *, migrate: bool = True, shared_group: str | None = None,
-                  check_perms: bool = True) -> Database:
-    """Open (creating if needed) the database and bring its schema up to date."""
+                  check_perms: bool = True, create: bool = True) -> Database:
+    """Open the database and bring its schema up to date.
+
+    With ``create=False`` (every command but ``drp init`` and ``drp demo``) a missing
+    file, or a server database without our schema, is refused: a typo or a moved file
+    must not become a new empty database."""
     path = sqlite_path(target)
     if path is not None:
+        if not create and not path.exists():
+            raise StoreError(NO_DATABASE.format(where=path))
         # New files (db, -wal, -shm) get no permissions for "other".
         os.umask(0o007 if shared_group else 0o077)
         prepare_file(path, shared_group)
@@ -114,9 +141,110 @@ def open_database(target: str, *, migrate: bool = True, shared_group: str | None
     db = make_database(target)
     database.initialize(db)
     db.connect(reuse_if_open=True)
+    if not create and not db.table_exists("schema_migration"):
+        db.close()
+        raise StoreError(NO_DATABASE.format(where=path if path is not None else _redact(target)))
+    _opened.clear()
+    _opened["target"] = target
+    if path is not None:
+        st = os.stat(path)
+        _opened.update(path=path, identity=(st.st_dev, st.st_ino))
     if migrate:
         run_migrations(db)
     return db
+
+
+def _redact(target: str) -> str:
+    if "://" in target and "@" in target:
+        scheme, rest = target.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return target
+
+
+def check_file_still_there() -> None:
+    """Refuse to write when the file opened at start has been moved or deleted.
+
+    SQLite keeps writing to the open (now nameless) file, so every later save would
+    be lost; a cheap stat of the path before each write transaction catches it."""
+    path = _opened.get("path")
+    if not isinstance(path, Path):
+        return
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise StorageFault(GONE.format(path=path)) from None
+    except OSError:
+        return  # cannot tell (e.g. a permission change on the folder): let SQLite decide
+    if (st.st_dev, st.st_ino) != _opened.get("identity"):
+        raise StorageFault(GONE.format(path=path))
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the driver errors behind it (peewee wraps them)."""
+    out: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if isinstance(e, BaseException) and e not in out and len(out) < 8:
+            out.append(e)
+            todo += [e.args[0] if e.args else None, e.__cause__, e.__context__]
+    return out
+
+
+def storage_fault(exc: BaseException) -> StorageFault | None:
+    """The driver error ``exc`` as a message a person can act on, or None if it is not one
+    of: file gone, disk full, read-only database, lock held too long."""
+    where = _opened.get("path") or _redact(str(_opened.get("target", "")))
+    for e in _causes(exc):
+        if isinstance(e, StorageFault):
+            return e
+        text = str(e).lower()
+        code = (getattr(e, "sqlite_errorcode", None) or 0) & 0xFF
+        pgcode = getattr(e, "pgcode", None) or ""
+        if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or code == 13 or pgcode == "53100" \
+                or "database or disk is full" in text or "no space left" in text:
+            return StorageFault(FULL.format(where=where))
+        if code == 8 or "readonly database" in text or pgcode == "25006":
+            return StorageFault(READ_ONLY.format(where=where))
+        if code in (5, 6) or "database is locked" in text or pgcode == "55P03":
+            return StorageFault(LOCKED.format(where=where, seconds=f"{BUSY_TIMEOUT_MS / 1000:g}"))
+    return None
+
+
+DEMO_APPLICATION_ID = 0x4452505F  # "DRP_" in SQLite's header: this file holds invented demo data
+
+
+def mark_demo() -> None:
+    """Mark the open SQLite database as a demo (``drp demo`` may replace it later)."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase):
+        db.pragma("application_id", DEMO_APPLICATION_ID)
+
+
+def is_demo_file(path: Path) -> bool:
+    """True if ``path`` is a SQLite database marked by ``mark_demo`` (read-only look)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = con.execute("PRAGMA application_id").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False  # not a SQLite database at all: certainly not ours to delete
+    return bool(row) and row[0] == DEMO_APPLICATION_ID
+
+
+def for_update(query: Any) -> Any:
+    """``SELECT ... FOR UPDATE`` where the database has row locks (PostgreSQL): the row
+    is then locked until the write transaction ends, so two sessions cannot both read
+    the same version and save. SQLite's BEGIN IMMEDIATE already serialises writers."""
+    db = database.obj
+    if db is None or isinstance(db, SqliteDatabase):
+        return query
+    return query.for_update()
 
 
 def run_migrations(db: Database, target: str | None = None) -> list[str]:
@@ -249,14 +377,37 @@ def _writer_turn() -> Iterator[None]:
 
 @contextmanager
 def write_txn() -> Iterator[None]:
-    """One short write transaction; IMMEDIATE on SQLite so writers queue, never deadlock."""
+    """One short write transaction; IMMEDIATE on SQLite so writers queue, never deadlock.
+
+    Refuses (StorageFault) when the database file has gone, and turns disk full,
+    read-only and lock-timeout driver errors into a StorageFault saying what to do."""
     db = database.obj
-    if isinstance(db, SqliteDatabase):
-        with _writer_turn(), db.atomic("IMMEDIATE"):
-            yield
-    else:
-        with db.atomic():
-            yield
+    outermost = not db.in_transaction()
+    if outermost:
+        check_file_still_there()
+    try:
+        if isinstance(db, SqliteDatabase):
+            with _writer_turn(), db.atomic("IMMEDIATE"):
+                yield
+        else:
+            with db.atomic():
+                yield
+    except (DatabaseError, OSError) as exc:
+        fault = storage_fault(exc) if outermost else None
+        if fault is None:
+            raise
+        _reset_after_failure(db)
+        raise fault from exc
+
+
+def _reset_after_failure(db: Database) -> None:
+    """After a failed COMMIT SQLite may have rolled back already; make sure no
+    transaction is left open on this connection (so the next save starts clean)."""
+    try:
+        if isinstance(db, SqliteDatabase) and not db.is_closed() and db.connection().in_transaction:
+            db.connection().rollback()
+    except Exception:  # noqa: BLE001 - best effort: the original error is what matters
+        pass
 
 
 def data_version() -> int:
@@ -267,4 +418,5 @@ def data_version() -> int:
     return 0
 
 
-__all__ = ["ALL_MODELS", "open_database", "write_txn", "data_version", "StoreError"]
+__all__ = ["ALL_MODELS", "open_database", "write_txn", "data_version", "StoreError", "StorageFault",
+           "storage_fault", "for_update", "check_file_still_there"]

@@ -136,6 +136,11 @@ class Dispute(BaseModel):
     closed_at = UTCDateTimeField(null=True)
     version = IntegerField(default=1)
 
+    class Meta:
+        # An UPDATE writes only the columns this session changed (never a stale copy of
+        # the others); services.common.touch also guards it with the version read.
+        only_save_dirty = True
+
 
 class StageRecord(BaseModel):
     dispute = ForeignKeyField(Dispute, backref="stage_records", on_delete="RESTRICT")
@@ -166,6 +171,7 @@ class StageRecord(BaseModel):
 
     class Meta:
         indexes = ((("dispute", "seq"), True),)
+        only_save_dirty = True  # writes only the columns changed (see Dispute)
 
 
 class Action(BaseModel):

@@ -22,7 +22,10 @@ PW = "Sturdy-Password-42"
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setattr(cli_users, "current_os_login", lambda: "opsadmin")
-    yield str(tmp_path / "cli.db")
+    path = str(tmp_path / "cli.db")
+    assert main(["--db", path, "init"]) == 0  # only 'drp init' creates a database
+    close_database()
+    yield path
     close_database()
 
 

@@ -3,6 +3,7 @@ database (``.ci/run`` starts a throwaway server when PostgreSQL is installed).""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,12 +15,18 @@ from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database, schema_status
 from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page, get_dispute
 from tests.conftest import FROZEN_NOW
+from tests.pg import scratch_database
+
 
 @pytest.fixture
-def pg(pg_url: str) -> object:
-    db = open_database(pg_url)
-    yield db
-    close_database()
+def pg() -> Iterator[object]:
+    """A new database of its own on the test server (skipped without one; a failure in CI)."""
+    with scratch_database() as url:
+        db = open_database(url)
+        try:
+            yield db
+        finally:
+            close_database()
 
 
 @pytest.mark.parametrize("policy_key", ["mosaic-iro", "durham-rp"])

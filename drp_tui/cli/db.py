@@ -6,7 +6,9 @@ import argparse
 
 from drp_tui.bootstrap import SetupError, load_setup, redact
 from drp_tui.cli import UsageError
-from drp_tui.store.db import schema_status
+from drp_tui.domain.timeutil import SystemClock
+from drp_tui.store import audit
+from drp_tui.store.db import close_database, schema_status
 from drp_tui.store.models import database
 
 
@@ -25,4 +27,15 @@ def run_init(args: argparse.Namespace) -> int:
     for name, applied in status:
         print(f"  {'applied' if applied else 'pending'}  {name}")
     print(f"policy in force: {setup.policy.key} ({setup.policy.name})")
+    try:
+        key, created = audit.create_key(shared_group=setup.config.shared_group, now=SystemClock().now())
+    except OSError as exc:
+        print(f"drp: the audit key file could not be created: {exc}")
+        close_database()
+        return 1
+    files = audit.files()
+    print(f"audit key: {key}" + (" (created: keep a copy apart from the database backups)" if created else ""))
+    if files:
+        print(f"audit head: {files[1]}")
+    close_database()
     return 0

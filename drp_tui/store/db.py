@@ -99,8 +99,13 @@ def prepare_file(path: Path, shared_group: str | None = None) -> None:
 
 
 def open_database(target: str, *, migrate: bool = True, shared_group: str | None = None,
-                  check_perms: bool = True) -> Database:
-    """Open (creating if needed) the database and bring its schema up to date."""
+                  check_perms: bool = True, audit_key: str | None = None) -> Database:
+    """Open (creating if needed) the database and bring its schema up to date.
+
+    ``audit_key``: the audit key file (default ``<db>.key``; see store.audit)."""
+    from drp_tui.store import audit
+
+    audit.configure(target, audit_key, shared_group)
     path = sqlite_path(target)
     if path is not None:
         # New files (db, -wal, -shm) get no permissions for "other".
@@ -249,14 +254,35 @@ def _writer_turn() -> Iterator[None]:
 
 @contextmanager
 def write_txn() -> Iterator[None]:
-    """One short write transaction; IMMEDIATE on SQLite so writers queue, never deadlock."""
+    """One short write transaction; IMMEDIATE on SQLite so writers queue, never deadlock.
+
+    The outermost one lets the audit trail finish its part just before the commit
+    (digests of rows saved after the last event) and after it (the head file).
+    """
+    from drp_tui.store import audit
+
     db = database.obj
-    if isinstance(db, SqliteDatabase):
-        with _writer_turn(), db.atomic("IMMEDIATE"):
-            yield
-    else:
-        with db.atomic():
-            yield
+    outer = not db.in_transaction()
+    try:
+        if isinstance(db, SqliteDatabase):
+            with _writer_turn():
+                with db.atomic("IMMEDIATE"):
+                    yield
+                    if outer:
+                        audit.before_commit()
+                if outer:
+                    audit.after_commit()  # still our writers' turn: head files are written in commit order
+        else:
+            with db.atomic():
+                yield
+                if outer:
+                    audit.before_commit()
+            if outer:
+                audit.after_commit()
+    except BaseException:
+        if outer:
+            audit.after_rollback()
+        raise
 
 
 def data_version() -> int:

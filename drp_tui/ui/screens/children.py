@@ -116,6 +116,9 @@ class ChildrenScreen(Screen[None]):
             children = children_for(user.id)
         else:
             children = children_of_team(user.team_id)
+        if not getattr(self, "_read_recorded", False):  # once per opening, not per refresh
+            self.desk_app.desk.record_read("children list", what=f"{len(children)} children")
+            self._read_recorded = True
         counts = open_dispute_counts(c.id for c in children)
         groups = sibling_names(c.sibling_group_id for c in children if c.sibling_group_id is not None)
         rows = tuple(

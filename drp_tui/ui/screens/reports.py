@@ -139,6 +139,9 @@ class ReportsScreen(Screen[None]):
         desk = self.desk_app.desk
         try:
             result = desk.call(reports.report_for)
+            if not getattr(self, "_read_recorded", False):  # once per opening, not per refresh
+                desk.record_read("reports")
+                self._read_recorded = True
         except DomainError as err:
             self.app.call_from_thread(self._refused, err)
             return

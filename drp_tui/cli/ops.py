@@ -121,6 +121,8 @@ def run_backup(args: argparse.Namespace) -> int:
             from drp_tui.store.db import check_permissions
 
             check_permissions(path, setup.config.shared_group)
+            # Recorded first, so that the backup holds the record of its own making.
+            _record(setup, "backup", f"Backup requested: {Path(args.path).name or args.path}")
         result = bk.backup_database(path, Path(args.path), force=args.force,
                                     shared_group=setup.config.shared_group)
     except (StoreError, bk.BackupError) as exc:
@@ -131,7 +133,6 @@ def run_backup(args: argparse.Namespace) -> int:
         return 1
     print(f"backup written: {result.path} ({result.size:,} bytes, {result.pages:,} pages, "
           f"{result.seconds:.2f} s, integrity ok)")
-    _record(setup, "backup", f"Backup written: {result.path.name}")
     key = audit.files()
     if key is not None:
         print(f"the audit key file {key[0]} is not in the backup: keep a copy of it apart from the backups")
@@ -155,6 +156,7 @@ def run_restore(args: argparse.Namespace) -> int:
     setup = _setup(args)
     path = _sqlite_only(setup, "restore")
     close_database()  # never hold the target open here: see backup.sessions_live
+    audit.configure(setup.db_target, setup.config.audit_key, setup.config.shared_group)  # the backup is checked with it
     try:
         result = bk.restore_database(Path(args.path), path, force=args.force,
                                      shared_group=setup.config.shared_group)

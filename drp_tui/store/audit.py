@@ -361,13 +361,13 @@ def write_head(*, force: bool = False, event_id: int | None = None, h: str | Non
 # ---------------------------------------------------------------- writing events
 
 
-_txn = threading.local()  # per thread: digests recorded and events appended in this transaction
+_txn = threading.local()  # per thread: the events of the open transaction, not yet inserted
 
 
 def _state() -> dict[str, Any]:
     st: dict[str, Any] | None = getattr(_txn, "state", None)
     if st is None:
-        st = _txn.state = {"digests": {}, "last": None, "head": None}
+        st = _txn.state = {"events": [], "head": None}
     return st
 
 
@@ -389,26 +389,52 @@ def append(at: datetime, actor_id: int | None, kind: str, summary: str, *,
            before: Any = None, after: Any = None) -> m.Event:
     """Append one event. Call inside the write transaction of the change it records.
 
-    The rows the transaction saved or deleted so far get their digests recorded in it.
+    Inside a transaction the event is inserted just before the commit (``flush``), so
+    that the last event of the transaction can carry the digests of every row the
+    transaction left, whatever order a service saves rows and records its event in;
+    the returned event then has no id yet. Outside one it is inserted (and committed) at once.
     """
     for name, value in (("actor", actor_id), ("dispute", dispute_id), ("child", child_id)):
         # The hash covers these exactly as given; the row stores them as integers. Anything
         # else (True, "1", 1.0) would be stored as 1 and never verify again.
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise TypeError(f"audit.append: {name} id must be an int, not {type(value).__name__}")
+    at = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    args = {"at": at, "actor_id": actor_id, "kind": kind, "summary": summary, "dispute_id": dispute_id,
+            "child_id": child_id, "before": to_json(before), "after": to_json(after)}
+    _state()["events"].append(args)
+    if not m.database.obj.in_transaction():  # autocommit: write it now
+        ev = flush()[-1]
+        after_commit()
+        return ev
+    return m.Event(at=at, actor=actor_id, kind=kind, dispute=dispute_id, child=child_id, summary=summary,
+                   before=args["before"], after=args["after"])
+
+
+def flush() -> list[m.Event]:
+    """Insert the events appended so far in this transaction; the last one gets the row digests."""
+    st = _state()
+    pending: list[dict[str, Any]] = st["events"]
+    if not pending:
+        return []
     db = m.database.obj
     if isinstance(db, PostgresqlDatabase):  # SQLite is serialised by BEGIN IMMEDIATE already
         db.execute_sql('LOCK TABLE "event" IN SHARE ROW EXCLUSIVE MODE')
     digests = _written_digests()
-    ev = _insert(at, actor_id, kind, summary, dispute_id=dispute_id, child_id=child_id,
-                 before=to_json(before), after=to_json(after), digests=digests)
-    st = _state()
-    st["digests"].update(digests)
-    st["last"] = (ev.at, actor_id)
-    st["head"] = (ev.id, ev.hash)
-    if not db.in_transaction():  # autocommit: it is already committed
-        after_commit()
-    return ev
+    out = [_insert(**args, digests=digests if k == len(pending) - 1 else {}) for k, args in enumerate(pending)]
+    st["events"] = []
+    st["head"] = (out[-1].id, out[-1].hash)
+    return out
+
+
+def mark() -> int:
+    """How many events this transaction has appended (a savepoint's starting point)."""
+    return len(_state()["events"])
+
+
+def rollback_to(n: int) -> None:
+    """A savepoint rolled back: forget the events appended inside it."""
+    del _state()["events"][n:]
 
 
 def _insert(at: datetime, actor_id: int | None, kind: str, summary: str, *, dispute_id: int | None,
@@ -416,7 +442,6 @@ def _insert(at: datetime, actor_id: int | None, kind: str, summary: str, *, disp
     last = m.Event.select(m.Event.id, m.Event.hash).order_by(m.Event.id.desc()).first()
     prev = last.hash if last else ""
     new_id = (last.id if last else 0) + 1
-    at = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
     rows = json.dumps(sorted([t, i, d] for (t, i), d in digests.items()), separators=(",", ":")) if digests else ""
     fields = _fields(id=new_id, at=at.replace(tzinfo=None), actor=actor_id, kind=kind, dispute=dispute_id,
                      child=child_id, summary=summary, before=before, after=after, rows=rows)
@@ -430,14 +455,9 @@ def _insert(at: datetime, actor_id: int | None, kind: str, summary: str, *, disp
 
 
 def before_commit() -> None:
-    """Rows saved after the transaction's last event get a ``content`` event of their own."""
-    st = _state()
-    late = {k: v for k, v in _written_digests().items() if st["digests"].get(k) != v}
-    if late and st["last"] is not None:
-        at, actor_id = st["last"]
-        ev = _insert(at, actor_id, "content", f"{len(late)} row(s) recorded", dispute_id=None, child_id=None,
-                     before="", after="", digests=late)
-        st["head"] = (ev.id, ev.hash)
+    """Insert the transaction's events (rows written without any event stay uncovered)."""
+    flush()
+    m.take_writes()
 
 
 def after_commit() -> None:
@@ -462,8 +482,8 @@ def record_read(at: datetime, actor_id: int | None, view: str, *, dispute_id: in
     target = (f"dispute {reference or dispute_id}" if dispute_id is not None
               else f"child {child_id}" if child_id is not None else what)
     summary = f"Opened {view}" + (f": {target}" if target else "")
-    return append(at, actor_id, READ_KIND, summary, dispute_id=dispute_id, child_id=child_id,
-                  after={"view": view})
+    ev = append(at, actor_id, READ_KIND, summary, dispute_id=dispute_id, child_id=child_id, after={"view": view})
+    return flush()[-1] if ev.id is None else ev
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,7 @@ def write_txn() -> Iterator[None]:
 
     db = database.obj
     outer = not db.in_transaction()
+    mark = audit.mark()
     try:
         if isinstance(db, SqliteDatabase):
             with _writer_turn():
@@ -282,6 +283,8 @@ def write_txn() -> Iterator[None]:
     except BaseException:
         if outer:
             audit.after_rollback()
+        else:
+            audit.rollback_to(mark)  # a savepoint rolled back: so do the events appended inside it
         raise
 
 

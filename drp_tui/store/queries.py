@@ -25,7 +25,7 @@ from drp_tui.domain.model import (
 from drp_tui.store import models as m
 from drp_tui.store.visibility import visible_to
 
-HIDDEN_KINDS = ("read", "content")  # access records and late row digests: not shown in a history
+HIDDEN_KINDS = ("read",)  # access records: the access log's, not a dispute's story
 
 
 def staff_view(s: m.Staff) -> StaffView:

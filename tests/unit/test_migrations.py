@@ -89,7 +89,8 @@ def test_running_migrations_twice_changes_nothing(fresh: Path) -> None:
 def _at_0001(path: Path) -> SqliteDatabase:
     db = open_database(str(path), migrate=False)
     assert run_migrations(db, "0001_initial") == ["0001_initial"]
-    assert schema_status(db) == [("0001_initial", True), ("0002_accounts_audit_drafts", False)]
+    assert schema_status(db) == [("0001_initial", True), ("0002_accounts_audit_drafts", False),
+                                 ("0004_audit", False)]
     return db
 
 

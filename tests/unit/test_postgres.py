@@ -26,6 +26,9 @@ def pg() -> object:
     db.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     close_database()
     db = open_database(PG_URL)
+    from drp_tui.store import audit as store_audit
+
+    store_audit.create_key()  # in the test's own user config folder (HOME is a temporary folder)
     yield db
     close_database()
 

@@ -377,7 +377,7 @@ def _written_digests() -> dict[tuple[str, int], str]:
     for (model, row_id), deleted in m.take_writes().items():
         if model not in COVERED or not isinstance(row_id, int):
             continue
-        d = row_digest(model, row_id)  # type: ignore[arg-type]
+        d = row_digest(model, row_id)
         if d is None and not deleted:
             continue  # rolled back meanwhile
         out[(model._meta.table_name, row_id)] = d or DELETED_ROW
@@ -419,7 +419,7 @@ def flush() -> list[m.Event]:
         return []
     db = m.database.obj
     if isinstance(db, PostgresqlDatabase):  # SQLite is serialised by BEGIN IMMEDIATE already
-        db.execute_sql('LOCK TABLE "event" IN SHARE ROW EXCLUSIVE MODE')
+        db.execute_sql('LOCK TABLE "event" IN SHARE ROW EXCLUSIVE MODE')  # type: ignore[no-untyped-call]
     digests = _written_digests()
     out = [_insert(**args, digests=digests if k == len(pending) - 1 else {}) for k, args in enumerate(pending)]
     st["events"] = []

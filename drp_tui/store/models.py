@@ -67,11 +67,11 @@ class BaseModel(Model):
 
     def save(self, *args: Any, **kwargs: Any) -> Any:
         n = super().save(*args, **kwargs)
-        note_write(type(self), self.get_id())
+        note_write(type(self), self.get_id())  # type: ignore[no-untyped-call]
         return n
 
     def delete_instance(self, *args: Any, **kwargs: Any) -> Any:
-        row_id = self.get_id()
+        row_id = self.get_id()  # type: ignore[no-untyped-call]
         n = super().delete_instance(*args, **kwargs)
         note_write(type(self), row_id, deleted=True)
         return n

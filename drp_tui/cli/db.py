@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from drp_tui.bootstrap import SetupError, load_setup, redact
 from drp_tui.cli import UsageError
@@ -26,16 +27,18 @@ def run_init(args: argparse.Namespace) -> int:
     print(f"database: {redact(setup.db_target)}")
     for name, applied in status:
         print(f"  {'applied' if applied else 'pending'}  {name}")
-    print(f"policy in force: {setup.policy.key} ({setup.policy.name})")
     try:
         key, created = audit.create_key(shared_group=setup.config.shared_group, now=SystemClock().now())
     except OSError as exc:
-        print(f"drp: the audit key file could not be created: {exc}")
+        print(f"drp: the audit key file could not be created: {exc}", file=sys.stderr)
         close_database()
         return 1
     files = audit.files()
-    print(f"audit key: {key}" + (" (created: keep a copy apart from the database backups)" if created else ""))
+    print(f"audit key: {key}")
     if files:
         print(f"audit head: {files[1]}")
+    if created:
+        print(f"drp: audit key created at {key}: keep a copy apart from the database backups", file=sys.stderr)
+    print(f"policy in force: {setup.policy.key} ({setup.policy.name})")
     close_database()
     return 0

@@ -38,6 +38,7 @@ CHRISTMAS = datetime(2026, 12, 25, 10, 0, tzinfo=LONDON)  # a bank holiday (a Fr
 def fresh_db(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "demo.db"
     open_database(str(path))
+    audit.create_key()  # as drp demo does
     yield path
     close_database()
 

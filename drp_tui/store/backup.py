@@ -378,8 +378,11 @@ def run_checks(db: Database, path: Path | None = None, shared_group: str | None 
     return lines
 
 
-def check_file(path: Path, shared_group: str | None = None, *, use_head: bool = True) -> list[CheckLine]:
-    """``run_checks`` on a SQLite file, without migrating it."""
+def check_file(path: Path, shared_group: str | None = None, *, use_head: bool = False) -> list[CheckLine]:
+    """``run_checks`` on a SQLite file (a backup, usually), without migrating it.
+
+    Not against the head file unless ``use_head``: that is the live database's end, which a
+    backup is behind of."""
     if not is_sqlite_file(path):
         return [CheckLine("file", False, f"{path} is not a SQLite database")]
     with bound_to(path) as db:

@@ -644,6 +644,12 @@ def _walk(use_head: bool) -> _Walk:
     return _Walk(problems, latest, len(events), last)
 
 
+def check(*, use_head: bool = True) -> tuple[list[AuditProblem], ContentReport]:
+    """``verify`` and ``content_problems`` in one pass over the events."""
+    walk = _walk(use_head)
+    return walk.problems, content_problems(walk.latest)
+
+
 def verify(*, use_head: bool = True) -> list[AuditProblem]:
     """Check the whole chain (and, with ``use_head``, that its end is where the head file says).
     Empty list = intact."""
@@ -657,9 +663,10 @@ class ContentReport:
     not_covered: int
 
 
-def content_problems() -> ContentReport:
+def content_problems(latest: dict[tuple[str, int], tuple[str, int]] | None = None) -> ContentReport:
     """Each covered row against the digest in the latest event that wrote it."""
-    latest = _walk(False).latest
+    if latest is None:
+        latest = _walk(False).latest
     problems: list[AuditProblem] = []
     covered = not_covered = 0
     seen: set[tuple[str, int]] = set()

@@ -307,7 +307,10 @@ def audit_lines(db: Database, *, use_head: bool = True, content: bool = True) ->
         return [CheckLine("audit", False, "no event table (not a drp database, or never initialised)")]
     if "hash" not in cols or "row_digests" not in cols:
         return [CheckLine("audit", False, "the schema predates the audit chain; apply migrations (drp init)")]
-    problems = audit.verify(use_head=use_head)
+    if content:
+        problems, rep = audit.check(use_head=use_head)  # one pass over the events
+    else:
+        problems, rep = audit.verify(use_head=use_head), None
     lines: list[CheckLine] = []
     if not problems:
         n, last = audit.summary()
@@ -320,8 +323,7 @@ def audit_lines(db: Database, *, use_head: bool = True, content: bool = True) ->
         lines += [CheckLine("audit", False, p.line()) for p in problems[:50]]
         if len(problems) > 50:
             lines.append(CheckLine("audit", False, f"... and {len(problems) - 50} more"))
-    if content:
-        rep = audit.content_problems()
+    if rep is not None:
         if rep.problems:
             lines += [CheckLine("content", False, p.line()) for p in rep.problems[:50]]
             if len(rep.problems) > 50:

@@ -155,6 +155,23 @@ def test_cli_demo_seed_only_writes_the_file_and_prints_a_summary(
         close_database()
 
 
+def test_cli_demo_makes_its_own_audit_key_and_checks_clean(
+        tmp_path: Path, no_config: None, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "demo.db"
+    assert main(["demo", "--seed-only", str(target)]) == 0
+    key, head = Path(f"{target}.key"), Path(f"{target}.head")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and head.exists()
+    first = key.read_bytes()
+    capsys.readouterr()
+    assert main(["--db", str(target), "check"]) == 0, capsys.readouterr().out
+    close_database()
+    # a fresh demo replaces its own key with the database (never anybody else's)
+    assert main(["demo", "--seed-only", str(target)]) == 0
+    assert key.read_bytes() != first
+    assert main(["--db", str(target), "audit", "verify"]) == 0
+    close_database()
+
+
 def test_cli_init_on_a_new_path(tmp_path: Path, no_config: None, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "new" / "drp.db"
     try:

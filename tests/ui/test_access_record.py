@@ -132,3 +132,41 @@ async def test_reports_refused_to_a_chair_leave_no_read(make_app: Any) -> None:
         screen = await push(app, pilot, ReportsScreen())
         assert screen.report is None
         assert len(reads()) == before
+
+
+@pilot_test
+async def test_each_visit_to_the_children_mode_is_one_read_a_dialog_on_top_is_not(make_app: Any) -> None:
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = len(reads())
+        await pilot.press("f3")
+        await settle(pilot)
+        assert isinstance(app.screen, ChildrenScreen)
+        assert len(reads()) == before + 1
+        await pilot.press("question_mark")  # help on top, then back: still the same visit
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ChildrenScreen)
+        assert len(reads()) == before + 1
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        got = reads()[before:]
+        assert [json.loads(e.after)["view"] for e in got] == ["children list", "children list"]
+        assert all(e.actor_id == app.desk.user.id for e in got)
+
+
+@pilot_test
+async def test_the_reports_mode_is_recorded_for_oversight(make_app: Any) -> None:
+    app = make_app("osman")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = len(reads())
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportsScreen) and app.screen.report is not None
+        got = reads()[before:]
+        assert [json.loads(e.after)["view"] for e in got] == ["reports"]

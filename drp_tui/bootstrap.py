@@ -38,7 +38,9 @@ def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: s
     calendar = WorkingCalendar(config.nation, config.closures)
     if open_db:
         try:
-            open_database(target, shared_group=config.shared_group, create=create)
+            # A database named by the caller (the demo's) never uses the installation's key file.
+            open_database(target, shared_group=config.shared_group, create=create,
+                          audit_key=None if db_override else config.audit_key)
         except StoreError as exc:
             raise SetupError(str(exc)) from None
         except Exception as exc:  # driver errors: say which database, not a traceback

@@ -37,6 +37,7 @@ class Config:
     shared_group: str | None = None  # group that may read the database (shared mode)
     due_soon_working_days: int | None = None  # overrides the profile's value
     theme: str | None = None  # a Textual theme name, e.g. "drp-16" for 16-colour terminals
+    audit_key: str | None = None  # audit key file (default: <db>.key; see docs/DEPLOYMENT.md)
     path: str | None = None  # where this config was read from
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -90,9 +91,9 @@ def load_config(explicit: str | None = None) -> Config:
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
-        if key in ("db", "policy", "auth", "shared_group", "theme"):
+        if key in ("db", "policy", "auth", "shared_group", "theme", "audit_key"):
             _expect(path, key, value, str)
-            if key in ("db", "policy") and not str(value).strip():
+            if key in ("db", "policy", "audit_key") and not str(value).strip():
                 raise ConfigError(f"{path}: '{key}' must not be empty (leave it out for the default)")
         elif key in ("idle_lock_minutes", "due_soon_working_days"):
             _expect(path, key, value, int)

@@ -54,8 +54,11 @@ def setup_world(path: Path, chairs: int, children_per_chair: int = CHILDREN_PER_
     from drp_tui.store import models as m
     from drp_tui.store.db import close_database, open_database, write_txn
 
+    from drp_tui.store import audit
+
     policy = load_builtin(POLICY)
     open_database(str(path))
+    audit.create_key()  # as drp init does: <db>.key and <db>.head
     now = SystemClock().now()
     with write_txn():
         sc = m.Team.create(name="Load Social Care", kind="social_care")

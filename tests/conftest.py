@@ -15,6 +15,7 @@ import pytest
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import LONDON, FrozenClock
+from drp_tui.store import audit
 from drp_tui.store.db import close_database, open_database
 from tests.factories import World, make_world
 
@@ -67,6 +68,7 @@ def calendar() -> WorkingCalendar:
 def db_path(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "drp.db"
     open_database(str(path))
+    audit.create_key()  # <db>.key and <db>.head, as drp init makes them
     yield path
     close_database()
 

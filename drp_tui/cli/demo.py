@@ -27,7 +27,7 @@ def _fresh(path: Path) -> None:
         raise UsageError(
             f"demo: {path} is not a demo database (it may hold real records), so it is left as it is. "
             "Give the demo a path of its own, e.g.: drp demo --seed-only demo.db")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".key", ".head"):
         p = Path(f"{path}{suffix}")
         if p.exists():
             p.unlink()
@@ -51,6 +51,9 @@ def run_demo(args: argparse.Namespace) -> int:
             policy = resolve_policy(args.policy)
         except PolicyError as exc:
             raise UsageError(str(exc)) from None
+    from drp_tui.store import audit
+
+    audit.create_key()  # the demo's own key, next to the demo database
     summary = build_demo(policy, setup.calendar, SystemClock().now())
     print(f"demo database: {target}")
     print(f"policy: {policy.key}; {summary.staff} staff, {summary.children} children, {summary.disputes} disputes")

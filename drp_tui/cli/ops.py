@@ -16,16 +16,24 @@ from peewee import PeeweeException
 
 from drp_tui.bootstrap import Setup, SetupError, load_setup, redact
 from drp_tui.cli import UsageError
+from drp_tui.domain.timeutil import SystemClock
+from drp_tui.store import audit
 from drp_tui.store import backup as bk
-from drp_tui.store.db import StoreError, close_database, open_database, schema_status, sqlite_path
+from drp_tui.store.db import StoreError, close_database, open_database, schema_status, sqlite_path, write_txn
 from drp_tui.store.models import database
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("audit", help="audit trail: 'drp audit verify' checks the hash chain")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    v = asub.add_parser("verify", help="check that no event was edited or deleted")
+    v = asub.add_parser("verify", help="check that no event was edited, inserted, deleted, reordered or cut "
+                                       "off, and that no covered row changed since its last event")
     v.set_defaults(func=run_audit_verify)
+    r = asub.add_parser("rekey", help="create the audit key file (and head file) if there is none")
+    r.set_defaults(func=run_audit_rekey)
+    a = asub.add_parser("access", help="who opened a child's disputes or history (ids, who and when)")
+    a.add_argument("case_number", metavar="CASE_NUMBER", help="the child's case number")
+    a.set_defaults(func=run_audit_access)
 
     p = sub.add_parser("backup", help="write a consistent copy of the database (safe while in use)")
     p.add_argument("path", metavar="PATH", help="backup file to create (or a folder: a dated name is chosen)")
@@ -63,7 +71,7 @@ def _open(setup: Setup, *, check_perms: bool = True) -> None:
         raise UsageError(f"{path} does not exist (create it with: drp init)")
     try:
         open_database(setup.db_target, migrate=False, shared_group=setup.config.shared_group,
-                      check_perms=check_perms)
+                      check_perms=check_perms, audit_key=setup.config.audit_key)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:  # a driver error: which database and what kind, no traceback
@@ -113,6 +121,8 @@ def run_backup(args: argparse.Namespace) -> int:
             from drp_tui.store.db import check_permissions
 
             check_permissions(path, setup.config.shared_group)
+            # Recorded first, so that the backup holds the record of its own making.
+            _record(setup, "backup", f"Backup requested: {Path(args.path).name or args.path}")
         result = bk.backup_database(path, Path(args.path), force=args.force,
                                     shared_group=setup.config.shared_group)
     except (StoreError, bk.BackupError) as exc:
@@ -123,13 +133,30 @@ def run_backup(args: argparse.Namespace) -> int:
         return 1
     print(f"backup written: {result.path} ({result.size:,} bytes, {result.pages:,} pages, "
           f"{result.seconds:.2f} s, integrity ok)")
+    key = audit.files()
+    if key is not None:
+        print(f"the audit key file {key[0]} is not in the backup: keep a copy of it apart from the backups")
     return 0
+
+
+def _record(setup: Setup, kind: str, summary: str) -> None:
+    """An operator's event (no staff account) in the database, e.g. a backup taken."""
+    try:
+        open_database(setup.db_target, migrate=False, shared_group=setup.config.shared_group,
+                      audit_key=setup.config.audit_key)
+        with write_txn():
+            audit.append(SystemClock().now(), None, kind, summary)
+    except (StoreError, sqlite3.Error, PeeweeException, OSError) as exc:
+        print(f"drp: could not record the {kind} in the audit trail: {type(exc).__name__}: {exc}", file=sys.stderr)
+    finally:
+        close_database()
 
 
 def run_restore(args: argparse.Namespace) -> int:
     setup = _setup(args)
     path = _sqlite_only(setup, "restore")
     close_database()  # never hold the target open here: see backup.sessions_live
+    audit.configure(setup.db_target, setup.config.audit_key, setup.config.shared_group)  # the backup is checked with it
     try:
         result = bk.restore_database(Path(args.path), path, force=args.force,
                                      shared_group=setup.config.shared_group)
@@ -142,12 +169,58 @@ def run_restore(args: argparse.Namespace) -> int:
     if result.kept:
         print(f"the database as it was is kept at {result.kept}")
     print(f"restored {path} from {result.restored_from} ({result.seconds:.2f} s)")
-    try:  # bring an older backup's schema up to date, then check everything
-        open_database(setup.db_target, shared_group=setup.config.shared_group)
+    try:  # bring an older backup's schema up to date, record the restore, reset the head, check everything
+        open_database(setup.db_target, shared_group=setup.config.shared_group, audit_key=setup.config.audit_key)
+        with write_txn():
+            audit.append(SystemClock().now(), None, "restore",
+                         f"Database restored from backup {result.restored_from.name}")
+        audit.write_head(force=True)  # the restored chain's end is the end now
         return _print_lines(bk.run_checks(database.obj, path, setup.config.shared_group))
     except (StoreError, sqlite3.Error, PeeweeException) as exc:
         print(f"drp: the restored database could not be opened: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        close_database()
+
+
+def run_audit_rekey(args: argparse.Namespace) -> int:
+    setup = _setup(args)
+    _open(setup)
+    try:
+        if not all(applied for _, applied in schema_status(database.obj)):
+            raise UsageError("the database schema is not up to date; run: drp init")
+        path, created = audit.create_key(shared_group=setup.config.shared_group, now=SystemClock().now())
+        if not created:
+            audit.write_head()
+            print(f"the audit key file exists already: {path} (nothing changed)")
+            return 0
+        print(f"audit key created: {path}")
+        heads = audit.files()
+        if heads:
+            print(f"head file: {heads[1]}")
+        print("keep a copy of the key file apart from the database backups")
+        return 0
+    finally:
+        close_database()
+
+
+def run_audit_access(args: argparse.Namespace) -> int:
+    setup = _setup(args)
+    _open(setup)
+    try:
+        from drp_tui.store import models as m
+        from drp_tui.domain.timeutil import format_london
+
+        child = m.Child.get_or_none(m.Child.case_number == args.case_number)
+        if child is None:
+            print(f"drp: no child with case number {args.case_number}", file=sys.stderr)
+            return 1
+        rows = audit.accesses(child.id)
+        print(f"child id {child.id}: {len(rows)} access(es)")
+        for a in rows:
+            who = f"staff {a.actor_id} ({a.username})" if a.actor_id is not None else "operator"
+            print(f"{format_london(a.at)}  event {a.event_id}  {who}  {a.summary}")
+        return 0
     finally:
         close_database()
 

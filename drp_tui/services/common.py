@@ -261,6 +261,7 @@ def touch(ctx: Ctx, d: m.Dispute, **changes: Any) -> None:
             raise NotFound(f"{d.reference} no longer exists.")
         conflict(fresh)
     d.version = read + 1
+    m.note_write(m.Dispute, d.id)  # the audit trail digests rows written this way too (not through save())
     d._dirty.clear()
     refresh_clocks(ctx, d)
 

@@ -1,22 +1,69 @@
-"""The audit trail: append-only events, chained by hash.
+"""The audit trail: append-only events, chained by a keyed MAC, anchored outside the database.
 
-Each event's ``hash`` is SHA-256 over the previous event's hash and this
-event's own fields, so editing or deleting any row breaks the chain from that
-row on; ``verify`` names the first row that does not fit. There is no update
-or delete path for events anywhere in the code (a test greps for one).
+- Each event's ``hash`` is HMAC-SHA256, with a secret key kept in a file outside the
+  database (the *key file*), over the previous event's hash and this event's own
+  fields; so editing, inserting or reordering events, or rewriting the whole chain,
+  cannot be done by someone who can write the database but cannot read the key.
+  Events written before the key existed (``from`` in the key file) are chained with
+  plain SHA-256 and anchored by the first keyed event, which chains onto them.
+- The *head file* next to the key holds the last event's id and hash (with a MAC),
+  replaced atomically after each commit that appends events; events cut off the end
+  of the chain (truncation) leave the database behind the head file.
+- Each event also records a digest (SHA-256 of canonical JSON) of every covered row
+  that its change left (``row_digests``): ``content_problems`` recomputes each covered
+  row and compares it with the digest of the latest event that wrote it. Rows are
+  noticed automatically when saved or deleted through the models (``models.note_write``).
+
+``verify`` names each problem by its kind (``KINDS``). There is no update or delete path
+for events anywhere in the code (a test greps for one).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from peewee import PostgresqlDatabase
+from peewee import JOIN, Field, PostgresqlDatabase
 
 from drp_tui.store import models as m
+
+# ---------------------------------------------------------------- kinds of problem
+
+EDITED = "edited"
+INSERTED = "inserted"
+DELETED = "deleted"
+REORDERED = "reordered"
+TRUNCATED = "truncated"
+CONTENT_CHANGED = "content changed"
+KEY_MISSING = "key missing"
+HEAD_MISSING = "head missing"
+KINDS = (EDITED, INSERTED, DELETED, REORDERED, TRUNCATED, CONTENT_CHANGED, KEY_MISSING, HEAD_MISSING)
+
+KEY_MAGIC = "drp-audit-key 1"
+READ_KIND = "read"
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    event_id: int  # 0 when the problem is not about one event (key or head file)
+    problem: str
+    kind: str = EDITED
+
+    def line(self) -> str:
+        text = f"{self.kind}: {self.problem}"
+        return f"event {self.event_id}: {text}" if self.event_id else text
+
+
+# ---------------------------------------------------------------- canonical forms
 
 
 def _canonical(ev: dict[str, Any]) -> str:
@@ -24,15 +71,23 @@ def _canonical(ev: dict[str, Any]) -> str:
 
 
 def _fields(*, id: int, at: datetime, actor: int | None, kind: str, dispute: int | None,
-            child: int | None, summary: str, before: str, after: str) -> dict[str, Any]:
-    return {
+            child: int | None, summary: str, before: str, after: str, rows: str = "") -> dict[str, Any]:
+    out = {
         "id": id, "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"), "actor": actor, "kind": kind,
         "dispute": dispute, "child": child, "summary": summary, "before": before, "after": after,
     }
+    if rows:  # events written before row digests existed keep their original form
+        out["rows"] = rows
+    return out
 
 
 def _digest(prev: str, fields: dict[str, Any]) -> str:
+    """The unkeyed link (events written before the key existed)."""
     return hashlib.sha256((prev + "\n" + _canonical(fields)).encode("utf-8")).hexdigest()
+
+
+def _mac(key: bytes, prev: str, fields: dict[str, Any]) -> str:
+    return hmac.new(key, (prev + "\n" + _canonical(fields)).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def to_json(value: Any) -> str:
@@ -41,56 +96,599 @@ def to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+# ---------------------------------------------------------------- covered rows
+
+# Tables whose rows are digested, and the bookkeeping columns left out (they change
+# without a recorded action: derived clocks, sign-in counters).
+COVERED: dict[type[m.BaseModel], tuple[str, ...]] = {
+    m.Team: (), m.Staff: ("failed_logins", "locked_until"), m.TeamRole: (), m.SiblingGroup: (),
+    m.Child: (), m.Dispute: ("next_due_at", "next_due_kind", "responder", "paused"),
+    m.StageRecord: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
+    m.Compliment: (),
+}
+_BY_TABLE = {model._meta.table_name: model for model in COVERED}
+DELETED_ROW = "deleted"
+
+
+def _covered_fields(model: type[m.BaseModel]) -> list[Field]:
+    return [f for f in model._meta.sorted_fields if f.name not in COVERED[model]]
+
+
+def _row_digest(model: type[m.BaseModel], values: tuple[Any, ...]) -> str:
+    data = {f.column_name: v for f, v in zip(_covered_fields(model), values, strict=True)}
+    return hashlib.sha256(_canonical(data).encode("utf-8")).hexdigest()
+
+
+def row_digest(model: type[m.BaseModel], row_id: int) -> str | None:
+    """The digest of a covered row as it is in the database now (None if it is gone)."""
+    fields = _covered_fields(model)
+    values = model.select(*fields).where(model._meta.primary_key == row_id).tuples().first()
+    return None if values is None else _row_digest(model, tuple(values))
+
+
+def all_row_digests(model: type[m.BaseModel]) -> Iterator[tuple[int, str]]:
+    fields = _covered_fields(model)
+    pk = model._meta.primary_key
+    for values in model.select(pk, *fields).order_by(pk).tuples().iterator():
+        yield int(values[0]), _row_digest(model, tuple(values[1:]))
+
+
+# ---------------------------------------------------------------- key and head files
+
+
+@dataclass
+class _Files:
+    key_path: Path
+    head_path: Path
+    shared_group: str | None = None
+    key: bytes | None = None
+    keyed_from: int | None = None
+    loaded: bool = False
+    error: str = ""
+
+
+_files: _Files | None = None
+_files_lock = threading.RLock()
+
+
+def default_key_path(target: str) -> Path:
+    """``<db>.key`` next to a SQLite file; for a server database, a file in the user config folder."""
+    from drp_tui.store.db import sqlite_path
+
+    path = sqlite_path(target)
+    if path is not None:
+        return Path(f"{path}.key")
+    import platformdirs
+
+    where = target.split("@", 1)[-1]  # never the password
+    tag = hashlib.sha256(where.encode("utf-8")).hexdigest()[:12]
+    return Path(platformdirs.user_config_dir("drp-tui", appauthor=False)) / f"audit-{tag}.key"
+
+
+def head_path_for(key_path: Path) -> Path:
+    return key_path.with_suffix(".head") if key_path.suffix == ".key" else Path(f"{key_path}.head")
+
+
+def configure(target: str, key_path: str | Path | None = None, shared_group: str | None = None) -> None:
+    """Say where the key and head files of the database ``target`` are (called on open)."""
+    global _files
+    kp = Path(key_path).expanduser() if key_path else default_key_path(target)
+    with _files_lock:
+        _files = _Files(kp, head_path_for(kp), shared_group)
+    m.take_writes()  # rows noted against another database mean nothing here
+    _txn.state = None
+
+
+def files() -> tuple[Path, Path] | None:
+    return (_files.key_path, _files.head_path) if _files else None
+
+
+def _load() -> _Files | None:
+    with _files_lock:
+        f = _files
+        if f is None or f.loaded:
+            return f
+        f.loaded = True
+        try:
+            text = f.key_path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            f.error = f"{f.key_path} not found"
+            return f
+        except (OSError, UnicodeDecodeError) as exc:
+            f.error = f"{f.key_path} cannot be read ({type(exc).__name__})"
+            return f
+        lines = dict(line.split(" ", 1) for line in text.splitlines()[1:] if " " in line)
+        try:
+            if not text.startswith(KEY_MAGIC):
+                raise ValueError
+            f.key = bytes.fromhex(lines["key"].strip())
+            f.keyed_from = int(lines["from"].strip())
+            if len(f.key) < 32 or f.keyed_from < 1:
+                raise ValueError
+        except (KeyError, ValueError):
+            f.key, f.keyed_from = None, None
+            f.error = f"{f.key_path} is not a drp audit key file"
+        return f
+
+
+def key_state() -> tuple[bool, str]:
+    """(key usable, what to say) for ``drp check``."""
+    f = _load()
+    if f is None:
+        return False, "no key file configured"
+    if f.key is None:
+        return False, f.error
+    return True, f"{f.key_path} (chain keyed from event {f.keyed_from})"
+
+
+def _private_mode(shared_group: str | None, *, group_writes: bool) -> int:
+    if not shared_group:
+        return 0o600
+    return 0o660 if group_writes else 0o640
+
+
+def _chgrp(fd: int, shared_group: str | None) -> None:
+    if shared_group:
+        import grp
+
+        os.fchown(fd, -1, grp.getgrnam(shared_group).gr_gid)
+
+
+def create_key(*, shared_group: str | None = None, now: datetime | None = None) -> tuple[Path, bool]:
+    """Create the key file if there is none. Returns (path, created).
+
+    On a database that already has events, the key covers the events from the next
+    one on: an ``audit_key_created`` event is appended at once, keyed, and chains
+    onto (so anchors) the events before it.
+    """
+    f = _files
+    if f is None:
+        raise RuntimeError("audit.configure() was not called")
+    group = shared_group if shared_group is not None else f.shared_group
+    if f.key_path.exists():
+        return f.key_path, False
+    last = m.Event.select(m.Event.id).order_by(m.Event.id.desc()).first()
+    keyed_from = (last.id if last else 0) + 1
+    f.key_path.parent.mkdir(parents=True, exist_ok=True, mode=0o770 if group else 0o700)
+    mode = _private_mode(group, group_writes=False)
+    text = f"{KEY_MAGIC}\nkey {os.urandom(32).hex()}\nfrom {keyed_from}\n"
+    fd = os.open(f.key_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
+    try:
+        os.fchmod(fd, mode)
+        _chgrp(fd, group)
+        os.write(fd, text.encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    with _files_lock:
+        f.loaded = False
+    if last is not None:
+        from drp_tui.store.db import write_txn
+
+        with write_txn():
+            append(now or datetime.now(timezone.utc), None, "audit_key_created",
+                   f"Audit key created: events from {keyed_from} on are keyed")
+    else:
+        write_head(force=True)
+    return f.key_path, True
+
+
+@dataclass(frozen=True)
+class Head:
+    event_id: int
+    hash: str
+    valid: bool  # its MAC matches the key
+
+
+def _head_mac(key: bytes, event_id: int, h: str) -> str:
+    return hmac.new(key, f"head\n{event_id}\n{h}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def read_head() -> Head | None:
+    f = _load()
+    if f is None:
+        return None
+    try:
+        data = json.loads(f.head_path.read_text(encoding="ascii"))
+        event_id, h, mac = int(data["event"]), str(data["hash"]), str(data["mac"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return Head(0, "", False)
+    ok = f.key is not None and hmac.compare_digest(mac, _head_mac(f.key, event_id, h))
+    return Head(event_id, h, ok)
+
+
+@contextmanager
+def _head_locked(f: _Files) -> Iterator[None]:
+    """Writers of the head file take turns on a lock of the key file (never replaced)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX only
+        yield
+        return
+    try:
+        fd = os.open(f.key_path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def write_head(*, force: bool = False, event_id: int | None = None, h: str | None = None) -> bool:
+    """Record the chain's head (the last event, or the one given) in the head file.
+
+    The head only moves forward (two sessions committing one after the other may
+    finish in either order) unless ``force`` (a restore). Never raises: a head file
+    that cannot be written shows up in ``drp check``, never as a failed action.
+    """
+    f = _load()
+    if f is None or f.key is None:
+        return False
+    if event_id is None or h is None:
+        last = m.Event.select(m.Event.id, m.Event.hash).order_by(m.Event.id.desc()).first()
+        if last is None:
+            event_id, h = 0, ""
+        else:
+            event_id, h = last.id, last.hash
+    try:
+        with _head_locked(f):
+            if not force:
+                cur = read_head()
+                if cur is not None and cur.valid and cur.event_id >= event_id:
+                    return False
+            data = json.dumps({"event": event_id, "hash": h, "mac": _head_mac(f.key, event_id, h)})
+            tmp = f.head_path.with_name(f".{f.head_path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+            mode = _private_mode(f.shared_group, group_writes=True)
+            fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, mode)
+            try:
+                os.fchmod(fd, mode)
+                if f.shared_group:
+                    _chgrp(fd, f.shared_group)
+                os.write(fd, data.encode("ascii"))
+            finally:
+                os.close(fd)
+            os.replace(tmp, f.head_path)
+        return True
+    except (OSError, KeyError):
+        return False
+
+
+# ---------------------------------------------------------------- writing events
+
+
+_txn = threading.local()  # per thread: the events of the open transaction, not yet inserted
+
+
+def _state() -> dict[str, Any]:
+    st: dict[str, Any] | None = getattr(_txn, "state", None)
+    if st is None:
+        st = _txn.state = {"events": [], "head": None}
+    return st
+
+
+def _written_digests() -> dict[tuple[str, int], str]:
+    """Digests of the covered rows written (through the models) since last asked."""
+    out: dict[tuple[str, int], str] = {}
+    for (model, row_id), deleted in m.take_writes().items():
+        if model not in COVERED or not isinstance(row_id, int):
+            continue
+        d = row_digest(model, row_id)
+        if d is None and not deleted:
+            continue  # rolled back meanwhile
+        out[(model._meta.table_name, row_id)] = d or DELETED_ROW
+    return out
+
+
 def append(at: datetime, actor_id: int | None, kind: str, summary: str, *,
            dispute_id: int | None = None, child_id: int | None = None,
            before: Any = None, after: Any = None) -> m.Event:
-    """Append one event. Call inside the write transaction of the change it records."""
+    """Append one event. Call inside the write transaction of the change it records.
+
+    Inside a transaction the event is inserted just before the commit (``flush``), so
+    that the last event of the transaction can carry the digests of every row the
+    transaction left, whatever order a service saves rows and records its event in;
+    the returned event then has no id yet. Outside one it is inserted (and committed) at once.
+    """
     for name, value in (("actor", actor_id), ("dispute", dispute_id), ("child", child_id)):
         # The hash covers these exactly as given; the row stores them as integers. Anything
         # else (True, "1", 1.0) would be stored as 1 and never verify again.
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise TypeError(f"audit.append: {name} id must be an int, not {type(value).__name__}")
+    at = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    args = {"at": at, "actor_id": actor_id, "kind": kind, "summary": summary, "dispute_id": dispute_id,
+            "child_id": child_id, "before": to_json(before), "after": to_json(after)}
+    _state()["events"].append(args)
+    if not m.database.obj.in_transaction():  # autocommit: write it now
+        ev = flush()[-1]
+        after_commit()
+        return ev
+    return m.Event(at=at, actor=actor_id, kind=kind, dispute=dispute_id, child=child_id, summary=summary,
+                   before=args["before"], after=args["after"])
+
+
+def flush() -> list[m.Event]:
+    """Insert the events appended so far in this transaction; the last one gets the row digests."""
+    st = _state()
+    pending: list[dict[str, Any]] = st["events"]
+    if not pending:
+        return []
     db = m.database.obj
     if isinstance(db, PostgresqlDatabase):  # SQLite is serialised by BEGIN IMMEDIATE already
         db.execute_sql('LOCK TABLE "event" IN SHARE ROW EXCLUSIVE MODE')
+    digests = _written_digests()
+    out = [_insert(**args, digests=digests if k == len(pending) - 1 else {}) for k, args in enumerate(pending)]
+    st["events"] = []
+    st["head"] = (out[-1].id, out[-1].hash)
+    return out
+
+
+def mark() -> int:
+    """How many events this transaction has appended (a savepoint's starting point)."""
+    return len(_state()["events"])
+
+
+def rollback_to(n: int) -> None:
+    """A savepoint rolled back: forget the events appended inside it."""
+    del _state()["events"][n:]
+
+
+def _insert(at: datetime, actor_id: int | None, kind: str, summary: str, *, dispute_id: int | None,
+            child_id: int | None, before: str, after: str, digests: dict[tuple[str, int], str]) -> m.Event:
     last = m.Event.select(m.Event.id, m.Event.hash).order_by(m.Event.id.desc()).first()
     prev = last.hash if last else ""
     new_id = (last.id if last else 0) + 1
-    at = at.astimezone(timezone.utc) if at.tzinfo else at.replace(tzinfo=timezone.utc)
-    before_s, after_s = to_json(before), to_json(after)
-    digest = _digest(prev, _fields(id=new_id, at=at.replace(tzinfo=None), actor=actor_id, kind=kind,
-                                   dispute=dispute_id, child=child_id, summary=summary,
-                                   before=before_s, after=after_s))
+    rows = json.dumps(sorted([t, i, d] for (t, i), d in digests.items()), separators=(",", ":")) if digests else ""
+    fields = _fields(id=new_id, at=at.replace(tzinfo=None), actor=actor_id, kind=kind, dispute=dispute_id,
+                     child=child_id, summary=summary, before=before, after=after, rows=rows)
+    f = _load()
+    keyed = f is not None and f.key is not None and f.keyed_from is not None and new_id >= f.keyed_from
+    digest = _mac(f.key, prev, fields) if keyed else _digest(prev, fields)  # type: ignore[arg-type]
     # One INSERT, never an UPDATE: the id is fixed inside the (serialised) write transaction.
     return m.Event.create(id=new_id, at=at, actor=actor_id, kind=kind, dispute=dispute_id,
-                          child=child_id, summary=summary, before=before_s, after=after_s,
-                          prev_hash=prev, hash=digest)
+                          child=child_id, summary=summary, before=before, after=after,
+                          prev_hash=prev, hash=digest, row_digests=rows)
 
 
-def _row_fields(e: m.Event) -> dict[str, Any]:
-    return _fields(id=e.id, at=e.at.replace(tzinfo=None), actor=e.actor_id, kind=e.kind,
-                   dispute=e.dispute_id, child=e.child_id, summary=e.summary,
-                   before=e.before, after=e.after)
+def before_commit() -> None:
+    """Insert the transaction's events (rows written without any event stay uncovered)."""
+    flush()
+    m.take_writes()
+
+
+def after_commit() -> None:
+    st = _state()
+    head = st["head"]
+    _txn.state = None
+    if head is not None:
+        write_head(event_id=head[0], h=head[1])
+
+
+def after_rollback() -> None:
+    m.take_writes()
+    _txn.state = None
+
+
+# ---------------------------------------------------------------- reads
+
+
+def record_read(at: datetime, actor_id: int | None, view: str, *, dispute_id: int | None = None,
+                reference: str = "", child_id: int | None = None, what: str = "") -> m.Event:
+    """One ``read`` event: who opened which view of what (ids and references only)."""
+    target = (f"dispute {reference or dispute_id}" if dispute_id is not None
+              else f"child {child_id}" if child_id is not None else what)
+    summary = f"Opened {view}" + (f": {target}" if target else "")
+    ev = append(at, actor_id, READ_KIND, summary, dispute_id=dispute_id, child_id=child_id, after={"view": view})
+    return flush()[-1] if ev.id is None else ev
 
 
 @dataclass(frozen=True)
-class AuditProblem:
+class Access:
     event_id: int
-    problem: str
+    at: datetime
+    actor_id: int | None
+    username: str
+    summary: str
+    dispute_id: int | None
 
 
-def verify() -> list[AuditProblem]:
-    """Check the whole chain. Empty list = intact."""
+def accesses(child_id: int) -> list[Access]:
+    """Who opened what about a child (their disputes, their history), oldest first."""
+    disputes = m.Dispute.select(m.Dispute.id).where(m.Dispute.child == child_id)
+    q = (m.Event.select(m.Event.id, m.Event.at, m.Event.actor, m.Event.summary, m.Event.dispute, m.Staff.username)
+         .join(m.Staff, on=(m.Event.actor == m.Staff.id), join_type=JOIN.LEFT_OUTER)
+         .where((m.Event.kind == READ_KIND) & ((m.Event.child == child_id) | m.Event.dispute.in_(disputes)))
+         .order_by(m.Event.id))
+    out = []
+    for e in q.objects():
+        out.append(Access(e.id, e.at, e.actor_id, getattr(e, "username", None) or "", e.summary, e.dispute_id))
+    return out
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _row_fields(e: m.Event, as_id: int | None = None) -> dict[str, Any]:
+    return _fields(id=e.id if as_id is None else as_id, at=e.at.replace(tzinfo=None), actor=e.actor_id,
+                   kind=e.kind, dispute=e.dispute_id, child=e.child_id, summary=e.summary,
+                   before=e.before, after=e.after, rows=e.row_digests or "")
+
+
+@dataclass
+class _Walk:
+    problems: list[AuditProblem]
+    latest: dict[tuple[str, int], tuple[str, int]]  # (table, id) -> (digest, event id)
+    count: int
+    last: tuple[int, str] | None
+
+
+def _walk(use_head: bool) -> _Walk:
+    f = _load()
+    key = f.key if f else None
+    keyed_from = f.keyed_from if f and f.keyed_from is not None else None
+    events = list(m.Event.select().order_by(m.Event.id))
     problems: list[AuditProblem] = []
-    prev = ""
-    expected_id: int | None = None
-    for e in m.Event.select().order_by(m.Event.id).iterator():
-        if expected_id is not None and e.id != expected_id:
-            problems.append(AuditProblem(e.id, f"events {expected_id}..{e.id - 1} are missing (deleted)"))
-        if e.prev_hash != prev:
-            problems.append(AuditProblem(e.id, "does not follow the event before it (a row was removed or altered)"))
-        if _digest(e.prev_hash, _row_fields(e)) != e.hash:
-            problems.append(AuditProblem(e.id, "its content was changed after it was written"))
-        prev = e.hash
-        expected_id = e.id + 1
-    return problems
+    latest: dict[tuple[str, int], tuple[str, int]] = {}
+    if events and key is None:
+        where = f.error if f else "no key file configured"
+        problems.append(AuditProblem(0, f"{where}: keyed events cannot be checked and the chain can be "
+                                        "rewritten; restore the key file from its backup, or create one "
+                                        "with: drp audit rekey", KEY_MISSING))
+
+    def authentic(e: m.Event, as_id: int | None = None) -> bool | None:
+        eid = e.id if as_id is None else as_id
+        fields = _row_fields(e, as_id)
+        if keyed_from is not None and eid >= keyed_from:
+            return hmac.compare_digest(_mac(key, e.prev_hash, fields), e.hash)  # type: ignore[arg-type]
+        if key is None and _digest(e.prev_hash, fields) != e.hash:
+            return None  # cannot tell without the key
+        return _digest(e.prev_hash, fields) == e.hash
+
+    by_hash = {e.hash: i for i, e in enumerate(events)}
+    by_prev = {e.prev_hash: i for i, e in enumerate(events)}
+    head = read_head() if use_head else None
+    ok = [authentic(e) for e in events]
+    reported: set[int] = set()
+    unchecked = 0
+    shift_run: int | None = None
+    for i, e in enumerate(events):
+        prev_e = events[i - 1] if i else None
+        expected_prev = prev_e.hash if prev_e else ""
+        expected_id = prev_e.id + 1 if prev_e else 1
+        if ok[i] is None:
+            unchecked += 1
+        elif not ok[i]:
+            # Was it written under another id (moved)?
+            cands = [e.id + s for s in (1, -1, 2, -2, 3, -3)]
+            if e.hash in by_prev:
+                cands.insert(0, events[by_prev[e.hash]].id - 1)
+            if e.prev_hash in by_hash:
+                cands.insert(0, events[by_hash[e.prev_hash]].id + 1)
+            orig = next((c for c in cands if c != e.id and c > 0 and authentic(e, c)), None)
+            if orig is not None:
+                other = next((j for j, x in enumerate(events) if x.id == orig), None)
+                if other is not None and authentic(events[other], e.id):
+                    problems.append(AuditProblem(e.id, f"was written as event {orig} (events {min(orig, e.id)} "
+                                                       f"and {max(orig, e.id)} swapped)", REORDERED))
+                elif orig - e.id != shift_run:
+                    kind = DELETED if orig > e.id else INSERTED
+                    what = "an earlier event was deleted" if kind == DELETED else "an event was inserted before it"
+                    problems.append(AuditProblem(e.id, f"was written as event {orig}: {what} and the later "
+                                                       "events renumbered", kind))
+                shift_run = orig - e.id
+                reported.add(i)
+                continue
+            shift_run = None
+            if e.hash in by_prev or (head is not None and head.valid and head.event_id == e.id
+                                     and head.hash == e.hash):
+                problems.append(AuditProblem(e.id, "its content was changed after it was written", EDITED))
+            elif i + 1 < len(events) and events[i + 1].prev_hash == e.prev_hash and ok[i + 1]:
+                problems.append(AuditProblem(e.id, "it was added without the key: the next event follows "
+                                                   "the one before it", INSERTED))
+            elif i + 1 == len(events) and (head is None or not head.valid or head.event_id < e.id):
+                problems.append(AuditProblem(e.id, "it was added at the end without the key "
+                                                   "(it does not carry the key's MAC)", INSERTED))
+            else:
+                problems.append(AuditProblem(e.id, "its content and hash were changed after it was written "
+                                                   "(rewritten without the key)", EDITED))
+            reported.add(i)
+            continue
+        shift_run = None
+        if e.prev_hash == expected_prev and e.id == expected_id:
+            continue
+        if e.id != expected_id:
+            problems.append(AuditProblem(e.id, f"events {expected_id}..{e.id - 1} are missing", DELETED))
+        elif (i - 1) in reported:
+            continue  # the event before it is named already
+        elif e.prev_hash in by_hash:
+            problems.append(AuditProblem(e.id, f"was written after event {events[by_hash[e.prev_hash]].id}, "
+                                               f"now follows event {prev_e.id if prev_e else 0}", REORDERED))
+        elif keyed_from is not None and e.id == keyed_from:
+            problems.append(AuditProblem(e.id, "the events before the key was created were rewritten "
+                                               "(this keyed event no longer follows them)", EDITED))
+        else:
+            problems.append(AuditProblem(e.id, "does not follow the event before it "
+                                               "(an event between them was removed or altered)", DELETED))
+        reported.add(i)
+    keyed = [i for i, e in enumerate(events) if keyed_from is not None and e.id >= keyed_from]
+    if key is not None and len(keyed) > 3 and all(ok[i] is False for i in keyed):
+        problems.append(AuditProblem(0, "no event matches the key: the chain was rewritten without it "
+                                        "(or the key file belongs to another database)", EDITED))
+    if unchecked and key is None:
+        problems.append(AuditProblem(0, f"{unchecked} keyed event(s) not checked", KEY_MISSING))
+    last = (events[-1].id, events[-1].hash) if events else None
+    if use_head and key is not None and keyed:
+        if head is None:
+            problems.append(AuditProblem(0, f"{f.head_path if f else 'head file'} not found: events cut off "  # noqa: E501
+                                            "the end cannot be seen (restore it from its backup)", HEAD_MISSING))
+        elif not head.valid:
+            problems.append(AuditProblem(0, f"{f.head_path if f else 'head file'} was altered "
+                                            "(its MAC does not match the key)", HEAD_MISSING))
+        elif last is None or last[0] < head.event_id:
+            upto = last[0] if last else 0
+            problems.append(AuditProblem(head.event_id, f"events {upto + 1}..{head.event_id} were removed from "
+                                                        f"the end (the head file records event {head.event_id})",
+                                         TRUNCATED))
+    # Digests: the latest event (by id) that wrote each row; only from events that check out.
+    for i, e in enumerate(events):
+        if e.row_digests and ok[i] is not False:
+            try:
+                for table, row_id, d in json.loads(e.row_digests):
+                    latest[(str(table), int(row_id))] = (str(d), e.id)
+            except (ValueError, TypeError):
+                continue
+    return _Walk(problems, latest, len(events), last)
+
+
+def check(*, use_head: bool = True) -> tuple[list[AuditProblem], ContentReport]:
+    """``verify`` and ``content_problems`` in one pass over the events."""
+    walk = _walk(use_head)
+    return walk.problems, content_problems(walk.latest)
+
+
+def verify(*, use_head: bool = True) -> list[AuditProblem]:
+    """Check the whole chain (and, with ``use_head``, that its end is where the head file says).
+    Empty list = intact."""
+    return _walk(use_head).problems
+
+
+@dataclass(frozen=True)
+class ContentReport:
+    problems: list[AuditProblem]
+    covered: int
+    not_covered: int
+
+
+def content_problems(latest: dict[tuple[str, int], tuple[str, int]] | None = None) -> ContentReport:
+    """Each covered row against the digest in the latest event that wrote it."""
+    if latest is None:
+        latest = _walk(False).latest
+    problems: list[AuditProblem] = []
+    covered = not_covered = 0
+    seen: set[tuple[str, int]] = set()
+    for model in COVERED:
+        table = model._meta.table_name
+        for row_id, digest in all_row_digests(model):
+            seen.add((table, row_id))
+            rec = latest.get((table, row_id))
+            if rec is None:
+                not_covered += 1
+            elif rec[0] != digest:
+                problems.append(AuditProblem(0, f"{table} id {row_id} (after event {rec[1]})", CONTENT_CHANGED))
+            else:
+                covered += 1
+    for (table, row_id), (digest, ev) in sorted(latest.items()):
+        if (table, row_id) not in seen and digest != DELETED_ROW and table in _BY_TABLE:
+            problems.append(AuditProblem(0, f"{table} id {row_id} deleted (after event {ev})", CONTENT_CHANGED))
+    return ContentReport(problems, covered, not_covered)
+
+
+def summary() -> tuple[int, tuple[int, str] | None]:
+    """(number of events, (last id, last hash) or None)."""
+    n = m.Event.select().count()
+    last = m.Event.select(m.Event.id, m.Event.hash).order_by(m.Event.id.desc()).first()
+    return n, ((last.id, last.hash) if last else None)

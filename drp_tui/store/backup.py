@@ -298,24 +298,41 @@ def migration_lines(db: Database) -> list[CheckLine]:
     return lines
 
 
-def audit_lines(db: Database) -> list[CheckLine]:
+def audit_lines(db: Database, *, use_head: bool = True, content: bool = True) -> list[CheckLine]:
+    """The chain (keyed MACs, links, ids, the head file) and, with ``content``, the covered rows."""
     from drp_tui.store import audit
-    from drp_tui.store import models as m
 
     cols = _columns(db, "event")
     if not cols:
         return [CheckLine("audit", False, "no event table (not a drp database, or never initialised)")]
-    if "hash" not in cols:
+    if "hash" not in cols or "row_digests" not in cols:
         return [CheckLine("audit", False, "the schema predates the audit chain; apply migrations (drp init)")]
-    problems = audit.verify()
+    if content:
+        problems, rep = audit.check(use_head=use_head)  # one pass over the events
+    else:
+        problems, rep = audit.verify(use_head=use_head), None
+    lines: list[CheckLine] = []
     if not problems:
-        n = m.Event.select().count()
-        last = m.Event.select(m.Event.id, m.Event.hash).order_by(m.Event.id.desc()).first()
-        # The last hash, printed by cron into a log kept elsewhere, anchors the chain:
-        # cutting events off the end keeps a chain intact, but not this hash.
-        tail = f" (last: event {last.id}, hash {last.hash[:16]})" if last else ""
-        return [CheckLine("audit", True, f"{n} events, chain intact{tail}")]
-    return [CheckLine("audit", False, f"event {p.event_id}: {p.problem}") for p in problems]
+        n, last = audit.summary()
+        # The last hash, printed by cron into a log kept elsewhere, anchors the chain too.
+        tail = f" (last: event {last[0]}, hash {last[1][:16]})" if last else ""
+        key_ok, key_text = audit.key_state()
+        lines.append(CheckLine("audit", True, f"{n} events, chain intact{tail}"
+                               + (f"; key {key_text}" if key_ok else "")))
+    else:
+        lines += [CheckLine("audit", False, p.line()) for p in problems[:50]]
+        if len(problems) > 50:
+            lines.append(CheckLine("audit", False, f"... and {len(problems) - 50} more"))
+    if rep is not None:
+        if rep.problems:
+            lines += [CheckLine("content", False, p.line()) for p in rep.problems[:50]]
+            if len(rep.problems) > 50:
+                lines.append(CheckLine("content", False, f"... and {len(rep.problems) - 50} more"))
+        else:
+            lines.append(CheckLine("content", True, f"{rep.covered} rows match their last event"
+                                   + (f"; {rep.not_covered} not covered (written before row digests were "
+                                      "recorded)" if rep.not_covered else "")))
+    return lines
 
 
 def integrity_lines(db: Database) -> list[CheckLine]:
@@ -353,21 +370,25 @@ def permission_lines(path: Path | None, shared_group: str | None = None) -> list
     return lines
 
 
-def run_checks(db: Database, path: Path | None = None, shared_group: str | None = None) -> list[CheckLine]:
+def run_checks(db: Database, path: Path | None = None, shared_group: str | None = None, *,
+               use_head: bool = True) -> list[CheckLine]:
     """Every check on the database the models are bound to now."""
     lines = permission_lines(path, shared_group)
     lines += integrity_lines(db)
     lines += migration_lines(db)
-    lines += audit_lines(db)
+    lines += audit_lines(db, use_head=use_head)
     return lines
 
 
-def check_file(path: Path, shared_group: str | None = None) -> list[CheckLine]:
-    """``run_checks`` on a SQLite file, without migrating it."""
+def check_file(path: Path, shared_group: str | None = None, *, use_head: bool = False) -> list[CheckLine]:
+    """``run_checks`` on a SQLite file (a backup, usually), without migrating it.
+
+    Not against the head file unless ``use_head``: that is the live database's end, which a
+    backup is behind of."""
     if not is_sqlite_file(path):
         return [CheckLine("file", False, f"{path} is not a SQLite database")]
     with bound_to(path) as db:
-        return run_checks(db, path, shared_group)
+        return run_checks(db, path, shared_group, use_head=use_head)
 
 
 def ok(lines: list[CheckLine]) -> bool:
@@ -408,9 +429,13 @@ def restore_database(backup: Path, target: Path, *, force: bool = False, shared_
     kept: Path | None = None
     try:
         shutil.copyfile(backup, tmp)
-        problems = [line for line in check_file(tmp) if not line.ok and line.name != "migrations"]
+        # Against this installation's audit key; not its head file (a backup is older than the head).
+        problems = [line for line in check_file(tmp, use_head=False) if not line.ok and line.name != "migrations"]
         # An older schema is fine (migrations run after the restore), but it must hold together.
         problems = [p for p in problems if not (p.name == "audit" and "predates" in p.detail)]
+        # Without this installation's key file the keyed events cannot be checked: that does not
+        # stop a restore (losing the key must not also lose the data); drp check says so after.
+        problems = [p for p in problems if not (p.name == "audit" and p.detail.startswith("key missing"))]
         if problems:
             raise BackupError("the backup failed its checks, nothing was changed: "
                               + "; ".join(f"{p.name}: {p.detail}" for p in problems[:5]))

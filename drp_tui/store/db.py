@@ -120,12 +120,16 @@ def prepare_file(path: Path, shared_group: str | None = None) -> None:
 
 
 def open_database(target: str, *, migrate: bool = True, shared_group: str | None = None,
-                  check_perms: bool = True, create: bool = True) -> Database:
+                  check_perms: bool = True, create: bool = True, audit_key: str | None = None) -> Database:
     """Open the database and bring its schema up to date.
 
     With ``create=False`` (every command but ``drp init`` and ``drp demo``) a missing
     file, or a server database without our schema, is refused: a typo or a moved file
-    must not become a new empty database."""
+    must not become a new empty database. ``audit_key``: the audit key file (default
+    ``<db>.key``; see store.audit)."""
+    from drp_tui.store import audit
+
+    audit.configure(target, audit_key, shared_group)
     path = sqlite_path(target)
     if path is not None:
         if not create and not path.exists():
@@ -380,20 +384,38 @@ def write_txn() -> Iterator[None]:
     """One short write transaction; IMMEDIATE on SQLite so writers queue, never deadlock.
 
     Refuses (StorageFault) when the database file has gone, and turns disk full,
-    read-only and lock-timeout driver errors into a StorageFault saying what to do."""
+    read-only and lock-timeout driver errors into a StorageFault saying what to do.
+    The outermost one lets the audit trail finish its part just before the commit
+    (digests of rows saved after the last event) and after it (the head file)."""
+    from drp_tui.store import audit
+
     db = database.obj
-    outermost = not db.in_transaction()
-    if outermost:
+    outer = not db.in_transaction()
+    if outer:
         check_file_still_there()
+    mark = audit.mark()
     try:
         if isinstance(db, SqliteDatabase):
-            with _writer_turn(), db.atomic("IMMEDIATE"):
-                yield
+            with _writer_turn():
+                with db.atomic("IMMEDIATE"):
+                    yield
+                    if outer:
+                        audit.before_commit()
+                if outer:
+                    audit.after_commit()  # still our writers' turn: head files are written in commit order
         else:
             with db.atomic():
                 yield
-    except (DatabaseError, OSError) as exc:
-        fault = storage_fault(exc) if outermost else None
+                if outer:
+                    audit.before_commit()
+            if outer:
+                audit.after_commit()
+    except BaseException as exc:
+        if outer:
+            audit.after_rollback()
+        else:
+            audit.rollback_to(mark)  # a savepoint rolled back: so do the events appended inside it
+        fault = storage_fault(exc) if outer and isinstance(exc, (DatabaseError, OSError)) else None
         if fault is None:
             raise
         _reset_after_failure(db)

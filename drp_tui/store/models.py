@@ -7,6 +7,7 @@ The schema is created and changed only by the migration runner
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 from typing import Any
 
@@ -40,10 +41,40 @@ class UTCDateTimeField(DateTimeField):
         return value
 
 
+# Rows written through the models in this thread since the audit trail last looked
+# (store.audit records a digest of each covered row in the event of the change).
+_written = threading.local()
+
+
+def note_write(model: type[Model], row_id: Any, deleted: bool = False) -> None:
+    rows = getattr(_written, "rows", None)
+    if rows is None:
+        rows = _written.rows = {}
+    rows[(model, row_id)] = deleted
+
+
+def take_writes() -> dict[tuple[type[Model], Any], bool]:
+    """The rows written since the last call (model, id) -> deleted, and forget them."""
+    rows = getattr(_written, "rows", None) or {}
+    _written.rows = {}
+    return rows
+
+
 class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+    def save(self, *args: Any, **kwargs: Any) -> Any:
+        n = super().save(*args, **kwargs)
+        note_write(type(self), self.get_id())
+        return n
+
+    def delete_instance(self, *args: Any, **kwargs: Any) -> Any:
+        row_id = self.get_id()
+        n = super().delete_instance(*args, **kwargs)
+        note_write(type(self), row_id, deleted=True)
+        return n
 
 
 class Team(BaseModel):
@@ -251,6 +282,7 @@ class Event(BaseModel):
     after = TextField(default="")
     prev_hash = CharField(default="")
     hash = CharField(default="")
+    row_digests = TextField(default="")  # digests of the rows this change left: [[table, id, sha256], ...]
 
 
 class Draft(BaseModel):

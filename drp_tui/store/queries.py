@@ -25,6 +25,8 @@ from drp_tui.domain.model import (
 from drp_tui.store import models as m
 from drp_tui.store.visibility import visible_to
 
+HIDDEN_KINDS = ("read",)  # access records: the access log's, not a dispute's story
+
 
 def staff_view(s: m.Staff) -> StaffView:
     return StaffView(s.id, s.username, s.name, Role(s.role), s.team_id, s.title, s.active)
@@ -255,6 +257,7 @@ def events_for(dispute_id: int | None = None, child_id: int | None = None, limit
         q = q.where(m.Event.dispute == dispute_id)
     if child_id is not None:
         q = q.where(m.Event.child == child_id)
+    q = q.where(m.Event.kind.not_in(HIDDEN_KINDS))  # reads are the access log's, not the dispute's story
     q = q.order_by(m.Event.id).limit(limit)
     out = []
     for e in q:

@@ -17,7 +17,7 @@ from drp_tui.domain.deadlines import Deadline, deadlines, state_at, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import auth
+from drp_tui.services import access, auth
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied
 from drp_tui.store import queries, visibility
@@ -83,6 +83,14 @@ class Desk:
         if not self.can_see(dispute_id):
             raise PermissionDenied("That dispute is not one you are involved in, so it cannot be shown.")
         return queries.get_dispute(dispute_id)
+
+    def record_read(self, view: str, *, dispute_id: int | None = None, child_id: int | None = None,
+                    what: str = "") -> None:
+        """Record that the signed-in person opened ``view`` (one insert in the audit trail).
+
+        Call it once per opening (not on each refresh: a read is a commit, which makes
+        every open desk refresh), from a worker, after the visibility check."""
+        self.call(access.record_read, view, dispute_id=dispute_id, child_id=child_id, what=what)
 
     def clocks(self, view: DisputeView) -> list[Deadline]:
         policy = self.policy_for(view.policy_key)

@@ -19,12 +19,14 @@ from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services.demo import build_demo
+from drp_tui.store import audit
 from drp_tui.store.db import close_database, open_database
 from tests.conftest import FROZEN_NOW
 
 
 def _build_template(path: Path, policy_key: str) -> None:
     open_database(str(path))
+    audit.create_key()
     build_demo(load_builtin(policy_key), WorkingCalendar("ENG"), FROZEN_NOW)
     close_database()
 
@@ -50,7 +52,10 @@ def make_app(tmp_path: Path, demo_template: Callable[[str], Path]) -> Iterator[C
     def factory(user: str | None = "cpatel", policy_key: str = "mosaic-iro", **config: object) -> DrpApp:
         db = tmp_path / "desk.db"
         if not db.exists():
-            shutil.copy(demo_template(policy_key), db)
+            template = demo_template(policy_key)
+            shutil.copy(template, db)
+            for suffix in (".key", ".head"):  # the template's audit key and head go with it
+                shutil.copy(f"{template}{suffix}", f"{db}{suffix}")
         open_database(str(db))
         policy = load_builtin(policy_key)
         setup = Setup(Config(db=str(db), policy=policy_key, **config), str(db), policy,  # type: ignore[arg-type]

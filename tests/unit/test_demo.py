@@ -38,6 +38,7 @@ CHRISTMAS = datetime(2026, 12, 25, 10, 0, tzinfo=LONDON)  # a bank holiday (a Fr
 def fresh_db(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "demo.db"
     open_database(str(path))
+    audit.create_key()  # as drp demo does
     yield path
     close_database()
 
@@ -152,6 +153,23 @@ def test_cli_demo_seed_only_writes_the_file_and_prints_a_summary(
         assert m.Child.select().count() == 40 and 20 <= m.Dispute.select().count() <= 30
     finally:
         close_database()
+
+
+def test_cli_demo_makes_its_own_audit_key_and_checks_clean(
+        tmp_path: Path, no_config: None, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "demo.db"
+    assert main(["demo", "--seed-only", str(target)]) == 0
+    key, head = Path(f"{target}.key"), Path(f"{target}.head")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and head.exists()
+    first = key.read_bytes()
+    capsys.readouterr()
+    assert main(["--db", str(target), "check"]) == 0, capsys.readouterr().out
+    close_database()
+    # a fresh demo replaces its own key with the database (never anybody else's)
+    assert main(["demo", "--seed-only", str(target)]) == 0
+    assert key.read_bytes() != first
+    assert main(["--db", str(target), "audit", "verify"]) == 0
+    close_database()
 
 
 def test_cli_init_on_a_new_path(tmp_path: Path, no_config: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grp
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -88,14 +89,15 @@ def test_audit_verify_names_an_edited_event(capsys: pytest.CaptureFixture[str], 
     tamper(seeded, "UPDATE event SET summary = 'nothing happened' WHERE id = 1")
     status, out, _ = drp(capsys, "--db", str(seeded), "audit", "verify")
     assert status == 1
-    assert out == ["event 1: its content was changed after it was written"]
+    assert out[0] == "event 1: edited: its content was changed after it was written"
+    assert len(out) == 2 and "rows match their last event" in out[1]  # the content line follows
 
 
 def test_audit_verify_names_a_deleted_event(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
     tamper(seeded, "DELETE FROM event WHERE id = 1")
     status, out, _ = drp(capsys, "--db", str(seeded), "audit", "verify")
     assert status == 1
-    assert out == ["event 2: does not follow the event before it (a row was removed or altered)"]
+    assert out[0] == "event 2: deleted: events 1..1 are missing"
 
 
 def test_audit_verify_on_a_missing_file_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -112,7 +114,7 @@ def test_check_ok(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
     status, out, err = drp(capsys, "--db", str(seeded), "check")
     assert status == 0, out
     names = [line.split(":")[0].split()[-1] for line in out[1:]]
-    assert names == ["permissions", "integrity", "keys", "migrations", "audit"]
+    assert names == ["permissions", "integrity", "keys", "migrations", "audit", "content"]
     assert all(line.startswith("ok ") for line in out[1:])
 
 
@@ -133,7 +135,7 @@ def test_check_reports_a_tampered_trail(capsys: pytest.CaptureFixture[str], seed
     tamper(seeded, "UPDATE event SET actor_id = NULL WHERE id = 2")
     status, out, _ = drp(capsys, "--db", str(seeded), "check")
     assert status == 1
-    assert "PROBLEM  audit: event 2: its content was changed after it was written" in out
+    assert "PROBLEM  audit: event 2: edited: its content was changed after it was written" in out
 
 
 def test_check_reports_a_broken_reference(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
@@ -165,10 +167,10 @@ def test_check_and_status_report_pending_migrations(capsys: pytest.CaptureFixtur
     status, out, _ = drp(capsys, "--db", str(path), "migrate", "status")
     assert status == 0
     assert out[1:] == ["  applied  0001_initial", "  pending  0002_accounts_audit_drafts",
-                       "1 pending (apply with: drp init)"]
+                       "  pending  0004_audit", "2 pending (apply with: drp init)"]
     status, out, _ = drp(capsys, "--db", str(path), "check")
     assert status == 1
-    assert "PROBLEM  migrations: pending: 0002_accounts_audit_drafts (apply with: drp init)" in out
+    assert "PROBLEM  migrations: pending: 0002_accounts_audit_drafts, 0004_audit (apply with: drp init)" in out
     assert main(["--db", str(path), "init"]) == 0
     close_database()
     capsys.readouterr()
@@ -276,8 +278,10 @@ def test_restore_checks_keeps_the_current_file_and_copies_in(capsys: pytest.Capt
     kept = Path(out[0].rsplit(" ", 1)[1])
     assert mode(kept) == 0o600
     assert dump(kept) == after_backup
-    assert dump(seeded) == at_backup
-    assert all(line.startswith("ok ") for line in out[2:]) and len(out) == 7
+    restored = dump(seeded)
+    assert restored["event"][:-1] == at_backup["event"] and restored["event"][-1][3] == "restore"
+    assert {k: v for k, v in restored.items() if k != "event"} == {k: v for k, v in at_backup.items() if k != "event"}
+    assert all(line.startswith("ok ") for line in out[2:]) and len(out) == 8
     assert backup.exists() and dump(backup) == at_backup  # the backup itself untouched
 
 
@@ -331,7 +335,7 @@ def test_restore_of_an_older_schema_brings_it_up_to_date(capsys: pytest.CaptureF
     close_database()
     status, out, err = drp(capsys, "--db", str(seeded), "restore", str(old))
     assert status == 0, (out, err)
-    assert "ok       migrations: all 2 applied" in out
+    assert "ok       migrations: all 3 applied" in out
     con = sqlite3.connect(seeded)
     assert con.execute("SELECT name FROM team").fetchall() == [("Old team",)]
     con.close()
@@ -342,10 +346,23 @@ def test_restore_into_a_new_place(capsys: pytest.CaptureFixture[str], seeded: Pa
     assert drp(capsys, "--db", str(seeded), "backup", str(backup))[0] == 0
     fresh = tmp_path / "new" / "drp.db"
     fresh.parent.mkdir(mode=0o700)
+    shutil.copy2(f"{seeded}.key", f"{fresh}.key")  # the key goes with the data (it is not in the backup)
     status, out, err = drp(capsys, "--db", str(fresh), "restore", str(backup))
     assert status == 0, (out, err)
     assert mode(fresh) == 0o600
-    assert dump(fresh) == dump(backup)
+    assert dump(fresh)["event"][:-1] == dump(backup)["event"]
+    assert Path(f"{fresh}.head").exists()
+
+
+def test_restore_into_a_new_place_without_the_key_says_key_missing(capsys: pytest.CaptureFixture[str],
+                                                                   seeded: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "b.db"
+    assert drp(capsys, "--db", str(seeded), "backup", str(backup))[0] == 0
+    fresh = tmp_path / "new" / "drp.db"
+    fresh.parent.mkdir(mode=0o700)
+    status, out, err = drp(capsys, "--db", str(fresh), "restore", str(backup))
+    assert status == 1, (out, err)  # restored, but its trail cannot be checked
+    assert fresh.exists() and any("PROBLEM  audit: key missing:" in line for line in out)
 
 
 def test_no_personal_details_in_any_report(capsys: pytest.CaptureFixture[str], seeded: Path, tmp_path: Path) -> None:
@@ -370,6 +387,9 @@ def test_check_and_audit_verify_on_postgresql(capsys: pytest.CaptureFixture[str]
     from tests.factories import make_world
 
     open_database(PG_URL)
+    from drp_tui.store import audit
+
+    audit.create_key()  # under the (test's) user config folder: a server database has no file to sit beside
     try:
         world = make_world(load_builtin("mosaic-iro"), _CALENDAR, FrozenClock(FROZEN_NOW))
         ds.raise_dispute(world.ctx(), ds.RaiseInput(
@@ -387,7 +407,7 @@ def test_check_and_audit_verify_on_postgresql(capsys: pytest.CaptureFixture[str]
     db.execute_sql("UPDATE event SET summary = 'forged' WHERE id = 1")
     close_database()
     status, out, _ = drp(capsys, "--db", PG_URL, "audit", "verify")
-    assert status == 1 and out == ["event 1: its content was changed after it was written"]
+    assert status == 1 and out[0] == "event 1: edited: its content was changed after it was written"
     status, _, err = drp(capsys, "--db", PG_URL, "backup", str(tmp_path / "b.db"))
     assert status == 2 and "pg_dump" in err
 

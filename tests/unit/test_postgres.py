@@ -21,8 +21,11 @@ from tests.pg import scratch_database
 @pytest.fixture
 def pg() -> Iterator[object]:
     """A new database of its own on the test server (skipped without one; a failure in CI)."""
+    from drp_tui.store import audit as store_audit
+
     with scratch_database() as url:
         db = open_database(url)
+        store_audit.create_key()  # in the test's own user config folder (HOME is a temporary folder)
         try:
             yield db
         finally:

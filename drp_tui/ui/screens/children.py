@@ -103,6 +103,22 @@ class ChildrenScreen(Screen[None]):
         table.focus()
         self.refresh_data()
 
+    # --- the access record: one read each time the list is opened (not per refresh) ----
+    _read_mode: str | None = None
+
+    def on_screen_resume(self) -> None:
+        if self._read_mode is None and self.desk_app.desk.user is not None:
+            self._read_mode = self.app.current_mode
+            self._record_opening()
+
+    def on_screen_suspend(self) -> None:
+        if self.app.current_mode != self._read_mode:  # left for another mode (not a dialog on top)
+            self._read_mode = None
+
+    @work(thread=True, group="children-read", exit_on_error=False)
+    def _record_opening(self) -> None:
+        self.desk_app.desk.record_read("children list")
+
     # --- loading --------------------------------------------------------------------
     def refresh_data(self) -> None:
         self._load()

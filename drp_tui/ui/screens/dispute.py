@@ -108,6 +108,9 @@ class DisputeScreen(Screen[None]):
         desk = self.drp.desk
         try:
             view = desk.dispute(self.dispute_id)  # refuses a dispute this person may not see
+            if not getattr(self, "_read_recorded", False):  # once per opening, not per refresh
+                desk.record_read("dispute", dispute_id=self.dispute_id)
+                self._read_recorded = True
             ids = {i for s in view.stages for i in (s.approval_by_id, s.response_by_id, *s.inform_ids) if i}
             sibs = tuple(Sibling(x.id, x.reference, x.child.name, x.child.case_number, x.status)
                          for x in map(queries.get_dispute, view.sibling_ids))

@@ -109,6 +109,12 @@ class HistoryScreen(Screen[None]):
             ids = [i for i in disputes_for_child(self.child_id) if desk.can_see(i)]
             events = [e for e in events_for(child_id=self.child_id) if e.dispute_id is None or e.dispute_id in ids]
         views = tuple(desk.dispute(i) for i in ids)
+        if not getattr(self, "_read_recorded", False):  # once per opening, not per refresh
+            if self.dispute_id is not None:
+                desk.record_read("dispute history", dispute_id=self.dispute_id)
+            else:
+                desk.record_read("child history", child_id=self.child_id)
+            self._read_recorded = True
         stages, clocks = self._lines(views)
         if self.dispute_id is not None:
             v = views[0]

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import reports
 from drp_tui.services.errors import DomainError
@@ -129,6 +130,23 @@ class ReportsScreen(Screen[None]):
     def _recolour(self, _theme: str) -> None:
         if self.report is not None:
             self.call_after_refresh(self._show, self.report)
+
+    # --- the access record: one read each time the reports are opened (not per refresh) ----
+    _read_mode: str | None = None
+
+    def on_screen_resume(self) -> None:
+        desk = self.desk_app.desk
+        if self._read_mode is None and desk.role in (Role.OVERSIGHT, Role.ADMIN):  # a refusal is no read
+            self._read_mode = self.app.current_mode
+            self._record_opening()
+
+    def on_screen_suspend(self) -> None:
+        if self.app.current_mode != self._read_mode:  # left for another mode (not a dialog on top)
+            self._read_mode = None
+
+    @work(thread=True, group="reports-read", exit_on_error=False)
+    def _record_opening(self) -> None:
+        self.desk_app.desk.record_read("reports")
 
     # --- loading ----------------------------------------------------------------------
     def refresh_data(self) -> None:

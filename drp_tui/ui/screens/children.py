@@ -21,8 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.domain.model import ChildView, Role
-from drp_tui.store.queries import children_for
-from drp_tui.store.queries_screens import children_of_team, open_dispute_counts, sibling_names
+from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 
@@ -112,16 +111,8 @@ class ChildrenScreen(Screen[None]):
         user = self.desk_app.desk.user
         if user is None:
             return
-        if user.role is Role.CHAIR:
-            children = children_for(user.id)
-        else:
-            children = children_of_team(user.team_id)
-        counts = open_dispute_counts(c.id for c in children)
-        groups = sibling_names(c.sibling_group_id for c in children if c.sibling_group_id is not None)
-        rows = tuple(
-            ChildRow(c, counts.get(c.id, 0),
-                     tuple(name for cid, name in groups.get(c.sibling_group_id or -1, ()) if cid != c.id))
-            for c in children)
+        lines = self.desk_app.desk.call(reads.children)  # only the children this person may see
+        rows = tuple(ChildRow(x.child, x.open_disputes, x.siblings) for x in lines)
         self.app.call_from_thread(self._show, ChildrenData(rows, user.role is not Role.CHAIR))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

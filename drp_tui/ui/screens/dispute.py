@@ -110,7 +110,7 @@ class DisputeScreen(Screen[None]):
             view = desk.dispute(self.dispute_id)  # refuses a dispute this person may not see
             ids = {i for s in view.stages for i in (s.approval_by_id, s.response_by_id, *s.inform_ids) if i}
             sibs = tuple(Sibling(x.id, x.reference, x.child.name, x.child.case_number, x.status)
-                         for x in map(queries.get_dispute, view.sibling_ids))
+                         for x in map(desk.dispute, view.sibling_ids))  # only siblings this person may see
             assert desk.user is not None, "nobody is signed in"
             ld = Loaded(view, desk.policy_for(view.policy_key), queries.staff_names(ids), sibs, desk.user)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the form stays usable

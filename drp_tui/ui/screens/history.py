@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from drp_tui.domain.model import DisputeView, EventView
 from drp_tui.domain.timeutil import format_date, format_london
-from drp_tui.store.queries import disputes_for_child, events_for, get_child
+from drp_tui.services import reads
 from drp_tui.ui.screens.history_lines import ClockLine, Explanation, StageLine, clock_lines, stage_lines
 from drp_tui.ui.screens.history_widgets import ExplainDialog, StateTable, short_day
 from drp_tui.ui.widgets.header import DeskHeader
@@ -101,22 +101,16 @@ class HistoryScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
     def _load(self) -> None:
         desk = self.desk_app.desk
-        if self.dispute_id is not None:
-            ids = [self.dispute_id]
-            events = events_for(dispute_id=self.dispute_id)
-        else:
-            assert self.child_id is not None
-            ids = [i for i in disputes_for_child(self.child_id) if desk.can_see(i)]
-            events = [e for e in events_for(child_id=self.child_id) if e.dispute_id is None or e.dispute_id in ids]
-        views = tuple(desk.dispute(i) for i in ids)
+        found = desk.call(reads.history, dispute_id=self.dispute_id, child_id=self.child_id)
+        views, events = found.disputes, found.events
         stages, clocks = self._lines(views)
         if self.dispute_id is not None:
             v = views[0]
             title = (f"History · {v.reference} · {v.child.name} ({v.child.case_number}) · "
                      f"{v.status.label}")
         else:
-            assert self.child_id is not None
-            child = get_child(self.child_id)
+            assert found.child is not None
+            child = found.child
             n = len(views)
             title = f"History · {child.name} ({child.case_number}) · {n} dispute{'s' if n != 1 else ''}"
         data = HistoryData(title, self.child_id is not None, views, stages, clocks, tuple(events))

@@ -19,7 +19,7 @@ from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services import disputes as ds
 from drp_tui.services.errors import DomainError, ValidationError
-from drp_tui.store import queries
+from drp_tui.services import reads
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, Tick, plain
 
@@ -68,8 +68,9 @@ class RaiseScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="raise-load", exit_on_error=False)
     def _load(self) -> None:
         try:
-            data = RaiseData(queries.get_child(self.child_id), tuple(queries.siblings_of(self.child_id)),
-                             self.drp.desk.policy)
+            desk = self.drp.desk
+            data = RaiseData(desk.call(reads.child, self.child_id),
+                             tuple(desk.call(reads.child_siblings, self.child_id)), desk.policy)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.app.call_from_thread(self.say, f"Could not load child {self.child_id}: {exc}", True)
             return

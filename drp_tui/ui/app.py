@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import importlib
 from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
@@ -49,7 +50,7 @@ from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
 from drp_tui.ui.session import SessionMixin
-from drp_tui.ui.theme import ANSI_THEME, ansi_theme, initial_theme, theme_variable_defaults
+from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_variable_defaults
 from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
@@ -91,7 +92,9 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
     TITLE = "drp"
     CSS_PATH = "tcss/app.tcss"
     BINDINGS = APP_BINDINGS
-    COMMANDS = App.COMMANDS | {DeskCommands, ScreenCommands}
+    # Only the desk's own commands: none of Textual's system commands (a Screenshot that writes the
+    # caseload to ~/Downloads, a list of themes, a second Quit). DeskCommands has the one Quit.
+    COMMANDS = {DeskCommands, ScreenCommands}
     DEFAULT_MODE = "gate"
     MODES = {"gate": GateScreen, "caseload": CaseloadScreen, "children": _children, "inbox": _inbox,
              "reports": _reports}
@@ -104,6 +107,7 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
     def __init__(self, setup: Setup, *, policy: Policy | None = None, sign_in_as: str | None = None,
                  clock: Clock | None = None) -> None:
         super().__init__()
+        keep_desk_themes(self)
         self.desk = Desk(setup, policy, clock)
         self.sign_in_as = sign_in_as
         self.locked = False
@@ -117,7 +121,6 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.register_theme(ansi_theme())
         self.theme = initial_theme(self)
         if self.theme != ANSI_THEME:
             self._colour_theme = self.theme
@@ -143,6 +146,30 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
     def _on_notify(self, event: Any) -> None:
         if self.locked:  # a toast may name a child: none reach the lock screen
             event.prevent_default()  # (Textual runs App._on_notify after this unless prevented)
+
+    # --- nothing leaves the desk by the back door -----------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """None of Textual's: the palette's commands are DeskCommands and ScreenCommands."""
+        return ()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Screenshots are off: an SVG of the desk would put children's names in a file."""
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        return None
+
+    def save_screenshot(self, filename: str | None = None, path: str | None = None,
+                        time_format: str | None = None) -> str:
+        """Writes nothing (also for ``TEXTUAL_SCREENSHOT``); returns an empty name."""
+        return ""
+
+    def action_change_theme(self) -> None:
+        """Textual's theme list is not offered: ctrl+t switches between the desk's two themes."""
+        self.action_toggle_theme()
+
+    def search_themes(self) -> None:
+        self.action_toggle_theme()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return theme_variable_defaults(self.current_theme)

@@ -54,3 +54,55 @@ async def test_admins_children_and_caseload_show_no_child(make_app: Any) -> None
         with raw(app) as con:
             case_numbers = [r[0] for r in con.execute("SELECT case_number FROM child")]
         assert not any(c in text for c in case_numbers)
+
+
+# --- the palette offers only the desk's commands ---------------------------------------------------
+def _palette_prompts(app: Any) -> list[str]:
+    from textual.command import CommandList
+
+    options = app.screen.query_one(CommandList)
+    return [str(getattr(o.prompt, "plain", o.prompt)).split("\n")[0] for o in options.options]
+
+
+@desk_test
+async def test_palette_has_no_screenshot_no_theme_list_and_one_quit(make_app: Any, tmp_path: Any,
+                                                                   monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        prompts = _palette_prompts(app)
+        assert any(p.startswith("Go to Caseload") for p in prompts)  # the list is really there
+        lowered = [p.lower() for p in prompts]
+        assert not any("screenshot" in p for p in lowered)
+        assert not any(p.startswith("theme") or "change the current theme" in p for p in lowered)
+        assert not any(p.startswith("keys") or p.startswith("maximize") for p in lowered)
+        assert sum(1 for p in lowered if p.split(" (")[0].strip() == "quit") == 1
+        for ch in "quit":
+            await pilot.press(ch)
+        await settle(pilot)
+        assert [p for p in _palette_prompts(app) if "quit" in p.lower()] == ["Quit"]
+        await pilot.press("escape")
+        await settle(pilot)
+        # only the desk's two themes exist; ctrl+t still toggles between them
+        assert sorted(app.available_themes) == ["drp-16", "textual-dark"]
+        assert list(app.get_system_commands(app.screen)) == []
+        before = app.theme
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.theme != before and app.theme in ("drp-16", "textual-dark")
+        app.action_change_theme()  # Textual's theme picker: not offered, toggles instead
+        await settle(pilot)
+        assert app.theme == before
+        # no key or command can write a screenshot (the caseload, with children's names, to a file)
+        downloads = tmp_path / "home" / "Downloads"
+        downloads.mkdir(parents=True, exist_ok=True)
+        app.action_screenshot()
+        app.deliver_screenshot()
+        assert app.save_screenshot() == ""
+        assert app.save_screenshot("x.svg", str(tmp_path)) == ""
+        await app.run_action("screenshot")
+        await settle(pilot)
+        assert list(tmp_path.rglob("*.svg")) == []

@@ -106,3 +106,36 @@ async def test_palette_has_no_screenshot_no_theme_list_and_one_quit(make_app: An
         await app.run_action("screenshot")
         await settle(pilot)
         assert list(tmp_path.rglob("*.svg")) == []
+
+
+# --- text shows as typed; filters match literally ----------------------------------------------------
+def _rows(app: Any) -> list[tuple[str, ...]]:
+    from drp_tui.ui.widgets.caseload_table import CaseloadTable
+
+    table = app.screen.query_one(CaseloadTable)
+    return [tuple(str(getattr(c, "plain", c)) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+@desk_test
+async def test_invisible_characters_show_as_markers_and_the_filter_is_literal(make_app: Any) -> None:
+    app = make_app("cpatel")
+    with raw(app) as con:
+        ids = [r[0] for r in con.execute("SELECT child_id FROM dispute WHERE raised_by_id = 3 "
+                                          "AND status = 'sent' ORDER BY next_due_at LIMIT 3")]
+        con.execute("UPDATE child SET name = ? WHERE id = ?", ("Ann\u202eeiv", ids[0]))  # RLO
+        con.execute("UPDATE child SET name = ? WHERE id = ?", ("100%_done", ids[1]))
+        con.execute("UPDATE child SET name = ? WHERE id = ?", ("A_B", ids[2]))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Ann\u27e8U+202E\u27e9eiv" in text  # shown, not obeyed
+        assert "\u202e" not in text and "\u202e" not in app.export_screenshot()
+        screen = app.screen
+        for typed, expected in (("%", {"100%_done"}), ("A_B", {"A_B"}), ("100%_", {"100%_done"})):
+            screen.apply_filter(typed)
+            await settle(pilot)
+            shown = {c for row in _rows(app) for c in row}
+            assert {n for n in ("100%_done", "A_B", "Ann\u27e8U+202E\u27e9eiv") if n in shown} == expected, typed
+        screen.apply_filter("%%")
+        await settle(pilot)
+        assert _rows(app) == [] and "no disputes matching '%%'" in screen_text(app)

@@ -82,7 +82,7 @@ class RaiseScreen(Screen[None]):
         today = london_date(self.drp.desk.clock.now())
         self.query_one("#raise-title", Static).update(Content.assemble(
             (f"Raise a {p.vocabulary.short} for ", "bold"), plain(c.name, "bold"),
-            f" ({c.case_number}, {c.legal_status})"))
+            plain(f" ({c.case_number}, {c.legal_status})")))
         hints = []
         if p.rules.not_for:
             hints.append(p.rules.not_for)
@@ -113,7 +113,7 @@ class RaiseScreen(Screen[None]):
             note = (" (this procedure records one linked dispute per sibling concerned)"
                     if p.rules.siblings_together else "")
             kids.append(Static(Content(f"Siblings it also concerns{note}:"), classes="ef-label"))
-            kids += [Tick(Content.assemble(plain(s.name), f" ({s.case_number}, {s.legal_status})"), False,
+            kids += [Tick(Content.assemble(plain(s.name), plain(f" ({s.case_number}, {s.legal_status})")), False,
                           id=f"sib-{s.id}", compact=True) for s in data.siblings]
         await body.remove_children()
         await body.mount_all([Vertical(*kids, id="raise-children"), *(EditField(f) for f in fields)])

@@ -30,12 +30,14 @@ from datetime import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from drp_tui import crash
 from drp_tui.bootstrap import Setup
 from drp_tui.domain.model import Role
 from drp_tui.domain.policy import Policy
@@ -118,6 +120,7 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
         self._colour_theme = "textual-dark"
         self._stale = False
         self._polling = False
+        self.crash_message: str | None = None  # set when an unexpected error closed the desk
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -139,9 +142,51 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.name != "data-watch":
-            error = event.worker.error
-            self.notify(f"{event.worker.name}: {type(error).__name__}: {getattr(error, 'message', error)}",
-                        title="Something went wrong", severity="error", markup=False)
+            # A refusal's own message; anything else only a reference (its text may hold field values).
+            text = crash.user_message(event.worker.error, where=f"worker {event.worker.name}",
+                                      shared_group=self.desk.setup.config.shared_group)
+            self.notify(text, title="Something went wrong", severity="error", markup=False)
+
+    # --- an unexpected error: a reference on the terminal, details (no values) in a private log ---------------
+    def _handle_exception(self, error: Exception) -> None:
+        """Replaces Textual's: no traceback with locals (a child's name, DOB, dispute text) on the terminal."""
+        reference = crash.record(error, where="desk", shared_group=self.desk.setup.config.shared_group)
+        kept = self._keep_drafts_after_crash(reference)
+        self._return_code = 1
+        if self._exception is None:  # as Textual does: run_test re-raises it for the test
+            self._exception = error
+            self._exception_event.set()
+        self.crash_message = crash.message(reference, kept_draft=kept)
+        self._exit_renderables.append(Text(self.crash_message))
+        self._close_messages_no_wait()
+
+    def panic(self, *renderables: Any) -> None:
+        """Textual's panic prints what it is given (an exception's rich rendering has locals): a reference only."""
+        reference = crash.new_reference()
+        self._exit_renderables.append(Text(crash.message(reference)))
+        self._close_messages_no_wait()
+
+    def _keep_drafts_after_crash(self, reference: str) -> bool:
+        """Best effort: unsaved form text saved as drafts for its owner before the desk closes."""
+        try:
+            if not self.desk.signed_in:
+                return False
+            from drp_tui.services import drafts
+
+            ctx = self.desk.ctx()
+            kept = False
+            for mode in DESK_MODES:
+                for screen in list(self._screen_stacks.get(mode, [])):
+                    draft = getattr(screen, "unsaved_draft", None)
+                    payload = draft() if callable(draft) else None
+                    if payload:
+                        dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
+                        drafts.save_draft(ctx, dispute_id if isinstance(dispute_id, int) else None, dict(payload),
+                                          f"kept when the desk stopped (ref {reference})")
+                        kept = True
+            return kept
+        except Exception:  # noqa: BLE001 - never a second crash while reporting the first
+            return False
 
     def _on_notify(self, event: Any) -> None:
         if self.locked:  # a toast may name a child: none reach the lock screen

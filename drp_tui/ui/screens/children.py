@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView, Role
 from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
@@ -118,7 +119,7 @@ class ChildrenScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "Could not load"),
+            self.notify(user_message(err), title=getattr(err, "title", "Could not load"),
                         severity="error", markup=False)
 
     def _show(self, data: ChildrenData) -> None:

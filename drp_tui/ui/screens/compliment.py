@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView, Role
 from drp_tui.services import inbox
 from drp_tui.services.errors import DomainError
@@ -144,7 +145,7 @@ class ComplimentScreen(Screen[None]):
             err = event.worker.error
             self.sending = False
             self.refresh_bindings()
-            self.show_error(f"{type(err).__name__}: {getattr(err, 'message', err)}")
+            self.show_error(user_message(err))
 
     def _refused(self, err: DomainError) -> None:
         self.sending = False

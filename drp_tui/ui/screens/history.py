@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import DisputeView, EventView
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import reads
@@ -146,7 +147,7 @@ class HistoryScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "History"),
+            self.notify(user_message(err), title=getattr(err, "title", "History"),
                         severity="error", markup=False)
 
     def _show(self, data: HistoryData) -> None:

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import NotificationView
 from drp_tui.domain.timeutil import format_date, format_london, to_london
 from drp_tui.services import inbox
@@ -140,7 +141,7 @@ class InboxScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "Inbox"),
+            self.notify(user_message(err), title=getattr(err, "title", "Inbox"),
                         severity="error", markup=False)
 
     def _show(self, data: InboxData) -> None:

@@ -14,11 +14,12 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Select, Static, TextArea
 from textual.worker import WorkerFailed
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services import disputes as ds
-from drp_tui.services.errors import DomainError, ValidationError
+from drp_tui.services.errors import ValidationError
 from drp_tui.services import reads
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, Tick, plain
@@ -72,7 +73,7 @@ class RaiseScreen(Screen[None]):
             data = RaiseData(desk.call(reads.child, self.child_id),
                              tuple(desk.call(reads.child_siblings, self.child_id)), desk.policy)
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.app.call_from_thread(self.say, f"Could not load child {self.child_id}: {exc}", True)
+            self.app.call_from_thread(self.say, user_message(exc), True)
             return
         self.app.call_from_thread(self._show, data)  # type: ignore[arg-type]
 
@@ -180,7 +181,7 @@ class RaiseScreen(Screen[None]):
             ids: list[int] = await worker.wait()
         except WorkerFailed as failed:
             err = failed.error
-            message = err.message if isinstance(err, DomainError) else f"Something went wrong: {err}"
+            message = user_message(err)
             if isinstance(err, ValidationError) and err.field:
                 self.field_error(err.field, message)
             else:

@@ -68,7 +68,7 @@ def get_child(child_id: int) -> ChildView:
 def matches(field, text: str) -> Expression:  # type: ignore[no-untyped-def]
     """``field`` contains ``text`` literally, case-insensitively: ``%``, ``_`` and ``\\`` match
     themselves (peewee's ``contains`` escapes them with an ESCAPE clause; SQLite and PostgreSQL)."""
-    return field.contains(text)  # type: ignore[no-any-return]
+    return field.contains(text)
 
 
 def children_for(chair_id: int | None = None, search: str = "", *, viewer_id: int | None = None) -> list[ChildView]:

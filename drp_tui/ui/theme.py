@@ -10,7 +10,7 @@ word for: ``$due-soon`` and ``$paused`` (derived from the theme's primary and
 secondary text colours, so they differ from $warning and $error in every theme;
 ``drp-16`` sets them to cyan and magenta).
 
-Chosen at start: ``$DRP_THEME`` (any theme name), else ``theme`` in the config
+Chosen at start: ``$DRP_THEME`` (textual-dark or drp-16), else ``theme`` in the config
 (a ``theme`` field once the config has one, or ``extra["theme"]``), else
 ``drp-16`` when the terminal looks like a 16-colour one (TERM=xterm/putty/linux
 without COLORTERM=truecolor), else ``textual-dark``. ctrl+t (or the palette)

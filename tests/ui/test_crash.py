@@ -135,3 +135,24 @@ def test_the_real_command_line_prints_a_reference_only(tmp_path: Path, world: An
     found = REF.search(terminal)
     assert found, terminal
     _check_log(tmp_path / "logs" / "crash.log", found.group(1))
+
+
+def test_the_log_is_group_readable_only_with_the_shared_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import grp
+
+    monkeypatch.setenv("DRP_LOG_DIR", str(tmp_path / "shared"))
+    group = grp.getgrgid(os.getgid()).gr_name
+    try:
+        try:
+            raise LookupError(NAME)
+        except LookupError as inner:
+            raise RuntimeError(DOB) from inner
+    except RuntimeError as caught:
+        exc = caught
+        reference = crash.record(exc, where="test", shared_group=group)
+    log = tmp_path / "shared" / "crash.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o660
+    text = log.read_text()
+    assert f"ref {reference}" in text and "caused by: builtins.LookupError" in text
+    assert NAME not in text and DOB not in text
+    assert crash.user_message(exc) != str(exc) and REF.search(crash.user_message(exc))

@@ -43,7 +43,7 @@ async def test_admins_children_and_caseload_show_no_child(make_app: Any) -> None
         names = child_names(app)
         assert names
         text = screen_text(app)
-        assert "no disputes" in text
+        assert "no disputes: admin sees no case content" in text
         assert not any(n in text for n in names)
         await pilot.press("f3")
         await settle(pilot)
@@ -51,6 +51,7 @@ async def test_admins_children_and_caseload_show_no_child(make_app: Any) -> None
         text = screen_text(app)
         assert not any(n in text for n in names)
         assert app.screen.query_one("#children-table").row_count == 0
+        assert "sees no child's details" in text
         with raw(app) as con:
             case_numbers = [r[0] for r in con.execute("SELECT case_number FROM child")]
         assert not any(c in text for c in case_numbers)

@@ -210,6 +210,8 @@ class CaseloadScreen(Screen[None]):
         if total == 0:
             where = f" matching '{visible(self.filter_text)}'" if self.filter_text else ""
             status = f"no disputes{where}"
+            if self.desk_app.desk.role is Role.ADMIN:
+                status = "no disputes: admin sees no case content"
         else:
             status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of {total:,}"
         self.query_one("#status", Static).update(Text(f"{status} · s sort: {SORT_LABELS[self.sort_key]} ", end=""))

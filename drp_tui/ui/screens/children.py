@@ -174,6 +174,9 @@ class ChildrenScreen(Screen[None]):
         row = self.current_row
         detail = self.query_one("#children-detail", Static)
         if row is None:
+            if self.desk_app.desk.role is Role.ADMIN:
+                detail.update(Text("An administrator manages accounts and teams and sees no child's details."))
+                return
             detail.update(Text("No children to show." if not self.text else "No child matches the filter."))
             return
         c = row.child

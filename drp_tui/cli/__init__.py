@@ -3,6 +3,9 @@
 Each sub-command lives in its own module here with a ``register(subparsers)``
 function that adds its parser and sets ``func`` (``func(args) -> int``).
 With no command, ``drp`` opens the desk.
+
+An unexpected error prints one line with a reference (``drp_tui.crash``): the
+details (exception type, file/line/function, never values) go to a private log.
 """
 
 from __future__ import annotations
@@ -65,3 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - no traceback (it may hold a child's data) on the terminal
+        from drp_tui import crash
+
+        reference = crash.record(exc, where=f"drp {getattr(args, 'command', None) or 'run'}",
+                                 shared_group=_shared_group(args))
+        print(f"drp: {crash.message(reference)}", file=sys.stderr)
+        return 1
+
+
+def _shared_group(args: argparse.Namespace) -> str | None:
+    try:
+        from drp_tui.config import load_config
+
+        return load_config(getattr(args, "config", None)).shared_group
+    except Exception:  # noqa: BLE001 - an unreadable config: the owner-only log
+        return None

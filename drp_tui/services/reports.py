@@ -20,7 +20,7 @@ from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date, utc
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied
-from drp_tui.store import queries
+from drp_tui.services.reads import reader
 from drp_tui.store.queries_screens import DisputeFacts, StageFacts, dispute_facts, stage_facts
 
 PolicyFor = Callable[[str], Policy]
@@ -204,10 +204,14 @@ def outstanding(facts: Sequence[DisputeFacts], policy_for: PolicyFor, calendar: 
 
 def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_for: PolicyFor | None = None,
            raised_by_team: int | None = None, raised_from: date | None = None, raised_to: date | None = None,
-           due_soon_days: int | None = None) -> Report:
-    """Every number for the reports screen, from one read of the store."""
+           due_soon_days: int | None = None, viewer_id: int | None = None, counts_only: bool = False) -> Report:
+    """Every number for the reports screen, from one read of the store.
+
+    ``viewer_id``: only the disputes that person may see (``store.visibility``).
+    ``counts_only``: numbers without the supervision list (no child, no chair, no reference).
+    """
     lookup = policy_for or (lambda _k: policy)
-    facts = dispute_facts(raised_by_team, raised_from, raised_to)
+    facts = dispute_facts(raised_by_team, raised_from, raised_to, viewer_id=viewer_id)
     stages = stage_facts(f.id for f in facts)
     soon = policy.rules.due_soon_working_days if due_soon_days is None else due_soon_days
     return Report(
@@ -215,15 +219,23 @@ def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_f
         by_status=by_status(facts), by_stage=by_stage(facts, policy, lookup),
         by_category=by_category(facts, policy), by_team=by_team(facts, now),
         timeliness=timeliness(facts, stages, calendar, now),
-        outstanding=outstanding(facts, lookup, calendar, now, soon),
+        outstanding=() if counts_only else outstanding(facts, lookup, calendar, now, soon),
     )
 
 
 def report_for(ctx: Ctx, *, raised_by_team: int | None = None, raised_from: date | None = None,
                raised_to: date | None = None) -> Report:
-    """The report as the signed-in person may see it: oversight and admin only."""
-    who = queries.get_staff(ctx.actor_id)
-    if who.role not in (Role.OVERSIGHT, Role.ADMIN) or not who.active:
+    """The report as the signed-in person may see it: oversight and admin only.
+
+    Oversight: the disputes of its own team(s) (``store.visibility``), with the supervision
+    list. An administrator: counts over the whole installation, no supervision list (no
+    child's name, case number, reference or chair). A disabled account: refused.
+    """
+    who = reader(ctx)
+    role = Role(who.role)
+    if role not in (Role.OVERSIGHT, Role.ADMIN):
         raise PermissionDenied("Reports are for the IRO service manager (oversight).")
+    admin = role is Role.ADMIN
     return report(ctx.policy, ctx.calendar, ctx.now(), policy_for=ctx.policy_for, raised_by_team=raised_by_team,
-                  raised_from=raised_from, raised_to=raised_to, due_soon_days=ctx.due_soon_days)
+                  raised_from=raised_from, raised_to=raised_to, due_soon_days=ctx.due_soon_days,
+                  viewer_id=None if admin else who.id, counts_only=admin)

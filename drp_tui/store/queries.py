@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import JOIN, fn
+from peewee import JOIN, Expression, fn
 
 from drp_tui.domain.model import (
     ActionView,
@@ -23,7 +23,7 @@ from drp_tui.domain.model import (
     Status,
 )
 from drp_tui.store import models as m
-from drp_tui.store.visibility import visible_to
+from drp_tui.store.visibility import children_visible_to, viewer, visible_to
 
 HIDDEN_KINDS = ("read",)  # access records: the access log's, not a dispute's story
 
@@ -67,21 +67,31 @@ def get_child(child_id: int) -> ChildView:
     return child_view(m.Child.get_by_id(child_id))
 
 
-def children_for(chair_id: int | None = None, search: str = "") -> list[ChildView]:
+def matches(field, text: str) -> Expression:  # type: ignore[no-untyped-def]
+    """``field`` contains ``text`` literally, case-insensitively: ``%``, ``_`` and ``\\`` match
+    themselves (peewee's ``contains`` escapes them with an ESCAPE clause; SQLite and PostgreSQL)."""
+    return field.contains(text)
+
+
+def children_for(chair_id: int | None = None, search: str = "", *, viewer_id: int | None = None) -> list[ChildView]:
+    """Children (by name); ``chair_id`` = only theirs; ``viewer_id`` = only those that person may see."""
     q = m.Child.select(m.Child, m.Team).join(m.Team).switch(m.Child)
     if chair_id is not None:
         q = q.where(m.Child.chair == chair_id)
+    if viewer_id is not None:
+        q = q.where(children_visible_to(viewer(viewer_id)))
     if search:
-        like = f"%{search}%"
-        q = q.where((m.Child.name ** like) | (m.Child.case_number ** like))
+        q = q.where(matches(m.Child.name, search) | matches(m.Child.case_number, search))
     return [child_view(c) for c in q.order_by(m.Child.name)]
 
 
-def siblings_of(child_id: int) -> list[ChildView]:
+def siblings_of(child_id: int, *, viewer_id: int | None = None) -> list[ChildView]:
     c = m.Child.get_by_id(child_id)
     if c.sibling_group_id is None:
         return []
     q = m.Child.select().where((m.Child.sibling_group == c.sibling_group_id) & (m.Child.id != c.id))
+    if viewer_id is not None:
+        q = q.where(children_visible_to(viewer(viewer_id)))
     return [child_view(x) for x in q.order_by(m.Child.name)]
 
 
@@ -103,7 +113,9 @@ def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Act
     )
 
 
-def get_dispute(dispute_id: int) -> DisputeView:
+def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView:
+    """One dispute in full; with ``viewer_id``, ``sibling_ids`` lists only siblings that person may see
+    (the caller checks the dispute itself with ``visibility.can_see``)."""
     d = m.Dispute.get_by_id(dispute_id)
     records = list(m.StageRecord.select().where(m.StageRecord.dispute == d.id).order_by(m.StageRecord.seq))
     acts: dict[int, list[m.Action]] = {}
@@ -114,8 +126,10 @@ def get_dispute(dispute_id: int) -> DisputeView:
     names = staff_names(i for i in ids if i)
     siblings: tuple[int, ...] = ()
     if d.link_group:
-        siblings = tuple(x.id for x in m.Dispute.select(m.Dispute.id).where(
-            (m.Dispute.link_group == d.link_group) & (m.Dispute.id != d.id)).order_by(m.Dispute.id))
+        sq = m.Dispute.select(m.Dispute.id).where((m.Dispute.link_group == d.link_group) & (m.Dispute.id != d.id))
+        if viewer_id is not None:
+            sq = sq.where(visible_to(viewer(viewer_id)))
+        siblings = tuple(x.id for x in sq.order_by(m.Dispute.id))
     monitoring = tuple(
         MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
         for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
@@ -186,12 +200,10 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         if q.staff_id is not None:
             sel = sel.where(m.Dispute.raised_by == q.staff_id)
     if q.viewer_id is not None:
-        viewer = m.Staff.get_or_none(m.Staff.id == q.viewer_id)
-        sel = sel.where(visible_to(viewer) if viewer is not None else (m.Dispute.id < 0))
+        sel = sel.where(visible_to(viewer(q.viewer_id)))
     if q.text:
-        like = f"%{q.text}%"
-        sel = sel.where((m.Dispute.reference ** like) | (m.Child.name ** like)
-                        | (m.Child.case_number ** like) | (m.Dispute.category ** like))
+        sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
+                        | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))
     return sel
 
 

@@ -15,43 +15,52 @@ from peewee import JOIN, fn
 
 from drp_tui.domain.model import ChildView, Status
 from drp_tui.store import models as m
-from drp_tui.store.queries import child_view
+from drp_tui.store.queries import child_view, matches
+from drp_tui.store.visibility import children_visible_to, viewer, visible_to
 
 
-def children_of_team(team_id: int | None, search: str = "") -> list[ChildView]:
-    """Children a team can see: allocated to the team, or chaired by one of its members."""
+def children_of_team(team_id: int | None, search: str = "", *, viewer_id: int | None = None) -> list[ChildView]:
+    """Children of a team: allocated to the team, or chaired by one of its members
+    (with ``viewer_id``: only those that person may see)."""
     if team_id is None:
         return []
     members = m.Staff.select(m.Staff.id).where(m.Staff.team == team_id)
     q = (m.Child.select(m.Child, m.Team).join(m.Team).switch(m.Child)
          .where((m.Child.team == team_id) | m.Child.chair.in_(members)))
+    if viewer_id is not None:
+        q = q.where(children_visible_to(viewer(viewer_id)))
     if search:
-        like = f"%{search}%"
-        q = q.where((m.Child.name ** like) | (m.Child.case_number ** like))
+        q = q.where(matches(m.Child.name, search) | matches(m.Child.case_number, search))
     return [child_view(c) for c in q.order_by(m.Child.name)]
 
 
-def open_dispute_counts(child_ids: Iterable[int]) -> dict[int, int]:
-    """How many open (not resolved, referred or withdrawn) disputes each child has."""
+def open_dispute_counts(child_ids: Iterable[int], *, viewer_id: int | None = None) -> dict[int, int]:
+    """How many open (not resolved, referred or withdrawn) disputes each child has
+    (with ``viewer_id``: of those that person may see)."""
     ids = list(set(child_ids))
     if not ids:
         return {}
     open_statuses = [s.value for s in Status if s.is_open]
+    where = m.Dispute.child.in_(ids) & m.Dispute.status.in_(open_statuses)
+    if viewer_id is not None:
+        where = where & visible_to(viewer(viewer_id))
     q = (m.Dispute.select(m.Dispute.child, fn.COUNT(m.Dispute.id).alias("n"))
-         .where(m.Dispute.child.in_(ids) & m.Dispute.status.in_(open_statuses))
-         .group_by(m.Dispute.child).tuples())
+         .where(where).group_by(m.Dispute.child).tuples())
     rows = cast("list[tuple[int, int]]", list(q))
     return {int(cid): int(n) for cid, n in rows}
 
 
-def sibling_names(group_ids: Iterable[int]) -> dict[int, tuple[tuple[int, str], ...]]:
-    """Every child (id, name) of each sibling group, by name."""
+def sibling_names(group_ids: Iterable[int], *, viewer_id: int | None = None) -> dict[int, tuple[tuple[int, str], ...]]:
+    """Every child (id, name) of each sibling group, by name (with ``viewer_id``: those that person may see)."""
     ids = list(set(group_ids))
     if not ids:
         return {}
     out: dict[int, list[tuple[int, str]]] = {}
+    where = m.Child.sibling_group.in_(ids)
+    if viewer_id is not None:
+        where = where & children_visible_to(viewer(viewer_id))
     q = (m.Child.select(m.Child.id, m.Child.name, m.Child.sibling_group)
-         .where(m.Child.sibling_group.in_(ids)).order_by(m.Child.name))
+         .where(where).order_by(m.Child.name))
     for c in q:
         out.setdefault(c.sibling_group_id, []).append((c.id, c.name))
     return {k: tuple(v) for k, v in out.items()}
@@ -136,7 +145,8 @@ class StageFacts:
 
 
 def dispute_facts(raised_by_team: int | None = None, raised_from: date | None = None,
-                  raised_to: date | None = None) -> list[DisputeFacts]:
+                  raised_to: date | None = None, *, viewer_id: int | None = None) -> list[DisputeFacts]:
+    """Every dispute, flattened (with ``viewer_id``: only those that person may see)."""
     Chair = m.Staff.alias()
     Responder = m.Staff.alias()
     D = m.Dispute
@@ -151,6 +161,8 @@ def dispute_facts(raised_by_team: int | None = None, raised_from: date | None = 
          .join(Chair, on=(D.raised_by == Chair.id))
          .switch(D)
          .join(Responder, JOIN.LEFT_OUTER, on=(D.responder == Responder.id)))
+    if viewer_id is not None:
+        q = q.where(visible_to(viewer(viewer_id)))
     if raised_by_team is not None:
         q = q.where(Chair.team == raised_by_team)
     if raised_from is not None:

@@ -1,11 +1,25 @@
-"""Who may see which disputes: the read side's rule, as a query condition.
+"""Who may see what: the read side's ONE rule, as query conditions.
 
-A dispute is visible to: the chair who raised it; the child's chair and
+Every read of a dispute, a child, a history or a report goes through this module
+(``store.queries`` and ``store.queries_screens`` take a ``viewer`` and add these
+conditions; ``services.reads`` and ``services.reports`` pass the signed-in
+person). Nothing else decides visibility.
+
+Disputes: a dispute is visible to the chair who raised it; the child's chair and
 allocated social worker; every manager a stage of it was sent or copied to, who
 responded or approved; anyone notified about it; oversight (the IRO service
-manager) of the raising chair's own team or of the child's team; and the holders
-of a management level in the raising chair's own team. Administrators see no
-dispute content. (``services.permissions`` holds the write side's rules.)
+manager) of the raising chair's own team or of the child's team (never of another
+team); and the holders of a management level in the raising chair's own team.
+
+Children: a chair sees the children they chair (and those allocated to them); a
+responder the children allocated to them; oversight the children of its own team
+(allocated to it, or chaired by one of its members); everyone also sees the child
+of any dispute they can see.
+
+Administrators manage accounts and configuration: they see no child's name, case
+number or dispute content (every condition here is false for them; the reports
+give them counts only). A disabled account (``active`` false) sees nothing.
+(``services.permissions`` holds the write side's rules.)
 """
 
 from __future__ import annotations
@@ -15,12 +29,30 @@ from peewee import Expression, Value
 from drp_tui.domain.model import Role
 from drp_tui.store import models as m
 
+NOTHING_DISPUTES = "administrators and disabled accounts see no dispute"
 
-def visible_to(who: m.Staff) -> Expression:
+
+def viewer(staff_id: int | None) -> m.Staff | None:
+    """The staff row of an active, existing account (None: sees nothing)."""
+    if staff_id is None or isinstance(staff_id, bool) or not isinstance(staff_id, int):
+        return None
+    who = m.Staff.get_or_none(m.Staff.id == staff_id)
+    if who is None or not who.active:
+        return None
+    return who
+
+
+def sees_content(who: m.Staff | None) -> bool:
+    """May ``who`` see any child or dispute at all? (Not an administrator, not disabled.)"""
+    return who is not None and bool(who.active) and Role(who.role) is not Role.ADMIN
+
+
+def visible_to(who: m.Staff | None) -> Expression:
     """A condition on ``Dispute`` rows: the disputes ``who`` may see (see the module text)."""
-    role = Role(who.role)
-    if role is Role.ADMIN or not who.active:
+    if not sees_content(who):
         return m.Dispute.id < 0  # nothing
+    assert who is not None
+    role = Role(who.role)
     sr = m.StageRecord
     as_manager = sr.select(sr.dispute).where(
         (sr.responder == who.id) | (sr.response_by == who.id) | (sr.approval_by == who.id)
@@ -41,12 +73,35 @@ def visible_to(who: m.Staff) -> Expression:
     return expr
 
 
+def children_visible_to(who: m.Staff | None) -> Expression:
+    """A condition on ``Child`` rows: the children ``who`` may see (see the module text)."""
+    if not sees_content(who):
+        return m.Child.id < 0
+    assert who is not None
+    role = Role(who.role)
+    via_disputes = m.Dispute.select(m.Dispute.child).where(visible_to(who))
+    if role is Role.CHAIR:
+        own = (m.Child.chair == who.id) | (m.Child.social_worker == who.id)
+    elif role is Role.OVERSIGHT and who.team_id is not None:
+        members = m.Staff.select(m.Staff.id).where(m.Staff.team == who.team_id)
+        own = (m.Child.team == who.team_id) | m.Child.chair.in_(members)
+    else:
+        own = m.Child.social_worker == who.id
+    return own | m.Child.id.in_(via_disputes)
+
+
 def can_see(staff_id: int, dispute_id: int) -> bool:
-    """For the read side (screens, queries): may this person see this dispute?"""
-    who = m.Staff.get_or_none(m.Staff.id == staff_id)
+    """May this person see this dispute?"""
+    who = viewer(staff_id)
     if who is None:
         return False
     return bool(m.Dispute.select(m.Dispute.id).where(
         (m.Dispute.id == dispute_id) & visible_to(who)).exists())
 
 
+def can_see_child(staff_id: int, child_id: int) -> bool:
+    """May this person see this child (name, case number, history)?"""
+    who = viewer(staff_id)
+    if who is None:
+        return False
+    return bool(m.Child.select(m.Child.id).where((m.Child.id == child_id) & children_visible_to(who)).exists())

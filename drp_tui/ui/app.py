@@ -27,14 +27,17 @@ from __future__ import annotations
 
 import importlib
 from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
+from rich.text import Text
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from drp_tui import crash
 from drp_tui.bootstrap import Setup
 from drp_tui.domain.model import Role
 from drp_tui.domain.policy import Policy
@@ -49,7 +52,7 @@ from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
 from drp_tui.ui.session import SessionMixin
-from drp_tui.ui.theme import ANSI_THEME, ansi_theme, initial_theme, theme_variable_defaults
+from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_variable_defaults
 from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
@@ -91,7 +94,9 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
     TITLE = "drp"
     CSS_PATH = "tcss/app.tcss"
     BINDINGS = APP_BINDINGS
-    COMMANDS = App.COMMANDS | {DeskCommands, ScreenCommands}
+    # Only the desk's own commands: none of Textual's system commands (a Screenshot that writes the
+    # caseload to ~/Downloads, a list of themes, a second Quit). DeskCommands has the one Quit.
+    COMMANDS = {DeskCommands, ScreenCommands}
     DEFAULT_MODE = "gate"
     MODES = {"gate": GateScreen, "caseload": CaseloadScreen, "children": _children, "inbox": _inbox,
              "reports": _reports}
@@ -104,6 +109,7 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
     def __init__(self, setup: Setup, *, policy: Policy | None = None, sign_in_as: str | None = None,
                  clock: Clock | None = None) -> None:
         super().__init__()
+        keep_desk_themes(self)
         self.desk = Desk(setup, policy, clock)
         self.sign_in_as = sign_in_as
         self.locked = False
@@ -114,10 +120,10 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
         self._colour_theme = "textual-dark"
         self._stale = False
         self._polling = False
+        self.crash_message: str | None = None  # set when an unexpected error closed the desk
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.register_theme(ansi_theme())
         self.theme = initial_theme(self)
         if self.theme != ANSI_THEME:
             self._colour_theme = self.theme
@@ -136,13 +142,79 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.name != "data-watch":
-            error = event.worker.error
-            self.notify(f"{event.worker.name}: {type(error).__name__}: {getattr(error, 'message', error)}",
-                        title="Something went wrong", severity="error", markup=False)
+            # A refusal's own message; anything else only a reference (its text may hold field values).
+            text = crash.user_message(event.worker.error, where=f"worker {event.worker.name}",
+                                      shared_group=self.desk.setup.config.shared_group)
+            self.notify(text, title="Something went wrong", severity="error", markup=False)
+
+    # --- an unexpected error: a reference on the terminal, details (no values) in a private log ---------------
+    def _handle_exception(self, error: Exception) -> None:
+        """Replaces Textual's: no traceback with locals (a child's name, DOB, dispute text) on the terminal."""
+        reference = crash.record(error, where="desk", shared_group=self.desk.setup.config.shared_group)
+        kept = self._keep_drafts_after_crash(reference)
+        self._return_code = 1
+        if self._exception is None:  # as Textual does: run_test re-raises it for the test
+            self._exception = error
+            self._exception_event.set()
+        self.crash_message = crash.message(reference, kept_draft=kept)
+        self._exit_renderables.append(Text(self.crash_message))
+        self._close_messages_no_wait()
+
+    def panic(self, *renderables: Any) -> None:
+        """Textual's panic prints what it is given (an exception's rich rendering has locals): a reference only."""
+        reference = crash.new_reference()
+        self._exit_renderables.append(Text(crash.message(reference)))
+        self._close_messages_no_wait()
+
+    def _keep_drafts_after_crash(self, reference: str) -> bool:
+        """Best effort: unsaved form text saved as drafts for its owner before the desk closes."""
+        try:
+            if not self.desk.signed_in:
+                return False
+            from drp_tui.services import drafts
+
+            ctx = self.desk.ctx()
+            kept = False
+            for mode in DESK_MODES:
+                for screen in list(self._screen_stacks.get(mode, [])):
+                    draft = getattr(screen, "unsaved_draft", None)
+                    payload = draft() if callable(draft) else None
+                    if payload:
+                        dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
+                        drafts.save_draft(ctx, dispute_id if isinstance(dispute_id, int) else None, dict(payload),
+                                          f"kept when the desk stopped (ref {reference})")
+                        kept = True
+            return kept
+        except Exception:  # noqa: BLE001 - never a second crash while reporting the first
+            return False
 
     def _on_notify(self, event: Any) -> None:
         if self.locked:  # a toast may name a child: none reach the lock screen
             event.prevent_default()  # (Textual runs App._on_notify after this unless prevented)
+
+    # --- nothing leaves the desk by the back door -----------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """None of Textual's: the palette's commands are DeskCommands and ScreenCommands."""
+        return ()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Screenshots are off: an SVG of the desk would put children's names in a file."""
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        return None
+
+    def save_screenshot(self, filename: str | None = None, path: str | None = None,
+                        time_format: str | None = None) -> str:
+        """Writes nothing (also for ``TEXTUAL_SCREENSHOT``); returns an empty name."""
+        return ""
+
+    def action_change_theme(self) -> None:
+        """Textual's theme list is not offered: ctrl+t switches between the desk's two themes."""
+        self.action_toggle_theme()
+
+    def search_themes(self) -> None:
+        self.action_toggle_theme()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return theme_variable_defaults(self.current_theme)

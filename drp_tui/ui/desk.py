@@ -17,10 +17,9 @@ from drp_tui.domain.deadlines import Deadline, deadlines, state_at, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth
+from drp_tui.services import access, auth, reads
 from drp_tui.services.context import Ctx
-from drp_tui.services.errors import PermissionDenied
-from drp_tui.store import queries, visibility
+from drp_tui.store import visibility
 
 T = TypeVar("T")
 
@@ -80,9 +79,7 @@ class Desk:
 
     def dispute(self, dispute_id: int) -> DisputeView:
         """A dispute the signed-in person may see (PermissionDenied otherwise)."""
-        if not self.can_see(dispute_id):
-            raise PermissionDenied("That dispute is not one you are involved in, so it cannot be shown.")
-        return queries.get_dispute(dispute_id)
+        return self.call(reads.dispute, dispute_id)
 
     def record_read(self, view: str, *, dispute_id: int | None = None, child_id: int | None = None,
                     what: str = "") -> None:

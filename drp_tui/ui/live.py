@@ -13,20 +13,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, work
 from textual.screen import Screen
 
 from drp_tui.domain.timeutil import format_london
-from drp_tui.services import inbox
+from drp_tui.services import inbox, reads
 from drp_tui.store.db import data_version
 from drp_tui.store.models import database
-from drp_tui.store.queries import unread_count
 from drp_tui.ui.keys import DESK_MODES
+from drp_tui.ui.screens.lock import LockScreen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -38,6 +38,9 @@ else:
     _Base = object
 
 
+T = TypeVar("T")
+
+DISABLED = "Your account is disabled; ask an administrator."
 POLL_SECONDS = 1.0
 TICK_SECONDS = 30.0
 REMIND_SECONDS = 60.0
@@ -63,6 +66,11 @@ class DataWatch:
             return False
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._look)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the watch thread (its one connection)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, fn, *args)
 
     def close(self) -> None:
         """Close the watch thread's connection, then the thread."""
@@ -121,15 +129,36 @@ class LiveMixin(_Base):
             self.run_worker(self.poll_now(), group="watch", name="data-watch", exit_on_error=False)
 
     async def poll_now(self) -> bool:
-        """Look at ``PRAGMA data_version`` once (on the watch thread); reload the screens if it moved."""
+        """Look at ``PRAGMA data_version`` once (on the watch thread); reload the screens if it moved.
+
+        Also asks whether the signed-in account is still active (one primary-key read): a
+        disabled account's open desk locks here, with "Your account is disabled", and reads
+        nothing more.
+        """
         self._polling = True
         try:
             changed = await self.data_watch.changed()
+            user = self.desk.user
+            active = True
+            if user is not None and not self.locked and not self.data_watch._closed:
+                active = await self.data_watch.run(reads.account_active, user.id)
         finally:
             self._polling = False
+        if not active:
+            self.account_disabled()
+            return changed
         if changed:
             self.data_changed()
         return changed
+
+    def account_disabled(self) -> None:
+        """The signed-in account was disabled elsewhere: lock the desk, say why."""
+        if self.locked or not self.desk.signed_in:
+            return
+        self.lock()
+        screen = self.screen
+        if isinstance(screen, LockScreen):
+            screen.call_after_refresh(screen.show_error, DISABLED)
 
     def tick(self) -> None:
         """The clock moved: recolour every screen from it (no database work)."""
@@ -162,8 +191,10 @@ class LiveMixin(_Base):
         if not self.desk.signed_in:
             return
         ctx = self.desk.ctx()
+        if not reads.account_active(ctx.actor_id):
+            return  # a disabled account gets nothing (the next poll locks the desk)
         made = inbox.remind(ctx)
-        count = unread_count(ctx.actor_id)
+        count = reads.unread(ctx)
         self.call_from_thread(self._reminded, ctx.actor_id, count, made)
 
     def _reminded(self, actor_id: int, count: int, made: int) -> None:
@@ -176,8 +207,8 @@ class LiveMixin(_Base):
     @work(thread=True, exclusive=True, group="unread", name="unread", exit_on_error=False)
     def refresh_unread(self) -> None:
         user = self.desk.user
-        if user is not None:
-            count = unread_count(user.id)
+        if user is not None and reads.account_active(user.id):
+            count = reads.unread(self.desk.ctx())
             self.call_from_thread(self._set_unread, user.id, count)
 
     def _set_unread(self, actor_id: int, count: int) -> None:

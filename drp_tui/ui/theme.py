@@ -10,11 +10,11 @@ word for: ``$due-soon`` and ``$paused`` (derived from the theme's primary and
 secondary text colours, so they differ from $warning and $error in every theme;
 ``drp-16`` sets them to cyan and magenta).
 
-Chosen at start: ``$DRP_THEME`` (any theme name), else ``theme`` in the config
+Chosen at start: ``$DRP_THEME`` (textual-dark or drp-16), else ``theme`` in the config
 (a ``theme`` field once the config has one, or ``extra["theme"]``), else
 ``drp-16`` when the terminal looks like a 16-colour one (TERM=xterm/putty/linux
 without COLORTERM=truecolor), else ``textual-dark``. ctrl+t (or the palette)
-switches at any time.
+switches at any time; no other theme is registered (``keep_desk_themes``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,16 @@ from textual.theme import Theme
 
 ANSI_THEME = "drp-16"
 COLOUR_THEME = "textual-dark"
+DESK_THEMES = (COLOUR_THEME, ANSI_THEME)  # the only two: every deadline state stays readable in both
+
+
+def keep_desk_themes(app: App[Any]) -> None:
+    """Register ``drp-16`` and unregister every other Textual theme (some make the
+    state colours unreadable); the palette offers no theme list either."""
+    app.register_theme(ansi_theme())
+    for name in list(app.available_themes):
+        if name not in DESK_THEMES:
+            app.unregister_theme(name)
 
 
 def ansi_theme() -> Theme:

@@ -23,7 +23,8 @@ from textual.worker import Worker, WorkerState
 
 from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.timeutil import london_date
-from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page, children_for, list_staff
+from drp_tui.services import reads
+from drp_tui.store.queries import CaseloadQuery, list_staff
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
 from drp_tui.ui.widgets.caseload_table import CaseloadTable
 from drp_tui.ui.widgets.header import DeskHeader
@@ -167,9 +168,9 @@ class CaseloadScreen(Screen[None]):
         if q.view == "team" and self._team_ids is None:
             self._team_ids = self._teams()
             q = replace(q, team_ids=self._team_ids)
-        total = caseload_count(q)
+        total = desk.call(reads.caseload_count, q)
         offset = max(0, min(offset, (max(total, 1) - 1) // self.page_size * self.page_size))
-        rows = tuple(caseload_page(q, offset, self.page_size, desk.stage_labels()))
+        rows = tuple(desk.call(reads.caseload_page, q, offset, self.page_size, desk.stage_labels()))
         states = tuple(desk.row_state(r) for r in rows)
         self.post_message(PageLoaded(Page(generation, offset, total, rows, states, cursor)))
 
@@ -181,7 +182,7 @@ class CaseloadScreen(Screen[None]):
         if user.role is Role.RESPONDER:
             return (user.team_id,) if user.team_id is not None else ()
         if user.role is Role.CHAIR:
-            return tuple(sorted({c.team_id for c in children_for(user.id)}))
+            return self.desk_app.desk.call(reads.team_ids)
         return tuple(sorted({s.team_id for s in list_staff() if s.team_id is not None}))
 
     @on(PageLoaded)
@@ -209,6 +210,8 @@ class CaseloadScreen(Screen[None]):
         if total == 0:
             where = f" matching '{visible(self.filter_text)}'" if self.filter_text else ""
             status = f"no disputes{where}"
+            if self.desk_app.desk.role is Role.ADMIN:
+                status = "no disputes: admin sees no case content"
         else:
             status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of {total:,}"
         self.query_one("#status", Static).update(Text(f"{status} · s sort: {SORT_LABELS[self.sort_key]} ", end=""))

@@ -20,9 +20,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView, Role
-from drp_tui.store.queries import children_for
-from drp_tui.store.queries_screens import children_of_team, open_dispute_counts, sibling_names
+from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 
@@ -128,22 +128,14 @@ class ChildrenScreen(Screen[None]):
         user = self.desk_app.desk.user
         if user is None:
             return
-        if user.role is Role.CHAIR:
-            children = children_for(user.id)
-        else:
-            children = children_of_team(user.team_id)
-        counts = open_dispute_counts(c.id for c in children)
-        groups = sibling_names(c.sibling_group_id for c in children if c.sibling_group_id is not None)
-        rows = tuple(
-            ChildRow(c, counts.get(c.id, 0),
-                     tuple(name for cid, name in groups.get(c.sibling_group_id or -1, ()) if cid != c.id))
-            for c in children)
+        lines = self.desk_app.desk.call(reads.children)  # only the children this person may see
+        rows = tuple(ChildRow(x.child, x.open_disputes, x.siblings) for x in lines)
         self.app.call_from_thread(self._show, ChildrenData(rows, user.role is not Role.CHAIR))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "Could not load"),
+            self.notify(user_message(err), title=getattr(err, "title", "Could not load"),
                         severity="error", markup=False)
 
     def _show(self, data: ChildrenData) -> None:
@@ -198,6 +190,9 @@ class ChildrenScreen(Screen[None]):
         row = self.current_row
         detail = self.query_one("#children-detail", Static)
         if row is None:
+            if self.desk_app.desk.role is Role.ADMIN:
+                detail.update(Text("An administrator manages accounts and teams and sees no child's details."))
+                return
             detail.update(Text("No children to show." if not self.text else "No child matches the filter."))
             return
         c = row.child

@@ -20,10 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView, Role
 from drp_tui.services import inbox
 from drp_tui.services.errors import DomainError
-from drp_tui.store.queries import get_child
+from drp_tui.services import reads
 from drp_tui.store.queries_screens import Recipient, compliment_recipients
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
@@ -92,7 +93,7 @@ class ComplimentScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="compliment-load", exit_on_error=False)
     def _load(self) -> None:
         desk = self.desk_app.desk
-        child = get_child(self.child_id)
+        child = desk.call(reads.child, self.child_id)
         level = desk.policy.stages[0].responder_level if desk.policy.stages else "team_manager"
         target = ComplimentTarget(child, compliment_recipients(self.child_id, level))
         self.app.call_from_thread(self._show, target)
@@ -144,7 +145,7 @@ class ComplimentScreen(Screen[None]):
             err = event.worker.error
             self.sending = False
             self.refresh_bindings()
-            self.show_error(f"{type(err).__name__}: {getattr(err, 'message', err)}")
+            self.show_error(user_message(err))
 
     def _refused(self, err: DomainError) -> None:
         self.sending = False

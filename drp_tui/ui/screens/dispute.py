@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static, TextArea
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
+from drp_tui.crash import user_message
 from drp_tui.domain.deadlines import deadlines
 from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
@@ -113,11 +114,11 @@ class DisputeScreen(Screen[None]):
                 self._read_recorded = True
             ids = {i for s in view.stages for i in (s.approval_by_id, s.response_by_id, *s.inform_ids) if i}
             sibs = tuple(Sibling(x.id, x.reference, x.child.name, x.child.case_number, x.status)
-                         for x in map(queries.get_dispute, view.sibling_ids))
+                         for x in map(desk.dispute, view.sibling_ids))  # only siblings this person may see
             assert desk.user is not None, "nobody is signed in"
             ld = Loaded(view, desk.policy_for(view.policy_key), queries.staff_names(ids), sibs, desk.user)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the form stays usable
-            why = getattr(exc, "message", None) or f"Could not load dispute {self.dispute_id}: {exc}"
+            why = user_message(exc)  # a refusal's own words; anything else: a reference, details logged
             self.app.call_from_thread(self.say, why, True)
             return
         if not get_current_worker().is_cancelled:  # a newer load replaced this one: it shows
@@ -266,7 +267,7 @@ class DisputeScreen(Screen[None]):
         if isinstance(err, ConflictError):
             self.rebase()
             self.refresh_data()
-        message = getattr(err, "message", None) or f"Something went wrong: {err}"
+        message = user_message(err)
         self.say(message, True)
         field = getattr(err, "field", None)
         if isinstance(err, ValidationError) and field:

@@ -340,7 +340,7 @@ def lost_text(lost: dict[str, object], view: DisputeView) -> Content:
 def header(ld: Loaded, clocks: list[Deadline]) -> tuple[Content, Content]:
     """The form's two top lines: what this is, and whose move / which clock runs out next."""
     v, p = ld.view, ld.policy
-    title = Content.assemble((v.reference, "bold"), "  ", plain(v.child.name), f" ({v.child.case_number})  ",
+    title = Content.assemble((v.reference, "bold"), "  ", plain(v.child.name), plain(f" ({v.child.case_number})  "),
                              f"{stage_label(p, v.current_stage)} - {v.status.label}")
     sub: list[str | Content | tuple[str, str]] = [role_word(ld)]
     nxt = next_due(clocks)

@@ -21,9 +21,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import DisputeView, EventView
 from drp_tui.domain.timeutil import format_date, format_london
-from drp_tui.store.queries import disputes_for_child, events_for, get_child
+from drp_tui.services import reads
 from drp_tui.ui.screens.history_lines import ClockLine, Explanation, StageLine, clock_lines, stage_lines
 from drp_tui.ui.screens.history_widgets import ExplainDialog, StateTable, short_day
 from drp_tui.ui.widgets.header import DeskHeader
@@ -101,14 +102,8 @@ class HistoryScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="history-load", exit_on_error=False)
     def _load(self) -> None:
         desk = self.desk_app.desk
-        if self.dispute_id is not None:
-            ids = [self.dispute_id]
-            events = events_for(dispute_id=self.dispute_id)
-        else:
-            assert self.child_id is not None
-            ids = [i for i in disputes_for_child(self.child_id) if desk.can_see(i)]
-            events = [e for e in events_for(child_id=self.child_id) if e.dispute_id is None or e.dispute_id in ids]
-        views = tuple(desk.dispute(i) for i in ids)
+        found = desk.call(reads.history, dispute_id=self.dispute_id, child_id=self.child_id)
+        views, events = found.disputes, found.events
         if not getattr(self, "_read_recorded", False):  # once per opening, not per refresh
             if self.dispute_id is not None:
                 desk.record_read("dispute history", dispute_id=self.dispute_id)
@@ -121,8 +116,8 @@ class HistoryScreen(Screen[None]):
             title = (f"History · {v.reference} · {v.child.name} ({v.child.case_number}) · "
                      f"{v.status.label}")
         else:
-            assert self.child_id is not None
-            child = get_child(self.child_id)
+            assert found.child is not None
+            child = found.child
             n = len(views)
             title = f"History · {child.name} ({child.case_number}) · {n} dispute{'s' if n != 1 else ''}"
         data = HistoryData(title, self.child_id is not None, views, stages, clocks, tuple(events))
@@ -158,7 +153,7 @@ class HistoryScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "History"),
+            self.notify(user_message(err), title=getattr(err, "title", "History"),
                         severity="error", markup=False)
 
     def _show(self, data: HistoryData) -> None:

@@ -22,11 +22,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import NotificationView
 from drp_tui.domain.timeutil import format_date, format_london, to_london
 from drp_tui.services import inbox
-from drp_tui.store.queries import notifications_for
-from drp_tui.store.queries_screens import compliment_texts
+from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 
@@ -134,14 +134,14 @@ class InboxScreen(Screen[None]):
         user = self.desk_app.desk.user
         if user is None:
             return
-        items = tuple(notifications_for(user.id))
-        data = InboxData(items, compliment_texts(n.id for n in items if n.kind == "compliment"))
+        items, texts = self.desk_app.desk.call(reads.inbox)
+        data = InboxData(tuple(items), texts)
         self.app.call_from_thread(self._show, data)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(getattr(err, "message", str(err)), title=getattr(err, "title", "Inbox"),
+            self.notify(user_message(err), title=getattr(err, "title", "Inbox"),
                         severity="error", markup=False)
 
     def _show(self, data: InboxData) -> None:

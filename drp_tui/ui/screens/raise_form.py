@@ -14,12 +14,13 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Input, Select, Static, TextArea
 from textual.worker import WorkerFailed
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services import disputes as ds
-from drp_tui.services.errors import DomainError, ValidationError
-from drp_tui.store import queries
+from drp_tui.services.errors import ValidationError
+from drp_tui.services import reads
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, Tick, plain
 
@@ -68,10 +69,11 @@ class RaiseScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="raise-load", exit_on_error=False)
     def _load(self) -> None:
         try:
-            data = RaiseData(queries.get_child(self.child_id), tuple(queries.siblings_of(self.child_id)),
-                             self.drp.desk.policy)
+            desk = self.drp.desk
+            data = RaiseData(desk.call(reads.child, self.child_id),
+                             tuple(desk.call(reads.child_siblings, self.child_id)), desk.policy)
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.app.call_from_thread(self.say, f"Could not load child {self.child_id}: {exc}", True)
+            self.app.call_from_thread(self.say, user_message(exc), True)
             return
         self.app.call_from_thread(self._show, data)  # type: ignore[arg-type]
 
@@ -81,7 +83,7 @@ class RaiseScreen(Screen[None]):
         today = london_date(self.drp.desk.clock.now())
         self.query_one("#raise-title", Static).update(Content.assemble(
             (f"Raise a {p.vocabulary.short} for ", "bold"), plain(c.name, "bold"),
-            f" ({c.case_number}, {c.legal_status})"))
+            plain(f" ({c.case_number}, {c.legal_status})")))
         hints = []
         if p.rules.not_for:
             hints.append(p.rules.not_for)
@@ -112,7 +114,7 @@ class RaiseScreen(Screen[None]):
             note = (" (this procedure records one linked dispute per sibling concerned)"
                     if p.rules.siblings_together else "")
             kids.append(Static(Content(f"Siblings it also concerns{note}:"), classes="ef-label"))
-            kids += [Tick(Content.assemble(plain(s.name), f" ({s.case_number}, {s.legal_status})"), False,
+            kids += [Tick(Content.assemble(plain(s.name), plain(f" ({s.case_number}, {s.legal_status})")), False,
                           id=f"sib-{s.id}", compact=True) for s in data.siblings]
         await body.remove_children()
         await body.mount_all([Vertical(*kids, id="raise-children"), *(EditField(f) for f in fields)])
@@ -179,7 +181,7 @@ class RaiseScreen(Screen[None]):
             ids: list[int] = await worker.wait()
         except WorkerFailed as failed:
             err = failed.error
-            message = err.message if isinstance(err, DomainError) else f"Something went wrong: {err}"
+            message = user_message(err)
             if isinstance(err, ValidationError) and err.field:
                 self.field_error(err.field, message)
             else:

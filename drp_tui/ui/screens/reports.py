@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from drp_tui.crash import user_message
 from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import reports
@@ -165,7 +166,7 @@ class ReportsScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(f"{type(err).__name__}: {getattr(err, 'message', err)}", title="Reports",
+            self.notify(user_message(err), title="Reports",
                         severity="error", markup=False)
 
     def _refused(self, err: DomainError) -> None:

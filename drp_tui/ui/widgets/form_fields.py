@@ -19,15 +19,12 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
-# Control characters as their visible pictures (the same as ui.widgets.text): "\x1b" shows as "␛".
-_PICTURES = {i: chr(0x2400 + i) for i in range(32) if chr(i) not in "\n\t"}
-_PICTURES[127] = "\u2421"
-_PICTURES.update({i: "\ufffd" for i in range(0x80, 0xA0)})
-
+from drp_tui.ui.widgets.text import visible as _visible
 
 def visible(text: str) -> str:
-    """``text`` with control characters (other than newline and tab) made visible."""
-    return text.translate(_PICTURES)
+    """``text`` with control and invisible format characters (other than newline and tab) made
+    visible: the one helper of ``ui.widgets.text``."""
+    return _visible(text, keep_lines=True)
 
 
 def plain(text: str, style: str = "") -> Content:

@@ -1,0 +1,157 @@
+"""What the desk shows: every read of a dispute, a child, a history or the inbox.
+
+One function per screen's read; each takes ``ctx`` first like the other services,
+refuses a disabled (or unknown) account with ``PermissionDenied`` before reading
+anything, and asks :mod:`drp_tui.store.visibility` (the one rule) what the
+person may see. Nothing here writes.
+
+What each role sees (the rule itself is in ``store.visibility``):
+
+* a chair: the disputes they raised or that concern children they chair; those children;
+* a responder: the disputes sent or copied to them; the children allocated to them
+  and the children of those disputes;
+* oversight: its own team's disputes and children, never another team's;
+* an administrator: no child and no dispute — the caseload, children, history and
+  sibling lists are empty, the inbox holds only notes without a dispute or child,
+  and the reports give counts only (``services.reports``);
+* a disabled account: nothing — every function here raises ``PermissionDenied``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView
+from drp_tui.services.common import actor
+from drp_tui.services.context import Ctx
+from drp_tui.services.errors import NotFound, PermissionDenied
+from drp_tui.store import models as m
+from drp_tui.store import queries, queries_screens, visibility
+
+NOT_YOURS = "That dispute is not one you are involved in, so it cannot be shown."
+NOT_YOUR_CHILD = "That child is not one of yours, so they cannot be shown."
+
+
+def reader(ctx: Ctx) -> m.Staff:
+    """The active account reading (``PermissionDenied`` for a disabled or unknown one)."""
+    return actor(ctx)
+
+
+# --- caseload -----------------------------------------------------------------------
+
+def caseload_count(ctx: Ctx, q: queries.CaseloadQuery) -> int:
+    who = reader(ctx)
+    return queries.caseload_count(replace(q, viewer_id=who.id))
+
+
+def caseload_page(ctx: Ctx, q: queries.CaseloadQuery, offset: int, limit: int,
+                  stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
+    who = reader(ctx)
+    return queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label)
+
+
+# --- children -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChildLine:
+    child: ChildView
+    open_disputes: int
+    siblings: tuple[str, ...]  # names of the siblings this person may see
+
+
+def children(ctx: Ctx, search: str = "") -> list[ChildLine]:
+    """The children screen: the children this person may see, their open disputes
+    (that they may see) and their visible siblings."""
+    who = reader(ctx)
+    found = queries.children_for(search=search, viewer_id=who.id)
+    counts = queries_screens.open_dispute_counts((c.id for c in found), viewer_id=who.id)
+    groups = queries_screens.sibling_names(
+        (c.sibling_group_id for c in found if c.sibling_group_id is not None), viewer_id=who.id)
+    return [ChildLine(c, counts.get(c.id, 0),
+                      tuple(name for cid, name in groups.get(c.sibling_group_id or -1, ()) if cid != c.id))
+            for c in found]
+
+
+def child(ctx: Ctx, child_id: int) -> ChildView:
+    who = reader(ctx)
+    if not isinstance(child_id, int) or not visibility.can_see_child(who.id, child_id):
+        raise PermissionDenied(NOT_YOUR_CHILD)
+    return queries.get_child(child_id)
+
+
+def child_siblings(ctx: Ctx, child_id: int) -> list[ChildView]:
+    """The child's siblings this person may see (the raise form offers them)."""
+    who = reader(ctx)
+    if not visibility.can_see_child(who.id, child_id):
+        raise PermissionDenied(NOT_YOUR_CHILD)
+    return queries.siblings_of(child_id, viewer_id=who.id)
+
+
+def team_ids(ctx: Ctx) -> tuple[int, ...]:
+    """Teams of the children this person may see (the caseload's "team" view)."""
+    return tuple(sorted({line.child.team_id for line in children(ctx)}))
+
+
+# --- one dispute, its siblings, its history -------------------------------------------
+
+def dispute(ctx: Ctx, dispute_id: int) -> DisputeView:
+    """One dispute in full (``sibling_ids``: only siblings this person may see)."""
+    who = reader(ctx)
+    if not isinstance(dispute_id, int) or isinstance(dispute_id, bool):
+        raise NotFound("That dispute does not exist.")
+    if not visibility.can_see(who.id, dispute_id):
+        raise PermissionDenied(NOT_YOURS)
+    return queries.get_dispute(dispute_id, viewer_id=who.id)
+
+
+def siblings(ctx: Ctx, dispute_id: int) -> list[DisputeView]:
+    """The disputes raised together with this one that this person may see."""
+    view = dispute(ctx, dispute_id)
+    return [queries.get_dispute(i, viewer_id=ctx.actor_id) for i in view.sibling_ids]
+
+
+@dataclass(frozen=True)
+class History:
+    child: ChildView | None  # for a child's history
+    disputes: tuple[DisputeView, ...]
+    events: tuple[EventView, ...]
+
+
+def history(ctx: Ctx, *, dispute_id: int | None = None, child_id: int | None = None) -> History:
+    """A dispute's events, or a child's: the child's own events and those of the
+    child's disputes this person may see."""
+    who = reader(ctx)
+    if dispute_id is not None:
+        view = dispute(ctx, dispute_id)
+        return History(None, (view,), tuple(queries.events_for(dispute_id=dispute_id)))
+    if child_id is None:
+        raise NotFound("Neither a dispute nor a child was given.")
+    kid = child(ctx, child_id)
+    ids = [i for i in queries.disputes_for_child(child_id) if visibility.can_see(who.id, i)]
+    events = tuple(e for e in queries.events_for(child_id=child_id) if e.dispute_id is None or e.dispute_id in ids)
+    return History(kid, tuple(queries.get_dispute(i, viewer_id=who.id) for i in ids), events)
+
+
+# --- inbox --------------------------------------------------------------------------------
+
+def inbox(ctx: Ctx, limit: int = 200) -> tuple[list[NotificationView], dict[int, str]]:
+    """The person's own notifications (and the compliments behind them). An administrator's
+    inbox holds only notes that name no dispute or child."""
+    who = reader(ctx)
+    items = queries.notifications_for(who.id, limit)
+    if not visibility.sees_content(who):
+        items = [n for n in items if n.dispute_id is None and n.kind != "compliment"]
+    else:
+        items = [n for n in items if n.dispute_id is None or visibility.can_see(who.id, n.dispute_id)]
+    texts = queries_screens.compliment_texts(n.id for n in items if n.kind == "compliment")
+    return items, texts
+
+
+def unread(ctx: Ctx) -> int:
+    who = reader(ctx)
+    return queries.unread_count(who.id)
+
+
+def account_active(staff_id: int) -> bool:
+    """Is this account still there and active? (The desk asks at each data poll.)"""
+    return visibility.viewer(staff_id) is not None

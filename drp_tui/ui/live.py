@@ -110,7 +110,7 @@ class LiveMixin(_Base):
         if not minutes or self.locked or not self.desk.signed_in:
             return False
         if self.desk.clock.now() - self.last_input >= timedelta(minutes=minutes):
-            self.lock()
+            self.lock(f"Desk locked after {minutes} idle minutes")
             return True
         return False
 

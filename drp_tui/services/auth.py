@@ -31,7 +31,9 @@ import getpass
 import hashlib
 import math
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -53,6 +55,7 @@ FREE_TRIES = 3  # failures before any delay
 FIRST_DELAY = 1.0  # seconds, doubling with each further failure ...
 MAX_DELAY = 30.0  # ... up to this
 WINDOW = timedelta(hours=1)  # failures older than this are forgotten (and pruned)
+CHECK_NICE = 19  # CPU priority of password checks (lowest): they use only CPU time nobody else wants
 
 _dummy_hash: list[str] = []
 
@@ -160,12 +163,35 @@ def dummy_hash() -> str:
     return _dummy_hash[0]
 
 
+def _lowest_priority() -> None:
+    """Make the calling thread yield the CPU to everything else (Linux: nice is per thread)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECK_NICE)
+    except (AttributeError, OSError):  # not Linux/BSD, or not allowed: full priority, still correct
+        pass
+
+
+_checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drp-password-check",
+                              initializer=_lowest_priority)
+
+
+def run_check(secret: str, stored: str) -> bool:
+    """One scrypt check on a thread at the lowest CPU priority.
+
+    A flood of failing sign-ins then takes only CPU time nobody else wants: other
+    people's saves (at normal priority) are not slowed by it, and a genuine
+    sign-in on a quiet machine is as fast as ever. Never called inside a
+    transaction (the caller holds no lock while it waits).
+    """
+    return _checker.submit(lambda: verify_password(secret, stored)).result()
+
+
 def _check(secret: str, stored: str) -> bool:
     """Exactly one scrypt check, against ``stored`` or (when empty) the dummy hash."""
     if not stored:
-        verify_password(secret, dummy_hash())
+        run_check(secret, dummy_hash())
         return False
-    return verify_password(secret, stored)
+    return run_check(secret, stored)
 
 
 # --- password sign-in --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import getpass
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,13 +114,13 @@ def hash_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool, int]]:
     from drp_tui.store import db as store_db
 
     calls: list[tuple[str, bool, int]] = []
-    real = auth.verify_password
+    real = auth.run_check
 
     def counting(password: str, stored: str) -> bool:
         calls.append((stored, m.database.obj.in_transaction(), store_db._writer_depth))
         return real(password, stored)
 
-    monkeypatch.setattr(auth, "verify_password", counting)
+    monkeypatch.setattr(auth, "run_check", counting)
     return calls
 
 
@@ -389,3 +390,23 @@ def test_lock_and_sign_out_are_events(world: World) -> None:
         ("locked", world.chair.id), ("signed_out", world.chair.id)]
     from drp_tui.services.audit import verify
     assert verify() == []
+
+
+def test_the_check_runs_on_a_lowest_priority_thread() -> None:
+    """So a flood of failing sign-ins cannot take CPU from other people's saves."""
+    import os
+    import threading
+
+    seen: list[tuple[str, int]] = []
+
+    def probe() -> None:
+        tid = threading.get_native_id()
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, tid)
+                     if hasattr(os, "getpriority") else 19))
+
+    auth._checker.submit(probe).result()
+    name, nice = seen[0]
+    assert name.startswith("drp-password-check") and threading.current_thread().name != name
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        assert nice == auth.CHECK_NICE > 0
+    assert auth.run_check("x", auth.dummy_hash()) is False

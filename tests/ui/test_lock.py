@@ -295,6 +295,8 @@ async def test_os_auth_first_sign_in_asks_for_an_unlock_pin(make_app: Any) -> No
         for key in ("f2", "ctrl+l"):  # no desk, no lock, before the PIN is set
             await pilot.press(key)
             assert isinstance(app.screen, SetPinScreen), key
+        app.desk.clock.advance(minutes=10)
+        assert app.check_idle_lock() is False  # nothing to hide yet, and no PIN to unlock with
         await pilot.press("enter")
         await settle(pilot)
         assert "PIN: at least 6 characters or digits" in screen_text(app)

@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("username", metavar="USERNAME")
     p.set_defaults(func=cmd_user_enable)
 
-    p = us.add_parser("unlock", help="clear a lock-out after failed sign-ins")
+    p = us.add_parser("unlock", help="clear the sign-in delay after failed sign-ins")
     p.add_argument("username", metavar="USERNAME")
     p.set_defaults(func=cmd_user_unlock)
 
@@ -68,6 +68,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("username", metavar="USERNAME")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_user_reset_password)
+
+    p = us.add_parser("reset-pin", help='clear the unlock PIN (auth = "os"): a new one is set at the next sign-in')
+    p.add_argument("username", metavar="USERNAME")
+    p.set_defaults(func=cmd_user_reset_pin)
 
     p = us.add_parser("set-role", help="change an account's role")
     p.add_argument("username", metavar="USERNAME")
@@ -240,6 +244,12 @@ def cmd_user_reset_password(args: argparse.Namespace) -> int:
     password = _read_password(args.password_stdin)
     _call(args, accounts.reset_password, args.username, password)
     print(f"password of {args.username} reset; any lock-out cleared")
+    return 0
+
+
+def cmd_user_reset_pin(args: argparse.Namespace) -> int:
+    _call(args, accounts.reset_unlock_pin, args.username)
+    print(f"unlock PIN of {args.username} cleared; they set a new one at their next sign-in")
     return 0
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from drp_tui.domain.model import Role, Status
+from drp_tui.services.auth import name_key, pin_key
 from drp_tui.services.common import clean_text, event, service
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, ValidationError
@@ -295,17 +296,38 @@ def enable_user(ctx: Ctx, user: int | str) -> None:
 enable = enable_user
 
 
+def _delay_keys(s: m.Staff) -> list[str]:
+    return [name_key(s.username), pin_key(s.id)]
+
+
 @service
 def unlock_user(ctx: Ctx, user: int | str) -> None:
-    """Clear a lock-out after failed sign-ins, without changing the password."""
+    """Clear the sign-in delay after failed sign-ins (there is no hard lock-out), without
+    changing the password or PIN. The owner is no longer told of those failures."""
     who, by = _admin(ctx, "unlock staff accounts")
     s = _staff(user)
-    if s.locked_until is None and not s.failed_logins:
+    delayed = m.SignInFailure.select().where(m.SignInFailure.key.in_(_delay_keys(s))).exists()
+    if s.locked_until is None and not s.failed_logins and not delayed:
         raise DomainError(f"{s.username} is not locked.")
+    m.SignInFailure.delete().where(m.SignInFailure.key.in_(_delay_keys(s))).execute()
     s.failed_logins = 0
     s.locked_until = None
     s.save()
     event(ctx, "account_unlocked", f"Account {s.username} unlocked {by}")
+
+
+@service
+def reset_unlock_pin(ctx: Ctx, user: int | str) -> None:
+    """Clear an account's unlock PIN (``auth = "os"``): the person sets a new one at their next
+    sign-in. A desk locked now cannot be unlocked by PIN; it can only be signed out."""
+    who, by = _admin(ctx, "reset unlock PINs")
+    s = _staff(user)
+    if not s.unlock_pin_hash:
+        raise DomainError(f"{s.username} has no unlock PIN.")
+    s.unlock_pin_hash = ""
+    s.save()
+    m.SignInFailure.delete().where(m.SignInFailure.key == _delay_keys(s)[1]).execute()
+    event(ctx, "unlock_pin_reset", f"Unlock PIN of {s.username} reset {by}")
 
 
 @service
@@ -473,6 +495,6 @@ def _team_view(ctx: Ctx, t: m.Team) -> TeamView:
 __all__ = [
     "AccountView", "TeamView", "ChangeReport", "InstallationAdmin", "check_new_password", "check_username", "account_view",
     "add_user", "list_users", "get_user", "disable_user", "enable_user", "enable", "unlock_user",
-    "reset_password", "set_role", "link_os_login", "set_team", "add_team", "set_team_role",
+    "reset_password", "reset_unlock_pin", "set_role", "link_os_login", "set_team", "add_team", "set_team_role",
     "list_teams", "show_team",
 ]

@@ -101,7 +101,8 @@ def to_json(value: Any) -> str:
 # Tables whose rows are digested, and the bookkeeping columns left out (they change
 # without a recorded action: derived clocks, sign-in counters).
 COVERED: dict[type[m.BaseModel], tuple[str, ...]] = {
-    m.Team: (), m.Staff: ("failed_logins", "locked_until"), m.TeamRole: (), m.SiblingGroup: (),
+    m.Team: (), m.Staff: ("failed_logins", "locked_until", "last_sign_in_at", "last_failed_at"), m.TeamRole: (),
+    m.SiblingGroup: (),
     m.Child: (), m.Dispute: ("next_due_at", "next_due_kind", "responder", "paused"),
     m.StageRecord: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
     m.Compliment: (),

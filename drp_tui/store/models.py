@@ -95,6 +95,9 @@ class Staff(BaseModel):
     locked_until = UTCDateTimeField(null=True)
     os_login = CharField(null=True, unique=True)
     created_at = UTCDateTimeField()
+    unlock_pin_hash = CharField(default="")  # auth = "os": the desk PIN that unlocks the idle lock
+    last_sign_in_at = UTCDateTimeField(null=True)
+    last_failed_at = UTCDateTimeField(null=True)  # failed_logins counts failures since the last sign-in
 
 
 class TeamRole(BaseModel):
@@ -295,7 +298,22 @@ class Draft(BaseModel):
     saved_at = UTCDateTimeField()
 
 
+class SignInFailure(BaseModel):
+    """One failed sign-in, keyed by a digest of the name typed (known account or not).
+
+    Only for the progressive delay: rows older than an hour are pruned. The typed
+    name itself is never stored (it may be a password typed into the wrong box).
+    """
+
+    key = CharField()
+    at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("key", "at"), False),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
     Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
+    SignInFailure,
 ]

@@ -253,7 +253,7 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     def action_lock(self) -> None:
-        self.lock()
+        self.lock("Desk locked (ctrl+l)")
 
     def action_go_back(self) -> None:
         if len(self.screen_stack) > 1 and not isinstance(self.screen, (LoginScreen, LockScreen)):

@@ -39,6 +39,9 @@ class Desk:
         self.user: StaffView | None = None
         self.idle_lock_minutes = setup.config.idle_lock_minutes
         self.due_soon_days = setup.config.due_soon_working_days
+        self.throttle = auth.Throttle()  # this session's failed sign-ins (the progressive delay)
+        self.notices: list[str] = []  # to show once signed in (failed attempts since the last sign-in)
+        self.needs_pin = False  # auth = "os": signed in but no unlock PIN set yet
 
     # --- who ------------------------------------------------------------------
     @property
@@ -51,19 +54,51 @@ class Desk:
         return Ctx(self.user.id, self.policy, self.calendar, self.clock, self.due_soon_days)
 
     def sign_in(self, username: str, password: str) -> StaffView:
-        self.user = auth.authenticate(username, password, self.clock.now())
-        return self.user
+        done = auth.sign_in(username, password, self.clock.now(), self.throttle)
+        return self._in(done)
 
     def sign_in_os(self) -> StaffView:
-        self.user = auth.authenticate_os(None, self.clock.now())  # the real uid, never $USER
-        return self.user
+        done = auth.sign_in_os(None, self.clock.now())  # the real uid, never $USER
+        self.needs_pin = done.needs_pin
+        return self._in(done)
 
     def sign_in_demo(self, username: str) -> StaffView:
         self.user = auth.sign_in_without_password(username, self.clock.now())
         return self.user
 
+    def unlock(self, locked_id: int, username: str, password: str) -> StaffView:
+        """At the lock screen (password auth): the same person again, or someone else."""
+        done = auth.sign_in(username, password, self.clock.now(), self.throttle, unlocking_id=locked_id)
+        return self._in(done)
+
+    def unlock_pin(self, locked_id: int, pin: str) -> StaffView:
+        """At the lock screen (``auth = "os"``): only the owner, with their unlock PIN."""
+        return self._in(auth.unlock_with_pin(locked_id, pin, self.clock.now(), self.throttle))
+
+    def set_unlock_pin(self, pin: str, confirm: str) -> None:
+        if self.user is None:
+            raise RuntimeError("nobody is signed in")
+        auth.set_unlock_pin(self.user.id, pin, self.clock.now(), confirm)
+        self.needs_pin = False
+
+    def _in(self, done: auth.SignedIn) -> StaffView:
+        self.user = done.user
+        if done.notice:
+            self.notices.append(done.notice)
+        return done.user
+
+    def take_notices(self) -> list[str]:
+        """What the person must be told once signed in (failed attempts), then forgotten."""
+        out, self.notices = self.notices, []
+        return out
+
+    def record(self, staff_id: int, kind: str, summary: str) -> None:
+        """A session event (locked, signed out) in the audit trail."""
+        auth.record(staff_id, kind, summary, self.clock.now())
+
     def sign_out(self) -> None:
         self.user = None
+        self.needs_pin = False
 
     @property
     def role(self) -> Role | None:

@@ -21,7 +21,7 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Reports and the supervision list (oversight only)"),
     Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help",
             tooltip="Every key of the desk and of this screen"),
-    Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, tooltip="Lock the desk now (asks for your password)"),
+    Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, tooltip="Lock the desk now (password or PIN to unlock)"),
     Binding("escape", "go_back", "Back", show=False, id="app.back", tooltip="Close this screen"),
     Binding("ctrl+t", "toggle_theme", "16 colours", show=False, id="app.theme",
             tooltip="Switch to or from the 16-colour theme"),
@@ -69,6 +69,8 @@ LOGIN_BINDINGS: list[BindingType] = [
 LOCK_BINDINGS: list[BindingType] = [
     Binding("ctrl+n", "other_user", "Someone else", id="lock.other_user",
             tooltip="Sign in as someone else (this session's screens are closed; unsaved text is kept)"),
+    Binding("ctrl+o", "sign_out", "Sign out", id="lock.sign_out",
+            tooltip="Sign out of this locked desk (unsaved text is kept as a draft)"),
     Binding("ctrl+q", "app.quit", "Quit", id="lock.quit", priority=True),
 ]
 

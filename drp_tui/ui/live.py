@@ -105,7 +105,7 @@ class LiveMixin(_Base):
     if TYPE_CHECKING:  # provided by SessionMixin
         @property
         def signed_in_and_open(self) -> bool: ...
-        def lock(self) -> None: ...
+        def lock(self, reason: str = ...) -> None: ...
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
@@ -115,10 +115,10 @@ class LiveMixin(_Base):
     def check_idle_lock(self) -> bool:
         """Lock if nobody has touched a key or the mouse for ``idle_lock_minutes`` (by the desk clock)."""
         minutes = self.desk.idle_lock_minutes
-        if not minutes or self.locked or not self.desk.signed_in:
+        if not minutes or not self.signed_in_and_open:  # (nothing to hide while a PIN is being set)
             return False
         if self.desk.clock.now() - self.last_input >= timedelta(minutes=minutes):
-            self.lock()
+            self.lock(f"Desk locked after {minutes} idle minutes")
             return True
         return False
 

@@ -56,7 +56,7 @@ class SessionMixin(_Base):
 
     @property
     def signed_in_and_open(self) -> bool:
-        return self.desk.signed_in and not self.locked
+        return self.desk.signed_in and not self.locked and not self.desk.needs_pin
 
     def signed_in(self) -> None:
         """Called by the log-in screen once ``desk.user`` is set."""
@@ -67,8 +67,14 @@ class SessionMixin(_Base):
         self.switch_mode("caseload")
         self.session += 1
         self.remind_now()
+        self.show_sign_in_notices()
 
-    def lock(self) -> None:
+    def show_sign_in_notices(self) -> None:
+        """Tell the person what happened while they were away (failed attempts), once."""
+        for text in self.desk.take_notices():
+            self.notify(text, title="Failed sign-in attempts", severity="warning", timeout=60, markup=False)
+
+    def lock(self, reason: str = "Desk locked") -> None:
         """Hide every screen of the session behind the lock screen (no personal data on show)."""
         user = self.desk.user
         if self.locked or user is None:
@@ -79,8 +85,13 @@ class SessionMixin(_Base):
             self._mode_before_lock = self.current_mode
         self.clear_notifications()
         self.switch_mode("gate")
-        self.push_screen(LockScreen(user.username, user.name))
+        self.push_screen(LockScreen(user.username, user.name, user.id))
         self.session += 1
+        self._record_event(user.id, "locked", reason)
+
+    @work(thread=True, group="audit", name="record-event", exit_on_error=False)
+    def _record_event(self, staff_id: int, kind: str, summary: str) -> None:
+        self.desk.record(staff_id, kind, summary)
 
     def unlocked(self, user: StaffView) -> None:
         """Called by the lock screen once ``desk.user`` is set again (the same person or another)."""
@@ -99,9 +110,16 @@ class SessionMixin(_Base):
         if self._stale:
             self.data_changed()
         self.remind_now()
+        self.show_sign_in_notices()
 
     def _end_session(self, ctx: Ctx, reason: str) -> None:
         """Save unsaved form text as drafts for ``ctx``'s person, then discard the desk's screens."""
+        kept = self._close_screens()
+        if kept:
+            self._save_drafts(ctx, kept, reason)
+
+    def _close_screens(self) -> list[tuple[int | None, dict[str, object]]]:
+        """Discard the desk's screens; return the unsaved form text they held."""
         kept: list[tuple[int | None, dict[str, object]]] = []
         for mode in DESK_MODES:
             for screen in self._screen_stacks.get(mode, []):
@@ -114,8 +132,7 @@ class SessionMixin(_Base):
                 factory = self._modes[mode]
                 self.remove_mode(mode)
                 self.add_mode(mode, factory)
-        if kept:
-            self._save_drafts(ctx, kept, reason)
+        return kept
 
     @work(thread=True, group="drafts", name="save-drafts", exit_on_error=False)
     def _save_drafts(self, ctx: Ctx, kept: list[tuple[int | None, dict[str, object]]], reason: str) -> None:
@@ -125,12 +142,40 @@ class SessionMixin(_Base):
     def action_sign_out(self) -> None:
         if not self.desk.signed_in:
             return
+        self.sign_out_now()
+
+    def sign_out_now(self) -> None:
+        """Sign out (from the open desk or the lock screen), keeping unsaved text as drafts.
+
+        With ``auth = "os"`` the desk then closes: signing in again inside this
+        process would prove nothing (it runs as the same OS account whoever is at
+        the keyboard), so a new sign-in means starting the desk again.
+        """
+        user = self.desk.user
+        if user is None:
+            return
         ctx = self.desk.ctx()
         self.locked = False
+        self._locked_ctx = None
         self.clear_notifications()
         self.switch_mode("gate")
-        self._end_session(ctx, "signed out")
+        while isinstance(self.screen, LockScreen):
+            self.pop_screen()
+        kept = self._close_screens()
         self.desk.sign_out()
         self.unread = None
         self.session += 1
-        self.push_screen(LoginScreen())
+        os_auth = self.desk.setup.config.auth == "os"
+        self._signed_out(ctx, kept, os_auth)
+        if not os_auth:
+            self.push_screen(LoginScreen())
+
+    @work(thread=True, group="drafts", name="sign-out", exit_on_error=False)
+    def _signed_out(self, ctx: Ctx, kept: list[tuple[int | None, dict[str, object]]], quit_after: bool) -> None:
+        try:
+            for dispute_id, payload in kept:
+                drafts.save_draft(ctx, dispute_id, payload, "signed out")
+            self.desk.record(ctx.actor_id, "signed_out", "Signed out")
+        finally:
+            if quit_after:
+                self.call_from_thread(self.exit, 0)

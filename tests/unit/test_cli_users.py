@@ -230,3 +230,18 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     out = capsys.readouterr().out
     assert "user" in out and "team" in out
+
+
+def test_reset_pin(db: str, typed: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from drp_tui.services.passwords import hash_password
+
+    assert run(db, "user", "add", "olly", "--name", "Olly Os", "--role", "chair", "--os-login", "olly",
+               "--no-password") == 0
+    assert run(db, "user", "reset-pin", "olly") == 2
+    one_line_error(capsys, "olly has no unlock PIN")
+    m.Staff.update(unlock_pin_hash=hash_password("462913", n=2**10)).where(m.Staff.username == "olly").execute()
+    assert run(db, "user", "reset-pin", "olly") == 0
+    assert "unlock PIN of olly cleared" in capsys.readouterr().out
+    assert m.Staff.get(m.Staff.username == "olly").unlock_pin_hash == ""
+    last = m.Event.select().order_by(m.Event.id.desc()).first()
+    assert last.kind == "unlock_pin_reset" and "OS user 'opsadmin'" in last.summary

@@ -16,7 +16,7 @@ from drp_tui.store.db import close_database, open_database, run_migrations, sche
 from drp_tui.store.models import ALL_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = ["0001_initial", "0002_accounts_audit_drafts", "0004_audit"]
+HEAD = ["0001_initial", "0002_accounts_audit_drafts", "0003_auth", "0004_audit"]
 
 
 def schema(path: Path) -> dict[str, dict[str, object]]:
@@ -89,8 +89,7 @@ def test_running_migrations_twice_changes_nothing(fresh: Path) -> None:
 def _at_0001(path: Path) -> SqliteDatabase:
     db = open_database(str(path), migrate=False)
     assert run_migrations(db, "0001_initial") == ["0001_initial"]
-    assert schema_status(db) == [("0001_initial", True), ("0002_accounts_audit_drafts", False),
-                                 ("0004_audit", False)]
+    assert schema_status(db) == [(name, name == "0001_initial") for name in HEAD]
     return db
 
 
@@ -145,6 +144,9 @@ def test_from_0001_with_data_to_head_keeps_every_row(fresh: Path) -> None:
     assert staff == [(0, None, None), (0, None, None)]
     assert con.execute("SELECT prev_hash, hash FROM event").fetchall() == [("", ""), ("", "")]
     assert con.execute("SELECT count(*) FROM draft").fetchone() == (0,)
+    staff = con.execute("SELECT unlock_pin_hash, last_sign_in_at, last_failed_at FROM staff ORDER BY id").fetchall()
+    assert staff == [("", None, None), ("", None, None)]  # 0003: no PIN yet, nothing to report
+    assert con.execute("SELECT count(*) FROM sign_in_failure").fetchone() == (0,)
     con.close()
 
 

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from drp_tui.domain.model import StaffView
 from drp_tui.ui.keys import LOGIN_BINDINGS
 from drp_tui.ui.screens.credentials import AuthDone, CredentialsScreen, attempt
+from drp_tui.ui.screens.pin import SetPinScreen
 from drp_tui.ui.widgets.header import DeskHeader
 
 __all__ = ["AuthDone", "LoginScreen", "attempt"]
@@ -54,4 +55,7 @@ class LoginScreen(CredentialsScreen):
 
     def authenticated(self, user: StaffView) -> None:
         self.show_error("", error=False)
+        if self.os_auth and self.desk_app.desk.needs_pin:  # first OS sign-in: a PIN for the idle lock
+            self.app.push_screen(SetPinScreen())
+            return
         self.desk_app.signed_in()

@@ -61,6 +61,12 @@ class OrderedKeys:
             self._watchdog = None
             self._watched_lap = None
 
+    @property
+    def keys_pending(self) -> int:
+        """Keys held back, plus one while the last delivered key is still settling."""
+        self._gate_init()
+        return len(self._held) + (self._lap is not None)
+
     async def on_event(self, event: events.Event) -> None:
         app: Any = self
         self._gate_init()

@@ -1,0 +1,89 @@
+"""Fast typing: every key of a burst lands in the field focused when its turn comes.
+
+A terminal read (one SSH packet) often holds several keys. Textual forwards each to
+the widget focused *when the app reads it* and runs Tab/Enter bindings only when the
+key has bubbled back, so text after a Tab used to land in the previous box
+(``drp_tui/ui/keygate.py`` explains the mechanism and the fix). The pty tests run
+the real desk on a real pseudo-terminal and write each burst in one ``os.write``;
+the pilot tests put a whole burst into the app's queue at once, as the driver's
+input thread does, on a form with many fields.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+from textual._xterm_parser import XTermParser
+from textual.pilot import Pilot
+
+from drp_tui.store import models as m
+from drp_tui.ui.screens.dispute import DisputeScreen
+from tests.ui.pty_burst import PtyApp
+from tests.ui.test_dispute_form import fields, run, settle
+from tests.ui.test_raise import a_child, disputes_of, message, open_raise
+
+needs_pty = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+
+# Text a person might type, with spaces, punctuation and a would-be markup tag.
+PAIRS = [(f"user{i}", f"pa ss[b]{i}!" if i % 2 else f"S3cret-{i}") for i in range(20)]
+
+
+async def burst(pilot: Pilot[Any], text: str) -> None:
+    """Everything in ``text`` parsed as one terminal read and queued to the app at once."""
+    app = pilot.app
+    for event in list(XTermParser().feed(text)):
+        event.set_sender(app)
+        app._driver.send_message(event)
+    for _ in range(1000):  # bounded: each round lets queued messages run, never sleeps
+        await pilot.pause()
+        if not app.keys_pending:
+            break
+    assert not app.keys_pending, "keys still held back"
+    await settle(pilot)
+
+
+@needs_pty
+def test_sign_in_bursts_over_a_pty_keep_each_text_in_its_own_box() -> None:
+    with PtyApp("login") as app:
+        assert app.report(60) == {"ready": "login"}
+        for user, password in PAIRS:
+            app.send(f"{user}\t{password}\r".encode())
+            got = app.report()
+            assert (got["user"], got["password"]) == (user, password)
+            # refused: both boxes emptied, cursor back in the user name for the next burst
+            assert (got["after_user"], got["after_password"], got["focused"]) == ("", "", "username")
+
+
+@needs_pty
+def test_two_input_textual_app_over_a_pty_with_ordered_keys() -> None:
+    with PtyApp("bare") as app:
+        assert app.report(60) == {"ready": "bare"}
+        for user, password in PAIRS:
+            app.send(f"{user}\t{password}\r".encode())
+            assert app.report() == {"a": user, "b": password, "enter_in": "b"}
+
+
+def test_a_burst_across_the_raise_form_fills_each_field_then_raises(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        child = a_child()
+        before = disputes_of(child.id)
+        form = await open_raise(pilot, child.id)
+        boxes = fields(form)
+        boxes["category"].set_raw("care_plan")
+        boxes["issue_arose"].editor.focus()
+        await settle(pilot)
+        # date, Tab past the prefilled date raised, three long texts, ctrl+s: one read
+        await burst(pilot, "2026-11-20\t\tPlan not shared [b]yet[/b].\tMissed school.\tWeekly contact.\x13")
+        opened = pilot.app.screen
+        assert isinstance(opened, DisputeScreen), (message(form), {k: f.raw for k, f in boxes.items()})
+        assert disputes_of(child.id) == before + 1
+        row = m.Dispute.get_by_id(opened.dispute_id)
+        assert (str(row.issue_arose), row.raised_on.isoformat()) == ("2026-11-20", "2026-11-23")
+        assert (row.concern, row.impact, row.wanted) == (
+            "Plan not shared [b]yet[/b].", "Missed school.", "Weekly contact.")
+
+    run(app, body)

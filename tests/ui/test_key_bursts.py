@@ -36,9 +36,9 @@ async def burst(pilot: Pilot[Any], text: str) -> None:
     for event in list(XTermParser().feed(text)):
         event.set_sender(app)
         app._driver.send_message(event)
-    for _ in range(1000):  # bounded: each round lets queued messages run, never sleeps
+    for _ in range(20000):  # bounded: each round lets queued messages run, never sleeps
         await pilot.pause()
-        if not app.keys_pending:
+        if not app.keys_pending and app._message_queue.empty():
             break
     assert not app.keys_pending, "keys still held back"
     await settle(pilot)
@@ -85,5 +85,11 @@ def test_a_burst_across_the_raise_form_fills_each_field_then_raises(make_app: An
         assert (str(row.issue_arose), row.raised_on.isoformat()) == ("2026-11-20", "2026-11-23")
         assert (row.concern, row.impact, row.wanted) == (
             "Plan not shared [b]yet[/b].", "Missed school.", "Weekly contact.")
+        assert row.status == "draft"
+        # "s" asks "Send section ...?" from a worker; the "y" typed with it answers that dialog
+        await burst(pilot, "sy")
+        assert pilot.app.screen is opened
+        assert m.Dispute.get_by_id(row.id).status == "sent"
+        assert "sent to the" in str(opened.query_one("#dispute-message").render())
 
     run(app, body)

@@ -17,9 +17,12 @@ from typing import Any
 import pytest
 from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from drp_tui.store import models as m
 from drp_tui.ui.screens.dispute import DisputeScreen
+from drp_tui.ui.screens.lock import LockScreen
+from tests.ui.desk_helpers import PASSWORD, raw
 from tests.ui.pty_burst import PtyApp
 from tests.ui.test_dispute_form import fields, run, settle
 from tests.ui.test_raise import a_child, disputes_of, message, open_raise
@@ -91,5 +94,27 @@ def test_a_burst_across_the_raise_form_fills_each_field_then_raises(make_app: An
         assert pilot.app.screen is opened
         assert m.Dispute.get_by_id(row.id).status == "sent"
         assert "sent to the" in str(opened.query_one("#dispute-message").render())
+
+    run(app, body)
+
+
+def test_bursts_on_the_lock_screen_sign_in_someone_else_field_by_field(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        await burst(pilot, "\x0c")  # ctrl+l
+        assert app.locked and isinstance(app.screen, LockScreen)
+        # ctrl+n (someone else), user name, Tab, a wrong password, Enter: one read
+        await burst(pilot, "\x0ejokafor\twrong pass\r")
+        lock = app.screen
+        assert isinstance(lock, LockScreen) and app.locked
+        assert "Unknown user name or wrong password." in lock.shown_message
+        user, password = lock.query_one("#lock-username", Input), lock.query_one("#lock-password", Input)
+        assert (user.value, password.value) == ("", "") and user.has_focus
+        with raw(app) as con:  # the refusal was recorded against the typed account, not a merged name
+            assert con.execute("SELECT count(*) FROM staff WHERE username = 'jokafor' AND failed_logins = 1"
+                               ).fetchone() == (1,)
+        await burst(pilot, f"jokafor\t{PASSWORD}\r")
+        assert not app.locked and app.desk.user is not None and app.desk.user.username == "jokafor"
 
     run(app, body)

@@ -27,10 +27,10 @@ from tests.ui.pty_burst import PtyApp
 from tests.ui.test_dispute_form import fields, run, settle
 from tests.ui.test_raise import a_child, disputes_of, message, open_raise
 
-needs_pty = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
 # Text a person might type, with spaces, punctuation and a would-be markup tag.
-PAIRS = [(f"user{i}", f"pa ss[b]{i}!" if i % 2 else f"S3cret-{i}") for i in range(20)]
+PAIRS = [(f"user{i}", f"pa ss[b]{i}!" if i % 2 else f"S3cret-{i}") for i in range(10)]
 
 
 async def burst(pilot: Pilot[Any], text: str) -> None:
@@ -47,7 +47,8 @@ async def burst(pilot: Pilot[Any], text: str) -> None:
     await settle(pilot)
 
 
-@needs_pty
+@pytest.mark.pty
+@posix_only
 def test_sign_in_bursts_over_a_pty_keep_each_text_in_its_own_box() -> None:
     with PtyApp("login") as app:
         assert app.report(60) == {"ready": "login"}
@@ -59,7 +60,8 @@ def test_sign_in_bursts_over_a_pty_keep_each_text_in_its_own_box() -> None:
             assert (got["after_user"], got["after_password"], got["focused"]) == ("", "", "username")
 
 
-@needs_pty
+@pytest.mark.pty
+@posix_only
 def test_two_input_textual_app_over_a_pty_with_ordered_keys() -> None:
     with PtyApp("bare") as app:
         assert app.report(60) == {"ready": "bare"}

@@ -22,7 +22,7 @@ is first-in first-out, so the hop passes every level after the key and after
 whatever the key posted there) and back to the app. A key that bubbled all the
 way to the app (where the bindings run) gets a second lap from the widget focused
 after its binding ran, so the messages its action posted (Submitted, focus moves)
-are handled first. If the key started a worker (the desk's flows run in workers and
+are handled first. If a key that ran a binding started a worker (the desk's flows run in workers and
 open their dialogs from there, e.g. "s" asks "Send section ...?"), the next key also
 waits until that worker has finished or a new screen is on top, so a "y" typed
 right after "s" answers the dialog instead of going to the form. Only then is the
@@ -34,10 +34,12 @@ worker be slow, so the keyboard can never freeze.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from textual import events
+from textual.app import ScreenStackError
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
@@ -62,6 +64,8 @@ class OrderedKeys:
     _key_screen: Screen[Any] | None
     _awaiting_workers: bool
     _subscribed: bool
+    _waiter: asyncio.Task[None] | None
+    _bound: bool
 
     def _gate_init(self) -> None:
         if not hasattr(self, "_held"):
@@ -75,6 +79,8 @@ class OrderedKeys:
             self._key_screen = None
             self._awaiting_workers = False
             self._subscribed = False
+            self._waiter = None
+            self._bound = False
 
     @property
     def keys_pending(self) -> int:
@@ -90,9 +96,8 @@ class OrderedKeys:
             if event is self._inflight and isinstance(event, events.Key):
                 # The key came back to the app and its bindings have run: settle their effects.
                 self._inflight = None
+                self._bound = True
                 self._start_lap()
-            elif isinstance(event, Worker.StateChanged):
-                await self._recheck_workers()
             return
         if self._lap is not None or self._held:
             self._held.append(event)
@@ -103,12 +108,13 @@ class OrderedKeys:
         app: Any = self
         self._inflight = event
         self._workers_before = set(app.workers)
-        self._key_screen = app.screen
+        self._key_screen = self._top()
         if not self._subscribed:
             self._subscribed = True
             app.screen_change_signal.subscribe(app, self._screen_changed)
         await super().on_event(event)  # type: ignore[misc]
-        if not event.is_forwarded:  # a priority binding (or minimize) took it in the app
+        self._bound = not event.is_forwarded
+        if self._bound:  # a priority binding (or minimize) took it in the app
             self._inflight = None
         self._start_lap()
 
@@ -118,8 +124,10 @@ class OrderedKeys:
         serial = self._laps
         self._lap = serial
         self._arm_watchdog(app)
-        target = target or app.focused or app.screen
-        assert target is not None
+        target = target or app.focused or self._top()
+        if target is None:
+            app.call_later(self._lap_done, serial)
+            return
         if not target.call_later(self._hop, serial, target):
             app.call_later(self._lap_done, serial)
 
@@ -131,20 +139,43 @@ class OrderedKeys:
         if parent is None or parent is app or not parent.call_later(self._hop, serial, parent):
             app.call_later(self._lap_done, serial)
 
-    def _started_workers(self) -> bool:
-        """Did the last key start a worker that is still going, with no new screen on top yet?"""
+    def _top(self) -> Screen[Any] | None:
         app: Any = self
-        if app.screen is not self._key_screen:
-            return False
-        return any(w.state in _LIVE and w not in self._workers_before for w in app.workers)
+        try:
+            return app.screen  # type: ignore[no-any-return]
+        except ScreenStackError:  # starting or closing: no screen at all
+            return None
+
+    def _app_ending(self) -> bool:
+        app: Any = self
+        return bool(app._exit or app._closing) or self._top() is None
+
+    def _started_workers(self) -> list[Worker[Any]]:
+        """Workers the last key started that are still going, while no new screen is on top."""
+        app: Any = self
+        if self._top() is not self._key_screen:
+            return []
+        return [w for w in app.workers if w.state in _LIVE and w not in self._workers_before]
 
     async def _lap_done(self, serial: int) -> None:
         if serial != self._lap:
             return
-        if self._started_workers():
-            self._awaiting_workers = True  # _recheck_workers opens the gate
+        # Only a key that ran a binding waits for the workers it started: text typed into
+        # a box (the palette's search box starts a search per key) never waits.
+        started = self._started_workers() if self._bound else []
+        if started:
+            # Worker.StateChanged does not bubble to the app, so wait on the workers' tasks.
+            self._awaiting_workers = True
+            tasks = [w._task for w in started if w._task is not None]
+            if tasks:
+                self._waiter = asyncio.create_task(self._when_finished(tasks))
             return
         await self._open()
+
+    async def _when_finished(self, tasks: list[asyncio.Task[Any]]) -> None:
+        app: Any = self
+        await asyncio.wait(tasks)
+        app.call_later(self._recheck_workers)
 
     async def _screen_changed(self, _screen: object) -> None:
         """A screen was pushed or popped: the next key belongs to the screen now on top.
@@ -159,8 +190,11 @@ class OrderedKeys:
             return
         self._awaiting_workers = False
         self._workers_before = set(app.workers)
-        self._key_screen = app.screen
-        self._start_lap(app.screen)
+        self._key_screen = self._top()
+        if self._key_screen is None:
+            await self._open()
+            return
+        self._start_lap(self._key_screen)
 
     async def _recheck_workers(self) -> None:
         if self._awaiting_workers and not self._started_workers():
@@ -169,6 +203,9 @@ class OrderedKeys:
     async def _open(self) -> None:
         self._lap = None
         self._awaiting_workers = False
+        if self._app_ending():  # the app is ending: typed-ahead keys go nowhere
+            self._held.clear()
+            return
         while self._held and self._lap is None:
             await self._deliver(self._held.popleft())
 

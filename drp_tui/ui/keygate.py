@@ -11,9 +11,14 @@ key has bubbled back up to the app (``MessagePump._on_message`` → ``_bubble_to
 the keys that followed in the same read to the *old* focused widget: in
 ``b"alice\\tsecret\\r"`` the Tab moves focus only after "secret" has been queued to
 the user-name box, so both texts land there (and the password is on screen in
-clear). ``Widget.focus()`` is itself deferred (``app.call_later``), so an
+clear), while the Enter's binding is resolved against the box focused by the time
+it comes back (the password box: an empty password is submitted). Priority
+bindings run at once in ``App.on_event``, so a ctrl+s at the end of a burst checks
+the form before the text typed just before it has reached its box.
+``Widget.focus()`` is itself deferred (``app.call_later``), so an
 ``Input.Submitted`` handler that moves the cursor has the same race. Pilot tests
-wait for idle between keys and never see it; SSH and fast typists do.
+wait for idle between keys and never see it; SSH and fast typists do. (Not a paste
+heuristic: without bracketed paste the parser yields plain keys, one per character.)
 
 ``OrderedKeys`` holds each key (and each paste) until the previous one has
 settled: after delivering a key the app sends a *lap* — a callback hopped with
@@ -22,10 +27,11 @@ is first-in first-out, so the hop passes every level after the key and after
 whatever the key posted there) and back to the app. A key that bubbled all the
 way to the app (where the bindings run) gets a second lap from the widget focused
 after its binding ran, so the messages its action posted (Submitted, focus moves)
-are handled first. If a key that ran a binding started a worker (the desk's flows run in workers and
-open their dialogs from there, e.g. "s" asks "Send section ...?"), the next key also
-waits until that worker has finished or a new screen is on top, so a "y" typed
-right after "s" answers the dialog instead of going to the form. Only then is the
+are handled first. If a key that ran a binding started a worker (the desk's flows
+run in workers and open their dialogs from there, e.g. "s" asks "Send section
+...?"), the next key also waits until that worker has finished or a new screen is
+on top, so a "y" typed right after "s" answers the dialog instead of going to the
+form; a new screen gets one fresh lap (after its ScreenResume sets its focus). Only then is the
 next held key delivered, to whoever has focus now. If a widget on the way is
 closing (its dialog was dismissed), the hop goes straight back to the app; a
 watchdog opens the gate after ``STUCK_SECONDS`` should a lap ever be lost or a

@@ -6,11 +6,9 @@ terminal it was given and writes one JSON line per submission to REPORT_FD:
 * ``bare``  — a plain Textual app with two Inputs (``--stock``: Textual's own key
   delivery; otherwise the desk's ``OrderedKeys``); Enter in either box reports both
   boxes, clears them and puts the cursor back in the first.
-* ``login`` — the real desk on a fresh demo database, at the sign-in screen. Every
-  sign-in is refused (the attempt is recorded, not checked) and reported once the
-  screen is ready for the next one.
-* ``raise`` — the real desk signed in as a demo chair, on the raise form; the child
-  reports the form's fields each time the form shows a refusal.
+* ``login`` — the real desk on a fresh database, at the sign-in screen. Every
+  sign-in is refused (the attempt is recorded, not checked) and reported, with the
+  boxes' text and focus after the refusal, once the screen is ready for the next.
 The child first reports ``{"ready": ...}`` once the first box has the cursor.
 """
 

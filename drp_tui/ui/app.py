@@ -45,6 +45,7 @@ from drp_tui.domain.timeutil import Clock, format_london
 from drp_tui.services.context import Ctx
 from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
+from drp_tui.ui.keygate import OrderedKeys
 from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
 from drp_tui.ui.screens.caseload import CaseloadScreen
@@ -90,7 +91,7 @@ class GateScreen(Screen[None]):
     DESK_HEADER = False
 
 
-class DrpApp(SessionMixin, LiveMixin, App[int]):
+class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     TITLE = "drp"
     CSS_PATH = "tcss/app.tcss"
     BINDINGS = APP_BINDINGS

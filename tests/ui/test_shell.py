@@ -48,16 +48,22 @@ async def test_log_in_screen_shows_no_personal_data(make_app: Any) -> None:
 
 
 @desk_test
-async def test_wrong_password_says_so_and_clears_the_field(make_app: Any) -> None:
+async def test_wrong_password_says_so_and_clears_both_boxes(make_app: Any) -> None:
     app = make_app(None)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await sign_in(pilot, "cpatel", "not-it")
-        assert isinstance(app.screen, LoginScreen)
-        assert app.desk.user is None
-        assert "User name or password not recognised" in screen_text(app)
-        assert app.screen.query_one("#password").value == ""
-        assert app.screen.query_one("#password").has_focus
+        seen = []
+        for name in ("cpatel", "not-it cpatel"):  # a real account, then user-name text that may be a password
+            await sign_in(pilot, name, "not-it")
+            assert isinstance(app.screen, LoginScreen)
+            assert app.desk.user is None
+            assert "User name or password not recognised" in screen_text(app)
+            assert app.screen.query_one("#password").value == ""
+            assert app.screen.query_one("#username").value == ""  # never keeps what may be a password
+            assert app.screen.query_one("#username").has_focus
+            assert name not in screen_text(app)
+            seen.append(screen_text(app))
+        assert seen[0] == seen[1]  # the screen does not tell whether the account exists
 
 
 @desk_test

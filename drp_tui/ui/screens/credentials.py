@@ -102,9 +102,27 @@ class CredentialsScreen(Screen[None]):
         if result.user is None:
             self.show_error(result.error)
             if not self.os_auth:
-                self.query_one(f"#{self.PASSWORD_ID}", Input).focus()
+                self.clear_after_failure()
             return
         self.authenticated(result.user)
+
+    def clear_after_failure(self) -> None:
+        """After a refused sign-in both boxes are emptied and the cursor goes to the user name.
+
+        The user-name box is shown in clear, and a refusal is exactly when it may hold
+        a password (typed a field too early, or a fast burst split wrongly), so its text
+        never survives a failure. Always both, whatever the reason, so the screen does
+        not tell whether the account exists. A locked screen's own user name (box
+        disabled, not typed) stays; the cursor goes back to its password.
+        """
+        user = self.query_one(f"#{self.USER_ID}", Input)
+        password = self.query_one(f"#{self.PASSWORD_ID}", Input)
+        password.value = ""
+        if user.disabled:
+            password.focus()
+            return
+        user.value = ""
+        user.focus()
 
     def show_error(self, message: str, *, error: bool = True) -> None:
         box = self.query_one(f"#{self.ERROR_ID}", Static)

@@ -120,6 +120,8 @@ def attacker_main(args: argparse.Namespace) -> int:
 
     auth.dummy_hash()
     attempts = 0
+    parent = os.getppid()
+    deadline = time.monotonic() + args.max_seconds
     for i in range(args.max_attempts):
         name = f"guess-{os.getpid()}-{i}"
         if args.hash_only:
@@ -134,8 +136,8 @@ def attacker_main(args: argparse.Namespace) -> int:
         attempts += 1
         if i == 0:
             print("ready", flush=True)
-        if stop.exists():
-            break
+        if stop.exists() or os.getppid() != parent or time.monotonic() > deadline:
+            break  # told to stop, or the parent is gone, or the time is up
     close_database()
     print(json.dumps({"attempts": attempts}), flush=True)
     return 0
@@ -160,7 +162,8 @@ def phase(args: argparse.Namespace, db: Path, world: dict[str, int], attackers: 
     stop = tmp / f"stop-{attackers}-{how}"
     stop.unlink(missing_ok=True)
     flag = {"new": [], "old": ["--old"], "hash": ["--hash-only"]}[how]
-    crowd = [spawn("attacker", args, db, ["--stop", str(stop), "--max-attempts", str(args.max_attempts)] + flag)
+    crowd = [spawn("attacker", args, db, ["--stop", str(stop), "--max-attempts", str(args.max_attempts),
+                                          "--max-seconds", str(args.max_seconds)] + flag)
              for _ in range(attackers)]
     for p in crowd:
         assert p.stdout is not None
@@ -192,6 +195,7 @@ def main() -> int:
     ap.add_argument("--attackers", type=int, default=4, help="processes doing failing sign-ins (default 4)")
     ap.add_argument("--phase-seconds", type=float, default=30.0, help="at most this long saving per phase")
     ap.add_argument("--max-attempts", type=int, default=5000, help="sign-in attempts per attacker at most")
+    ap.add_argument("--max-seconds", type=float, default=90.0, help="seconds per attacker process at most")
     ap.add_argument("--with-old", action="store_true",
                     help="also measure the old way (scrypt inside the write lock), for comparison")
     ap.add_argument("--check-nice", type=int, help="CPU priority of password checks (default: the program's)")

@@ -357,10 +357,12 @@ def complete_action(ctx: Ctx, action_id: int, done_on: date | None = None) -> No
         raise PermissionDenied("Only the chair or the responding manager can mark an action done.")
     if a.done_on is not None:
         raise DomainError("That action is already marked done.")
-    a.done_on = clean_date(ctx, done_on or ctx.today(), "done_on", future=False)
+    done = clean_date(ctx, done_on or ctx.today(), "done_on", future=False)
+    assert done is not None
+    a.done_on = done
     a.save()
     notify(ctx, [d.raised_by_id, rec.responder_id], "info",
-           f"{d.reference}: action done - {a.description[:60]} ({format_date(a.done_on)})", d)
+           f"{d.reference}: action done - {a.description[:60]} ({format_date(done)})", d)
     event(ctx, "action_done", f"Action done: {a.description[:80]}", d, before={"done_on": None},
           after={"action": a.id, "done_on": a.done_on})
     touch(ctx, d)

@@ -279,6 +279,7 @@ def schema_status(db: Database) -> list[tuple[str, bool]]:
 
 
 def close_database() -> None:
+    _opened.clear()
     obj = database.obj
     if obj is not None and not obj.is_closed():
         obj.close()
@@ -404,8 +405,10 @@ def _reset_after_failure(db: Database) -> None:
     """After a failed COMMIT SQLite may have rolled back already; make sure no
     transaction is left open on this connection (so the next save starts clean)."""
     try:
-        if isinstance(db, SqliteDatabase) and not db.is_closed() and db.connection().in_transaction:
-            db.connection().rollback()
+        if isinstance(db, SqliteDatabase) and not db.is_closed():
+            conn = db.connection()  # type: ignore[no-untyped-call]
+            if conn.in_transaction:
+                conn.rollback()
     except Exception:  # noqa: BLE001 - best effort: the original error is what matters
         pass
 

@@ -84,6 +84,10 @@ def make_database(target: str) -> Database:
     if is_url(target):
         if target.startswith("sqlite"):
             db = connect(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
+        elif target.startswith(("postgres://", "postgresql://")) and "lock_timeout" not in target:
+            # A row lock held too long (a stuck session) ends in a clear "busy" message
+            # after the same wait as SQLite's busy timeout, not in a desk that hangs.
+            db = connect(target, options=f"-c lock_timeout={BUSY_TIMEOUT_MS}")
         else:
             db = connect(target)
     else:

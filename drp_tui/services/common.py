@@ -415,18 +415,21 @@ def service(fn: F) -> F:
         except (PeeweeDatabaseError, OSError) as exc:
             fault = storage_fault(exc)
             if fault is not None:  # e.g. raised inside a nested write transaction
-                raise StorageError(str(fault)) from exc
+                raise StorageError(str(fault)) from fault
             if _lost_race(exc):  # PostgreSQL chose this session to give way (deadlock/serialization)
                 raise ConflictError("Someone else saved this dispute at the same moment: nothing of yours was "
                                     "saved. Your text is kept: look again, then apply it again.") from exc
             raise
         except PermissionDenied as exc:
-            with write_txn():
-                exists = target is not None and m.Dispute.select().where(m.Dispute.id == target).exists()
-                aid = valid_id(ctx.actor_id)
-                audit.append(ctx.now(), aid if aid is not None and m.Staff.get_or_none(m.Staff.id == aid) else None,
-                             "refused", f"{fn.__name__.replace('_', ' ')} refused: {exc.message}",
-                             dispute_id=target if exists else None)
+            try:
+                with write_txn():
+                    exists = target is not None and m.Dispute.select().where(m.Dispute.id == target).exists()
+                    aid = valid_id(ctx.actor_id)
+                    audit.append(ctx.now(), aid if aid is not None and m.Staff.get_or_none(m.Staff.id == aid) else None,
+                                 "refused", f"{fn.__name__.replace('_', ' ')} refused: {exc.message}",
+                                 dispute_id=target if exists else None)
+            except StorageFault as fault:  # the refusal stands; the trail could not record it
+                raise StorageError(str(fault)) from fault
             raise
 
     return wrapper  # type: ignore[return-value]

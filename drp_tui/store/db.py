@@ -84,6 +84,10 @@ def make_database(target: str) -> Database:
     if is_url(target):
         if target.startswith("sqlite"):
             db = connect(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
+        elif target.startswith(("postgres://", "postgresql://")) and "lock_timeout" not in target:
+            # A row lock held too long (a stuck session) ends in a clear "busy" message
+            # after the same wait as SQLite's busy timeout, not in a desk that hangs.
+            db = connect(target, options=f"-c lock_timeout={BUSY_TIMEOUT_MS}")
         else:
             db = connect(target)
     else:
@@ -283,6 +287,7 @@ def schema_status(db: Database) -> list[tuple[str, bool]]:
 
 
 def close_database() -> None:
+    _opened.clear()
     obj = database.obj
     if obj is not None and not obj.is_closed():
         obj.close()
@@ -426,8 +431,10 @@ def _reset_after_failure(db: Database) -> None:
     """After a failed COMMIT SQLite may have rolled back already; make sure no
     transaction is left open on this connection (so the next save starts clean)."""
     try:
-        if isinstance(db, SqliteDatabase) and not db.is_closed() and db.connection().in_transaction:
-            db.connection().rollback()
+        if isinstance(db, SqliteDatabase) and not db.is_closed():
+            conn = db.connection()  # type: ignore[no-untyped-call]
+            if conn.in_transaction:
+                conn.rollback()
     except Exception:  # noqa: BLE001 - best effort: the original error is what matters
         pass
 

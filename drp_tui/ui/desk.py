@@ -19,7 +19,9 @@ from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
 from drp_tui.services import access, auth, reads
 from drp_tui.services.context import Ctx
-from drp_tui.store import visibility
+from drp_tui.services.errors import PermissionDenied, StorageError
+from drp_tui.store import queries, visibility
+from drp_tui.store.db import StorageFault
 
 T = TypeVar("T")
 
@@ -107,7 +109,10 @@ class Desk:
     # --- calls ----------------------------------------------------------------
     def call(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one service function as the signed-in person."""
-        return service(self.ctx(), *args, **kwargs)
+        try:
+            return service(self.ctx(), *args, **kwargs)
+        except StorageFault as exc:  # from a write outside @service (sign-in counts, reminders)
+            raise StorageError(str(exc)) from exc
 
     def can_see(self, dispute_id: int) -> bool:
         return self.user is not None and visibility.can_see(self.user.id, dispute_id)

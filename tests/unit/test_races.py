@@ -182,3 +182,43 @@ def test_a_save_writes_only_the_columns_it_changed(race_world: World) -> None:
     sql = captured[0]
     assert '"child_wishes"' in sql and '"concern"' not in sql and '"status"' not in sql
     assert '"version" = ("dispute"."version" + ' in sql and '("dispute"."version" = ' in sql.split("WHERE")[1]
+
+
+def test_postgresql_a_row_lock_held_too_long_says_so(race_world: World, target: str) -> None:
+    """Another session holds the dispute's row (SELECT ... FOR UPDATE, never committing):
+    the save waits lock_timeout, then says the database is busy; nothing saved."""
+    if not target.startswith("postgresql"):
+        pytest.skip("SQLite's busy timeout: tests/unit/test_storage.py::test_a_lock_held_too_long_says_so")
+    import psycopg2
+
+    from drp_tui.services.errors import StorageError
+
+    did = _raise(race_world)
+    v = m.Dispute.get_by_id(did).version
+    other = psycopg2.connect(target)
+    try:
+        other.cursor().execute("SELECT id FROM dispute WHERE id = %s FOR UPDATE", (did,))
+        m.database.obj.execute_sql("SET lock_timeout = 300")
+        with pytest.raises(StorageError) as caught:
+            ds.update_draft(race_world.ctx(), did, v, {"concern": "Waited too long"})
+    finally:
+        other.rollback()
+        other.close()
+    assert "is busy: another session held it" in caught.value.message
+    assert "your text is kept" in caught.value.message
+    assert "drp:***@" in caught.value.message or "@" not in caught.value.message  # never a password
+    d = m.Dispute.get_by_id(did)
+    assert (d.concern, d.version) == ("First words.", v)
+    assert ds.update_draft(race_world.ctx(), did, v, {"concern": "Now saved"}) == v + 1
+
+
+def test_postgresql_an_empty_server_database_is_not_adopted(target: str) -> None:
+    """Without 'drp init' an empty server database is refused (as a missing file is)."""
+    from drp_tui.store.db import StoreError
+
+    if not target.startswith("postgresql"):
+        pytest.skip("covered for files in tests/unit/test_storage.py")
+    with pytest.raises(StoreError, match="No database at postgresql://.*Create one with: drp init"):
+        open_database(target, create=False)
+    close_database()
+    assert m.database.obj.table_exists("schema_migration") is False

@@ -432,7 +432,7 @@ def _reset_after_failure(db: Database) -> None:
     transaction is left open on this connection (so the next save starts clean)."""
     try:
         if isinstance(db, SqliteDatabase) and not db.is_closed():
-            conn = db.connection()  # type: ignore[no-untyped-call]
+            conn = db.connection()
             if conn.in_transaction:
                 conn.rollback()
     except Exception:  # noqa: BLE001 - best effort: the original error is what matters

@@ -19,8 +19,8 @@ from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
 from drp_tui.services import access, auth, reads
 from drp_tui.services.context import Ctx
-from drp_tui.services.errors import PermissionDenied, StorageError
-from drp_tui.store import queries, visibility
+from drp_tui.services.errors import StorageError
+from drp_tui.store import visibility
 from drp_tui.store.db import StorageFault
 
 T = TypeVar("T")

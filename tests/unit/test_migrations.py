@@ -16,7 +16,7 @@ from drp_tui.store.db import close_database, open_database, run_migrations, sche
 from drp_tui.store.models import ALL_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = ["0001_initial", "0002_accounts_audit_drafts"]
+HEAD = ["0001_initial", "0002_accounts_audit_drafts", "0006_drafts"]
 
 
 def schema(path: Path) -> dict[str, dict[str, object]]:
@@ -89,7 +89,7 @@ def test_running_migrations_twice_changes_nothing(fresh: Path) -> None:
 def _at_0001(path: Path) -> SqliteDatabase:
     db = open_database(str(path), migrate=False)
     assert run_migrations(db, "0001_initial") == ["0001_initial"]
-    assert schema_status(db) == [("0001_initial", True), ("0002_accounts_audit_drafts", False)]
+    assert schema_status(db) == [("0001_initial", True)] + [(name, False) for name in HEAD[1:]]
     return db
 
 

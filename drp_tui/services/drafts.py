@@ -59,7 +59,7 @@ def _check_value(key: str, value: object) -> None:
         for n, row in enumerate(value, 1):
             if not isinstance(row, (list, tuple)) or len(row) != 3 or not all(isinstance(x, str) for x in row):
                 raise ValidationError(f"action {n}: must be what / who / by when", field="actions")
-            for part, text, limit in zip(("what", "who", "by when"), row, (MAX_TEXT, MAX_SHORT, MAX_SHORT)):
+            for part, text, limit in zip(("what", "who", "by when"), row, (MAX_TEXT, MAX_SHORT, MAX_SHORT), strict=True):
                 if len(text) > limit:
                     raise ValidationError(f"action {n} {part}: at most {limit:,} characters", field="actions")
         return
@@ -106,7 +106,7 @@ def save_draft(ctx: Ctx, dispute_id: int | None, payload: dict[str, object], rea
         if kid is None:
             raise NotFound(f"Child {child_id} does not exist.")
         ref = f"raise form for child {kid.case_number}"
-    replaced = m.Draft.delete().where(_same_form(who.id, dispute_id, child_id)).execute()  # type: ignore[arg-type]
+    replaced = m.Draft.delete().where(_same_form(who.id, dispute_id, child_id)).execute()
     d = m.Draft.create(owner=who, dispute=dispute_id, child=child_id, payload=body, reason=why, saved_at=ctx.now())
     event(ctx, "draft_saved", f"Unsaved text kept as a draft ({ref or 'no form'}; {why or 'no reason given'})"
           + (" replacing the older one" if replaced else ""))
@@ -122,19 +122,25 @@ def remove_draft(ctx: Ctx, draft_id: int, why: str = "discarded") -> None:
         raise NotFound("That draft is no longer there.")
     if d.owner_id != who.id:
         raise PermissionDenied("A draft is private to the person who typed it.")
-    ref = d.dispute.reference if d.dispute_id else f"raise form for child {d.child.case_number}" if d.child_id else ""
+    ref = _title(d, short=True)
     d.delete_instance()
     event(ctx, "draft_removed", f"Draft removed ({ref or 'no form'}): {clean_text(why, 'why', short=True)}")
 
 
-def _view(d: m.Draft) -> DraftView:
+def _title(d: m.Draft, short: bool = False) -> str:
+    """What a draft belongs to (``short``: no child's name, for the audit trail)."""
     if d.dispute_id:
-        title = f"{d.dispute.reference} ({d.dispute.child.name})"
-    elif d.child_id:
-        title = f"Raise form: {d.child.name} ({d.child.case_number})"
-    else:
-        title = "Form"
-    return DraftView(d.id, d.dispute_id, json.loads(d.payload), d.reason, d.saved_at, d.child_id, title)
+        dispute = m.Dispute.get_by_id(d.dispute_id)
+        return str(dispute.reference) if short else f"{dispute.reference} ({m.Child.get_by_id(dispute.child_id).name})"
+    if d.child_id:
+        kid = m.Child.get_by_id(d.child_id)
+        return f"raise form for child {kid.case_number}" if short else f"Raise form: {kid.name} ({kid.case_number})"
+    return ""
+
+
+def _view(d: m.Draft) -> DraftView:
+    return DraftView(d.id, d.dispute_id, json.loads(d.payload), d.reason, d.saved_at, d.child_id,
+                     _title(d) or "Form")
 
 
 def my_drafts(ctx: Ctx) -> list[DraftView]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,7 +26,7 @@ from drp_tui.domain.timeutil import format_london
 from drp_tui.services import drafts
 from drp_tui.services.drafts import DraftView
 from drp_tui.ui.screens.dialogs import DIALOG_CSS, ConfirmDialog
-from drp_tui.ui.widgets.form_fields import plain
+from drp_tui.ui.widgets.form_fields import plain, visible
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -143,11 +144,11 @@ class DraftsScreen(Screen[None]):
         row = table.cursor_row
         table.clear()
         for d in found:
-            table.add_row(plain(d.title), format_london(d.saved_at), plain(d.reason), plain(describe(d)), key=str(d.id))
+            table.add_row(Text(visible(d.title)), format_london(d.saved_at), Text(visible(d.reason)),
+                          Text(visible(describe(d))), key=str(d.id))
         if found:
             table.move_cursor(row=min(max(row, 0), len(found) - 1))
-        note, self._note = self._note, ""
-        self.say(note or ("Enter opens the form (it offers the draft back); d discards one." if found
+        self.say(self._note or ("Enter opens the form (it offers the draft back); d discards one." if found
                           else "You have no drafts."))
         self.drp.set_draft_count(len(found))
         table.focus()
@@ -166,6 +167,7 @@ class DraftsScreen(Screen[None]):
         self.action_open()
 
     def action_open(self) -> None:
+        self._note = ""
         d = self.current()
         if d is None:
             return
@@ -175,6 +177,7 @@ class DraftsScreen(Screen[None]):
             self.drp.open_raise(d.child_id)
 
     def action_discard(self) -> None:
+        self._note = ""
         d = self.current()
         if d is None:
             return

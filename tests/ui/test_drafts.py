@@ -346,3 +346,24 @@ def test_over_long_text_is_refused_at_input_naming_the_field(make_app: Any) -> N
         assert m.Draft.select().count() == 0
 
     run(app, body)
+
+
+def test_a_restored_draft_closed_with_discard_is_removed(make_app: Any) -> None:
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.DRAFT, stage="informal")
+        drafts.save_draft(ctx_as(app, "cpatel"), did, {"chair_wanted": "Restored then dropped"}, "signed out")
+        await open_with_offer(pilot, DisputeScreen(did))
+        await keys(pilot, "r")
+        form = app.screen
+        assert isinstance(form, DisputeScreen) and fields(form)["chair_wanted"].raw == "Restored then dropped"
+        await keys(pilot, "escape")
+        assert isinstance(app.screen, ChoiceDialog) or "Discard" in screen_text(app)
+        await keys(pilot, "y")
+        await settle(pilot)
+        assert app.screen is not form and draft_rows("cpatel") == []
+        ev = m.Event.select().order_by(m.Event.id.desc()).first()
+        assert ev.kind == "draft_removed" and "discarded on closing" in ev.summary
+
+    run(app, body)

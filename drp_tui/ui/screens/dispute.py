@@ -181,6 +181,20 @@ class DisputeScreen(Screen[None]):
         self.draft_id = found.id
         self.say("Your draft is back in the form: ctrl+s saves it (it stays a draft until then).")
 
+    def dismiss(self, result: None = None) -> Any:
+        """Closed by its owner (after agreeing to discard any unsaved text): a restored draft goes too."""
+        if self.draft_id is not None:
+            desk, app, draft_id = self.drp.desk, self.drp, self.draft_id
+            ctx = desk.ctx()
+            self.draft_id = None
+
+            def remove() -> None:  # an app worker: this screen's own workers end with it
+                drafts.remove_draft(ctx, draft_id, "discarded on closing the form")
+                app.call_from_thread(app.refresh_drafts)
+
+            app.run_worker(remove, thread=True, group="drafts", name="remove-draft", exit_on_error=False)
+        return super().dismiss(result)
+
     @work(thread=True, group="dispute-draft", exit_on_error=False)
     def _remove_draft(self, draft_id: int, why: str) -> None:
         try:

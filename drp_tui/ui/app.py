@@ -121,6 +121,7 @@ class DrpApp(SessionMixin, LiveMixin, App[int]):
         self._polling = False
         self._signals_installed: list[tuple[int, Any]] = []
         self._ending = False
+        self._asking_quit = False
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:

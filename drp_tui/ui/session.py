@@ -53,6 +53,7 @@ class SessionMixin(_Base):
     drafts: Any
     _signals_installed: list[tuple[int, Any]]
     _ending: bool
+    _asking_quit: bool
 
     if TYPE_CHECKING:  # provided by LiveMixin
         def remind_now(self) -> Any: ...
@@ -194,7 +195,7 @@ class SessionMixin(_Base):
 
     async def action_quit(self) -> None:
         """ctrl+q and the palette's Quit: ask when the owner of unsaved text is at the desk."""
-        if self._ending:
+        if self._ending or self._asking_quit:
             return
         if self.locked or not self.desk.signed_in:  # the person here may not be the owner: keep it all
             self._leave("quit at the lock screen")
@@ -206,6 +207,7 @@ class SessionMixin(_Base):
         from drp_tui.ui.screens.drafts import ChoiceDialog
 
         forms = len(kept)
+        self._asking_quit = True
         self.push_screen(ChoiceDialog(
             f"{forms} open form{'s hold' if forms > 1 else ' holds'} text you have not saved. "
             "Keep it as a draft (it is offered back when you open the form again), or discard it?",
@@ -213,6 +215,7 @@ class SessionMixin(_Base):
             title="Unsaved text"), callback=self._quit_answer)
 
     def _quit_answer(self, answer: str | None) -> None:
+        self._asking_quit = False
         if answer == "save":
             self._leave("saved when quitting")
         elif answer == "discard":

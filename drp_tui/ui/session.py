@@ -210,8 +210,9 @@ class SessionMixin(_Base):
         self._asking_quit = True
         self.push_screen(ChoiceDialog(
             f"{forms} open form{'s hold' if forms > 1 else ' holds'} text you have not saved. "
-            "Keep it as a draft (it is offered back when you open the form again), or discard it?",
-            [("save", "Save as draft and quit", "s"), ("discard", "Discard and quit", "d"), ("cancel", "Cancel", "c")],
+            "Save it as a draft and quit (it is offered back when you open the form again), "
+            "discard it and quit, or cancel?",
+            [("save", "Save draft, quit", "s"), ("discard", "Discard, quit", "d"), ("cancel", "Cancel", "c")],
             title="Unsaved text"), callback=self._quit_answer)
 
     def _quit_answer(self, answer: str | None) -> None:

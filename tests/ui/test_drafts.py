@@ -220,7 +220,8 @@ def test_ctrl_q_with_unsaved_text_asks_cancel_stays_save_keeps_a_draft_and_exits
         form = await open_form(pilot, did)
         fields(form)["chair_wanted"].set_raw("Typed, not saved")
         await keys(pilot, "ctrl+q")
-        assert isinstance(app.screen, ChoiceDialog) and "Save as draft and quit" in screen_text(app)
+        assert isinstance(app.screen, ChoiceDialog) and "Save draft, quit (s)" in screen_text(app)
+        assert "Cancel (c)" in screen_text(app)
         stacked = len(app.screen_stack)
         await keys(pilot, "ctrl+q")  # asked once, not twice
         assert len(app.screen_stack) == stacked

@@ -289,10 +289,11 @@ class Event(BaseModel):
 
 
 class Draft(BaseModel):
-    """Unsaved form text kept for its owner (idle lock, conflicting saves)."""
+    """Unsaved form text kept for its owner: one per owner per form (a dispute, or a child's raise form)."""
 
     owner = ForeignKeyField(Staff, backref="drafts", on_delete="RESTRICT")
     dispute = ForeignKeyField(Dispute, null=True, backref="+", on_delete="RESTRICT")
+    child = ForeignKeyField(Child, null=True, backref="+", on_delete="RESTRICT")  # a raise form's child
     payload = TextField()
     reason = CharField(default="")
     saved_at = UTCDateTimeField()

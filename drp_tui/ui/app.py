@@ -12,7 +12,10 @@ Contract the screens rely on (keep it stable):
 - Screens may define ``unsaved_draft() -> dict | None`` (and a ``dispute_id``
   attribute): when someone else signs in at the idle lock, or on sign-out, the
   text is saved as a Draft for its owner before the screens are discarded.
-- ``app.unread``: the signed-in person's unread inbox count (None = not known yet).
+- ``app.unread``: the signed-in person's unread inbox count (None = not known yet);
+  ``app.drafts``: how many drafts they have (``app.refresh_drafts()`` re-reads it; F6 lists them).
+- Quitting (ctrl+q, the palette's Quit) asks when forms hold unsaved text; SIGHUP and SIGTERM
+  keep it as drafts and exit cleanly (``SessionMixin``).
 - Every non-modal screen gets the :class:`DeskHeader` (compose your own to place it;
   set ``DESK_HEADER = False`` on a screen class to opt out).
 - Modes ``caseload`` (F2, home), ``children`` (F3), ``inbox`` (F4), ``reports`` (F5,
@@ -26,8 +29,8 @@ Contract the screens rely on (keep it stable):
 from __future__ import annotations
 
 import importlib
-from datetime import datetime
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -57,7 +60,7 @@ from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_
 from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
-GATED = {"mode", "lock", "sign_out", "command_palette", "go_back"}  # only while signed in and unlocked
+GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "drafts"}  # only while signed in and unlocked
 
 
 def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Screen[Any]:
@@ -104,6 +107,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     ANSI_THEME = ANSI_THEME
 
     unread: reactive[int | None] = reactive(None)
+    drafts: reactive[int | None] = reactive(None)  # the signed-in person's drafts (None = not known yet)
     minute: reactive[str] = reactive("")
     session: reactive[int] = reactive(0)  # bumped on sign-in, lock, unlock, sign-out
 
@@ -122,6 +126,9 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self._stale = False
         self._polling = False
         self.crash_message: str | None = None  # set when an unexpected error closed the desk
+        self._signals_installed: list[tuple[int, Any]] = []
+        self._ending = False
+        self._asking_quit = False
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -133,12 +140,14 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self.set_interval(POLL_SECONDS, self._every_second)
         self.set_interval(TICK_SECONDS, self.tick)
         self.set_interval(REMIND_SECONDS, self.remind_now)
+        self.install_signal_handlers()
         if self.sign_in_as:
             self._demo_sign_in(self.sign_in_as)
         else:
             self.push_screen(LoginScreen())
 
     def on_unmount(self) -> None:
+        self.remove_signal_handlers()
         self.data_watch.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -255,6 +264,12 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     def action_lock(self) -> None:
         self.lock("Desk locked (ctrl+l)")
+
+    def action_drafts(self) -> None:
+        from drp_tui.ui.screens.drafts import DraftsScreen
+
+        if self.signed_in_and_open and not isinstance(self.screen, DraftsScreen):
+            self.push_screen(DraftsScreen())
 
     def action_go_back(self) -> None:
         if len(self.screen_stack) > 1 and not isinstance(self.screen, (LoginScreen, LockScreen)):

@@ -34,9 +34,10 @@ class DeskCommands(Provider):
         yield "Help: every key", app.action_help, "keys of the desk and of this screen"
         yield "Lock now", app.action_lock, "lock the desk; your password unlocks it"
         yield "Sign out", app.action_sign_out, "unsaved text is kept as a draft"
+        yield "Drafts", app.action_drafts, "my unsaved text kept as drafts: open or discard (F6)"
         other = "full-colour" if app.theme == app.ANSI_THEME else "16-colour"
         yield f"Switch to the {other} theme", app.action_toggle_theme, "for small or 16-colour terminals"
-        yield "Quit", app.action_quit, "close the desk"
+        yield "Quit", app.action_quit, "close the desk (asks about unsaved text)"
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self.commands():

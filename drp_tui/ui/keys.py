@@ -27,6 +27,8 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Switch to or from the 16-colour theme"),
     Binding("ctrl+o", "sign_out", "Sign out", show=False, id="app.sign_out",
             tooltip="Sign out (unsaved text is kept as a draft)"),
+    Binding("f6", "drafts", "Drafts", key_display="F6", show=False, id="app.drafts",
+            tooltip="My drafts: unsaved text kept for me"),
 ]
 
 # --- the caseload (CaseloadScreen.BINDINGS) -------------------------------------

@@ -4,10 +4,18 @@ A mixin of :class:`~drp_tui.ui.app.DrpApp` (split out to keep the app small).
 Locking moves the session's screens out of sight (into their modes, unrendered)
 behind the lock screen in the ``gate`` mode; someone else signing in discards
 them, after keeping any unsaved form text as a Draft for its owner.
+
+Every way out keeps typed text: sign-out and a hand-over at the lock save drafts (in a
+worker); quitting asks (save as draft and quit / discard and quit / cancel) when the
+person at the desk is its owner, and otherwise (quit at the lock screen, SIGHUP when the
+connection drops, SIGTERM) saves every open form's text as drafts for its owner at once
+(the service called directly, so it is written before the process ends), then exits.
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +37,8 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
+Kept = tuple[int | None, int | None, dict[str, object]]  # (dispute id, child id of a raise form, payload)
+SIGNALS = tuple(s for s in (getattr(signal, "SIGHUP", None), getattr(signal, "SIGTERM", None)) if s is not None)
 
 
 class SessionMixin(_Base):
@@ -40,6 +50,10 @@ class SessionMixin(_Base):
     _locked_ctx: Ctx | None
     _mode_before_lock: str
     _stale: bool
+    drafts: Any
+    _signals_installed: list[tuple[int, Any]]
+    _ending: bool
+    _asking_quit: bool
 
     if TYPE_CHECKING:  # provided by LiveMixin
         def remind_now(self) -> Any: ...
@@ -67,6 +81,7 @@ class SessionMixin(_Base):
         self.switch_mode("caseload")
         self.session += 1
         self.remind_now()
+        self.refresh_drafts()
         self.show_sign_in_notices()
 
     def show_sign_in_notices(self) -> None:
@@ -110,7 +125,22 @@ class SessionMixin(_Base):
         if self._stale:
             self.data_changed()
         self.remind_now()
+        self.refresh_drafts()
         self.show_sign_in_notices()
+
+    def open_drafts(self) -> list[Kept]:
+        """Unsaved text of every form in the session's screens (every desk mode, hidden or not)."""
+        kept: list[Kept] = []
+        for mode in DESK_MODES:
+            for screen in self._screen_stacks.get(mode, []):
+                draft = getattr(screen, "unsaved_draft", None)
+                payload = draft() if callable(draft) else None
+                if payload:
+                    dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
+                    child_id = getattr(screen, "child_id", None)
+                    kept.append((dispute_id if isinstance(dispute_id, int) else None,
+                                 child_id if isinstance(child_id, int) else None, dict(payload)))
+        return kept
 
     def _end_session(self, ctx: Ctx, reason: str) -> None:
         """Save unsaved form text as drafts for ``ctx``'s person, then discard the desk's screens."""
@@ -118,16 +148,10 @@ class SessionMixin(_Base):
         if kept:
             self._save_drafts(ctx, kept, reason)
 
-    def _close_screens(self) -> list[tuple[int | None, dict[str, object]]]:
+    def _close_screens(self) -> list[Kept]:
         """Discard the desk's screens; return the unsaved form text they held."""
-        kept: list[tuple[int | None, dict[str, object]]] = []
+        kept = self.open_drafts()
         for mode in DESK_MODES:
-            for screen in self._screen_stacks.get(mode, []):
-                draft = getattr(screen, "unsaved_draft", None)
-                payload = draft() if callable(draft) else None
-                if payload:
-                    dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
-                    kept.append((dispute_id if isinstance(dispute_id, int) else None, dict(payload)))
             if mode in self._modes and mode != self.current_mode:
                 factory = self._modes[mode]
                 self.remove_mode(mode)
@@ -135,9 +159,129 @@ class SessionMixin(_Base):
         return kept
 
     @work(thread=True, group="drafts", name="save-drafts", exit_on_error=False)
-    def _save_drafts(self, ctx: Ctx, kept: list[tuple[int | None, dict[str, object]]], reason: str) -> None:
-        for dispute_id, payload in kept:
-            drafts.save_draft(ctx, dispute_id, payload, reason)
+    def _save_drafts(self, ctx: Ctx, kept: list[Kept], reason: str) -> None:
+        self.save_drafts_now(ctx, kept, reason)
+        self.call_from_thread(self.refresh_drafts)
+
+    def save_drafts_now(self, ctx: Ctx, kept: list[Kept], reason: str) -> int:
+        """Write the drafts now, in this thread (the exit paths: nothing may be left to a worker).
+        A form whose draft cannot be stored does not stop the others; the first refusal is raised after."""
+        saved, problem = 0, None
+        for dispute_id, child_id, payload in kept:
+            try:
+                drafts.save_draft(ctx, dispute_id, payload, reason, child_id)
+                saved += 1
+            except Exception as exc:  # noqa: BLE001 - keep the others, report the first
+                problem = problem or exc
+        if problem is not None:
+            raise problem
+        return saved
+
+    # --- drafts count ------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="drafts-count", name="drafts-count", exit_on_error=False)
+    def refresh_drafts(self) -> None:
+        if self.desk.user is None:
+            return
+        ctx = self.desk.ctx()
+        count = drafts.draft_count(ctx)
+        self.call_from_thread(self._set_drafts, ctx.actor_id, count)
+
+    def _set_drafts(self, actor_id: int, count: int) -> None:
+        if self.desk.user is not None and self.desk.user.id == actor_id:
+            self.drafts = count
+
+    def set_draft_count(self, count: int) -> None:
+        """A screen that has just read the signed-in person's drafts tells the header."""
+        if self.desk.user is not None:
+            self.drafts = count
+
+    # --- every way out keeps the text --------------------------------------------------------
+    def _owner_ctx(self) -> Ctx | None:
+        """Whose text the open forms hold: the signed-in person, or the one behind the lock."""
+        if self._locked_ctx is not None:
+            return self._locked_ctx
+        return self.desk.ctx() if self.desk.signed_in else None
+
+    def keep_everything(self, reason: str) -> int:
+        """Save every open form's unsaved text as drafts for its owner, now. Returns how many."""
+        ctx = self._owner_ctx()
+        kept = self.open_drafts() if ctx is not None else []
+        if not kept or ctx is None:
+            return 0
+        return self.save_drafts_now(ctx, kept, reason)
+
+    async def action_quit(self) -> None:
+        """ctrl+q and the palette's Quit: ask when the owner of unsaved text is at the desk."""
+        if self._ending or self._asking_quit:
+            return
+        if self.locked or not self.desk.signed_in:  # the person here may not be the owner: keep it all
+            self._leave("quit at the lock screen")
+            return
+        kept = self.open_drafts()
+        if not kept:
+            self.exit(0)
+            return
+        from drp_tui.ui.screens.drafts import ChoiceDialog
+
+        forms = len(kept)
+        self._asking_quit = True
+        self.push_screen(ChoiceDialog(
+            f"{forms} open form{'s hold' if forms > 1 else ' holds'} text you have not saved. "
+            "Save it as a draft and quit (it is offered back when you open the form again), "
+            "discard it and quit, or cancel?",
+            [("save", "Save draft, quit", "s"), ("discard", "Discard, quit", "d"), ("cancel", "Cancel", "c")],
+            title="Unsaved text"), callback=self._quit_answer)
+
+    def _quit_answer(self, answer: str | None) -> None:
+        self._asking_quit = False
+        if answer == "save":
+            self._leave("saved when quitting")
+        elif answer == "discard":
+            self.exit(0)
+
+    def _leave(self, reason: str, return_code: int = 0) -> None:
+        try:
+            self.keep_everything(reason)
+        except Exception as exc:  # noqa: BLE001 - never lose text silently: stay open and say so
+            if self._ending:
+                raise
+            self.notify(f"The unsaved text could not be kept as a draft, so the desk stays open: "
+                        f"{getattr(exc, 'message', exc)}", title="Not quitting", severity="error", markup=False)
+            return
+        self._ending = True
+        self.exit(return_code)
+
+    def install_signal_handlers(self) -> None:
+        """SIGHUP (the connection dropped) and SIGTERM (told to stop): keep the text, exit cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in SIGNALS:
+            try:
+                before = signal.getsignal(sig)
+                loop.add_signal_handler(sig, self.on_stop_signal, int(sig))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such support
+                continue
+            self._signals_installed.append((int(sig), before))
+
+    def remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._signals_installed:
+            sig, before = self._signals_installed.pop()
+            loop.remove_signal_handler(sig)
+            if before is not None:
+                signal.signal(sig, before)
+
+    def on_stop_signal(self, signum: int) -> None:
+        """The session ends without anyone to ask: every form's text becomes a draft for its owner."""
+        if self._ending:
+            return
+        self._ending = True
+        name = signal.Signals(signum).name
+        why = "connection dropped (SIGHUP)" if name == "SIGHUP" else f"desk stopped ({name})"
+        try:
+            self.keep_everything(why)
+        except Exception as exc:  # noqa: BLE001 - the process ends anyway: leave a trace in the log
+            self.log.error(f"drafts not kept on {name}: {exc!r}")
+        self.exit(0)
 
     def action_sign_out(self) -> None:
         if not self.desk.signed_in:
@@ -171,10 +315,9 @@ class SessionMixin(_Base):
             self.push_screen(LoginScreen())
 
     @work(thread=True, group="drafts", name="sign-out", exit_on_error=False)
-    def _signed_out(self, ctx: Ctx, kept: list[tuple[int | None, dict[str, object]]], quit_after: bool) -> None:
+    def _signed_out(self, ctx: Ctx, kept: list[Kept], quit_after: bool) -> None:
         try:
-            for dispute_id, payload in kept:
-                drafts.save_draft(ctx, dispute_id, payload, "signed out")
+            self.save_drafts_now(ctx, kept, "signed out")
             self.desk.record(ctx.actor_id, "signed_out", "Signed out")
         finally:
             if quit_after:

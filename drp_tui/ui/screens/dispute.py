@@ -2,6 +2,13 @@
 
 Reads happen in a thread worker (``_load``); every service call runs in a thread
 worker too (``write``), awaited by the async worker that runs the action's dialogs.
+
+Drafts: ``unsaved_draft()`` returns ``{field key: raw value}`` for every edited field (the
+service's names, e.g. ``chair_concern``, ``response``; text, a choice's value or a tick) and
+``actions`` -> ``[[what, who, by when], ...]`` (SMART rows as typed), plus text whose field
+went away. That is the stored draft payload; when its owner opens this dispute again the form
+offers it back (restore / discard / later) and restoring puts every value back exactly. Once
+the restored text is saved (no unsaved text left after a successful write) the draft is removed.
 """
 
 from __future__ import annotations
@@ -24,10 +31,13 @@ from drp_tui.crash import user_message
 from drp_tui.domain.deadlines import deadlines
 from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
+from drp_tui.services import drafts
+from drp_tui.services.drafts import DraftView
 from drp_tui.services.errors import ConflictError, DomainError, ValidationError
 from drp_tui.store import queries
 from drp_tui.ui.screens import dispute_flows as flows
 from drp_tui.ui.screens.dialogs import ConfirmDialog
+from drp_tui.ui.screens.drafts import offer_question
 from drp_tui.ui.screens.dispute_sections import (  # noqa: I001
     Editable, Loaded, Sibling, action_line, due_line, editable_for, header, lost_text, offered, section_one,
     stage_section, stage_state, stage_title,
@@ -77,6 +87,8 @@ class DisputeScreen(Screen[None]):
         self._drop_pending = False  # next load: fill the fields from the database
         self._lost: dict[str, Any] = {}  # typed text whose field went away (the dispute moved on)
         self._showing = asyncio.Lock()
+        self._draft_checked = False  # the owner's kept draft of this form is offered once, after the first load
+        self.draft_id: int | None = None  # a draft restored into the form (removed once it is saved)
 
     @property
     def drp(self) -> DrpApp:
@@ -144,6 +156,62 @@ class DisputeScreen(Screen[None]):
                 self.editable = editable
                 await self._rebuild(pending)
             self.refresh_bindings()
+        if not self._draft_checked:
+            self._draft_checked = True
+            self._check_draft()
+
+    # --- a kept draft of this form -------------------------------------------------------------
+    @work(thread=True, group="dispute-draft", exit_on_error=False)
+    def _check_draft(self) -> None:
+        found = self.drp.desk.call(drafts.draft_for, dispute_id=self.dispute_id)
+        if found is not None:
+            self.app.call_from_thread(self._offer_draft, found)
+
+    def _offer_draft(self, found: DraftView) -> None:
+        self.app.push_screen(offer_question(found), callback=partial(self._draft_answer, found))
+
+    def _draft_answer(self, found: DraftView, answer: str | None) -> None:
+        if answer == "restore":
+            self.run_worker(self.restore_draft(found), group="dispute-draft")
+        elif answer == "discard":
+            self._remove_draft(found.id, "discarded when the form offered it")
+        else:
+            self.say("Your draft is kept: it is offered again next time, and F6 lists your drafts.")
+
+    async def restore_draft(self, found: DraftView) -> None:
+        """Put the draft's values back into the form, over what the database holds."""
+        async with self._showing:
+            await self._rebuild({**self._dirty(), **found.payload})
+        self.draft_id = found.id
+        self.say("Your draft is back in the form: ctrl+s saves it (it stays a draft until then).")
+
+    def dismiss(self, result: None = None) -> Any:
+        """Closed by its owner (after agreeing to discard any unsaved text): a restored draft goes too."""
+        if self.draft_id is not None:
+            desk, app, draft_id = self.drp.desk, self.drp, self.draft_id
+            ctx = desk.ctx()
+            self.draft_id = None
+
+            def remove() -> None:  # an app worker: this screen's own workers end with it
+                drafts.remove_draft(ctx, draft_id, "discarded on closing the form")
+                app.call_from_thread(app.refresh_drafts)
+
+            app.run_worker(remove, thread=True, group="drafts", name="remove-draft", exit_on_error=False)
+        return super().dismiss(result)
+
+    @work(thread=True, group="dispute-draft", exit_on_error=False)
+    def _remove_draft(self, draft_id: int, why: str) -> None:
+        try:
+            self.drp.desk.call(drafts.remove_draft, draft_id, why)
+        except Exception as exc:  # noqa: BLE001 - shown; the draft is still listed under F6
+            self.app.call_from_thread(self.say, getattr(exc, "message", str(exc)), True)
+            return
+        self.app.call_from_thread(self._draft_removed, draft_id)
+
+    def _draft_removed(self, draft_id: int) -> None:
+        if self.draft_id == draft_id:
+            self.draft_id = None
+        self.drp.refresh_drafts()
 
     def _header(self) -> None:
         assert self.ld is not None
@@ -302,6 +370,8 @@ class DisputeScreen(Screen[None]):
         self.say(done)
         self.drp.data_changed()
         await self.reload()
+        if self.draft_id is not None and not self.unsaved_draft():  # the restored text is saved
+            self._remove_draft(self.draft_id, "saved")
         return True, result
 
     async def reload(self) -> None:

@@ -1,4 +1,11 @@
-"""Raise a dispute from a child (and, linked, for the siblings it also concerns)."""
+"""Raise a dispute from a child (and, linked, for the siblings it also concerns).
+
+Drafts: ``unsaved_draft()`` returns ``{field key: raw value}`` for every changed field (text,
+a choice's value, a tick) and ``"sib-<child id>": bool`` for changed sibling ticks. That is the
+stored draft payload (kept per child); when its owner opens this child's raise form again it is
+offered back (restore / discard / later). Raising the dispute, or discarding the text on close,
+removes the restored draft.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +26,11 @@ from drp_tui.domain.model import ChildView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services import disputes as ds
+from drp_tui.services import drafts, reads
+from drp_tui.services.drafts import DraftView
 from drp_tui.services.errors import ValidationError
-from drp_tui.services import reads
 from drp_tui.ui.screens.dialogs import ConfirmDialog
+from drp_tui.ui.screens.drafts import offer_question
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, Tick, plain
 
 if TYPE_CHECKING:
@@ -51,6 +60,7 @@ class RaiseScreen(Screen[None]):
         self.child_id = child_id
         self.data: RaiseData | None = None
         self._original: dict[str, Any] = {}
+        self.draft_id: int | None = None  # a draft restored into the form (removed once raised or discarded)
 
     @property
     def drp(self) -> DrpApp:
@@ -120,6 +130,51 @@ class RaiseScreen(Screen[None]):
         await body.mount_all([Vertical(*kids, id="raise-children"), *(EditField(f) for f in fields)])
         self._original = self._raw()
         self.query_one("#f-category").focus()
+        self._check_draft()
+
+    # --- a kept draft of this form -------------------------------------------------------------
+    @work(thread=True, group="raise-draft", exit_on_error=False)
+    def _check_draft(self) -> None:
+        found = self.drp.desk.call(drafts.draft_for, child_id=self.child_id)
+        if found is not None:
+            self.app.call_from_thread(self._offer_draft, found)
+
+    def _offer_draft(self, found: DraftView) -> None:
+        self.app.push_screen(offer_question(found), callback=lambda answer: self._draft_answer(found, answer))
+
+    def _draft_answer(self, found: DraftView, answer: str | None) -> None:
+        if answer == "restore":
+            self.restore_draft(found)
+        elif answer == "discard":
+            self._remove_draft(found.id, "discarded when the form offered it")
+        else:
+            self.say("Your draft is kept: it is offered again next time, and F6 lists your drafts.")
+
+    def restore_draft(self, found: DraftView) -> None:
+        """Put the draft's values back into the form exactly as they were typed."""
+        missing = []
+        fields = {f.spec.key: f for f in self.query(EditField)}
+        for key, value in found.payload.items():
+            if key in fields:
+                fields[key].set_raw(value)
+            elif key.startswith("sib-") and self.query(f"#{key}"):
+                self.query_one(f"#{key}", Tick).value = bool(value)
+            else:
+                missing.append(key.replace("_", " "))
+        self.draft_id = found.id
+        note = f" ({', '.join(missing)}: no longer in this form)" if missing else ""
+        self.say(f"Your draft is back in the form{note}: ctrl+s raises it (it stays a draft until then).")
+
+    def _remove_draft(self, draft_id: int, why: str) -> None:
+        """In an app worker: the form may be closing (its own workers end with it)."""
+        desk, app = self.drp.desk, self.drp
+        ctx = desk.ctx()
+
+        def remove() -> None:
+            drafts.remove_draft(ctx, draft_id, why)
+            app.call_from_thread(app.refresh_drafts)
+
+        app.run_worker(remove, thread=True, group="drafts", name="remove-draft", exit_on_error=False)
 
     def _raw(self) -> dict[str, Any]:
         out = {f.spec.key: f.raw for f in self.query(EditField)}
@@ -188,6 +243,8 @@ class RaiseScreen(Screen[None]):
                 self.say(message, True)
             return
         app = self.drp
+        if self.draft_id is not None:
+            self._remove_draft(self.draft_id, "raised")
 
         def open_new() -> None:  # on the app's queue: popping this screen ends this worker
             app.pop_screen()
@@ -211,4 +268,6 @@ class RaiseScreen(Screen[None]):
                 "You have typed in this form. Discard it and close?", title="Unsaved changes",
                 yes="Discard", no="Keep editing")):
             return
+        if draft and self.draft_id is not None:
+            self._remove_draft(self.draft_id, "discarded on closing the form")
         self.app.call_later(self.dismiss, None)

@@ -2,6 +2,11 @@
 
 Everything a person typed is shown with :func:`plain` (never parsed as markup, control
 characters made visible), and edited in plain Inputs / TextAreas.
+
+Every text editor here stops accepting text at the services' limit (``MAX_TEXT`` for free
+text, ``MAX_SHORT`` for short values): a keystroke or paste that would go past it is refused
+whole and the field says so by name ("Issues of concern: at most 20,000 characters"), so
+nothing typed is ever cut short later (by a save or a draft).
 """
 
 from __future__ import annotations
@@ -16,8 +21,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
+from textual.widgets.text_area import EditResult, Location
+
+from drp_tui.services.common import MAX_SHORT, MAX_TEXT
 
 from drp_tui.ui.widgets.text import visible as _visible
 
@@ -43,6 +52,53 @@ class Tick(Checkbox):
     @property
     def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
         return "X" if self.value else " "
+
+
+class TooLong(Message):
+    """A bounded editor refused text past its limit; ``message`` names the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+def too_long(label: str, limit: int) -> str:
+    return f"{label}: at most {limit:,} characters"
+
+
+class BoundedInput(Input):
+    """An Input that refuses text past ``max_length`` and says so (naming ``label``), not only a bell."""
+
+    def __init__(self, *args: Any, label: str = "This field", max_length: int = MAX_SHORT, **kwargs: Any) -> None:
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.label = label
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        value = self.value
+        start, end = sorted((max(0, start), min(len(value), end)))
+        if self.max_length and len(value) - (end - start) + len(text) > self.max_length:
+            self.restricted()
+            self.post_message(TooLong(too_long(self.label, self.max_length)))
+            return
+        super().replace(text, start, end)
+
+
+class BoundedTextArea(TextArea):
+    """A TextArea that refuses a keystroke or paste which would take it past ``max_length`` characters."""
+
+    def __init__(self, *args: Any, label: str = "This field", max_length: int = MAX_TEXT, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = label
+        self.max_length = max_length
+
+    def _replace_via_keyboard(self, insert: str, start: Location, end: Location) -> EditResult | None:
+        if not self.read_only and self.max_length:
+            removed = len(self.get_text_range(*sorted((start, end))))
+            if len(self.text) - removed + len(insert) > self.max_length:
+                self.app.bell()
+                self.post_message(TooLong(too_long(self.label, self.max_length)))
+                return None
+        return super()._replace_via_keyboard(insert, start, end)
 
 
 class FieldProblem(ValueError):
@@ -77,6 +133,11 @@ class FieldSpec:
     options: tuple[tuple[str, Any], ...] = ()
     required: bool = False
     hint: str = ""
+    limit: int = 0  # characters the service accepts (0: MAX_TEXT for text, MAX_SHORT for a date)
+
+    @property
+    def max_length(self) -> int:
+        return self.limit or (MAX_SHORT if self.kind == "date" else MAX_TEXT)
 
 
 class EditField(Vertical):
@@ -111,7 +172,8 @@ class EditField(Vertical):
     def _editor(self) -> Widget:
         s, wid = self.spec, self.editor_id
         if s.kind == "long":
-            return TextArea(str(s.value or ""), id=wid, compact=True, soft_wrap=True, tab_behavior="focus")
+            return BoundedTextArea(str(s.value or ""), id=wid, compact=True, soft_wrap=True, tab_behavior="focus",
+                                   label=s.label, max_length=s.max_length)
         if s.kind == "choice":
             options = [(Text(label), value) for label, value in s.options]
             value = s.value if any(v == s.value for _, v in s.options) else Select.NULL
@@ -120,7 +182,24 @@ class EditField(Vertical):
             return Tick(Content(s.label), bool(s.value), id=wid, compact=True)
         value = s.value.isoformat() if isinstance(s.value, date) else str(s.value or "")
         placeholder = "YYYY-MM-DD" if s.kind == "date" else ""
-        return Input(value, id=wid, compact=True, placeholder=placeholder, select_on_focus=False)
+        return BoundedInput(value, id=wid, compact=True, placeholder=placeholder, select_on_focus=False,
+                            label=s.label, max_length=s.max_length)
+
+    def on_too_long(self, event: TooLong) -> None:
+        event.stop()
+        self._too_long = event.message
+        self.show_error(event.message)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._clear_too_long()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._clear_too_long()
+
+    def _clear_too_long(self) -> None:
+        if getattr(self, "_too_long", ""):  # the limit's message goes once the text is accepted again
+            self._too_long = ""
+            self.show_error("")
 
     @property
     def editor(self) -> Widget:
@@ -201,9 +280,12 @@ class ActionsEditor(Vertical):
         self._serial += 1
         n = self._serial
         return Horizontal(
-            Input(row[0], placeholder="what", classes="a-what", compact=True, id=f"act-{n}-what"),
-            Input(row[1], placeholder="who", classes="a-who", compact=True, id=f"act-{n}-who"),
-            Input(row[2], placeholder="YYYY-MM-DD", classes="a-due", compact=True, id=f"act-{n}-due"),
+            BoundedInput(row[0], placeholder="what", classes="a-what", compact=True, id=f"act-{n}-what",
+                         label="SMART action what", max_length=MAX_TEXT),
+            BoundedInput(row[1], placeholder="who", classes="a-who", compact=True, id=f"act-{n}-who",
+                         label="SMART action who", max_length=MAX_SHORT),
+            BoundedInput(row[2], placeholder="YYYY-MM-DD", classes="a-due", compact=True, id=f"act-{n}-due",
+                         label="SMART action by when", max_length=MAX_SHORT),
             Button(Content("x"), classes="a-remove", compact=True, tooltip="Remove this action"),
             classes="action-row",
         )
@@ -240,6 +322,10 @@ class ActionsEditor(Vertical):
 
     def show_error(self, message: str) -> None:
         self.query_one(".ef-error", Static).update(plain(message))
+
+    def on_too_long(self, event: TooLong) -> None:
+        event.stop()
+        self.show_error(event.message)
 
     def action_add_row(self) -> None:
         row = self._row(("", "", ""))

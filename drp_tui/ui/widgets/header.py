@@ -1,4 +1,4 @@
-"""The one-line header on every screen: process, who is signed in, unread inbox, London time.
+"""The one-line header on every screen: process, who is signed in, unread inbox, drafts, London time.
 
 It reads the app's state (``desk``, ``unread``, ``minute``) and repaints when those
 change; it holds no data of its own and never queries the database. On the log-in
@@ -23,7 +23,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 class DeskHeader(Widget):
-    """Process name · person (role) · inbox N unread · Mon 23 Nov 2026 10:00."""
+    """Process name · person (role) · inbox N unread · N drafts (when there are any) · Mon 23 Nov 2026 10:00."""
 
     DEFAULT_CSS = """
     DeskHeader { dock: top; height: 1; width: 1fr; background: $panel; color: $foreground; }
@@ -40,20 +40,21 @@ class DeskHeader(Widget):
 
     def on_mount(self) -> None:
         app = self.app
-        for name in ("unread", "minute", "session"):
+        for name in ("unread", "minute", "session", "drafts"):
             if hasattr(app, name):
                 self.watch(app, name, self._changed, init=False)
 
     def _changed(self) -> None:
         self.refresh()
 
-    def _parts(self, level: int) -> tuple[str, str, str, str]:
+    def _parts(self, level: int) -> tuple[str, str, str, str, str]:
         """The four pieces, shorter as ``level`` rises (0 = everything in full)."""
         app = self.desk_app
         voc = app.desk.policy.vocabulary
         process = voc.process if level < 2 else voc.short
         who = ""
         unread = ""
+        kept = ""
         user = app.desk.user
         if user is not None and not self.private and not getattr(app, "locked", False):
             role = user.title or user.role.value
@@ -61,10 +62,13 @@ class DeskHeader(Widget):
             count = getattr(app, "unread", None)
             shown = "…" if count is None else str(count)
             unread = f"inbox {shown} unread" if level == 0 else f"inbox {shown}"
+            n = getattr(app, "drafts", None)
+            if isinstance(n, int) and n > 0:
+                kept = f"{n} draft{'s' if n > 1 else ''}" if level < 2 else f"drafts {n}"
         now = to_london(app.desk.clock.now())
         day = f"{_DAYS[now.weekday()]} {now.day} {_MONTHS[now.month - 1]}"
         when = f"{day} {now.year} {now:%H:%M}" if level == 0 else f"{day} {now:%H:%M}"
-        return process, who, unread, when
+        return process, who, unread, kept, when
 
     def render(self) -> Text:
         width = max(self.size.width, 20)
@@ -72,7 +76,7 @@ class DeskHeader(Widget):
             parts = self._parts(level)
             if len(" │ ".join(p for p in parts if p)) + 2 <= width:
                 break
-        process, who, unread, when = parts
+        process, who, unread, kept, when = parts
         left = Text(" ")
         left.append(process, style=self.get_component_rich_style("deskheader--process"))
         if who:
@@ -80,6 +84,9 @@ class DeskHeader(Widget):
         right = Text()
         if unread:
             right.append(unread, style=self.get_component_rich_style("deskheader--unread"))
+            right.append(" │ ")
+        if kept:
+            right.append(kept, style=self.get_component_rich_style("deskheader--unread"))
             right.append(" │ ")
         right.append(when + " ", style=self.get_component_rich_style("deskheader--time"))
         gap = width - left.cell_len - right.cell_len

@@ -17,7 +17,7 @@ from drp_tui.domain.deadlines import Deadline, deadlines, state_at, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import auth
+from drp_tui.services import auth, drafts
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied
 from drp_tui.store import queries, visibility
@@ -74,6 +74,12 @@ class Desk:
     def call(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one service function as the signed-in person."""
         return service(self.ctx(), *args, **kwargs)
+
+    def save_draft(self, dispute_id: int | None, payload: dict[str, object], reason: str) -> int:
+        """Keep ``payload`` (a form's typed fields) privately for the signed-in person; the draft's id.
+
+        Nothing anyone else sees changes: a draft is not a save of the dispute."""
+        return self.call(drafts.save_draft, dispute_id, payload, reason)
 
     def can_see(self, dispute_id: int) -> bool:
         return self.user is not None and visibility.can_see(self.user.id, dispute_id)

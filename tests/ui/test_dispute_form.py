@@ -271,11 +271,11 @@ def test_responder_may_fill_only_their_response(make_app: Any) -> None:
         assert len(editor.row_widgets()) == 3 and app.focused in editor.row_widgets()[2].query(Input)
         await keys(pilot, "ctrl+r")  # the focused row goes
         assert len(editor.row_widgets()) == 2
-        await keys(pilot, "ctrl+s")  # no response yet: named at its field
+        await keys(pilot, "escape", "r")  # record and send: no response yet, named at its field
         assert "response: write the response" in message(form) and app.focused is fields(form)["response"].editor
         fields(form)["response"].set_raw("A visit this week.")
         editor.row_widgets()[0].query(Input).first().value = "Visit"
-        await keys(pilot, "ctrl+s")  # a half-filled row is named, nothing is sent
+        await keys(pilot, "escape", "r")  # a half-filled row is named, nothing is sent
         assert "action 1: fill in who, by when" in str(editor.query_one(".ef-error").render())
         assert app.focused is editor.row_widgets()[0].query(Input)[1]  # the "who" of that row
         assert m.Dispute.get_by_id(did).status == Status.SENT.value

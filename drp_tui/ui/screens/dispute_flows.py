@@ -292,7 +292,7 @@ async def decide(scr: DisputeScreen) -> None:
         return (f"Decision recorded: {label} {word}.", oc.decide, (ld.view.id, data["resolved"], data["comments"]),
                 {"version": scr.base_version, "include_siblings": sibs})
 
-    await dialog_loop(scr, f"Decision on the response to {label}", fields, build,
+    await dialog_loop(scr, f"Decision on the response to {label}", fields, build, ok="Record decision",
                       intro=f"Response from {cur.responder_name}: {cur.response[:200]}")
 
 
@@ -306,7 +306,7 @@ async def negotiate(scr: DisputeScreen) -> None:
         return (f"Further negotiation agreed ({window}).", oc.agree_negotiation, (ld.view.id, data["what_was_agreed"]),
                 {"version": scr.base_version})
 
-    await dialog_loop(scr, "Agree further negotiation", fields, build,
+    await dialog_loop(scr, "Agree further negotiation", fields, build, ok="Record",
                       intro=f"Further actions must be done within {window}; the manager is told.")
 
 
@@ -322,7 +322,7 @@ async def extension(scr: DisputeScreen) -> None:
         return (f"Extension agreed to {format_date(data['until'])}.", oc.agree_extension,
                 (ld.view.id, data["until"], data["benefit_to_the_child"]), {"version": scr.base_version})
 
-    await dialog_loop(scr, "Agree an extension", fields, build,
+    await dialog_loop(scr, "Agree an extension", fields, build, ok="Agree extension",
                       intro=f"Response due {format_london(due) if due else '-'}. Record what the extra time "
                             "gains for the child and the further enquiries needed.")
 
@@ -348,7 +348,8 @@ async def escalate(scr: DisputeScreen) -> None:
                 oc.escalate, (ld.view.id, data["target"], data["comment"]),
                 {"version": scr.base_version, "include_siblings": sibs})
 
-    await dialog_loop(scr, f"Escalate from {p.stage(cur.stage_key).label}", fields, build, intro=rule[p.rules.bypass])
+    await dialog_loop(scr, f"Escalate from {p.stage(cur.stage_key).label}", fields, build, ok="Escalate",
+                      intro=rule[p.rules.bypass])
 
 
 async def approve(scr: DisputeScreen) -> None:
@@ -381,26 +382,26 @@ async def cafcass(scr: DisputeScreen) -> None:
         return (f"Recorded: {oc.CAFCASS_KINDS[data['kind']]}.", oc.cafcass_step,
                 (ld.view.id, data["kind"], data["note"], data["told"]), {})
 
-    await dialog_loop(scr, "Legal advice and Cafcass", fields, build,
+    await dialog_loop(scr, "Legal advice and Cafcass", fields, build, ok="Record",
                       intro="Seeking legal advice, discussing with Cafcass and referring are separate steps.")
 
 
-async def _reason(scr: DisputeScreen, title: str, done: str, fn: Callable[..., Any], **kw: Any) -> None:
+async def _reason(scr: DisputeScreen, title: str, done: str, fn: Callable[..., Any], ok: str, **kw: Any) -> None:
     ld = scr.ld
     assert ld is not None
 
     async def build(data: dict[str, Any]) -> Call:
         return done, fn, (ld.view.id, data["reason"]), dict(kw)
 
-    await dialog_loop(scr, title, [FieldSpec("reason", "Reason", "long", required=True)], build)
+    await dialog_loop(scr, title, [FieldSpec("reason", "Reason", "long", required=True)], build, ok=ok)
 
 
 async def withdraw(scr: DisputeScreen) -> None:
-    await _reason(scr, "Withdraw this dispute", "Withdrawn.", oc.withdraw, version=scr.base_version)
+    await _reason(scr, "Withdraw this dispute", "Withdrawn.", oc.withdraw, "Withdraw", version=scr.base_version)
 
 
 async def reopen(scr: DisputeScreen) -> None:
-    await _reason(scr, "Reopen this dispute", "Reopened.", oc.reopen)
+    await _reason(scr, "Reopen this dispute", "Reopened.", oc.reopen, "Reopen")
 
 
 async def monitoring(scr: DisputeScreen) -> None:
@@ -415,7 +416,7 @@ async def monitoring(scr: DisputeScreen) -> None:
         return ("Monitoring meeting recorded.", oc.record_monitoring,
                 (ld.view.id, data["held_on"], data["outcome"], data["attendees"]), {})
 
-    await dialog_loop(scr, "Record a monitoring meeting", fields, build)
+    await dialog_loop(scr, "Record a monitoring meeting", fields, build, ok="Record")
 
 
 async def conversation(scr: DisputeScreen) -> None:
@@ -439,7 +440,7 @@ async def conversation(scr: DisputeScreen) -> None:
         return ("Conversation recorded.", oc.record_conversation,
                 (ld.view.id, data["with_whom"], held, data["how"], data["what_was_agreed"], data["timescale"]), {})
 
-    await dialog_loop(scr, "Record a conversation", fields, build)
+    await dialog_loop(scr, "Record a conversation", fields, build, ok="Record")
 
 
 async def action_done(scr: DisputeScreen) -> None:
@@ -454,4 +455,4 @@ async def action_done(scr: DisputeScreen) -> None:
     async def build(data: dict[str, Any]) -> Call:
         return "Action marked done.", oc.complete_action, (data["action"], data["done_on"]), {}
 
-    await dialog_loop(scr, "Mark an action done", fields, build)
+    await dialog_loop(scr, "Mark an action done", fields, build, ok="Mark done")

@@ -138,8 +138,8 @@ async def save_draft(scr: DisputeScreen) -> bool:
         return False
     scr.drafted = payload
     when = format_london(scr.drp.desk.clock.now())
-    scr.say(f"Draft saved — not sent ({when}). Only you can see it; {scr.ld.view.raised_by_name} sees nothing "
-            "until you record and send it (Escape, then r).")
+    who = "nothing is recorded" if scr.on_behalf else f"{scr.ld.view.raised_by_name} sees nothing"
+    scr.say(f"Draft saved — not sent ({when}). Only you can see it; {who} until you record it (Escape, then r).")
     return True
 
 

@@ -287,6 +287,8 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
           before=before, after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
                                 "on_behalf": bool(on_behalf)})
     touch(ctx, d, status=Status.RESPONDED.value)
+    # The responder's kept draft of this form is what has just been recorded: it must not be offered again.
+    m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute()
 
 
 __all__ = ["RaiseInput", "ActionInput", "raise_dispute", "update_draft", "send", "record_response"]

@@ -17,7 +17,7 @@ from drp_tui.domain.deadlines import Deadline, deadlines, state_at, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth, reads
+from drp_tui.services import access, auth, drafts, reads
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import StorageError
 from drp_tui.store import visibility
@@ -113,6 +113,12 @@ class Desk:
             return service(self.ctx(), *args, **kwargs)
         except StorageFault as exc:  # from a write outside @service (sign-in counts, reminders)
             raise StorageError(str(exc)) from exc
+
+    def save_draft(self, dispute_id: int | None, payload: dict[str, object], reason: str) -> int:
+        """Keep ``payload`` (a form's typed fields) privately for the signed-in person; the draft's id.
+
+        Nothing anyone else sees changes: a draft is not a save of the dispute."""
+        return self.call(drafts.save_draft, dispute_id, payload, reason)
 
     def can_see(self, dispute_id: int) -> bool:
         return self.user is not None and visibility.can_see(self.user.id, dispute_id)

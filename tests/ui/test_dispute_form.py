@@ -20,7 +20,7 @@ from drp_tui.services import disputes as ds
 from drp_tui.services.context import Ctx
 from drp_tui.store import models as m
 from drp_tui.store import queries
-from drp_tui.ui.screens.dialogs import ConfirmDialog
+from drp_tui.ui.screens.dialogs import ConfirmDialog, ConflictDialog
 from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField
 
@@ -202,13 +202,19 @@ def test_conflict_names_who_changed_it_and_keeps_the_typed_text(make_app: Any) -
         await settle(pilot)
         assert "Plan updated today." in body_text(form)
         assert fields(form)["child_wishes"].raw == "She wants to stay with her foster carers."
-        await keys(pilot, "ctrl+s")
-        text = message(form)
-        assert "was changed by Dana Whitlow" in text and "Your text is kept" in text
+        await keys(pilot, "ctrl+s")  # both versions, and a choice: nothing is overwritten without one
+        assert isinstance(app.screen, ConflictDialog)
+        shown = screen_text(app)
+        assert "Changed by Dana Whitlow" in shown and "they did not change this field" in shown
+        assert "Yours (not saved):  She wants to stay with her foster carers." in shown
+        await keys(pilot, "escape")  # cancel / merge by hand
+        assert app.screen is form and "Not saved: Dana Whitlow saved a newer version" in message(form)
         assert fields(form)["child_wishes"].raw == "She wants to stay with her foster carers."
         assert m.Dispute.get_by_id(did).child_wishes == ""
-        await keys(pilot, "ctrl+s")  # re-apply, knowingly
-        assert "Saved." in message(form)
+        await keys(pilot, "ctrl+s")  # asks again
+        assert isinstance(app.screen, ConflictDialog)
+        await keys(pilot, "k")  # keep mine, knowingly
+        assert "Saved: your text replaced what Dana Whitlow saved" in message(form)
         assert m.Dispute.get_by_id(did).child_wishes == "She wants to stay with her foster carers."
 
     run(app, body)
@@ -271,11 +277,11 @@ def test_responder_may_fill_only_their_response(make_app: Any) -> None:
         assert len(editor.row_widgets()) == 3 and app.focused in editor.row_widgets()[2].query(Input)
         await keys(pilot, "ctrl+r")  # the focused row goes
         assert len(editor.row_widgets()) == 2
-        await keys(pilot, "ctrl+s")  # no response yet: named at its field
+        await keys(pilot, "escape", "r")  # record and send: no response yet, named at its field
         assert "response: write the response" in message(form) and app.focused is fields(form)["response"].editor
         fields(form)["response"].set_raw("A visit this week.")
         editor.row_widgets()[0].query(Input).first().value = "Visit"
-        await keys(pilot, "ctrl+s")  # a half-filled row is named, nothing is sent
+        await keys(pilot, "escape", "r")  # a half-filled row is named, nothing is sent
         assert "action 1: fill in who, by when" in str(editor.query_one(".ef-error").render())
         assert app.focused is editor.row_widgets()[0].query(Input)[1]  # the "who" of that row
         assert m.Dispute.get_by_id(did).status == Status.SENT.value

@@ -60,8 +60,12 @@ async def respond_in_form(pilot: Pilot[Any], form: DisputeScreen, text: str,
     for row, values in zip(editor.row_widgets(), rows, strict=True):
         for widget, value in zip(row.query("Input"), values, strict=True):
             widget.value = value  # type: ignore[attr-defined]
-    await keys(pilot, "ctrl+s")
+    await keys(pilot, "ctrl+s")  # a draft only: nothing is sent
+    assert "Draft saved — not sent" in message(form)
+    assert m.Dispute.get_by_id(form.dispute_id).status in ("sent", "negotiating")
+    await keys(pilot, "escape", "r")  # leave the field; r records and sends
     assert isinstance(pilot.app.screen, ConfirmDialog)
+    assert "cannot be changed afterwards" in str(pilot.app.screen.query_one("#question").render())
     await keys(pilot, "y")
 
 

@@ -85,3 +85,16 @@ def test_text_beyond_the_field_limits_is_refused_naming_the_field_and_nothing_is
     with pytest.raises(ValidationError):
         drafts.save_draft(ctx, did, {}, "signed out")
     assert drafts.draft_for(ctx, dispute_id=did) is None
+
+
+def test_recording_the_response_removes_the_responders_draft_of_it_and_no_one_elses(world: World) -> None:
+    from drp_tui.services import disputes as ds
+
+    did = _did(world)
+    ds.send(world.ctx(), did, version=m.Dispute.get_by_id(did).version)
+    responder = world.responder(world.policy.starting_stages()[0].key)
+    drafts.save_draft(world.ctx(responder), did, {"response": "half a response"}, "saved by you")
+    drafts.save_draft(world.ctx(), did, {"chair_concern": "the chair's own note"}, "signed out")
+    ds.record_response(world.ctx(responder), did, "The whole response.")
+    assert drafts.my_drafts(world.ctx(responder)) == []  # never offered back once recorded
+    assert [d.payload for d in drafts.my_drafts(world.ctx())] == [{"chair_concern": "the chair's own note"}]

@@ -3,13 +3,16 @@
 Pushed by ``app.open_compliment(child_id)``. Shows who it goes to before it is
 sent; ctrl+s sends it (``services.inbox.send_compliment`` in a worker); a refusal
 or a problem with the text is shown on the screen, naming the field, and the text
-is kept. After sending, the recipients find it in their inbox.
+is kept. After sending, the recipients find it in their inbox. Text closed unsent
+(Escape, after a refusal or not) comes back when the same person opens the compliment
+about the same child again in this desk; it is forgotten once sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
+from weakref import WeakKeyDictionary
 
 from rich.text import Text
 from textual import work
@@ -37,6 +40,9 @@ COMPLIMENT_BINDINGS: list[Binding] = [
             tooltip="Send the compliment to the people shown"),
     Binding("escape", "back", "Cancel", id="compliment.cancel", tooltip="Close without sending"),
 ]
+
+
+_UNSENT: WeakKeyDictionary[object, dict[tuple[int, int], str]] = WeakKeyDictionary()  # app -> (person, child) -> text
 
 
 @dataclass(frozen=True)
@@ -78,8 +84,20 @@ class ComplimentScreen(Screen[None]):
             yield Static("", id="compliment-error", classes="error-line")
         yield Footer()
 
+    def _unsent(self) -> dict[tuple[int, int], str]:
+        return _UNSENT.setdefault(self.app, {})
+
+    def _memo_key(self) -> tuple[int, int]:
+        user = self.desk_app.desk.user
+        return (user.id if user else 0, self.child_id)
+
     def on_mount(self) -> None:
-        self.query_one("#compliment-text", TextArea).focus()
+        area = self.query_one("#compliment-text", TextArea)
+        kept = self._unsent().get(self._memo_key())
+        if kept:
+            area.text = kept
+            area.move_cursor(area.document.end)
+        area.focus()
         desk = self.desk_app.desk
         if not desk.policy.rules.compliments:
             self.show_error(f"{desk.policy.vocabulary.process}: this procedure has no compliments form.")
@@ -156,6 +174,7 @@ class ComplimentScreen(Screen[None]):
 
     def _sent(self) -> None:
         self.sending = False
+        self._unsent().pop(self._memo_key(), None)
         to = recipient_words(self.target.recipients) if self.target else "the social worker and team manager"
         self.app.notify(f"Compliment sent to {to}.", title="Compliment", markup=False)
         self.desk_app.data_changed()
@@ -163,4 +182,9 @@ class ComplimentScreen(Screen[None]):
             self.dismiss(None)
 
     def action_back(self) -> None:
+        text = self.query_one("#compliment-text", TextArea).text
+        if text.strip():
+            self._unsent()[self._memo_key()] = text
+        else:
+            self._unsent().pop(self._memo_key(), None)
         self.dismiss(None)

@@ -1,4 +1,4 @@
-"""Small modal dialogs: a yes/no confirmation and a form of a few fields.
+"""Small modal dialogs: a yes/no confirmation, a form of a few fields, and a save conflict.
 
 Both are awaited with ``push_screen_wait`` from a worker (or given a callback).
 Text shown in them may contain what someone typed: it is always shown plain.
@@ -6,6 +6,8 @@ Text shown in them may contain what someone typed: it is always shown plain.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from textual import on
@@ -31,6 +33,17 @@ FormDialog .dialog-error.-shown { display: block; }
 FormDialog VerticalScroll { height: auto; max-height: 16; }
 ConfirmDialog .dialog-buttons, FormDialog .dialog-buttons { height: auto; align-horizontal: right; margin-top: 1; }
 ConfirmDialog Button, FormDialog Button { margin-left: 2; }
+ConflictDialog { align: center middle; }
+ConflictDialog > Vertical {
+    width: 78; max-width: 100%; height: auto; max-height: 100%;
+    border: round $warning; background: $surface; padding: 0 1;
+}
+ConflictDialog .dialog-title { text-style: bold; }
+ConflictDialog .dialog-intro { color: $text-muted; margin-bottom: 1; }
+ConflictDialog VerticalScroll { height: auto; max-height: 12; }
+ConflictDialog .version { margin-bottom: 1; }
+ConflictDialog .dialog-buttons { height: auto; margin-top: 1; }
+ConflictDialog Button { width: 1fr; }
 """
 
 
@@ -88,6 +101,8 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
         self.title_text, self.intro, self.ok = title, intro, ok
         self.fields = [self._with_value(f, values) for f in fields]
         self.error = error
+        self._defaults = {f.key: _comparable(f.value) for f in fields}
+        self.typed: dict[str, Any] = {}  # on cancel: what the fields held, if it is not just their defaults
 
     @staticmethod
     def _with_value(spec: FieldSpec, values: dict[str, Any] | None) -> FieldSpec:
@@ -143,7 +158,13 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
         self.dismiss(result)
 
     def action_cancel(self) -> None:
+        self._keep_typed()
         self.dismiss(None)
+
+    def _keep_typed(self) -> None:
+        raw = {box.spec.key: box.raw for box in self.query(EditField)}
+        if any(_comparable(v) != self._defaults.get(k) for k, v in raw.items()):
+            self.typed = raw
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -151,4 +172,68 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
         if event.button.id == "ok":
             self.action_submit()
         else:
-            self.dismiss(None)
+            self.action_cancel()
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+@dataclass(frozen=True)
+class Version:
+    """One field of a save conflict: what is saved now (theirs) and what was typed here (yours)."""
+
+    label: str
+    theirs: str
+    yours: str
+    they_changed: bool = True  # False: theirs is what the field held when you started typing
+
+
+class ConflictDialog(ModalScreen[str]):
+    """Someone saved first: theirs and yours, field by field. Returns "mine", "theirs" or "cancel"."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [
+        Binding("escape,c", "choose('cancel')", "Cancel / merge by hand", id="conflict.cancel"),
+        Binding("k", "choose('mine')", "Keep mine", show=False, id="conflict.mine"),
+        Binding("t", "choose('theirs')", "Take theirs", show=False, id="conflict.theirs"),
+    ]
+
+    def __init__(self, who: str, when: str, rows: list[Version]) -> None:
+        super().__init__()
+        self.who, self.when, self.rows = who, when, rows
+
+    def compose(self) -> ComposeResult:
+        n = len(self.rows)
+        with Vertical():
+            yield Static(Content(f"Changed by {self.who} while you were typing"), classes="dialog-title")
+            yield Static(plain(f"{self.who} saved this dispute at {self.when}. Nothing of yours is saved yet. "
+                               f"{n} field{'s differ' if n > 1 else ' differs'}:"), classes="dialog-intro")
+            with VerticalScroll(id="versions"):
+                for row in self.rows:
+                    yield Static(self._version(row), classes="version")
+            with Vertical(classes="dialog-buttons"):
+                yield Button(Content("Keep mine (overwrite theirs) (k)"), id="mine", compact=True)
+                yield Button(Content("Take theirs (my text kept as a draft) (t)"), id="theirs", compact=True)
+                yield Button(Content("Cancel / merge by hand (esc)"), id="cancel", variant="primary",
+                             compact=True)
+
+    def _version(self, row: Version) -> Content:
+        note = (f"changed by {self.who}, {self.when}" if row.they_changed
+                else "they did not change this field; it differs from yours")
+        return Content.assemble((row.label, "bold"), (f"  ({note})", "dim"),
+                                ("\nTheirs (saved now): ", "bold $text-warning"), plain(row.theirs or "(empty)"),
+                                ("\nYours (not saved):  ", "bold $text-success"), plain(row.yours or "(empty)"))
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id or "cancel")

@@ -33,7 +33,7 @@ from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
 from drp_tui.services import drafts
 from drp_tui.services.drafts import DraftView
-from drp_tui.services.errors import ConflictError, DomainError, ValidationError
+from drp_tui.services.errors import ConflictError, DomainError, NotFound, ValidationError
 from drp_tui.store import queries
 from drp_tui.ui.screens import dispute_flows as flows
 from drp_tui.ui.screens.dialogs import ConfirmDialog
@@ -55,10 +55,14 @@ class DisputeScreen(Screen[None]):
 
     CSS_PATH = "../tcss/dispute.tcss"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True, id="dispute.save"),
+        Binding("ctrl+s", "save", "Save", priority=True, id="dispute.save",
+                tooltip="Save your own text on the form; nothing is sent until you send it (s)"),
+        Binding("ctrl+s", "save_draft", "Save draft", priority=True, id="dispute.save_draft",
+                tooltip="Keep your half-written response privately as a draft; nothing is sent or changed"),
         Binding("escape", "close", "Close", id="dispute.close"),
         Binding("s", "flow('send')", "Send", id="dispute.send"),
-        Binding("r", "flow('respond')", "Record response", id="dispute.respond"),
+        Binding("r", "flow('respond')", "Record & send", id="dispute.respond",
+                tooltip="Record the response and send it to the chair (asks first; cannot be changed afterwards)"),
         Binding("b", "on_behalf", "Response on behalf", id="dispute.on_behalf"),
         Binding("d", "flow('decide')", "Decide", id="dispute.decide"),
         Binding("n", "flow('negotiate')", "Negotiation window", id="dispute.negotiate"),
@@ -89,6 +93,9 @@ class DisputeScreen(Screen[None]):
         self._showing = asyncio.Lock()
         self._draft_checked = False  # the owner's kept draft of this form is offered once, after the first load
         self.draft_id: int | None = None  # a draft restored into the form (removed once it is saved)
+        self.dialog_memory: dict[str, dict[str, Any]] = {}  # each dialog's last unsent values
+        self.drafted: dict[str, Any] | None = None  # what the last "Save draft" kept
+        self.base_values: dict[str, Any] = {}  # the fields as saved at base_version (for a conflict)
 
     @property
     def drp(self) -> DrpApp:
@@ -145,7 +152,8 @@ class DisputeScreen(Screen[None]):
             pending = {} if refill else self._dirty()
             # Saves compare against the version the fields were filled from; with unsaved text that
             # stays the old one (so a change made meanwhile is a conflict), unless the person was told.
-            if not pending or self._rebase or self.base_version is None:
+            rebased = not pending or self._rebase or self.base_version is None
+            if rebased:
                 self.base_version = ld.view.version
             self._rebase = False
             same = old is not None and (old.view.version, old.siblings, old.names) == (
@@ -155,6 +163,8 @@ class DisputeScreen(Screen[None]):
             else:
                 self.editable = editable
                 await self._rebuild(pending)
+            if rebased:
+                self.base_values = dict(self._original)  # the fields as saved at base_version
             self.refresh_bindings()
         if not self._draft_checked:
             self._draft_checked = True
@@ -203,6 +213,8 @@ class DisputeScreen(Screen[None]):
     def _remove_draft(self, draft_id: int, why: str) -> None:
         try:
             self.drp.desk.call(drafts.remove_draft, draft_id, why)
+        except NotFound:
+            pass  # already gone (recording a response removes the responder's draft itself)
         except Exception as exc:  # noqa: BLE001 - shown; the draft is still listed under F6
             self.app.call_from_thread(self.say, getattr(exc, "message", str(exc)), True)
             return
@@ -422,7 +434,7 @@ class DisputeScreen(Screen[None]):
                                             and focused is not body):
             body.focus()  # first Escape leaves the field (letter keys work again); the next one closes
             if self.unsaved_draft():
-                self.say("Unsaved changes: ctrl+s saves them; Escape again closes the form (it asks first).")
+                self.say(flows.unsaved_hint(self) + "; Escape again closes the form (it asks first).")
             return
         self._flow(flows.close)
 
@@ -432,14 +444,18 @@ class DisputeScreen(Screen[None]):
             return
 
     def action_save(self) -> None:
-        self._flow(flows.respond if self.editable.response and not self.editable.stage else flows.save)
+        self._flow(flows.save)
+
+    def action_save_draft(self) -> None:
+        self._flow(flows.save_draft)
 
     def action_flow(self, name: str) -> None:
         self._flow(getattr(flows, name))
 
     def action_on_behalf(self) -> None:
         self.on_behalf = not self.on_behalf
-        self.say("Type the response received by phone or e-mail, then ctrl+s to record it on the manager's behalf."
+        self.say("Type the response received by phone or e-mail: ctrl+s keeps a draft; Escape, then r records it "
+                 "on the manager's behalf (cannot be changed afterwards)."
                  if self.on_behalf else "")
         if self.ld is not None:
             self.run_worker(self._show_again(), group="dispute-flow")

@@ -3,14 +3,24 @@
 Each flow is an ``async`` function run in the form's async worker (so dialogs can
 be awaited with ``push_screen_wait``); the service call itself runs in a thread
 worker via ``DisputeScreen.write``. A dialog whose values the service refuses is
-shown again with the typed values and the message at the named field.
+shown again with the typed values and the message at the named field; what a dialog
+holds when it is closed unsent comes back when it is opened again on this form
+(forgotten only once the service has accepted it).
+
+Saving is never sending: ctrl+s saves the chair's own text (``save``) or keeps a
+responder's half-written response as a private draft (``save_draft``); recording
+a response (``respond``) sends it to the chair for good, and asks first. A save that
+meets someone else's newer save shows both versions and waits for a choice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import TYPE_CHECKING, Any
+
+from textual.worker import WorkerFailed
 
 from drp_tui.domain.model import Status
 from drp_tui.domain.policy import BypassRule, CafcassRule
@@ -18,7 +28,8 @@ from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_d
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
 from drp_tui.services.errors import ConflictError, ValidationError
-from drp_tui.ui.screens.dialogs import FormDialog
+from drp_tui.ui.screens.dialogs import ConflictDialog, FormDialog, Version
+from drp_tui.ui.screens.dispute_sections import LABELS
 from drp_tui.ui.widgets.form_fields import FieldProblem, FieldSpec
 
 if TYPE_CHECKING:
@@ -30,14 +41,26 @@ AWAITING = (Status.SENT, Status.RESPONDED, Status.NEGOTIATING)
 
 
 async def dialog_loop(scr: DisputeScreen, title: str, fields: list[FieldSpec], build: Build, *,
-                      intro: str = "", ok: str = "OK") -> bool:
-    values: dict[str, Any] | None = None
+                      intro: str = "", ok: str = "OK", memo: str | None = None) -> bool:
+    """Show the dialog until the service accepts its values (True) or the person gives up (False).
+
+    Its values are remembered on the form under ``memo`` (default: the title) whenever it
+    closes unsent: refused, cancelled, or Escape after a refusal; they are forgotten on success."""
+    memory = scr.dialog_memory
+    key = memo or title
+    values: dict[str, Any] | None = dict(memory[key]) if key in memory else None
     error: tuple[str, str] | None = None
     keys = {f.key for f in fields}
     while True:
-        data = await scr.app.push_screen_wait(FormDialog(title, fields, intro=intro, ok=ok, values=values, error=error))
+        dialog = FormDialog(title, fields, intro=intro, ok=ok, values=values, error=error)
+        data = await scr.app.push_screen_wait(dialog)
         if data is None:
+            if dialog.typed:
+                memory[key] = dialog.typed
+            else:
+                memory.pop(key, None)
             return False
+        memory[key] = data  # kept until the service accepts it
         try:
             call = await build(data)
         except FieldProblem as problem:
@@ -48,6 +71,7 @@ async def dialog_loop(scr: DisputeScreen, title: str, fields: list[FieldSpec], b
         done, fn, args, kwargs = call
         success, result = await scr.write(done, fn, *args, **kwargs)
         if success:
+            memory.pop(key, None)
             return True
         field = (getattr(result, "field", None) or "").replace(" ", "_")
         if isinstance(result, ConflictError):  # show their change, keep what was typed here
@@ -66,17 +90,60 @@ def _problem(scr: DisputeScreen, problem: FieldProblem) -> None:
     scr.field_error(problem.key, problem.message, problem.widget_id)
 
 
+def unsaved_hint(scr: DisputeScreen) -> str:
+    """What the keys do with typed text, in the words of this form's state."""
+    if scr.editable.response:
+        return "Not sent: ctrl+s saves a draft (only you see it); Escape, then r records and sends it"
+    return "Unsaved changes: ctrl+s saves them (nothing is sent until you press s)"
+
+
 async def close(scr: DisputeScreen) -> None:
     draft = scr.unsaved_draft()
-    if draft and not await scr.ask(
+    if draft and draft == scr.drafted:
+        question = ("Your response is kept as a draft and has not been sent. Close the form?"
+                    if scr.editable.response else "Your text is kept as a draft and has not been saved. Close the form?")
+        if not await scr.ask(question, title="Not sent", yes="Close", no="Keep editing"):
+            scr.say(unsaved_hint(scr) + ".")
+            return
+    elif draft and not await scr.ask(
             f"You have unsaved changes ({', '.join(sorted(draft))}). Discard them and close the form?",
             title="Unsaved changes", yes="Discard", no="Keep editing"):
-        scr.say("Your changes are still here: ctrl+s saves them.")
+        scr.say("Your changes are still here. " + unsaved_hint(scr) + ".")
         return
     scr.app.call_later(scr.dismiss, None)
 
 
-async def save(scr: DisputeScreen) -> bool:
+async def _keep_draft(scr: DisputeScreen, payload: dict[str, Any], reason: str) -> bool:
+    """Keep ``payload`` as a Draft of the signed-in person (a thread worker); False if refused."""
+    worker = scr.run_worker(partial(scr.drp.desk.save_draft, scr.dispute_id, payload, reason), thread=True,
+                            group="dispute-write", exit_on_error=False)
+    try:
+        await worker.wait()
+    except WorkerFailed as failed:
+        scr.show_error(failed.error)
+        return False
+    scr.drp.data_changed()  # a drafts list elsewhere shows it; this form keeps its text
+    return True
+
+
+async def save_draft(scr: DisputeScreen) -> bool:
+    """ctrl+s for a responder: keep the half-written response privately; nothing is sent."""
+    if scr.ld is None:
+        return False
+    payload = scr.unsaved_draft()
+    if not payload:
+        scr.say("Nothing typed yet, so no draft was saved.")
+        return False
+    if not await _keep_draft(scr, payload, "saved as a draft (not sent)"):
+        return False
+    scr.drafted = payload
+    when = format_london(scr.drp.desk.clock.now())
+    who = "nothing is recorded" if scr.on_behalf else f"{scr.ld.view.raised_by_name} sees nothing"
+    scr.say(f"Draft saved — not sent ({when}). Only you can see it; {who} until you record it (Escape, then r).")
+    return True
+
+
+async def save(scr: DisputeScreen, done: str = "Saved.") -> bool:
     if scr.ld is None:
         return False
     try:
@@ -87,11 +154,82 @@ async def save(scr: DisputeScreen) -> bool:
     if not changes:
         scr.say("Nothing to save.")
         return True
-    ok, res = await scr.write("Saved.", ds.update_draft, scr.ld.view.id, scr.base_version, changes,
+    base = dict(scr.base_values)  # the fields as saved in the version this text was typed over
+    ok, res = await scr.write(done, ds.update_draft, scr.ld.view.id, scr.base_version, changes,
                               on_success=scr.refill)
-    if not ok:
+    if ok:
+        scr.drafted = None
+    elif isinstance(res, ConflictError):
+        return await conflict(scr, res, base)
+    else:
         scr.show_error(res)
     return ok
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _shown(a) == _shown(b)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "\n".join(" / ".join(map(str, row)) for row in value)
+    return str(value).strip()
+
+
+def _theirs(scr: DisputeScreen, key: str) -> Any:
+    """The value of ``key`` in the database now (the form was just reloaded)."""
+    if key in scr._original:
+        return scr._original[key]
+    assert scr.ld is not None
+    view = scr.ld.view
+    if key.startswith("chair_"):
+        return getattr(view.current, key, "") if view.current is not None else ""
+    return getattr(view, key, "")
+
+
+async def conflict(scr: DisputeScreen, err: ConflictError, base: dict[str, Any]) -> bool:
+    """Someone saved first: show theirs and yours, field by field, and act only on an explicit choice.
+
+    Until the person chooses, the form keeps comparing against the version they opened, so
+    another ctrl+s meets the same question instead of overwriting."""
+    await scr.reload()  # their text appears; the fields keep what was typed here; the base stays old
+    if scr.ld is None:
+        return False
+    yours = {k: v for k, v in (scr.unsaved_draft() or {}).items() if k != "actions"}
+    rows = [Version(LABELS.get(k, k.replace("_", " ").capitalize()), _shown(_theirs(scr, k)), _shown(v),
+                    not _same(_theirs(scr, k), base.get(k, _theirs(scr, k))))
+            for k, v in yours.items() if not _same(_theirs(scr, k), v)]
+    rows.sort(key=lambda r: not r.they_changed)
+    who, when = err.changed_by or "Someone", err.changed_at
+    if not rows:  # what they saved is what was typed here: nothing left to save
+        scr.rebase()
+        scr.refill()
+        await scr.reload()
+        scr.say(f"{who} saved the same text as yours at {when}; nothing more to save.")
+        return True
+    choice = await scr.app.push_screen_wait(ConflictDialog(who, when, rows))
+    if choice == "mine":
+        scr.base_version = scr.ld.view.version  # knowingly, over theirs
+        return await save(scr, f"Saved: your text replaced what {who} saved at {when}.")
+    if choice == "theirs":
+        payload = scr.unsaved_draft()
+        if payload and not await _keep_draft(scr, payload, f"your text, kept when you took {who}'s version"):
+            return False
+        scr.rebase()
+        scr.refill()
+        await scr.reload()
+        scr.drafted = None
+        scr.say(f"The form shows what {who} saved at {when}; your text is kept as a draft.")
+        return False
+    scr.say(f"Not saved: {who} saved a newer version at {when}. Merge by hand if you like; "
+            "ctrl+s shows both versions again and asks before overwriting theirs.", True)
+    return False
 
 
 async def send(scr: DisputeScreen) -> None:
@@ -125,13 +263,17 @@ async def respond(scr: DisputeScreen) -> None:
     cur = ld.view.current
     label = ld.policy.stage(cur.stage_key).label
     behalf = f" on behalf of {cur.responder_name}" if scr.on_behalf else ""
-    if not await scr.ask(f"Record this response to {label}{behalf} with {len(actions)} SMART action(s)? "
-                         f"It goes to {ld.view.raised_by_name} and cannot be changed afterwards.",
-                         title="Record response", yes="Record", no="Keep editing"):
+    if not await scr.ask(f"Record this response to {label}{behalf} with {len(actions)} SMART action(s) and "
+                         f"send it to {ld.view.raised_by_name}? It cannot be changed afterwards.",
+                         title="Record and send the response", yes="Record and send", no="Keep editing"):
+        scr.say("Not sent. " + unsaved_hint(scr) + ".")
         return
-    ok, res = await scr.write("Response recorded.", ds.record_response, ld.view.id, text, actions,
-                              on_behalf=scr.on_behalf, version=scr.base_version, on_success=scr.after_response)
-    if not ok:
+    ok, res = await scr.write(f"Response recorded and sent to {ld.view.raised_by_name}.", ds.record_response,
+                              ld.view.id, text, actions, on_behalf=scr.on_behalf, version=scr.base_version,
+                              on_success=scr.after_response)
+    if ok:
+        scr.drafted = None
+    else:
         scr.show_error(res)
 
 
@@ -150,7 +292,7 @@ async def decide(scr: DisputeScreen) -> None:
         return (f"Decision recorded: {label} {word}.", oc.decide, (ld.view.id, data["resolved"], data["comments"]),
                 {"version": scr.base_version, "include_siblings": sibs})
 
-    await dialog_loop(scr, f"Decision on the response to {label}", fields, build,
+    await dialog_loop(scr, f"Decision on the response to {label}", fields, build, ok="Record decision",
                       intro=f"Response from {cur.responder_name}: {cur.response[:200]}")
 
 
@@ -164,7 +306,7 @@ async def negotiate(scr: DisputeScreen) -> None:
         return (f"Further negotiation agreed ({window}).", oc.agree_negotiation, (ld.view.id, data["what_was_agreed"]),
                 {"version": scr.base_version})
 
-    await dialog_loop(scr, "Agree further negotiation", fields, build,
+    await dialog_loop(scr, "Agree further negotiation", fields, build, ok="Record",
                       intro=f"Further actions must be done within {window}; the manager is told.")
 
 
@@ -180,7 +322,7 @@ async def extension(scr: DisputeScreen) -> None:
         return (f"Extension agreed to {format_date(data['until'])}.", oc.agree_extension,
                 (ld.view.id, data["until"], data["benefit_to_the_child"]), {"version": scr.base_version})
 
-    await dialog_loop(scr, "Agree an extension", fields, build,
+    await dialog_loop(scr, "Agree an extension", fields, build, ok="Agree extension",
                       intro=f"Response due {format_london(due) if due else '-'}. Record what the extra time "
                             "gains for the child and the further enquiries needed.")
 
@@ -206,7 +348,8 @@ async def escalate(scr: DisputeScreen) -> None:
                 oc.escalate, (ld.view.id, data["target"], data["comment"]),
                 {"version": scr.base_version, "include_siblings": sibs})
 
-    await dialog_loop(scr, f"Escalate from {p.stage(cur.stage_key).label}", fields, build, intro=rule[p.rules.bypass])
+    await dialog_loop(scr, f"Escalate from {p.stage(cur.stage_key).label}", fields, build, ok="Escalate",
+                      intro=rule[p.rules.bypass])
 
 
 async def approve(scr: DisputeScreen) -> None:
@@ -239,26 +382,26 @@ async def cafcass(scr: DisputeScreen) -> None:
         return (f"Recorded: {oc.CAFCASS_KINDS[data['kind']]}.", oc.cafcass_step,
                 (ld.view.id, data["kind"], data["note"], data["told"]), {})
 
-    await dialog_loop(scr, "Legal advice and Cafcass", fields, build,
+    await dialog_loop(scr, "Legal advice and Cafcass", fields, build, ok="Record",
                       intro="Seeking legal advice, discussing with Cafcass and referring are separate steps.")
 
 
-async def _reason(scr: DisputeScreen, title: str, done: str, fn: Callable[..., Any], **kw: Any) -> None:
+async def _reason(scr: DisputeScreen, title: str, done: str, fn: Callable[..., Any], ok: str, **kw: Any) -> None:
     ld = scr.ld
     assert ld is not None
 
     async def build(data: dict[str, Any]) -> Call:
         return done, fn, (ld.view.id, data["reason"]), dict(kw)
 
-    await dialog_loop(scr, title, [FieldSpec("reason", "Reason", "long", required=True)], build)
+    await dialog_loop(scr, title, [FieldSpec("reason", "Reason", "long", required=True)], build, ok=ok)
 
 
 async def withdraw(scr: DisputeScreen) -> None:
-    await _reason(scr, "Withdraw this dispute", "Withdrawn.", oc.withdraw, version=scr.base_version)
+    await _reason(scr, "Withdraw this dispute", "Withdrawn.", oc.withdraw, "Withdraw", version=scr.base_version)
 
 
 async def reopen(scr: DisputeScreen) -> None:
-    await _reason(scr, "Reopen this dispute", "Reopened.", oc.reopen)
+    await _reason(scr, "Reopen this dispute", "Reopened.", oc.reopen, "Reopen")
 
 
 async def monitoring(scr: DisputeScreen) -> None:
@@ -273,7 +416,7 @@ async def monitoring(scr: DisputeScreen) -> None:
         return ("Monitoring meeting recorded.", oc.record_monitoring,
                 (ld.view.id, data["held_on"], data["outcome"], data["attendees"]), {})
 
-    await dialog_loop(scr, "Record a monitoring meeting", fields, build)
+    await dialog_loop(scr, "Record a monitoring meeting", fields, build, ok="Record")
 
 
 async def conversation(scr: DisputeScreen) -> None:
@@ -297,7 +440,7 @@ async def conversation(scr: DisputeScreen) -> None:
         return ("Conversation recorded.", oc.record_conversation,
                 (ld.view.id, data["with_whom"], held, data["how"], data["what_was_agreed"], data["timescale"]), {})
 
-    await dialog_loop(scr, "Record a conversation", fields, build)
+    await dialog_loop(scr, "Record a conversation", fields, build, ok="Record")
 
 
 async def action_done(scr: DisputeScreen) -> None:
@@ -312,4 +455,4 @@ async def action_done(scr: DisputeScreen) -> None:
     async def build(data: dict[str, Any]) -> Call:
         return "Action marked done.", oc.complete_action, (data["action"], data["done_on"]), {}
 
-    await dialog_loop(scr, "Mark an action done", fields, build)
+    await dialog_loop(scr, "Mark an action done", fields, build, ok="Mark done")

@@ -102,7 +102,8 @@ def offered(ld: Loaded, ed: Editable, on_behalf: bool) -> dict[str, bool]:
     sent = cur is not None and cur.sent_at is not None
     awaiting = sent and v.status in (Status.SENT, Status.NEGOTIATING)
     return {
-        "save": ed.any,
+        "save": (ed.section1 or ed.voice or ed.stage) and not ed.response,  # the chair's own text, for real
+        "save_draft": ed.response,  # a response is only kept privately until it is recorded and sent
         "edit": ed.any,
         "send": chair and open_ and not sent,
         "respond": is_responder(ld) or (on_behalf and ed.response),

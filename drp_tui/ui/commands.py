@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
+from textual.actions import parse as parse_action
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
@@ -69,7 +70,8 @@ class ScreenCommands(Provider):
                     continue
                 if node is not screen and binding.id is None:
                     continue  # a widget's own editing/cursor keys: not commands
-                if node.check_action(binding.action.split("(")[0], ()) is False:
+                _ns, action, params = parse_action(binding.action)
+                if node.check_action(action, params) is not True:  # None: shown but disabled; False: hidden
                     continue
                 seen.add(binding.action)
                 shown = app.get_key_display(binding)

@@ -375,3 +375,21 @@ def test_history_key_opens_the_dispute_history(make_app: Any) -> None:
         assert getattr(app.screen, "dispute_id", did) == did
 
     run(app, body)
+
+
+def test_the_palette_offers_only_the_forms_moves_this_person_has(make_app: Any) -> None:
+    from drp_tui.ui.commands import ScreenCommands
+
+    app = make_app("dwhitlow")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.SENT, stage="informal", overdue=True, now=app.desk.clock.now())
+        form = await open_form(pilot, did)
+        form.query_one("#dispute-body").focus()
+        await settle(pilot)
+        names = [name for name, _cb, _help in ScreenCommands(form).commands()]
+        for refused in ("Escalate", "Withdraw", "Send", "Decide"):  # the responder's form does not offer them
+            assert not any(name.startswith(refused) for name in names), (refused, names)
+        assert any(name.startswith("Record & send") for name in names), names
+
+    run(app, body)

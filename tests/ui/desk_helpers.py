@@ -17,7 +17,15 @@ PASSWORD = DEMO_PASSWORD
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
-    """Let messages run and every worker finish (no sleeping)."""
+    """Let messages run and every worker finish (no sleeping), and every typed-ahead key land."""
+    for _ in range(200):  # keys held back by the app's OrderedKeys until the previous one settled
+        if not getattr(pilot.app, "keys_pending", 0):
+            break
+        await pilot.pause()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
     for _ in range(rounds):
         await pilot.pause()
         try:

@@ -170,3 +170,36 @@ async def test_the_reports_mode_is_recorded_for_oversight(make_app: Any) -> None
         assert isinstance(app.screen, ReportsScreen) and app.screen.report is not None
         got = reads()[before:]
         assert [json.loads(e.after)["view"] for e in got] == ["reports"]
+
+
+@pilot_test
+async def test_oversight_sees_who_looked_at_a_child(make_app: Any) -> None:
+    app = make_app("osman")
+    me = m.Staff.get(m.Staff.username == "cpatel")
+    child = max(m.Child.select().where(m.Child.chair == me.id), key=lambda c: c.disputes.count())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        chair_ctx = app.desk.ctx().as_actor(me.id)
+        from drp_tui.services import access
+
+        access.record_read(chair_ctx, "child history", child_id=child.id)  # the chair looked earlier
+        screen = await push(app, pilot, HistoryScreen(child_id=child.id))
+        await pilot.press("a")
+        await settle(pilot)
+        table = screen.query_one("#access-table")
+        assert screen.query_one("#history-tabs").active == "access" and table.has_focus
+        who = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert who[:2] == ["osman", "cpatel"]  # newest first: this very look is on the record
+
+
+@pilot_test
+async def test_a_chair_has_no_who_looked_tab(make_app: Any) -> None:
+    app = make_app("cpatel")
+    me = m.Staff.get(m.Staff.username == "cpatel")
+    child = max(m.Child.select().where(m.Child.chair == me.id), key=lambda c: c.disputes.count())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await push(app, pilot, HistoryScreen(child_id=child.id))
+        assert not screen.query("#access-table")
+        assert screen.check_action("tab", ("access",)) is False
+        await pilot.press("a")
+        assert screen.query_one("#history-tabs").active == "timeline"

@@ -22,9 +22,10 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
-from drp_tui.domain.model import DisputeView, EventView
+from drp_tui.domain.model import DisputeView, EventView, Role
 from drp_tui.domain.timeutil import format_date, format_london
-from drp_tui.services import reads
+from drp_tui.services import access, reads
+from drp_tui.services.access import AccessEntry
 from drp_tui.ui.screens.history_lines import ClockLine, Explanation, StageLine, clock_lines, stage_lines
 from drp_tui.ui.screens.history_widgets import ExplainDialog, StateTable, short_day
 from drp_tui.ui.widgets.header import DeskHeader
@@ -43,6 +44,8 @@ HISTORY_BINDINGS: list[Binding] = [
     Binding("s", "tab('stages')", "Stages", show=False, id="history.stages"),
     Binding("k", "tab('clocks')", "Clocks", show=False, id="history.clocks"),
     Binding("o", "open", "Open", id="history.open", tooltip="Open the highlighted row's dispute"),
+    Binding("a", "tab('access')", "Who looked", id="history.access",
+            tooltip="Oversight: who opened this child's records, and when"),
 ]
 
 
@@ -54,6 +57,7 @@ class HistoryData:
     stages: tuple[StageLine, ...]
     clocks: tuple[ClockLine, ...]
     events: tuple[EventView, ...]
+    accesses: tuple[AccessEntry, ...] = ()  # a child's access record (oversight only)
 
 
 class HistoryScreen(Screen[None]):
@@ -72,6 +76,16 @@ class HistoryScreen(Screen[None]):
     def desk_app(self) -> DrpApp:
         return cast("DrpApp", self.app)
 
+    @property
+    def shows_access(self) -> bool:
+        """A child's history shows oversight who opened the child's records (UK GDPR access record)."""
+        return self.child_id is not None and self.desk_app.desk.role is Role.OVERSIGHT
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "tab" and parameters == ("access",):
+            return self.shows_access
+        return True
+
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static("History", id="history-title", classes="screen-title")
@@ -82,6 +96,9 @@ class HistoryScreen(Screen[None]):
                 yield StateTable(id="stages-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Clocks (k)", id="clocks"):
                 yield StateTable(id="clocks-table", cursor_type="row", zebra_stripes=True)
+            if self.shows_access:
+                with TabPane("Who looked (a)", id="access"):
+                    yield StateTable(id="access-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="history-detail", classes="detail")
         yield Footer()
 
@@ -120,7 +137,10 @@ class HistoryScreen(Screen[None]):
             child = found.child
             n = len(views)
             title = f"History · {child.name} ({child.case_number}) · {n} dispute{'s' if n != 1 else ''}"
-        data = HistoryData(title, self.child_id is not None, views, stages, clocks, tuple(events))
+        accesses: tuple[AccessEntry, ...] = ()
+        if self.shows_access and self.child_id is not None:
+            accesses = tuple(desk.call(access.access_log, self.child_id))
+        data = HistoryData(title, self.child_id is not None, views, stages, clocks, tuple(events), accesses)
         self.app.call_from_thread(self._show, data)
 
     def _lines(self, views: tuple[DisputeView, ...]) -> tuple[tuple[StageLine, ...], tuple[ClockLine, ...]]:
@@ -164,6 +184,8 @@ class HistoryScreen(Screen[None]):
         self._fill_events(data)
         self._fill_stages(data)
         self._fill_clocks(data)
+        if self.shows_access:
+            self._fill_access(data)
         self._detail()
 
     def _columns(self, table: StateTable, columns: list[tuple[str, int | None]]) -> None:
@@ -224,6 +246,18 @@ class HistoryScreen(Screen[None]):
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)
 
+    def _fill_access(self, data: HistoryData) -> None:
+        table = self.query_one("#access-table", StateTable)
+        row = table.cursor_row
+        what_w = max(20, self.app.size.width - 21 - 14 - 13 - 3)
+        self._columns(table, [("When", 21), ("Who", 14), ("Ref", 13), ("Opened", what_w)])
+        for a in reversed(data.accesses):  # newest first
+            ref = next((v.reference for v in data.disputes if v.id == a.dispute_id), "")
+            table.add_row(Text(format_london(a.at)), safe_text(a.username, width=14), safe_text(ref, width=13),
+                          safe_text(a.what, width=what_w), key=str(a.event_id))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
     # --- what is highlighted -----------------------------------------------------------
     @property
     def active_tab(self) -> str:
@@ -266,7 +300,8 @@ class HistoryScreen(Screen[None]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#history-tabs", TabbedContent).active = tab
-        table_id = {"timeline": "#events-table", "stages": "#stages-table", "clocks": "#clocks-table"}[tab]
+        table_id = {"timeline": "#events-table", "stages": "#stages-table", "clocks": "#clocks-table",
+                    "access": "#access-table"}[tab]
         self.query_one(table_id, StateTable).focus()
 
     def action_explain(self) -> None:

@@ -43,10 +43,13 @@ def run(app: Any, body: Callable[[Pilot[Any]], Awaitable[None]], size: tuple[int
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:
-    """Let messages run and every worker finish, except a flow waiting at a dialog (never sleeps)."""
+    """Let messages run and every worker finish, except a flow waiting at a dialog (never sleeps);
+    keys typed ahead and held back by the app's OrderedKeys land first."""
     app = pilot.app
     for _ in range(rounds):
         await pilot.pause()
+        if getattr(app, "keys_pending", 0):
+            continue
         running = [w for w in app.workers if w.is_running]  # the desk's too (sign-in, unread count ...)
         io = [w for w in running if w.group not in FLOWS]
         if io:

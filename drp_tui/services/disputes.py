@@ -288,7 +288,8 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
                                 "on_behalf": bool(on_behalf)})
     touch(ctx, d, status=Status.RESPONDED.value)
     # The responder's kept draft of this form is what has just been recorded: it must not be offered again.
-    m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute()
+    if m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute():
+        event(ctx, "draft_removed", f"Draft removed ({d.reference}): the response was recorded")
 
 
 __all__ = ["RaiseInput", "ActionInput", "raise_dispute", "update_draft", "send", "record_response"]

@@ -27,7 +27,16 @@ def pilot_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., No
 
 
 async def settle(pilot: Any, rounds: int = 3) -> None:
-    """Let messages run and every worker finish (no sleeping)."""
+    """Let messages run and every worker finish (no sleeping), and every typed-ahead key land."""
+    for _ in range(200):  # keys held back by the app's OrderedKeys until the previous one settled
+        if not getattr(pilot.app, "keys_pending", 0):
+            break
+        await pilot.pause()
+        for worker in list(pilot.app.workers):
+            try:
+                await worker.wait()
+            except WorkerCancelled:
+                pass
     for _ in range(rounds):
         await pilot.pause()
         for worker in list(pilot.app.workers):

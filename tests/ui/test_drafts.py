@@ -17,6 +17,7 @@ from textual.widgets import Input
 from drp_tui.domain.model import Status
 from drp_tui.services import drafts
 from drp_tui.store import models as m
+from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.screens.drafts import ChoiceDialog, DraftsScreen
 from drp_tui.ui.screens.lock import LockScreen
@@ -104,9 +105,10 @@ def test_sign_out_keeps_the_response_and_its_smart_rows_which_come_back_and_go_o
         assert "Your draft is back" in screen_text(app)
         assert len(draft_rows("dwhitlow")) == 1  # still a draft until it is saved
 
-        await keys(pilot, "ctrl+s")
-        while isinstance(app.screen, ChoiceDialog) or app.screen is not form:
-            await keys(pilot, "y")  # any confirmation of recording the response
+        form.query_one("#dispute-body").focus()  # out of the field: letter keys are commands
+        await keys(pilot, "r")  # record and send (ctrl+s would only keep it as a draft)
+        assert isinstance(app.screen, ConfirmDialog)
+        await keys(pilot, "y")
         d = m.Dispute.get_by_id(did)
         assert d.status != Status.SENT.value
         assert draft_rows("dwhitlow") == []

@@ -35,6 +35,8 @@ def opened(make: Callable[[Any], Screen[Any]], *keys: str) -> Callable[[Pilot[An
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
+        if keys:  # a key's effect (a tab switch, a reload) may post further messages: let them land too
+            await settle(pilot, rounds=6)
 
     return run_before
 

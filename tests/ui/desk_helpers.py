@@ -32,6 +32,7 @@ async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
             await pilot.app.workers.wait_for_complete()
         except WorkerCancelled:  # work superseded in an exclusive group: the newer one is waited for next
             await pilot.pause()
+    await pilot.wait_for_scheduled_animations()  # a tab's underline slides: draw where it stops
     await pilot.pause()
 
 

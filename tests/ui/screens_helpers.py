@@ -44,6 +44,7 @@ async def settle(pilot: Any, rounds: int = 3) -> None:
                 await worker.wait()
             except WorkerCancelled:  # an exclusive load replaced by a newer one (waited for too)
                 pass
+    await pilot.wait_for_scheduled_animations()  # a tab's underline slides: draw where it stops
     await pilot.pause()
 
 

@@ -60,6 +60,7 @@ async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:
             continue
         if not running or isinstance(app.screen, ModalScreen):  # only flows left, or one is asking
             break
+    await pilot.wait_for_scheduled_animations()  # a tab's underline slides: draw where it stops
     await pilot.pause()
 
 

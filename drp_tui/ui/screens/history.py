@@ -215,11 +215,13 @@ class HistoryScreen(Screen[None]):
         table = self.query_one("#stages-table", StateTable)
         row = table.cursor_row
         cols: list[tuple[str, int | None]] = [("Ref", 13)] if data.many else []
-        cols += [("Stage", None), ("Sent", 9), ("Due", 9), ("Response", 9), ("Days", 4), ("Result", 9)]
+        # the width from the labels themselves: an auto width measured while the tab was hidden came out 5
+        label_w = min(14 if data.many else 22, max([5, *(len(s.label) for s in data.stages)]))
+        cols += [("Stage", label_w), ("Sent", 9), ("Due", 9), ("Response", 9), ("Days", 4), ("Result", 9)]
         self._columns(table, cols)
         for i, s in enumerate(data.stages):
             cells = [safe_text(s.reference, width=13)] if data.many else []
-            cells += [safe_text(s.label, width=14 if data.many else 22), Text(short_day(s.sent_at)), Text(short_day(s.due_day)),
+            cells += [safe_text(s.label, width=label_w), Text(short_day(s.sent_at)), Text(short_day(s.due_day)),
                       Text(short_day(s.response_at)),
                       Text("" if s.taken is None else str(s.taken), justify="right"),
                       table.state_text(s.result, s.state, symbol=False)]

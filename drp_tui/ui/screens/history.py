@@ -235,7 +235,8 @@ class HistoryScreen(Screen[None]):
         cols: list[tuple[str, int | None]] = [("State", 12)]
         if data.many:
             cols.append(("Ref", 13))
-        cols += [("Clock", None), ("Due", 16)]
+        clock_w = min(40, max([5, *(len(c.deadline.label) for c in data.clocks)]))  # not auto: see _fill_stages
+        cols += [("Clock", clock_w), ("Due", 16)]
         self._columns(table, cols)
         for i, c in enumerate(data.clocks):
             d = c.deadline
@@ -243,7 +244,7 @@ class HistoryScreen(Screen[None]):
             if data.many:
                 cells.append(safe_text(c.reference, width=13))
             due = format_date(d.due.day) if d.due.day else format_london(d.due.at)
-            cells += [safe_text(d.label, width=40), Text(due)]
+            cells += [safe_text(d.label, width=clock_w), Text(due)]
             table.add_row(*cells, key=str(i))
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)

@@ -269,7 +269,7 @@ def touch(ctx: Ctx, d: m.Dispute, **changes: Any) -> None:
 def refresh_clocks(ctx: Ctx, d: m.Dispute) -> DisputeView:
     """Store the next running deadline on the row so the caseload can sort and filter fast."""
     view = get_dispute(d.id)
-    policy = ctx.policy_for(view.policy_key)
+    policy = ctx.policy_of(view)
     items = deadlines(view, policy, ctx.calendar, ctx.now(), ctx.due_soon_days)
     nxt = next_due(items)
     cur = view.current

@@ -148,7 +148,7 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
     for key, value in changes.items():
         if key in STAGE_TEXT:
             if rec.sent_at is not None:
-                raise PermissionDenied(f"{stage_label(ctx.policy_for(d.policy_key), rec.stage_key)} has been sent; "
+                raise PermissionDenied(f"{stage_label(ctx.policy_of(d), rec.stage_key)} has been sent; "
                                        "a sent section cannot be edited.")
             new = clean_text(value, key.replace("chair_", "").replace("_", " "))
             if getattr(rec, key) != new:
@@ -168,7 +168,7 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
             new_v = clean_date(ctx, value, key, "child informed on", future=False, optional=True)
         elif key == "category":
             try:
-                new_v = ctx.policy_for(d.policy_key).category(str(value)).key
+                new_v = ctx.policy_of(d).category(str(value)).key
             except KeyError:
                 raise ValidationError(f"category: '{value}' is not a category of this procedure",
                                       field="category") from None
@@ -198,7 +198,7 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
     for d in linked(first, include_siblings):
         require_chair_of(who, d, "send it")
         require_open(d, "send it")
-        policy = ctx.policy_for(d.policy_key)
+        policy = ctx.policy_of(d)
         rec = current_record(d)
         stage = policy.stage(rec.stage_key)
         if rec.sent_at is not None:
@@ -247,7 +247,7 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     require_open(d, "record a response")
     check_version(d, version, {"response": str(text)})
     rec = current_record(d)
-    policy = ctx.policy_for(d.policy_key)
+    policy = ctx.policy_of(d)
     stage = policy.stage(rec.stage_key)
     if rec.sent_at is None:
         raise DomainError(f"{stage.label} has not been sent yet, so there is nothing to respond to.")

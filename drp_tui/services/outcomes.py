@@ -37,7 +37,7 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
     for d in linked(first, include_siblings):
         require_chair_of(who, d, "decide it")
         require_open(d, "decide it")
-        policy = ctx.policy_for(d.policy_key)
+        policy = ctx.policy_of(d)
         rec = current_record(d)
         label = stage_label(policy, rec.stage_key)
         if rec.response_at is None:
@@ -75,7 +75,7 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     require_chair_of(who, d, "agree further negotiation")
     require_open(d, "agree further negotiation")
     check_version(d, version, {"note": str(note)})
-    policy = ctx.policy_for(d.policy_key)
+    policy = ctx.policy_of(d)
     window = policy.rules.negotiation_window
     if not window.is_set:
         raise DomainError("This procedure has no further-negotiation window: resolve the dispute or escalate it.")
@@ -112,7 +112,7 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     require_chair_of(who, d, "agree an extension")
     require_open(d, "agree an extension")
     check_version(d, version, {"reason": str(reason)})
-    policy = ctx.policy_for(d.policy_key)
+    policy = ctx.policy_of(d)
     if not policy.rules.extensions_allowed:
         raise DomainError("This procedure does not provide for extensions: escalate if the response is late.")
     rec = current_record(d)
@@ -148,7 +148,7 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
     for d in linked(first, include_siblings):
         require_chair_of(who, d, "escalate it")
         require_open(d, "escalate it")
-        policy = ctx.policy_for(d.policy_key)
+        policy = ctx.policy_of(d)
         rec = current_record(d)
         cur = policy.stage(rec.stage_key)
         if rec.sent_at is None:
@@ -204,7 +204,7 @@ def approve_stage(ctx: Ctx, dispute_id: int, note: str = "") -> None:
     who = actor(ctx)
     d = load(dispute_id)
     require_open(d, "approve it")
-    policy = ctx.policy_for(d.policy_key)
+    policy = ctx.policy_of(d)
     level = policy.rules.approval_level
     holds_level = bool(level) and m.TeamRole.select().where(
         (m.TeamRole.staff == who.id) & (m.TeamRole.level == level)).exists()
@@ -235,7 +235,7 @@ def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = ""
     require_open(d, "record this")
     if kind not in CAFCASS_KINDS:
         raise ValidationError(f"step: must be one of {', '.join(CAFCASS_KINDS)}", field="kind")
-    policy = ctx.policy_for(d.policy_key)
+    policy = ctx.policy_of(d)
     rule = policy.rules.cafcass
     if kind != "legal_advice" and rule is CafcassRule.NOT_APPLICABLE:
         raise DomainError("Cafcass referral does not apply under this procedure (Cafcass has no role in child protection plans).")

@@ -88,7 +88,7 @@ def _oversight_of(who: m.Staff, d: m.Dispute) -> bool:
 def _approval_scope(ctx: Ctx, who: m.Staff, d: m.Dispute) -> None:
     """Oversight approves within its own team; a holder of the approval level only where they hold it."""
     try:
-        policy = ctx.policy_for(d.policy_key)
+        policy = ctx.policy_of(d)
         level = policy.rules.approval_level
         kind = policy.level(level).holder if level else "chair_team"
     except (KeyError, ValueError):

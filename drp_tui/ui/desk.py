@@ -136,7 +136,7 @@ class Desk:
         self.call(access.record_read, view, dispute_id=dispute_id, child_id=child_id, what=what)
 
     def clocks(self, view: DisputeView) -> list[Deadline]:
-        policy = self.policy_for(view.policy_key)
+        policy = self.policy_of(view)
         return deadlines(view, policy, self.calendar, self.clock.now(), self.due_soon_days)
 
     def worst(self, view: DisputeView) -> DueState:
@@ -151,6 +151,10 @@ class Desk:
 
     def policy_for(self, key: str) -> Policy:
         return self.ctx().policy_for(key) if self.user else self.policy
+
+    def policy_of(self, view: DisputeView) -> Policy:
+        """The procedure ``view`` is pinned to."""
+        return self.ctx().policy_of(view) if self.user else self.policy
 
     def stage_labels(self) -> dict[str, str]:
         return {s.key: s.label for s in self.policy.stages}

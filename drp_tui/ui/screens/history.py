@@ -150,7 +150,7 @@ class HistoryScreen(Screen[None]):
         stages: list[StageLine] = []
         clocks: list[ClockLine] = []
         for v in views:
-            policy = desk.policy_for(v.policy_key)
+            policy = desk.policy_of(v)
             mine = stage_lines(v, policy, desk.calendar, now, desk.due_soon_days)
             stages.extend(mine)
             clocks.extend(clock_lines(v, desk.clocks(v), mine, desk.calendar, policy))

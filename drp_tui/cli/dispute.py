@@ -1,0 +1,667 @@
+"""``drp dispute ACTION ...``: every action of the desk, without the desk.
+
+Each action signs in as ``--as USER`` the way the configured ``auth`` asks
+(``password``: one line from ``--password-stdin``, else asked on the terminal;
+``os``: the OS account running the command, which ``--as`` must name if given),
+then calls the same service function the desk calls: the procedure's rules are
+decided there, never here. Disputes are named by reference, children by case
+number.
+
+A refused move (not allowed, not yours, bad input, changed by someone else, not
+found) prints one line naming the reason (and the field) and exits 2; nothing
+was changed. ``--json``: one JSON object on standard output, ``{"ok": true, ...}``
+or ``{"ok": false, "error": ...}``, dates as ISO (YYYY-MM-DD; instants with
+their London offset). Dates on the command line: YYYY-MM-DD or DD/MM/YYYY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import json
+import re
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from drp_tui.bootstrap import SetupError, load_setup
+from drp_tui.cli import UsageError
+from drp_tui.domain.model import DisputeView
+from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, to_london, utc
+from drp_tui.services import auth, disputes, inbox, outcomes, reads
+from drp_tui.services.errors import DomainError, NotFound
+from drp_tui.store.queries import CaseloadQuery
+from drp_tui.ui.desk import Desk
+
+PREFIX = "drp dispute: "
+
+# The clock every action runs on. None: the system clock (tests put a FrozenClock here).
+CLOCK: Clock | None = None
+
+HOWS = ("in person", "phone", "e-mail", "Teams")
+LIST_VIEWS = ("all", "mine", "awaiting", "team", "overdue", "resolved")
+DATE_FIELDS = ("issue_arose", "raised_on", "child_informed_on")
+BOOL_FIELDS = ("against_wishes", "immediate")
+EDIT_FIELDS = disputes.SECTION1_TEXT + disputes.STAGE_TEXT + DATE_FIELDS + BOOL_FIELDS + ("category",)
+
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UK = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
+def clock() -> Clock:
+    return CLOCK if CLOCK is not None else SystemClock()
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+def register(subparsers: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--as", dest="as_user", metavar="USER",
+                        help='act as this staff account (auth = "os": must be the account of the OS user)')
+    common.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of standard input")
+    common.add_argument("--json", action="store_true", help="one JSON object on standard output")
+
+    top = subparsers.add_parser(
+        "dispute", help="every dispute action from a script: raise, send, respond, decide, escalate ...",
+        description=("Act on disputes without the desk, as --as USER, through the same rules as the desk. "
+                     "A refused move exits 2 with one line naming the reason; nothing is changed. "
+                     "Dates: YYYY-MM-DD or DD/MM/YYYY. --json on every action."))
+    top.set_defaults(func=_no_action, _parser=top)
+    sub = top.add_subparsers(dest="dispute_command", metavar="ACTION")
+
+    def add(name: str, func: Callable[[Session, argparse.Namespace], dict[str, Any]], help_text: str,
+            ref: bool = True) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        if ref:
+            p.add_argument("ref", metavar="REF", help="the dispute's reference, e.g. DRP-2026-0001")
+        p.set_defaults(func=_runner(func))
+        return p
+
+    p = add("raise", cmd_raise, "raise a dispute for a child (and linked ones for siblings)", ref=False)
+    p.add_argument("case", metavar="CASE", help="the child's case number")
+    p.add_argument("--category", required=True, help="a category key (or label) of the procedure in force")
+    p.add_argument("--stage", required=True, help="the starting stage's key (or label)")
+    p.add_argument("--arose", required=True, metavar="DATE", help="the date the issue arose")
+    p.add_argument("--raised-on", metavar="DATE", help="the date raised (default: today)")
+    p.add_argument("--concern", required=True, help="the issue of concern")
+    p.add_argument("--impact", default="", help="its impact on the child")
+    p.add_argument("--wanted", default="", help="what is wanted")
+    p.add_argument("--timescales", default="", help="the timescales proposed")
+    p.add_argument("--child-wishes", default="", help="the child's wishes and feelings")
+    p.add_argument("--against-wishes", action="store_true", help="raised against the child's wishes")
+    p.add_argument("--sibling", action="append", default=[], metavar="CASE",
+                   help="a sibling the concern also relates to (repeatable)")
+    p.add_argument("--immediate", action="store_true", help="an immediate concern")
+
+    p = add("edit", cmd_edit, "edit section 1 or the current stage's unsent section")
+    p.add_argument("changes", nargs="+", metavar="FIELD=VALUE",
+                   help=f"fields: {', '.join(EDIT_FIELDS)}")
+
+    p = add("send", cmd_send, "send the current stage to its responder")
+    p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
+
+    p = add("respond", cmd_respond, "record the response to the current stage, with SMART actions")
+    p.add_argument("--text", help="the response")
+    p.add_argument("--text-file", metavar="FILE", help="read the response from FILE ('-': standard input)")
+    p.add_argument("--action", action="append", default=[], metavar="WHAT|WHO|DATE",
+                   help="an action: what, who, by when (repeatable)")
+    p.add_argument("--on-behalf", action="store_true",
+                   help="the chair records the manager's response received by phone or e-mail")
+
+    p = add("decide", cmd_decide, "decide whether the response resolves the dispute")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--resolved", dest="resolved", action="store_true", default=None)
+    g.add_argument("--not-resolved", dest="resolved", action="store_false")
+    p.add_argument("--comment", default="", help="why (required when not resolved)")
+    p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
+
+    p = add("negotiate", cmd_negotiate, "agree further negotiation within the procedure's window")
+    p.add_argument("--note", required=True, help="what was agreed")
+
+    p = add("extend", cmd_extend, "agree more time for an awaited response")
+    p.add_argument("--until", required=True, metavar="DATE", help="the new due date (a working day)")
+    p.add_argument("--reason", required=True, help="the benefit to the child")
+
+    p = add("escalate", cmd_escalate, "escalate to the next stage (or --to a stage the procedure allows)")
+    p.add_argument("--to", dest="to_stage", metavar="STAGE", help="the target stage's key (or label)")
+    p.add_argument("--comment", default="", help="why the response does not resolve it")
+    p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
+
+    p = add("approve", cmd_approve, "agree a stage that needs the chairs' service manager's agreement")
+    p.add_argument("--note", default="")
+
+    for name, kind, what in (("refer", "cafcass_referral", "refer to Cafcass (closes the dispute)"),
+                             ("cafcass-discussion", "cafcass_discussion", "record a discussion with Cafcass"),
+                             ("legal-advice", "legal_advice", "record that independent legal advice was sought")):
+        p = add(name, cmd_cafcass, what)
+        p.add_argument("--note", required=True, help="what happened")
+        p.add_argument("--told", default="", help="who was told first")
+        p.set_defaults(kind=kind)
+
+    p = add("withdraw", cmd_withdraw, "withdraw the dispute")
+    p.add_argument("--reason", required=True)
+
+    p = add("reopen", cmd_reopen, "reopen a resolved or withdrawn dispute")
+    p.add_argument("--reason", required=True)
+
+    p = add("monitoring", cmd_monitoring, "record the monitoring meeting")
+    p.add_argument("--held-on", required=True, metavar="DATE")
+    p.add_argument("--outcome", required=True)
+    p.add_argument("--attendees", default="")
+
+    p = add("conversation", cmd_conversation, "record a conversation about the dispute")
+    p.add_argument("--with", dest="with_whom", required=True, metavar="NAME")
+    p.add_argument("--how", required=True, choices=HOWS)
+    p.add_argument("--agreed", required=True, help="what was agreed")
+    p.add_argument("--when", metavar="DATE [HH:MM]", help="when it was held, London time (default: now)")
+    p.add_argument("--timescale", default="")
+
+    p = add("action-done", cmd_action_done, "mark an action done: ACTION_ID, or REF and the action's number",
+            ref=False)
+    p.add_argument("target", nargs="+", metavar="ACTION_ID | REF N")
+    p.add_argument("--on", dest="done_on", metavar="DATE", help="the day it was done (default: today)")
+
+    p = add("compliment", cmd_compliment, "send a compliment about the work with a child", ref=False)
+    p.add_argument("case", metavar="CASE", help="the child's case number")
+    p.add_argument("--text")
+    p.add_argument("--text-file", metavar="FILE", help="read the text from FILE ('-': standard input)")
+
+    add("show", cmd_show, "the whole record: section 1, each stage, responses, actions, due dates, status")
+
+    p = add("list", cmd_list, "the disputes you can see", ref=False)
+    p.add_argument("--view", default="all", choices=LIST_VIEWS)
+
+
+def _no_action(args: argparse.Namespace) -> int:
+    args._parser.print_usage(sys.stderr)
+    print(f"{PREFIX}which action? (see 'drp dispute --help')", file=sys.stderr)
+    return 2
+
+
+# --- running one action ------------------------------------------------------------------------
+
+class Session:
+    """The signed-in person and the desk's door into the services."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        try:
+            setup = load_setup(args)
+        except SetupError as exc:
+            raise UsageError(str(exc)) from None
+        self.desk = Desk(setup, clock=clock())
+        self._stdin_used = False
+        self._sign_in(args)
+
+    def _sign_in(self, args: argparse.Namespace) -> None:
+        desk = self.desk
+        wanted = (args.as_user or "").strip()
+        if desk.setup.config.auth == "os":
+            if args.password_stdin:
+                raise UsageError('--password-stdin: not used when auth = "os" (the OS account signs in)')
+            user = desk.sign_in_os()
+            if wanted and wanted != user.username:
+                desk.sign_out()
+                raise auth.AuthError(auth.GENERIC)
+        else:
+            if not wanted:
+                raise UsageError("--as: who is acting? (--as USER)")
+            desk.sign_in(wanted, self._password(args.password_stdin))
+        for notice in desk.take_notices():
+            print(f"note: {_safe(notice)}", file=sys.stderr)
+
+    def _password(self, from_stdin: bool) -> str:
+        if from_stdin:
+            self._stdin_used = True
+            line = sys.stdin.readline()
+            return line.rstrip("\n").rstrip("\r")
+        try:
+            return getpass.getpass("Password: ")
+        except EOFError:
+            raise UsageError("password: no terminal to ask on; use --password-stdin") from None
+
+    def call(self, service: Callable[..., Any], *a: Any, **kw: Any) -> Any:
+        return self.desk.call(service, *a, **kw)
+
+    def read_text(self, text: str | None, path: str | None, name: str) -> str:
+        if (text is None) == (path is None):
+            raise UsageError(f"{name}: give one of --text or --text-file")
+        if text is not None:
+            return text
+        assert path is not None
+        if path == "-":
+            return sys.stdin.read()
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--text-file: cannot read {path}: {exc.__class__.__name__}") from None
+
+    # --- finding things by the names people use ---
+    def dispute_id(self, ref: str) -> int:
+        want = ref.strip()
+        if want:
+            rows = self.call(reads.caseload_page, CaseloadQuery(view="all", text=want), 0, 50)
+            for r in rows:
+                if r.reference.lower() == want.lower():
+                    return int(r.id)
+        raise NotFound(f"REF: no dispute '{_safe(ref)}' that you can see")
+
+    def view(self, ref: str) -> DisputeView:
+        return self.desk.dispute(self.dispute_id(ref))
+
+    def child_id(self, case: str, name: str = "CASE") -> int:
+        want = case.strip()
+        if want:
+            for line in self.call(reads.children, want):
+                if line.child.case_number.lower() == want.lower():
+                    return int(line.child.id)
+        raise NotFound(f"{name}: no child with case number '{_safe(case)}' that you can see")
+
+
+def _runner(func: Callable[[Session, argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            result = func(Session(args), args)
+        except DomainError as exc:
+            return _fail(args, exc.message, exc.field)
+        except UsageError as exc:
+            return _fail(args, str(exc), None)
+        text = result.pop("_text", "")
+        if args.json:
+            print(json.dumps({"ok": True, **_jsonable(result)}, ensure_ascii=False))
+        elif text:
+            print(text)
+        return 0
+    return run
+
+
+def _fail(args: argparse.Namespace, message: str, field: str | None) -> int:
+    line = " ".join(str(message).split())
+    if getattr(args, "json", False):
+        out: dict[str, Any] = {"ok": False, "error": line}
+        if field:
+            out["field"] = field
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{PREFIX}{line}", file=sys.stderr)
+    return 2
+
+
+# --- values from the command line ----------------------------------------------------------------
+
+def parse_date(value: str, name: str) -> date:
+    text = value.strip()
+    try:
+        if _ISO.fullmatch(text):
+            return date.fromisoformat(text)
+        m = _UK.fullmatch(text)
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        raise UsageError(f"{name}: '{_safe(value)}' is not a real date") from None
+    raise UsageError(f"{name}: '{_safe(value)}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def parse_when(value: str | None, name: str) -> datetime:
+    if value is None:
+        return clock().now()
+    parts = value.strip().split()
+    day = parse_date(parts[0] if parts else "", name)
+    hh, mm = 12, 0
+    if len(parts) == 2 and re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", parts[1]):
+        hh, mm = (int(x) for x in parts[1].split(":"))
+        if hh > 23 or mm > 59:
+            raise UsageError(f"{name}: '{_safe(value)}' is not a time of day")
+    elif len(parts) != 1:
+        raise UsageError(f"{name}: '{_safe(value)}' is not 'DATE' or 'DATE HH:MM'")
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=LONDON)
+
+
+def parse_bool(value: str, name: str) -> bool:
+    v = value.strip().lower()
+    if v in ("yes", "y", "true", "1", "on"):
+        return True
+    if v in ("no", "n", "false", "0", "off", ""):
+        return False
+    raise UsageError(f"{name}: '{_safe(value)}' is not yes or no")
+
+
+def _key(value: str, options: list[tuple[str, str]]) -> str:
+    """A key of ``options`` (key, label) for ``value`` given as the key or the label; else as given
+    (the service names what is wrong with it)."""
+    v = value.strip()
+    for key, label in options:
+        if v == key or v.lower() == label.lower():
+            return key
+    return v
+
+
+def _safe(text: object) -> str:
+    """Stored or typed text for the terminal: no control characters."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(text or ""))
+
+
+def _iso(value: object) -> object:
+    if isinstance(value, datetime):
+        return to_london(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return _iso(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _day_of(at: datetime) -> date:
+    """The London day a deadline instant closes: 00:00 London is the end of the day before."""
+    local = to_london(at)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return local.date() - timedelta(days=1)
+    return local.date()
+
+
+# --- what a dispute looks like after an action --------------------------------------------------------
+
+def summary(s: Session, view: DisputeView) -> dict[str, Any]:
+    policy = s.desk.policy_of(view)
+    cur = view.current
+    due_at = None
+    if cur is not None and cur.sent_at is not None:
+        due_at = cur.extension_until or cur.due_at
+    try:
+        stage_label = policy.stage(view.current_stage).label
+    except KeyError:
+        stage_label = view.current_stage
+    clocks = s.desk.clocks(view)
+    return {
+        "reference": view.reference,
+        "status": view.status.value,
+        "status_label": view.status.label,
+        "stage": view.current_stage,
+        "stage_label": stage_label,
+        "due": _day_of(due_at) if due_at is not None else None,
+        "due_at": utc(due_at) if due_at is not None else None,
+        "responder": cur.responder_name if cur is not None and cur.sent_at is not None else None,
+        "version": view.version,
+        "deadlines": [{"kind": d.kind, "label": d.label, "due": d.due.day or _day_of(d.due.at),
+                       "due_at": d.due.at, "state": d.state.value} for d in clocks],
+    }
+
+
+def _line(info: dict[str, Any], verb: str) -> str:
+    due = f", response due {info['due'].isoformat()}" if info.get("due") and info["status"] == "sent" else ""
+    return (f"{info['reference']}: {verb}; {info['stage_label']}, {info['status_label']}{due}")
+
+
+def done(s: Session, dispute_id: int, verb: str, **extra: Any) -> dict[str, Any]:
+    info = summary(s, s.desk.dispute(dispute_id))
+    return {"action": verb, **info, **extra, "_text": _safe(_line(info, verb))}
+
+
+def done_many(s: Session, ids: list[int], verb: str) -> dict[str, Any]:
+    infos = [summary(s, s.desk.dispute(i)) for i in ids]
+    first = dict(infos[0])
+    first.update(action=verb, references=[i["reference"] for i in infos])
+    if len(infos) > 1:
+        first["disputes"] = infos
+    first["_text"] = "\n".join(_safe(_line(i, verb)) for i in infos)
+    return first
+
+
+# --- the actions ------------------------------------------------------------------------------------
+
+def cmd_raise(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    policy = s.desk.policy
+    ids = [s.child_id(args.case)] + [s.child_id(c, "--sibling") for c in args.sibling]
+    data = disputes.RaiseInput(
+        child_ids=ids,
+        category=_key(args.category, [(c.key, c.label) for c in policy.categories]),
+        start_stage=_key(args.stage, [(st.key, st.label) for st in policy.stages]),
+        issue_arose=parse_date(args.arose, "--arose"),
+        raised_on=parse_date(args.raised_on, "--raised-on") if args.raised_on else None,
+        concern=args.concern, impact=args.impact, wanted=args.wanted, timescales=args.timescales,
+        child_wishes=args.child_wishes, against_wishes=args.against_wishes, immediate=args.immediate)
+    return done_many(s, s.call(disputes.raise_dispute, data), "raised")
+
+
+def cmd_edit(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    changes: dict[str, Any] = {}
+    for pair in args.changes:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise UsageError(f"FIELD=VALUE: '{_safe(pair)}' has no '='")
+        if key not in EDIT_FIELDS:
+            raise UsageError(f"{key}: not a field of the form (one of {', '.join(EDIT_FIELDS)})")
+        if key in DATE_FIELDS:
+            changes[key] = parse_date(value, key) if value.strip() or key != "child_informed_on" else None
+        elif key in BOOL_FIELDS:
+            changes[key] = parse_bool(value, key)
+        else:
+            changes[key] = value
+    s.call(disputes.update_draft, did, None, changes)
+    return done(s, did, "edited", fields=sorted(changes))
+
+
+def cmd_send(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    return done_many(s, s.call(disputes.send, s.dispute_id(args.ref), include_siblings=args.siblings), "sent")
+
+
+def _actions(specs: list[str]) -> list[disputes.ActionInput]:
+    out = []
+    for i, spec in enumerate(specs, 1):
+        parts = spec.split("|")
+        if len(parts) != 3:
+            raise UsageError(f"--action {i}: '{_safe(spec)}' is not 'what|who|YYYY-MM-DD'")
+        out.append(disputes.ActionInput(parts[0].strip(), parts[1].strip(),
+                                        parse_date(parts[2], f"--action {i} by when")))
+    return out
+
+
+def cmd_respond(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    actions = _actions(args.action)
+    text = s.read_text(args.text, args.text_file, "response")
+    s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf)
+    return done(s, did, "response recorded", actions=len(actions))
+
+
+def cmd_decide(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    ids = s.call(outcomes.decide, s.dispute_id(args.ref), bool(args.resolved), args.comment,
+                 include_siblings=args.siblings)
+    return done_many(s, ids, "decided resolved" if args.resolved else "decided not resolved")
+
+
+def cmd_negotiate(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    until = s.call(outcomes.agree_negotiation, did, args.note)
+    return done(s, did, "further negotiation agreed", until=until)
+
+
+def cmd_extend(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.agree_extension, did, parse_date(args.until, "--until"), args.reason)
+    return done(s, did, "extended")
+
+
+def cmd_escalate(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    view = s.view(args.ref)
+    target = None
+    if args.to_stage:
+        policy = s.desk.policy_of(view)
+        target = _key(args.to_stage, [(st.key, st.label) for st in policy.stages])
+    ids = s.call(outcomes.escalate, view.id, target, args.comment, include_siblings=args.siblings)
+    return done_many(s, ids, "escalated")
+
+
+def cmd_approve(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.approve_stage, did, args.note)
+    return done(s, did, "approved")
+
+
+def cmd_cafcass(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.cafcass_step, did, args.kind, args.note, args.told)
+    return done(s, did, outcomes.CAFCASS_KINDS[args.kind].lower(), step=args.kind)
+
+
+def cmd_withdraw(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.withdraw, did, args.reason)
+    return done(s, did, "withdrawn")
+
+
+def cmd_reopen(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.reopen, did, args.reason)
+    return done(s, did, "reopened")
+
+
+def cmd_monitoring(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.record_monitoring, did, parse_date(args.held_on, "--held-on"), args.outcome, args.attendees)
+    return done(s, did, "monitoring meeting recorded")
+
+
+def cmd_conversation(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.record_conversation, did, args.with_whom, parse_when(args.when, "--when"), args.how,
+           args.agreed, args.timescale)
+    return done(s, did, "conversation recorded")
+
+
+def cmd_action_done(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    target = args.target
+    view: DisputeView | None = None
+    if len(target) == 1 and target[0].strip().isdigit():
+        action_id = int(target[0])
+    elif len(target) == 2 and target[1].strip().isdigit():
+        view = s.view(target[0])
+        numbered = [a for st in view.stages for a in st.actions]
+        n = int(target[1])
+        if not 1 <= n <= len(numbered):
+            raise UsageError(f"N: {view.reference} has {len(numbered)} action(s); there is no action {n}")
+        action_id = numbered[n - 1].id
+    else:
+        raise UsageError("ACTION_ID | REF N: give an action's id, or a reference and the action's number")
+    on = parse_date(args.done_on, "--on") if args.done_on else None
+    s.call(outcomes.complete_action, action_id, on)
+    if view is not None:
+        return done(s, view.id, "action done", action_id=action_id)
+    return {"action": "action done", "action_id": action_id, "_text": f"action {action_id} done"}
+
+
+def cmd_compliment(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    child = s.child_id(args.case)
+    text = s.read_text(args.text, args.text_file, "compliment")
+    cid = s.call(inbox.send_compliment, child, text)
+    return {"action": "compliment sent", "compliment_id": cid, "case": args.case.strip(),
+            "_text": f"compliment sent about the work with {_safe(args.case.strip())}"}
+
+
+def cmd_list(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    user = s.desk.user
+    assert user is not None
+    team_ids = s.call(reads.team_ids) if args.view == "team" else ()
+    q = CaseloadQuery(view=args.view, staff_id=user.id if args.view != "all" else None, team_ids=team_ids,
+                      now=clock().now(), sort="reference")
+    rows = s.call(reads.caseload_page, q, 0, 100_000, s.desk.stage_labels())
+    out = [{"reference": r.reference, "case_number": r.case_number, "child": r.child_name,
+            "category": r.category, "stage": r.stage_key, "stage_label": r.stage_label,
+            "status": r.status.value, "with": r.with_whom or None,
+            "next_due_at": r.next_due_at, "next_due": r.next_due_kind or None} for r in rows]
+    lines = [f"{r['reference']}  {r['case_number']}  {r['stage_label']}  {r['status']}"
+             + (f"  {r['next_due']} due {_day_of(r['next_due_at']).isoformat()}" if r["next_due_at"] else "")
+             for r in out]
+    return {"disputes": out, "_text": "\n".join(_safe(x) for x in lines) or "(no disputes you can see)"}
+
+
+def cmd_show(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    view = s.view(args.ref)
+    s.desk.record_read("dispute", dispute_id=view.id, what="command line")
+    policy = s.desk.policy_of(view)
+    info = summary(s, view)
+    siblings = [v.reference for v in s.call(reads.siblings, view.id)]
+
+    def label(key: str) -> str:
+        try:
+            return policy.stage(key).label
+        except KeyError:
+            return key
+
+    stages = []
+    n = 0
+    for st in view.stages:
+        acts = []
+        for a in st.actions:
+            n += 1
+            acts.append({"number": n, **_jsonable(a)})
+        rec = _jsonable(st)
+        rec["actions"] = acts
+        rec["label"] = label(st.stage_key)
+        rec["due"] = _day_of(st.extension_until or st.due_at).isoformat() if st.due_at else None
+        stages.append(rec)
+    record: dict[str, Any] = _jsonable(view)
+    record.update(stages=stages, siblings=siblings, procedure=policy.key, **_jsonable(info))
+    record["_text"] = _show_text(view, record, info)
+    return record
+
+
+def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) -> str:
+    c = view.child
+    out = [f"{view.reference}  {c.name} ({c.case_number}, {c.legal_status})",
+           f"status: {view.status.label}; stage: {info['stage_label']}; procedure {record['procedure']}",
+           f"raised {view.raised_on.isoformat()} by {view.raised_by_name}; issue arose {view.issue_arose.isoformat()}; "
+           f"category {view.category}" + ("; immediate concern" if view.immediate else "")]
+    if record["siblings"]:
+        out.append(f"linked siblings: {', '.join(record['siblings'])}")
+    out.append("section 1:")
+    for key in ("concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how"):
+        value = getattr(view, key)
+        if value:
+            out.append(f"  {key.replace('_', ' ')}: {' '.join(value.split())}")
+    for st in record["stages"]:
+        out.append(f"{st['label']}:")
+        if st["sent_at"]:
+            out.append(f"  sent {st['sent_at']} to {st['responder_name']}; due {st['due']}")
+        else:
+            out.append("  not sent" + (f"; approved {st['approval_at']}" if st["approval_at"] else ""))
+        if st["extension_until"]:
+            out.append(f"  extended to {st['due']}: {' '.join(st['extension_reason'].split())}")
+        if st["response"]:
+            out.append(f"  response ({st['response_at']}): {' '.join(st['response'].split())}")
+        for a in st["actions"]:
+            state = f"done {a['done_on']}" if a["done_on"] else f"due {a['due']}"
+            out.append(f"  action {a['number']}: {' '.join(a['description'].split())} - {a['owner']} ({state})")
+        if st["negotiation_until"]:
+            out.append(f"  further negotiation until {st['negotiation_until']}")
+        if st["decision"]:
+            out.append(f"  decision: {st['decision']}" + (f" - {' '.join(st['decision_comment'].split())}"
+                                                          if st["decision_comment"] else ""))
+    for mm in view.monitoring:
+        out.append(f"monitoring meeting due {mm.due_on.isoformat()}"
+                   + (f", held {mm.held_on.isoformat()}: {' '.join(mm.outcome.split())}" if mm.held_on else ""))
+    if view.outcome:
+        out.append(f"outcome: {' '.join(view.outcome.split())}")
+    if info["deadlines"]:
+        out.append("due dates:")
+        for d in info["deadlines"]:
+            out.append(f"  {d['due'].isoformat()}  {d['state']:<9}  {d['label']}")
+    return "\n".join(_safe(x) for x in out)

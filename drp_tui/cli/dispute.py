@@ -157,7 +157,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--with", dest="with_whom", required=True, metavar="NAME")
     p.add_argument("--how", required=True, choices=HOWS)
     p.add_argument("--agreed", required=True, help="what was agreed")
-    p.add_argument("--when", metavar="DATE [HH:MM]", help="when it was held, London time (default: now)")
+    p.add_argument("--when", metavar="DATE [HH:MM]",
+                   help="when it was held, London time (default: now; a past day without a time: 12:00)")
     p.add_argument("--timescale", default="")
 
     p = add("action-done", cmd_action_done, "mark an action done: ACTION_ID, or REF and the action's number",
@@ -311,6 +312,9 @@ def parse_when(value: str | None, name: str) -> datetime:
         return clock().now()
     parts = value.strip().split()
     day = parse_date(parts[0] if parts else "", name)
+    now = clock().now()
+    if len(parts) == 1 and day == to_london(now).date():
+        return now  # today, no time given: now
     hh, mm = 12, 0
     if len(parts) == 2 and re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", parts[1]):
         hh, mm = (int(x) for x in parts[1].split(":"))
@@ -409,7 +413,10 @@ def _line(info: dict[str, Any], verb: str) -> str:
 
 
 def done(s: Session, dispute_id: int, verb: str, **extra: Any) -> dict[str, Any]:
-    info = summary(s, s.desk.dispute(dispute_id))
+    try:
+        info = summary(s, s.desk.dispute(dispute_id))
+    except DomainError:  # done, but no longer the actor's to read: say only that it was done
+        return {"action": verb, **extra, "_text": verb}
     return {"action": verb, **info, **extra, "_text": _safe(_line(info, verb))}
 
 

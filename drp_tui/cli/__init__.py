@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "drp_tui.cli.dispute",
     "drp_tui.cli.demo",
     "drp_tui.cli.users",
+    "drp_tui.cli.imports",
+    "drp_tui.cli.children",
     "drp_tui.cli.ops",
 )
 

@@ -57,6 +57,22 @@ def clock() -> Clock:
 
 # --- parser -----------------------------------------------------------------------------------
 
+class _Parser(argparse.ArgumentParser):
+    """An action's parser: with --json among its arguments, a bad argument is a JSON error too."""
+
+    _json = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._json = args is not None and "--json" in args
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str) -> Any:
+        if self._json:
+            print(json.dumps({"ok": False, "error": " ".join(message.split())}, ensure_ascii=False))
+            sys.exit(2)
+        super().error(message)
+
+
 def register(subparsers: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--as", dest="as_user", metavar="USER",
@@ -71,7 +87,7 @@ def register(subparsers: Any) -> None:
                      "A refused move exits 2 with one line naming the reason; nothing is changed. "
                      "Dates: YYYY-MM-DD or DD/MM/YYYY. --json on every action."))
     top.set_defaults(func=_no_action, _parser=top)
-    sub = top.add_subparsers(dest="dispute_command", metavar="ACTION")
+    sub = top.add_subparsers(dest="dispute_command", metavar="ACTION", parser_class=_Parser)
 
     def add(name: str, func: Callable[[Session, argparse.Namespace], dict[str, Any]], help_text: str,
             ref: bool = True) -> argparse.ArgumentParser:

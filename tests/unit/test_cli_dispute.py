@@ -350,3 +350,18 @@ def test_due_date_skips_christmas_bank_holidays(cli: Cli) -> None:
     # 5 working days: Mon 21, Tue 22, Wed 23, Thu 24, (Fri 25, Sat, Sun, Mon 28 skipped) Tue 29 December
     assert sent["due"] == "2026-12-29" == expected_due(c, "informal", day).isoformat()  # type: ignore[union-attr]
     assert sent["due_at"] == "2026-12-30T00:00:00+00:00"  # the end of that London day
+
+
+def test_bad_arguments_with_json_are_a_json_error(cli: Cli) -> None:
+    c = cli
+    c.capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(c.db), "dispute", "decide", "DRP-2026-0001", "--json", "--as", "chair1"])
+    out, err = c.capsys.readouterr()
+    assert exited.value.code == 2 and err == ""
+    data = json.loads(out)
+    assert data["ok"] is False and "--resolved" in data["error"]
+    with pytest.raises(SystemExit) as exited:
+        main(["--db", str(c.db), "dispute", "decide", "DRP-2026-0001", "--as", "chair1"])
+    out, err = c.capsys.readouterr()
+    assert exited.value.code == 2 and out == "" and "--resolved" in err

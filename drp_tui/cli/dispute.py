@@ -30,7 +30,7 @@ from typing import Any
 from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain.model import DisputeView
-from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, to_london, utc
+from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, to_london, utc
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
 from drp_tui.services.errors import DomainError, NotFound
 from drp_tui.store.queries import CaseloadQuery
@@ -660,21 +660,22 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
         value = getattr(view, key)
         if value:
             out.append(f"  {key.replace('_', ' ')}: {' '.join(value.split())}")
-    for st in record["stages"]:
+    for raw, st in zip(view.stages, record["stages"], strict=True):
         out.append(f"{st['label']}:")
-        if st["sent_at"]:
-            out.append(f"  sent {st['sent_at']} to {st['responder_name']}; due {st['due']}")
+        if raw.sent_at:
+            out.append(f"  sent {format_london(raw.sent_at)} to {st['responder_name']}; due {st['due']}")
         else:
-            out.append("  not sent" + (f"; approved {st['approval_at']}" if st["approval_at"] else ""))
+            out.append("  not sent" + (f"; approved {format_london(raw.approval_at)}" if raw.approval_at else ""))
         if st["extension_until"]:
             out.append(f"  extended to {st['due']}: {' '.join(st['extension_reason'].split())}")
         if st["response"]:
-            out.append(f"  response ({st['response_at']}): {' '.join(st['response'].split())}")
+            when = format_london(raw.response_at) if raw.response_at else ""
+            out.append(f"  response ({when}): {' '.join(st['response'].split())}")
         for a in st["actions"]:
             state = f"done {a['done_on']}" if a["done_on"] else f"due {a['due']}"
             out.append(f"  action {a['number']}: {' '.join(a['description'].split())} - {a['owner']} ({state})")
-        if st["negotiation_until"]:
-            out.append(f"  further negotiation until {st['negotiation_until']}")
+        if raw.negotiation_until:
+            out.append(f"  further negotiation until {format_london(raw.negotiation_until)}")
         if st["decision"]:
             out.append(f"  decision: {st['decision']}" + (f" - {' '.join(st['decision_comment'].split())}"
                                                           if st["decision_comment"] else ""))

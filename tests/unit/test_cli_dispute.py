@@ -365,3 +365,42 @@ def test_bad_arguments_with_json_are_a_json_error(cli: Cli) -> None:
         main(["--db", str(c.db), "dispute", "decide", "DRP-2026-0001", "--as", "chair1"])
     out, err = c.capsys.readouterr()
     assert exited.value.code == 2 and out == "" and "--resolved" in err
+
+
+@pytest.mark.parametrize("policy_key", ["durham-rp"])
+def test_extension_moves_the_due_date(cli: Cli) -> None:
+    c = cli
+    ref = raise_at(c, "stage_1")["reference"]
+    sent = c.ok("chair1", "send", ref)
+    assert sent["due"] == "2026-11-24"  # Mon 23 Nov + 1 working day (by hand)
+    assert "not a working day" in c.refused("chair1", "extend", ref, "--until", "28/11/2026", "--reason", "x")
+    assert "extended to" in c.refused("chair1", "extend", ref, "--until", "2026-11-23", "--reason", "x")
+    assert "benefit to the child" in c.refused("chair1", "extend", ref, "--until", "2026-11-27", "--reason", " ")
+    extended = c.ok("chair1", "extend", ref, "--until", "27/11/2026", "--reason", "The manager returns Thursday.")
+    assert extended["due"] == "2026-11-27" and extended["status"] == "sent"
+    assert {d["kind"]: d["state"] for d in extended["deadlines"]}["response"] == "paused"
+    c.ok("chair1", "legal-advice", ref, "--note", "Asked legal about the plan.")
+    told = ["--told", "Operations manager"]
+    c.ok("chair1", "cafcass-discussion", ref, "--note", "Talked it through, no referral.", *told)
+    # Cafcass comes after the last stage under this procedure
+    assert "every stage" in c.refused("chair1", "refer", ref, "--note", "Too early.", *told)
+
+
+@pytest.mark.parametrize("policy_key", ["knowsley-dr", "tower-hamlets-alerts"])
+def test_escalate_to_a_stage_the_procedure_allows(cli: Cli) -> None:
+    c, w = cli, cli.world
+    policy = w.policy
+    first = policy.stages[0]
+    ref = raise_at(c, first.key)["reference"]
+    c.ok("chair1", "send", ref)
+    targets = policy.escalation_targets(first.key)
+    beyond = [s for s in policy.stages[1:] if s not in targets]
+    if first.timescale.working_days is not None:  # escalating without a response waits for the due date
+        assert "not due until" in c.refused("chair1", "escalate", ref, "--to", targets[-1].key)
+        due = w.calendar.add_working_days(START, first.timescale.working_days)
+        c.at(w.calendar.add_working_days(due, 1), 9)
+    if beyond:
+        assert "does not let you go" in c.refused("chair1", "escalate", ref, "--to", beyond[-1].key)
+    target = targets[-1]
+    up = c.ok("chair1", "escalate", ref, "--to", target.label)  # a stage by its label too
+    assert up["stage"] == target.key and up["status"] == "draft"

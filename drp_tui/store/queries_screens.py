@@ -63,7 +63,8 @@ def sibling_names(group_ids: Iterable[int], *, viewer_id: int | None = None) -> 
     q = (m.Child.select(m.Child.id, m.Child.name, m.Child.sibling_group)
          .where(where).order_by(m.Child.name))
     for c in q:
-        out.setdefault(c.sibling_group_id, []).append((c.id, c.name))
+        group = cast(int, c.sibling_group_id)  # (never None: the query is filtered on the groups)
+        out.setdefault(group, []).append((c.id, c.name))
     return {k: tuple(v) for k, v in out.items()}
 
 

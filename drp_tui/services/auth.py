@@ -111,7 +111,7 @@ def pin_key(staff_id: int) -> str:
 
 
 def _stored_next_allowed(key: str, now: datetime) -> datetime | None:
-    times = [r.at for r in m.SignInFailure.select(m.SignInFailure.at)
+    times: list[datetime] = [r.at for r in m.SignInFailure.select(m.SignInFailure.at)
              .where((m.SignInFailure.key == key) & (m.SignInFailure.at > now - WINDOW))]
     if len(times) < FREE_TRIES:
         return None

@@ -122,7 +122,7 @@ def load(dispute_id: int) -> m.Dispute:
         raise NotFound("That dispute does not exist.")
     # Locked for this transaction on PostgreSQL: a second session saving the same
     # dispute waits here, then reads the version the first one left.
-    d = for_update(m.Dispute.select().where(m.Dispute.id == dispute_id)).first()
+    d: m.Dispute | None = for_update(m.Dispute.select().where(m.Dispute.id == dispute_id)).first()
     if d is None:
         raise NotFound(f"Dispute {dispute_id} does not exist.")
     return d
@@ -167,8 +167,8 @@ def conflict(d: m.Dispute, yours: dict[str, str] | None = None) -> typing.NoRetu
 
 
 def current_record(d: m.Dispute) -> m.StageRecord:
-    r = (m.StageRecord.select().where(m.StageRecord.dispute == d.id)
-         .order_by(m.StageRecord.seq.desc()).first())
+    r: m.StageRecord | None = (m.StageRecord.select().where(m.StageRecord.dispute == d.id)
+                               .order_by(m.StageRecord.seq.desc()).first())
     if r is None:  # every dispute has one from the moment it is raised
         raise NotFound(f"{d.reference} has no stage record.")
     return r
@@ -183,7 +183,8 @@ def holder(level: str, teams: Iterable[int | None]) -> m.Staff | None:
             (m.TeamRole.team == team_id) & (m.TeamRole.level == level) & (m.Staff.active == True))  # noqa: E712
             .first())
         if tr is not None:
-            return tr.staff
+            staff: m.Staff = tr.staff
+            return staff
     return None
 
 

@@ -105,6 +105,12 @@ def _children(rng: random.Random, policy: Policy, team: m.Team, chairs: list[m.S
     return out
 
 
+def _chair_id(child: m.Child) -> int:
+    """The demo child's chair (every demo child has one)."""
+    assert child.chair_id is not None, child.case_number
+    return child.chair_id
+
+
 def _at(clock: FrozenClock, day: date, hour: int = 10) -> None:
     clock.set(datetime(day.year, day.month, day.day, hour, tzinfo=LONDON))
 
@@ -136,7 +142,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
 
     def raise_one(child: m.Child, day: date, ids: list[int] | None = None, stage: Stage = start) -> list[int]:
         _at(clock, day, 9)
-        chair_ctx = ctx.as_actor(child.chair_id)
+        chair_ctx = ctx.as_actor(_chair_id(child))
         arose = cal.subtract_working_days(day, 1)
         return ds.raise_dispute(chair_ctx, ds.RaiseInput(
             child_ids=ids or [child.id], category=rng.choice(cats), start_stage=stage.key, issue_arose=arose,
@@ -147,7 +153,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         day = cal.subtract_working_days(today, wd_ago) if wd_ago else today
         (did,) = raise_one(child, day)
         _at(clock, day, hour)
-        ds.send(ctx.as_actor(child.chair_id), did)
+        ds.send(ctx.as_actor(_chair_id(child)), did)
         return did
 
     def respond(did: int, child: m.Child, day: date, actions: int = 2) -> None:
@@ -158,7 +164,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
 
     def climb(did: int, child: m.Child, day: date, to_last: bool) -> date:
         """Escalate through the ladder; each stage answered and found not resolved."""
-        c = ctx.as_actor(child.chair_id)
+        c = ctx.as_actor(_chair_id(child))
         while True:
             d = m.Dispute.get_by_id(did)
             targets = policy.escalation_targets(d.current_stage)
@@ -200,13 +206,13 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         did = sent(child, 3)
         respond(did, child, cal.subtract_working_days(today, 1))
         clock.set(now - timedelta(hours=20))
-        outcomes.agree_negotiation(ctx.as_actor(child.chair_id), did, "Manager to confirm funding by phone.")
+        outcomes.agree_negotiation(ctx.as_actor(_chair_id(child)), did, "Manager to confirm funding by phone.")
     # 8: extension agreed
     if policy.rules.extensions_allowed:
         child = next(pool)
         did = sent(child, n_days - 1)
         _at(clock, cal.subtract_working_days(today, 1), 12)
-        outcomes.agree_extension(ctx.as_actor(child.chair_id), did, cal.add_working_days(today, 4),
+        outcomes.agree_extension(ctx.as_actor(_chair_id(child)), did, cal.add_working_days(today, 4),
                                  "Waiting for the specialist assessment gives the plan a better basis for the child.")
     # 9: escalated: one at a higher stage awaiting approval/sending, one sent higher and overdue
     for wait_for_send in (True, False):
@@ -216,7 +222,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         respond(did, child, day, 1)
         day = cal.add_working_days(day, 1)
         _at(clock, day, 11)
-        c = ctx.as_actor(child.chair_id)
+        c = ctx.as_actor(_chair_id(child))
         outcomes.decide(c, did, False, "No timescale for the assessment has been agreed.")
         outcomes.escalate(c, did, None)
         nxt = policy.stage(m.Dispute.get_by_id(did).current_stage)
@@ -231,12 +237,12 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         day = cal.subtract_working_days(today, wd - 2)
         respond(did, child, day)
         _at(clock, cal.add_working_days(day, 1), 10)
-        outcomes.decide(ctx.as_actor(child.chair_id), did, True, "Actions agreed address the concern.")
+        outcomes.decide(ctx.as_actor(_chair_id(child)), did, True, "Actions agreed address the concern.")
     # 11: withdrawn
     child = next(pool)
     did = sent(child, 9)
     _at(clock, cal.subtract_working_days(today, 8), 16)
-    outcomes.withdraw(ctx.as_actor(child.chair_id), did, "Child moved to another authority's care.")
+    outcomes.withdraw(ctx.as_actor(_chair_id(child)), did, "Child moved to another authority's care.")
     # 12: at the last stage, then Cafcass where the procedure has it
     child = next(pool)
     did = sent(child, 30)
@@ -244,7 +250,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
     if policy.rules.cafcass is not CafcassRule.NOT_APPLICABLE:
         respond(did, child, cal.add_working_days(day, 1), 1)
         _at(clock, cal.add_working_days(day, 2), 10)
-        c = ctx.as_actor(child.chair_id)
+        c = ctx.as_actor(_chair_id(child))
         outcomes.decide(c, did, False, "The response does not secure the placement.")
         told = ", ".join(policy.level_label(x) for x in policy.rules.cafcass_tell_levels) or ""
         outcomes.cafcass_step(c, did, "cafcass_referral", "Unreasonable failure to implement sibling contact.",
@@ -253,7 +259,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
     sibs = [c for c in groups if c.sibling_group_id == groups[0].sibling_group_id]
     day = cal.subtract_working_days(today, 2)
     ids = raise_one(sibs[0], day, [c.id for c in sibs])
-    ds.send(ctx.as_actor(sibs[0].chair_id), ids[0], include_siblings=True)
+    ds.send(ctx.as_actor(_chair_id(sibs[0])), ids[0], include_siblings=True)
     # fill up to ~25 with ordinary cases for the other chairs
     while m.Dispute.select().count() < 25:
         try:

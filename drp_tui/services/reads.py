@@ -19,9 +19,11 @@ What each role sees (the rule itself is in ``store.visibility``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView
+from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView, Role
+from drp_tui.domain.reading import CaseloadQuery, Recipient
 from drp_tui.services.common import actor
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied
@@ -39,12 +41,12 @@ def reader(ctx: Ctx) -> m.Staff:
 
 # --- caseload -----------------------------------------------------------------------
 
-def caseload_count(ctx: Ctx, q: queries.CaseloadQuery) -> int:
+def caseload_count(ctx: Ctx, q: CaseloadQuery) -> int:
     who = reader(ctx)
     return queries.caseload_count(replace(q, viewer_id=who.id))
 
 
-def caseload_page(ctx: Ctx, q: queries.CaseloadQuery, offset: int, limit: int,
+def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
                   stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
     who = reader(ctx)
     return queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label)
@@ -92,7 +94,48 @@ def team_ids(ctx: Ctx) -> tuple[int, ...]:
     return tuple(sorted({line.child.team_id for line in children(ctx)}))
 
 
+def team_view_ids(ctx: Ctx) -> tuple[int, ...]:
+    """The teams of the caseload's "team" view: a responder's own team; for a chair, the
+    teams of the children they may see; for anyone else, every team someone works in."""
+    who = reader(ctx)
+    role = Role(who.role)
+    if role is Role.RESPONDER:
+        return (who.team_id,) if who.team_id is not None else ()
+    if role is Role.CHAIR:
+        return team_ids(ctx)
+    return tuple(sorted({s.team_id for s in queries.list_staff() if s.team_id is not None}))
+
+
+def staff_names(ctx: Ctx, staff_ids: Iterable[int]) -> dict[int, str]:
+    """The names of these staff (a dispute's approvers, responders, people informed)."""
+    reader(ctx)
+    return queries.staff_names(staff_ids)
+
+
+# --- compliments --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ComplimentTarget:
+    """A child this person may see, and who a compliment about work with them goes to."""
+
+    child: ChildView
+    recipients: tuple[Recipient, ...]
+
+
+def compliment_target(ctx: Ctx, child_id: int) -> ComplimentTarget:
+    """The child (``PermissionDenied`` if not theirs to see), then its social worker and the
+    holder of the procedure's first responder level in the child's team."""
+    kid = child(ctx, child_id)
+    level = ctx.policy.stages[0].responder_level if ctx.policy.stages else "team_manager"
+    return ComplimentTarget(kid, queries_screens.compliment_recipients(child_id, level))
+
+
 # --- one dispute, its siblings, its history -------------------------------------------
+
+def may_see(ctx: Ctx, dispute_id: int) -> bool:
+    """May this person see this dispute? (The one rule, ``store.visibility``; no refusal.)"""
+    return visibility.can_see(ctx.actor_id, dispute_id)
+
 
 def dispute(ctx: Ctx, dispute_id: int) -> DisputeView:
     """One dispute in full (``sibling_ids``: only siblings this person may see)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peewee import (
+    AutoField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -61,6 +62,10 @@ def take_writes() -> dict[tuple[type[Model], Any], bool]:
 
 
 class BaseModel(Model):
+    if TYPE_CHECKING:  # made by peewee: the auto-increment primary key (a row's id: an int)
+        id: AutoField[int]
+        _dirty: set[str]  # (peewee's own: the fields changed since the last save)
+
     class Meta:
         database = database
         legacy_table_names = False
@@ -83,6 +88,9 @@ class Team(BaseModel):
 
 
 class Staff(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        team_id: ForeignKeyField[int | None]
+
     username = CharField(unique=True)
     name = CharField()
     role = CharField()  # chair | responder | oversight | admin
@@ -103,6 +111,10 @@ class Staff(BaseModel):
 class TeamRole(BaseModel):
     """The management chain: which staff member holds each responder level."""
 
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        team_id: ForeignKeyField[int]
+        staff_id: ForeignKeyField[int]
+
     team = ForeignKeyField(Team, backref="roles", on_delete="CASCADE")
     level = CharField()
     staff = ForeignKeyField(Staff, backref="team_roles", on_delete="RESTRICT")
@@ -116,6 +128,12 @@ class SiblingGroup(BaseModel):
 
 
 class Child(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        team_id: ForeignKeyField[int]
+        chair_id: ForeignKeyField[int | None]
+        social_worker_id: ForeignKeyField[int | None]
+        sibling_group_id: ForeignKeyField[int | None]
+
     case_number = CharField(unique=True)
     name = CharField()
     legal_status = CharField()  # CLA | CP | CIN
@@ -138,6 +156,12 @@ class Counter(BaseModel):
 
 
 class Dispute(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        child_id: ForeignKeyField[int]
+        raised_by_id: ForeignKeyField[int]
+        responder_id: ForeignKeyField[int | None]
+        updated_by_id: ForeignKeyField[int | None]
+
     reference = CharField(unique=True)
     child = ForeignKeyField(Child, backref="disputes", on_delete="RESTRICT")
     raised_by = ForeignKeyField(Staff, backref="raised", on_delete="RESTRICT")
@@ -177,6 +201,12 @@ class Dispute(BaseModel):
 
 
 class StageRecord(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        responder_id: ForeignKeyField[int | None]
+        response_by_id: ForeignKeyField[int | None]
+        approval_by_id: ForeignKeyField[int | None]
+
     dispute = ForeignKeyField(Dispute, backref="stage_records", on_delete="RESTRICT")
     stage_key = CharField()
     seq = IntegerField()
@@ -209,6 +239,9 @@ class StageRecord(BaseModel):
 
 
 class Action(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        stage_record_id: ForeignKeyField[int]
+
     stage_record = ForeignKeyField(StageRecord, backref="actions", on_delete="RESTRICT")
     description = TextField()
     owner = CharField()
@@ -218,6 +251,10 @@ class Action(BaseModel):
 
 class Conversation(BaseModel):
     """An informal conversation before (or instead of) paper."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        recorded_by_id: ForeignKeyField[int]
 
     dispute = ForeignKeyField(Dispute, backref="conversations", on_delete="RESTRICT")
     with_whom = CharField()
@@ -229,6 +266,10 @@ class Conversation(BaseModel):
 
 
 class MonitoringMeeting(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        recorded_by_id: ForeignKeyField[int | None]
+
     dispute = ForeignKeyField(Dispute, backref="monitoring", on_delete="RESTRICT")
     due_on = DateField()
     held_on = DateField(null=True)
@@ -240,6 +281,10 @@ class MonitoringMeeting(BaseModel):
 class CafcassStep(BaseModel):
     """Legal advice sought, Cafcass consulted, or a referral made: three steps."""
 
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        by_id: ForeignKeyField[int]
+
     dispute = ForeignKeyField(Dispute, backref="cafcass_steps", on_delete="RESTRICT")
     kind = CharField()  # legal_advice | cafcass_discussion | cafcass_referral
     at = UTCDateTimeField()
@@ -249,6 +294,12 @@ class CafcassStep(BaseModel):
 
 
 class Compliment(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        child_id: ForeignKeyField[int]
+        sender_id: ForeignKeyField[int]
+        practitioner_id: ForeignKeyField[int | None]
+        manager_id: ForeignKeyField[int | None]
+
     child = ForeignKeyField(Child, backref="compliments", on_delete="RESTRICT")
     sender = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
     practitioner = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
@@ -258,6 +309,11 @@ class Compliment(BaseModel):
 
 
 class Notification(BaseModel):
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        recipient_id: ForeignKeyField[int]
+        dispute_id: ForeignKeyField[int | None]
+        compliment_id: ForeignKeyField[int | None]
+
     recipient = ForeignKeyField(Staff, backref="notifications", on_delete="RESTRICT")
     kind = CharField()  # request | response | info | compliment | reminder | decision
     text = TextField()
@@ -275,6 +331,11 @@ class Notification(BaseModel):
 class Event(BaseModel):
     """Append-only history. Rows are chained by hash (see store.audit)."""
 
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        actor_id: ForeignKeyField[int | None]
+        dispute_id: ForeignKeyField[int | None]
+        child_id: ForeignKeyField[int | None]
+
     at = UTCDateTimeField()
     actor = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
     kind = CharField()
@@ -290,6 +351,11 @@ class Event(BaseModel):
 
 class Draft(BaseModel):
     """Unsaved form text kept for its owner: one per owner per form (a dispute, or a child's raise form)."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        owner_id: ForeignKeyField[int]
+        dispute_id: ForeignKeyField[int | None]
+        child_id: ForeignKeyField[int | None]
 
     owner = ForeignKeyField(Staff, backref="drafts", on_delete="RESTRICT")
     dispute = ForeignKeyField(Dispute, null=True, backref="+", on_delete="RESTRICT")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from peewee import JOIN, Expression, fn
 
@@ -22,6 +20,7 @@ from drp_tui.domain.model import (
     StageView,
     Status,
 )
+from drp_tui.domain.reading import CaseloadQuery as CaseloadQuery  # (its home is the domain)
 from drp_tui.store import models as m
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to
 
@@ -153,17 +152,6 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
 # --- the caseload ------------------------------------------------------------
 
 VIEWS = ("mine", "awaiting", "team", "overdue", "resolved", "all")
-
-
-@dataclass(frozen=True)
-class CaseloadQuery:
-    view: str = "mine"
-    staff_id: int | None = None
-    team_ids: tuple[int, ...] = ()  # for "team": children of these teams
-    text: str = ""  # filter as you type
-    now: datetime | None = None  # for "overdue"
-    sort: str = "due"  # due | reference | child | stage
-    viewer_id: int | None = None  # only disputes this person may see (store.visibility)
 
 
 def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]

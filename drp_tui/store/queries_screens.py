@@ -14,6 +14,7 @@ from typing import Any, cast
 from peewee import JOIN, fn
 
 from drp_tui.domain.model import ChildView, Status
+from drp_tui.domain.reading import Recipient as Recipient  # (its home is the domain)
 from drp_tui.store import models as m
 from drp_tui.store.queries import child_view, matches
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to
@@ -62,15 +63,9 @@ def sibling_names(group_ids: Iterable[int], *, viewer_id: int | None = None) -> 
     q = (m.Child.select(m.Child.id, m.Child.name, m.Child.sibling_group)
          .where(where).order_by(m.Child.name))
     for c in q:
-        out.setdefault(c.sibling_group_id, []).append((c.id, c.name))
+        group = cast(int, c.sibling_group_id)  # (never None: the query is filtered on the groups)
+        out.setdefault(group, []).append((c.id, c.name))
     return {k: tuple(v) for k, v in out.items()}
-
-
-@dataclass(frozen=True)
-class Recipient:
-    staff_id: int
-    name: str
-    title: str
 
 
 def level_holder_of_team(team_id: int, level: str) -> Recipient | None:

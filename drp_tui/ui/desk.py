@@ -7,7 +7,7 @@ call it from a thread worker (``@work(thread=True)``), never from an event handl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,12 +16,10 @@ from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, deadlines, state_at, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
+from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth, drafts, reads
+from drp_tui.services import access, auth, connection, drafts, reads
 from drp_tui.services.context import Ctx
-from drp_tui.services.errors import StorageError
-from drp_tui.store import visibility
-from drp_tui.store.db import StorageFault
 
 T = TypeVar("T")
 
@@ -109,10 +107,8 @@ class Desk:
     # --- calls ----------------------------------------------------------------
     def call(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one service function as the signed-in person."""
-        try:
-            return service(self.ctx(), *args, **kwargs)
-        except StorageFault as exc:  # from a write outside @service (sign-in counts, reminders)
-            raise StorageError(str(exc)) from exc
+        # a storage fault from a write outside @service (sign-in counts, reminders): StorageError
+        return connection.storage_errors(service, self.ctx(), *args, **kwargs)
 
     def save_draft(self, dispute_id: int | None, payload: dict[str, object], reason: str) -> int:
         """Keep ``payload`` (a form's typed fields) privately for the signed-in person; the draft's id.
@@ -121,11 +117,33 @@ class Desk:
         return self.call(drafts.save_draft, dispute_id, payload, reason)
 
     def can_see(self, dispute_id: int) -> bool:
-        return self.user is not None and visibility.can_see(self.user.id, dispute_id)
+        """May the signed-in person see this dispute? (False when nobody is signed in.)"""
+        return self.user is not None and self.call(reads.may_see, dispute_id)
 
     def dispute(self, dispute_id: int) -> DisputeView:
         """A dispute the signed-in person may see (PermissionDenied otherwise)."""
         return self.call(reads.dispute, dispute_id)
+
+    def staff_names(self, staff_ids: Iterable[int]) -> dict[int, str]:
+        """Names of these staff, by id (those not found are left out)."""
+        return self.call(reads.staff_names, staff_ids)
+
+    # --- the caseload ---------------------------------------------------------------
+    def caseload_count(self, q: CaseloadQuery) -> int:
+        """How many disputes the caseload view ``q`` holds for the signed-in person."""
+        return self.call(reads.caseload_count, q)
+
+    def caseload_page(self, q: CaseloadQuery, offset: int, limit: int) -> list[DisputeRow]:
+        """One page of the caseload view ``q`` (rows ``offset`` .. ``offset + limit``), stages labelled."""
+        return self.call(reads.caseload_page, q, offset, limit, self.stage_labels())
+
+    def caseload_teams(self) -> tuple[int, ...]:
+        """The teams of the caseload's "team" view for the signed-in person."""
+        return self.call(reads.team_view_ids)
+
+    def compliment_target(self, child_id: int) -> reads.ComplimentTarget:
+        """A child the signed-in person may see and who a compliment about them goes to."""
+        return self.call(reads.compliment_target, child_id)
 
     def record_read(self, view: str, *, dispute_id: int | None = None, child_id: int | None = None,
                     what: str = "") -> None:

@@ -22,9 +22,7 @@ from textual import events, work
 from textual.screen import Screen
 
 from drp_tui.domain.timeutil import format_london
-from drp_tui.services import inbox, reads
-from drp_tui.store.db import data_version
-from drp_tui.store.models import database
+from drp_tui.services import connection, inbox, reads
 from drp_tui.ui.keys import DESK_MODES
 from drp_tui.ui.screens.lock import LockScreen
 
@@ -55,7 +53,7 @@ class DataWatch:
         self._closed = False
 
     def _look(self) -> bool:
-        version = data_version()
+        version = connection.data_version()
         changed = self._seen is not None and version != self._seen
         self._seen = version
         return changed
@@ -78,13 +76,8 @@ class DataWatch:
             return
         self._closed = True
 
-        def _close_connection() -> None:
-            obj = database.obj
-            if obj is not None and not obj.is_closed():
-                obj.close()
-
         try:
-            self._pool.submit(_close_connection).result(timeout=5)
+            self._pool.submit(connection.close_this_thread).result(timeout=5)
         except Exception:  # closing is best effort; the process is ending
             pass
         self._pool.shutdown(wait=True)

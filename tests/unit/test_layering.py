@@ -4,6 +4,8 @@
   the layers above it (store, services, ui, cli);
 - ``drp_tui/services`` and ``drp_tui/store`` never import textual (nor the ui/cli); the store
   never reaches up into the services;
+- ``drp_tui/ui`` never imports the store (nor peewee/playhouse, nor the cli): screens go
+  through ``Desk`` and the services;
 - no real authority or case-management system is named in the code: profiles are
   data. (Durham, Knowsley, Tower Hamlets and Mosaic are checked by
   ``test_policies.test_no_authority_names_in_python_source``; this adds the
@@ -30,6 +32,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                "drp_tui.cli", "drp_tui.bootstrap"),
     "services": ("textual", "drp_tui.ui", "drp_tui.cli"),
     "store": ("textual", "drp_tui.ui", "drp_tui.cli", "drp_tui.services"),
+    # the desk reads and writes through ``Desk`` and the services, never the store itself
+    "ui": ("drp_tui.store", "peewee", "playhouse", "drp_tui.cli"),
 }
 
 

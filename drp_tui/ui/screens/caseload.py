@@ -22,9 +22,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.domain.model import DisputeRow, DueState, Role
+from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import london_date
-from drp_tui.services import reads
-from drp_tui.store.queries import CaseloadQuery, list_staff
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
 from drp_tui.ui.widgets.caseload_table import CaseloadTable
 from drp_tui.ui.widgets.header import DeskHeader
@@ -168,22 +167,16 @@ class CaseloadScreen(Screen[None]):
         if q.view == "team" and self._team_ids is None:
             self._team_ids = self._teams()
             q = replace(q, team_ids=self._team_ids)
-        total = desk.call(reads.caseload_count, q)
+        total = desk.caseload_count(q)
         offset = max(0, min(offset, (max(total, 1) - 1) // self.page_size * self.page_size))
-        rows = tuple(desk.call(reads.caseload_page, q, offset, self.page_size, desk.stage_labels()))
+        rows = tuple(desk.caseload_page(q, offset, self.page_size))
         states = tuple(desk.row_state(r) for r in rows)
         self.post_message(PageLoaded(Page(generation, offset, total, rows, states, cursor)))
 
     def _teams(self) -> tuple[int, ...]:
         """Teams for the "team" view: a responder's own; a chair's children's; everyone's for oversight."""
-        user = self.desk_app.desk.user
-        if user is None:
-            return ()
-        if user.role is Role.RESPONDER:
-            return (user.team_id,) if user.team_id is not None else ()
-        if user.role is Role.CHAIR:
-            return self.desk_app.desk.call(reads.team_ids)
-        return tuple(sorted({s.team_id for s in list_staff() if s.team_id is not None}))
+        desk = self.desk_app.desk
+        return desk.caseload_teams() if desk.user is not None else ()
 
     @on(PageLoaded)
     def _apply(self, message: PageLoaded) -> None:

@@ -10,7 +10,6 @@ about the same child again in this desk; it is forgotten once sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 from weakref import WeakKeyDictionary
 
@@ -24,11 +23,11 @@ from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
-from drp_tui.domain.model import ChildView, Role
+from drp_tui.domain.model import Role
+from drp_tui.domain.reading import Recipient
 from drp_tui.services import inbox
 from drp_tui.services.errors import DomainError
-from drp_tui.services import reads
-from drp_tui.store.queries_screens import Recipient, compliment_recipients
+from drp_tui.services.reads import ComplimentTarget
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 
@@ -43,12 +42,6 @@ COMPLIMENT_BINDINGS: list[Binding] = [
 
 
 _UNSENT: WeakKeyDictionary[object, dict[tuple[int, int], str]] = WeakKeyDictionary()  # app -> (person, child) -> text
-
-
-@dataclass(frozen=True)
-class ComplimentTarget:
-    child: ChildView
-    recipients: tuple[Recipient, ...]
 
 
 def recipient_words(recipients: tuple[Recipient, ...]) -> str:
@@ -111,9 +104,7 @@ class ComplimentScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="compliment-load", exit_on_error=False)
     def _load(self) -> None:
         desk = self.desk_app.desk
-        child = desk.call(reads.child, self.child_id)
-        level = desk.policy.stages[0].responder_level if desk.policy.stages else "team_manager"
-        target = ComplimentTarget(child, compliment_recipients(self.child_id, level))
+        target = desk.compliment_target(self.child_id)
         self.app.call_from_thread(self._show, target)
 
     def _show(self, target: ComplimentTarget) -> None:

@@ -34,7 +34,6 @@ from drp_tui.services import disputes as ds
 from drp_tui.services import drafts
 from drp_tui.services.drafts import DraftView
 from drp_tui.services.errors import ConflictError, DomainError, NotFound, ValidationError
-from drp_tui.store import queries
 from drp_tui.ui.screens import dispute_flows as flows
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.screens.drafts import offer_question
@@ -135,7 +134,7 @@ class DisputeScreen(Screen[None]):
             sibs = tuple(Sibling(x.id, x.reference, x.child.name, x.child.case_number, x.status)
                          for x in map(desk.dispute, view.sibling_ids))  # only siblings this person may see
             assert desk.user is not None, "nobody is signed in"
-            ld = Loaded(view, desk.policy_of(view), queries.staff_names(ids), sibs, desk.user)
+            ld = Loaded(view, desk.policy_of(view), desk.staff_names(ids), sibs, desk.user)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the form stays usable
             why = user_message(exc)  # a refusal's own words; anything else: a reference, details logged
             self.app.call_from_thread(self.say, why, True)

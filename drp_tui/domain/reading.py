@@ -1,0 +1,32 @@
+"""What a screen asks the read side for, and plain answers that are not a dispute or a child.
+
+Frozen values only: the screens build them, the services (``services.reads``) check
+who is asking, and the store turns them into queries. Nothing here reads anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class CaseloadQuery:
+    """One caseload view: which disputes, filtered and sorted how."""
+
+    view: str = "mine"
+    staff_id: int | None = None
+    team_ids: tuple[int, ...] = ()  # for "team": children of these teams
+    text: str = ""  # filter as you type
+    now: datetime | None = None  # for "overdue"
+    sort: str = "due"  # due | reference | child | stage
+    viewer_id: int | None = None  # only disputes this person may see (store.visibility)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a compliment about a child goes to."""
+
+    staff_id: int
+    name: str
+    title: str

@@ -1,0 +1,42 @@
+"""The database connection as the desk sees it, so that no screen imports the store.
+
+- :func:`data_version`: has another connection committed? (SQLite's ``PRAGMA
+  data_version``, per connection, so the desk asks it on one long-lived thread);
+- :func:`close_this_thread`: close the calling thread's connection (peewee keeps
+  one per thread);
+- :func:`storage_errors`: run a call, turning the store's ``StorageFault`` (a write
+  outside ``@service``: sign-in counts, reminders) into the ``StorageError`` the
+  desk shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from drp_tui.services.errors import StorageError
+from drp_tui.store import db
+from drp_tui.store.models import database
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def data_version() -> int:
+    """A counter that moves when any other connection commits (0 when not SQLite)."""
+    return db.data_version()
+
+
+def close_this_thread() -> None:
+    """Close this thread's connection, if it has an open one (best effort is the caller's)."""
+    obj = database.obj
+    if obj is not None and not obj.is_closed():
+        obj.close()
+
+
+def storage_errors(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)``; a storage fault comes out as ``StorageError`` (nothing saved)."""
+    try:
+        return fn(*args, **kwargs)
+    except db.StorageFault as exc:
+        raise StorageError(str(exc)) from exc

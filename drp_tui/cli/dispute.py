@@ -30,10 +30,10 @@ from typing import Any
 from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain.model import DisputeView
+from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, to_london, utc
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
 from drp_tui.services.errors import DomainError, NotFound
-from drp_tui.store.queries import CaseloadQuery
 from drp_tui.ui.desk import Desk
 
 PREFIX = "drp dispute: "
@@ -261,7 +261,7 @@ class Session:
     def dispute_id(self, ref: str) -> int:
         want = ref.strip()
         if want:
-            rows = self.call(reads.caseload_page, CaseloadQuery(view="all", text=want), 0, 50)
+            rows = self.desk.caseload_page(CaseloadQuery(view="all", text=want), 0, 50)
             for r in rows:
                 if r.reference.lower() == want.lower():
                     return int(r.id)
@@ -602,10 +602,10 @@ def cmd_compliment(s: Session, args: argparse.Namespace) -> dict[str, Any]:
 def cmd_list(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     user = s.desk.user
     assert user is not None
-    team_ids = s.call(reads.team_ids) if args.view == "team" else ()
+    team_ids = s.desk.caseload_teams() if args.view == "team" else ()
     q = CaseloadQuery(view=args.view, staff_id=user.id if args.view != "all" else None, team_ids=team_ids,
                       now=clock().now(), sort="reference")
-    rows = s.call(reads.caseload_page, q, 0, 100_000, s.desk.stage_labels())
+    rows = s.desk.caseload_page(q, 0, 100_000)
     out = [{"reference": r.reference, "case_number": r.case_number, "child": r.child_name,
             "category": r.category, "stage": r.stage_key, "stage_label": r.stage_label,
             "status": r.status.value, "with": r.with_whom or None,

@@ -404,3 +404,24 @@ def test_escalate_to_a_stage_the_procedure_allows(cli: Cli) -> None:
     target = targets[-1]
     up = c.ok("chair1", "escalate", ref, "--to", target.label)  # a stage by its label too
     assert up["stage"] == target.key and up["status"] == "draft"
+
+
+ACTIONS = ("raise", "edit", "send", "respond", "decide", "negotiate", "extend", "escalate", "approve", "refer",
+           "cafcass-discussion", "legal-advice", "withdraw", "reopen", "monitoring", "conversation", "action-done",
+           "compliment", "show", "list")
+
+
+def test_help_names_every_action_and_no_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["dispute", "--help"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    for action in ACTIONS:
+        assert f"    {action} " in out or f"    {action}\n" in out, action
+    for action in ACTIONS:
+        with pytest.raises(SystemExit):
+            main(["dispute", action, "--help"])
+        out = capsys.readouterr().out
+        assert "--as USER" in out and "--json" in out and "--password-stdin" in out, action
+    assert main(["dispute"]) == 2
+    assert "which action" in capsys.readouterr().err

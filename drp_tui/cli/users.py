@@ -20,7 +20,7 @@ from drp_tui.bootstrap import Setup, SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import SystemClock, format_london
-from drp_tui.services import accounts
+from drp_tui.services import accounts, imports
 from drp_tui.services.auth import current_os_login
 from drp_tui.services.errors import DomainError
 from drp_tui.services.permissions import InstallationAdmin
@@ -45,7 +45,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.add_argument("--no-password", action="store_true",
                    help="no password: the account signs in only by its OS login (needs --os-login)")
+    p.add_argument("--setup-code", action="store_true",
+                   help="no password now: print a one-time set-up code, typed as the password at the "
+                        "first sign-in to choose one")
     p.set_defaults(func=cmd_user_add)
+
+    p = us.add_parser("setup-code", help="a new one-time set-up code for an account without a password")
+    p.add_argument("username", metavar="USERNAME")
+    p.set_defaults(func=cmd_user_setup_code)
 
     p = us.add_parser("list", help="every account: role, team, status, OS login")
     p.add_argument("--active", action="store_true", help="only active accounts")
@@ -185,6 +192,14 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         pass
     else:
         raise UsageError(f"USERNAME: '{args.username.strip()}' is already taken")
+    if args.setup_code:
+        if args.password_stdin or args.no_password:
+            raise UsageError("--setup-code: not with --password-stdin or --no-password")
+        code = _call(args, imports.add_user_with_setup_code, args.username, args.name, role, team=args.team,
+                     title=args.title, email=args.email, os_login=args.os_login)
+        print(f"added {args.username.strip()} ({role})")
+        _print_code(args.username.strip(), code)
+        return 0
     if args.no_password:
         if not args.os_login:
             raise UsageError("--no-password: only with --os-login (the account must have some way to sign in)")
@@ -199,6 +214,18 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_code(username: str, code: str) -> None:
+    print(f"set-up code for {username}: {code}")
+    print(f"(shown once: {username} types it as the password at their first sign-in, within "
+          f"{imports.SETUP_CODE_DAYS} days, and chooses their own)")
+
+
+def cmd_user_setup_code(args: argparse.Namespace) -> int:
+    code = _call(args, imports.issue_setup_code, args.username)
+    _print_code(args.username.strip(), code)
+    return 0
+
+
 def cmd_user_list(args: argparse.Namespace) -> int:
     users = _call(args, accounts.list_users, include_disabled=not getattr(args, "active", False))
     now = SystemClock().now()
@@ -207,7 +234,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         status = "disabled" if not u.active else (
             f"locked until {format_london(u.locked_until)}" if u.locked(now) else "active")
         if u.active and not u.has_password and not u.os_login:
-            status += " (no way to sign in)"
+            status += " (set-up code issued)" if u.has_setup_code else " (no way to sign in)"
         rows.append((u.username, u.name, u.role.value, u.team or "-", status, u.os_login or "-"))
     widths = [max(len(_safe(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:

@@ -98,6 +98,8 @@ class Staff(BaseModel):
     unlock_pin_hash = CharField(default="")  # auth = "os": the desk PIN that unlocks the idle lock
     last_sign_in_at = UTCDateTimeField(null=True)
     last_failed_at = UTCDateTimeField(null=True)  # failed_logins counts failures since the last sign-in
+    setup_code_hash = CharField(default="")  # a one-time code to choose the first password (scrypt hash)
+    setup_code_until = UTCDateTimeField(null=True)  # ... valid until then
 
 
 class TeamRole(BaseModel):
@@ -124,6 +126,8 @@ class Child(BaseModel):
     chair = ForeignKeyField(Staff, null=True, backref="chaired", on_delete="RESTRICT")
     social_worker = ForeignKeyField(Staff, null=True, backref="allocated", on_delete="RESTRICT")
     sibling_group = ForeignKeyField(SiblingGroup, null=True, backref="children", on_delete="SET NULL")
+    lead_team = ForeignKeyField(Team, null=True, backref="led_children", on_delete="RESTRICT")
+    closed_on = DateField(null=True)  # no longer open to the service (kept, with its history)
 
 
 class Counter(BaseModel):

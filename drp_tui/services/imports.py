@@ -51,7 +51,7 @@ TEAM_FIELDS = ("name", "kind")
 TEAM_REQUIRED = ("name",)
 STAFF_FIELDS = ("username", "name", "email", "role", "team", "title", "levels", "os_login")
 STAFF_REQUIRED = ("username", "name", "role")
-STAFF_ALIASES = {"user": "username", "login": "username", "e_mail": "email", "full_name": "name",
+STAFF_ALIASES = {"user_name": "username", "user": "username", "e_mail": "email", "full_name": "name",
                  "job_title": "title"}
 OPEN = [s.value for s in Status if s.is_open]
 
@@ -301,8 +301,11 @@ class _Children:
 
 
 def _file_problems(f: CsvFile, line_problems: list[tuple[int, str, str]]) -> list[Problem]:
-    out = list(f.problems) + [Problem(line, f.header(col) if col else "", text) for line, col, text in line_problems]
-    return sorted(out, key=lambda p: (p.line, p.column))
+    """The problems of each row, by line, then in the order of the file's columns."""
+    order = {col: i for i, col in enumerate(f.headers)}
+    found = sorted(line_problems, key=lambda x: (x[0], order.get(x[1], -1)))
+    out = list(f.problems) + [Problem(line, f.header(col) if col else "", text) for line, col, text in found]
+    return sorted(out, key=lambda p: p.line)
 
 
 @service

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from drp_tui.services.errors import ValidationError
 
@@ -57,8 +58,9 @@ class ColumnMap:
     words: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """(A NamedTuple, not a dataclass: a service's argument check need not walk 50,000 of them.)"""
+
     line: int
     values: dict[str, str]  # our field -> the cell, cleaned ("" when the column is absent)
 

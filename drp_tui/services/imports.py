@@ -43,7 +43,7 @@ from drp_tui.store import models as m
 LEGAL_STATUSES = ("CLA", "CP", "CIN")
 MAX_AGE_YEARS = 30  # a date of birth further back is a typing mistake
 SETUP_CODE_DAYS = 14
-BATCH = 400  # children per INSERT (SQLite's limit on parameters in one statement is 32,766)
+BATCH = 400  # case numbers per look-up of the ids just inserted
 
 CHILD_FIELDS = ("case_number", "name", "date_of_birth", "legal_status", "team", "social_worker", "chair",
                 "family_id", "lead_team")
@@ -286,7 +286,16 @@ class _Children:
         return c
 
     def add_many(self, rows: list[dict[str, Any]], how: str) -> None:
-        """``add`` for many children at once: multi-row INSERTs, then one event per child."""
+        """``add`` for many children at once: one prepared INSERT each, then one event per child."""
+        families = sorted({v["family"] for v in rows if v.get("family")} - set(self.group_ids))
+        m.bulk_insert(m.SiblingGroup, [m.SiblingGroup.name], [(name,) for name in families])
+        for i in range(0, len(families), BATCH):
+            groups_query: Any = (m.SiblingGroup.select(m.SiblingGroup.id, m.SiblingGroup.name)
+                                 .where(m.SiblingGroup.name.in_(families[i:i + BATCH])).tuples())
+            for gid, name in groups_query:
+                if name not in self.group_ids:
+                    self.group_ids[name], self.groups[gid] = gid, name
+                    m.note_write(m.SiblingGroup, gid)
         made: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for values in rows:
             attrs = self._attrs(values)
@@ -295,9 +304,9 @@ class _Children:
         columns = ["case_number", "name", "legal_status", "date_of_birth", "team_id", "chair_id",
                    "social_worker_id", "sibling_group_id", "lead_team_id"]
         fields = [getattr(m.Child, c[:-3] if c.endswith("_id") else c) for c in columns]
+        m.bulk_insert(m.Child, fields, [tuple(attrs.get(c) for c in columns) for _, attrs in made])
         for i in range(0, len(made), BATCH):
             batch = made[i:i + BATCH]
-            m.Child.insert_many([tuple(attrs.get(c) for c in columns) for _, attrs in batch], fields=fields).execute()
             query: Any = (m.Child.select(m.Child.case_number, m.Child.id)
                           .where(m.Child.case_number.in_([attrs["case_number"] for _, attrs in batch])).tuples())
             ids: dict[str, int] = dict(query)

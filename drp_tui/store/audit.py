@@ -474,9 +474,6 @@ def _insert(at: datetime, actor_id: int | None, kind: str, summary: str, *, disp
                           prev_hash=prev, hash=digest, row_digests=rows)
 
 
-EVENT_BATCH = 200  # events per INSERT when a transaction appends many (an import)
-
-
 def _insert_many(pending: list[dict[str, Any]], digests: dict[tuple[str, int], str]) -> list[m.Event]:
     """The events of one transaction, chained in order exactly as ``_insert`` would one by one
     (the last carries the row digests), written with a few multi-row INSERTs."""
@@ -501,11 +498,8 @@ def _insert_many(pending: list[dict[str, Any]], digests: dict[tuple[str, int], s
         prev, next_id = digest, next_id + 1
     columns = [m.Event.id, m.Event.at, m.Event.actor, m.Event.kind, m.Event.dispute, m.Event.child,
                m.Event.summary, m.Event.before, m.Event.after, m.Event.prev_hash, m.Event.hash, m.Event.row_digests]
-    for i in range(0, len(out), EVENT_BATCH):
-        batch = out[i:i + EVENT_BATCH]
-        # One INSERT per batch, never an UPDATE: the ids are fixed inside the (serialised) write transaction.
-        m.Event.insert_many([tuple(e.__data__.get(c.name) for c in columns) for e in batch],
-                            fields=columns).execute()
+    # INSERTs only, never an UPDATE: the ids are fixed inside the (serialised) write transaction.
+    m.bulk_insert(m.Event, columns, [tuple(e.__data__.get(c.name) for c in columns) for e in out])
     return out
 
 

@@ -20,7 +20,7 @@ from drp_tui.bootstrap import Setup, SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import SystemClock, format_london
-from drp_tui.services import accounts, imports
+from drp_tui.services import accounts, auth, imports
 from drp_tui.services.auth import current_os_login
 from drp_tui.services.errors import DomainError
 from drp_tui.services.permissions import InstallationAdmin
@@ -53,6 +53,13 @@ def register(subparsers: Any) -> None:
     p = us.add_parser("setup-code", help="a new one-time set-up code for an account without a password")
     p.add_argument("username", metavar="USERNAME")
     p.set_defaults(func=cmd_user_setup_code)
+
+    p = us.add_parser("set-password", help="choose your password with your one-time set-up code "
+                                           "(asks for the code, then the password twice)")
+    p.add_argument("username", metavar="USERNAME")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read two lines from standard input: the set-up code, then the new password")
+    p.set_defaults(func=cmd_user_set_password)
 
     p = us.add_parser("list", help="every account: role, team, status, OS login")
     p.add_argument("--active", action="store_true", help="only active accounts")
@@ -223,6 +230,31 @@ def _print_code(username: str, code: str) -> None:
 def cmd_user_setup_code(args: argparse.Namespace) -> int:
     code = _call(args, imports.issue_setup_code, args.username)
     _print_code(args.username.strip(), code)
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    """The person themselves: set-up code, then their own password (the desk's sign-in does the same)."""
+    _setup(args)
+    if args.password_stdin:
+        code = sys.stdin.readline().strip()
+        password = _read_password(True)
+    else:
+        try:
+            code = getpass.getpass("One-time set-up code: ").strip()
+        except EOFError:
+            raise UsageError("set-up code: no terminal to ask on; use --password-stdin") from None
+        password = _read_password(False)
+    now = SystemClock().now()
+    try:
+        done = auth.sign_in(args.username, code, now)
+        if not done.needs_password:
+            raise UsageError("set-up code: not a set-up code; a password is changed with "
+                             "'drp user reset-password'")
+        auth.choose_password(done.user.id, password, now)
+    except DomainError as exc:
+        raise UsageError(" ".join(exc.message.split())) from None
+    print(f"password of {done.user.username} set; the set-up code is used up")
     return 0
 
 

@@ -386,3 +386,22 @@ def test_user_add_with_a_set_up_code(ctx: InstallationAdmin, db_path: Path, monk
     assert "(set-up code issued)" in capsys.readouterr().out
     with pytest.raises(DomainError, match="already has a password"):
         imports.issue_setup_code(ctx, "cpatel")
+
+
+def test_set_password_on_the_command_line_with_the_code(
+        ctx: InstallationAdmin, db_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    code = dict(imports.import_staff(ctx, staff_file(STAFF[2])).codes)["jokafor"]
+    db = ["--db", str(db_path)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("NOPE-NOPE-NOPE\nKettle-Drum-2026\n"))
+    assert main([*db, "user", "set-password", "jokafor", "--password-stdin"]) == 2
+    assert "not recognised" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{code}\nKettle-Drum-2026\n"))
+    assert main([*db, "user", "set-password", "jokafor", "--password-stdin"]) == 0
+    assert "the set-up code is used up" in capsys.readouterr().out
+    assert verify_password("Kettle-Drum-2026", m.Staff.get(m.Staff.username == "jokafor").password_hash)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Kettle-Drum-2026\nAnother-Pass-99\n"))
+    assert main([*db, "user", "set-password", "jokafor", "--password-stdin"]) == 2
+    assert "not a set-up code" in capsys.readouterr().err

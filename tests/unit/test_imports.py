@@ -405,3 +405,18 @@ def test_set_password_on_the_command_line_with_the_code(
     monkeypatch.setattr("sys.stdin", io.StringIO("Kettle-Drum-2026\nAnother-Pass-99\n"))
     assert main([*db, "user", "set-password", "jokafor", "--password-stdin"]) == 2
     assert "not a set-up code" in capsys.readouterr().err
+
+
+def test_a_closed_child_leaves_the_chairs_children_list_and_comes_back_when_imported_again(
+        ctx: InstallationAdmin) -> None:
+    from drp_tui.services import reads
+    from drp_tui.services.context import Ctx
+
+    imports.import_children(ctx, children_file(*ROWS))
+    chloe = m.Staff.get(m.Staff.username == "cpatel")
+    mine = Ctx(chloe.id, ctx.policy, ctx.calendar, ctx.clock)
+    assert sorted(x.child.case_number for x in reads.children(mine)) == ["C1001", "C1002", "C1003"]
+    imports.close_child(ctx, "C1003", "moved to another authority")
+    assert sorted(x.child.case_number for x in reads.children(mine)) == ["C1001", "C1002"]
+    imports.import_children(ctx, children_file(*ROWS))
+    assert sorted(x.child.case_number for x in reads.children(mine)) == ["C1001", "C1002", "C1003"]

@@ -113,10 +113,12 @@ def _read(args: argparse.Namespace, fields: tuple[str, ...], required: tuple[str
         raise UsageError(f"{path.name}: {exc.message}") from None
 
 
-def _run(args: argparse.Namespace, service: Any, f: CsvFile, **kw: Any) -> imports.ImportReport:
+def _run(args: argparse.Namespace, service: Any, f: CsvFile, *, dry_run_first: bool = False,
+         **kw: Any) -> imports.ImportReport:
     setup = _setup(args)
     try:
-        report: imports.ImportReport = service(_ctx(setup), f, dry_run=args.dry_run, skip_bad=args.skip_bad, **kw)
+        report: imports.ImportReport = service(_ctx(setup), f, dry_run=args.dry_run or dry_run_first,
+                                               skip_bad=args.skip_bad, **kw)
     except DomainError as exc:
         raise UsageError(" ".join(exc.message.split())) from None
     return report
@@ -129,7 +131,8 @@ def _listed(items: list[str], indent: str = "  ") -> None:
         print(f"{indent}... and {len(items) - LIST_AT_MOST} more")
 
 
-def _print(report: imports.ImportReport, f: CsvFile, what: str, skip_bad: bool) -> int:
+def _print(report: imports.ImportReport, f: CsvFile, what: str, skip_bad: bool,
+           dry_run: bool | None = None) -> int:
     print(f"{report.rows} row(s) read ({f.encoding})")
     if report.problems:
         stream = sys.stderr
@@ -138,7 +141,8 @@ def _print(report: imports.ImportReport, f: CsvFile, what: str, skip_bad: bool) 
             print(f"  {_safe(p.text())}", file=stream)
         if len(report.problems) > LIST_AT_MOST * 2:
             print(f"  ... and {len(report.problems) - LIST_AT_MOST * 2} more", file=stream)
-    held = report.dry_run or (bool(report.problems) and not skip_bad)
+    dry = report.dry_run if dry_run is None else dry_run
+    held = dry or (bool(report.problems) and not skip_bad)
     print(f"new: {len(report.new)}" + (" (not written)" if held and report.new else ""))
     print(f"changed: {len(report.changed)}" + (" (not written)" if held and report.changed else ""))
     _listed([f"{c.key}: {', '.join(c.fields)}" for c in report.changed])
@@ -152,7 +156,7 @@ def _print(report: imports.ImportReport, f: CsvFile, what: str, skip_bad: bool) 
               f"sign-in, within {imports.SETUP_CODE_DAYS} days, and choose their own)")
     for username, login in report.os_linked:
         print(f"{username} signs in as OS user {_safe(login)}")
-    if report.dry_run:
+    if dry:
         print("dry run: nothing was written")
         return 1 if report.problems else 0
     if report.problems and not skip_bad:
@@ -177,4 +181,10 @@ def cmd_import_teams(args: argparse.Namespace) -> int:
 def cmd_import_staff(args: argparse.Namespace) -> int:
     f = _read(args, imports.STAFF_FIELDS, imports.STAFF_REQUIRED, imports.STAFF_ALIASES)
     auth = _setup(args).config.auth
-    return _print(_run(args, imports.import_staff, f, auth=auth), f, "staff", args.skip_bad)
+    prepared = None
+    if not args.dry_run and auth != "os":  # codes hashed before the import's transaction, not inside it
+        first = _run(args, imports.import_staff, f, auth=auth, dry_run_first=True)
+        if first.problems and not args.skip_bad:
+            return _print(first, f, "staff", args.skip_bad, dry_run=False)
+        prepared = imports.prepare_codes(first.new)
+    return _print(_run(args, imports.import_staff, f, auth=auth, prepared=prepared), f, "staff", args.skip_bad)

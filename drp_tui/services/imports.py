@@ -646,12 +646,14 @@ def _held(staff_id: int) -> set[tuple[int, str]]:
 
 @service
 def import_staff(ctx: Ctx, f: CsvFile, *, dry_run: bool = False, skip_bad: bool = False,
-                 auth: str = "password") -> ImportReport:
+                 auth: str = "password", prepared: dict[str, tuple[str, str]] | None = None) -> ImportReport:
     """Staff by user name: name, e-mail, role, team, title, OS login and the levels held
     (``levels``: ``level@Team;level@Team``; with the column, the file says every level
     the person holds: one not listed is given up). New accounts get a one-time set-up
     code (returned once in ``codes``), or under ``auth = "os"`` their OS login (the
-    ``os_login`` column, else the user name)."""
+    ``os_login`` column, else the user name). ``prepared``: user name -> (code, its hash) made
+    by ``prepare_codes`` before the transaction (scrypt is slow on purpose: the writers' lock
+    is not held while it runs); a new account without one gets its code made here."""
     who, by = _admin(ctx, "import staff")
     people = _Directory()
     present = set(f.headers)
@@ -711,7 +713,7 @@ def import_staff(ctx: Ctx, f: CsvFile, *, dry_run: bool = False, skip_bad: bool 
         if s is None:
             new.append(plan.username)
             if write:
-                s = _add_account(ctx, plan, by, codes, linked)
+                s = _add_account(ctx, plan, by, codes, linked, (prepared or {}).get(plan.username))
         else:
             fields = [k for k, v in plan.values.items() if getattr(s, k) != v]
             levels_changed = plan.levels is not None and plan.levels != held_before[s.id]
@@ -757,14 +759,23 @@ def _role_change_problems(s: m.Staff, plan: _StaffPlan) -> list[tuple[str, str]]
     return []
 
 
+def prepare_codes(usernames: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """A set-up code and its hash for each user name, made outside any transaction."""
+    out = {}
+    for username in usernames:
+        code = new_setup_code()
+        out[username] = (code, hash_setup_code(code))
+    return out
+
+
 def _add_account(ctx: Ctx, plan: _StaffPlan, by: str, codes: list[tuple[str, str]],
-                 linked: list[tuple[str, str]]) -> m.Staff:
+                 linked: list[tuple[str, str]], made: tuple[str, str] | None = None) -> m.Staff:
     v = plan.values
     login = v.get("os_login")
     code_hash, until = "", None
     if not login:
-        code = new_setup_code()
-        code_hash, until = hash_setup_code(code), ctx.now() + timedelta(days=SETUP_CODE_DAYS)
+        code, code_hash = made or prepare_codes([plan.username])[plan.username]
+        until = ctx.now() + timedelta(days=SETUP_CODE_DAYS)
         codes.append((plan.username, code))
     else:
         linked.append((plan.username, login))
@@ -831,5 +842,5 @@ def add_user_with_setup_code(ctx: Ctx, username: str, name: str, role: str, *, t
 
 __all__ = ["CHILD_FIELDS", "CHILD_REQUIRED", "Change", "ImportReport", "LEGAL_STATUSES", "SETUP_CODE_DAYS",
            "STAFF_ALIASES", "STAFF_FIELDS", "STAFF_REQUIRED", "TEAM_FIELDS", "TEAM_REQUIRED", "add_child",
-           "add_user_with_setup_code",
+           "add_user_with_setup_code", "prepare_codes",
            "close_child", "edit_child", "import_children", "import_staff", "import_teams", "issue_setup_code"]

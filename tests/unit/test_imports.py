@@ -420,3 +420,26 @@ def test_a_closed_child_leaves_the_chairs_children_list_and_comes_back_when_impo
     assert sorted(x.child.case_number for x in reads.children(mine)) == ["C1001", "C1002"]
     imports.import_children(ctx, children_file(*ROWS))
     assert sorted(x.child.case_number for x in reads.children(mine)) == ["C1001", "C1002", "C1003"]
+
+
+def test_staff_import_on_the_command_line_prints_each_code_once(
+        ctx: InstallationAdmin, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli_users, "current_os_login", lambda: "opsadmin")
+    path = tmp_path / "staff.csv"
+    path.write_text("\r\n".join(["User name,Name,E-mail,Role,Team,Title,Levels", *STAFF, "x y,Bad,,chair,,,"]),
+                    encoding="utf-8-sig")
+    db = ["--db", str(db_path)]
+    assert main([*db, "import", "staff", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "line 5, column 'User name': 'x y' is not a user name" in err and "set-up code" not in out
+    assert m.Staff.select().count() == 2
+    assert main([*db, "import", "staff", str(path), "--skip-bad"]) == 0
+    out = capsys.readouterr().out
+    codes = dict(line.removeprefix("set-up code for ").split(": ") for line in out.splitlines()
+                 if line.startswith("set-up code for "))
+    assert sorted(codes) == ["jokafor", "mdavies", "tquinn"]
+    for username, code in codes.items():
+        assert verify_password(normalise_code(code), m.Staff.get(m.Staff.username == username).setup_code_hash)
+    assert main([*db, "import", "staff", str(path), "--skip-bad"]) == 0
+    assert "set-up code for" not in capsys.readouterr().out  # existing accounts: no new code

@@ -452,6 +452,9 @@ def edit_child(ctx: Ctx, case_number: str, changes: dict[str, str], *, kind: str
                               "changed", field=(unknown or ["case_number"])[0])
     if not changes:
         raise ValidationError("nothing to change: give at least one field", field="changes")
+    for k, v in changes.items():
+        if v is not None and not isinstance(v, str):
+            raise ValidationError(f"{k.replace('_', ' ')}: must be text", field=k)
     raw = {k: clean_cell(v or "") for k, v in changes.items()}
     raw["case_number"] = c.case_number
     people = _Directory()

@@ -443,3 +443,17 @@ def test_staff_import_on_the_command_line_prints_each_code_once(
         assert verify_password(normalise_code(code), m.Staff.get(m.Staff.username == username).setup_code_hash)
     assert main([*db, "import", "staff", str(path), "--skip-bad"]) == 0
     assert "set-up code for" not in capsys.readouterr().out  # existing accounts: no new code
+
+
+def test_hostile_values_are_refused_by_field_and_nothing_is_written(ctx: InstallationAdmin) -> None:
+    imports.add_child(ctx, "C1", "A Child", "CLA", "North Team")
+    with pytest.raises(ValidationError) as exc:
+        imports.edit_child(ctx, "C1", {"name": 5})  # type: ignore[dict-item]
+    assert exc.value.field == "name"
+    with pytest.raises(ValidationError) as exc:
+        imports.add_child(ctx, "C2", "Evil\x1b[2JName", "CLA", "North Team")
+    assert exc.value.field == "name" and "control characters" in exc.value.message
+    f = children_file("C3,Ok\x07Name,,CLA,North Team,,,,", "C4,B,,CLA,\x1b[31mRed Team,,,,")
+    report = imports.import_children(ctx, f)
+    assert [p.text() for p in report.problems][0] == "line 2, column 'name': has control characters"
+    assert m.Child.select().count() == 1

@@ -31,7 +31,8 @@ Default headers (any case and spacing): case_number, name, date_of_birth, legal_
 (CLA, CP or CIN), team, social_worker, chair, family_id, lead_team. Required: case_number,
 name, legal_status, team. Columns not named are ignored; a column left out of the file
 leaves that field as stored. --map MAP.toml names a system's own headers and status
-words (examples/maps/).
+words, and may join several columns into one, e.g. name = ["Forename", "Surname"]
+(examples/maps/).
 
 team and lead_team: a team's name. chair and social_worker: a staff account's user name,
 else its full name (an error if two accounts share it). family_id: children with the same

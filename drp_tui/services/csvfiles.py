@@ -54,7 +54,7 @@ class ColumnMap:
     """How one system's export names things: our field -> its header; our field -> {its word: ours}."""
 
     name: str = ""
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # several: joined with a space
     words: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -92,6 +92,7 @@ def load_map(path: str | Path, fields: Sequence[str]) -> ColumnMap:
         name = "Case system export"
         [columns]               # our field = "the export's header"
         case_number = "Person ID"
+        name = ["Forename", "Surname"]   # several columns: joined with a space
         [words.legal_status]    # the export's word = ours
         "Looked After" = "CLA"
     """
@@ -104,9 +105,11 @@ def load_map(path: str | Path, fields: Sequence[str]) -> ColumnMap:
         raise FileProblem(f"--map: {p} is not a TOML file: {exc}", field="map") from None
     columns = data.get("columns", {})
     words = data.get("words", {})
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise FileProblem("--map: [columns] must map a field to a header, e.g. case_number = \"Person ID\"",
-                          field="map")
+    if not isinstance(columns, dict) or not all(
+            isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(x, str) for x in v))
+            for v in columns.values()):
+        raise FileProblem("--map: [columns] must map a field to a header, e.g. case_number = \"Person ID\", "
+                          "or to several, e.g. name = [\"Forename\", \"Surname\"]", field="map")
     unknown = sorted(set(columns) - set(fields))
     if unknown:
         raise FileProblem(f"--map: [columns] names {', '.join(unknown)}, not a field of this file "
@@ -118,7 +121,8 @@ def load_map(path: str | Path, fields: Sequence[str]) -> ColumnMap:
     bad = sorted(set(words) - set(fields))
     if bad:
         raise FileProblem(f"--map: [words.{bad[0]}] is not a field of this file", field="map")
-    return ColumnMap(str(data.get("name", p.stem)), dict(columns),
+    return ColumnMap(str(data.get("name", p.stem)),
+                     {k: (v,) if isinstance(v, str) else tuple(v) for k, v in columns.items()},
                      {k: {clean_cell(w).casefold(): v.strip() for w, v in d.items()} for k, d in words.items()})
 
 
@@ -166,24 +170,31 @@ def read_csv(data: bytes, fields: Sequence[str], required: Sequence[str], column
     wanted = {norm_header(f): f for f in fields}
     for alias, f in (aliases or {}).items():
         wanted.setdefault(norm_header(alias), f)
+    joined: set[str] = set()  # fields the map builds from several columns
     if column_map is not None:
-        for f, h in column_map.columns.items():
-            wanted[norm_header(h)] = f
-    index: dict[str, int] = {}
+        for f, hs in column_map.columns.items():
+            for h in hs:
+                wanted[norm_header(h)] = f
+            if len(hs) > 1:
+                joined.add(f)
+    index: dict[str, list[int]] = {}
     headers: dict[str, str] = {}
+    seen_headers: dict[str, int] = {}
     for i, h in enumerate(header):
         got = wanted.get(norm_header(h))
         if got is None:
             continue
         f = got
-        if f in index:
+        if f in index and (f not in joined or norm_header(h) in seen_headers):
+            first = seen_headers.get(norm_header(h), index[f][0])
             raise FileProblem(f"line {header_line}: column '{clean_cell(h)}' is there twice "
-                              f"(also column {index[f] + 1})", field="file")
-        index[f] = i
-        headers[f] = clean_cell(h)
+                              f"(also column {first + 1})", field="file")
+        seen_headers[norm_header(h)] = i
+        index.setdefault(f, []).append(i)
+        headers[f] = (headers[f] + " + " if f in headers else "") + clean_cell(h)
     missing = [f for f in required if f not in index]
     if missing:
-        named = [(column_map.columns.get(f, f) if column_map else f) for f in missing]
+        named = [(" + ".join(column_map.columns.get(f, (f,))) if column_map else f) for f in missing]
         raise FileProblem(f"line {header_line}: no column {', '.join(repr(n) for n in named)} in the header "
                           f"(found: {', '.join(clean_cell(h) for h in header) or 'nothing'})", field="file")
     words = column_map.words if column_map else {}
@@ -201,8 +212,7 @@ def read_csv(data: bytes, fields: Sequence[str], required: Sequence[str], column
                 continue
             values: dict[str, str] = {}
             for f in fields:
-                at = index.get(f)
-                v = clean_cell(cells[at]) if at is not None and at < len(cells) else ""
+                v = " ".join(c for c in (clean_cell(cells[at]) for at in index.get(f, ()) if at < len(cells)) if c)
                 if v and f in words:
                     v = words[f].get(v.casefold(), v)
                 values[f] = v

@@ -95,11 +95,19 @@ def test_windows_1252_with_a_mapped_export_and_its_status_words(ctx: Installatio
 
 
 def test_the_other_example_map_reads_its_headers_too(ctx: InstallationAdmin) -> None:
-    header = "LCS ID,Child Name,DOB,Category,Responsible Team,Key Worker,Reviewing Officer,Household ID"
-    f = children_file("L1,Ayo Bello,2012-05-06,LAC,North Team,swilson,cpatel,H9", header=header,
+    header = "LCS ID,Forename,Surname,DOB,Category,Responsible Team,Key Worker,Reviewing Officer,Household ID"
+    f = children_file("L1,Ayo,Bello,2012-05-06,LAC,North Team,swilson,cpatel,H9",
+                      "L2,,Okoro,2012-05-06,CPP,North Team,swilson,cpatel,H9",
+                      "L3,Ben,Cole,2012-05-06,Unknown,North Team,swilson,cpatel,", header=header,
                       column_map=LL_MAP)
-    report = imports.import_children(ctx, f)
-    assert report.new == ("L1",) and m.Child.get(m.Child.case_number == "L1").legal_status == "CLA"
+    report = imports.import_children(ctx, f, skip_bad=True)
+    assert report.new == ("L1", "L2")
+    ayo = m.Child.get(m.Child.case_number == "L1")
+    assert ayo.name == "Ayo Bello" and ayo.legal_status == "CLA"  # the name from two columns
+    okoro = m.Child.get(m.Child.case_number == "L2")
+    assert okoro.name == "Okoro" and okoro.legal_status == "CP" and okoro.sibling_group_id == ayo.sibling_group_id
+    assert [p.text() for p in report.problems][0].startswith(
+        "line 4, column 'Category': 'Unknown' is not a legal status")
 
 
 @pytest.mark.parametrize("where", [0, 1, 3])

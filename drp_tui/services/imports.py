@@ -799,7 +799,7 @@ def _take_level(ctx: Ctx, s: m.Staff, key: tuple[int, str], shown: str, by: str)
     if current is None:
         m.TeamRole.create(team=team_id, level=level, staff=s.id)
     else:
-        current.staff = s.id
+        current.staff = s
         current.save()
     event(ctx, "team_level_set", f"{shown}: {s.username}" + (f" (was {previous})" if previous else "")
           + f" by import {by}", before={"level": shown, "staff": previous},
@@ -838,7 +838,7 @@ def add_user_with_setup_code(ctx: Ctx, username: str, name: str, role: str, *, t
                              title: str = "", email: str = "", os_login: str | None = None) -> str:
     """``accounts.add_user`` without a password, and its one-time set-up code, in one transaction."""
     who, by = _admin(ctx, "add staff accounts")
-    staff_id = accounts.add_user.__wrapped__(ctx, username, name, role, None, team=team, title=title,
+    staff_id = accounts.add_user.__wrapped__(  # type: ignore[attr-defined]  # inside this transactionctx, username, name, role, None, team=team, title=title,
                                              email=email, os_login=os_login, setup_code=True)
     return _issue_code(ctx, m.Staff.get_by_id(staff_id), by)
 

@@ -135,6 +135,7 @@ class Child(BaseModel):
         chair_id: ForeignKeyField[int | None]
         social_worker_id: ForeignKeyField[int | None]
         sibling_group_id: ForeignKeyField[int | None]
+        lead_team_id: ForeignKeyField[int | None]
 
     case_number = CharField(unique=True)
     name = CharField()

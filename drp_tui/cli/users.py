@@ -20,7 +20,7 @@ from drp_tui.bootstrap import Setup, SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import SystemClock, format_london
-from drp_tui.services import accounts
+from drp_tui.services import accounts, auth, imports
 from drp_tui.services.auth import current_os_login
 from drp_tui.services.errors import DomainError
 from drp_tui.services.permissions import InstallationAdmin
@@ -45,7 +45,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.add_argument("--no-password", action="store_true",
                    help="no password: the account signs in only by its OS login (needs --os-login)")
+    p.add_argument("--setup-code", action="store_true",
+                   help="no password now: print a one-time set-up code, typed as the password at the "
+                        "first sign-in to choose one")
     p.set_defaults(func=cmd_user_add)
+
+    p = us.add_parser("setup-code", help="a new one-time set-up code for an account without a password")
+    p.add_argument("username", metavar="USERNAME")
+    p.set_defaults(func=cmd_user_setup_code)
+
+    p = us.add_parser("set-password", help="choose your password with your one-time set-up code "
+                                           "(asks for the code, then the password twice)")
+    p.add_argument("username", metavar="USERNAME")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read two lines from standard input: the set-up code, then the new password")
+    p.set_defaults(func=cmd_user_set_password)
 
     p = us.add_parser("list", help="every account: role, team, status, OS login")
     p.add_argument("--active", action="store_true", help="only active accounts")
@@ -185,6 +199,14 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         pass
     else:
         raise UsageError(f"USERNAME: '{args.username.strip()}' is already taken")
+    if args.setup_code:
+        if args.password_stdin or args.no_password:
+            raise UsageError("--setup-code: not with --password-stdin or --no-password")
+        code = _call(args, imports.add_user_with_setup_code, args.username, args.name, role, team=args.team,
+                     title=args.title, email=args.email, os_login=args.os_login)
+        print(f"added {args.username.strip()} ({role})")
+        _print_code(args.username.strip(), code)
+        return 0
     if args.no_password:
         if not args.os_login:
             raise UsageError("--no-password: only with --os-login (the account must have some way to sign in)")
@@ -199,6 +221,43 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_code(username: str, code: str) -> None:
+    print(f"set-up code for {username}: {code}")
+    print(f"(shown once: {username} types it as the password at their first sign-in, within "
+          f"{imports.SETUP_CODE_DAYS} days, and chooses their own)")
+
+
+def cmd_user_setup_code(args: argparse.Namespace) -> int:
+    code = _call(args, imports.issue_setup_code, args.username)
+    _print_code(args.username.strip(), code)
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    """The person themselves: set-up code, then their own password (the desk's sign-in does the same)."""
+    _setup(args)
+    if args.password_stdin:
+        code = sys.stdin.readline().strip()
+        password = _read_password(True)
+    else:
+        try:
+            code = getpass.getpass("One-time set-up code: ").strip()
+        except EOFError:
+            raise UsageError("set-up code: no terminal to ask on; use --password-stdin") from None
+        password = _read_password(False)
+    now = SystemClock().now()
+    try:
+        done = auth.sign_in(args.username, code, now)
+        if not done.needs_password:
+            raise UsageError("set-up code: not a set-up code; a password is changed with "
+                             "'drp user reset-password'")
+        auth.choose_password(done.user.id, password, now)
+    except DomainError as exc:
+        raise UsageError(" ".join(exc.message.split())) from None
+    print(f"password of {done.user.username} set; the set-up code is used up")
+    return 0
+
+
 def cmd_user_list(args: argparse.Namespace) -> int:
     users = _call(args, accounts.list_users, include_disabled=not getattr(args, "active", False))
     now = SystemClock().now()
@@ -207,7 +266,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         status = "disabled" if not u.active else (
             f"locked until {format_london(u.locked_until)}" if u.locked(now) else "active")
         if u.active and not u.has_password and not u.os_login:
-            status += " (no way to sign in)"
+            status += " (set-up code issued)" if u.has_setup_code else " (no way to sign in)"
         rows.append((u.username, u.name, u.role.value, u.team or "-", status, u.os_login or "-"))
     widths = [max(len(_safe(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:

@@ -53,6 +53,7 @@ class AccountView:
     os_login: str | None
     has_password: bool
     levels: tuple[tuple[str, str], ...]  # (team name, level key) held in management chains
+    has_setup_code: bool = False  # a one-time code to choose the first password is waiting
 
     def locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
@@ -182,6 +183,7 @@ def account_view(s: m.Staff) -> AccountView:
         locked_until=s.locked_until, failed_logins=int(s.failed_logins), os_login=s.os_login,
         has_password=bool(s.password_hash),
         levels=tuple((tr.team.name, tr.level) for tr in _levels_held(s)),
+        has_setup_code=bool(s.setup_code_hash),
     )
 
 
@@ -196,8 +198,9 @@ def _after(s: m.Staff) -> dict[str, Any]:
 @service
 def add_user(ctx: Ctx, username: str, name: str, role: Role | str, password: str | None = None, *,
              team: int | str | None = None, title: str = "", email: str = "",
-             os_login: str | None = None) -> int:
-    """Create a staff account. A password is required unless the account signs in by its OS login."""
+             os_login: str | None = None, setup_code: bool = False) -> int:
+    """Create a staff account. A password is required unless the account signs in by its OS login,
+    or ``setup_code``: a one-time set-up code follows (``imports.issue_setup_code``)."""
     who, by = _admin(ctx, "add staff accounts")
     uname = check_username(username)
     full = clean_text(name, "name", required=True, short=True)
@@ -208,7 +211,7 @@ def add_user(ctx: Ctx, username: str, name: str, role: Role | str, password: str
         raise ValidationError("email: not an e-mail address", field="email")
     login = _os_login(os_login)
     if password is None or password == "":
-        if login is None:
+        if login is None and not setup_code:
             raise ValidationError("password: give a password, or link an OS login for an account that "
                                   "signs in without one", field="password")
         pw_hash = ""

@@ -41,7 +41,7 @@ from drp_tui.domain.model import StaffView
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit
 from drp_tui.services.errors import DomainError, ValidationError
-from drp_tui.services.passwords import hash_password, verify_password
+from drp_tui.services.passwords import hash_password, normalise_code, verify_password
 from drp_tui.store import models as m
 from drp_tui.store.db import write_txn
 from drp_tui.store.queries import staff_view
@@ -71,6 +71,7 @@ class SignedIn:
     user: StaffView
     notice: str = ""
     needs_pin: bool = False  # auth = "os": no unlock PIN set yet
+    needs_password: bool = False  # signed in with a one-time set-up code: choose a password first
 
 
 # --- the delay ---------------------------------------------------------------------------
@@ -211,22 +212,36 @@ def sign_in(username: str, password: str, now: datetime, throttle: Throttle | No
     wait = wait_seconds(key, now, throttle)
     if wait:
         raise AuthError(_wait_message(GENERIC, wait))
-    ok = _check(password, s.password_hash if s is not None else "")  # outside any transaction
-    if s is not None and ok and s.active:
+    # An account without a password but with a one-time set-up code: the code is checked
+    # instead (still exactly one scrypt check), and the person then chooses a password.
+    by_code = s is not None and not s.password_hash and bool(s.setup_code_hash) and unlocking_id is None
+    if by_code:
+        assert s is not None
+        ok = _check(normalise_code(password), s.setup_code_hash)  # outside any transaction
+    else:
+        ok = _check(password, s.password_hash if s is not None else "")
+    expired = by_code and ok and s is not None and (s.setup_code_until is None or s.setup_code_until <= now)
+    if s is not None and ok and s.active and not expired:
         with write_txn():
             notice = _succeeded(s.id, key, now)
             if unlocking_id == s.id:
                 audit.append(now, s.id, "unlocked", "Unlocked the desk (password)")
+            elif by_code:
+                audit.append(now, s.id, "signed_in", "Signed in with a one-time set-up code")
             else:
                 audit.append(now, s.id, "signed_in", "Signed in")
             view = staff_view(m.Staff.get_by_id(s.id))
         if throttle is not None:
             throttle.succeeded()
-        return SignedIn(view, notice)
+        return SignedIn(view, notice, needs_password=by_code)
     if s is None:
         summary = "Sign-in failed: unknown user name"
+    elif expired:
+        summary = f"Sign-in failed for {s.username}: the one-time set-up code has expired"
     elif ok:
         summary = f"Sign-in failed for {s.username}: account disabled"
+    elif by_code:
+        summary = f"Sign-in failed for {s.username}: wrong set-up code"
     elif not s.password_hash:
         summary = f"Sign-in failed for {s.username}: the account has no password (OS login only)"
     else:
@@ -330,6 +345,33 @@ def set_unlock_pin(staff_id: int, pin: str, now: datetime, confirm: str | None =
         had = bool(s.unlock_pin_hash)
         m.Staff.update(unlock_pin_hash=digest).where(m.Staff.id == staff_id).execute()
         audit.append(now, staff_id, "unlock_pin_set", "Unlock PIN changed" if had else "Unlock PIN set")
+
+
+def choose_password(staff_id: int, password: str, now: datetime, confirm: str | None = None) -> None:
+    """After signing in with a one-time set-up code: the person's own password, once.
+
+    Refused unless the account still has a set-up code and no password (so this
+    cannot change anyone's password); the code is used up in the same transaction.
+    Hashed before the transaction."""
+    from drp_tui.services.accounts import check_new_password  # accounts imports this module
+
+    s = m.Staff.get_or_none(m.Staff.id == staff_id)
+    if s is None or not s.active:
+        raise AuthError("Your account is not active; ask an administrator.")
+    check_new_password(password, s.username)
+    if confirm is not None and confirm != password:
+        raise ValidationError("Confirm password: the two passwords differ; type the same password twice",
+                              field="confirm")
+    digest = hash_password(password)
+    with write_txn():
+        fresh = m.Staff.get_or_none(m.Staff.id == staff_id)
+        if fresh is None or not fresh.active or fresh.password_hash or not fresh.setup_code_hash:
+            raise AuthError("This account's set-up code has already been used; sign in with your password.")
+        fresh.password_hash = digest
+        fresh.setup_code_hash = ""
+        fresh.setup_code_until = None
+        fresh.save()  # through the model: the audit trail digests the row
+        audit.append(now, staff_id, "password_chosen", "Password chosen with the one-time set-up code")
 
 
 def has_unlock_pin(staff_id: int) -> bool:

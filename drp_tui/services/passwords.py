@@ -29,3 +29,30 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, want)
+
+
+# One-time set-up codes: a new account's way to choose its first password.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or copied by hand
+CODE_GROUPS, CODE_GROUP = 3, 4
+
+
+def new_setup_code() -> str:
+    """A fresh code like ``K7QM-3XTA-9PRW`` (about 59 bits), for the administrator to pass on once."""
+    import secrets
+
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUPS * CODE_GROUP))
+    return "-".join(raw[i:i + CODE_GROUP] for i in range(0, len(raw), CODE_GROUP))
+
+
+def normalise_code(text: str) -> str:
+    """What is hashed and compared: capitals, no spaces or dashes (typed 'k7qm 3xta 9prw' is the same)."""
+    return "".join(ch for ch in text.upper() if ch not in " -\t")
+
+
+def looks_like_setup_code(text: str) -> bool:
+    code = normalise_code(text)
+    return len(code) == CODE_GROUPS * CODE_GROUP and all(ch in CODE_ALPHABET for ch in code)
+
+
+def hash_setup_code(code: str) -> str:
+    return hash_password(normalise_code(code))

@@ -106,6 +106,8 @@ class Staff(BaseModel):
     unlock_pin_hash = CharField(default="")  # auth = "os": the desk PIN that unlocks the idle lock
     last_sign_in_at = UTCDateTimeField(null=True)
     last_failed_at = UTCDateTimeField(null=True)  # failed_logins counts failures since the last sign-in
+    setup_code_hash = CharField(default="")  # a one-time code to choose the first password (scrypt hash)
+    setup_code_until = UTCDateTimeField(null=True)  # ... valid until then
 
 
 class TeamRole(BaseModel):
@@ -133,6 +135,7 @@ class Child(BaseModel):
         chair_id: ForeignKeyField[int | None]
         social_worker_id: ForeignKeyField[int | None]
         sibling_group_id: ForeignKeyField[int | None]
+        lead_team_id: ForeignKeyField[int | None]
 
     case_number = CharField(unique=True)
     name = CharField()
@@ -142,6 +145,8 @@ class Child(BaseModel):
     chair = ForeignKeyField(Staff, null=True, backref="chaired", on_delete="RESTRICT")
     social_worker = ForeignKeyField(Staff, null=True, backref="allocated", on_delete="RESTRICT")
     sibling_group = ForeignKeyField(SiblingGroup, null=True, backref="children", on_delete="SET NULL")
+    lead_team = ForeignKeyField(Team, null=True, backref="led_children", on_delete="RESTRICT")
+    closed_on = DateField(null=True)  # no longer open to the service (kept, with its history)
 
 
 class Counter(BaseModel):
@@ -384,3 +389,22 @@ ALL_MODELS: list[type[BaseModel]] = [
     Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
     SignInFailure,
 ]
+
+
+def bulk_insert(model: type[BaseModel], fields: list[Any], rows: list[tuple[Any, ...]]) -> None:
+    """Many rows at once (an import): one prepared INSERT, run for every row.
+
+    Values go through each field's ``db_value`` as peewee would convert them; building
+    peewee's SQL once per value costs more than the insert itself at tens of thousands
+    of rows. Rows written this way are not noticed by the audit trail: the caller
+    calls ``note_write`` for each once it knows their ids."""
+    if not rows:
+        return
+    db = database.obj
+    table = model._meta.table_name
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join(db.param for _ in fields)
+    sql = f'INSERT INTO "{table}" ({columns}) VALUES ({marks})'
+    converted = [tuple(f.db_value(v) for f, v in zip(fields, row, strict=True)) for row in rows]
+    cursor = db.cursor()
+    cursor.executemany(sql, converted)

@@ -72,9 +72,13 @@ def matches(field, text: str) -> Expression:  # type: ignore[no-untyped-def]
     return field.contains(text)
 
 
-def children_for(chair_id: int | None = None, search: str = "", *, viewer_id: int | None = None) -> list[ChildView]:
-    """Children (by name); ``chair_id`` = only theirs; ``viewer_id`` = only those that person may see."""
+def children_for(chair_id: int | None = None, search: str = "", *, viewer_id: int | None = None,
+                 closed: bool = False) -> list[ChildView]:
+    """Children (by name); ``chair_id`` = only theirs; ``viewer_id`` = only those that person may see;
+    a child closed to the service (``drp child close``) only with ``closed``."""
     q = m.Child.select(m.Child, m.Team).join(m.Team).switch(m.Child)
+    if not closed:
+        q = q.where(m.Child.closed_on.is_null())
     if chair_id is not None:
         q = q.where(m.Child.chair == chair_id)
     if viewer_id is not None:

@@ -42,6 +42,7 @@ class Desk:
         self.throttle = auth.Throttle()  # this session's failed sign-ins (the progressive delay)
         self.notices: list[str] = []  # to show once signed in (failed attempts since the last sign-in)
         self.needs_pin = False  # auth = "os": signed in but no unlock PIN set yet
+        self.needs_password = False  # signed in with a one-time set-up code: no password chosen yet
 
     # --- who ------------------------------------------------------------------
     @property
@@ -55,6 +56,7 @@ class Desk:
 
     def sign_in(self, username: str, password: str) -> StaffView:
         done = auth.sign_in(username, password, self.clock.now(), self.throttle)
+        self.needs_password = done.needs_password
         return self._in(done)
 
     def sign_in_os(self) -> StaffView:
@@ -81,6 +83,13 @@ class Desk:
         auth.set_unlock_pin(self.user.id, pin, self.clock.now(), confirm)
         self.needs_pin = False
 
+    def choose_password(self, password: str, confirm: str) -> None:
+        """After a sign-in with a one-time set-up code: the person's own password."""
+        if self.user is None:
+            raise RuntimeError("nobody is signed in")
+        auth.choose_password(self.user.id, password, self.clock.now(), confirm)
+        self.needs_password = False
+
     def _in(self, done: auth.SignedIn) -> StaffView:
         self.user = done.user
         if done.notice:
@@ -99,6 +108,7 @@ class Desk:
     def sign_out(self) -> None:
         self.user = None
         self.needs_pin = False
+        self.needs_password = False
 
     @property
     def role(self) -> Role | None:

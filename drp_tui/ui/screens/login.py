@@ -1,5 +1,8 @@
 """Log-in: user name and password (masked), or the OS login when ``auth = "os"``.
 
+A new account signs in the first time with the one-time set-up code its administrator
+gave, typed as the password; the person then chooses a password before the desk opens.
+
 No personal data here: the header shows the process and the time only. The
 password check (scrypt, slow on purpose) runs in a worker; a refusal from
 ``services.auth`` (wrong password, account locked) is shown as its message.
@@ -15,6 +18,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from drp_tui.domain.model import StaffView
 from drp_tui.ui.keys import LOGIN_BINDINGS
 from drp_tui.ui.screens.credentials import AuthDone, CredentialsScreen, attempt
+from drp_tui.ui.screens.first_password import ChoosePasswordScreen
 from drp_tui.ui.screens.pin import SetPinScreen
 from drp_tui.ui.widgets.header import DeskHeader
 
@@ -57,5 +61,8 @@ class LoginScreen(CredentialsScreen):
         self.show_error("", error=False)
         if self.os_auth and self.desk_app.desk.needs_pin:  # first OS sign-in: a PIN for the idle lock
             self.app.push_screen(SetPinScreen())
+            return
+        if self.desk_app.desk.needs_password:  # signed in with a one-time set-up code
+            self.app.push_screen(ChoosePasswordScreen())
             return
         self.desk_app.signed_in()

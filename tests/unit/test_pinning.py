@@ -258,6 +258,22 @@ def test_upgrade_moves_or_refuses(desk: Desk, how: str, capsys: pytest.CaptureFi
     assert again["moved"] == [] and len(again["refused"]) == len(refused)
 
 
+def test_upgrade_prints_a_readable_plan(desk: Desk, capsys: pytest.CaptureFixture[str]) -> None:
+    desk.edit("remove")
+    refs = {key: get_dispute(did).reference for key, did in desk.ids.items()}
+    close_database()
+    try:
+        code = main(["--config", str(desk.config), "policies", "upgrade", "--dry-run"])
+    finally:
+        open_database(str(desk.db))
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"REFUSED  {refs['stage_3']}  from knowsley-dr v1: its current stage 'stage_3' does not exist" in out
+    assert f"would move  {refs['stage_2']}  from knowsley-dr v1\n    profile: knowsley-dr v1 -> knowsley-dr v2" in out
+    assert "4 would move, 1 refused (nothing changed: --dry-run)" in out
+    assert all(get_dispute(d).policy_version == 1 for d in desk.ids.values())
+
+
 def test_upgrade_refuses_one_dispute_by_itself_and_changes_nothing(desk: Desk) -> None:
     new = desk.edit("remove")
     ctx = InstallationAdmin(None, new, desk.w.calendar, desk.w.clock, os_user="ops")  # type: ignore[arg-type]

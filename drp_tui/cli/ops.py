@@ -264,9 +264,16 @@ def procedure_lines(setup: Setup) -> list[bk.CheckLine]:
         total = sum(n for _, _, n in rep.older)
         lines.append(bk.CheckLine("procedures", True, f"{total} open dispute(s) on older profile versions ({each}); "
                                                       "they keep those rules: run drp policies upgrade to move them"))
-    if rep.unpinned:
-        lines.append(bk.CheckLine("procedures", True, f"{rep.unpinned} dispute(s) written before pinning, not "
+    waiting = rep.unpinned - sum(n for _, n in rep.unpinnable)
+    if waiting:
+        lines.append(bk.CheckLine("procedures", True, f"{waiting} dispute(s) written before pinning, not "
                                                       "pinned yet: pinned at the next open of the desk or drp user"))
+    if rep.unpinnable:
+        each = ", ".join(f"{key}: {n}" for key, n in rep.unpinnable)
+        lines.append(bk.CheckLine("procedures", False, f"dispute(s) written before pinning under a profile key that "
+                                                       f"exists nowhere now ({each}): they run under "
+                                                       f"{policy.key} v{policy.version}; configure their profile "
+                                                       "and open the desk once to pin them"))
     if rep.missing:
         lines.append(bk.CheckLine("procedures", False, f"{len(rep.missing)} pinned profile(s) missing or unreadable: "
                                                        + ", ".join(d[:12] for d in rep.missing)))

@@ -71,7 +71,12 @@ class Ctx:
         if key == self.policy.key:
             return self.policy
         if key not in self._policies:
-            self._policies[key] = load_builtin(key)
+            try:
+                self._policies[key] = load_builtin(key)
+            except PolicyError:
+                # Only a dispute from before pinning whose profile is gone entirely: it runs
+                # under the one in force rather than break ('drp check' names it a problem).
+                return self.policy
         return self._policies[key]
 
     def policy_of(self, dispute: PinnedTo) -> Policy:

@@ -25,7 +25,7 @@ from typing import cast
 
 from drp_tui.domain.model import Status
 from drp_tui.domain.policy import Policy, Stage, Timescale
-from drp_tui.domain.policy_loader import PolicyError, load_builtin
+from drp_tui.domain.policy_loader import PolicyError, builtin_keys, load_builtin
 from drp_tui.services.common import event, refresh_clocks, service
 from drp_tui.services.context import Ctx, pinned_policy, remember
 from drp_tui.services.errors import DomainError, NotFound
@@ -92,6 +92,18 @@ def pin_unpinned(ctx: Ctx) -> int:
 
 def unpinned_count() -> int:
     return m.Dispute.select().where(m.Dispute.policy_digest == "").count()
+
+
+def unpinnable(policy: Policy) -> dict[str, int]:
+    """Unpinned disputes whose profile key is neither ``policy``'s nor a built-in's: key -> count.
+    They cannot be pinned to what they started under (it is gone) and run under ``policy``."""
+    out: dict[str, int] = {}
+    keys = cast("list[tuple[str]]", list(m.Dispute.select(m.Dispute.policy_key)
+                                          .where(m.Dispute.policy_digest == "").tuples()))
+    for (gone,) in keys:
+        if gone != policy.key and gone not in builtin_keys():
+            out[gone] = out.get(gone, 0) + 1
+    return out
 
 
 # --- what moving to the current profile changes ------------------------------------
@@ -259,6 +271,7 @@ class PinReport:
     current: int  # open disputes on the current profile
     older: tuple[tuple[str, int, int], ...]  # (key, version, open disputes) pinned elsewhere
     unpinned: int
+    unpinnable: tuple[tuple[str, int], ...]  # unpinned, whose profile key exists nowhere: (key, count)
     missing: tuple[str, ...]  # digests disputes are pinned to with no (loadable) snapshot
     bad_snapshots: tuple[str, ...]  # snapshots whose content does not hash to their digest
 
@@ -284,4 +297,4 @@ def pin_report(policy: Policy) -> PinReport:
                 if hashlib.sha256(s.content.encode("utf-8")).hexdigest() != s.digest)
     missing = tuple(sorted(d for d in digests if d != now_in_force and pinned_policy(d) is None))
     return PinReport(current, tuple((k, v, n) for (k, v), n in sorted(older.items())), unpinned_count(),
-                     missing, bad)
+                     tuple(sorted(unpinnable(policy).items())), missing, bad)

@@ -402,7 +402,9 @@ def test_from_0006_old_disputes_are_pinned_at_first_open(tmp_path: Path) -> None
         assert pin_old_disputes(local, WorkingCalendar("ENG")) == 0  # once only
         ctx = Ctx(1, local, WorkingCalendar("ENG"), FrozenClock(datetime(2026, 11, 23, 10, tzinfo=LONDON)))
         assert ctx.policy_of(get_dispute(1)).key == "mosaic-iro"
-        assert pinning.pin_report(local).unpinned == 1
+        rep = pinning.pin_report(local)
+        assert rep.unpinned == 1 and rep.unpinnable == (("gone-profile", 1),)
+        assert ctx.policy_of(get_dispute(2)) is local  # its profile is gone: the one in force, no crash
     finally:
         close_database()
 

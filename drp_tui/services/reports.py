@@ -122,15 +122,21 @@ def by_stage(facts: Sequence[DisputeFacts], policy: Policy, policy_of: PolicyOf 
     return tuple(out)
 
 
-def by_category(facts: Sequence[DisputeFacts], policy: Policy) -> tuple[Count, ...]:
-    """Themes: categories of concern, most frequent first (only those used)."""
+def by_category(facts: Sequence[DisputeFacts], policy: Policy, policy_of: PolicyOf | None = None) -> tuple[Count, ...]:
+    """Themes: categories of concern, most frequent first (only those used). A category the
+    current profile does not have is labelled by the procedure of a dispute raised in it."""
     n = Counter(f.category for f in facts)
+    first: dict[str, DisputeFacts] = {}
+    for f in facts:
+        first.setdefault(f.category, f)
 
     def label(key: str) -> str:
-        try:
-            return policy.category(key).label
-        except KeyError:
-            return key
+        for p in (policy, policy_of(first[key]) if policy_of is not None else policy):
+            try:
+                return p.category(key).label
+            except KeyError:
+                continue
+        return key
 
     items = [Count(k, label(k), c) for k, c in n.items()]
     return tuple(sorted(items, key=lambda c: (-c.count, c.label.lower())))
@@ -223,7 +229,7 @@ def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_o
     return Report(
         generated_at=utc(now), total=len(facts), open=sum(1 for f in facts if f.status.is_open),
         by_status=by_status(facts), by_stage=by_stage(facts, policy, lookup),
-        by_category=by_category(facts, policy), by_team=by_team(facts, now),
+        by_category=by_category(facts, policy, lookup), by_team=by_team(facts, now),
         timeliness=timeliness(facts, stages, calendar, now),
         outstanding=() if counts_only else outstanding(facts, lookup, calendar, now, soon),
     )

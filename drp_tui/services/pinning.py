@@ -72,7 +72,8 @@ def pin_unpinned(ctx: Ctx) -> int:
     installation's if the key matches, else the built-in of its key); one event each.
     Disputes whose key matches neither stay unpinned (``drp check`` lists them).
     Returns how many were pinned. Cheap when there are none."""
-    rows = list(m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.policy_key, m.Dispute.child)
+    rows = list(m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.policy_key, m.Dispute.policy_version,
+                                 m.Dispute.child)
                 .where(m.Dispute.policy_digest == "").order_by(m.Dispute.id))
     done = 0
     for d in rows:
@@ -85,6 +86,7 @@ def pin_unpinned(ctx: Ctx) -> int:
         m.note_write(m.Dispute, d.id)
         event(ctx, "pinned", f"{d.reference} pinned to the procedure it runs under: {policy.key} version "
               f"{policy.version} ({policy.digest[:12]}){_by(ctx)}", d,
+              before={"policy_version": d.policy_version},
               after={"policy_key": policy.key, "policy_version": policy.version, "policy_digest": policy.digest})
         done += 1
     return done

@@ -18,6 +18,7 @@ from drp_tui.services.common import (
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
+from drp_tui.services.pinning import pin_in_force
 from drp_tui.store import models as m
 
 SECTION1_TEXT = ("concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how")
@@ -106,12 +107,13 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
                 f"{', '.join(policy.applies_to)} only", field="children")
     link = uuid.uuid4().hex if len(children) > 1 else None
     now = ctx.now()
+    digest = pin_in_force(ctx, policy)  # the dispute keeps this procedure, whatever the profile becomes
     ids = []
     for c in children:
         ref = _next_reference(policy.vocabulary.reference_prefix, raised.year)
         d = m.Dispute.create(
             reference=ref, child=c, raised_by=who, issue_arose=arose, raised_on=raised,
-            category=cat.key, policy_key=policy.key, policy_version=policy.version,
+            category=cat.key, policy_key=policy.key, policy_version=policy.version, policy_digest=digest,
             start_stage=start.key, current_stage=start.key, status=Status.DRAFT.value,
             immediate=bool(data.immediate), link_group=link, against_wishes=bool(data.against_wishes),
             created_at=now, updated_at=now, updated_by=who, **texts,

@@ -18,16 +18,8 @@ from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffV
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-<<<<<<< HEAD
 from drp_tui.services import access, auth, connection, drafts, reads
-from drp_tui.services.context import Ctx
-=======
-from drp_tui.services import access, auth, drafts, reads
 from drp_tui.services.context import Ctx, PinnedTo
-from drp_tui.services.errors import StorageError
-from drp_tui.store import visibility
-from drp_tui.store.db import StorageFault
->>>>>>> wt-pin
 
 T = TypeVar("T")
 

@@ -219,21 +219,25 @@ def sections(policy: Policy) -> tuple[Section, ...]:
     return (section_one(policy), *(stage_section(policy, s) for s in policy.stages))
 
 
-def chair_field(policy: Policy, key: str) -> Field | None:
-    """The field ``key`` as the chair edits it after raising (None: no such field, or not one
-    the chair's text edits: the starting level is fixed, the response is the responder's)."""
+def find(policy: Policy, key: str) -> Field | None:
+    """The form's field ``key`` (section 1 or a stage's section), or None."""
     for f in (*section_one(policy).fields, *stage_fields(policy)):
-        if f.key == key and f.editable not in (EditWhen.RAISING, EditWhen.BY_RESPONDER):
+        if f.key == key:
             return f
     return None
 
 
+def chair_field(policy: Policy, key: str) -> Field | None:
+    """The field ``key`` as the chair edits it after raising (None: no such field, or not one
+    the chair's text edits: the starting level is fixed, the response is the responder's)."""
+    f = find(policy, key)
+    return f if f is not None and f.editable not in (EditWhen.RAISING, EditWhen.BY_RESPONDER) else None
+
+
 def label_of(policy: Policy, key: str) -> str:
     """How the form names the field ``key`` (a readable guess for a key it does not have)."""
-    for f in (*section_one(policy).fields, *stage_fields(policy)):
-        if f.key == key:
-            return f.label
-    return key.replace("_", " ").capitalize()
+    f = find(policy, key)
+    return f.label if f is not None else key.replace("_", " ").capitalize()
 
 
 def lower_first(text: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from drp_tui.domain.deadlines import deadlines, next_due
+from drp_tui.domain import forms
 from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, DateRule, Field, Kind
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.policy import Policy, Stage
@@ -419,7 +420,9 @@ def service(fn: F) -> F:
             if name in hints and name != "ctx":
                 bad = type_problem(value, hints[name], name)
                 if bad:
-                    raise ValidationError(f"{bad.replace('_', ' ')}: not a valid value", field=bad)
+                    f = forms.find(ctx.policy, bad)  # a field of the form: named by its label
+                    label = f.label if f is not None else bad.replace("_", " ")
+                    raise ValidationError(f"{label}: not a valid value", field=bad)
 
     @functools.wraps(fn)
     def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> Any:

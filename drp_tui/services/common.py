@@ -16,7 +16,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 
 from drp_tui.domain.deadlines import deadlines, next_due
 from drp_tui.domain import forms
-from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, DateRule, Field, Kind
+from drp_tui.domain.forms import MAX_SHORT as MAX_SHORT, MAX_TEXT as MAX_TEXT, DateRule, Field, Kind  # re-exported
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import format_london

@@ -45,7 +45,28 @@ def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: s
             raise SetupError(str(exc)) from None
         except Exception as exc:  # driver errors: say which database, not a traceback
             raise SetupError(f"cannot open database {redact(target)}: {type(exc).__name__}: {exc}") from None
+        pin_old_disputes(policy, calendar)
     return Setup(config, target, policy, calendar)
+
+
+def pin_old_disputes(policy: Policy, calendar: WorkingCalendar) -> int:
+    """Disputes written before pinning (migration 0007 leaves them unpinned: a migration
+    does not know the installation's profile) are pinned here, at the first open that
+    does: to this profile if the key matches, else to the built-in of their key."""
+    from drp_tui.domain.timeutil import SystemClock
+    from drp_tui.services import pinning
+    from drp_tui.services.auth import current_os_login
+    from drp_tui.services.errors import DomainError
+    from drp_tui.services.permissions import InstallationAdmin
+
+    try:
+        if not pinning.unpinned_count():
+            return 0
+        ctx = InstallationAdmin(None, policy, calendar, SystemClock(),  # type: ignore[arg-type]
+                                os_user=current_os_login())
+        return pinning.pin_unpinned(ctx)
+    except DomainError:  # e.g. a read-only or busy database: they resolve by key until the next open
+        return 0
 
 
 def redact(target: str) -> str:

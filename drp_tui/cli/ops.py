@@ -239,11 +239,48 @@ def run_check(args: argparse.Namespace) -> int:
     _open(setup)
     try:
         lines = bk.run_checks(database.obj, path, setup.config.shared_group)
+        lines += procedure_lines(setup)
     except (sqlite3.DatabaseError, PeeweeException) as exc:
         lines = [bk.CheckLine("database", False, f"cannot be read: {type(exc).__name__}: {exc}")]
     finally:
         close_database()
     return _print_lines(lines)
+
+
+def procedure_lines(setup: Setup) -> list[bk.CheckLine]:
+    """Which procedure the open disputes run under. Disputes on older profile versions are
+    reported, not a problem (they keep the rules they started under); a pinned profile
+    whose stored content is missing or altered is."""
+    from drp_tui.services import pinning
+
+    if not all(applied for _, applied in schema_status(database.obj)):
+        return []  # the migrations line says so already
+    policy = setup.policy
+    rep = pinning.pin_report(policy)
+    lines = [bk.CheckLine("procedures", True, f"{rep.current} open dispute(s) on the current profile "
+                                              f"{policy.key} v{policy.version}")]
+    if rep.older:
+        each = ", ".join(f"{key} v{version}: {n}" for key, version, n in rep.older)
+        total = sum(n for _, _, n in rep.older)
+        lines.append(bk.CheckLine("procedures", True, f"{total} open dispute(s) on older profile versions ({each}); "
+                                                      "they keep those rules: run drp policies upgrade to move them"))
+    waiting = rep.unpinned - sum(n for _, n in rep.unpinnable)
+    if waiting:
+        lines.append(bk.CheckLine("procedures", True, f"{waiting} dispute(s) written before pinning, not "
+                                                      "pinned yet: pinned at the next open of the desk or drp user"))
+    if rep.unpinnable:
+        each = ", ".join(f"{key}: {n}" for key, n in rep.unpinnable)
+        lines.append(bk.CheckLine("procedures", False, f"dispute(s) written before pinning under a profile key that "
+                                                       f"exists nowhere now ({each}): they run under "
+                                                       f"{policy.key} v{policy.version}; configure their profile "
+                                                       "and open the desk once to pin them"))
+    if rep.missing:
+        lines.append(bk.CheckLine("procedures", False, f"{len(rep.missing)} pinned profile(s) missing or unreadable: "
+                                                       + ", ".join(d[:12] for d in rep.missing)))
+    if rep.bad_snapshots:
+        lines.append(bk.CheckLine("procedures", False, "profile snapshot(s) whose content no longer matches its "
+                                                       "digest: " + ", ".join(d[:12] for d in rep.bad_snapshots)))
+    return lines
 
 
 def run_migrate_status(args: argparse.Namespace) -> int:

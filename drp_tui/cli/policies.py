@@ -1,13 +1,21 @@
-"""``drp policies list | show KEY_OR_PATH | check [KEY_OR_FILE]``: the policy profiles.
+"""``drp policies list | show KEY_OR_PATH | check [KEY_OR_FILE] | upgrade [--dry-run] [--json]``.
 
 ``list`` and ``check`` with no argument cover the built-in profiles. ``check``
 exits 1 when a profile does not load (the reason on one line on stderr) or has
 an "error" finding; warnings and notes are printed but do not fail it.
+
+``upgrade`` moves open disputes pinned to another profile version (or key, or
+edited content) to the installation's current profile: for each it prints what
+changes; it refuses, listing each by reference and why, a dispute whose current
+stage (or a history stage the overall cap still needs) is gone. One audited event
+per dispute moved. Exit 0 when every dispute moved (or would, with
+``--dry-run``), 1 when some were refused, 2 on a setup problem.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import textwrap
 from typing import Any
@@ -51,6 +59,10 @@ def register(subparsers: Any) -> None:
     check = sub.add_parser("check", help="validate profiles and report contradictions and gaps")
     check.add_argument("policy", nargs="?", metavar="KEY_OR_FILE", help="default: every built-in profile")
     check.set_defaults(func=cmd_check)
+    up = sub.add_parser("upgrade", help="move open disputes on older profile versions to the current profile")
+    up.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    up.add_argument("--json", action="store_true", help="one JSON object on stdout, for scripts")
+    up.set_defaults(func=cmd_upgrade)
 
 
 def _fail(exc: PolicyError) -> int:
@@ -97,6 +109,63 @@ def cmd_check(args: argparse.Namespace) -> int:
         if counts["error"]:
             status = 1
     return status
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from drp_tui.bootstrap import SetupError, load_setup
+    from drp_tui.domain.timeutil import SystemClock
+    from drp_tui.services import pinning
+    from drp_tui.services.auth import current_os_login
+    from drp_tui.services.errors import DomainError
+    from drp_tui.services.permissions import InstallationAdmin
+    from drp_tui.store.db import close_database
+
+    try:
+        setup = load_setup(args)
+    except SetupError as exc:
+        print(f"drp: {exc}", file=sys.stderr)
+        return 2
+    try:
+        ctx = InstallationAdmin(None, setup.policy, setup.calendar, SystemClock(),  # type: ignore[arg-type]
+                                os_user=current_os_login())
+        plan = pinning.plan_upgrade(ctx)
+        moved: list[pinning.Move] = []
+        refused: list[tuple[pinning.Move, str]] = [(mv, mv.refused) for mv in plan if mv.refused]
+        for mv in plan:
+            if mv.refused or args.dry_run:
+                continue
+            try:
+                moved.append(pinning.upgrade_dispute(ctx, mv.reference))
+            except DomainError as exc:  # changed since it was planned: say so, keep going
+                refused.append((mv, str(exc)))
+    finally:
+        close_database()
+    ready = [mv for mv in plan if not mv.refused] if args.dry_run else moved
+    policy = setup.policy
+    if args.json:
+        def one(mv: pinning.Move) -> dict[str, Any]:
+            return {"reference": mv.reference, "from": {"key": mv.from_key, "version": mv.from_version,
+                                                        "digest": mv.from_digest}, "changes": list(mv.changes)}
+        print(json.dumps({
+            "to": {"key": policy.key, "version": policy.version, "digest": policy.digest},
+            "dry_run": bool(args.dry_run),
+            ("would_move" if args.dry_run else "moved"): [one(mv) for mv in ready],
+            "refused": [{**one(mv), "reason": why} for mv, why in refused],
+        }, indent=2))
+        return 1 if refused else 0
+    verb = "would move" if args.dry_run else "moved"
+    print(f"current profile: {policy.key} v{policy.version} ({policy.digest[:12]})")
+    if not plan:
+        print("every open dispute already runs under it: nothing to do")
+        return 0
+    for mv in ready:
+        print(f"{verb}  {mv.reference}  from {mv.from_key} v{mv.from_version}")
+        for line in mv.changes or ("no rule that matters to it changes",):
+            print(f"    {line}")
+    for mv, why in refused:
+        print(f"REFUSED  {mv.reference}  from {mv.from_key} v{mv.from_version}: {why}")
+    print(f"{len(ready)} {verb}, {len(refused)} refused" + (" (nothing changed: --dry-run)" if args.dry_run else ""))
+    return 1 if refused else 0
 
 
 # --- describing a profile -------------------------------------------------------

@@ -208,6 +208,7 @@ class DisputeView:
     stages: tuple[StageView, ...] = ()
     monitoring: tuple[MonitoringView, ...] = ()
     sibling_ids: tuple[int, ...] = field(default=())
+    policy_digest: str = ""  # the exact profile content it is pinned to ("" = not pinned yet)
 
     @property
     def current(self) -> StageView | None:
@@ -233,6 +234,8 @@ class DisputeRow:
     paused: bool
     raised_by_id: int
     responder_id: int | None
+    policy_key: str = ""
+    policy_digest: str = ""  # the procedure it is pinned to: where stage_label comes from
 
 
 @dataclass(frozen=True)

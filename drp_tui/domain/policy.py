@@ -7,8 +7,10 @@ Nothing here knows about any particular authority.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 
 
 class CafcassRule(str, Enum):
@@ -145,6 +147,15 @@ class Policy:
     rules: Rules
     path: str = ""  # where it was loaded from
     notes: tuple[str, ...] = field(default=())  # known contradictions etc.
+    # The content it was loaded from (the TOML text; canonical JSON when built from a
+    # mapping): what a dispute is pinned to. Build a changed profile by loading changed
+    # text, never with dataclasses.replace (which would keep the old text).
+    text: str = field(default="", compare=False, repr=False)
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of :attr:`text`: the identity of this exact content."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     # --- look-ups -------------------------------------------------------
     def stage(self, key: str) -> Stage:

@@ -12,6 +12,7 @@ no timescale or that can never be reached, and the profile's own ``notes``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -211,8 +212,11 @@ def _unique(r: _Reader, rows: list[dict[str, Any]], path: str, what: str) -> dic
     return seen
 
 
-def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>") -> Policy:
-    """Validate parsed TOML ``data`` and build a :class:`Policy`; ``source`` names it in errors."""
+def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: str | None = None) -> Policy:
+    """Validate parsed TOML ``data`` and build a :class:`Policy`; ``source`` names it in errors.
+
+    ``text``: the content it was parsed from (kept as :attr:`Policy.text`, what disputes
+    are pinned to); without it, canonical JSON of ``data`` (which :func:`policy_from_text` reads)."""
     r = _Reader(source)
     top = r.table(dict(data), "", _TOP)
     if top["version"] < 1:
@@ -267,6 +271,7 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>") -> Poli
         rules=Rules(**rules),
         path=source,
         notes=top.get("notes", ()),
+        text=text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, default=str),
     )
 
 
@@ -284,7 +289,19 @@ def _parse(text: str, source: str) -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{source}: not valid TOML: {exc}") from exc
-    return policy_from_dict(data, source)
+    return policy_from_dict(data, source, text)
+
+
+def policy_from_text(text: str, source: str) -> Policy:
+    """A profile from the content kept in :attr:`Policy.text` (TOML, or the canonical JSON
+    :func:`policy_from_dict` keeps when it had no text: a TOML document never starts with ``{``)."""
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise PolicyError(f"{source}: not valid JSON: {exc}") from exc
+        return policy_from_dict(data, source, text)
+    return _parse(text, source)
 
 
 def _builtin_dir() -> Traversable:

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from drp_tui.domain.deadlines import deadlines, next_due
+from drp_tui.domain import forms
+from drp_tui.domain.forms import MAX_SHORT as MAX_SHORT, MAX_TEXT as MAX_TEXT, DateRule, Field, Kind  # re-exported
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import format_london
@@ -29,26 +31,44 @@ from drp_tui.store.queries import get_dispute
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MAX_TEXT = 20_000  # characters in one free-text field
-MAX_SHORT = 200
+def clean_text(value: object, field: str, *, required: bool = False, short: bool = False, label: str | None = None,
+               limit: int | None = None) -> str:
+    """Validate user text: a string, not too long, no control characters but newlines/tabs.
 
-
-def clean_text(value: object, field: str, *, required: bool = False, short: bool = False) -> str:
-    """Validate user text: a string, not too long, no control characters but newlines/tabs."""
+    ``label`` is how the message names the field (default: ``field``); ``limit`` the most
+    characters accepted (default: MAX_SHORT if ``short``, else MAX_TEXT)."""
+    name = label or field
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{field}: must be text", field=field)
-    limit = MAX_SHORT if short else MAX_TEXT
+        raise ValidationError(f"{name}: must be text", field=field)
+    limit = limit or (MAX_SHORT if short else MAX_TEXT)
     if len(value) > limit:
-        raise ValidationError(f"{field}: too long ({len(value)} characters; at most {limit})", field=field)
+        raise ValidationError(f"{name}: too long ({len(value)} characters; at most {limit})", field=field)
     cleaned = "".join(ch for ch in value if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127
                                                                 and not 0x80 <= ord(ch) < 0xA0
                                                                 and not 0xD800 <= ord(ch) <= 0xDFFF))  # lone surrogates cannot be stored
     cleaned = cleaned.strip()
     if required and not cleaned:
-        raise ValidationError(f"{field}: is required", field=field)
+        raise ValidationError(f"{name}: is required", field=field)
     return cleaned
+
+
+def clean_field(ctx: Ctx, f: Field, value: object) -> Any:
+    """Validate a value typed into the form's field ``f`` as the form schema describes it
+    (kind, required, length, date rule, options); a refusal names the field by its label."""
+    if f.kind in (Kind.SHORT, Kind.LONG):
+        return clean_text(value, f.key, label=f.label, required=f.required, limit=f.max_length)
+    if f.kind is Kind.DATE:
+        return clean_date(ctx, value, f.key, f.label, future=f.date_rule is not DateRule.NOT_FUTURE,
+                          past=f.date_rule is not DateRule.NOT_PAST, optional=not f.required)
+    if f.kind is Kind.CHOICE:
+        if not f.is_option(value):
+            if f.required and value in (None, ""):
+                raise ValidationError(f"{f.label}: is required", field=f.key)
+            raise ValidationError(f"{f.label}: '{value}' is not {f.choice_noun} of this procedure", field=f.key)
+        return value
+    return bool(value)
 
 
 EARLIEST = date(2000, 1, 1)  # no dispute, meeting or action on this desk is older
@@ -401,7 +421,9 @@ def service(fn: F) -> F:
             if name in hints and name != "ctx":
                 bad = type_problem(value, hints[name], name)
                 if bad:
-                    raise ValidationError(f"{bad.replace('_', ' ')}: not a valid value", field=bad)
+                    f = forms.find(ctx.policy, bad)  # a field of the form: named by its label
+                    label = f.label if f is not None else bad.replace("_", " ")
+                    raise ValidationError(f"{label}: not a valid value", field=bad)
 
     @functools.wraps(fn)
     def wrapper(ctx: Ctx, *args: Any, **kwargs: Any) -> Any:

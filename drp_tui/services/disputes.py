@@ -8,20 +8,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from drp_tui.domain import forms
 from drp_tui.domain.deadlines import compute_due
 from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due, format_london
 from drp_tui.services.common import (
-    MAX_ACTIONS, actor, check_version, clean_date, clean_text, current_record, event, inform_for, level_holder,
+    MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for, level_holder,
     linked, load, notify, require_chair_of, require_open, require_role, responder_for, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
+from drp_tui.services.pinning import pin_in_force
 from drp_tui.store import models as m
 
-SECTION1_TEXT = ("concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how")
-STAGE_TEXT = ("chair_concern", "chair_impact", "chair_wanted", "chair_timescales")
+
+def _before_message(sec1: forms.Section) -> str:
+    raised, arose = sec1.field("raised_on"), sec1.field("issue_arose")
+    return f"{raised.label}: cannot be before the {forms.lower_first(arose.label)}"
 
 
 @dataclass(frozen=True)
@@ -64,30 +68,30 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
         raise ValidationError("children: choose at least one child", field="children")
     if len(set(data.child_ids)) != len(data.child_ids):
         raise ValidationError("children: a child is listed twice", field="children")
-    try:
-        cat = policy.category(data.category)
-    except KeyError:
-        raise ValidationError(f"category: '{data.category}' is not a category of this procedure",
-                              field="category") from None
+    sec1 = forms.section_one(policy)
+    start_field = sec1.field("start_stage")
     try:
         start = policy.stage(data.start_stage)
     except KeyError:
-        raise ValidationError(f"starting level: '{data.start_stage}' is not a stage of this procedure",
-                              field="start_stage") from None
+        raise ValidationError(f"{start_field.label}: '{data.start_stage}' is not {start_field.choice_noun} of this "
+                              "procedure", field="start_stage") from None
     if not start.may_start:
         allowed = ", ".join(s.label for s in policy.starting_stages())
-        raise ValidationError(f"starting level: {start.label} cannot be a starting level (choose {allowed})",
+        raise ValidationError(f"{start_field.label}: {start.label} cannot be a starting level (choose {allowed})",
                               field="start_stage")
-    arose = clean_date(ctx, data.issue_arose, "issue_arose", "date the issue arose", future=False)
-    raised = clean_date(ctx, data.raised_on if data.raised_on is not None else ctx.today(), "raised_on",
-                        "date raised", future=False)
-    assert arose is not None and raised is not None
+    # Every other question of the raise form, as the form schema describes it.
+    values: dict[str, Any] = {}
+    for f in sec1.fields:
+        if f.at_raise and f.key != "start_stage":
+            raw = getattr(data, f.key)
+            if f.key == "raised_on" and raw is None:
+                raw = ctx.today()
+            values[f.key] = clean_field(ctx, f, raw)
+    cat = policy.category(values["category"])
+    arose, raised = values["issue_arose"], values["raised_on"]
     if raised < arose:
-        raise ValidationError("date raised: cannot be before the date the issue arose", field="raised_on")
-    texts = {k: clean_text(getattr(data, k), k.replace("_", " ")) for k in
-             ("concern", "impact", "wanted", "timescales", "child_wishes")}
-    if not texts["concern"]:
-        raise ValidationError(f"{policy.vocabulary.concern_word}: describe the issue of concern", field="concern")
+        raise ValidationError(_before_message(sec1), field="raised_on")
+    texts = {k: v for k, v in values.items() if sec1.field(k).kind is forms.Kind.LONG}
     children = []
     for cid in data.child_ids:
         c = m.Child.get_or_none(m.Child.id == cid)
@@ -106,14 +110,15 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
                 f"{', '.join(policy.applies_to)} only", field="children")
     link = uuid.uuid4().hex if len(children) > 1 else None
     now = ctx.now()
+    digest = pin_in_force(ctx, policy)  # the dispute keeps this procedure, whatever the profile becomes
     ids = []
     for c in children:
         ref = _next_reference(policy.vocabulary.reference_prefix, raised.year)
         d = m.Dispute.create(
             reference=ref, child=c, raised_by=who, issue_arose=arose, raised_on=raised,
-            category=cat.key, policy_key=policy.key, policy_version=policy.version,
+            category=cat.key, policy_key=policy.key, policy_version=policy.version, policy_digest=digest,
             start_stage=start.key, current_stage=start.key, status=Status.DRAFT.value,
-            immediate=bool(data.immediate), link_group=link, against_wishes=bool(data.against_wishes),
+            immediate=values["immediate"], link_group=link, against_wishes=values["against_wishes"],
             created_at=now, updated_at=now, updated_by=who, **texts,
         )
         m.StageRecord.create(dispute=d, stage_key=start.key, seq=1, chair_concern=texts["concern"],
@@ -145,41 +150,29 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     d_changes: dict[str, Any] = {}
+    policy = ctx.policy_of(d)
     for key, value in changes.items():
-        if key in STAGE_TEXT:
+        f = forms.chair_field(policy, key)
+        if f is None:
+            raise ValidationError(f"{key}: not a field of the form", field=key)
+        if f.editable is forms.EditWhen.UNTIL_STAGE_SENT:
             if rec.sent_at is not None:
-                raise PermissionDenied(f"{stage_label(ctx.policy_of(d), rec.stage_key)} has been sent; "
+                raise PermissionDenied(f"{stage_label(policy, rec.stage_key)} has been sent; "
                                        "a sent section cannot be edited.")
-            new = clean_text(value, key.replace("chair_", "").replace("_", " "))
+            new = clean_field(ctx, f, value)
             if getattr(rec, key) != new:
                 before[key], after[key] = getattr(rec, key), new
                 setattr(rec, key, new)
             continue
-        if key not in SECTION1_TEXT + ("issue_arose", "raised_on", "category", "against_wishes",
-                                       "child_informed_on", "immediate"):
-            raise ValidationError(f"{key}: not a field of the form", field=key)
-        if ever_sent and key not in ("child_wishes", "against_wishes", "child_informed_on", "child_informed_how"):
+        if ever_sent and not f.editable_after_send:
             raise PermissionDenied("Section 1 has been sent and cannot be edited.")
-        if key in SECTION1_TEXT:
-            new_v: Any = clean_text(value, key.replace("_", " "), required=key == "concern")
-        elif key in ("issue_arose", "raised_on"):
-            new_v = clean_date(ctx, value, key, future=False)
-        elif key == "child_informed_on":  # the day the child was told: it has happened
-            new_v = clean_date(ctx, value, key, "child informed on", future=False, optional=True)
-        elif key == "category":
-            try:
-                new_v = ctx.policy_of(d).category(str(value)).key
-            except KeyError:
-                raise ValidationError(f"category: '{value}' is not a category of this procedure",
-                                      field="category") from None
-        else:
-            new_v = bool(value)
+        new_v = clean_field(ctx, f, value)
         if getattr(d, key) != new_v:
             before[key], after[key] = getattr(d, key), new_v
             d_changes[key] = new_v
     issue = d_changes.get("issue_arose", d.issue_arose)
     if d_changes.get("raised_on", d.raised_on) < issue:
-        raise ValidationError("date raised: cannot be before the date the issue arose", field="raised_on")
+        raise ValidationError(_before_message(forms.section_one(policy)), field="raised_on")
     if not after:
         return int(d.version)
     rec.save()
@@ -259,7 +252,7 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     elif rec.responder_id != who.id:
         sent_to = rec.responder.name if rec.responder is not None else "no one"
         raise PermissionDenied(f"{stage.label} of {d.reference} was sent to {sent_to}, not to you.")
-    body = clean_text(text, "response", required=True)
+    body = clean_field(ctx, forms.stage_section(policy, stage).field("response"), text)
     if len(actions) > MAX_ACTIONS:
         raise ValidationError(f"actions: {len(actions)} actions in one response; at most {MAX_ACTIONS}",
                               field="actions")

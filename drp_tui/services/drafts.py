@@ -19,7 +19,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from drp_tui.services.common import MAX_SHORT, MAX_TEXT, actor, clean_text, event, load, service, valid_id
+from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT
+from drp_tui.services.common import actor, clean_text, event, load, service, valid_id
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied, ValidationError
 from drp_tui.store import models as m

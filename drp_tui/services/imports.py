@@ -838,8 +838,9 @@ def add_user_with_setup_code(ctx: Ctx, username: str, name: str, role: str, *, t
                              title: str = "", email: str = "", os_login: str | None = None) -> str:
     """``accounts.add_user`` without a password, and its one-time set-up code, in one transaction."""
     who, by = _admin(ctx, "add staff accounts")
-    staff_id = accounts.add_user.__wrapped__(  # type: ignore[attr-defined]  # inside this transactionctx, username, name, role, None, team=team, title=title,
-                                             email=email, os_login=os_login, setup_code=True)
+    add = accounts.add_user.__wrapped__  # type: ignore[attr-defined]  # within this service's transaction
+    staff_id = add(ctx, username, name, role, None, team=team, title=title, email=email, os_login=os_login,
+                   setup_code=True)
     return _issue_code(ctx, m.Staff.get_by_id(staff_id), by)
 
 

@@ -48,8 +48,17 @@ def caseload_count(ctx: Ctx, q: CaseloadQuery) -> int:
 
 def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
                   stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
+    """One page of the caseload; each row's stage is labelled by the procedure its dispute
+    is pinned to (``stage_label``, the installation's labels, only where that has no such stage)."""
     who = reader(ctx)
-    return queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label)
+    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label)
+    out = []
+    for row in rows:
+        try:
+            out.append(replace(row, stage_label=ctx.policy_of(row).stage(row.stage_key).label))
+        except KeyError:
+            out.append(row)
+    return out
 
 
 # --- children -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from drp_tui.services.errors import PermissionDenied
 from drp_tui.services.reads import reader
 from drp_tui.store.queries_screens import DisputeFacts, StageFacts, dispute_facts, stage_facts
 
-PolicyFor = Callable[[str], Policy]
+PolicyOf = Callable[[DisputeFacts], Policy]  # the procedure a dispute is pinned to
 CLOSED = (Status.RESOLVED, Status.CAFCASS, Status.WITHDRAWN)
 
 
@@ -95,9 +95,9 @@ class Report:
 
 # --- pure computations over facts ---------------------------------------------
 
-def _stage_label(policy_for: PolicyFor, policy_key: str, stage_key: str) -> str:
+def _stage_label(policy_of: PolicyOf, fact: DisputeFacts, stage_key: str) -> str:
     try:
-        return policy_for(policy_key).stage(stage_key).label
+        return policy_of(fact).stage(stage_key).label
     except KeyError:
         return stage_key
 
@@ -108,26 +108,35 @@ def by_status(facts: Sequence[DisputeFacts]) -> tuple[Count, ...]:
     return tuple(Count(s.value, s.label, n.get(s, 0)) for s in Status)
 
 
-def by_stage(facts: Sequence[DisputeFacts], policy: Policy, policy_for: PolicyFor | None = None) -> tuple[Count, ...]:
-    """Disputes by the highest stage reached (their current stage), ladder order, zeros included."""
+def by_stage(facts: Sequence[DisputeFacts], policy: Policy, policy_of: PolicyOf | None = None) -> tuple[Count, ...]:
+    """Disputes by the highest stage reached (their current stage), ladder order, zeros included.
+    A stage the current profile does not have is labelled by the procedure of a dispute at it."""
     n = Counter(f.current_stage for f in facts)
     out = [Count(s.key, s.label, n.pop(s.key, 0)) for s in policy.stages]
-    lookup = policy_for or (lambda _k: policy)
-    first_policy = {f.current_stage: f.policy_key for f in facts}
+    lookup = policy_of or (lambda _f: policy)
+    first: dict[str, DisputeFacts] = {}
+    for f in facts:
+        first.setdefault(f.current_stage, f)
     for key, count in sorted(n.items()):
-        out.append(Count(key, _stage_label(lookup, first_policy[key], key), count))
+        out.append(Count(key, _stage_label(lookup, first[key], key), count))
     return tuple(out)
 
 
-def by_category(facts: Sequence[DisputeFacts], policy: Policy) -> tuple[Count, ...]:
-    """Themes: categories of concern, most frequent first (only those used)."""
+def by_category(facts: Sequence[DisputeFacts], policy: Policy, policy_of: PolicyOf | None = None) -> tuple[Count, ...]:
+    """Themes: categories of concern, most frequent first (only those used). A category the
+    current profile does not have is labelled by the procedure of a dispute raised in it."""
     n = Counter(f.category for f in facts)
+    first: dict[str, DisputeFacts] = {}
+    for f in facts:
+        first.setdefault(f.category, f)
 
     def label(key: str) -> str:
-        try:
-            return policy.category(key).label
-        except KeyError:
-            return key
+        for p in (policy, policy_of(first[key]) if policy_of is not None else policy):
+            try:
+                return p.category(key).label
+            except KeyError:
+                continue
+        return key
 
     items = [Count(k, label(k), c) for k, c in n.items()]
     return tuple(sorted(items, key=lambda c: (-c.count, c.label.lower())))
@@ -179,9 +188,10 @@ def timeliness(facts: Sequence[DisputeFacts], stages: Sequence[StageFacts], cale
     return Timeliness(answered, on_time, late, none_due, awaiting, awaiting_overdue, unanswered, median)
 
 
-def outstanding(facts: Sequence[DisputeFacts], policy_for: PolicyFor, calendar: WorkingCalendar,
-                now: datetime, due_soon_days: int = 1) -> tuple[Outstanding, ...]:
-    """Open disputes for supervision: worst deadline state first, then soonest due."""
+def outstanding(facts: Sequence[DisputeFacts], policy_of: PolicyOf, calendar: WorkingCalendar,
+                now: datetime, due_soon_days: int | None = 1) -> tuple[Outstanding, ...]:
+    """Open disputes for supervision: worst deadline state first, then soonest due.
+    ``due_soon_days`` None: each dispute's own procedure says when it is due soon."""
     today = london_date(now)
     out = []
     for f in facts:
@@ -190,10 +200,11 @@ def outstanding(facts: Sequence[DisputeFacts], policy_for: PolicyFor, calendar: 
         if f.next_due_at is None:
             state = DueState.NONE
         else:
-            state = state_at(f.next_due_at, now, calendar, due_soon_days, paused=f.paused)
+            soon = policy_of(f).rules.due_soon_working_days if due_soon_days is None else due_soon_days
+            state = state_at(f.next_due_at, now, calendar, soon, paused=f.paused)
         out.append(Outstanding(
             f.id, f.reference, f.child_name, f.raised_by_name, f.team_name,
-            _stage_label(policy_for, f.policy_key, f.current_stage), f.status, f.responder_name,
+            _stage_label(policy_of, f, f.current_stage), f.status, f.responder_name,
             f.next_due_at, f.next_due_kind, state, calendar.working_days_between(f.raised_on, today)))
     far = datetime.max.replace(tzinfo=utc(now).tzinfo)
     return tuple(sorted(out, key=lambda o: (o.state.rank, utc(o.next_due_at) if o.next_due_at else far,
@@ -202,7 +213,7 @@ def outstanding(facts: Sequence[DisputeFacts], policy_for: PolicyFor, calendar: 
 
 # --- reading the store ----------------------------------------------------------
 
-def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_for: PolicyFor | None = None,
+def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_of: PolicyOf | None = None,
            raised_by_team: int | None = None, raised_from: date | None = None, raised_to: date | None = None,
            due_soon_days: int | None = None, viewer_id: int | None = None, counts_only: bool = False) -> Report:
     """Every number for the reports screen, from one read of the store.
@@ -210,14 +221,15 @@ def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_f
     ``viewer_id``: only the disputes that person may see (``store.visibility``).
     ``counts_only``: numbers without the supervision list (no child, no chair, no reference).
     """
-    lookup = policy_for or (lambda _k: policy)
+    lookup = policy_of or (lambda _f: policy)
     facts = dispute_facts(raised_by_team, raised_from, raised_to, viewer_id=viewer_id)
     stages = stage_facts(f.id for f in facts)
-    soon = policy.rules.due_soon_working_days if due_soon_days is None else due_soon_days
+    soon = due_soon_days if policy_of is not None else (
+        policy.rules.due_soon_working_days if due_soon_days is None else due_soon_days)
     return Report(
         generated_at=utc(now), total=len(facts), open=sum(1 for f in facts if f.status.is_open),
         by_status=by_status(facts), by_stage=by_stage(facts, policy, lookup),
-        by_category=by_category(facts, policy), by_team=by_team(facts, now),
+        by_category=by_category(facts, policy, lookup), by_team=by_team(facts, now),
         timeliness=timeliness(facts, stages, calendar, now),
         outstanding=() if counts_only else outstanding(facts, lookup, calendar, now, soon),
     )
@@ -236,6 +248,6 @@ def report_for(ctx: Ctx, *, raised_by_team: int | None = None, raised_from: date
     if role not in (Role.OVERSIGHT, Role.ADMIN):
         raise PermissionDenied("Reports are for the IRO service manager (oversight).")
     admin = role is Role.ADMIN
-    return report(ctx.policy, ctx.calendar, ctx.now(), policy_for=ctx.policy_for, raised_by_team=raised_by_team,
+    return report(ctx.policy, ctx.calendar, ctx.now(), policy_of=ctx.policy_of, raised_by_team=raised_by_team,
                   raised_from=raised_from, raised_to=raised_to, due_soon_days=ctx.due_soon_days,
                   viewer_id=None if admin else who.id, counts_only=admin)

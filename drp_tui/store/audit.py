@@ -115,8 +115,18 @@ def _covered_fields(model: type[m.BaseModel]) -> list[Field]:
     return [f for f in model._meta.sorted_fields if f.name not in COVERED[model]]
 
 
+# Columns added after rows were already digested, left out of a row's digest while they
+# still hold their empty default: a row written before the column existed digests as it
+# did then (and the change that fills the column is an audited event like any other).
+# The pinned procedure itself (policy_snapshot) is content-addressed by its own SHA-256.
+_LATER_COLUMNS = {"dispute": ("policy_digest",)}
+
+
 def _row_digest(model: type[m.BaseModel], values: tuple[Any, ...]) -> str:
     data = {f.column_name: v for f, v in zip(_covered_fields(model), values, strict=True)}
+    for column in _LATER_COLUMNS.get(model._meta.table_name, ()):
+        if data.get(column) == "":
+            del data[column]
     return hashlib.sha256(_canonical(data).encode("utf-8")).hexdigest()
 
 

@@ -175,6 +175,9 @@ class Dispute(BaseModel):
     category = CharField()
     policy_key = CharField()
     policy_version = IntegerField()
+    # The exact profile content the dispute runs under (PolicySnapshot.digest); "" only for
+    # a dispute written before pinning that has not been pinned yet (see services.pinning).
+    policy_digest = CharField(default="", index=True)
     start_stage = CharField()
     current_stage = CharField()
     status = CharField(index=True)
@@ -384,10 +387,26 @@ class SignInFailure(BaseModel):
         indexes = ((("key", "at"), False),)
 
 
+class PolicySnapshot(BaseModel):
+    """A profile's content as loaded (the TOML text), kept for the disputes pinned to it.
+
+    Content-addressed: ``digest`` is the SHA-256 of ``content``, so a row never changes
+    (``drp check`` recomputes it) and one content is stored once."""
+
+    digest = CharField(unique=True)
+    key = CharField()
+    version = IntegerField()
+    content = TextField()
+    first_seen_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "policy_snapshot"
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
     Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
-    SignInFailure,
+    SignInFailure, PolicySnapshot,
 ]
 
 

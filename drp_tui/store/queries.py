@@ -149,7 +149,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version,
         stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
-        monitoring=monitoring, sibling_ids=siblings,
+        monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
     )
 
 
@@ -166,7 +166,8 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         m.Dispute.select(
             m.Dispute.id, m.Dispute.reference, m.Dispute.category, m.Dispute.current_stage,
             m.Dispute.status, m.Dispute.next_due_at, m.Dispute.next_due_kind, m.Dispute.paused,
-            m.Dispute.raised_by, m.Dispute.responder, m.Child.name.alias("child_name"),
+            m.Dispute.raised_by, m.Dispute.responder, m.Dispute.policy_key, m.Dispute.policy_digest,
+            m.Child.name.alias("child_name"),
             m.Child.case_number, Responder.name.alias("responder_name"),
             last_sent.alias("sent_at"),
         )
@@ -228,6 +229,7 @@ def caseload_page(q: CaseloadQuery, offset: int, limit: int,
             status=Status(r["status"]), with_whom=r["responder_name"] or "",
             sent_at=sent, next_due_at=r["next_due_at"], next_due_kind=r["next_due_kind"],
             paused=r["paused"], raised_by_id=r["raised_by"], responder_id=r["responder"],
+            policy_key=r["policy_key"], policy_digest=r["policy_digest"],
         ))
     return out
 

@@ -126,6 +126,7 @@ class DisputeFacts:
     next_due_kind: str
     paused: bool
     responder_name: str
+    policy_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def dispute_facts(raised_by_team: int | None = None, raised_from: date | None = 
     Chair = m.Staff.alias()
     Responder = m.Staff.alias()
     D = m.Dispute
-    q = (D.select(D.id, D.reference, D.category, D.policy_key, D.current_stage, D.status, D.raised_on,
+    q = (D.select(D.id, D.reference, D.category, D.policy_key, D.policy_digest, D.current_stage, D.status, D.raised_on,
                   D.next_due_at, D.next_due_kind, D.paused, D.raised_by,
                   m.Child.name.alias("child_name"), m.Child.team.alias("team_id"), m.Team.name.alias("team_name"),
                   Chair.name.alias("chair_name"), Chair.team.alias("chair_team"),
@@ -173,7 +174,7 @@ def dispute_facts(raised_by_team: int | None = None, raised_from: date | None = 
             raised_by_team_id=r["chair_team"], category=r["category"], policy_key=r["policy_key"],
             current_stage=r["current_stage"], status=Status(r["status"]), raised_on=r["raised_on"],
             next_due_at=r["next_due_at"], next_due_kind=r["next_due_kind"], paused=bool(r["paused"]),
-            responder_name=r["responder_name"] or "",
+            responder_name=r["responder_name"] or "", policy_digest=r["policy_digest"],
         ))
     return out
 

@@ -19,7 +19,7 @@ from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
 from drp_tui.services import access, auth, connection, drafts, reads
-from drp_tui.services.context import Ctx
+from drp_tui.services.context import Ctx, PinnedTo
 
 T = TypeVar("T")
 
@@ -175,13 +175,13 @@ class Desk:
         if row.next_due_at is None:
             return DueState.DONE if not row.status.is_open else DueState.NONE
         return state_at(row.next_due_at, self.clock.now(), self.calendar,
-                        self.due_soon_days or self.policy.rules.due_soon_working_days, paused=row.paused)
+                        self.due_soon_days or self.policy_of(row).rules.due_soon_working_days, paused=row.paused)
 
     def policy_for(self, key: str) -> Policy:
         return self.ctx().policy_for(key) if self.user else self.policy
 
-    def policy_of(self, view: DisputeView) -> Policy:
-        """The procedure ``view`` is pinned to."""
+    def policy_of(self, view: PinnedTo) -> Policy:
+        """The procedure ``view`` (a dispute or a caseload row) is pinned to."""
         return self.ctx().policy_of(view) if self.user else self.policy
 
     def stage_labels(self) -> dict[str, str]:

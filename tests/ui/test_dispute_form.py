@@ -183,7 +183,7 @@ def test_a_bad_date_is_named_at_its_field_and_nothing_is_saved(make_app: Any) ->
         box.set_raw("2026-11-20")
         fields(form)["raised_on"].set_raw("2026-11-19")
         await keys(pilot, "ctrl+s")
-        assert "date raised: cannot be before the date the issue arose" in message(form)
+        assert "Date raised: cannot be before the date the issue arose" in message(form)
         assert app.focused is fields(form)["raised_on"].editor
         after = m.Dispute.get_by_id(did)
         assert (after.version, after.issue_arose, after.raised_on) == (before.version, before.issue_arose,

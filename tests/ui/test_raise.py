@@ -101,7 +101,7 @@ def test_a_bad_date_names_the_field_and_raises_nothing(make_app: Any) -> None:
         assert app.focused is boxes["issue_arose"].editor and pilot.app.screen is form
         boxes["issue_arose"].set_raw("2026-11-30")  # in the future: the service names the field
         await keys(pilot, "ctrl+s")
-        assert "date the issue arose: cannot be in the future" in message(form)
+        assert "Date the issue arose: cannot be in the future" in message(form)
         assert app.focused is boxes["issue_arose"].editor
         boxes["issue_arose"].set_raw("2026-11-20")
         boxes["concern"].set_raw("   ")

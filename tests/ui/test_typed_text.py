@@ -200,7 +200,7 @@ async def _conflict(pilot: Pilot[Any], app: Any) -> tuple[int, DisputeScreen, in
     shown = screen_text(app)
     assert "Theirs (saved now): Theirs: a new social worker." in shown
     assert "Yours (not saved):  Mine: a contact plan by Friday." in shown
-    assert "What the chair wants to see" in shown
+    assert "What the IRO wants to see" in shown  # the label of the form, from the vocabulary
     return did, form, theirs
 
 

@@ -48,21 +48,21 @@ def refused(field: str, words: str, call: object) -> ValidationError:
 
 @pytest.mark.parametrize(("kw", "field", "words"), [
     ({"issue_arose": date(1, 1, 1)}, "issue_arose", "issue arose"),
-    ({"issue_arose": date(1999, 12, 31)}, "issue_arose", "date the issue arose: 1999-12-31 is before 2000"),
-    ({"issue_arose": date(2026, 11, 24)}, "issue_arose", "date the issue arose: cannot be in the future"),
+    ({"issue_arose": date(1999, 12, 31)}, "issue_arose", "Date the issue arose: 1999-12-31 is before 2000"),
+    ({"issue_arose": date(2026, 11, 24)}, "issue_arose", "Date the issue arose: cannot be in the future"),
     ({"issue_arose": date(2026, 11, 20), "raised_on": date(2026, 11, 19)}, "raised_on",
-     "date raised: cannot be before the date the issue arose"),
-    ({"raised_on": date(2027, 1, 4)}, "raised_on", "date raised: cannot be in the future"),
+     "Date raised: cannot be before the date the issue arose"),
+    ({"raised_on": date(2027, 1, 4)}, "raised_on", "Date raised: cannot be in the future"),
 ])
 def test_raising_refuses_implausible_dates(world: World, kw: dict[str, object], field: str, words: str) -> None:
     refused(field, words, lambda: ds.raise_dispute(world.ctx(), _raise_input(world, **kw)))
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"child_informed_on": date(2026, 11, 30)}, "child_informed_on", "child informed on: cannot be in the future"),
-    ({"child_informed_on": date(1990, 5, 1)}, "child_informed_on", "child informed on: 1990-05-01 is before 2000"),
+    ({"child_informed_on": date(2026, 11, 30)}, "child_informed_on", "Date the child was told: cannot be in the future"),
+    ({"child_informed_on": date(1990, 5, 1)}, "child_informed_on", "Date the child was told: 1990-05-01 is before 2000"),
     ({"issue_arose": date(1950, 1, 1)}, "issue_arose", "issue arose: 1950-01-01 is before 2000"),
-    ({"raised_on": date(2026, 11, 1), "issue_arose": date(2026, 11, 2)}, "raised_on", "date raised: cannot be before"),
+    ({"raised_on": date(2026, 11, 1), "issue_arose": date(2026, 11, 2)}, "raised_on", "Date raised: cannot be before"),
 ])
 def test_editing_refuses_implausible_dates(world: World, changes: dict[str, object], field: str, words: str) -> None:
     (did,) = ds.raise_dispute(world.ctx(), _raise_input(world))
@@ -101,7 +101,7 @@ def test_a_40_mb_response_is_refused_quickly(world: World) -> None:
     responder = world.responder(world.policy.starting_stages()[0].key)
     huge = "x" * (40 * 1024 * 1024)
     t0 = time.perf_counter()
-    refused("response", "response: too long (41943040 characters; at most 20000)",
+    refused("response", "Response: too long (41943040 characters; at most 20000)",
             lambda: ds.record_response(world.ctx(responder), did, huge))
     assert time.perf_counter() - t0 < 5
     assert m.Event.select().where(m.Event.after.contains("xxxxxxxxxx")).count() == 0

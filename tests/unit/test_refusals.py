@@ -422,13 +422,13 @@ def test_raise_by_a_responder(world: World) -> None:
     [
         ({"category": "weather"}, "category", ("'weather' is not a category of this procedure",)),
         ({"start_stage": "stage_9"}, "start_stage", ("'stage_9' is not a stage of this procedure",)),
-        ({"issue_arose": date(2026, 11, 24)}, "issue_arose", ("date the issue arose", "cannot be in the future")),
+        ({"issue_arose": date(2026, 11, 24)}, "issue_arose", ("Date the issue arose", "cannot be in the future")),
         ({"issue_arose": "2026-11-20"}, "issue_arose", ("arose",)),  # a string, not a date
         ({"raised_on": date(2026, 11, 19)}, "raised_on", ("cannot be before the date the issue arose",)),
-        ({"raised_on": date(2026, 11, 24)}, "raised_on", ("date raised", "cannot be in the future")),
+        ({"raised_on": date(2026, 11, 24)}, "raised_on", ("Date raised", "cannot be in the future")),
         ({"raised_on": datetime(2026, 11, 23, 9)}, "raised_on", ("raised",)),  # which London day?
-        ({"concern": ""}, "concern", ("describe the issue of concern",)),
-        ({"concern": " \n\t "}, "concern", ("describe the issue of concern",)),
+        ({"concern": ""}, "concern", ("Issues of concern: is required",)),
+        ({"concern": " \n\t "}, "concern", ("Issues of concern: is required",)),
         ({"concern": "x" * 20_001}, "concern", ("too long",)),
         ({"child_ids": []}, "children", ("choose at least one child",)),
         ({"child_ids": [1, 1]}, "children", ("listed twice",)),

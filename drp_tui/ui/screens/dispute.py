@@ -283,7 +283,7 @@ class DisputeScreen(Screen[None]):
         for key, value in pending.items():
             self._apply(key, value)
         if self._lost:  # the dispute moved on under unsaved text: never drop it silently
-            await body.mount(Static(lost_text(self._lost, ld.view), classes="lost", id="dispute-lost"), before=0)
+            await body.mount(Static(lost_text(self._lost, ld.view, ld.policy), classes="lost", id="dispute-lost"), before=0)
         if focus_id:
             for w in self.query(f"#{focus_id}"):
                 w.focus()

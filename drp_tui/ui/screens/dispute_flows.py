@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.worker import WorkerFailed
 
+from drp_tui.domain import forms
 from drp_tui.domain.model import Status
 from drp_tui.domain.policy import BypassRule, CafcassRule
 from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_date, to_london
@@ -29,7 +30,6 @@ from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
 from drp_tui.services.errors import ConflictError, ValidationError
 from drp_tui.ui.screens.dialogs import ConflictDialog, FormDialog, Version
-from drp_tui.ui.screens.dispute_sections import LABELS
 from drp_tui.ui.widgets.form_fields import FieldProblem, FieldSpec
 
 if TYPE_CHECKING:
@@ -202,7 +202,8 @@ async def conflict(scr: DisputeScreen, err: ConflictError, base: dict[str, Any])
     if scr.ld is None:
         return False
     yours = {k: v for k, v in (scr.unsaved_draft() or {}).items() if k != "actions"}
-    rows = [Version(LABELS.get(k, k.replace("_", " ").capitalize()), _shown(_theirs(scr, k)), _shown(v),
+    policy = scr.ld.policy
+    rows = [Version(forms.label_of(policy, k), _shown(_theirs(scr, k)), _shown(v),
                     not _same(_theirs(scr, k), base.get(k, _theirs(scr, k))))
             for k, v in yours.items() if not _same(_theirs(scr, k), v)]
     rows.sort(key=lambda r: not r.they_changed)

@@ -15,30 +15,13 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
+from drp_tui.domain import forms
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, next_due, state_at
 from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain
-
-# Field keys are the service's names (update_draft / record_response).
-SECTION1_FIELDS = ("issue_arose", "raised_on", "category", "immediate", "concern", "impact", "wanted",
-                   "timescales")
-VOICE_FIELDS = ("child_wishes", "against_wishes", "child_informed_on", "child_informed_how")
-STAGE_FIELDS = ("chair_concern", "chair_impact", "chair_wanted", "chair_timescales")
-LABELS = {
-    "issue_arose": "Date the issue arose", "raised_on": "Date raised", "category": "Category of concern",
-    "immediate": "Immediate concern", "concern": "Issues of concern", "impact": "Impact on the child",
-    "wanted": "What the chair wants to see", "timescales": "Timescales for resolution",
-    "child_wishes": "The child's wishes and feelings", "against_wishes": "Acting against the child's wishes",
-    "child_informed_on": "Date the child was told", "child_informed_how": "How the child was told, and kept informed",
-    "chair_concern": "Issues of concern", "chair_impact": "Impact on the child",
-    "chair_wanted": "What the chair wants to see", "chair_timescales": "Timescales for resolution",
-    "response": "Response (SMART action plan)",
-}
-LONG = {"concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how", *STAGE_FIELDS, "response"}
-
 
 @dataclass(frozen=True)
 class Sibling:
@@ -166,30 +149,27 @@ def _long_ro(label: str, value: str) -> Iterator[Widget]:
     yield Static(plain(value) if value else Content.styled("-", "dim"), classes="ro-long")
 
 
-def _spec(key: str, value: object, ld: Loaded) -> FieldSpec:
-    if key in ("issue_arose", "raised_on", "child_informed_on"):
-        return FieldSpec(key, LABELS[key], "date", value)
-    if key == "category":
-        return FieldSpec(key, LABELS[key], "choice", value, tuple((c.label, c.key) for c in ld.policy.categories))
-    if key in ("immediate", "against_wishes"):
-        return FieldSpec(key, LABELS[key], "check", value)
-    return FieldSpec(key, LABELS[key], "long" if key in LONG else "text", value)
+def open_to_edit(ed: Editable, f: forms.Field) -> bool:
+    """Whether the field is an editor for this person now: its schema says when it is open,
+    ``ed`` what this person may edit at this state of the dispute."""
+    return {forms.EditWhen.UNTIL_SENT: ed.section1, forms.EditWhen.WHILE_OPEN: ed.voice,
+            forms.EditWhen.UNTIL_STAGE_SENT: ed.stage, forms.EditWhen.BY_RESPONDER: ed.response}.get(f.editable, False)
 
 
-def _field(key: str, value: object, editable: bool, ld: Loaded) -> Iterator[Widget]:
+def _field(f: forms.Field, value: object, editable: bool) -> Iterator[Widget]:
     if editable:
-        yield EditField(_spec(key, value, ld))
+        yield EditField(FieldSpec.of(f, value))
         return
-    if key in LONG:
-        yield from _long_ro(LABELS[key], str(value or ""))
-    elif key == "category":
-        yield _ro(LABELS[key], category_label(ld.policy, str(value)))
+    if f.kind is forms.Kind.LONG:
+        yield from _long_ro(f.label, str(value or ""))
+    elif f.kind is forms.Kind.CHOICE:
+        yield _ro(f.label, f.option_label(value) if value else "")
     elif isinstance(value, bool):
-        yield _ro(LABELS[key], "yes" if value else "no")
+        yield _ro(f.label, "yes" if value else "no")
     elif value is None or value == "":
-        yield _ro(LABELS[key], "")
+        yield _ro(f.label, "")
     else:
-        yield _ro(LABELS[key], format_date(value) if not isinstance(value, str) else value)  # type: ignore[arg-type]
+        yield _ro(f.label, format_date(value) if not isinstance(value, str) else value)  # type: ignore[arg-type]
 
 
 def category_label(policy: Policy, key: str) -> str:
@@ -208,27 +188,32 @@ def stage_label(policy: Policy, key: str) -> str:
 
 def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
     v, p = ld.view, ld.policy
+    sec = forms.section_one(p)
     kids = [f"{v.child.name} ({v.child.case_number}, {v.child.legal_status})"]
     kids += [f"{s.child_name} ({s.case_number}): linked {s.reference}, {s.status.label}" for s in ld.siblings]
     parts: list[Widget] = [
         _ro("Reference", v.reference),
         _ro("Children", "\n".join(kids)),
         _ro("Raised by", f"{v.raised_by_name} ({p.vocabulary.chair_title})"),
-        _ro("Starting level", stage_label(p, v.start_stage)),
+        _ro(sec.field("start_stage").label, stage_label(p, v.start_stage)),
     ]
-    for key in SECTION1_FIELDS:
-        if key == "immediate" and not (p.rules.immediate_concern.is_set or v.immediate):
+    group = forms.Group.MAIN
+    for f in sec.fields:
+        if f.editable is forms.EditWhen.RAISING:  # fixed once raised: shown above
             continue
-        parts += _field(key, getattr(v, key), ed.section1, ld)
-    parts.append(Static(Content.styled("The child's voice", "bold underline"), classes="ro-label"))
-    for key in VOICE_FIELDS:
-        parts += _field(key, getattr(v, key), ed.voice, ld)
+        if not f.asked and not getattr(v, f.key):  # a question this procedure does not ask
+            continue
+        if f.group is not group:
+            group = f.group
+            if group in forms.GROUP_TITLES:
+                parts.append(Static(Content.styled(forms.GROUP_TITLES[group], "bold underline"), classes="ro-label"))
+        parts += _field(f, getattr(v, f.key), open_to_edit(ed, f))
     if not v.status.is_open:
         parts.append(_ro("Outcome", f"{v.status.label}: {v.outcome}" if v.outcome else v.status.label, "ro outcome"))
     for mm in v.monitoring:
         held = f"held {format_date(mm.held_on)}: {mm.outcome}" if mm.held_on else "not yet held"
         parts.append(_ro("Monitoring meeting", f"due {format_date(mm.due_on)}, {held}"))
-    title = Content(f"1. Raising the {p.vocabulary.short}: {category_label(p, v.category)}")
+    title = Content(f"{sec.number}. {sec.title}: {category_label(p, v.category)}")
     return Collapsible(*parts, title=title, collapsed=collapsed, id="sec-1")  # type: ignore[arg-type]
 
 
@@ -273,23 +258,27 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
         agreed = (f"agreed by {ld.names.get(sv.approval_by_id, '?')} on {format_london(sv.approval_at)}"
                   if sv.approval_by_id and sv.approval_at else f"awaiting {who}'s agreement")
         parts.append(_ro("Approval", agreed))
-    editable = ed.stage and current
-    for key in STAGE_FIELDS:
-        parts += _field(key, getattr(sv, key), editable, ld)
+    fields = forms.stage_section(p, stage)
+    for f in fields.fields:
+        if f.group is not forms.Group.RESPONSE:
+            parts += _field(f, getattr(sv, f.key), open_to_edit(ed, f) and current)
     parts.append(_ro("Sent", format_london(sv.sent_at) if sv.sent_at else "not sent"))
     if sv.sent_at:
         parts.append(Static(due_line(sv, state), classes="ro due", id=f"due-{stage.section}"))
     if sv.extension_until:
         parts.append(_ro("Extension", f"to {format_date(sv.extension_until)}; "
                          f"benefit to the child: {sv.extension_reason}"))
-    if ed.response and current:
-        parts.append(EditField(FieldSpec("response", LABELS["response"], "long", "")))
+    response = fields.field("response")
+    if open_to_edit(ed, response) and current:
+        # required, but checked when it is recorded: an empty response may be kept as a draft
+        parts.append(EditField(FieldSpec.of(response, "", required=False)))
         parts.append(ActionsEditor())
     elif sv.sent_at:
         by = ld.names.get(sv.response_by_id or 0, "")
         if sv.response_on_behalf:
             by = f"{by} on behalf of {sv.responder_name}"
-        label = f"Response ({by}, {format_london(sv.response_at)})" if sv.response_at else "Response"
+        label = (f"{response.label} ({by}, {format_london(sv.response_at)})" if sv.response_at
+                 else response.label)
         parts += _long_ro(label, sv.response if sv.response_at else "")
         parts += _actions(sv, ld, clock)
     if sv.negotiation_until:
@@ -326,7 +315,7 @@ def _actions(sv: StageView, ld: Loaded, clock: tuple[datetime, WorkingCalendar, 
         yield Static(action_line(n, a, ld, clock), classes="action-line", id=f"action-{a.id}")
 
 
-def lost_text(lost: dict[str, object], view: DisputeView) -> Content:
+def lost_text(lost: dict[str, object], view: DisputeView, policy: Policy) -> Content:
     """Unsaved text whose field is no longer editable, shown so it can be copied elsewhere."""
     who = view.updated_by_name or "Someone"
     parts: list[str | Content | tuple[str, str]] = [
@@ -334,7 +323,7 @@ def lost_text(lost: dict[str, object], view: DisputeView) -> Content:
          "so this can no longer be saved here. Copy it if you need it:", "bold $text-warning")]
     for key, value in lost.items():
         text = "\n".join(" / ".join(map(str, row)) for row in value) if isinstance(value, list) else str(value)
-        parts += ["\n", (f"{LABELS.get(key, key.replace('_', ' ').capitalize())}: ", "bold"), plain(text)]
+        parts += ["\n", (f"{forms.label_of(policy, key)}: ", "bold"), plain(text)]
     return Content.assemble(*parts)
 
 

@@ -22,6 +22,7 @@ from textual.widgets import Checkbox, Footer, Input, Select, Static, TextArea
 from textual.worker import WorkerFailed
 
 from drp_tui.crash import user_message
+from drp_tui.domain import forms
 from drp_tui.domain.model import ChildView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date
@@ -101,23 +102,10 @@ class RaiseScreen(Screen[None]):
             hints.append(f"Raise within {p.rules.raise_window.describe()} of the issue arising.")
         self.query_one("#raise-hint", Static).update(plain(" ".join(hints)))
         starts = p.starting_stages()
-        fields = [
-            FieldSpec("category", f"Category of {p.vocabulary.concern_word}", "choice", None,
-                      tuple((cat.label, cat.key) for cat in p.categories), required=True),
-            FieldSpec("start_stage", "Starting level", "choice", starts[0].key if starts else None,
-                      tuple((f"{s.label} ({p.level_label(s.responder_level)})", s.key) for s in starts), required=True),
-            FieldSpec("issue_arose", "Date the issue arose", "date", required=True),
-            FieldSpec("raised_on", "Date raised", "date", today, required=True),
-            FieldSpec("concern", "Issues of concern", "long", required=True),
-            FieldSpec("impact", "Impact on the child", "long"),
-            FieldSpec("wanted", f"What the {p.vocabulary.chair_title} wants to see", "long"),
-            FieldSpec("timescales", "Timescales for resolution", "long"),
-            FieldSpec("child_wishes", "The child's wishes and feelings", "long"),
-            FieldSpec("against_wishes", "Acting against the child's wishes (in their best interests)", "check", False),
-        ]
-        if p.rules.immediate_concern.is_set:
-            fields.append(FieldSpec("immediate", f"Immediate concern (handled within "
-                                    f"{p.rules.immediate_concern.describe()})", "check", False))
+        # What the form starts with (the rest starts empty): the first starting level, today.
+        start = {"start_stage": starts[0].key if starts else None, "raised_on": today, "against_wishes": False,
+                 "immediate": False}
+        fields = [FieldSpec.of(f, start.get(f.key)) for f in forms.raise_fields(p)]
         body = self.query_one("#raise-body", VerticalScroll)
         kids: list[Any] = []
         if data.siblings:

@@ -26,9 +26,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 from textual.widgets.text_area import EditResult, Location
 
-from drp_tui.services.common import MAX_SHORT, MAX_TEXT
-
+from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, Field
 from drp_tui.ui.widgets.text import visible as _visible
+
 
 def visible(text: str) -> str:
     """``text`` with control and invisible format characters (other than newline and tab) made
@@ -138,6 +138,12 @@ class FieldSpec:
     @property
     def max_length(self) -> int:
         return self.limit or (MAX_SHORT if self.kind == "date" else MAX_TEXT)
+
+    @classmethod
+    def of(cls, f: Field, value: Any = "", *, required: bool | None = None) -> FieldSpec:
+        """The editor of the form schema's field ``f`` (the dispute form and the raise form alike)."""
+        return cls(f.key, f.editor_label, f.kind.value, value, f.options,
+                   required=f.required if required is None else required, limit=f.max_length)
 
 
 class EditField(Vertical):

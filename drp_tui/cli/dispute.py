@@ -29,6 +29,7 @@ from typing import Any
 
 from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
+from drp_tui.domain import forms
 from drp_tui.domain.model import DisputeView
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, to_london, utc
@@ -43,9 +44,6 @@ CLOCK: Clock | None = None
 
 HOWS = ("in person", "phone", "e-mail", "Teams")
 LIST_VIEWS = ("all", "mine", "awaiting", "team", "overdue", "resolved")
-DATE_FIELDS = ("issue_arose", "raised_on", "child_informed_on")
-BOOL_FIELDS = ("against_wishes", "immediate")
-EDIT_FIELDS = disputes.SECTION1_TEXT + disputes.STAGE_TEXT + DATE_FIELDS + BOOL_FIELDS + ("category",)
 
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UK = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
@@ -115,7 +113,8 @@ def register(subparsers: Any) -> None:
 
     p = add("edit", cmd_edit, "edit section 1 or the current stage's unsent section")
     p.add_argument("changes", nargs="+", metavar="FIELD=VALUE",
-                   help=f"fields: {', '.join(EDIT_FIELDS)}")
+                   help="a field of the form by its key, e.g. concern=TEXT, issue_arose=DATE, "
+                        "against_wishes=yes, chair_wanted=TEXT (dates as DATE; yes/no; a category by key or label)")
 
     p = add("send", cmd_send, "send the current stage to its responder")
     p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
@@ -463,23 +462,29 @@ def cmd_raise(s: Session, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_edit(s: Session, args: argparse.Namespace) -> dict[str, Any]:
-    did = s.dispute_id(args.ref)
+    view = s.view(args.ref)
+    policy = s.desk.policy_of(view)  # the form of the procedure this dispute is pinned to
+    keys = [f.key for f in (*forms.section_one(policy).fields, *forms.stage_fields(policy))
+            if forms.chair_field(policy, f.key) is not None]
     changes: dict[str, Any] = {}
     for pair in args.changes:
         key, sep, value = pair.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key:
             raise UsageError(f"FIELD=VALUE: '{_safe(pair)}' has no '='")
-        if key not in EDIT_FIELDS:
-            raise UsageError(f"{key}: not a field of the form (one of {', '.join(EDIT_FIELDS)})")
-        if key in DATE_FIELDS:
-            changes[key] = parse_date(value, key) if value.strip() or key != "child_informed_on" else None
-        elif key in BOOL_FIELDS:
+        f = forms.chair_field(policy, key)
+        if f is None:
+            raise UsageError(f"{_safe(key)}: not a field of the form you can edit (one of {', '.join(keys)})")
+        if f.kind is forms.Kind.DATE:
+            changes[key] = parse_date(value, key) if value.strip() or f.required else None
+        elif f.kind is forms.Kind.CHECK:
             changes[key] = parse_bool(value, key)
+        elif f.kind is forms.Kind.CHOICE:
+            changes[key] = _key(value, list((k, label) for label, k in f.options))
         else:
             changes[key] = value
-    s.call(disputes.update_draft, did, None, changes)
-    return done(s, did, "edited", fields=sorted(changes))
+    s.call(disputes.update_draft, view.id, None, changes)
+    return done(s, view.id, "edited", fields=sorted(changes))
 
 
 def cmd_send(s: Session, args: argparse.Namespace) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from peewee import DatabaseError as PeeweeDatabaseError
 
 from drp_tui.domain.deadlines import deadlines, next_due
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
+from drp_tui.domain.moves import Actor, Move, Verdict, verdict
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
@@ -25,7 +26,7 @@ from drp_tui.services.errors import (
 )
 from drp_tui.store import models as m
 from drp_tui.store.db import StorageFault, for_update, storage_fault, write_txn
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries import get_dispute, levels_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,6 +127,22 @@ def load(dispute_id: int) -> m.Dispute:
     if d is None:
         raise NotFound(f"Dispute {dispute_id} does not exist.")
     return d
+
+
+def actor_of(ctx: Ctx) -> Actor:
+    """The acting person as the moves see them: role now, team, levels held."""
+    who = actor(ctx)
+    return Actor(who.id, Role(who.role), who.team_id, levels_of(who.id))
+
+
+def require_move(ctx: Ctx, d: m.Dispute, move: Move, target: str | None = None) -> Verdict:
+    """Refuse ``move`` on ``d`` unless the one rule (``domain.moves``) allows it now:
+    PermissionDenied when it is about who is asking, else DomainError."""
+    view = get_dispute(d.id)
+    v = verdict(view, ctx.policy_of(view), actor_of(ctx), ctx.now(), ctx.calendar, move, target=target)
+    if not v.allowed:
+        raise (PermissionDenied if v.who else DomainError)(v.reason)
+    return v
 
 
 def require_role(who: m.Staff, *roles: Role, doing: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from drp_tui.bootstrap import Setup
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import Deadline, deadlines, state_at, worst_state
+from drp_tui.domain.deadlines import Deadline, deadlines, due_state, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
@@ -146,8 +146,9 @@ class Desk:
         """Colour of a caseload row from its stored next deadline (cheap, no query)."""
         if row.next_due_at is None:
             return DueState.DONE if not row.status.is_open else DueState.NONE
-        return state_at(row.next_due_at, self.clock.now(), self.calendar,
-                        self.due_soon_days or self.policy.rules.due_soon_working_days, paused=row.paused)
+        policy = self.policy if row.policy_key in ("", self.policy.key) else self.policy_for(row.policy_key)
+        return due_state(row.next_due_at, self.clock.now(), self.calendar, policy, self.due_soon_days,
+                         paused=row.paused)
 
     def policy_for(self, key: str) -> Policy:
         return self.ctx().policy_for(key) if self.user else self.policy

@@ -28,7 +28,7 @@ from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
 from drp_tui.crash import user_message
-from drp_tui.domain.deadlines import deadlines
+from drp_tui.domain.deadlines import deadlines, due_soon_window
 from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
 from drp_tui.services import drafts
@@ -235,7 +235,7 @@ class DisputeScreen(Screen[None]):
 
     def _soon(self) -> int:
         assert self.ld is not None
-        return self.drp.desk.due_soon_days or self.ld.policy.rules.due_soon_working_days
+        return due_soon_window(self.ld.policy, self.drp.desk.due_soon_days)
 
     def _stage_states(self) -> dict[str, Any]:
         assert self.ld is not None

@@ -15,6 +15,7 @@ from drp_tui.bootstrap import Setup
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, deadlines, due_state, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
+from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, SystemClock
 from drp_tui.services import access, auth, drafts, reads
@@ -134,6 +135,16 @@ class Desk:
         Call it once per opening (not on each refresh: a read is a commit, which makes
         every open desk refresh), from a worker, after the visibility check."""
         self.call(access.record_read, view, dispute_id=dispute_id, child_id=child_id, what=what)
+
+    def actor(self) -> Actor:
+        """The signed-in person as the moves see them (reads the levels they hold)."""
+        return self.call(reads.me)
+
+    def moves(self, view: DisputeView, actor: Actor | None = None, policy: Policy | None = None) -> dict[Move, Verdict]:
+        """Every move on ``view`` for the signed-in person now, allowed or not and why
+        (the rule the services refuse with). Pass ``actor`` (from ``actor()``) to skip the read."""
+        who = actor if actor is not None else self.actor()
+        return moves(view, policy or self.policy_of(view), who, self.clock.now(), self.calendar)
 
     def clocks(self, view: DisputeView) -> list[Deadline]:
         policy = self.policy_of(view)

@@ -448,10 +448,9 @@ def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, cale
             for a in s.actions:
                 if str(a.id) != target:
                     continue
-                if not _may_mark(f, s) or f.actor.role is Role.ADMIN:
-                    return Verdict(move, False, ADMIN_NOT_CONTENT if f.actor.role is Role.ADMIN
-                                   else _NOT_YOUR_ACTION, True)
-                return Verdict(move, False, "That action is already marked done.")
+                if a.done_on is not None:
+                    return Verdict(move, False, "That action is already marked done.")
+                return Verdict(move, False, _NOT_YOUR_ACTION, True)
         return Verdict(move, False, f"That action is not one of {f.ref}'s.")
     return Verdict(move, False, f"{target} is not a choice for {move.label.lower()}.")
 

@@ -68,8 +68,8 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     """Agree further work within the procedure's negotiation window (e.g. 24 hours)."""
     who = actor(ctx)
     d = load(dispute_id)
+    check_version(d, version, {"note": str(note)})  # a stale form first: the move may have changed since
     require_move(ctx, d, Move.NEGOTIATE)
-    check_version(d, version, {"note": str(note)})
     policy = ctx.policy_of(d)
     window = policy.rules.negotiation_window
     rec = current_record(d)
@@ -97,8 +97,8 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     """Agree more time for a response, recording the benefit to the child."""
     who = actor(ctx)
     d = load(dispute_id)
+    check_version(d, version, {"reason": str(reason)})  # a stale form first: the move may have changed since
     require_move(ctx, d, Move.EXTEND)
-    check_version(d, version, {"reason": str(reason)})
     rec = current_record(d)
     clean_date(ctx, until, "until", "extended to", past=False)
     why = clean_text(reason, "benefit to the child", required=True)

@@ -158,6 +158,12 @@ def test_x_under_a_profile_without_extensions_says_why(make_app: Any) -> None:
         said = [str(n.message) for n in app._notifications]
         assert any(s.startswith("This procedure does not provide for extensions") for s in said), said
         assert app.screen is form
+        # help lists what the form offers, not the hidden move
+        from drp_tui.ui.screens.help import key_rows
+
+        listed = {what.split(" — ")[0] for _k, what, _w in key_rows(app, form)}
+        assert "Escalate" in listed and "Response on behalf" in listed
+        assert "Extension" not in listed and "Approve stage" not in listed and "Reopen" not in listed
 
     run(app, body)
 

@@ -446,6 +446,7 @@ class DisputeScreen(Screen[None]):
             if why:
                 event.stop()
                 event.prevent_default()
+                self.say(why, True)
                 self.notify(why, title=binding.description, severity="warning", markup=False)
                 return
 

@@ -151,20 +151,6 @@ def require_role(who: m.Staff, *roles: Role, doing: str) -> None:
         raise PermissionDenied(f"Only a {names} can {doing}.")
 
 
-def require_chair_of(who: m.Staff, d: m.Dispute, doing: str) -> None:
-    if d.raised_by_id != who.id or Role(who.role) is not Role.CHAIR:
-        raise PermissionDenied(
-            f"Only the chair who raised {d.reference} can {doing}; it is {d.raised_by.name}'s.")
-
-
-def require_open(d: m.Dispute, doing: str) -> None:
-    # A closed dispute is read-only for everyone: a state of the dispute, not a question
-    # of who is asking (so a DomainError, which leaves no 'refused' audit event).
-    if not Status(d.status).is_open:
-        raise DomainError(
-            f"{d.reference} is {Status(d.status).label} and read-only; reopen it (with a reason) to {doing}.")
-
-
 def check_version(d: m.Dispute, expected: int | None, yours: dict[str, str] | None = None) -> None:
     """Refuse a save made on a version other than the one the form was opened at.
     (``touch`` guards the UPDATE itself with the version read, so no session can

@@ -369,8 +369,9 @@ def _lost_race(exc: BaseException) -> bool:
 def service(fn: F) -> F:
     """Run a service function as one write transaction.
 
-    ``permissions.check`` runs first (admin never touches dispute content; oversight
-    approves within its team). A refused action (PermissionDenied) rolls
+    ``permissions.check`` runs first (admin never touches dispute content; a disabled
+    account does nothing); each dispute service then asks ``require_move`` (the one
+    rule, ``domain.moves``). A refused action (PermissionDenied) rolls
     back everything, then leaves one 'refused' event in the audit trail in a
     transaction of its own.
     """

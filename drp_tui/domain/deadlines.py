@@ -79,6 +79,28 @@ def state_at(
     return DueState.ON_TRACK
 
 
+def due_soon_window(policy: Policy, override: int | None = None) -> int:
+    """How many working days ahead count as "due soon": the installation's setting when it
+    has one (``override``, the config's ``due_soon_working_days``), else the procedure's.
+    0 means nothing is ever "due soon" (only due today, then overdue)."""
+    return policy.rules.due_soon_working_days if override is None else max(0, override)
+
+
+def due_state(
+    due_at: datetime,
+    now: datetime,
+    calendar: WorkingCalendar,
+    policy: Policy,
+    override: int | None = None,
+    *,
+    done: bool = False,
+    paused: bool = False,
+) -> DueState:
+    """The one rule for the state of a clock under ``policy`` (every screen, report and
+    reminder asks this): ``state_at`` with the window of ``due_soon_window``."""
+    return state_at(due_at, now, calendar, due_soon_window(policy, override), done=done, paused=paused)
+
+
 def deadlines(
     dispute: DisputeView,
     policy: Policy,
@@ -87,7 +109,7 @@ def deadlines(
     due_soon_days: int | None = None,
 ) -> list[Deadline]:
     """Every clock of ``dispute`` with its state at ``now``, soonest first."""
-    soon = policy.rules.due_soon_working_days if due_soon_days is None else due_soon_days
+    soon = due_soon_window(policy, due_soon_days)
     out: list[Deadline] = []
     is_open = dispute.status.is_open
 

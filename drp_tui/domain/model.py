@@ -205,6 +205,7 @@ class DisputeView:
     updated_by_name: str
     closed_at: datetime | None
     version: int
+    raised_by_team_id: int | None = None  # the raising chair's own team (their service)
     stages: tuple[StageView, ...] = ()
     monitoring: tuple[MonitoringView, ...] = ()
     sibling_ids: tuple[int, ...] = field(default=())
@@ -234,7 +235,7 @@ class DisputeRow:
     paused: bool
     raised_by_id: int
     responder_id: int | None
-    policy_key: str = ""
+    policy_key: str = ""  # the procedure the dispute is pinned to (with policy_digest)
     policy_digest: str = ""  # the procedure it is pinned to: where stage_label comes from
 
 

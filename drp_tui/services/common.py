@@ -18,6 +18,7 @@ from drp_tui.domain.deadlines import deadlines, next_due
 from drp_tui.domain import forms
 from drp_tui.domain.forms import MAX_SHORT as MAX_SHORT, MAX_TEXT as MAX_TEXT, DateRule, Field, Kind  # re-exported
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
+from drp_tui.domain.moves import Actor, Move, Verdict, verdict
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
@@ -27,7 +28,7 @@ from drp_tui.services.errors import (
 )
 from drp_tui.store import models as m
 from drp_tui.store.db import StorageFault, for_update, storage_fault, write_txn
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries import get_dispute, levels_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,24 +149,26 @@ def load(dispute_id: int) -> m.Dispute:
     return d
 
 
+def actor_of(ctx: Ctx) -> Actor:
+    """The acting person as the moves see them: role now, team, levels held."""
+    who = actor(ctx)
+    return Actor(who.id, Role(who.role), who.team_id, levels_of(who.id))
+
+
+def require_move(ctx: Ctx, d: m.Dispute, move: Move, target: str | None = None) -> Verdict:
+    """Refuse ``move`` on ``d`` unless the one rule (``domain.moves``) allows it now:
+    PermissionDenied when it is about who is asking, else DomainError."""
+    view = get_dispute(d.id)
+    v = verdict(view, ctx.policy_of(view), actor_of(ctx), ctx.now(), ctx.calendar, move, target=target)
+    if not v.allowed:
+        raise (PermissionDenied if v.who else DomainError)(v.reason)
+    return v
+
+
 def require_role(who: m.Staff, *roles: Role, doing: str) -> None:
     if Role(who.role) not in roles:
         names = " or ".join(r.value for r in roles)
         raise PermissionDenied(f"Only a {names} can {doing}.")
-
-
-def require_chair_of(who: m.Staff, d: m.Dispute, doing: str) -> None:
-    if d.raised_by_id != who.id or Role(who.role) is not Role.CHAIR:
-        raise PermissionDenied(
-            f"Only the chair who raised {d.reference} can {doing}; it is {d.raised_by.name}'s.")
-
-
-def require_open(d: m.Dispute, doing: str) -> None:
-    # A closed dispute is read-only for everyone: a state of the dispute, not a question
-    # of who is asking (so a DomainError, which leaves no 'refused' audit event).
-    if not Status(d.status).is_open:
-        raise DomainError(
-            f"{d.reference} is {Status(d.status).label} and read-only; reopen it (with a reason) to {doing}.")
 
 
 def check_version(d: m.Dispute, expected: int | None, yours: dict[str, str] | None = None) -> None:
@@ -387,8 +390,9 @@ def _lost_race(exc: BaseException) -> bool:
 def service(fn: F) -> F:
     """Run a service function as one write transaction.
 
-    ``permissions.check`` runs first (admin never touches dispute content; oversight
-    approves within its team). A refused action (PermissionDenied) rolls
+    ``permissions.check`` runs first (admin never touches dispute content; a disabled
+    account does nothing); each dispute service then asks ``require_move`` (the one
+    rule, ``domain.moves``). A refused action (PermissionDenied) rolls
     back everything, then leaves one 'refused' event in the audit trail in a
     transaction of its own.
     """

@@ -11,14 +11,15 @@ from typing import Any
 from drp_tui.domain import forms
 from drp_tui.domain.deadlines import compute_due
 from drp_tui.domain.model import Role, Status
+from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Timescale
-from drp_tui.domain.timeutil import format_due, format_london
+from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
-    MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for, level_holder,
-    linked, load, notify, require_chair_of, require_open, require_role, responder_for, service, stage_label, touch,
+    MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for,
+    level_holder, linked, load, notify, require_move, require_role, responder_for, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
-from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
+from drp_tui.services.errors import PermissionDenied, ValidationError
 from drp_tui.services.pinning import pin_in_force
 from drp_tui.store import models as m
 
@@ -140,10 +141,9 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
 def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[str, Any]) -> int:
     """Save the chair's editable text: section 1 before anything is sent, and the
     current stage's section until it is sent. Returns the new version."""
-    who = actor(ctx)
+    actor(ctx)
     d = load(dispute_id)
-    require_chair_of(who, d, "edit it")
-    require_open(d, "edit it")
+    require_move(ctx, d, Move.EDIT)
     check_version(d, version, {k: str(v) for k, v in changes.items()})
     rec = current_record(d)
     ever_sent = m.StageRecord.select().where((m.StageRecord.dispute == d.id) & m.StageRecord.sent_at.is_null(False)).exists()
@@ -189,18 +189,10 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
     check_version(first, version)
     sent = []
     for d in linked(first, include_siblings):
-        require_chair_of(who, d, "send it")
-        require_open(d, "send it")
+        require_move(ctx, d, Move.SEND)
         policy = ctx.policy_of(d)
         rec = current_record(d)
         stage = policy.stage(rec.stage_key)
-        if rec.sent_at is not None:
-            raise DomainError(f"{d.reference}: {stage.label} was already sent on {format_london(rec.sent_at)}.")
-        if stage.requires_approval and rec.approval_by_id is None:
-            who_agrees = policy.level_label(policy.rules.approval_level) if policy.rules.approval_level else "your service manager"
-            raise DomainError(
-                f"{d.reference}: {stage.label} needs {who_agrees}'s agreement before it is sent "
-                "(the procedure requires that discussion first). Ask them to record approval.")
         if not (rec.chair_concern or d.concern):
             raise ValidationError(f"{policy.vocabulary.concern_word}: write the section for {stage.label} first",
                                   field="chair_concern")
@@ -237,21 +229,11 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     """The responder's section: a response and its SMART actions (what, who, by when)."""
     who = actor(ctx)
     d = load(dispute_id)
-    require_open(d, "record a response")
+    require_move(ctx, d, Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND)
     check_version(d, version, {"response": str(text)})
     rec = current_record(d)
     policy = ctx.policy_of(d)
     stage = policy.stage(rec.stage_key)
-    if rec.sent_at is None:
-        raise DomainError(f"{stage.label} has not been sent yet, so there is nothing to respond to.")
-    if Status(d.status) not in (Status.SENT, Status.NEGOTIATING):
-        raise DomainError(f"{d.reference}: a response to {stage.label} was already recorded "
-                          f"on {format_london(rec.response_at)}; the {policy.vocabulary.chair_title} decides next.")
-    if on_behalf:
-        require_chair_of(who, d, "record a response on the manager's behalf")
-    elif rec.responder_id != who.id:
-        sent_to = rec.responder.name if rec.responder is not None else "no one"
-        raise PermissionDenied(f"{stage.label} of {d.reference} was sent to {sent_to}, not to you.")
     body = clean_field(ctx, forms.stage_section(policy, stage).field("response"), text)
     if len(actions) > MAX_ACTIONS:
         raise ValidationError(f"actions: {len(actions)} actions in one response; at most {MAX_ACTIONS}",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from drp_tui.domain.model import DueState, Role, Status
-from drp_tui.domain.deadlines import state_at
+from drp_tui.domain.deadlines import due_state
+from drp_tui.domain.policy import Policy
+from drp_tui.domain.policy_loader import PolicyError
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services.common import actor, clean_text, event, holder, notify, service
 from drp_tui.services.context import Ctx
@@ -73,6 +75,13 @@ def send_compliment(ctx: Ctx, child_id: int, text: str) -> int:
     return int(c.id)
 
 
+def _policy_of(ctx: Ctx, d: m.Dispute) -> Policy:
+    try:
+        return ctx.policy_of(d)
+    except PolicyError:  # a procedure no longer installed: the one in force decides "due soon"
+        return ctx.policy
+
+
 def remind(ctx: Ctx) -> int:
     """Reminders for the signed-in person: their disputes due soon, due today or overdue.
 
@@ -82,14 +91,14 @@ def remind(ctx: Ctx) -> int:
     now = ctx.now()
     horizon = now + timedelta(days=7)
     q = (m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.next_due_at, m.Dispute.next_due_kind,
-                          m.Dispute.raised_by, m.Dispute.responder, m.Dispute.paused)
+                          m.Dispute.raised_by, m.Dispute.responder, m.Dispute.paused, m.Dispute.policy_key)
          .where(m.Dispute.next_due_at.is_null(False) & (m.Dispute.next_due_at < horizon)
                 & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id))
                 & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value])))
     made = 0
     with write_txn():
         for d in q:
-            st = state_at(d.next_due_at, now, ctx.calendar, ctx.due_soon_days or 1, paused=d.paused)
+            st = due_state(d.next_due_at, now, ctx.calendar, _policy_of(ctx, d), ctx.due_soon_days, paused=d.paused)
             if st not in (DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON):
                 continue
             key = f"{ctx.actor_id}:{d.id}:{d.next_due_kind}:{st.value}:{d.next_due_at.isoformat()}"

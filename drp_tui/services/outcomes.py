@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.model import Decision, Role, Status
-from drp_tui.domain.policy import CafcassRule
+from drp_tui.domain.moves import Move
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, utc
 from drp_tui.services.common import (
     actor, check_version, clean_date, clean_datetime, clean_text, current_record, event, level_holder, linked, load, notify,
-    require_chair_of, require_open, service, stage_label, touch,
+    require_move, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
-from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
+from drp_tui.services.errors import ValidationError
 from drp_tui.store import models as m
 
 CAFCASS_KINDS = {
@@ -35,14 +35,10 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
     check_version(first, version, {"comment": str(comment)})
     done = []
     for d in linked(first, include_siblings):
-        require_chair_of(who, d, "decide it")
-        require_open(d, "decide it")
+        require_move(ctx, d, Move.DECIDE)
         policy = ctx.policy_of(d)
         rec = current_record(d)
         label = stage_label(policy, rec.stage_key)
-        if rec.response_at is None:
-            raise DomainError(f"{d.reference}: there is no response to {label} yet. Record the response "
-                              "(or record it on the manager's behalf) before deciding.")
         text = clean_text(comment, "comments", required=not resolved)
         before = {"status": d.status, "decision": rec.decision}
         rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
@@ -72,19 +68,11 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     """Agree further work within the procedure's negotiation window (e.g. 24 hours)."""
     who = actor(ctx)
     d = load(dispute_id)
-    require_chair_of(who, d, "agree further negotiation")
-    require_open(d, "agree further negotiation")
-    check_version(d, version, {"note": str(note)})
+    check_version(d, version, {"note": str(note)})  # a stale form first: the move may have changed since
+    require_move(ctx, d, Move.NEGOTIATE)
     policy = ctx.policy_of(d)
     window = policy.rules.negotiation_window
-    if not window.is_set:
-        raise DomainError("This procedure has no further-negotiation window: resolve the dispute or escalate it.")
     rec = current_record(d)
-    if rec.negotiation_until is not None:
-        raise DomainError(f"A further-negotiation window was already agreed (until {format_london(rec.negotiation_until)}); "
-                          "the procedure allows one. Resolve or escalate.")
-    if rec.response_at is None or Status(d.status) is not Status.RESPONDED:
-        raise DomainError("Further negotiation follows a response you are not yet satisfied with; there is none to negotiate on.")
     text = clean_text(note, "what was agreed", required=True)
     now = ctx.now()
     if window.hours is not None:
@@ -109,15 +97,9 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     """Agree more time for a response, recording the benefit to the child."""
     who = actor(ctx)
     d = load(dispute_id)
-    require_chair_of(who, d, "agree an extension")
-    require_open(d, "agree an extension")
-    check_version(d, version, {"reason": str(reason)})
-    policy = ctx.policy_of(d)
-    if not policy.rules.extensions_allowed:
-        raise DomainError("This procedure does not provide for extensions: escalate if the response is late.")
+    check_version(d, version, {"reason": str(reason)})  # a stale form first: the move may have changed since
+    require_move(ctx, d, Move.EXTEND)
     rec = current_record(d)
-    if rec.sent_at is None or Status(d.status) is not Status.SENT:
-        raise DomainError("An extension is for a response that is still awaited.")
     clean_date(ctx, until, "until", "extended to", past=False)
     why = clean_text(reason, "benefit to the child", required=True)
     new_due = end_of_london_day_utc(until)
@@ -146,32 +128,13 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
     check_version(first, version, {"comment": str(comment)})
     done = []
     for d in linked(first, include_siblings):
-        require_chair_of(who, d, "escalate it")
-        require_open(d, "escalate it")
+        ok = require_move(ctx, d, Move.ESCALATE, target=target_stage)
         policy = ctx.policy_of(d)
         rec = current_record(d)
         cur = policy.stage(rec.stage_key)
-        if rec.sent_at is None:
-            raise DomainError(f"{d.reference}: {cur.label} has not been sent yet; send it before escalating.")
-        targets = policy.escalation_targets(cur.key)
-        if not targets:
-            raise DomainError(f"{d.reference}: {cur.label} is the last stage of this procedure; "
-                              + ("consider a Cafcass referral." if policy.rules.cafcass is not CafcassRule.NOT_APPLICABLE
-                                 else "record the outcome."))
-        target = targets[0] if target_stage is None else next((s for s in targets if s.key == target_stage), None)
-        if target is None:
-            try:
-                name = policy.stage(target_stage or "").label
-            except KeyError:
-                name = str(target_stage)
-            raise DomainError(f"This procedure does not let you go from {cur.label} to {name}; "
-                              f"you can escalate to: {', '.join(s.label for s in targets)}.")
+        target = policy.stage(ok.targets[0])
         now = ctx.now()
-        overdue = rec.due_at is not None and now >= utc(rec.extension_until or rec.due_at)
         text = clean_text(comment, "comments")
-        if rec.response_at is None and not overdue and not d.immediate and rec.due_at is not None:
-            raise DomainError(f"The response to {cur.label} is not due until {format_due(rec.extension_until or rec.due_at)}. "
-                              "Escalate once it is overdue, or record the response and your decision.")
         if rec.response_at is not None and rec.decision is None:
             if not text:
                 raise ValidationError("comments: say why the response does not resolve it", field="comment")
@@ -179,8 +142,6 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
             rec.decision_comment = text
             rec.decision_at = now
             rec.save()
-        elif rec.decision == Decision.RESOLVED.value:
-            raise DomainError(f"{cur.label} was decided resolved; reopen it first.")
         m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, chair_concern=d.concern,
                              chair_impact=d.impact, chair_wanted=d.wanted, chair_timescales=d.timescales)
         why = "no response in time" if rec.response_at is None else "response did not resolve it"
@@ -203,19 +164,10 @@ def approve_stage(ctx: Ctx, dispute_id: int, note: str = "") -> None:
     """The chair's service manager records agreement to go to a stage that needs it."""
     who = actor(ctx)
     d = load(dispute_id)
-    require_open(d, "approve it")
+    require_move(ctx, d, Move.APPROVE)
     policy = ctx.policy_of(d)
-    level = policy.rules.approval_level
-    holds_level = bool(level) and m.TeamRole.select().where(
-        (m.TeamRole.staff == who.id) & (m.TeamRole.level == level)).exists()
-    if Role(who.role) is not Role.OVERSIGHT and not holds_level:
-        raise PermissionDenied("Only the chairs' service manager (oversight) can approve a stage.")
     rec = current_record(d)
     stage = policy.stage(rec.stage_key)
-    if rec.sent_at is not None or not stage.requires_approval:
-        raise DomainError(f"{d.reference}: {stage.label} does not await approval.")
-    if rec.approval_by_id is not None:
-        raise DomainError(f"{d.reference}: {stage.label} was already approved.")
     rec.approval_by = who
     rec.approval_at = ctx.now()
     rec.save()
@@ -231,22 +183,11 @@ def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = ""
     """Record legal advice sought, a discussion with Cafcass, or a referral (three separate steps)."""
     who = actor(ctx)
     d = load(dispute_id)
-    require_chair_of(who, d, "record this")
-    require_open(d, "record this")
     if kind not in CAFCASS_KINDS:
         raise ValidationError(f"step: must be one of {', '.join(CAFCASS_KINDS)}", field="kind")
+    require_move(ctx, d, Move(kind))
     policy = ctx.policy_of(d)
-    rule = policy.rules.cafcass
-    if kind != "legal_advice" and rule is CafcassRule.NOT_APPLICABLE:
-        raise DomainError("Cafcass referral does not apply under this procedure (Cafcass has no role in child protection plans).")
     rec = current_record(d)
-    if kind == "cafcass_referral" and rule is CafcassRule.AFTER_LAST_STAGE:
-        last = policy.stages[-1]
-        unresolved = rec.decision == Decision.NOT_RESOLVED.value or (
-            rec.due_at is not None and rec.response_at is None and ctx.now() >= utc(rec.extension_until or rec.due_at))
-        if rec.stage_key != last.key or rec.sent_at is None or not unresolved:
-            raise DomainError(f"This procedure asks you to use every stage first: refer to Cafcass once {last.label} "
-                              "has been sent and has not resolved the matter.")
     text = clean_text(note, "note", required=True)
     told_text = clean_text(told, "who was told first")
     tell = policy.rules.legal_advice_tell_levels if kind == "legal_advice" else policy.rules.cafcass_tell_levels
@@ -270,8 +211,7 @@ def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = ""
 def withdraw(ctx: Ctx, dispute_id: int, reason: str, version: int | None = None) -> None:
     who = actor(ctx)
     d = load(dispute_id)
-    require_chair_of(who, d, "withdraw it")
-    require_open(d, "withdraw it")
+    require_move(ctx, d, Move.WITHDRAW)
     check_version(d, version, {"reason": str(reason)})
     why = clean_text(reason, "reason", required=True)
     rec = current_record(d)
@@ -286,10 +226,7 @@ def withdraw(ctx: Ctx, dispute_id: int, reason: str, version: int | None = None)
 def reopen(ctx: Ctx, dispute_id: int, reason: str) -> None:
     who = actor(ctx)
     d = load(dispute_id)
-    if d.raised_by_id != who.id and Role(who.role) is not Role.OVERSIGHT:
-        raise PermissionDenied("Only the chair who raised it, or oversight, can reopen it.")
-    if Status(d.status) not in (Status.RESOLVED, Status.WITHDRAWN):
-        raise DomainError(f"{d.reference} is {Status(d.status).label}; only resolved or withdrawn disputes can be reopened.")
+    require_move(ctx, d, Move.REOPEN)
     why = clean_text(reason, "reason", required=True)
     rec = current_record(d)
     status = Status.DRAFT if rec.sent_at is None else Status.RESPONDED if rec.response_at else Status.SENT
@@ -307,7 +244,7 @@ def reopen(ctx: Ctx, dispute_id: int, reason: str) -> None:
 def record_monitoring(ctx: Ctx, dispute_id: int, held_on: date, outcome: str, attendees: str = "") -> None:
     who = actor(ctx)
     d = load(dispute_id)
-    require_chair_of(who, d, "record its monitoring meeting")
+    require_move(ctx, d, Move.MONITORING)
     if not isinstance(held_on, date) or held_on > ctx.today():
         raise ValidationError("held on: must be a date, not in the future", field="held_on")
     clean_date(ctx, held_on, "held_on", future=False)
@@ -332,7 +269,7 @@ def record_conversation(ctx: Ctx, dispute_id: int, with_whom: str, held_at: date
                         agreed: str, timescale: str = "") -> None:
     who = actor(ctx)
     d = load(dispute_id)
-    require_chair_of(who, d, "record a conversation")
+    require_move(ctx, d, Move.CONVERSATION)
     if how not in ("in person", "phone", "e-mail", "Teams"):
         raise ValidationError("how: in person, phone, e-mail or Teams", field="how")
     clean_datetime(ctx, held_at, "held_at", "when")
@@ -347,16 +284,13 @@ def record_conversation(ctx: Ctx, dispute_id: int, with_whom: str, held_at: date
 
 @service
 def complete_action(ctx: Ctx, action_id: int, done_on: date | None = None) -> None:
-    who = actor(ctx)
+    actor(ctx)
     a = m.Action.get_or_none(m.Action.id == action_id)
     if a is None:
         raise ValidationError(f"action {action_id} does not exist", field="action")
     rec = a.stage_record
-    d = rec.dispute
-    if who.id not in (d.raised_by_id, rec.responder_id):
-        raise PermissionDenied("Only the chair or the responding manager can mark an action done.")
-    if a.done_on is not None:
-        raise DomainError("That action is already marked done.")
+    d = load(rec.dispute_id)
+    require_move(ctx, d, Move.ACTION_DONE, target=str(a.id))
     done = clean_date(ctx, done_on or ctx.today(), "done_on", future=False)
     assert done is not None  # not optional: a date or a ValidationError
     a.done_on = done

@@ -1,14 +1,15 @@
 """Who may do what: the rules that hold across every service, in one place.
 
-Each service function checks the fine rule of its own move (only the chair who
-raised a dispute sends it; only the manager a stage was sent to responds to it).
-``check`` runs first, inside the same transaction, from ``common.service``:
+Who may make which move on a dispute (only the chair who raised it sends it; only
+the manager a stage was sent to responds to it; oversight approves and reopens only
+within its own team; a holder of the approval level approves only where they hold
+it) is decided in one place, ``domain.moves``; each service asks it through
+``common.require_move``. ``check`` runs first, inside the same transaction, from
+``common.service``:
 
 * an administrator manages accounts and teams, never dispute content;
 * the command line (``InstallationAdmin``) manages accounts and teams only;
-* oversight approves and reopens only within its own team (the raising chair's
-  team, or the child's); a holder of the approval level approves only where
-  they hold it.
+* a disabled or unknown account does nothing.
 
 ``visible_to`` / ``can_see`` are the read side's rule (screens and queries): a
 dispute is visible to: the chair who raised it; the child's chair and
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drp_tui.domain import moves
 from drp_tui.domain.model import Role
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied
@@ -36,8 +38,7 @@ from drp_tui.store.visibility import can_see, visible_to  # noqa: F401  (the rea
 CONTENT_MODULES = frozenset({"drp_tui.services.disputes", "drp_tui.services.outcomes"})
 CONTENT_SERVICES = frozenset({"send_compliment"})
 
-ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dispute content; "
-                     "sign in with a chair's or manager's account to do that.")
+ADMIN_NOT_CONTENT = moves.ADMIN_NOT_CONTENT
 CLI_NOT_CONTENT = "The command line manages staff accounts and teams, not dispute content."
 INACTIVE = "Your account is not active; ask an administrator."
 
@@ -74,43 +75,6 @@ def require_admin(ctx: Ctx, doing: str) -> m.Staff | None:
     return who
 
 
-def _in_scope(who: m.Staff, d: m.Dispute, level: str, kind: str) -> bool:
-    """Does ``who`` hold ``level`` in the team that level belongs to for this dispute?"""
-    team = d.child.team_id if kind == "team" else d.raised_by.team_id
-    return bool(m.TeamRole.select().where((m.TeamRole.team == team) & (m.TeamRole.level == level)
-                                          & (m.TeamRole.staff == who.id)).exists())
-
-
-def _oversight_of(who: m.Staff, d: m.Dispute) -> bool:
-    return who.team_id is not None and who.team_id in (d.raised_by.team_id, d.child.team_id)
-
-
-def _approval_scope(ctx: Ctx, who: m.Staff, d: m.Dispute) -> None:
-    """Oversight approves within its own team; a holder of the approval level only where they hold it."""
-    try:
-        policy = ctx.policy_of(d)
-        level = policy.rules.approval_level
-        kind = policy.level(level).holder if level else "chair_team"
-    except (KeyError, ValueError):
-        level, kind = "", "chair_team"
-    holds_anywhere = bool(level) and m.TeamRole.select().where(
-        (m.TeamRole.staff == who.id) & (m.TeamRole.level == level)).exists()
-    if Role(who.role) is not Role.OVERSIGHT and not holds_anywhere:
-        return  # the service refuses it with its own message
-    if Role(who.role) is Role.OVERSIGHT and _oversight_of(who, d):
-        return
-    if level and _in_scope(who, d, level, kind):
-        return
-    raise PermissionDenied(f"{d.reference} was raised by {d.raised_by.name}, who is not in your team: "
-                           "only their own service manager can approve it.")
-
-
-def _reopen_scope(who: m.Staff, d: m.Dispute) -> None:
-    if Role(who.role) is Role.OVERSIGHT and d.raised_by_id != who.id and not _oversight_of(who, d):
-        raise PermissionDenied(f"{d.reference} was raised by {d.raised_by.name}, who is not in your team: "
-                               "only their own service manager (or the chair) can reopen it.")
-
-
 def check(ctx: Ctx, action: str, module: str, dispute_id: int | None) -> None:
     """The cross-cutting rules, run before a service's own checks. Raises PermissionDenied."""
     content = module in CONTENT_MODULES or action in CONTENT_SERVICES
@@ -123,15 +87,6 @@ def check(ctx: Ctx, action: str, module: str, dispute_id: int | None) -> None:
         raise PermissionDenied(INACTIVE)
     if content and Role(who.role) is Role.ADMIN:
         raise PermissionDenied(ADMIN_NOT_CONTENT)
-    if dispute_id is None or action not in ("approve_stage", "reopen"):
-        return
-    d = m.Dispute.get_or_none(m.Dispute.id == dispute_id)
-    if d is None:  # the service says NotFound
-        return
-    if action == "approve_stage":
-        _approval_scope(ctx, who, d)
-    else:
-        _reopen_scope(who, d)
 
 
 __all__ = ["InstallationAdmin", "is_installation_admin", "require_admin", "visible_to", "can_see", "check",

@@ -23,8 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView, Role
+from drp_tui.domain.moves import Actor
 from drp_tui.domain.reading import CaseloadQuery, Recipient
-from drp_tui.services.common import actor
+from drp_tui.services.common import actor, actor_of
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied
 from drp_tui.store import models as m
@@ -37,6 +38,11 @@ NOT_YOUR_CHILD = "That child is not one of yours, so they cannot be shown."
 def reader(ctx: Ctx) -> m.Staff:
     """The active account reading (``PermissionDenied`` for a disabled or unknown one)."""
     return actor(ctx)
+
+
+def me(ctx: Ctx) -> Actor:
+    """The signed-in person as the moves see them (role, team, levels held now)."""
+    return actor_of(ctx)
 
 
 # --- caseload -----------------------------------------------------------------------

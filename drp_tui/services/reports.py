@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import state_at
+from drp_tui.domain.deadlines import due_state
 from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date, utc
@@ -189,7 +189,7 @@ def timeliness(facts: Sequence[DisputeFacts], stages: Sequence[StageFacts], cale
 
 
 def outstanding(facts: Sequence[DisputeFacts], policy_of: PolicyOf, calendar: WorkingCalendar,
-                now: datetime, due_soon_days: int | None = 1) -> tuple[Outstanding, ...]:
+                now: datetime, due_soon_days: int | None = None) -> tuple[Outstanding, ...]:
     """Open disputes for supervision: worst deadline state first, then soonest due.
     ``due_soon_days`` None: each dispute's own procedure says when it is due soon."""
     today = london_date(now)
@@ -200,8 +200,7 @@ def outstanding(facts: Sequence[DisputeFacts], policy_of: PolicyOf, calendar: Wo
         if f.next_due_at is None:
             state = DueState.NONE
         else:
-            soon = policy_of(f).rules.due_soon_working_days if due_soon_days is None else due_soon_days
-            state = state_at(f.next_due_at, now, calendar, soon, paused=f.paused)
+            state = due_state(f.next_due_at, now, calendar, policy_of(f), due_soon_days, paused=f.paused)
         out.append(Outstanding(
             f.id, f.reference, f.child_name, f.raised_by_name, f.team_name,
             _stage_label(policy_of, f, f.current_stage), f.status, f.responder_name,
@@ -224,14 +223,12 @@ def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_o
     lookup = policy_of or (lambda _f: policy)
     facts = dispute_facts(raised_by_team, raised_from, raised_to, viewer_id=viewer_id)
     stages = stage_facts(f.id for f in facts)
-    soon = due_soon_days if policy_of is not None else (
-        policy.rules.due_soon_working_days if due_soon_days is None else due_soon_days)
     return Report(
         generated_at=utc(now), total=len(facts), open=sum(1 for f in facts if f.status.is_open),
         by_status=by_status(facts), by_stage=by_stage(facts, policy, lookup),
         by_category=by_category(facts, policy, lookup), by_team=by_team(facts, now),
         timeliness=timeliness(facts, stages, calendar, now),
-        outstanding=() if counts_only else outstanding(facts, lookup, calendar, now, soon),
+        outstanding=() if counts_only else outstanding(facts, lookup, calendar, now, due_soon_days),
     )
 
 

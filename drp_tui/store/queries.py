@@ -147,7 +147,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         against_wishes=d.against_wishes, child_informed_on=d.child_informed_on,
         child_informed_how=d.child_informed_how, outcome=d.outcome, created_at=d.created_at,
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
-        closed_at=d.closed_at, version=d.version,
+        closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
         stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
         monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
     )
@@ -271,6 +271,12 @@ def events_for(dispute_id: int | None = None, child_id: int | None = None, limit
         ref = e.dispute.reference if e.dispute_id else ""
         out.append(EventView(e.id, e.at, actor, e.kind, e.summary, e.before, e.after, e.dispute_id, ref))
     return out
+
+
+def levels_of(staff_id: int) -> frozenset[tuple[str, int]]:
+    """The management levels a person holds: (level key, team id)."""
+    return frozenset((tr.level, tr.team_id) for tr in
+                     m.TeamRole.select(m.TeamRole.level, m.TeamRole.team).where(m.TeamRole.staff == staff_id))
 
 
 def disputes_for_child(child_id: int) -> list[int]:

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 from drp_tui.bootstrap import Setup
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import Deadline, deadlines, state_at, worst_state
+from drp_tui.domain.deadlines import Deadline, deadlines, due_state, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
+from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
@@ -163,6 +164,16 @@ class Desk:
         every open desk refresh), from a worker, after the visibility check."""
         self.call(access.record_read, view, dispute_id=dispute_id, child_id=child_id, what=what)
 
+    def actor(self) -> Actor:
+        """The signed-in person as the moves see them (reads the levels they hold)."""
+        return self.call(reads.me)
+
+    def moves(self, view: DisputeView, actor: Actor | None = None, policy: Policy | None = None) -> dict[Move, Verdict]:
+        """Every move on ``view`` for the signed-in person now, allowed or not and why
+        (the rule the services refuse with). Pass ``actor`` (from ``actor()``) to skip the read."""
+        who = actor if actor is not None else self.actor()
+        return moves(view, policy or self.policy_of(view), who, self.clock.now(), self.calendar)
+
     def clocks(self, view: DisputeView) -> list[Deadline]:
         policy = self.policy_of(view)
         return deadlines(view, policy, self.calendar, self.clock.now(), self.due_soon_days)
@@ -174,8 +185,8 @@ class Desk:
         """Colour of a caseload row from its stored next deadline (cheap, no query)."""
         if row.next_due_at is None:
             return DueState.DONE if not row.status.is_open else DueState.NONE
-        return state_at(row.next_due_at, self.clock.now(), self.calendar,
-                        self.due_soon_days or self.policy_of(row).rules.due_soon_working_days, paused=row.paused)
+        return due_state(row.next_due_at, self.clock.now(), self.calendar, self.policy_of(row), self.due_soon_days,
+                         paused=row.paused)
 
     def policy_for(self, key: str) -> Policy:
         return self.ctx().policy_for(key) if self.user else self.policy

@@ -20,6 +20,7 @@ from textual.widgets import Input, TextArea
 
 from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
+from drp_tui.services import outcomes as oc
 from drp_tui.store import models as m
 from drp_tui.ui.screens.compliment import ComplimentScreen
 from drp_tui.ui.screens.dialogs import ConfirmDialog, ConflictDialog, FormDialog
@@ -106,15 +107,28 @@ def test_refused_escalation_keeps_the_reason_until_it_succeeds(make_app: Any) ->
     app = make_app("cpatel")
 
     async def body(pilot: Pilot[Any]) -> None:
-        did = pick(Status.SENT, stage="informal", overdue=False, now=app.desk.clock.now())
+        early = pick(Status.SENT, stage="informal", overdue=False, now=app.desk.clock.now())
+        form = await open_form(pilot, early)
+        assert form.check_action("flow", ("escalate",)) is False  # not due yet: not offered ...
+        await keys(pilot, "e")
+        assert app.screen is form and "is not due until" in message(form)  # ... and the key says why
+        form.dismiss()
+        await settle(pilot)
+        did = pick(Status.SENT, stage="informal", overdue=True, now=app.desk.clock.now())
         form = await open_form(pilot, did)
         await keys(pilot, "e")
         dialog = app.screen
         assert isinstance(dialog, FormDialog)
         fields(dialog)["comment"].set_raw("No contact plan after four weeks.")
-        await keys(pilot, "ctrl+s")  # refused: the response is not due yet
-        assert app.screen is form and "is not due until" in message(form)
+        oc.withdraw(ctx_as(app, "cpatel"), did, "Raised in error.")  # meanwhile, in another session
+        await keys(pilot, "ctrl+s")  # their change is news: the dialog stays, the text kept
+        assert isinstance(app.screen, FormDialog)
+        await keys(pilot, "ctrl+s")  # refused: the dispute is withdrawn now
+        assert app.screen is form and "is withdrawn and read-only" in message(form)
         assert m.Dispute.get_by_id(did).current_stage == "informal"
+        oc.reopen(ctx_as(app, "cpatel"), did, "Withdrawn by mistake.")
+        form.refresh_data()
+        await settle(pilot)
         await keys(pilot, "e")  # reopened: the text is back
         again = app.screen
         assert isinstance(again, FormDialog) and again is not dialog
@@ -124,7 +138,6 @@ def test_refused_escalation_keeps_the_reason_until_it_succeeds(make_app: Any) ->
         await keys(pilot, "escape")  # closed unsent: kept as it was last typed
         await keys(pilot, "e")
         assert fields(app.screen)["comment"].raw == "No contact plan after five weeks."
-        app.desk.clock.advance(days=30)  # now overdue: the service accepts it
         await keys(pilot, "ctrl+s")
         assert app.screen is form and m.Dispute.get_by_id(did).current_stage != "informal"
         assert not form.dialog_memory  # forgotten once accepted

@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Select
 
 from drp_tui.domain.model import Status
+from drp_tui.domain.moves import Move
 from drp_tui.domain.timeutil import end_of_london_day_utc, utc
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
@@ -268,9 +269,16 @@ def test_cafcass_referral_refused_before_the_last_stage_in_mosaic(make_app: Any)
         did = pick(Status.SENT, stage="informal")
         form = await open_form(pilot, did)
         await keys(pilot, "c")
-        await fill_dialog(pilot, kind="cafcass_referral", note="Contact not happening.", told="SM and HoS, today")
+        # the referral is not offered before the last stage (legal advice and a discussion are)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, FormDialog)
+        kinds = {value for _label, value in fields(dialog)["kind"].spec.options}
+        assert kinds == {"legal_advice", "cafcass_discussion"}
+        await keys(pilot, "escape")
         assert pilot.app.screen is form
-        assert "use every stage first: refer to Cafcass once Stage 4 DRP has been sent" in message(form)
+        assert form.ld is not None
+        why = form.ld.moves[Move.CAFCASS_REFERRAL].reason
+        assert "use every stage first: refer to Cafcass once Stage 4 DRP has been sent" in why
         assert m.Dispute.get_by_id(did).status == "sent"
         assert not m.CafcassStep.select().where(m.CafcassStep.dispute == did).exists()
 

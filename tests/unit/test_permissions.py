@@ -199,7 +199,7 @@ MATRIX: dict[str, tuple[str, tuple[bool, ...]]] = {
     "cafcass_step": ("knowsley-dr", (A, R, R, R, R, R)),
     "withdraw": ("mosaic-iro", (A, R, R, R, R, R)),
     "reopen": ("mosaic-iro", (A, R, R, R, A, R)),
-    "record_monitoring": ("mosaic-iro", (A, R, R, R, R, R)),
+    "record_monitoring": ("durham-rp", (A, R, R, R, R, R)),  # the profile sets a monitoring meeting
     "complete_action": ("mosaic-iro", (A, R, A, R, R, R)),
     "send_compliment": ("mosaic-iro", (A, R, R, R, R, R)),
     "mark_read_other": ("mosaic-iro", (R, R, R, R, R, R)),

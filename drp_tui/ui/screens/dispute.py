@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from textual import work
+from textual import events, work
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -28,7 +30,7 @@ from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
 from drp_tui.crash import user_message
-from drp_tui.domain.deadlines import deadlines
+from drp_tui.domain.deadlines import deadlines, due_soon_window
 from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
 from drp_tui.services import drafts
@@ -38,8 +40,8 @@ from drp_tui.ui.screens import dispute_flows as flows
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.screens.drafts import offer_question
 from drp_tui.ui.screens.dispute_sections import (  # noqa: I001
-    Editable, Loaded, Sibling, action_line, due_line, editable_for, header, lost_text, offered, section_one,
-    stage_section, stage_state, stage_title,
+    Editable, Loaded, Sibling, action_line, due_line, editable_for, header, lost_text, offered, refusal,
+    section_one, stage_section, stage_state, stage_title,
 )
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldProblem, plain
 
@@ -119,6 +121,9 @@ class DisputeScreen(Screen[None]):
     def clock_tick(self) -> None:
         """Time moved (the app calls this): recolour the deadline states, no query."""
         if self.ld is not None:
+            if self.ld.actor is not None:  # a move may open with time (escalate once overdue)
+                self.ld = replace(self.ld, moves=self.drp.desk.moves(self.ld.view, self.ld.actor, self.ld.policy))
+                self.refresh_bindings()
             self._header()
             self._retitle()
 
@@ -134,7 +139,9 @@ class DisputeScreen(Screen[None]):
             sibs = tuple(Sibling(x.id, x.reference, x.child.name, x.child.case_number, x.status)
                          for x in map(desk.dispute, view.sibling_ids))  # only siblings this person may see
             assert desk.user is not None, "nobody is signed in"
-            ld = Loaded(view, desk.policy_of(view), desk.staff_names(ids), sibs, desk.user)
+            me = desk.actor()
+            ld = Loaded(view, desk.policy_of(view), desk.staff_names(ids), sibs, desk.user, me,
+                        desk.moves(view, me))
         except Exception as exc:  # noqa: BLE001 - shown to the user, the form stays usable
             why = user_message(exc)  # a refusal's own words; anything else: a reference, details logged
             self.app.call_from_thread(self.say, why, True)
@@ -234,7 +241,7 @@ class DisputeScreen(Screen[None]):
 
     def _soon(self) -> int:
         assert self.ld is not None
-        return self.drp.desk.due_soon_days or self.ld.policy.rules.due_soon_working_days
+        return due_soon_window(self.ld.policy, self.drp.desk.due_soon_days)
 
     def _stage_states(self) -> dict[str, Any]:
         assert self.ld is not None
@@ -424,6 +431,23 @@ class DisputeScreen(Screen[None]):
             return action == "save" or None
         name = str(parameters[0]) if action == "flow" and parameters else action
         return offered(self.ld, self.editable, self.on_behalf).get(name, True)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of a move that is not allowed now says why, instead of doing nothing."""
+        if self.ld is None:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            _ns, action, params = parse_action(binding.action)
+            name = str(params[0]) if action == "flow" and params else action
+            if self.check_action(action, params):
+                return  # offered: the binding runs it
+            why = refusal(self.ld, name, self.on_behalf)
+            if why:
+                event.stop()
+                event.prevent_default()
+                self.say(why, True)
+                self.notify(why, title=binding.description, severity="warning", markup=False)
+                return
 
     # --- actions ----------------------------------------------------------------------------
     def action_close(self) -> None:

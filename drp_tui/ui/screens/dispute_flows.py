@@ -24,12 +24,14 @@ from textual.worker import WorkerFailed
 
 from drp_tui.domain import forms
 from drp_tui.domain.model import Status
-from drp_tui.domain.policy import BypassRule, CafcassRule
+from drp_tui.domain.moves import Move
+from drp_tui.domain.policy import BypassRule
 from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_date, to_london
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
 from drp_tui.services.errors import ConflictError, ValidationError
 from drp_tui.ui.screens.dialogs import ConflictDialog, FormDialog, Version
+from drp_tui.ui.screens.dispute_sections import allowed
 from drp_tui.ui.widgets.form_fields import FieldProblem, FieldSpec
 
 if TYPE_CHECKING:
@@ -370,8 +372,7 @@ async def cafcass(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None
     rules = ld.policy.rules
-    kinds = {k: v for k, v in oc.CAFCASS_KINDS.items()
-             if k == "legal_advice" or rules.cafcass is not CafcassRule.NOT_APPLICABLE}
+    kinds = {k: v for k, v in oc.CAFCASS_KINDS.items() if allowed(ld, Move(k))}  # only the steps allowed now
     tell = sorted(set(rules.cafcass_tell_levels) | set(rules.legal_advice_tell_levels))
     hint = ("The procedure asks you to tell " + ", ".join(ld.policy.level_label(x) for x in tell) + " first."
             if tell else "")
@@ -447,7 +448,9 @@ async def conversation(scr: DisputeScreen) -> None:
 async def action_done(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None
-    acts = [a for s in ld.view.stages for a in s.actions if a.done_on is None]
+    verdict = ld.moves.get(Move.ACTION_DONE)
+    mine = set(verdict.targets) if verdict is not None else set()
+    acts = [a for s in ld.view.stages for a in s.actions if a.done_on is None and str(a.id) in mine]
     options = tuple((f"{a.description[:44]} ({a.owner}, by {format_date(a.due)})", a.id) for a in acts)
     today = london_date(scr.drp.desk.clock.now())
     fields = [FieldSpec("action", "Action", "choice", acts[0].id if len(acts) == 1 else None, options, required=True),

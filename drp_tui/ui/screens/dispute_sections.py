@@ -8,7 +8,7 @@ Only the parts the signed-in person may fill are editors; the rest is read-only 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from textual.content import Content
@@ -18,6 +18,7 @@ from textual.widgets import Collapsible, Static
 from drp_tui.domain import forms
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, next_due, state_at
+from drp_tui.domain.moves import Actor, Move, Verdict
 from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
@@ -41,6 +42,8 @@ class Loaded:
     names: dict[int, str]
     siblings: tuple[Sibling, ...]
     me: StaffView
+    actor: Actor | None = None  # the signed-in person as the moves see them (levels held)
+    moves: dict[Move, Verdict] = field(default_factory=dict)  # every move now, allowed or not and why
 
 
 @dataclass(frozen=True)
@@ -66,46 +69,61 @@ def is_responder(ld: Loaded) -> bool:
 
 
 def editable_for(ld: Loaded, on_behalf: bool = False) -> Editable:
+    """Which parts are editors: the chair's text where EDIT is allowed (section 1 until
+    anything is sent, the current stage until it is sent), the response where RESPOND is
+    (or RESPOND_ON_BEHALF, when the chair types one received by phone or e-mail)."""
     v, cur = ld.view, ld.view.current
-    chair = is_chair(ld) and v.status.is_open
+    chair = allowed(ld, Move.EDIT)
     ever_sent = any(s.sent_at for s in v.stages)
-    awaiting = cur is not None and cur.sent_at is not None and v.status in (Status.SENT, Status.NEGOTIATING)
     return Editable(
         section1=chair and not ever_sent,
         voice=chair,
         stage=chair and cur is not None and cur.sent_at is None,
-        response=is_responder(ld) or (chair and on_behalf and awaiting),
+        response=allowed(ld, Move.RESPOND) or (on_behalf and allowed(ld, Move.RESPOND_ON_BEHALF)),
     )
 
 
+def allowed(ld: Loaded, move: Move) -> bool:
+    v = ld.moves.get(move)
+    return v is not None and v.allowed
+
+
+# The form's flows and the moves behind them (any one allowed offers the flow).
+FLOW_MOVES: dict[str, tuple[Move, ...]] = {
+    "send": (Move.SEND,), "on_behalf": (Move.RESPOND_ON_BEHALF,), "decide": (Move.DECIDE,),
+    "negotiate": (Move.NEGOTIATE,), "extension": (Move.EXTEND,), "escalate": (Move.ESCALATE,),
+    "approve": (Move.APPROVE,), "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL),
+    "withdraw": (Move.WITHDRAW,), "reopen": (Move.REOPEN,), "monitoring": (Move.MONITORING,),
+    "conversation": (Move.CONVERSATION,), "action_done": (Move.ACTION_DONE,),
+}
+
+
+def flow_moves(name: str, on_behalf: bool) -> tuple[Move, ...]:
+    if name == "respond":
+        return (Move.RESPOND_ON_BEHALF,) if on_behalf else (Move.RESPOND,)
+    return FLOW_MOVES.get(name, ())
+
+
 def offered(ld: Loaded, ed: Editable, on_behalf: bool) -> dict[str, bool]:
-    """Which of the form's actions make sense for this person, at this state of the dispute."""
-    v, cur, p = ld.view, ld.view.current, ld.policy
-    chair, open_ = is_chair(ld), v.status.is_open
-    sent = cur is not None and cur.sent_at is not None
-    awaiting = sent and v.status in (Status.SENT, Status.NEGOTIATING)
-    return {
+    """Which of the form's actions are offered: exactly the moves ``domain.moves`` allows
+    this person now (plus saving the text they may edit)."""
+    out = {
         "save": (ed.section1 or ed.voice or ed.stage) and not ed.response,  # the chair's own text, for real
         "save_draft": ed.response,  # a response is only kept privately until it is recorded and sent
         "edit": ed.any,
-        "send": chair and open_ and not sent,
-        "respond": is_responder(ld) or (on_behalf and ed.response),
-        "on_behalf": chair and awaiting,
-        "decide": chair and v.status in (Status.RESPONDED, Status.NEGOTIATING),
-        "negotiate": chair and p.rules.negotiation_window.is_set and v.status is Status.RESPONDED
-        and cur is not None and cur.negotiation_until is None,
-        "extension": chair and p.rules.extensions_allowed and v.status is Status.SENT,
-        "escalate": chair and open_ and sent and cur is not None and bool(p.escalation_targets(cur.stage_key)),
-        "approve": ld.me.role is Role.OVERSIGHT and open_ and cur is not None and not sent
-        and p.stage(cur.stage_key).requires_approval and cur.approval_by_id is None,
-        "cafcass": chair and open_,
-        "withdraw": chair and open_,
-        "reopen": (chair or ld.me.role is Role.OVERSIGHT) and v.status in (Status.RESOLVED, Status.WITHDRAWN),
-        "monitoring": chair and (p.rules.monitoring_meeting.is_set or bool(v.monitoring)),
-        "conversation": chair,
-        "action_done": (chair or any(s.responder_id == ld.me.id for s in v.stages))
-        and any(a.done_on is None for s in v.stages for a in s.actions),
+        "respond": ed.response and any(allowed(ld, mv) for mv in flow_moves("respond", on_behalf)),
     }
+    for name, mvs in FLOW_MOVES.items():
+        out[name] = any(allowed(ld, mv) for mv in mvs)
+    return out
+
+
+def refusal(ld: Loaded, name: str, on_behalf: bool) -> str:
+    """Why the form's action ``name`` is not offered, in the rule's words ("" if it is, or unknown)."""
+    verdicts = [ld.moves[mv] for mv in flow_moves(name, on_behalf) if mv in ld.moves]
+    if not verdicts or any(v.allowed for v in verdicts):
+        return ""
+    return verdicts[0].reason
 
 
 def stage_state(sv: StageView, view: DisputeView, calendar: WorkingCalendar, now: datetime,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -49,11 +50,17 @@ def key_rows(app: DOMNode, screen: Screen[object]) -> list[tuple[str, str, str]]
             rows.append((" / ".join(keys), what, where))
 
     add("everywhere", bindings_of(app))
-    add(screen.title or type(screen).__name__, bindings_of(screen))
+    add(screen.title or type(screen).__name__, [b for b in bindings_of(screen) if _offered(screen, b)])
     for widget in screen.walk_children(Widget):
         if widget.can_focus and widget._bindings:
             add(_widget_name(widget), bindings_of(widget))
     return rows
+
+
+def _offered(screen: Screen[object], binding: Binding) -> bool:
+    """A key the screen hides now (its check_action says False, e.g. a move not allowed) is not listed."""
+    _ns, action, params = parse_action(binding.action)
+    return screen.check_action(action, params) is not False
 
 
 def _widget_name(widget: DOMNode) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import Deadline, state_at
+from drp_tui.domain.deadlines import Deadline, due_soon_window, state_at
 from drp_tui.domain.model import DisputeView, DueState, StageView, Status
 from drp_tui.domain.policy import Policy, Timescale
 from drp_tui.domain.timeutil import format_date, format_london, london_date
@@ -124,7 +124,7 @@ def stage_explanation(view: DisputeView, st: StageView, label: str, policy: Poli
 
 def stage_lines(view: DisputeView, policy: Policy, calendar: WorkingCalendar, now: datetime,
                 due_soon_days: int | None = None) -> list[StageLine]:
-    soon = policy.rules.due_soon_working_days if due_soon_days is None else due_soon_days
+    soon = due_soon_window(policy, due_soon_days)
     out = []
     for st in view.stages:
         try:

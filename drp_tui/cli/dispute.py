@@ -188,6 +188,8 @@ def register(subparsers: Any) -> None:
 
     add("show", cmd_show, "the whole record: section 1, each stage, responses, actions, due dates, status")
 
+    add("moves", cmd_moves, "what you may do now on the dispute, and why not")
+
     p = add("list", cmd_list, "the disputes you can see", ref=False)
     p.add_argument("--view", default="all", choices=LIST_VIEWS)
 
@@ -694,3 +696,21 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
         for d in info["deadlines"]:
             out.append(f"  {d['due'].isoformat()}  {d['state']:<9}  {d['label']}")
     return "\n".join(_safe(x) for x in out)
+
+
+def cmd_moves(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    view = s.view(args.ref)
+    verdicts = s.desk.moves(view)
+    out = []
+    lines = [f"{view.reference}: what you may do now"]
+    for v in verdicts.values():
+        out.append({"move": v.move.value, "label": v.move.label, "allowed": v.allowed,
+                    "reason": v.reason or None, "about": None if v.allowed else ("who" if v.who else "state"),
+                    "targets": list(v.targets)})
+        if v.allowed:
+            extra = f" ({', '.join(v.targets)})" if v.targets else ""
+            lines.append(f"  yes  {v.move.label}{extra}")
+        else:
+            lines.append(f"  no   {v.move.label}: {' '.join(v.reason.split())}")
+    return {"reference": view.reference, "status": view.status.value, "stage": view.current_stage,
+            "moves": out, "_text": "\n".join(_safe(x) for x in lines)}

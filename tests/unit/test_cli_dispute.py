@@ -408,7 +408,7 @@ def test_escalate_to_a_stage_the_procedure_allows(cli: Cli) -> None:
 
 ACTIONS = ("raise", "edit", "send", "respond", "decide", "negotiate", "extend", "escalate", "approve", "refer",
            "cafcass-discussion", "legal-advice", "withdraw", "reopen", "monitoring", "conversation", "action-done",
-           "compliment", "show", "list")
+           "compliment", "show", "moves", "list")
 
 
 def test_help_names_every_action_and_no_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -425,3 +425,27 @@ def test_help_names_every_action_and_no_action_exits_2(capsys: pytest.CaptureFix
         assert "--as USER" in out and "--json" in out and "--password-stdin" in out, action
     assert main(["dispute"]) == 2
     assert "which action" in capsys.readouterr().err
+
+
+def test_moves_say_what_may_be_done_now_and_why_not(cli: Cli) -> None:
+    c, w = cli, cli.world
+    ref = raise_at(c, "informal")["reference"]
+    listed = c.ok("chair1", "moves", ref)
+    verdicts = {v["move"]: v for v in listed["moves"]}
+    assert verdicts["send"]["allowed"] is True and verdicts["withdraw"]["allowed"] is True
+    assert verdicts["respond"]["allowed"] is False and verdicts["respond"]["reason"]
+    assert verdicts["extend"]["allowed"] is False and "extension" in verdicts["extend"]["reason"]
+    assert listed["reference"] == ref and listed["status"] == "draft"
+    c.ok("chair1", "send", ref)
+    responder = w.responder("informal").username
+    theirs = {v["move"]: v for v in c.ok(responder, "moves", ref)["moves"]}
+    assert theirs["respond"]["allowed"] is True
+    assert theirs["withdraw"]["allowed"] is False and theirs["withdraw"]["about"] == "who"
+    # what the moves refuse, the action refuses with the same reason
+    line = c.refused(responder, "withdraw", ref, "--reason", "Not mine.")
+    assert line == "drp dispute: " + " ".join(theirs["withdraw"]["reason"].split())
+    mine = {v["move"]: v for v in c.ok("chair1", "moves", ref)["moves"]}
+    assert mine["escalate"]["allowed"] is False and "not due until" in mine["escalate"]["reason"]
+    status, text, _ = c.run("chair1", "moves", ref, json_out=False)
+    assert status == 0 and "  no   Escalate: " in text and "  yes  Withdraw" in text
+    assert c.refused("chair1", "escalate", ref).endswith(" ".join(mine["escalate"]["reason"].split()))

@@ -617,9 +617,9 @@ def cmd_list(s: Session, args: argparse.Namespace) -> dict[str, Any]:
             "category": r.category, "stage": r.stage_key, "stage_label": r.stage_label,
             "status": r.status.value, "with": r.with_whom or None,
             "next_due_at": r.next_due_at, "next_due": r.next_due_kind or None} for r in rows]
-    lines = [f"{r['reference']}  {r['case_number']}  {r['stage_label']}  {r['status']}"
-             + (f"  {r['next_due']} due {_day_of(r['next_due_at']).isoformat()}" if r["next_due_at"] else "")
-             for r in out]
+    lines = [f"{r.reference}  {r.case_number}  {r.stage_label}  {r.status.value}"
+             + (f"  {r.next_due_kind} due {_day_of(r.next_due_at).isoformat()}" if r.next_due_at else "")
+             for r in rows]
     return {"disputes": out, "_text": "\n".join(_safe(x) for x in lines) or "(no disputes you can see)"}
 
 

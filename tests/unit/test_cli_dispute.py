@@ -449,3 +449,43 @@ def test_moves_say_what_may_be_done_now_and_why_not(cli: Cli) -> None:
     status, text, _ = c.run("chair1", "moves", ref, json_out=False)
     assert status == 0 and "  no   Escalate: " in text and "  yes  Withdraw" in text
     assert c.refused("chair1", "escalate", ref).endswith(" ".join(mine["escalate"]["reason"].split()))
+
+
+# --- the same walks on PostgreSQL -----------------------------------------------------------------------------
+
+@pytest.fixture
+def pg_cli(clock: FrozenClock, calendar: WorkingCalendar, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+    """As ``cli``, on a scratch PostgreSQL database (skipped without a server; a failure in CI)."""
+    from drp_tui.store import audit as store_audit
+    from drp_tui.store.db import open_database
+    from tests.pg import scratch_database
+
+    with scratch_database() as url:
+        open_database(url, create=True)
+        store_audit.create_key()
+        world = make_world(load_builtin("durham-rp"), calendar, clock)
+        config = tmp_path / "drp.toml"
+        config.write_text('policy = "durham-rp"\nnation = "ENG"\n', encoding="utf-8")
+        close_database()
+        monkeypatch.setattr(cli_dispute, "CLOCK", clock)
+        try:
+            yield Cli(url, config, world, capsys, monkeypatch)  # type: ignore[arg-type]  # a URL, not a path
+        finally:
+            close_database()
+
+
+def test_walks_run_on_postgresql(pg_cli: Cli) -> None:
+    """Raise, send, respond, escalate with a pinned procedure, then resolve: the due dates and the
+    refusals as on SQLite, and the audit trail intact."""
+    test_walk_to_the_last_stage_and_cafcass(pg_cli)
+    test_walk_to_resolution(pg_cli)
+    from drp_tui.services import audit
+
+    from drp_tui.store.db import open_database
+    open_database(str(pg_cli.db))
+    try:
+        assert audit.verify() == []
+        assert m.Dispute.select().where(m.Dispute.policy_digest == "").count() == 0  # every one pinned
+    finally:
+        close_database()

@@ -49,9 +49,20 @@ def test_the_readme_lines_are_the_ones_this_test_expects_to_find() -> None:
 
 def test_real_use_steps_run_verbatim_and_the_chair_sees_the_imported_children(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    run_real_use(str(tmp_path / "real.db"), monkeypatch, capsys)
+
+
+def test_real_use_steps_on_postgresql(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same lines with the database a PostgreSQL URL (as ``db = "postgresql://..."`` in the config)."""
+    from tests.pg import scratch_database
+
+    with scratch_database() as url:
+        run_real_use(url, monkeypatch, capsys)
+
+
+def run_real_use(db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(cli_users, "current_os_login", lambda: "opsadmin")
-    db = str(tmp_path / "real.db")
     monkeypatch.setenv("DRP_DB", db)  # the README's lines name no database: the default one, here a temp file
     said: dict[str, str] = {}
     for line in real_use_lines():

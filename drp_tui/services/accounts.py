@@ -267,7 +267,7 @@ def disable_user(ctx: Ctx, user: int | str, reason: str = "", keep: bool = False
     kept = [d.reference for d in m.Dispute.select(m.Dispute.reference)
             .where((m.Dispute.raised_by == s.id) & m.Dispute.status.in_(OPEN)).order_by(m.Dispute.id)]
     if kept and not keep:
-        raise DomainError(f"{s.username} chairs {len(kept)} open dispute(s) ({', '.join(kept[:5])}"
+        raise DomainError(f"Chair {s.username} has {len(kept)} open dispute(s) ({', '.join(kept[:5])}"
                           f"{', ...' if len(kept) > 5 else ''}): hand them over to another chair first, "
                           "or disable the account keeping them (they stay with it, unattended).", field="keep")
     warnings = _leaves_behind(s)

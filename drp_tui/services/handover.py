@@ -139,7 +139,7 @@ def hand_over(ctx: Ctx, old: int | str, new: int | str, dry_run: bool = False) -
     src = _account(old, "old")
     dst = _account(new, "new")
     if src.id == dst.id:
-        raise DomainError(f"{src.username} would hand over to themselves; name another chair.", field="new")
+        raise DomainError(f"new: {src.username} is the chair handing over; name another chair.", field="new")
     if not dst.active:
         raise ValidationError(f"new: {dst.username} is disabled; hand over to an active chair", field="new")
     if Role(dst.role) is not Role.CHAIR:
@@ -159,7 +159,7 @@ def hand_over(ctx: Ctx, old: int | str, new: int | str, dry_run: bool = False) -
         if why:
             problems.append(f"{d.reference}: {why}")
     if problems:
-        raise DomainError(f"{dst.username} could not act on {len(problems)} of {src.username}'s open dispute(s), "
+        raise DomainError(f"new: {dst.username} could not act on {len(problems)} of {src.username}'s open dispute(s), "
                           f"so nothing was handed over. " + "; ".join(problems) + ".", field="new")
 
     warnings = []

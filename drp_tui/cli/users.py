@@ -30,7 +30,7 @@ ROLES = tuple(r.value for r in Role)
 
 
 def register(subparsers: Any) -> None:
-    user = subparsers.add_parser("user", help="staff accounts: add, list, disable, reset passwords, roles",
+    user = subparsers.add_parser("user", help="staff accounts: add, list, disable, hand over, reset passwords, roles",
                                  description="Staff accounts (acting as the installation's administrator).")
     user.set_defaults(func=cmd_user_list)
     us = user.add_subparsers(dest="user_command", metavar="ACTION")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
 from typing import Any
 
@@ -20,7 +21,7 @@ from drp_tui.bootstrap import Setup, SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import SystemClock, format_london
-from drp_tui.services import accounts, auth, imports
+from drp_tui.services import accounts, auth, handover, imports
 from drp_tui.services.auth import current_os_login
 from drp_tui.services.errors import DomainError
 from drp_tui.services.permissions import InstallationAdmin
@@ -29,7 +30,7 @@ ROLES = tuple(r.value for r in Role)
 
 
 def register(subparsers: Any) -> None:
-    user = subparsers.add_parser("user", help="staff accounts: add, list, disable, reset passwords, roles",
+    user = subparsers.add_parser("user", help="staff accounts: add, list, disable, hand over, reset passwords, roles",
                                  description="Staff accounts (acting as the installation's administrator).")
     user.set_defaults(func=cmd_user_list)
     us = user.add_subparsers(dest="user_command", metavar="ACTION")
@@ -68,7 +69,17 @@ def register(subparsers: Any) -> None:
     p = us.add_parser("disable", help="disable an account (nothing is deleted)")
     p.add_argument("username", metavar="USERNAME")
     p.add_argument("--reason", default="")
+    p.add_argument("--keep", action="store_true",
+                   help="disable a chair with open disputes, leaving the disputes with the account "
+                        "(else hand them over first: 'drp user handover')")
     p.set_defaults(func=cmd_user_disable)
+
+    p = us.add_parser("handover", help="move a chair's open disputes and children to another chair")
+    p.add_argument("old", metavar="OLD", help="the departing chair's user name")
+    p.add_argument("new", metavar="NEW", help="the active chair who takes them over")
+    p.add_argument("--dry-run", action="store_true", help="say what would move; change nothing")
+    p.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    p.set_defaults(func=cmd_user_handover)
 
     p = us.add_parser("enable", help="enable a disabled account")
     p.add_argument("username", metavar="USERNAME")
@@ -277,8 +288,56 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
-    _warn(_call(args, accounts.disable_user, args.username, args.reason))
+    try:
+        report = accounts.disable_user(_ctx(_setup(args)), args.username, args.reason, keep=args.keep)
+    except DomainError as exc:
+        message = " ".join(exc.message.split())
+        if exc.field == "keep":
+            name = args.username.strip()
+            message = (message.split(": hand them over")[0] + f": hand them over first with "
+                       f"'drp user handover {name} NEW', or add --keep to leave them with the disabled account")
+        raise UsageError(message) from None
+    _warn(report)
     print(f"disabled {args.username}")
+    if report.kept:
+        print(f"kept {len(report.kept)} open dispute(s) with {args.username} (--keep): {', '.join(report.kept)}")
+    return 0
+
+
+def cmd_user_handover(args: argparse.Namespace) -> int:
+    try:
+        report = handover.hand_over(_ctx(_setup(args)), args.old, args.new, dry_run=args.dry_run)
+    except DomainError as exc:
+        message = " ".join(exc.message.split())
+        if args.json:
+            out: dict[str, Any] = {"ok": False, "error": message}
+            if exc.field:
+                out["field"] = exc.field
+            print(json.dumps(out, ensure_ascii=False))
+            return 2
+        raise UsageError(message) from None
+    if args.json:
+        print(json.dumps({
+            "ok": True, "old": report.old, "new": report.new, "dry_run": report.dry_run,
+            "disputes": [{"reference": d.reference, "status": d.status, "responder": d.responder}
+                         for d in report.disputes],
+            "children": list(report.children), "closed_kept": report.closed_kept,
+            "warnings": list(report.warnings)}, ensure_ascii=False))
+        return 0
+    _warn(accounts.ChangeReport(report.warnings))
+    verb = "would hand over" if report.dry_run else "handed over"
+    print(f"{verb} from {report.old} to {report.new}: {len(report.disputes)} open dispute(s), "
+          f"{len(report.children)} child(ren)" + (" (dry run: nothing changed)" if report.dry_run else ""))
+    for d in report.disputes:
+        told = f"; {d.responder} told" if d.responder and not report.dry_run else (
+            f"; {d.responder} would be told" if d.responder else "")
+        print(f"  dispute {_safe(d.reference)}  {d.status}{told}")
+    for case in report.children:
+        print(f"  child   {_safe(case)}")
+    if report.closed_kept:
+        print(f"{report.closed_kept} closed dispute(s) stay with {report.old} (history)")
+    if report.empty:
+        print(f"(nothing to hand over: {report.old} chairs no open dispute and no open child)")
     return 0
 
 

@@ -73,6 +73,7 @@ class ChangeReport:
     """What a change left for the administrator to sort out (shown, never blocking)."""
 
     warnings: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()  # disable with keep: references of the open disputes left with the account
 
 
 # --- helpers ------------------------------------------------------------------
@@ -247,11 +248,14 @@ def get_user(ctx: Ctx, user: int | str) -> AccountView:
 
 
 @service
-def disable_user(ctx: Ctx, user: int | str, reason: str = "") -> ChangeReport:
+def disable_user(ctx: Ctx, user: int | str, reason: str = "", keep: bool = False) -> ChangeReport:
     """Disable an account: it can no longer sign in or act. Nothing is deleted.
 
-    The report warns about what the account leaves behind (open disputes,
-    levels held in management chains).
+    A chair with open disputes is refused (hand them over to another chair first,
+    ``handover.hand_over``) unless ``keep``: then the disputes stay with the disabled
+    account, and the event and the report say which. The report warns about what
+    else the account leaves behind (disputes awaiting its response, levels held in
+    management chains, children it chairs).
     """
     who, by = _admin(ctx, "disable staff accounts")
     s = _staff(user)
@@ -260,19 +264,30 @@ def disable_user(ctx: Ctx, user: int | str, reason: str = "") -> ChangeReport:
     if not s.active:
         raise DomainError(f"{s.username} is already disabled.")
     why = clean_text(reason, "reason", short=True)
+    kept = [d.reference for d in m.Dispute.select(m.Dispute.reference)
+            .where((m.Dispute.raised_by == s.id) & m.Dispute.status.in_(OPEN)).order_by(m.Dispute.id)]
+    if kept and not keep:
+        raise DomainError(f"Chair {s.username} has {len(kept)} open dispute(s) ({', '.join(kept[:5])}"
+                          f"{', ...' if len(kept) > 5 else ''}): hand them over to another chair first, "
+                          "or disable the account keeping them (they stay with it, unattended).", field="keep")
     warnings = _leaves_behind(s)
     s.active = False
     s.save()
-    event(ctx, "account_disabled", f"Account {s.username} disabled {by}" + (f": {why}" if why else ""),
-          before={"active": True}, after={"active": False, "warnings": list(warnings)})
-    return ChangeReport(tuple(warnings))
+    left = f"; {len(kept)} open dispute(s) kept with the account: {', '.join(kept)}" if kept else ""
+    event(ctx, "account_disabled", f"Account {s.username} disabled {by}" + (f": {why}" if why else "") + left,
+          before={"active": True}, after={"active": False, "warnings": list(warnings), "kept": kept})
+    return ChangeReport(tuple(warnings), tuple(kept))
 
 
 def _leaves_behind(s: m.Staff) -> list[str]:
     out = []
     n = _open_raised(s)
     if n:
-        out.append(f"{s.username} chairs {n} open dispute(s); pass them to another chair.")
+        out.append(f"{s.username} chairs {n} open dispute(s), kept with the disabled account; "
+                   "hand them over to another chair.")
+    n = int(m.Child.select().where((m.Child.chair == s.id) & m.Child.closed_on.is_null()).count())
+    if n:
+        out.append(f"{s.username} chairs {n} child(ren); hand them over to another chair.")
     n = _awaiting(s)
     if n:
         out.append(f"{s.username} has {n} dispute(s) awaiting their response.")

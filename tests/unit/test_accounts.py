@@ -127,8 +127,10 @@ def test_disable_warns_about_what_is_left_behind(world: World) -> None:
     assert not m.Staff.get_by_id(tm.id).active
     e = last_event()
     assert e.kind == "account_disabled" and "Left the authority" in e.summary
-    report = accounts.disable_user(world.ctx(world.admin), "chair1")
-    assert any("chairs 1 open dispute" in w for w in report.warnings)
+    bad(lambda: accounts.disable_user(world.ctx(world.admin), "chair1"), DomainError, "has 1 open dispute",
+        "hand them over", field="keep")
+    report = accounts.disable_user(world.ctx(world.admin), "chair1", keep=True)
+    assert any("chairs 1 open dispute" in w for w in report.warnings) and len(report.kept) == 1
 
 
 def test_disable_refusals(world: World) -> None:

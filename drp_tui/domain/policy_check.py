@@ -135,6 +135,10 @@ def key_lines(text: str) -> dict[str, int]:
             opened = m.group(2).count("[") - m.group(2).count("]")
             if opened > 0:
                 depth, array_path, items = opened, path, 0
+                first = m.group(2).lstrip()[1:].lstrip()
+                if m.group(2).lstrip().startswith("[") and first.startswith(("{", '"', "'")):
+                    out.setdefault(f"{path}[0]", n)  # the first entry on the opening line
+                    items = 1
     return out
 
 
@@ -481,7 +485,7 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
             responders.setdefault(s.responder_level, []).append(s.key)
     for level, stage_keys in responders.items():
         holding, missing, who = gaps(level)
-        label = f"{known[level].label!r} ({level}), who responds at {', '.join(stage_keys)}"
+        label = f"{known[level].label} ({level}), who responds at {', '.join(stage_keys)}"
         path = _stage_path(policy, stage_keys[0], "responder_level")
         if not holding and known[level].holder != "allocated":
             out.add(UNFILLED_LEVEL, "error", f"no team fills {label}: a dispute cannot be sent at "
@@ -494,7 +498,7 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
     if any(s.requires_approval for s in policy.stages):
         needing = [t for t in chair_teams if not t.oversight and (not r.approval_level or r.approval_level not in t.holds)]
         if needing:
-            label = (f"{known[r.approval_level].label!r} ({r.approval_level})" if r.approval_level in known
+            label = (f"{known[r.approval_level].label} ({r.approval_level})" if r.approval_level in known
                      else "an approval level")
             severity = "error" if len(needing) == len(chair_teams) else "warning"
             out.add(UNFILLED_LEVEL, severity, f"no one can approve a stage that requires approval for the chairs of "
@@ -510,13 +514,13 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
     for level, stage_keys in copied.items():
         holding, missing, who = gaps(level)
         if not holding and known[level].holder != "allocated":
-            out.add(COPIES_TO_NOBODY, "warning", f"copies to {known[level].label!r} ({level}) at "
+            out.add(COPIES_TO_NOBODY, "warning", f"copies to {known[level].label} ({level}) at "
                                                  f"{', '.join(stage_keys)} go to nobody: no team fills that level",
                     _stage_path(policy, stage_keys[0], "inform_levels"))
     for name in ("cafcass_tell_levels", "legal_advice_tell_levels"):
         for j, level in enumerate(getattr(r, name)):
             if level in known and not gaps(level)[0] and known[level].holder != "allocated":
-                out.add(UNFILLED_LEVEL, "warning", f"rules.{name} asks the chair to tell {known[level].label!r} "
+                out.add(UNFILLED_LEVEL, "warning", f"rules.{name} asks the chair to tell {known[level].label} "
                                                    f"({level}) first, but no team fills that level",
                         f"rules.{name}[{j}]")
     return out.sorted()

@@ -465,3 +465,16 @@ def test_installation_chains_is_for_the_administrator(world: World) -> None:
     assert check_installation(world.policy, inst) == []
     with pytest.raises(PermissionDenied):
         installation_chains(world.ctx(world.chair))
+
+
+def test_profiles_doc_names_every_key_of_the_format() -> None:
+    from drp_tui.domain import policy_loader as pl
+
+    doc = (ROOT / "docs" / "PROFILES.md").read_text(encoding="utf-8")
+    specs = {"": pl._TOP, "vocabulary": pl._VOCAB, "levels": pl._LEVEL, "categories": pl._CATEGORY,
+             "stages": pl._STAGE, "rules": pl._RULES, "caps": pl._CAP}
+    missing = [f"{table}.{key}" for table, spec in specs.items() for key in spec
+               if not any(form in doc for form in (f"`{key}`", f"{key} = ", f"`[{key}]`", f"`[[{key}]]`"))]
+    assert missing == []
+    for kind in (v for k, v in vars(pc).items() if k.isupper() and isinstance(v, str) and k not in ("SEVERITIES",)):
+        assert f"`{kind}`" in doc, kind

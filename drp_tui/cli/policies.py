@@ -311,6 +311,10 @@ def describe_policy(policy: Policy) -> list[str]:
         rows.append(("not for", r.not_for))
     for name, value in rows:
         out += _wrap(value, " " * 17, f"  {name + ':':<15}")
+    if policy.local:
+        out += ["", "Local (the authority's own keys; the desk does not read them)"]
+        for name, value in policy.local.items():
+            out += _wrap(str(value), " " * 6, f"  {name}: ")
     if policy.notes:
         out += ["", "Notes"]
         for note in policy.notes:

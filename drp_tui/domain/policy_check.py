@@ -253,7 +253,14 @@ def _check_reach(policy: Policy, out: _Out) -> None:
                         f"a dispute that should go straight there must first be raised at "
                         f"{', '.join(earlier) or 'an earlier stage'} and escalated; set may_start = true if the "
                         "procedure lets a dispute start there", _stage_path(policy, s.key, "may_start"))
-    elif targets:
+    elif r.bypass is BypassRule.ANY:
+        closed = [s for s in policy.stages[1:] if not s.may_start]
+        if closed:
+            out.add(BYPASS_CANNOT_START, "note",
+                    f"rules.bypass is 'any', so a chair may jump straight to {', '.join(s.key for s in closed)}, "
+                    "but a dispute may not start there (may_start = false): check that the procedure means that",
+                    _stage_path(policy, closed[0].key, "may_start"))
+    if r.bypass is not BypassRule.LISTED and targets:
         out.add(BYPASS_NO_EFFECT, "note", f"bypass_target on {', '.join(s.key for s in targets)} has no effect "
                                           f"unless rules.bypass is 'listed' (it is {r.bypass.value!r})",
                 _stage_path(policy, targets[0].key, "bypass_target"))

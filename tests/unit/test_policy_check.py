@@ -173,6 +173,10 @@ def test_bypass_target_that_may_not_start(tmp_path: Path) -> None:
     assert f.path == "stages[2].may_start"
     stages[2]["may_start"] = True
     assert found(tmp_path, profile(stages, 'bypass = "listed"')) == []
+    # bypass "any": every later stage may be jumped to; those that may not start are noted
+    [g] = of(found(tmp_path, profile(LADDER, 'bypass = "any"')), pc.BYPASS_CANNOT_START)
+    assert g.severity == "note" and "two, three, four" in g.message and g.path == "stages[1].may_start"
+    assert found(tmp_path, profile([dict(s, may_start=True) for s in LADDER], 'bypass = "any"')) == []
 
 
 def test_bypass_targets_with_no_effect(tmp_path: Path) -> None:
@@ -384,6 +388,16 @@ def test_worked_example_loads_and_checks_clean() -> None:
         p = load_policy(file)
         assert p.key == file.stem and p.local
         assert [f for f in check_policy(p) if f.severity != "note"] == []
+
+
+def test_worked_example_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    example = str(EXAMPLES / "fernbridge-ep.toml")
+    assert main(["policies", "check", example]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"fernbridge-ep ({example}): 2 notes") and "18 working days (5+5+5+3)" in out
+    assert main(["policies", "show", example]) == 0
+    out = capsys.readouterr().out
+    assert "Local (the authority's own keys" in out and "owner: Fernbridge IRO Service" in out
 
 
 # --- the command line ----------------------------------------------------------------------------------------------

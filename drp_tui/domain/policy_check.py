@@ -9,8 +9,9 @@ added last, marked as notes (kind ``profile_note``).
 teams hold which levels (:class:`Installation`, read by the services), so a
 responder or approval level that no team fills is found before a dispute needs it.
 
-Each :class:`Finding` names its kind, severity (``error`` = the procedure cannot
-work as written; ``warning`` = it can, but a dispute will hit the problem;
+Each :class:`Finding` names its kind, severity (``error`` = the desk cannot run the
+procedure as written; ``warning`` = it can, but a dispute will hit the problem, or
+the procedure contradicts itself (an overall cap its own stages overrun);
 ``note`` = worth knowing), the profile key path it concerns (``stages[2].timescale``;
 array entries count from 0) and, when the profile has TOML text, its line.
 """
@@ -27,7 +28,7 @@ from drp_tui.domain.policy import BypassRule, CafcassRule, Policy, RaiseMetBy, S
 SEVERITIES = ("error", "warning", "note")
 
 # Kinds of finding (stable names, for scripts and tests).
-CAP_OVERRUN = "cap_overrun"  # a path through the stages overruns an overall cap
+CAP_OVERRUN = "cap_overrun"  # a path through the stages overruns an overall cap (a warning: see below)
 CAP_UNCHECKED = "cap_unchecked"  # a stage on a capped path has no working-day timescale
 CAP_SLACK = "cap_slack"  # the longest path fits inside a cap, with days to spare
 UNREACHABLE = "unreachable_stage"  # neither a starting stage nor reached by escalation
@@ -302,11 +303,12 @@ def _check_caps(policy: Policy, out: _Out) -> None:
         if over:
             others = "; ".join(f"{' > '.join(s.key for s in seq)}: {total(seq)}" for seq in over[1:4])
             more = f" (also {others}{' ...' if len(over) > 4 else ''})" if others else ""
-            severity = "error" if len(over) == len(ranked) else "warning"
+            # a warning, not an error: the desk still runs (the cap's clock shows overdue), and a
+            # profile must be able to record a procedure that contradicts itself as it is written
             every = ("every path through the cap overruns it, so it can never be kept by a dispute that "
-                     "reaches its end" if severity == "error"
+                     "reaches its end" if len(over) == len(ranked)
                      else f"{len(over)} of {len(ranked)} paths through the cap overrun it{more}")
-            out.add(CAP_OVERRUN, severity, f"{what}, more than {name}: a dispute escalated along it on time "
+            out.add(CAP_OVERRUN, "warning", f"{what}, more than {name}: a dispute escalated along it on time "
                                            f"overruns the cap by {days - cap.working_days}; {every}", where)
         elif days < cap.working_days and not unchecked:
             out.add(CAP_SLACK, "note", f"{what}, {cap.working_days - days} inside {name}", where)

@@ -124,9 +124,10 @@ def test_cap_overrun_on_the_ordinary_path_but_not_on_the_bypass_path(tmp_path: P
     assert f.severity == "warning" and f.path == "rules.caps[0]"
     assert "one > two > three > four" in f.message and "20 working days (5+5+5+5)" in f.message
     assert "overruns the cap by 4" in f.message and "1 of 2 paths" in f.message  # one > three > four is 15: fits
-    # every path overruns (the bypass path too): the cap can never be kept -> error
+    # every path overruns (the bypass path too): the cap can never be kept; still a warning (the
+    # procedure contradicts itself; the desk runs it, the cap's clock shows overdue)
     [g] = of(found(tmp_path, text.replace("working_days = 16", "working_days = 14")), pc.CAP_OVERRUN)
-    assert g.severity == "error" and "every path" in g.message and "by 6" in g.message
+    assert g.severity == "warning" and "every path" in g.message and "by 6" in g.message
     # computed, not echoed: a cap the longest path fits exactly, no finding
     assert not of(found(tmp_path, text.replace("working_days = 16", "working_days = 20")), pc.CAP_OVERRUN)
 
@@ -137,7 +138,8 @@ def test_cap_paths_start_at_any_starting_stage_and_stop_at_to_stage(tmp_path: Pa
     text = profile(stages, 'caps = [{ working_days = 7, from_stage = "two", to_stage = "three" }]')
     [f] = of(found(tmp_path, text), pc.CAP_OVERRUN)
     # stages one and four are outside the cap; both starts give the path two > three (4+4 = 8 > 7)
-    assert f.severity == "error" and "two > three" in f.message and "8 working days (4+4)" in f.message
+    assert f.severity == "warning" and "two > three" in f.message and "8 working days (4+4)" in f.message
+    assert "every path" in f.message
     assert not of(found(tmp_path, text.replace("working_days = 7,", "working_days = 8,")), pc.CAP_OVERRUN)
 
 

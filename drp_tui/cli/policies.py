@@ -1,8 +1,14 @@
-"""``drp policies list | show KEY_OR_PATH | check [KEY_OR_FILE] | upgrade [--dry-run] [--json]``.
+"""``drp policies list | show KEY_OR_PATH | check [KEY_OR_FILE ...] [--installation] [--json] | upgrade``.
 
 ``list`` and ``check`` with no argument cover the built-in profiles. ``check``
+reasons over each profile (``domain.policy_check``): every finding is computed
+from the profile, with the key path (and line) it concerns; the profile's own
+``notes`` follow, marked as notes. With ``--installation`` (or ``--db``) it also
+checks against the installation's teams: levels the procedure needs that no team
+fills (with no profile named, it checks the installation's own profile). It
 exits 1 when a profile does not load (the reason on one line on stderr) or has
-an "error" finding; warnings and notes are printed but do not fail it.
+an "error" finding; warnings and notes are printed but do not fail it; 2 when
+the installation cannot be opened.
 
 ``upgrade`` moves open disputes pinned to another profile version (or key, or
 edited content) to the installation's current profile: for each it prints what
@@ -21,10 +27,10 @@ import textwrap
 from typing import Any
 
 from drp_tui.domain.policy import BypassRule, CafcassRule, Policy, Stage, Timescale
+from drp_tui.domain.policy_check import Finding, Installation, check_installation, check_policy
 from drp_tui.domain.policy_loader import (
     PolicyError,
     builtin_keys,
-    check_policy,
     load_builtin,
     resolve_policy,
 )
@@ -57,7 +63,11 @@ def register(subparsers: Any) -> None:
     show.add_argument("policy", metavar="KEY_OR_PATH", help="a built-in key or a TOML file")
     show.set_defaults(func=cmd_show)
     check = sub.add_parser("check", help="validate profiles and report contradictions and gaps")
-    check.add_argument("policy", nargs="?", metavar="KEY_OR_FILE", help="default: every built-in profile")
+    check.add_argument("policy", nargs="*", metavar="KEY_OR_FILE",
+                       help="default: every built-in profile (with --installation: the installation's profile)")
+    check.add_argument("--installation", action="store_true",
+                       help="also check against the installation's teams (levels no team fills)")
+    check.add_argument("--json", action="store_true", help="one JSON object on stdout, for scripts")
     check.set_defaults(func=cmd_check)
     up = sub.add_parser("upgrade", help="move open disputes on older profile versions to the current profile")
     up.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
@@ -91,23 +101,83 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _installation(args: argparse.Namespace) -> tuple[Installation, str]:
+    """The installation's teams (read through the services) and its profile setting."""
+    from drp_tui.bootstrap import SetupError, load_setup, redact
+    from drp_tui.cli import UsageError
+    from drp_tui.domain.timeutil import SystemClock
+    from drp_tui.services.accounts import installation_chains
+    from drp_tui.services.auth import current_os_login
+    from drp_tui.services.errors import DomainError
+    from drp_tui.services.permissions import InstallationAdmin
+    from drp_tui.store.db import StoreError, close_database, open_database, sqlite_path
+
+    try:
+        setup = load_setup(args, open_db=False)
+    except SetupError as exc:
+        raise UsageError(str(exc)) from None
+    path = sqlite_path(setup.db_target)
+    if path is not None and not path.exists():
+        raise UsageError(f"{path} does not exist (create it with: drp init)")
+    try:
+        open_database(setup.db_target, migrate=False, shared_group=setup.config.shared_group,
+                      audit_key=setup.config.audit_key)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - a driver error: which database and what kind, no traceback
+        raise UsageError(f"cannot open database {redact(setup.db_target)}: {type(exc).__name__}") from None
+    try:
+        ctx = InstallationAdmin(None, setup.policy, setup.calendar, SystemClock(),  # type: ignore[arg-type]
+                                os_user=current_os_login())
+        return installation_chains(ctx), setup.config.policy
+    except DomainError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        close_database()
+
+
+def _where(f: Finding) -> str:
+    if not f.path:
+        return ""
+    return f" [{f.path}" + (f", line {f.line}" if f.line is not None else "") + "]"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    specs = [args.policy] if args.policy else builtin_keys()
+    against = bool(args.installation or getattr(args, "db", None))
+    inst: Installation | None = None
+    specs = list(args.policy)
+    if against:
+        inst, installed = _installation(args)
+        specs = specs or [installed]
+    specs = specs or builtin_keys()
     status = 0
+    report: list[dict[str, Any]] = []
     for spec in specs:
         try:
             policy = resolve_policy(spec)
         except PolicyError as exc:
             status = _fail(exc)
+            report.append({"profile": spec, "loads": False, "error": " ".join(str(exc).split())})
             continue
         findings = check_policy(policy)
+        if inst is not None:
+            findings = sorted(findings + check_installation(policy, inst),
+                              key=lambda f: (("error", "warning", "note").index(f.severity), f.kind == "profile_note"))
         counts = {sev: sum(f.severity == sev for f in findings) for sev in ("error", "warning", "note")}
-        summary = ", ".join(f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in counts.items() if n) or "ok"
-        print(f"{policy.key} ({policy.path}): {summary}")
-        for f in findings:
-            print(f"  {f.severity}: {f.message}")
         if counts["error"]:
             status = 1
+        if args.json:
+            report.append({"profile": policy.key, "path": policy.path, "loads": True,
+                           "installation": inst is not None,
+                           "findings": [{"kind": f.kind, "severity": f.severity, "message": f.message,
+                                         "path": f.path, "line": f.line} for f in findings]})
+            continue
+        summary = ", ".join(f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in counts.items() if n) or "ok"
+        print(f"{policy.key} ({policy.path}){' against the installation' if inst is not None else ''}: {summary}")
+        for f in findings:
+            print(f"  {f.severity}: {f.message}{_where(f)}")
+    if args.json:
+        print(json.dumps({"profiles": report, "status": status}, indent=2))
     return status
 
 
@@ -241,6 +311,10 @@ def describe_policy(policy: Policy) -> list[str]:
         rows.append(("not for", r.not_for))
     for name, value in rows:
         out += _wrap(value, " " * 17, f"  {name + ':':<15}")
+    if policy.local:
+        out += ["", "Local (the authority's own keys; the desk does not read them)"]
+        for name, value in policy.local.items():
+            out += _wrap(str(value), " " * 6, f"  {name}: ")
     if policy.notes:
         out += ["", "Notes"]
         for note in policy.notes:

@@ -8,9 +8,11 @@ Nothing here knows about any particular authority.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
+from typing import Any
 
 
 class CafcassRule(str, Enum):
@@ -151,6 +153,9 @@ class Policy:
     # mapping): what a dispute is pinned to. Build a changed profile by loading changed
     # text, never with dataclasses.replace (which would keep the old text).
     text: str = field(default="", compare=False, repr=False)
+    # The reserved ``[local]`` table: the authority's own documentation keys, kept as
+    # written and never read by the engine (it is part of ``text``, so of the pin).
+    local: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def digest(self) -> str:

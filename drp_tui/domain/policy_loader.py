@@ -5,9 +5,12 @@ wrong types, negative numbers, duplicate keys, references to unknown levels or
 stages. Every :class:`PolicyError` message reads ``FILE: KEY.PATH: problem``;
 array entries count from 0, so ``stages[2]`` is the third ``[[stages]]``.
 
-:func:`check_policy` then reports what a *valid* profile still gets wrong or
-leaves open: per-stage timescales that do not fit an overall cap, stages with
-no timescale or that can never be reached, and the profile's own ``notes``.
+``drp_tui.domain.policy_check`` then reports what a *valid* profile still gets
+wrong or leaves open.
+
+A reserved top-level table ``[local]`` holds an authority's own documentation keys
+(any content): it is kept (:attr:`Policy.local`, and in the pinned text) and ignored
+by the engine. Any other key the format does not know still fails.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import difflib
 from enum import Enum
 from functools import cache
 from importlib import resources
@@ -25,13 +28,14 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, NoReturn
 
+# The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
+from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
     RaiseMetBy,
     BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
 )
 
 STATUSES = ("CLA", "CP", "CIN")
-SEVERITIES = ("error", "warning", "note")
 LEVEL_HOLDERS = ("team", "chair_team", "allocated")  # see Level.holder
 _PROFILE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -39,12 +43,6 @@ _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 class PolicyError(ValueError):
     """A bad profile: the message names the file, the key path and the problem."""
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # "error", "warning" or "note"
-    message: str
 
 
 # --- value readers: (reader, value, path) -> converted value ---------------
@@ -61,7 +59,10 @@ class _Reader:
             self.fail(path, f"must be a table, got {_type_name(value)}")
         for k in value:
             if k not in spec:
-                self.fail(_join(path, k), f"unknown key (expected one of: {', '.join(spec)})")
+                close = difflib.get_close_matches(k, list(spec), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                local = "; an authority's own documentation keys go in the [local] table" if not path else ""
+                self.fail(_join(path, k), f"unknown key ({hint}expected one of: {', '.join(spec)}){local}")
         out: dict[str, Any] = {}
         for k, (reader, required) in spec.items():
             if k in value:
@@ -187,6 +188,13 @@ _RULES: dict[str, tuple[Any, bool]] = {
     "not_for": (_text, False),
     "approval_level": (_ident, False),
 }
+def _local(r: _Reader, v: Any, path: str) -> dict[str, Any]:
+    """``[local]``: the authority's own keys, any content, kept as written (never read by the engine)."""
+    if not isinstance(v, dict):
+        r.fail(path, f"must be a table ([local]) of your own keys, got {_type_name(v)}")
+    return v
+
+
 _TOP: dict[str, tuple[Any, bool]] = {
     "key": (_profile_key, True),
     "name": (_name, True),
@@ -199,6 +207,7 @@ _TOP: dict[str, tuple[Any, bool]] = {
     "categories": (lambda r, v, p: r.tables(v, p, _CATEGORY), True),
     "stages": (lambda r, v, p: r.tables(v, p, _STAGE), True),
     "rules": (lambda r, v, p: r.table(v, p, _RULES), False),
+    "local": (_local, False),
 }
 
 
@@ -271,6 +280,7 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
         rules=Rules(**rules),
         path=source,
         notes=top.get("notes", ()),
+        local=top.get("local", {}),
         text=text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, default=str),
     )
 
@@ -329,72 +339,3 @@ def resolve_policy(spec: str) -> Policy:
     if spec.endswith(".toml") or os.sep in spec or Path(spec).exists():
         return load_policy(spec)
     raise PolicyError(f"{spec}: neither a built-in policy ({', '.join(builtin_keys())}) nor a .toml file")
-
-
-# --- checking a loaded Policy -------------------------------------------------
-def check_policy(policy: Policy) -> list[Finding]:
-    """Where a valid profile contradicts itself or is incomplete; errors first."""
-    out: list[Finding] = []
-
-    def add(severity: str, message: str) -> None:
-        out.append(Finding(severity, message))
-
-    stages, rules = policy.stages, policy.rules
-
-    reachable: set[str] = set()
-    todo = [s.key for s in policy.starting_stages()]
-    while todo:
-        key = todo.pop()
-        if key not in reachable:
-            reachable.add(key)
-            todo.extend(t.key for t in policy.escalation_targets(key))
-    for s in stages:
-        if s.key not in reachable:
-            add("error", f"stage {s.key!r} can never be reached: it may not start a dispute and no escalation leads to it")
-        if not s.timescale.is_set:
-            add("warning", f"stage {s.key!r} ({s.label}) has no response timescale: no due date can be set")
-        if s.informal and any(not t.informal for t in stages[: policy.stage_index(s.key)]):
-            add("warning", f"informal stage {s.key!r} comes after a formal stage")
-
-    for cap in rules.caps:
-        end = policy.stage_index(cap.to_stage) + 1 if cap.to_stage else None
-        covered = stages[policy.stage_index(cap.from_stage) : end]
-        days = [s.timescale.working_days for s in covered]
-        total, limit = sum(d for d in days if d is not None), cap.working_days
-        sums = "+".join("?" if d is None else str(d) for d in days)
-        what = f"stage timescales {covered[0].key}..{covered[-1].key} add up to {total} working days ({sums})"
-        name = f"the overall cap of {limit} working days" + (f" ({cap.label!r})" if cap.label else "")
-        missing = [s.key for s, d in zip(covered, days, strict=True) if d is None]
-        if missing:
-            add("warning", f"{what}, but {', '.join(missing)} have no working-day timescale to check against {name}")
-        if total > limit:
-            add("warning", f"{what}, more than {name}: a dispute escalated through every stage on time still overruns it by {total - limit}")
-        elif total < limit and not missing:
-            add("note", f"{what}, {limit - total} inside {name}")
-
-    targets = [s.key for s in stages if s.bypass_target]
-    if rules.bypass is BypassRule.LISTED and not targets:
-        add("warning", "rules.bypass is 'listed' but no stage has bypass_target = true: only the next stage can ever be reached")
-    if rules.bypass is not BypassRule.LISTED and targets:
-        add("note", f"bypass_target on {', '.join(targets)} has no effect unless rules.bypass is 'listed'")
-    approval = [s.key for s in stages if s.requires_approval]
-    if approval and not rules.approval_level:
-        add("warning", f"stages {', '.join(approval)} require approval but rules.approval_level names nobody to give it")
-    if rules.approval_level and policy.level(rules.approval_level).holder != "chair_team":
-        add("warning", f"rules.approval_level {rules.approval_level!r} is not held in the chair's own service")
-    if rules.cafcass is CafcassRule.NOT_APPLICABLE and rules.cafcass_tell_levels:
-        add("warning", "rules.cafcass_tell_levels is set but Cafcass referral is not applicable")
-    if rules.immediate_written_record.is_set and not rules.immediate_concern.is_set:
-        add("warning", "rules.immediate_written_record is set but rules.immediate_concern is not")
-    used = {s.responder_level for s in stages} | {lv for s in stages for lv in s.inform_levels}
-    used |= set(rules.cafcass_tell_levels) | set(rules.legal_advice_tell_levels) | {rules.approval_level}
-    for lv in policy.levels:
-        if lv.key not in used:
-            add("note", f"level {lv.key!r} ({lv.label}) is never used by a stage or rule")
-    if not policy.categories:
-        add("warning", "no categories of concern")
-    if policy.path and Path(policy.path).suffix == ".toml" and Path(policy.path).stem != policy.key:
-        add("warning", f"profile key {policy.key!r} differs from its file name {Path(policy.path).name!r}")
-    for note in policy.notes:
-        add("note", f"profile note: {note}")
-    return sorted(out, key=lambda f: SEVERITIES.index(f.severity))

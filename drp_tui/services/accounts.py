@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from drp_tui.domain.model import Role, Status
+from drp_tui.domain.policy_check import Installation, TeamCover
 from drp_tui.services.auth import name_key, pin_key
 from drp_tui.services.common import clean_text, event, service
 from drp_tui.services.context import Ctx
@@ -516,3 +517,34 @@ __all__ = [
     "reset_password", "reset_unlock_pin", "set_role", "link_os_login", "set_team", "add_team", "set_team_role",
     "list_teams", "show_team",
 ]
+
+
+@service
+def installation_chains(ctx: Ctx) -> Installation:
+    """What ``drp policies check --installation`` checks a profile against: per team, the
+    levels an active member holds, how many children it has (and how many of them have no
+    active allocated social worker), its active chairs and oversight accounts. Counts and
+    team names only: no child and no person is named."""
+    require_admin(ctx, "check the installation's management chains")
+    holds: dict[int, set[str]] = {}
+    for tr in (m.TeamRole.select(m.TeamRole.team, m.TeamRole.level).join(m.Staff)
+               .where(m.Staff.active == True)):  # noqa: E712
+        holds.setdefault(tr.team_id, set()).add(tr.level)
+    children: dict[int, int] = {}
+    unallocated: dict[int, int] = {}
+    active = {s.id for s in m.Staff.select(m.Staff.id).where(m.Staff.active == True)}  # noqa: E712
+    for c in m.Child.select(m.Child.team, m.Child.social_worker):
+        children[c.team_id] = children.get(c.team_id, 0) + 1
+        if c.social_worker_id not in active:
+            unallocated[c.team_id] = unallocated.get(c.team_id, 0) + 1
+    staff: dict[tuple[int | None, str], int] = {}
+    for s in m.Staff.select(m.Staff.team, m.Staff.role).where((m.Staff.active == True)  # noqa: E712
+                                                              & m.Staff.team.is_null(False)):
+        key = (s.team_id, s.role)
+        staff[key] = staff.get(key, 0) + 1
+    teams = [TeamCover(name=t.name, kind=t.kind, holds=frozenset(holds.get(t.id, ())),
+                       children=children.get(t.id, 0), unallocated=unallocated.get(t.id, 0),
+                       chairs=staff.get((t.id, Role.CHAIR.value), 0),
+                       oversight=staff.get((t.id, Role.OVERSIGHT.value), 0))
+             for t in m.Team.select().order_by(m.Team.name)]
+    return Installation(tuple(teams))

@@ -15,10 +15,10 @@ from drp_tui.domain import policy_loader
 from drp_tui.domain.policy import (
     BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
 )
+from drp_tui.domain.policy_check import check_policy
 from drp_tui.domain.policy_loader import (
     PolicyError,
     builtin_keys,
-    check_policy,
     load_builtin,
     load_policy,
     policy_from_dict,

@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from drp_tui.domain.timeutil import day_text
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, plain
 
 DIALOG_CSS = """
@@ -85,7 +86,7 @@ class ConfirmDialog(ModalScreen[bool]):
 class FormDialog(ModalScreen[dict[str, Any] | None]):
     """A few fields; ctrl+s (or the OK button) returns their values, Escape returns None.
 
-    Dates are checked here (YYYY-MM-DD) and returned as ``date``; ``error`` (key, message)
+    Dates are checked here (DD/MM/YYYY or YYYY-MM-DD) and returned as ``date``; ``error`` (key, message)
     shows a message from the last attempt next to the named field, with ``values`` kept.
     """
 
@@ -177,7 +178,7 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
 
 def _comparable(value: Any) -> Any:
     if isinstance(value, date):
-        return value.isoformat()
+        return day_text(value)
     return "" if value is None else value
 
 

@@ -53,7 +53,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
-        Binding("escape", "answer(False)", "Cancel", id="dialog.cancel"),
+        Binding("escape,q", "answer(False)", "Cancel", key_display="Esc", id="dialog.cancel"),
         Binding("y", "answer(True)", "Yes", show=False, id="dialog.yes"),
         Binding("n", "answer(False)", "No", show=False, id="dialog.no"),
     ]
@@ -92,7 +92,7 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("escape,q", "cancel", "Cancel", key_display="Esc", id="dialog.cancel"),
         Binding("ctrl+s", "submit", "OK", priority=True, id="dialog.submit"),
     ]
 
@@ -197,7 +197,7 @@ class ConflictDialog(ModalScreen[str]):
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
-        Binding("escape,c", "choose('cancel')", "Cancel / merge by hand", id="conflict.cancel"),
+        Binding("escape,c,q", "choose('cancel')", "Cancel / merge by hand", id="conflict.cancel"),
         Binding("k", "choose('mine')", "Keep mine", show=False, id="conflict.mine"),
         Binding("t", "choose('theirs')", "Take theirs", show=False, id="conflict.theirs"),
     ]

@@ -56,7 +56,7 @@ def test_raise_for_a_child_and_two_siblings_then_send_them_together(make_app: An
         assert "records one linked dispute per sibling" in str(form.query_one("#raise-children").query(
             "Static").first().render())
         assert options(form, "category")[:2] == ["unassessed_risk", "lack_of_preparation"]
-        assert fields(form)["raised_on"].raw == "2026-11-23"  # today, from the desk clock
+        assert fields(form)["raised_on"].raw == "23/11/2026"  # today, from the desk clock, day first
         for tick in form.query(Tick):
             tick.value = True
         boxes = fields(form)

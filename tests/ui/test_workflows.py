@@ -355,8 +355,9 @@ def test_chair_records_a_response_on_behalf(make_app: Any) -> None:
         await keys(pilot, "b")
         assert app.focused is fields(form)["response"].editor
         await respond_in_form(pilot, form, "Phoned: the visit is booked for Wednesday.",
-                              [("Visit the child", "Social Worker", "2026-11-25")])
+                              [("Visit the child", "Social Worker", "25/11/2026")])  # typed day first
         rec = record(did)
+        assert [a.due for a in m.Action.select().where(m.Action.stage_record == rec)] == [date(2026, 11, 25)]
         assert rec.response_on_behalf and rec.response_by.username == "cpatel"
         assert m.Dispute.get_by_id(did).status == "responded"
         assert "Response (Chloe Patel on behalf of Dana Whitlow" in section_text(form, 2)

@@ -32,7 +32,7 @@ from drp_tui.cli import UsageError
 from drp_tui.domain import forms
 from drp_tui.domain.model import DisputeView
 from drp_tui.domain.reading import CaseloadQuery
-from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, to_london, utc
+from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, parse_day, to_london, utc
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
 from drp_tui.services.errors import DomainError, NotFound
 from drp_tui.ui.desk import Desk
@@ -44,9 +44,6 @@ CLOCK: Clock | None = None
 
 HOWS = ("in person", "phone", "e-mail", "Teams")
 LIST_VIEWS = ("all", "mine", "awaiting", "team", "overdue", "resolved")
-
-_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_UK = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 
 
 def clock() -> Clock:
@@ -312,16 +309,11 @@ def _fail(args: argparse.Namespace, message: str, field: str | None) -> int:
 # --- values from the command line ----------------------------------------------------------------
 
 def parse_date(value: str, name: str) -> date:
-    text = value.strip()
+    """DD/MM/YYYY (D/M/YYYY) or YYYY-MM-DD, read as the desk reads a typed date."""
     try:
-        if _ISO.fullmatch(text):
-            return date.fromisoformat(text)
-        m = _UK.fullmatch(text)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    except ValueError:
-        raise UsageError(f"{name}: '{_safe(value)}' is not a real date") from None
-    raise UsageError(f"{name}: '{_safe(value)}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+        return parse_day(value)
+    except ValueError as exc:
+        raise UsageError(f"{name}: '{_safe(value.strip())}' {exc}") from None
 
 
 def parse_when(value: str | None, name: str) -> datetime:

@@ -12,6 +12,7 @@ when the system has none); ``Europe/London`` must be available.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -86,6 +87,45 @@ def format_due(dt: datetime) -> str:
     if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
         return f"end of {format_date(local.date() - timedelta(days=1))}"
     return format_london(dt)
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_UK_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+_UK_SHORT_YEAR = re.compile(r"\d{1,2}/\d{1,2}/\d{2}", re.ASCII)
+DAY_HINT = "DD/MM/YYYY"
+"""How a date is asked for on screen (``YYYY-MM-DD`` is accepted too)."""
+
+
+def parse_day(text: str) -> date:
+    """A day as UK staff type it: ``26/11/2026`` or ``4/12/2026`` (day first, year in full),
+    or ISO ``2026-11-26``.
+
+    Raises ``ValueError`` whose message is the reason a person can act on, worded to
+    follow the field's name and the text typed (``Held on: '31/02/2026' is not a day of
+    the calendar (DD/MM/YYYY)``; the caller shows the text safely): a day the calendar does not have (``31/02/2026``), a
+    two-digit year (``4/12/26``: which century, or is it the day?), or any other shape
+    (``12-04-2026``, ``2026/12/04``: day or month first cannot be told).
+    """
+    value = text.strip()
+    iso = _ISO_DAY.fullmatch(value)
+    uk = _UK_DAY.fullmatch(value)
+    if iso:
+        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
+    elif uk:
+        day, month, year = int(uk[1]), int(uk[2]), int(uk[3])
+    elif _UK_SHORT_YEAR.fullmatch(value):
+        raise ValueError(f"has a two-digit year; type the year in full ({DAY_HINT})")
+    else:
+        raise ValueError(f"is not a date; type it as {DAY_HINT}")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"is not a day of the calendar ({DAY_HINT})") from None
+
+
+def day_text(d: date) -> str:
+    """A date as it is typed back into a field: ``04/12/2026`` (what :func:`parse_day` reads)."""
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
 
 
 @runtime_checkable

@@ -18,8 +18,9 @@ Contract the screens rely on (keep it stable):
   keep it as drafts and exit cleanly (``SessionMixin``).
 - Every non-modal screen gets the :class:`DeskHeader` (compose your own to place it;
   set ``DESK_HEADER = False`` on a screen class to opt out).
-- Modes ``caseload`` (F2, home), ``children`` (F3), ``inbox`` (F4), ``reports`` (F5,
-  oversight/admin only); ``gate`` holds the log-in and lock screens.
+- Modes ``caseload`` (F2 or H, home), ``children`` (F3 or C), ``inbox`` (F4 or I), ``reports`` (F5 or R,
+  oversight/admin only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
+  Escape, and at home quits.
 - Also callable: ``app.lock()``, ``app.refresh_unread()``, ``app.signed_in_and_open``,
   ``app.is_oversight``; for tests (what the timers call): ``app.check_idle_lock()``,
   ``await app.poll_now()``, ``app.tick()``, ``app.remind_now()``.
@@ -60,7 +61,7 @@ from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_
 from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
-GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "drafts"}  # only while signed in and unlocked
+GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "back_or_quit", "drafts"}  # only while signed in and unlocked
 
 
 def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Screen[Any]:
@@ -274,6 +275,23 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     def action_go_back(self) -> None:
         if len(self.screen_stack) > 1 and not isinstance(self.screen, (LoginScreen, LockScreen)):
             self.pop_screen()
+
+    async def action_back_or_quit(self) -> None:
+        """``q``: what Escape does on this screen (close it, cancel the dialog); on the first screen
+        of another mode, home; at home (the caseload), quit, asking about unsaved text like ctrl+q.
+        A text field with focus types the letter instead (it never reaches here)."""
+        screen = self.screen
+        if len(self.screen_stack) > 1:
+            escape = screen._bindings.key_to_bindings.get("escape", [])
+            if escape:
+                await self.run_action(escape[0].action, screen)
+            else:
+                self.action_go_back()
+            return
+        if self.current_mode != "caseload":
+            self.action_mode("caseload")
+            return
+        await self.action_quit()
 
     def action_toggle_theme(self) -> None:
         if self.theme == ANSI_THEME:

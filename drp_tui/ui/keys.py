@@ -3,6 +3,11 @@
 Chosen to work in PuTTY, Windows Terminal and over SSH: function keys F1-F4 (PuTTY
 sends ESC[11~..ESC[14~, which Textual reads), plain ctrl+letter, and single
 characters only where no text field has focus (a focused Input swallows them).
+
+Function keys have letter twins (some SSH clients and terminals swallow F-keys): ``H`` home
+(the caseload), ``C`` children, ``I`` inbox, ``R`` reports — capitals, free on every screen
+(the screens' own letters are lower case), working wherever no text field has focus. ``j``/``k``
+move down/up in every table, ``q`` closes the screen (at home: quit, asking about unsaved text).
 """
 
 from __future__ import annotations
@@ -11,18 +16,24 @@ from textual.binding import Binding, BindingType
 
 # --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
 MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5"}
+MODE_LETTERS = {"caseload": "H", "children": "C", "inbox": "I", "reports": "R"}  # the F-keys' twins
 DESK_MODES = tuple(MODE_KEYS)  # the modes that hold a signed-in person's screens
 
+MODE_TIPS = {"caseload": "My disputes (home)", "children": "Children: raise a dispute",
+             "inbox": "Requests, reminders, for information",
+             "reports": "Reports and the supervision list (oversight only)"}
+
 APP_BINDINGS: list[BindingType] = [
-    Binding("f2", "mode('caseload')", "Caseload", key_display="F2", id="mode.caseload", tooltip="My disputes (home)"),
-    Binding("f3", "mode('children')", "Children", key_display="F3", id="mode.children", tooltip="Children: raise a dispute"),
-    Binding("f4", "mode('inbox')", "Inbox", key_display="F4", id="mode.inbox", tooltip="Requests, reminders, for information"),
-    Binding("f5", "mode('reports')", "Reports", key_display="F5", show=False, id="mode.reports",
-            tooltip="Reports and the supervision list (oversight only)"),
+    *[Binding(key, f"mode('{mode}')", mode.title(), key_display=key.upper(), show=mode != "reports",
+              id=f"mode.{mode}", tooltip=MODE_TIPS[mode]) for mode, key in MODE_KEYS.items()],
+    *[Binding(f"{letter},shift+{letter.lower()}", f"mode('{mode}')", mode.title(), key_display=letter,
+              show=False, id=f"mode.{mode}.letter", tooltip=MODE_TIPS[mode]) for mode, letter in MODE_LETTERS.items()],
     Binding("f1,question_mark", "help", "Help", key_display="?", id="app.help",
             tooltip="Every key of the desk and of this screen"),
     Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, tooltip="Lock the desk now (password or PIN to unlock)"),
     Binding("escape", "go_back", "Back", show=False, id="app.back", tooltip="Close this screen"),
+    Binding("q", "back_or_quit", "Back / quit", show=False, id="app.q",
+            tooltip="Close this screen like Esc; on the caseload, quit (asks about unsaved text)"),
     Binding("ctrl+t", "toggle_theme", "16 colours", show=False, id="app.theme",
             tooltip="Switch to or from the 16-colour theme"),
     Binding("ctrl+o", "sign_out", "Sign out", show=False, id="app.sign_out",
@@ -39,7 +50,8 @@ VIEW_LABELS = {"mine": "Mine", "awaiting": "Awaiting me", "team": "Team", "overd
 CASELOAD_BINDINGS: list[BindingType] = [
     Binding("slash", "filter", "Filter", key_display="/", id="caseload.filter",
             tooltip="Filter by reference, child, case number or category"),
-    Binding("s", "sort", "Sort", show=False, id="caseload.sort", tooltip="Sort by due date, reference, child or stage"),
+    Binding("o", "sort", "Sort", show=False, id="caseload.sort",
+            tooltip="Order by due date, reference, child or stage"),
     Binding("right_square_bracket", "next_view", "Next view", key_display="]", show=False,
             id="caseload.next_view"),
     Binding("left_square_bracket", "prev_view", "Previous view", key_display="[", show=False,
@@ -49,7 +61,13 @@ CASELOAD_BINDINGS: list[BindingType] = [
       for view, key in VIEW_KEYS.items()],
 ]
 
-# --- the caseload table (CaseloadTable.BINDINGS, on top of DataTable's own) -----
+# --- every table of the desk (DeskTable.BINDINGS, on top of DataTable's own) ----
+LIST_BINDINGS: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", show=False, id="list.down"),
+    Binding("k", "cursor_up", "Up", show=False, id="list.up"),
+]
+
+# --- the caseload table (CaseloadTable.BINDINGS, on top of DeskTable's) -------
 TABLE_BINDINGS: list[BindingType] = [
     Binding("enter", "select_cursor", "Open", key_display="⏎", id="caseload.open",
             tooltip="Open the dispute under the cursor"),

@@ -82,7 +82,7 @@ class TestHistory:
         assert snap_compare(make_app("cpatel"), terminal_size=SIZE, run_before=run)
 
     def test_clocks(self, snap_compare: Any, make_app: Any) -> None:
-        run = opened(lambda a: HistoryScreen(dispute_id=christmas_dispute(a)), "k")
+        run = opened(lambda a: HistoryScreen(dispute_id=christmas_dispute(a)), "c")
         assert snap_compare(make_app("cpatel"), terminal_size=SIZE, run_before=run)
 
     def test_child(self, snap_compare: Any, make_app: Any) -> None:

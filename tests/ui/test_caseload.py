@@ -164,15 +164,15 @@ async def test_sort_cycles(make_app: Any) -> None:
     app = make_app("cpatel")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("s")
+        await pilot.press("o")
         await settle(pilot)
         refs = column(app, "reference")
         assert caseload(app).sort_key == "reference" and refs == sorted(refs)
-        await pilot.press("s")
+        await pilot.press("o")
         await settle(pilot)
         kids = column(app, "child")
         assert kids == sorted(kids)
-        await pilot.press("s", "s")
+        await pilot.press("o", "o")
         await settle(pilot)
         assert caseload(app).sort_key == "due"
 

@@ -176,7 +176,7 @@ def test_a_bad_date_is_named_at_its_field_and_nothing_is_saved(make_app: Any) ->
         box = fields(form)["issue_arose"]
         box.set_raw("2026-13-45")
         await keys(pilot, "ctrl+s")
-        assert "Date the issue arose: '2026-13-45' is not a date; type it as YYYY-MM-DD" in message(form)
+        assert "Date the issue arose: '2026-13-45' is not a day of the calendar (DD/MM/YYYY)" in message(form)
         assert "Date the issue arose" in str(box.query_one(".ef-error").render())
         assert app.focused is box.editor
         # The service's own check (raised before the issue arose) lands at its field too.

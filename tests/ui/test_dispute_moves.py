@@ -135,7 +135,7 @@ def test_action_done_is_not_offered_to_an_earlier_stages_manager(make_app: Any) 
         app.desk.sign_in_demo(manager1.username)
         form = await open_form(pilot, did)
         assert form.check_action("flow", ("action_done",)) is False
-        await pilot.press("k")
+        await pilot.press("f")
         await settle(pilot)
         assert any("Only the chair or the manager who responded" in str(n.message) for n in app._notifications)
         assert not [s for s in app.screen_stack if s is not form and s.is_modal]  # no dialog opened

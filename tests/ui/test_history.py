@@ -117,7 +117,7 @@ async def test_clocks_with_state_words_and_explain(make_app: Any) -> None:
     did = christmas_dispute(app)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await push(app, pilot, HistoryScreen(dispute_id=did))
-        await pilot.press("k")
+        await pilot.press("c")
         await settle(pilot)
         rows = table_cells(screen, "#clocks-table")
         labels = [r[1] for r in rows]
@@ -194,7 +194,7 @@ async def test_states_follow_the_clock(make_app: Any) -> None:
         screen.clock_tick()
         await settle(pilot)
         assert table_cells(screen, "#stages-table")[0][5] == "OVERDUE"
-        await pilot.press("k")
+        await pilot.press("c")
         assert table_cells(screen, "#clocks-table")[0][0] == "!! OVERDUE"
 
 
@@ -204,7 +204,7 @@ async def test_explain_an_hours_clock(make_app: Any) -> None:
     d = m.Dispute.get(m.Dispute.status == "negotiating")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await push(app, pilot, HistoryScreen(dispute_id=d.id))
-        await pilot.press("k")
+        await pilot.press("c")
         labels = [r[1] for r in table_cells(screen, "#clocks-table")]
         row = next(i for i, label in enumerate(labels) if label.startswith("Further negotiation"))
         screen.query_one("#clocks-table").move_cursor(row=row)
@@ -237,7 +237,7 @@ async def test_state_colours_follow_the_theme(make_app: Any) -> None:
     did = christmas_dispute(app)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await push(app, pilot, HistoryScreen(dispute_id=did))
-        await pilot.press("k")
+        await pilot.press("c")
         table = screen.query_one("#clocks-table")
         done_row = next(i for i in range(table.row_count) if str(table.get_row_at(i)[0]).endswith("done"))
         before = table.get_row_at(done_row)[0].style

@@ -56,7 +56,7 @@ def test_raise_for_a_child_and_two_siblings_then_send_them_together(make_app: An
         assert "records one linked dispute per sibling" in str(form.query_one("#raise-children").query(
             "Static").first().render())
         assert options(form, "category")[:2] == ["unassessed_risk", "lack_of_preparation"]
-        assert fields(form)["raised_on"].raw == "2026-11-23"  # today, from the desk clock
+        assert fields(form)["raised_on"].raw == "23/11/2026"  # today, from the desk clock, day first
         for tick in form.query(Tick):
             tick.value = True
         boxes = fields(form)
@@ -95,11 +95,11 @@ def test_a_bad_date_names_the_field_and_raises_nothing(make_app: Any) -> None:
         boxes = fields(form)
         boxes["category"].set_raw("care_plan")
         boxes["concern"].set_raw("Care plan out of date.")
-        boxes["issue_arose"].set_raw("20/11/2026")
+        boxes["issue_arose"].set_raw("31/02/2026")
         await keys(pilot, "ctrl+s")
-        assert "Date the issue arose: '20/11/2026' is not a date; type it as YYYY-MM-DD" in message(form)
+        assert "Date the issue arose: '31/02/2026' is not a day of the calendar (DD/MM/YYYY)" in message(form)
         assert app.focused is boxes["issue_arose"].editor and pilot.app.screen is form
-        boxes["issue_arose"].set_raw("2026-11-30")  # in the future: the service names the field
+        boxes["issue_arose"].set_raw("30/11/2026")  # in the future: the service names the field
         await keys(pilot, "ctrl+s")
         assert "Date the issue arose: cannot be in the future" in message(form)
         assert app.focused is boxes["issue_arose"].editor

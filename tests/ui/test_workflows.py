@@ -224,7 +224,7 @@ def test_extension_with_the_benefit_to_the_child(make_app: Any) -> None:
         await keys(pilot, "x")
         dialog = await fill_dialog(pilot, until="2026-02-30", benefit_to_the_child="Specialist assessment due.")
         assert pilot.app.screen is dialog  # the bad date is named in the dialog, which stays open
-        assert "Extend the response to: '2026-02-30' is not a date" in str(
+        assert "Extend the response to: '2026-02-30' is not a day of the calendar" in str(
             fields(dialog)["until"].query_one(".ef-error").render())
         await fill_dialog(pilot, until="2026-12-04")
         rec = record(did)
@@ -355,8 +355,9 @@ def test_chair_records_a_response_on_behalf(make_app: Any) -> None:
         await keys(pilot, "b")
         assert app.focused is fields(form)["response"].editor
         await respond_in_form(pilot, form, "Phoned: the visit is booked for Wednesday.",
-                              [("Visit the child", "Social Worker", "2026-11-25")])
+                              [("Visit the child", "Social Worker", "25/11/2026")])  # typed day first
         rec = record(did)
+        assert [a.due for a in m.Action.select().where(m.Action.stage_record == rec)] == [date(2026, 11, 25)]
         assert rec.response_on_behalf and rec.response_by.username == "cpatel"
         assert m.Dispute.get_by_id(did).status == "responded"
         assert "Response (Chloe Patel on behalf of Dana Whitlow" in section_text(form, 2)
@@ -380,7 +381,7 @@ def test_conversation_action_done_and_monitoring(make_app: Any) -> None:
         talk = m.Conversation.get(m.Conversation.dispute == did)
         assert (talk.with_whom, talk.how, talk.agreed) == ("Dana Whitlow", "phone", "Assessment booked.")
         first = m.Action.select().where(m.Action.stage_record == record(did)).order_by(m.Action.due).first()
-        await keys(pilot, "k")
+        await keys(pilot, "f")
         await fill_dialog(pilot, action=first.id)
         assert m.Action.get_by_id(first.id).done_on == TODAY
         await keys(pilot, "d")

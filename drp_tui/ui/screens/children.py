@@ -25,6 +25,7 @@ from drp_tui.domain.model import ChildView, Role
 from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.tables import DeskTable
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -87,7 +88,7 @@ class ChildrenScreen(Screen[None]):
         yield Static("Children", id="children-title", classes="screen-title")
         yield ChildFilter(placeholder="/ to filter: name, case number, social worker, sibling",
                           id="children-filter", compact=True)
-        table: DataTable[Text | str] = DataTable(id="children-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text | str] = DeskTable(id="children-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="children-detail", classes="detail")
         yield Footer()

@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from drp_tui.domain.timeutil import day_text
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, plain
 
 DIALOG_CSS = """
@@ -52,7 +53,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
-        Binding("escape", "answer(False)", "Cancel", id="dialog.cancel"),
+        Binding("escape,q", "answer(False)", "Cancel", key_display="Esc", id="dialog.cancel"),
         Binding("y", "answer(True)", "Yes", show=False, id="dialog.yes"),
         Binding("n", "answer(False)", "No", show=False, id="dialog.no"),
     ]
@@ -85,13 +86,13 @@ class ConfirmDialog(ModalScreen[bool]):
 class FormDialog(ModalScreen[dict[str, Any] | None]):
     """A few fields; ctrl+s (or the OK button) returns their values, Escape returns None.
 
-    Dates are checked here (YYYY-MM-DD) and returned as ``date``; ``error`` (key, message)
+    Dates are checked here (DD/MM/YYYY or YYYY-MM-DD) and returned as ``date``; ``error`` (key, message)
     shows a message from the last attempt next to the named field, with ``values`` kept.
     """
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("escape,q", "cancel", "Cancel", key_display="Esc", id="dialog.cancel"),
         Binding("ctrl+s", "submit", "OK", priority=True, id="dialog.submit"),
     ]
 
@@ -177,7 +178,7 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
 
 def _comparable(value: Any) -> Any:
     if isinstance(value, date):
-        return value.isoformat()
+        return day_text(value)
     return "" if value is None else value
 
 
@@ -196,7 +197,7 @@ class ConflictDialog(ModalScreen[str]):
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
-        Binding("escape,c", "choose('cancel')", "Cancel / merge by hand", id="conflict.cancel"),
+        Binding("escape,c,q", "choose('cancel')", "Cancel / merge by hand", id="conflict.cancel"),
         Binding("k", "choose('mine')", "Keep mine", show=False, id="conflict.mine"),
         Binding("t", "choose('theirs')", "Take theirs", show=False, id="conflict.theirs"),
     ]

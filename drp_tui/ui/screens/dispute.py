@@ -75,7 +75,8 @@ class DisputeScreen(Screen[None]):
         Binding("o", "flow('reopen')", "Reopen", id="dispute.reopen"),
         Binding("m", "flow('monitoring')", "Monitoring meeting", id="dispute.monitoring"),
         Binding("t", "flow('conversation')", "Record conversation", id="dispute.conversation"),
-        Binding("k", "flow('action_done')", "Action done", id="dispute.action_done"),
+        Binding("f", "flow('action_done')", "Action done", id="dispute.action_done",
+                tooltip="Mark a SMART action done (f: finished)"),
         Binding("h", "history", "History", id="dispute.history"),
         Binding("i", "edit", "Edit", show=False, id="dispute.edit"),
     ]

@@ -26,7 +26,7 @@ from drp_tui.domain import forms
 from drp_tui.domain.model import Status
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import BypassRule
-from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_date, to_london
+from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_london, london_date, to_london
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
 from drp_tui.services.errors import ConflictError, ValidationError
@@ -178,7 +178,7 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, date):
-        return value.isoformat()
+        return day_text(value)
     if isinstance(value, list):
         return "\n".join(" / ".join(map(str, row)) for row in value)
     return str(value).strip()

@@ -27,6 +27,7 @@ from drp_tui.services import drafts
 from drp_tui.services.drafts import DraftView
 from drp_tui.ui.screens.dialogs import DIALOG_CSS, ConfirmDialog
 from drp_tui.ui.widgets.form_fields import plain, visible
+from drp_tui.ui.widgets.tables import DeskTable
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -38,7 +39,7 @@ class ChoiceDialog(ModalScreen[str]):
     """A question with a few answers: ``choices`` = (value, label, key); Escape answers the last."""
 
     DEFAULT_CSS = DIALOG_CSS.replace("ConfirmDialog", "ChoiceDialog")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    BINDINGS = [Binding("escape,q", "cancel", "Cancel", key_display="Esc", id="dialog.cancel")]
 
     def __init__(self, question: str, choices: list[tuple[str, str, str]], *, title: str = "Please choose") -> None:
         super().__init__()
@@ -122,7 +123,7 @@ class DraftsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Content("My drafts: unsaved text kept for me"), id="drafts-title")
         yield Static("", id="drafts-message")
-        table: DataTable[Any] = DataTable(id="drafts-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = DeskTable(id="drafts-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Form", "Kept", "Why", "Fields")
         yield table
         yield Footer()

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from drp_tui.ui.keys import HELP_BINDINGS, PLACEHOLDER_BINDINGS
 from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.tables import DeskTable
 
 
 def bindings_of(node: DOMNode) -> list[Binding]:
@@ -64,7 +65,8 @@ def _offered(screen: Screen[object], binding: Binding) -> bool:
 
 
 def _widget_name(widget: DOMNode) -> str:
-    label = {"CaseloadTable": "the list", "DataTable": "tables", "Input": "text fields",
+    label = {"CaseloadTable": "the list", "DataTable": "tables", "DeskTable": "tables", "StateTable": "tables",
+             "InboxTable": "tables", "Input": "text fields",
              "FilterInput": "the filter", "TextArea": "text boxes", "Button": "buttons"}
     return label.get(type(widget).__name__, type(widget).__name__)
 
@@ -81,7 +83,7 @@ class HelpScreen(Screen[None]):
         yield DeskHeader(private=not getattr(self.app, "signed_in_and_open", True))
         yield Static(Text(f"Keys — {self.target.title or 'this screen'}  (Esc closes)", style="bold"),
                      id="help-title")
-        yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=False)
+        yield DeskTable(id="help-keys", cursor_type="row", zebra_stripes=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -42,7 +42,7 @@ HISTORY_BINDINGS: list[Binding] = [
             tooltip="Which days were counted or skipped (and why) for the highlighted stage or clock"),
     Binding("t", "tab('timeline')", "Timeline", show=False, id="history.timeline"),
     Binding("s", "tab('stages')", "Stages", show=False, id="history.stages"),
-    Binding("k", "tab('clocks')", "Clocks", show=False, id="history.clocks"),
+    Binding("c", "tab('clocks')", "Clocks", show=False, id="history.clocks"),
     Binding("o", "open", "Open", id="history.open", tooltip="Open the highlighted row's dispute"),
     Binding("a", "tab('access')", "Who looked", id="history.access",
             tooltip="Oversight: who opened this child's records, and when"),
@@ -94,7 +94,7 @@ class HistoryScreen(Screen[None]):
                 yield StateTable(id="events-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Stages (s)", id="stages"):
                 yield StateTable(id="stages-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("Clocks (k)", id="clocks"):
+            with TabPane("Clocks (c)", id="clocks"):
                 yield StateTable(id="clocks-table", cursor_type="row", zebra_stripes=True)
             if self.shows_access:
                 with TabPane("Who looked (a)", id="access"):
@@ -318,7 +318,7 @@ class HistoryScreen(Screen[None]):
         elif tab == "clocks" and (i := self._row("#clocks-table")) is not None and i < len(data.clocks):
             explanation = data.clocks[i].explanation
         elif tab == "timeline":
-            self.notify("Switch to Stages (s) or Clocks (k) and highlight a row to explain its date.")
+            self.notify("Switch to Stages (s) or Clocks (c) and highlight a row to explain its date.")
             return
         if explanation is None:
             self.notify("Highlight a stage or a clock first.", severity="warning")

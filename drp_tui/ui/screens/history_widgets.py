@@ -15,6 +15,7 @@ from drp_tui.domain.model import DueState
 from drp_tui.domain.timeutil import london_date
 from drp_tui.ui.screens.history_lines import Explanation
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.tables import DeskTable
 
 CSS_PATH = "../tcss/screens.tcss"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -29,7 +30,7 @@ def short_day(d: date | datetime | None) -> str:
     return f"{d.day:02d} {MONTHS[d.month - 1]} {d.year % 100:02d}"
 
 
-class StateTable(DataTable[Text]):
+class StateTable(DeskTable[Text]):
     """A DataTable whose cells can be styled by deadline state (theme colours, from screens.tcss)."""
 
     COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from drp_tui.ui.keys import LIST_BINDINGS
 from drp_tui.crash import user_message
 from drp_tui.domain.model import NotificationView
 from drp_tui.domain.timeutil import format_date, format_london, to_london
@@ -29,6 +30,7 @@ from drp_tui.services import inbox
 from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.tables import DeskTable
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -87,10 +89,10 @@ def marker(n: NotificationView) -> Text:
     return Text("read")
 
 
-class InboxTable(DataTable[Text], inherit_bindings=False):
+class InboxTable(DeskTable[Text], inherit_bindings=False):
     """The inbox grid; Enter is the screen's (open and mark read)."""
 
-    BINDINGS = [b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key == "enter")]
+    BINDINGS = [*(b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key == "enter")), *LIST_BINDINGS]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from drp_tui.domain.model import DisputeRow, DueState
 from drp_tui.domain.timeutil import to_london
 from drp_tui.ui.keys import TABLE_BINDINGS
 from drp_tui.ui.widgets.text import safe_text
+from drp_tui.ui.widgets.tables import DeskTable
 
 STATE_CLASS = {
     DueState.OVERDUE: "caseload--overdue",
@@ -89,7 +90,7 @@ def due_text(at: datetime | None, today: date) -> str:
     return f"{short_date(at, today)} {local:%H:%M}" if local.date() != today else f"today {local:%H:%M}"
 
 
-class CaseloadTable(DataTable[Text]):
+class CaseloadTable(DeskTable[Text]):
     """A DataTable of one caseload page. Row keys are dispute ids (as strings)."""
 
     BINDINGS = TABLE_BINDINGS

@@ -11,7 +11,6 @@ nothing typed is ever cut short later (by a save or a draft).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +26,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 from textual.widgets.text_area import EditResult, Location
 
 from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, Field
+from drp_tui.domain.timeutil import DAY_HINT, day_text, parse_day
 from drp_tui.ui.widgets.text import visible as _visible
 
 
@@ -112,16 +112,15 @@ class FieldProblem(ValueError):
 
 
 def parse_date(text: str, key: str, label: str) -> date | None:
-    """``YYYY-MM-DD`` → date; blank → None; anything else → FieldProblem naming the field."""
+    """``DD/MM/YYYY`` (or ``D/M/YYYY``, or ``YYYY-MM-DD``) → date; blank → None; anything else
+    (a day the calendar does not have, a two-digit year) → FieldProblem naming the field."""
     text = text.strip()
     if not text:
         return None
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise FieldProblem(key, f"{label}: '{visible(text)}' is not a date; type it as YYYY-MM-DD") from None
+        return parse_day(text)
+    except ValueError as exc:
+        raise FieldProblem(key, f"{label}: '{visible(text)}' {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -168,7 +167,7 @@ class EditField(Vertical):
     def compose(self) -> ComposeResult:
         s = self.spec
         if s.kind != "check":
-            label = s.label + (" *" if s.required else "") + (" (YYYY-MM-DD)" if s.kind == "date" else "")
+            label = s.label + (" *" if s.required else "") + (f" ({DAY_HINT})" if s.kind == "date" else "")
             yield Static(Content(label), classes="ef-label")
         if s.hint:
             yield Static(plain(s.hint), classes="ef-hint")
@@ -186,8 +185,8 @@ class EditField(Vertical):
             return Select(options, id=wid, compact=True, value=value, prompt="(choose)", allow_blank=True)
         if s.kind == "check":
             return Tick(Content(s.label), bool(s.value), id=wid, compact=True)
-        value = s.value.isoformat() if isinstance(s.value, date) else str(s.value or "")
-        placeholder = "YYYY-MM-DD" if s.kind == "date" else ""
+        value = day_text(s.value) if isinstance(s.value, date) else str(s.value or "")
+        placeholder = DAY_HINT if s.kind == "date" else ""
         return BoundedInput(value, id=wid, compact=True, placeholder=placeholder, select_on_focus=False,
                             label=s.label, max_length=s.max_length)
 
@@ -233,7 +232,7 @@ class EditField(Vertical):
         elif isinstance(w, Checkbox):
             w.value = bool(value)
         elif isinstance(w, Input):
-            w.value = value.isoformat() if isinstance(value, date) else str(value or "")
+            w.value = day_text(value) if isinstance(value, date) else str(value or "")
 
     def parsed(self) -> Any:
         """The value for a service: dates parsed, text as typed; FieldProblem if unusable."""
@@ -276,7 +275,7 @@ class ActionsEditor(Vertical):
         self._serial = 0
 
     def compose(self) -> ComposeResult:
-        yield Static(Content("SMART actions: what / who / by when (YYYY-MM-DD)"), classes="actions-head")
+        yield Static(Content(f"SMART actions: what / who / by when ({DAY_HINT})"), classes="actions-head")
         for row in self._initial:
             yield self._row(row)
         yield Button(Content("+ Add action"), id="actions-add", compact=True)
@@ -290,7 +289,7 @@ class ActionsEditor(Vertical):
                          label="SMART action what", max_length=MAX_TEXT),
             BoundedInput(row[1], placeholder="who", classes="a-who", compact=True, id=f"act-{n}-who",
                          label="SMART action who", max_length=MAX_SHORT),
-            BoundedInput(row[2], placeholder="YYYY-MM-DD", classes="a-due", compact=True, id=f"act-{n}-due",
+            BoundedInput(row[2], placeholder=DAY_HINT, classes="a-due", compact=True, id=f"act-{n}-due",
                          label="SMART action by when", max_length=MAX_SHORT),
             Button(Content("x"), classes="a-remove", compact=True, tooltip="Remove this action"),
             classes="action-row",

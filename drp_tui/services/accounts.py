@@ -138,15 +138,19 @@ def check_new_password(password: object, username: str = "") -> str:
     return password
 
 
-def _staff(ref: object) -> m.Staff:
+def staff_account(ref: object, field: str = "username") -> m.Staff:
+    """The staff row named by id or user name; a ValidationError naming ``field`` if none."""
     s: m.Staff | None = None
     if isinstance(ref, int) and not isinstance(ref, bool):
         s = m.Staff.get_or_none(m.Staff.id == ref)
     elif isinstance(ref, str):
         s = m.Staff.get_or_none(m.Staff.username == ref.strip())
     if s is None:
-        raise ValidationError(f"username: there is no staff account '{ref}'", field="username")
+        raise ValidationError(f"{field}: there is no staff account '{ref}'", field=field)
     return s
+
+
+_staff = staff_account
 
 
 def _team(ref: object, field: str = "team") -> m.Team:

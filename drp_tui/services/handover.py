@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from drp_tui.domain.model import DisputeView, Role, Status
 from drp_tui.domain.moves import Actor, Move, moves
 from drp_tui.domain.policy import Policy
+from drp_tui.services.accounts import staff_account
 from drp_tui.services.common import event, holder, notify, service, touch
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, ValidationError
@@ -66,15 +67,7 @@ class HandoverReport:
         return not self.disputes and not self.children
 
 
-def _account(ref: object, field: str) -> m.Staff:
-    s: m.Staff | None = None
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        s = m.Staff.get_or_none(m.Staff.id == ref)
-    elif isinstance(ref, str):
-        s = m.Staff.get_or_none(m.Staff.username == ref.strip())
-    if s is None:
-        raise ValidationError(f"{field}: there is no staff account '{ref}'", field=field)
-    return s
+_account = staff_account
 
 
 def _by(ctx: Ctx, who: m.Staff | None) -> str:

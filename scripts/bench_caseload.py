@@ -19,11 +19,24 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.store.db import close_database, open_database
 from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PAGE = 19  # the rows an 80x24 terminal shows
+
+
+def insert(con: sqlite3.Connection, table: str, rows: list[dict[str, object]]) -> None:
+    """Insert ``rows``, giving every other NOT NULL column without a default an empty value
+    (so the builder keeps working when a migration adds such a column)."""
+    info = con.execute(f"PRAGMA table_info({table})").fetchall()  # cid, name, type, notnull, default, pk
+    empty = {name: (0 if any(t in kind.upper() for t in ("INT", "REAL", "BOOL")) else "")
+             for _, name, kind, notnull, default, pk in info if notnull and default is None and not pk}
+    for row in rows:
+        values = {**empty, **row}
+        cols = ", ".join(values)
+        con.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(values))})", list(values.values()))
 
 
 def build(path: Path, n: int, seed: int = 1) -> None:
@@ -37,11 +50,12 @@ def build(path: Path, n: int, seed: int = 1) -> None:
     with con:
         con.execute("INSERT INTO team (id, name, kind) VALUES (1, 'Social care', 'social_care'),"
                     " (2, 'IRO service', 'iro_service')")
-        staff = [(i, f"user{i}", f"Staff {i}", "chair" if i <= 20 else "responder", 2 if i <= 20 else 1, ts)
-                 for i in range(1, 61)]
-        con.executemany("INSERT INTO staff (id, username, name, role, title, email, team_id, active,"
-                        " password_hash, failed_logins, created_at) VALUES (?, ?, ?, ?, '', '', ?, 1, '', 0, ?)",
-                        staff)
+        staff = [{"id": i, "username": f"user{i}", "name": f"Staff {i}", "role": "chair" if i <= 20 else "responder",
+                  "team_id": 2 if i <= 20 else 1, "active": 1, "created_at": ts} for i in range(1, 61)]
+        insert(con, "staff", staff)
+        policy = load_builtin("mosaic-iro")  # the disputes are pinned to it, as raising them would
+        insert(con, "policy_snapshot", [{"digest": policy.digest, "key": policy.key, "version": policy.version,
+                                         "content": policy.text, "first_seen_at": ts}])
         n_children = max(1, n // 2)
         con.executemany(
             "INSERT INTO child (id, case_number, name, legal_status, team_id, chair_id) VALUES (?, ?, ?, 'CLA', 1, ?)",
@@ -59,12 +73,12 @@ def build(path: Path, n: int, seed: int = 1) -> None:
                          due.replace(tzinfo=None).isoformat(sep=" ") if due else None, "response", ts, ts))
             stages.append((i, i, "stage_1", 1, sent.replace(tzinfo=None).isoformat(sep=" ")))
         con.executemany(
-            "INSERT INTO dispute (id, reference, child_id, raised_by_id, issue_arose, raised_on, category,"
+            "INSERT INTO dispute (policy_digest, id, reference, child_id, raised_by_id, issue_arose, raised_on, category,"
             " policy_key, policy_version, start_stage, current_stage, status, responder_id, next_due_at,"
             " next_due_kind, created_at, updated_at, immediate, against_wishes, paused, version, concern, impact,"
             " wanted, timescales, child_wishes, child_informed_how, outcome)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 1, '', '', '', '', '', '', '')",
-            rows)
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 1, '', '', '', '', '', '', '')",
+            [(policy.digest, *r) for r in rows])
         con.executemany(
             "INSERT INTO stage_record (id, dispute_id, stage_key, seq, sent_at, inform, chair_concern, chair_impact,"
             " chair_wanted, chair_timescales, response, response_on_behalf, decision_comment, extension_reason,"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.model import DisputeView, DueState, Status, worst
+from drp_tui.domain.model import DisputeView, DueState, StageView, Status, worst
 from drp_tui.domain.policy import Policy, RaiseMetBy, Timescale
 from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, london_date, utc
 
@@ -101,6 +101,29 @@ def due_state(
     return state_at(due_at, now, calendar, due_soon_window(policy, override), done=done, paused=paused)
 
 
+def response_clock(st: StageView, dispute: DisputeView) -> tuple[Due, bool, bool] | None:
+    """The response clock of one stage of ``dispute``: (due, closed, paused), or None if none
+    runs (not sent, or no timescale). Closed: decided, the dispute closed, or a later stage
+    reached; paused: an extension was agreed (the due instant is then its end)."""
+    if not (st.sent_at and st.due_at):
+        return None
+    extended = st.extension_until is not None
+    due_at = st.extension_until if st.extension_until is not None else st.due_at
+    current = dispute.current
+    closed = st.decision is not None or not dispute.status.is_open or current is None or st.id != current.id
+    return Due(utc(due_at), _due_day(due_at) if extended else st.due_date), closed, extended
+
+
+def stage_state(st: StageView, dispute: DisputeView, calendar: WorkingCalendar, now: datetime,
+                soon: int) -> DueState | None:
+    """The state of one stage's response clock (the form's stage titles), or None if none runs."""
+    clock = response_clock(st, dispute)
+    if clock is None:
+        return None
+    due, closed, paused = clock
+    return state_at(due.at, now, calendar, soon, done=st.response_at is not None or closed, paused=paused)
+
+
 def deadlines(
     dispute: DisputeView,
     policy: Policy,
@@ -136,15 +159,11 @@ def deadlines(
 
     for st in dispute.stages:
         label = policy.stage(st.stage_key).label if _has_stage(policy, st.stage_key) else st.stage_key
-        if st.sent_at and st.due_at:
-            extended = st.extension_until is not None
-            due_at = st.extension_until if extended else st.due_at
-            assert due_at is not None
+        clock = response_clock(st, dispute)
+        if clock is not None:
+            due, closed, extended = clock
             met = st.response_at
-            closed = st.decision is not None or not is_open or st is not dispute.current
-            add("response", f"Response to {label}",
-                Due(utc(due_at), st.due_date if not extended else _due_day(due_at)),
-                done_at=met, done=closed and met is None, paused=extended)
+            add("response", f"Response to {label}", due, done_at=met, done=closed and met is None, paused=extended)
         if st.negotiation_until is not None:
             add("negotiation", f"Further negotiation ({label})", Due(utc(st.negotiation_until), None),
                 done=st.decision is not None or not is_open or st is not dispute.current)

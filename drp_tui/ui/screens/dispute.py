@@ -30,7 +30,7 @@ from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
 from drp_tui.crash import user_message
-from drp_tui.domain.deadlines import deadlines, due_soon_window
+from drp_tui.domain.deadlines import deadlines, due_soon_window, stage_state
 from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
 from drp_tui.services import drafts
@@ -41,7 +41,7 @@ from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.screens.drafts import offer_question
 from drp_tui.ui.screens.dispute_sections import (  # noqa: I001
     Editable, Loaded, Sibling, action_line, due_line, editable_for, header, lost_text, offered, refusal,
-    section_one, stage_section, stage_state, stage_title,
+    section_one, stage_section, stage_title,
 )
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldProblem, plain
 

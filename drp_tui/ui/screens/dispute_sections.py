@@ -126,16 +126,6 @@ def refusal(ld: Loaded, name: str, on_behalf: bool) -> str:
     return verdicts[0].reason
 
 
-def stage_state(sv: StageView, view: DisputeView, calendar: WorkingCalendar, now: datetime,
-                soon: int) -> DueState | None:
-    """The response clock of one stage (as in domain.deadlines), or None if none runs."""
-    if not (sv.sent_at and sv.due_at):
-        return None
-    due = sv.extension_until or sv.due_at
-    closed = sv.decision is not None or not view.status.is_open or sv.id != (view.current.id if view.current else None)
-    return state_at(due, now, calendar, soon, done=sv.response_at is not None or closed,
-                    paused=sv.extension_until is not None)
-
 
 def state_content(state: DueState | None) -> Content:
     if state is None or state is DueState.NONE:

@@ -60,7 +60,7 @@ def pin_old_disputes(policy: Policy, calendar: WorkingCalendar) -> int:
     from drp_tui.services.permissions import InstallationAdmin
 
     try:
-        if not pinning.unpinned_count():
+        if not pinning.any_unpinned():
             return 0
         ctx = InstallationAdmin(None, policy, calendar, SystemClock(),  # type: ignore[arg-type]
                                 os_user=current_os_login())

@@ -45,10 +45,10 @@ def attempt(app: DrpApp, username: str | None, password: str | None) -> AuthDone
     return AuthDone(user)
 
 
-class CredentialsScreen(Screen[None]):
-    USER_ID: ClassVar[str]
-    PASSWORD_ID: ClassVar[str]
-    SUBMIT_ID: ClassVar[str]
+class GateScreen(Screen[None]):
+    """A screen before the desk opens (sign-in, unlock, choosing a password or PIN): one
+    request at a time (``busy``) and one message line (``ERROR_ID``) that is never markup."""
+
     ERROR_ID: ClassVar[str]
 
     def __init__(self) -> None:
@@ -59,6 +59,18 @@ class CredentialsScreen(Screen[None]):
     @property
     def desk_app(self) -> DrpApp:
         return cast("DrpApp", self.app)
+
+    def show_error(self, message: str, *, error: bool = True) -> None:
+        box = self.query_one(f"#{self.ERROR_ID}", Static)
+        box.set_class(error and bool(message), "-error")
+        box.update(Text(message))
+        self.shown_message = message
+
+
+class CredentialsScreen(GateScreen):
+    USER_ID: ClassVar[str]
+    PASSWORD_ID: ClassVar[str]
+    SUBMIT_ID: ClassVar[str]
 
     @property
     def os_auth(self) -> bool:
@@ -123,9 +135,3 @@ class CredentialsScreen(Screen[None]):
             return
         user.value = ""
         user.focus()
-
-    def show_error(self, message: str, *, error: bool = True) -> None:
-        box = self.query_one(f"#{self.ERROR_ID}", Static)
-        box.set_class(error and bool(message), "-error")
-        box.update(Text(message))
-        self.shown_message = message

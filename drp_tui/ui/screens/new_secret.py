@@ -7,22 +7,21 @@ check and the hash run in a worker, and both boxes are cleared whatever the resu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from drp_tui.services.errors import DomainError
 from drp_tui.ui.keys import LOGIN_BINDINGS
+from drp_tui.ui.screens.credentials import GateScreen
 from drp_tui.ui.widgets.header import DeskHeader
 
 if TYPE_CHECKING:
-    from drp_tui.ui.app import DrpApp
     from drp_tui.ui.desk import Desk
 
 
@@ -35,24 +34,14 @@ class SecretSaved(Message):
         self.field = field
 
 
-class NewSecretScreen(Screen[None]):
+class NewSecretScreen(GateScreen):
     BINDINGS = LOGIN_BINDINGS
-    ID: ClassVar[str]  # the first box's id; the second is ID-confirm, the message ID-error ... (see below)
+    ID: ClassVar[str]  # the first box's id; the second is ID-confirm (the message line is ERROR_ID)
     BOX_ID: ClassVar[str]
     WHAT: ClassVar[str]  # "password", "PIN": in the failure message
     LABELS: ClassVar[tuple[str, str]]
     PLACEHOLDERS: ClassVar[tuple[str, str]]
     BUTTON: ClassVar[tuple[str, str]]  # (id, label)
-    ERROR_ID: ClassVar[str]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.busy = False
-        self.shown_message = ""
-
-    @property
-    def desk_app(self) -> DrpApp:
-        return cast("DrpApp", self.app)
 
     def why(self) -> str:
         """The line under the title: why this is asked, and the rule for it."""
@@ -120,9 +109,3 @@ class NewSecretScreen(Screen[None]):
             return
         self.app.pop_screen()
         self.desk_app.signed_in()
-
-    def show_error(self, message: str, *, error: bool = True) -> None:
-        box = self.query_one(f"#{self.ERROR_ID}", Static)
-        box.set_class(error and bool(message), "-error")
-        box.update(Text(message))
-        self.shown_message = message

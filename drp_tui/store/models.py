@@ -201,6 +201,7 @@ class Dispute(BaseModel):
     updated_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
     closed_at = UTCDateTimeField(null=True)
     version = IntegerField(default=1)
+    imported_ref = CharField(null=True, unique=True)  # its reference in the old tracker it was imported from
 
     class Meta:
         # An UPDATE writes only the columns this session changed (never a stale copy of

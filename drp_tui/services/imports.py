@@ -65,7 +65,7 @@ class Change:
 
 @dataclass(frozen=True)
 class ImportReport:
-    what: str  # children | teams | staff
+    what: str  # children | teams | staff | disputes
     rows: int
     new: tuple[str, ...] = ()
     changed: tuple[Change, ...] = ()
@@ -76,6 +76,7 @@ class ImportReport:
     dry_run: bool = False
     codes: tuple[tuple[str, str], ...] = ()  # (user name, set-up code): shown once, never stored in clear
     os_linked: tuple[tuple[str, str], ...] = ()  # (user name, OS login) under auth = "os"
+    references: tuple[tuple[str, str], ...] = ()  # disputes: (the old tracker's reference, the desk's)
 
     @property
     def skipped(self) -> int:

@@ -201,6 +201,7 @@ class Dispute(BaseModel):
     updated_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
     closed_at = UTCDateTimeField(null=True)
     version = IntegerField(default=1)
+    imported_ref = CharField(null=True, unique=True)  # its reference in the old tracker it was imported from
 
     class Meta:
         # An UPDATE writes only the columns this session changed (never a stale copy of
@@ -403,10 +404,25 @@ class PolicySnapshot(BaseModel):
         table_name = "policy_snapshot"
 
 
+class ClosureDay(BaseModel):
+    """A local closure day set by an administrator (the config file's ``closures`` count too)."""
+
+    if TYPE_CHECKING:
+        added_by_id: ForeignKeyField[int | None]
+
+    day = DateField(unique=True)
+    reason = CharField()
+    added_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    added_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "closure_day"
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
     Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
-    SignInFailure, PolicySnapshot,
+    SignInFailure, PolicySnapshot, ClosureDay,
 ]
 
 

@@ -42,7 +42,7 @@ def test_builtin_keys() -> None:
 def test_every_builtin_loads_and_has_no_error_findings(key: str) -> None:
     p = load_builtin(key)
     assert p.key == key and Path(p.path).name == f"{key}.toml"
-    assert p.version == 1 and p.source.endswith(".txt")
+    assert p.version >= 1 and p.source.endswith(".txt")  # a built-in whose rules changed is version 2
     assert p.starting_stages() and p.categories
     assert [s.section for s in p.stages] == list(range(2, 2 + len(p.stages)))
     assert not [f for f in check_policy(p) if f.severity == "error"]

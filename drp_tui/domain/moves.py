@@ -396,8 +396,8 @@ def _meeting(f: _Facts) -> tuple[str, ...]:
             raise _who(f"Only the {f.policy.vocabulary.chair_title} who raised {f.ref}{also} can record "
                        f"the {stage.label} meeting.")
     f.open(Move.MEETING)
-    if meeting is None and not stage.meeting_expected:
-        raise _state(f"{f.ref}: this procedure expects no meeting at {stage.label}.")
+    if meeting is None:  # (a bare meeting_expected flag sets no meeting to record)
+        raise _state(f"{f.ref}: this procedure sets no meeting to record at {stage.label}.")
     if cur.sent_at is None:
         raise _state(f"{f.ref}: {stage.label} has not been sent yet; its meeting follows the sending.")
     return ()

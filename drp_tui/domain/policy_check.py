@@ -438,6 +438,22 @@ def _check_copies(policy: Policy, out: _Out) -> None:
                 "rules.cafcass_tell_levels")
 
 
+def _check_meetings(policy: Policy, out: _Out) -> None:
+    """Stage meetings and monitoring that leave no time, or a meeting due after its stage's response."""
+    for s in policy.stages:
+        m = s.meeting
+        if m is not None and _zero(m.within):
+            out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} meeting is due within {_ts(m.within)}: it can never be "
+                                               "held in time", _stage_path(policy, s.key, "meeting"))
+        elif m is not None and m.within.is_set and s.timescale.is_set and _longer(m.within, s.timescale):
+            out.add(WINDOW_NEVER_MET, "note", f"stage {s.key!r} meeting may be held up to {_ts(m.within)} after sending, "
+                                              f"later than the response it should inform ({_ts(s.timescale)})",
+                    _stage_path(policy, s.key, "meeting"))
+        if _zero(s.monitoring):
+            out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} monitoring is {_ts(s.monitoring)}: no monitoring "
+                                               "meeting could ever be on time", _stage_path(policy, s.key, "monitoring"))
+
+
 def _check_approval(policy: Policy, out: _Out) -> None:
     r = policy.rules
     needing = [s.key for s in policy.stages if s.requires_approval]
@@ -490,6 +506,7 @@ def check_policy(policy: Policy) -> list[Finding]:
     _check_caps(policy, out)
     _check_windows(policy, out)
     _check_copies(policy, out)
+    _check_meetings(policy, out)
     _check_approval(policy, out)
     _check_rest(policy, out)
     for i, note in enumerate(policy.notes):

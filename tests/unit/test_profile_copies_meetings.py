@@ -309,6 +309,19 @@ def test_policy_check_reasons_about_conditional_and_team_copies() -> None:
     assert not [f for f in check_installation(p, Installation((iro, sc, staffed))) if f.kind == COPIES_TO_NOBODY]
 
 
+def test_policy_check_finds_meetings_and_monitoring_that_leave_no_time() -> None:
+    never = PROFILE.replace("meeting = { within = { working_days = 2 } }", "meeting = { within = { working_days = 0 } }")
+    never = never.replace("monitoring = { working_days = 10 }", "monitoring = { working_days = 0 }")
+    found = {(f.severity, f.path) for f in check_policy(policy_from_text(never, "x.toml"))
+             if f.kind == "window_never_met"}
+    assert found == {("error", "stages[0].meeting"), ("error", "stages[0].monitoring")}
+    late = PROFILE.replace("meeting = { within = { working_days = 2 } }", "meeting = { within = { working_days = 4 } }")
+    assert [f.message for f in check_policy(policy_from_text(late, "x.toml")) if f.kind == "window_never_met"] == [
+        "stage 'one' meeting may be held up to 4 working days after sending, later than the response it should "
+        "inform (3 working days)"]
+    assert not [f for f in check_policy(policy_from_text(PROFILE, "x.toml")) if f.kind == "window_never_met"]
+
+
 # --- Durham, read right -------------------------------------------------------------------------
 
 def test_durham_legal_advisor_is_copied_only_in_plo_or_care_proceedings() -> None:

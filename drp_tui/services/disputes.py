@@ -16,7 +16,8 @@ from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
     MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for,
-    level_holder, linked, load, notify, require_move, require_role, responder_for, response_copies_for, service, stage_label, touch,
+    level_holder, linked, load, notify, require_move, require_role, responder_for, response_copies_for, service,
+    stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError

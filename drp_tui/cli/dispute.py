@@ -107,6 +107,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sibling", action="append", default=[], metavar="CASE",
                    help="a sibling the concern also relates to (repeatable)")
     p.add_argument("--immediate", action="store_true", help="an immediate concern")
+    p.add_argument("--fact", action="append", default=[], metavar="KEY=yes|no",
+                   help="a yes/no fact the procedure asks (its [[facts]]), e.g. proceedings=yes (repeatable)")
 
     p = add("edit", cmd_edit, "edit section 1 or the current stage's unsent section")
     p.add_argument("changes", nargs="+", metavar="FIELD=VALUE",
@@ -164,6 +166,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--held-on", required=True, metavar="DATE")
     p.add_argument("--outcome", required=True)
     p.add_argument("--attendees", default="")
+
+    p = add("meeting", cmd_meeting, "record the meeting the procedure expects at the current stage")
+    p.add_argument("--on", dest="held_on", required=True, metavar="DATE", help="the day it was held")
+    p.add_argument("--attendees", required=True, help="who attended")
+    p.add_argument("--outcome", required=True, help="what was agreed")
 
     p = add("conversation", cmd_conversation, "record a conversation about the dispute")
     p.add_argument("--with", dest="with_whom", required=True, metavar="NAME")
@@ -451,8 +458,21 @@ def cmd_raise(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         issue_arose=parse_date(args.arose, "--arose"),
         raised_on=parse_date(args.raised_on, "--raised-on") if args.raised_on else None,
         concern=args.concern, impact=args.impact, wanted=args.wanted, timescales=args.timescales,
-        child_wishes=args.child_wishes, against_wishes=args.against_wishes, immediate=args.immediate)
+        child_wishes=args.child_wishes, against_wishes=args.against_wishes, immediate=args.immediate,
+        facts=_facts(args.fact, policy))
     return done_many(s, s.call(disputes.raise_dispute, data), "raised")
+
+
+def _facts(pairs: list[str], policy: Any) -> dict[str, bool]:
+    """``--fact KEY=yes`` pairs: a fact by its key (or label); the service refuses one it does not ask."""
+    out: dict[str, bool] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--fact: '{_safe(pair)}' is not KEY=yes or KEY=no")
+        key = _key(key, [(f.key, f.label) for f in policy.facts])
+        out[key] = parse_bool(value, f"--fact {_safe(key)}")
+    return out
 
 
 def cmd_edit(s: Session, args: argparse.Namespace) -> dict[str, Any]:
@@ -562,6 +582,12 @@ def cmd_monitoring(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     return done(s, did, "monitoring meeting recorded")
 
 
+def cmd_meeting(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.record_meeting, did, parse_date(args.held_on, "--on"), args.attendees, args.outcome)
+    return done(s, did, "meeting recorded")
+
+
 def cmd_conversation(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     s.call(outcomes.record_conversation, did, args.with_whom, parse_when(args.when, "--when"), args.how,
@@ -642,6 +668,14 @@ def cmd_show(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         stages.append(rec)
     record: dict[str, Any] = _jsonable(view)
     record.update(stages=stages, siblings=siblings, procedure=policy.key, **_jsonable(info))
+    fact_labels = []
+    for key in view.facts:
+        try:
+            fact_labels.append(policy.fact(key).label)
+        except KeyError:
+            fact_labels.append(key)
+    record["fact_labels"] = fact_labels
+    record["meetings"] = [{**_jsonable(mt), "stage_label": label(mt.stage_key)} for mt in view.meetings]
     record["_text"] = _show_text(view, record, info)
     return record
 
@@ -654,6 +688,8 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
            f"category {view.category}" + ("; immediate concern" if view.immediate else "")]
     if record["siblings"]:
         out.append(f"linked siblings: {', '.join(record['siblings'])}")
+    if record.get("fact_labels"):
+        out.append(f"facts: {'; '.join(record['fact_labels'])}")
     out.append("section 1:")
     for key in ("concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how"):
         value = getattr(view, key)
@@ -678,6 +714,10 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
         if st["decision"]:
             out.append(f"  decision: {st['decision']}" + (f" - {' '.join(st['decision_comment'].split())}"
                                                           if st["decision_comment"] else ""))
+    for mt in record["meetings"]:
+        out.append(f"meeting ({mt['stage_label']}) held {mt['held_on']}"
+                   + (f" with {' '.join(mt['attendees'].split())}" if mt["attendees"] else "")
+                   + f": {' '.join(mt['outcome'].split())}")
     for mm in view.monitoring:
         out.append(f"monitoring meeting due {mm.due_on.isoformat()}"
                    + (f", held {mm.held_on.isoformat()}: {' '.join(mm.outcome.split())}" if mm.held_on else ""))

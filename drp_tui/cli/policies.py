@@ -269,6 +269,10 @@ def describe_policy(policy: Policy) -> list[str]:
     out = [f"{policy.key} - {policy.name}"]
     out += _wrap(f"version {policy.version}; source {policy.source}; applies to {', '.join(policy.applies_to)}", "  ")
     out += _wrap(f"file {policy.path}", "  ")
+    if policy.facts:
+        out += _wrap("; ".join(f"{f.key}: {f.label}" for f in policy.facts), "  ", "  facts asked: ")
+    if policy.statuses:
+        out += _wrap("; ".join(f"{st.key}: {st.label}" for st in policy.statuses), "  ", "  own statuses: ")
     out += ["", "Vocabulary"]
     out += _wrap(f"process: {v.process} ({v.short}); references {policy.reference(2026, 42)}", "  ")
     out += [f"  chair: {v.chair_title}; concern word: {v.concern_word}; stage word: {v.stage_word}"]
@@ -283,7 +287,19 @@ def describe_policy(policy: Policy) -> list[str]:
         out += _wrap(f"{s.label} [{s.key}, section {s.section}]", " " * 6, f"  {i}. ")
         out += _wrap(policy.level_label(s.responder_level), " " * 16, "     responder: ")
         out += _wrap(_levels(policy, s.inform_levels), " " * 16, "     informs:   ")
+        for c in s.inform_when:
+            fact = next((f.label for f in policy.facts if f.key == c.when), c.when)
+            out += _wrap(f"{policy.level_label(c.level)} (only if: {fact})", " " * 16, "     informs:   ")
+        if s.inform_teams:
+            out += _wrap(", ".join(s.inform_teams) + " (every member)", " " * 16, "     teams:     ")
+        if s.response_to_levels:
+            out += _wrap(_levels(policy, s.response_to_levels), " " * 16, "     response:  ")
         out += [f"     timescale: {_ts(s.timescale)}", f"     flags:     {_flags(s)}"]
+        if s.meeting is not None:
+            by = policy.level_label(s.meeting.arranged_by) if s.meeting.arranged_by else v.chair_title
+            out += _wrap(f"within {_ts(s.meeting.within)}, arranged by {by}", " " * 16, "     meeting:   ")
+        if s.monitoring.is_set:
+            out += [f"     monitoring: {_ts(s.monitoring)} after the agreed outcome"]
         if s.guidance:
             out += _wrap(s.guidance, " " * 16, "     guidance:  ")
     out += ["", "Rules"]

@@ -28,7 +28,7 @@ class Due:
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # raise | response | negotiation | action | monitoring | cap
+    kind: str  # raise | response | meeting | negotiation | action | monitoring | cap
     label: str
     due: Due
     state: DueState
@@ -164,6 +164,16 @@ def deadlines(
             due, closed, extended = clock
             met = st.response_at
             add("response", f"Response to {label}", due, done_at=met, done=closed and met is None, paused=extended)
+        meeting = policy.stage(st.stage_key).meeting if _has_stage(policy, st.stage_key) else None
+        if meeting is not None and meeting.within.is_set and st.sent_at is not None:
+            mdue = compute_due(st.sent_at, meeting.within, calendar)
+            met_on = [mt.held_on for mt in dispute.meetings if mt.stage_key == st.stage_key]
+            if mdue is not None:
+                by = (policy.level_label(meeting.arranged_by) if meeting.arranged_by
+                      else policy.vocabulary.chair_title)
+                later = dispute.current is None or st.id != dispute.current.id
+                add("meeting", f"Meeting ({label}) arranged by {by}", mdue,
+                    done_at=_london_noon(min(met_on)) if met_on else None, done=not is_open or later)
         if st.negotiation_until is not None:
             add("negotiation", f"Further negotiation ({label})", Due(utc(st.negotiation_until), None),
                 done=st.decision is not None or not is_open or st is not dispute.current)

@@ -173,6 +173,16 @@ class MonitoringView:
 
 
 @dataclass(frozen=True)
+class MeetingView:
+    id: int
+    stage_key: str
+    held_on: date
+    attendees: str
+    outcome: str
+    recorded_by_name: str = ""
+
+
+@dataclass(frozen=True)
 class DisputeView:
     """One dispute with every stage reached, as the services and UI see it."""
 
@@ -210,6 +220,8 @@ class DisputeView:
     monitoring: tuple[MonitoringView, ...] = ()
     sibling_ids: tuple[int, ...] = field(default=())
     policy_digest: str = ""  # the exact profile content it is pinned to ("" = not pinned yet)
+    facts: tuple[str, ...] = ()  # keys of the procedure's yes/no facts that hold
+    meetings: tuple[MeetingView, ...] = ()  # meetings held at its stages, oldest first
 
     @property
     def current(self) -> StageView | None:

@@ -44,6 +44,7 @@ class Move(str, Enum):
     MONITORING = "monitoring"
     CONVERSATION = "conversation"
     ACTION_DONE = "action_done"
+    MEETING = "meeting"
 
     @property
     def label(self) -> str:
@@ -59,6 +60,7 @@ _LABELS = {
     Move.CAFCASS_DISCUSSION: "Discuss with Cafcass", Move.CAFCASS_REFERRAL: "Refer to Cafcass",
     Move.WITHDRAW: "Withdraw", Move.REOPEN: "Reopen", Move.MONITORING: "Record monitoring meeting",
     Move.CONVERSATION: "Record conversation", Move.ACTION_DONE: "Mark action done",
+    Move.MEETING: "Record stage meeting",
 }
 
 # What the chair would be doing, as the refusals say it ("Only the chair who raised ... can <doing>").
@@ -70,6 +72,7 @@ _DOING = {
     Move.CAFCASS_DISCUSSION: "record a discussion with Cafcass", Move.CAFCASS_REFERRAL: "refer it to Cafcass",
     Move.WITHDRAW: "withdraw it", Move.REOPEN: "reopen it", Move.MONITORING: "record its monitoring meeting",
     Move.CONVERSATION: "record a conversation", Move.ACTION_DONE: "mark an action done",
+    Move.MEETING: "record the stage's meeting",
 }
 
 
@@ -368,8 +371,35 @@ def _reopen(f: _Facts) -> tuple[str, ...]:
 
 def _monitoring(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.MONITORING)
-    if not (f.policy.rules.monitoring_meeting.is_set or f.view.monitoring):
+    if not (f.policy.rules.monitoring_meeting.is_set or f.view.monitoring
+            or any(s.monitoring.is_set for s in f.policy.stages)):
         raise _state("This procedure sets no monitoring meeting, and none is due for this dispute.")
+    return ()
+
+
+def _meeting(f: _Facts) -> tuple[str, ...]:
+    """A meeting the procedure expects at the current stage: recorded by the chair, or by the
+    holder of the level that arranges it (``meeting.arranged_by``) for this dispute."""
+    f.no_admin()
+    cur = f.current()
+    stage = f.stage(cur)
+    meeting = stage.meeting
+    arranger = meeting.arranged_by if meeting is not None else ""
+    if not f.is_chair:
+        try:
+            kind = f.policy.level(arranger).holder if arranger else ""
+        except KeyError:
+            kind = ""
+        team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.team_id
+        if not (arranger and team is not None and (arranger, team) in f.actor.levels):
+            also = f" or the {f.policy.level_label(arranger)} who arranges it" if arranger else ""
+            raise _who(f"Only the {f.policy.vocabulary.chair_title} who raised {f.ref}{also} can record "
+                       f"the {stage.label} meeting.")
+    f.open(Move.MEETING)
+    if meeting is None:  # (a bare meeting_expected flag sets no meeting to record)
+        raise _state(f"{f.ref}: this procedure sets no meeting to record at {stage.label}.")
+    if cur.sent_at is None:
+        raise _state(f"{f.ref}: {stage.label} has not been sent yet; its meeting follows the sending.")
     return ()
 
 
@@ -406,6 +436,7 @@ _RULES = {
     Move.APPROVE: _approve, Move.LEGAL_ADVICE: _legal_advice, Move.CAFCASS_DISCUSSION: _cafcass_discussion,
     Move.CAFCASS_REFERRAL: _cafcass_referral, Move.WITHDRAW: _withdraw, Move.REOPEN: _reopen,
     Move.MONITORING: _monitoring, Move.CONVERSATION: _conversation, Move.ACTION_DONE: _action_done,
+    Move.MEETING: _meeting,
 }
 
 

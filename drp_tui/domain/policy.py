@@ -8,11 +8,14 @@ Nothing here knows about any particular authority.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import Any
+
+
+BASE_STATUSES = ("CLA", "CP", "CIN")  # the legal statuses every procedure knows
 
 
 class CafcassRule(str, Enum):
@@ -71,6 +74,39 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A yes/no fact of a dispute the raise form asks (e.g. "In PLO or care proceedings")."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ChildStatus:
+    """A child's legal status the procedure names beyond CLA/CP/CIN (e.g. care experienced)."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A for-information copy to a level that holds only when the dispute has fact ``when``."""
+
+    level: str
+    when: str
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting expected at a stage: held within ``within`` of the stage being sent,
+    arranged by the holder of level ``arranged_by`` ("" = the chair)."""
+
+    within: Timescale = Timescale()
+    arranged_by: str = ""
+
+
+@dataclass(frozen=True)
 class Category:
     key: str
     label: str
@@ -91,6 +127,21 @@ class Stage:
     requires_approval: bool = False  # chair's service manager must agree first
     informal: bool = False  # a conversation stage rather than a formal one
     guidance: str = ""  # short text shown on the form section
+    inform_when: tuple[Copy, ...] = ()  # copies that depend on a fact of the dispute
+    inform_teams: tuple[str, ...] = ()  # team names: every active member is copied (a team inbox)
+    response_to_levels: tuple[str, ...] = ()  # levels who receive the written response
+    meeting: Meeting | None = None  # a meeting with its own clock and arranger
+    monitoring: Timescale = Timescale()  # monitoring meeting after an agreed outcome at this stage
+
+    def copy_levels(self, facts: Iterable[str]) -> tuple[str, ...]:
+        """The levels copied for information for a dispute with ``facts``: the plain
+        ``inform_levels``, then each conditional copy whose fact holds (each level once)."""
+        have = set(facts)
+        out = list(self.inform_levels)
+        for c in self.inform_when:
+            if c.when in have and c.level not in out:
+                out.append(c.level)
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -149,6 +200,8 @@ class Policy:
     rules: Rules
     path: str = ""  # where it was loaded from
     notes: tuple[str, ...] = field(default=())  # known contradictions etc.
+    facts: tuple[Fact, ...] = ()  # yes/no facts the raise form asks (conditional copies read them)
+    statuses: tuple[ChildStatus, ...] = ()  # children's legal statuses beyond CLA/CP/CIN
     # The content it was loaded from (the TOML text; canonical JSON when built from a
     # mapping): what a dispute is pinned to. Build a changed profile by loading changed
     # text, never with dataclasses.replace (which would keep the old text).
@@ -190,6 +243,17 @@ class Policy:
             return self.level(key).label
         except KeyError:
             return key
+
+    @property
+    def legal_statuses(self) -> tuple[str, ...]:
+        """Every legal status a child may have under this procedure: CLA, CP, CIN and its own."""
+        return BASE_STATUSES + tuple(st.key for st in self.statuses if st.key not in BASE_STATUSES)
+
+    def fact(self, key: str) -> Fact:
+        for f in self.facts:
+            if f.key == key:
+                return f
+        raise KeyError(key)
 
     def category(self, key: str) -> Category:
         for c in self.categories:

@@ -73,6 +73,7 @@ class TeamCover:
     unallocated: int = 0  # ... of them with no active allocated social worker
     chairs: int = 0  # active chairs whose own team this is
     oversight: int = 0  # active oversight accounts in it
+    members: int = -1  # active staff whose own team this is (-1: not counted)
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,12 @@ def _check_levels(policy: Policy, out: _Out) -> None:
         ref(s.responder_level, f"stages[{i}].responder_level", f"stage {s.key!r} responder")
         for j, lv in enumerate(s.inform_levels):
             ref(lv, f"stages[{i}].inform_levels[{j}]", f"stage {s.key!r} copies (inform_levels)")
+        for c in s.inform_when:
+            ref(c.level, f"stages[{i}].inform_levels", f"stage {s.key!r} conditional copy")
+        for j, lv in enumerate(s.response_to_levels):
+            ref(lv, f"stages[{i}].response_to_levels[{j}]", f"stage {s.key!r} response copies")
+        if s.meeting is not None:
+            ref(s.meeting.arranged_by, f"stages[{i}].meeting.arranged_by", f"stage {s.key!r} meeting arranger")
     r = policy.rules
     ref(r.approval_level, "rules.approval_level", "the approval level")
     for name, levels in (("cafcass_tell_levels", r.cafcass_tell_levels),
@@ -385,7 +392,26 @@ def _check_windows(policy: Policy, out: _Out) -> None:
 
 
 def _check_copies(policy: Policy, out: _Out) -> None:
+    facts = {f.key for f in policy.facts}
+    used_facts: set[str] = set()
     for s in policy.stages:
+        path = _stage_path(policy, s.key, "inform_levels")
+        for c in s.inform_when:
+            used_facts.add(c.when)
+            if c.when not in facts:
+                out.add(COPIES_TO_NOBODY, "warning", f"stage {s.key!r} copies {c.level!r} only when {c.when!r}, "
+                                                     "which is not one of the profile's [[facts]]: the raise form "
+                                                     "never asks it, so that copy goes to nobody", path)
+            elif c.level == s.responder_level:
+                out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} copies its own responder level {c.level!r} "
+                                                  f"when {c.when!r}: the responder already receives it", path)
+            elif c.level in s.inform_levels:
+                out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} copies {c.level!r} always and again only when "
+                                                  f"{c.when!r}: the condition changes nothing", path)
+        for j, team in enumerate(s.inform_teams):
+            if team in s.inform_teams[:j]:
+                out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} names team {team!r} twice in inform_teams",
+                        _stage_path(policy, s.key, f"inform_teams[{j}]"))
         if not s.inform_levels:
             continue
         seen: set[str] = set()
@@ -397,14 +423,35 @@ def _check_copies(policy: Policy, out: _Out) -> None:
             elif lv in seen:
                 out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} names level {lv!r} twice in inform_levels", path)
             seen.add(lv)
-        if not seen - {s.responder_level}:
+        others = {c.level for c in s.inform_when} | set(s.inform_teams)
+        if not seen - {s.responder_level} and not others - {s.responder_level}:
             out.add(COPIES_TO_NOBODY, "warning",
                     f"stage {s.key!r} lists copies for information, but after leaving out its own responder "
                     f"({s.responder_level!r}) they go to nobody", _stage_path(policy, s.key, "inform_levels"))
+    for i, f in enumerate(policy.facts):
+        if f.key not in used_facts:
+            out.add(NO_EFFECT, "note", f"fact {f.key!r} ({f.label}) is asked when raising but no copy depends on it",
+                    f"facts[{i}]")
     r = policy.rules
     if r.cafcass is CafcassRule.NOT_APPLICABLE and r.cafcass_tell_levels:
         out.add(NO_EFFECT, "warning", "rules.cafcass_tell_levels is set but Cafcass referral is not applicable",
                 "rules.cafcass_tell_levels")
+
+
+def _check_meetings(policy: Policy, out: _Out) -> None:
+    """Stage meetings and monitoring that leave no time, or a meeting due after its stage's response."""
+    for s in policy.stages:
+        m = s.meeting
+        if m is not None and _zero(m.within):
+            out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} meeting is due within {_ts(m.within)}: it can never be "
+                                               "held in time", _stage_path(policy, s.key, "meeting"))
+        elif m is not None and m.within.is_set and s.timescale.is_set and _longer(m.within, s.timescale):
+            out.add(WINDOW_NEVER_MET, "note", f"stage {s.key!r} meeting may be held up to {_ts(m.within)} after sending, "
+                                              f"later than the response it should inform ({_ts(s.timescale)})",
+                    _stage_path(policy, s.key, "meeting"))
+        if _zero(s.monitoring):
+            out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} monitoring is {_ts(s.monitoring)}: no monitoring "
+                                               "meeting could ever be on time", _stage_path(policy, s.key, "monitoring"))
 
 
 def _check_approval(policy: Policy, out: _Out) -> None:
@@ -435,6 +482,8 @@ def _check_rest(policy: Policy, out: _Out) -> None:
             out.add(STAGE_ORDER, "warning", f"informal stage {s.key!r} comes after a formal stage",
                     _stage_path(policy, s.key, "informal"))
     used = {s.responder_level for s in stages} | {lv for s in stages for lv in s.inform_levels}
+    used |= {c.level for s in stages for c in s.inform_when} | {lv for s in stages for lv in s.response_to_levels}
+    used |= {s.meeting.arranged_by for s in stages if s.meeting is not None}
     used |= set(r.cafcass_tell_levels) | set(r.legal_advice_tell_levels) | {r.approval_level}
     for i, lv in enumerate(policy.levels):
         if lv.key not in used:
@@ -457,6 +506,7 @@ def check_policy(policy: Policy) -> list[Finding]:
     _check_caps(policy, out)
     _check_windows(policy, out)
     _check_copies(policy, out)
+    _check_meetings(policy, out)
     _check_approval(policy, out)
     _check_rest(policy, out)
     for i, note in enumerate(policy.notes):
@@ -517,9 +567,20 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
 
     copied: dict[str, list[str]] = {}
     for s in policy.stages:
-        for lv in s.inform_levels:
-            if lv in known and lv != s.responder_level:
+        for lv in (*s.inform_levels, *(c.level for c in s.inform_when), *s.response_to_levels):
+            if lv in known and lv != s.responder_level and s.key not in copied.get(lv, []):
                 copied.setdefault(lv, []).append(s.key)
+        by_name = {t.name: t for t in teams}
+        for j, name in enumerate(s.inform_teams):
+            team = by_name.get(name)
+            if team is None:
+                out.add(COPIES_TO_NOBODY, "warning", f"stage {s.key!r} copies team {name!r}, but the installation "
+                                                     f"has no team of that name (teams: {_names(list(teams))})",
+                        _stage_path(policy, s.key, f"inform_teams[{j}]"))
+            elif team.members == 0:
+                out.add(COPIES_TO_NOBODY, "warning", f"stage {s.key!r} copies team {name!r}, which has no active "
+                                                     "member: that copy goes to nobody",
+                        _stage_path(policy, s.key, f"inform_teams[{j}]"))
     for level, stage_keys in copied.items():
         holding, missing, who = gaps(level)
         if not holding and known[level].holder != "allocated":

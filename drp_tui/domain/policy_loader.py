@@ -31,11 +31,13 @@ from typing import Any, NoReturn
 # The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
 from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
-    RaiseMetBy,
-    BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
+    BASE_STATUSES, RaiseMetBy,
+    BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
+    Timescale, Vocabulary,
 )
 
-STATUSES = ("CLA", "CP", "CIN")
+STATUSES = BASE_STATUSES  # the built-in legal statuses (a profile's [[statuses]] add to them)
+_STATUS_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 LEVEL_HOLDERS = ("team", "chair_team", "allocated")  # see Level.holder
 _PROFILE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -146,7 +148,22 @@ def _enum(cls: type[Enum]) -> Read:
 
 _ident = _pattern(_IDENT, "lower-case letters, digits and _, starting with a letter")
 _profile_key = _pattern(_PROFILE_KEY, "lower-case letters, digits, - and _")
-_status = _one_of(STATUSES)
+_status = _pattern(_STATUS_KEY, "a legal status: CLA, CP, CIN or a key of [[statuses]]")
+_status_key = _pattern(_STATUS_KEY, "letters, digits, _ and -, starting with a letter")
+
+
+def _copy(r: _Reader, v: Any, path: str) -> str | Copy:
+    """An ``inform_levels`` entry: a level key, or ``{ level = "...", when = "FACT" }``."""
+    if isinstance(v, dict):
+        got = r.table(v, path, {"level": (_ident, True), "when": (_ident, True)})
+        return Copy(got["level"], got["when"])
+    text: str = _ident(r, v, path)
+    return text
+
+
+def _meeting(r: _Reader, v: Any, path: str) -> Meeting:
+    got = r.table(v, path, {"within": (_timescale, False), "arranged_by": (_ident, False)})
+    return Meeting(**got)
 
 
 def _timescale(r: _Reader, v: Any, path: str) -> Timescale:
@@ -162,13 +179,19 @@ def _cap(r: _Reader, v: Any, path: str) -> OverallCap:
 
 _VOCAB = {f: (_name, False) for f in Vocabulary.__dataclass_fields__}
 _LEVEL = {"key": (_ident, True), "label": (_name, True), "holder": (_one_of(LEVEL_HOLDERS), False)}
+_FACT = {"key": (_ident, True), "label": (_name, True)}
+_STATUS = {"key": (_status_key, True), "label": (_name, True)}
 _CATEGORY = {"key": (_ident, True), "label": (_name, True), "description": (_text, False)}
 _STAGE: dict[str, tuple[Any, bool]] = {
     "key": (_ident, True),
     "label": (_name, True),
     "section": (_int, True),
     "responder_level": (_ident, True),
-    "inform_levels": (_list_of(_ident), False),
+    "inform_levels": (_list_of(_copy), False),
+    "inform_teams": (_list_of(_name), False),
+    "response_to_levels": (_list_of(_ident), False),
+    "meeting": (_meeting, False),
+    "monitoring": (_timescale, False),
     "timescale": (_timescale, False),
     **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal")},
     "guidance": (_text, False),
@@ -207,6 +230,8 @@ _TOP: dict[str, tuple[Any, bool]] = {
     "categories": (lambda r, v, p: r.tables(v, p, _CATEGORY), True),
     "stages": (lambda r, v, p: r.tables(v, p, _STAGE), True),
     "rules": (lambda r, v, p: r.table(v, p, _RULES), False),
+    "facts": (lambda r, v, p: r.tables(v, p, _FACT), False),
+    "statuses": (lambda r, v, p: r.tables(v, p, _STATUS), False),
     "local": (_local, False),
 }
 
@@ -238,6 +263,16 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
     levels = _unique(r, top["levels"], "levels", "level")
     stages = _unique(r, top["stages"], "stages", "stage")
     _unique(r, top["categories"], "categories", "category")
+    facts = _unique(r, top.get("facts", []), "facts", "fact")
+    own = _unique(r, top.get("statuses", []), "statuses", "status")
+    for i, row in enumerate(top.get("statuses", [])):
+        if row["key"].upper() in STATUSES:
+            r.fail(f"statuses[{i}].key", f"{row['key']!r} is a built-in legal status already (CLA, CP, CIN)")
+    known = {s.upper(): s for s in STATUSES} | {k.upper(): k for k in own}
+    for i, st in enumerate(top["applies_to"]):
+        if st.upper() not in known:
+            r.fail(f"applies_to[{i}]", f"{st!r} is not allowed (expected one of: {', '.join(known.values())})")
+    top["applies_to"] = tuple(known[st.upper()] for st in top["applies_to"])
 
     def level_ref(key: str, path: str) -> None:
         if key not in levels:
@@ -247,8 +282,28 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
     for i, st in enumerate(top["stages"]):
         p = f"stages[{i}]"
         level_ref(st["responder_level"], f"{p}.responder_level")
-        for j, lv in enumerate(st.get("inform_levels", ())):
+        plain: list[str] = []
+        when: list[Copy] = []
+        for j, entry in enumerate(st.get("inform_levels", ())):
+            lv = entry.level if isinstance(entry, Copy) else entry
             level_ref(lv, f"{p}.inform_levels[{j}]")
+            if isinstance(entry, Copy):
+                if entry.when not in facts:
+                    r.fail(f"{p}.inform_levels[{j}].when", f"unknown fact {entry.when!r} "
+                           f"(facts: {', '.join(facts) or 'none; declare it in [[facts]]'})")
+                when.append(entry)
+            else:
+                plain.append(entry)
+        if "inform_levels" in st:
+            st["inform_levels"] = tuple(plain)
+            st["inform_when"] = tuple(when)
+        for j, lv in enumerate(st.get("response_to_levels", ())):
+            level_ref(lv, f"{p}.response_to_levels[{j}]")
+        meeting = st.get("meeting")
+        if meeting is not None:
+            if meeting.arranged_by:
+                level_ref(meeting.arranged_by, f"{p}.meeting.arranged_by")
+            st["meeting_expected"] = True
         if st["section"] < 2:
             r.fail(f"{p}.section", f"must be 2 or more (section 1 is the chair's opening section), got {st['section']}")
         if st["section"] in sections:
@@ -280,6 +335,8 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
         rules=Rules(**rules),
         path=source,
         notes=top.get("notes", ()),
+        facts=tuple(Fact(**row) for row in top.get("facts", [])),
+        statuses=tuple(ChildStatus(**row) for row in top.get("statuses", [])),
         local=top.get("local", {}),
         text=text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, default=str),
     )

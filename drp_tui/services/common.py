@@ -235,9 +235,32 @@ def responder_for(policy: Policy, stage: Stage, d: m.Dispute) -> m.Staff:
     return who
 
 
+def facts_of(d: m.Dispute) -> tuple[str, ...]:
+    """The keys of the procedure's yes/no facts that hold for this dispute."""
+    return tuple(k for k in (d.facts or "").split(",") if k)
+
+
 def inform_for(policy: Policy, stage: Stage, d: m.Dispute) -> list[m.Staff]:
+    """Who is copied for information when ``stage`` is sent: the holders of the levels the
+    stage copies for this dispute's facts (``Stage.copy_levels``), then every active member
+    of each team the stage copies (a team inbox)."""
     out: list[m.Staff] = []
-    for level in stage.inform_levels:
+    for level in stage.copy_levels(facts_of(d)):
+        who = level_holder(policy, level, d)
+        if who is not None and who not in out:
+            out.append(who)
+    for name in stage.inform_teams:
+        for who in (m.Staff.select().join(m.Team).where((m.Team.name == name) & (m.Staff.active == True))  # noqa: E712
+                    .order_by(m.Staff.id)):
+            if who not in out:
+                out.append(who)
+    return out
+
+
+def response_copies_for(policy: Policy, stage: Stage, d: m.Dispute) -> list[m.Staff]:
+    """Who receives the written response to ``stage`` besides the chair (``response_to_levels``)."""
+    out: list[m.Staff] = []
+    for level in stage.response_to_levels:
         who = level_holder(policy, level, d)
         if who is not None and who not in out:
             out.append(who)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,7 +16,8 @@ from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
     MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for,
-    level_holder, linked, load, notify, require_move, require_role, responder_for, service, stage_label, touch,
+    level_holder, linked, load, notify, require_move, require_role, responder_for, response_copies_for, service,
+    stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError
@@ -43,6 +44,7 @@ class RaiseInput:
     child_wishes: str = ""
     against_wishes: bool = False
     immediate: bool = False
+    facts: Mapping[str, bool] = field(default_factory=dict)  # the procedure's yes/no facts, by key
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,13 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
                 raw = ctx.today()
             values[f.key] = clean_field(ctx, f, raw)
     cat = policy.category(values["category"])
+    asked = {f.key[len(forms.FACT_PREFIX):]: f for f in forms.fact_fields(policy)}
+    for key in data.facts:
+        if key not in asked:
+            known = ", ".join(asked) or "none"
+            raise ValidationError(f"facts: '{key}' is not a fact this procedure asks (its facts: {known})",
+                                  field="facts")
+    facts = ",".join(k for k, f in asked.items() if clean_field(ctx, f, bool(data.facts.get(k, False))))
     arose, raised = values["issue_arose"], values["raised_on"]
     if raised < arose:
         raise ValidationError(_before_message(sec1), field="raised_on")
@@ -119,14 +128,15 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
             reference=ref, child=c, raised_by=who, issue_arose=arose, raised_on=raised,
             category=cat.key, policy_key=policy.key, policy_version=policy.version, policy_digest=digest,
             start_stage=start.key, current_stage=start.key, status=Status.DRAFT.value,
-            immediate=values["immediate"], link_group=link, against_wishes=values["against_wishes"],
+            immediate=values["immediate"], link_group=link, facts=facts, against_wishes=values["against_wishes"],
             created_at=now, updated_at=now, updated_by=who, **texts,
         )
         m.StageRecord.create(dispute=d, stage_key=start.key, seq=1, chair_concern=texts["concern"],
                              chair_impact=texts["impact"], chair_wanted=texts["wanted"],
                              chair_timescales=texts["timescales"])
         event(ctx, "raised", f"{ref} raised at {start.label} ({cat.label}) for {c.case_number}", d,
-              after={"category": cat.key, "stage": start.key, "siblings": len(children) - 1})
+              after={"category": cat.key, "stage": start.key, "siblings": len(children) - 1,
+                     **({"facts": facts} if facts else {})})
         if start.requires_approval:  # as when escalating to it: ask for the agreement the procedure needs
             approver = level_holder(policy, policy.rules.approval_level, d) if policy.rules.approval_level else None
             approvers = [approver] if approver else list(m.Staff.select().where(
@@ -254,7 +264,9 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
         m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
     by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
     notify(ctx, [d.raised_by], "response", f"{d.reference} ({d.child.name}): response to {stage.label} from {by}", d)
-    notify(ctx, [int(x) for x in rec.inform.split(",") if x], "info",
+    copies = response_copies_for(policy, stage, d)
+    notify(ctx, copies, "response", f"{d.reference} ({d.child.name}): written response to {stage.label} from {by}", d)
+    notify(ctx, [int(x) for x in rec.inform.split(",") if x and int(x) not in {w.id for w in copies}], "info",
            f"For information: {d.reference} {stage.label} response recorded", d)
     if on_behalf:
         notify(ctx, [rec.responder], "info", f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)

@@ -1,4 +1,4 @@
-"""Deciding, negotiating, extending, escalating, Cafcass, withdrawing, monitoring."""
+"""Deciding, negotiating, extending, escalating, Cafcass, withdrawing, meetings, monitoring."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from drp_tui.domain.model import Decision, Role, Status
 from drp_tui.domain.moves import Move
-from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, utc
+from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, london_date, utc
 from drp_tui.services.common import (
     actor, check_version, clean_date, clean_datetime, clean_text, current_record, event, level_holder, linked, load, notify,
     require_move, service, stage_label, touch,
@@ -48,7 +48,8 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         changes: dict[str, object] = {}
         if resolved:
             changes = {"status": Status.RESOLVED.value, "closed_at": ctx.now(), "outcome": text or "Resolved"}
-            mm = policy.rules.monitoring_meeting
+            mm = policy.stage(rec.stage_key).monitoring if policy.stage(rec.stage_key).monitoring.is_set \
+                else policy.rules.monitoring_meeting
             if mm.working_days:
                 due_on = ctx.calendar.add_working_days(ctx.today(), mm.working_days)
                 m.MonitoringMeeting.create(dispute=d, due_on=due_on)
@@ -261,6 +262,40 @@ def record_monitoring(ctx: Ctx, dispute_id: int, held_on: date, outcome: str, at
     notify(ctx, [rec.responder_id], "info", f"{d.reference}: monitoring meeting held {format_date(held_on)}", d)
     event(ctx, "monitoring", f"Monitoring meeting held {format_date(held_on)}: {text}", d, before=before,
           after={"held_on": held_on, "outcome": text, "attendees": people})
+    touch(ctx, d)
+
+
+@service
+def record_meeting(ctx: Ctx, dispute_id: int, held_on: date, attendees: str, outcome: str,
+                   version: int | None = None) -> None:
+    """The meeting the procedure expects at the current stage: the day, who attended, the
+    outcome. Where the stage sets a monitoring meeting after an agreed outcome, it is due
+    that many working days after this meeting."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    check_version(d, version, {"outcome": str(outcome)})
+    require_move(ctx, d, Move.MEETING)
+    policy = ctx.policy_of(d)
+    rec = current_record(d)
+    stage = policy.stage(rec.stage_key)
+    day = clean_date(ctx, held_on, "held_on", "held on", future=False)
+    assert day is not None  # not optional: a date or a ValidationError
+    if rec.sent_at is not None and day < london_date(rec.sent_at):
+        raise ValidationError(f"held on: {format_date(day)} is before {stage.label} was sent "
+                              f"({format_london(rec.sent_at)})", field="held_on")
+    people = clean_text(attendees, "attendees", required=True)
+    text = clean_text(outcome, "outcome", required=True)
+    m.Meeting.create(dispute=d, stage_key=stage.key, held_on=day, attendees=people, outcome=text,
+                     recorded_by=who, recorded_at=ctx.now())
+    after: dict[str, object] = {"stage": stage.key, "held_on": day, "attendees": people, "outcome": text}
+    if stage.monitoring.working_days:
+        due_on = ctx.calendar.add_working_days(day, stage.monitoring.working_days)
+        m.MonitoringMeeting.create(dispute=d, due_on=due_on)
+        after["monitoring_due"] = due_on
+        notify(ctx, [d.raised_by_id], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)
+    notify(ctx, [d.raised_by_id, rec.responder_id, *_informs(rec)], "info",
+           f"{d.reference}: {stage.label} meeting held {format_date(day)} (recorded by {who.name})", d)
+    event(ctx, "meeting", f"{stage.label} meeting held {format_date(day)}: {text}", d, after=after)
     touch(ctx, d)
 
 

@@ -178,6 +178,7 @@ class Dispute(BaseModel):
     # The exact profile content the dispute runs under (PolicySnapshot.digest); "" only for
     # a dispute written before pinning that has not been pinned yet (see services.pinning).
     policy_digest = CharField(default="", index=True)
+    facts = CharField(default="")  # keys of the procedure's yes/no facts that hold, comma-separated
     start_stage = CharField()
     current_stage = CharField()
     status = CharField(index=True)
@@ -285,6 +286,22 @@ class MonitoringMeeting(BaseModel):
     attendees = TextField(default="")
     outcome = TextField(default="")
     recorded_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+
+
+class Meeting(BaseModel):
+    """A meeting held at a stage the procedure expects one at."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        recorded_by_id: ForeignKeyField[int]
+
+    dispute = ForeignKeyField(Dispute, backref="meetings", on_delete="RESTRICT")
+    stage_key = CharField()
+    held_on = DateField()
+    attendees = TextField(default="")
+    outcome = TextField(default="")
+    recorded_by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    recorded_at = UTCDateTimeField()
 
 
 class CafcassStep(BaseModel):
@@ -422,7 +439,7 @@ class ClosureDay(BaseModel):
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
     Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
-    SignInFailure, PolicySnapshot, ClosureDay,
+    SignInFailure, PolicySnapshot, ClosureDay, Meeting,
 ]
 
 

@@ -11,6 +11,7 @@ from drp_tui.domain.model import (
     ChildView,
     Decision,
     DisputeRow,
+    MeetingView,
     DisputeView,
     EventView,
     MonitoringView,
@@ -137,6 +138,11 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
         for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
     )
+    meetings = tuple(
+        MeetingView(x.id, x.stage_key, x.held_on, x.attendees, x.outcome, staff_names([x.recorded_by_id]).get(
+            x.recorded_by_id, ""))
+        for x in m.Meeting.select().where(m.Meeting.dispute == d.id).order_by(m.Meeting.held_on, m.Meeting.id)
+    )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
         raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
@@ -150,6 +156,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
         stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
         monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
+        facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
     )
 
 

@@ -397,6 +397,31 @@ def test_conversation_action_done_and_monitoring(make_app: Any) -> None:
     run(app, body)
 
 
+def test_the_stage_meeting_is_recorded_from_the_form(make_app: Any) -> None:
+    """Durham stage 3: the IRO arranges a meeting within 5 working days (001:113); g records it."""
+    app = make_app("cpatel", policy_key="durham-rp")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        ctx = ctx_as(app, "cpatel")
+        child = m.Child.select().where((m.Child.chair == staff("cpatel").id)
+                                       & m.Child.legal_status.in_(["CLA", "CP"])).order_by(m.Child.id).first()
+        (did,) = ds.raise_dispute(ctx, ds.RaiseInput(
+            child_ids=[child.id], category=app.desk.policy.categories[0].key, start_stage="stage_3",
+            issue_arose=TODAY, concern="The plan has drifted."))
+        ds.send(ctx, did)
+        form = await open_form(pilot, did)
+        assert form.check_action("meeting", ()) is True
+        await keys(pilot, "g")
+        await fill_dialog(pilot, attendees="IRO, TM, Operations Manager", outcome="Tasks and dates agreed.")
+        held = m.Meeting.get(m.Meeting.dispute == did)
+        assert (held.stage_key, held.held_on, held.attendees) == ("stage_3", TODAY, "IRO, TM, Operations Manager")
+        assert "Tasks and dates agreed." in section_text(form, 1)
+        # its agreed outcome sets the stage's monitoring meeting, 10 working days on (001:144)
+        assert m.MonitoringMeeting.get(m.MonitoringMeeting.dispute == did).due_on == date(2026, 12, 7)
+
+    run(app, body)
+
+
 def test_conflict_in_a_dialog_keeps_the_comment_and_names_who(make_app: Any) -> None:
     app = make_app("cpatel")
 

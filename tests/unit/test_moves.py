@@ -189,6 +189,8 @@ def call_for(w: World, did: int, move: Move, v: Verdict, who: m.Staff,
     if move is Move.ACTION_DONE:
         aid = _action_for(did, v, rng)
         return None if aid is None else (lambda: outcomes.complete_action(ctx, aid, today))
+    if move is Move.MEETING:
+        return lambda: outcomes.record_meeting(ctx, did, today, "Chair, TM", "Dates agreed.")
     raise AssertionError(move)
 
 

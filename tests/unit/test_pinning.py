@@ -384,10 +384,11 @@ def test_from_0006_old_disputes_are_pinned_at_first_open(tmp_path: Path) -> None
         assert con.execute("SELECT id, policy_digest FROM dispute ORDER BY id").fetchall() == [
             (1, ""), (2, ""), (3, "")]
         con.close()
-        # a row digests as the previous version digested it (its models had no policy_digest)
+        # a row digests as the previous version digested it (its models had no policy_digest, nor facts: 0013)
         fields = audit._covered_fields(m.Dispute)
         values = m.Dispute.select(*fields).where(m.Dispute.id == 1).tuples().first()
-        data = {f.column_name: v for f, v in zip(fields, values, strict=True) if f.column_name != "policy_digest"}
+        data = {f.column_name: v for f, v in zip(fields, values, strict=True)
+                if f.column_name not in ("policy_digest", "facts")}
         assert audit.row_digest(m.Dispute, 1) == hashlib.sha256(audit._canonical(data).encode()).hexdigest()
 
         local = load_policy_text(tmp_path, load_builtin("mosaic-iro").text.replace(

@@ -42,7 +42,7 @@ def test_builtin_keys() -> None:
 def test_every_builtin_loads_and_has_no_error_findings(key: str) -> None:
     p = load_builtin(key)
     assert p.key == key and Path(p.path).name == f"{key}.toml"
-    assert p.version == 1 and p.source.endswith(".txt")
+    assert p.version >= 1 and p.source.endswith(".txt")  # a built-in whose rules changed is version 2
     assert p.starting_stages() and p.categories
     assert [s.section for s in p.stages] == list(range(2, 2 + len(p.stages)))
     assert not [f for f in check_policy(p) if f.severity == "error"]
@@ -277,7 +277,8 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 )
 def test_schema_covers_every_dataclass_field(cls: type, spec: str) -> None:
     """A field added to a policy dataclass must also be accepted by the loader."""
-    assert set(getattr(policy_loader, spec)) == {f.name for f in dataclasses.fields(cls)}
+    derived = {"inform_when"} if cls is Stage else set()  # read from inform_levels' { level, when } entries
+    assert set(getattr(policy_loader, spec)) == {f.name for f in dataclasses.fields(cls)} - derived
 
 
 def test_schema_covers_policy_fields() -> None:

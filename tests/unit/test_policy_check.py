@@ -318,7 +318,8 @@ def test_key_lines() -> None:
 
 # --- the built-in profiles --------------------------------------------------------------------------------------
 EXPECTED = {
-    "durham-rp": [(pc.CAP_OVERRUN, "warning", "rules.caps[0]")],
+    # 001:113 meets "within 5 working days at Stage 3"; 001:144 wants the response in 4
+    "durham-rp": [(pc.CAP_OVERRUN, "warning", "rules.caps[0]"), (pc.WINDOW_NEVER_MET, "note", "stages[2].meeting")],
     "knowsley-dr": [(pc.CAP_SLACK, "note", "rules.caps[0]")],
     "mosaic-cpc": [],
     "mosaic-iro": [],

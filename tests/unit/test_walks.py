@@ -132,8 +132,9 @@ def do_respond(w: World, trail: Trail, did: int, step: Step) -> None:
         assert notes.pop(responder.id) == ["info"]  # told their response was recorded for them
     else:
         assert notes.pop(w.chair.id) == ["response"]
-    for s in informs(w, step.stage):
-        assert notes.pop(s.id) == ["info"]
+    written = {w.levels[lv].id for lv in w.policy.stage(step.stage).response_to_levels}
+    for s in informs(w, step.stage):  # those the written response is sent to (001:130, 001:135) receive it
+        assert notes.pop(s.id) == (["response"] if s.id in written else ["info"])
     assert notes == {}
     before, after = one_event(events, "responded", who, now)
     assert before == {"response": ""} or before == {}

@@ -270,7 +270,7 @@ class AdminScreen(Screen[None]):
                 self.say("Team added.")
         elif tab == "children":
             teams = tuple((t.name, t.name) for t in (self.data.teams if self.data else []))
-            statuses = tuple((s, s) for s in imports.LEGAL_STATUSES)
+            statuses = tuple((s, s) for s in self.desk_app.desk.policy.legal_statuses)
             child = await self._form("Add a child", [
                 FieldSpec("case_number", "Case number", required=True, limit=64),
                 FieldSpec("name", "Name", required=True, limit=200),

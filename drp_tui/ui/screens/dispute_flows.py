@@ -421,6 +421,21 @@ async def monitoring(scr: DisputeScreen) -> None:
     await dialog_loop(scr, "Record a monitoring meeting", fields, build, ok="Record")
 
 
+async def meeting(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None
+    today = london_date(scr.drp.desk.clock.now())
+    fields = [FieldSpec("held_on", "Held on", "date", today, required=True),
+              FieldSpec("attendees", "Who attended", "text", required=True),
+              FieldSpec("outcome", "Outcome: what was agreed", "long", required=True)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return ("Meeting recorded.", oc.record_meeting,
+                (ld.view.id, data["held_on"], data["attendees"], data["outcome"]), {"version": scr.base_version})
+
+    await dialog_loop(scr, "Record the stage's meeting", fields, build, ok="Record")
+
+
 async def conversation(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None

@@ -94,7 +94,7 @@ FLOW_MOVES: dict[str, tuple[Move, ...]] = {
     "negotiate": (Move.NEGOTIATE,), "extension": (Move.EXTEND,), "escalate": (Move.ESCALATE,),
     "approve": (Move.APPROVE,), "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL),
     "withdraw": (Move.WITHDRAW,), "reopen": (Move.REOPEN,), "monitoring": (Move.MONITORING,),
-    "conversation": (Move.CONVERSATION,), "action_done": (Move.ACTION_DONE,),
+    "conversation": (Move.CONVERSATION,), "action_done": (Move.ACTION_DONE,), "meeting": (Move.MEETING,),
 }
 
 
@@ -205,6 +205,9 @@ def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
         _ro("Raised by", f"{v.raised_by_name} ({p.vocabulary.chair_title})"),
         _ro(sec.field("start_stage").label, stage_label(p, v.start_stage)),
     ]
+    facts = [next((f.label for f in p.facts if f.key == k), k) for k in v.facts]
+    if facts:
+        parts.append(_ro("Facts", "; ".join(facts)))
     group = forms.Group.MAIN
     for f in sec.fields:
         if f.editable is forms.EditWhen.RAISING:  # fixed once raised: shown above
@@ -218,6 +221,9 @@ def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
         parts += _field(f, getattr(v, f.key), open_to_edit(ed, f))
     if not v.status.is_open:
         parts.append(_ro("Outcome", f"{v.status.label}: {v.outcome}" if v.outcome else v.status.label, "ro outcome"))
+    for mt in v.meetings:
+        parts.append(_ro(f"Meeting ({stage_label(p, mt.stage_key)})",
+                         f"held {format_date(mt.held_on)} with {mt.attendees}: {mt.outcome}"))
     for mm in v.monitoring:
         held = f"held {format_date(mm.held_on)}: {mm.outcome}" if mm.held_on else "not yet held"
         parts.append(_ro("Monitoring meeting", f"due {format_date(mm.due_on)}, {held}"))

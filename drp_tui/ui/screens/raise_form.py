@@ -201,7 +201,8 @@ class RaiseScreen(Screen[None]):
             child_ids=[self.data.child.id, *sibs], category=v["category"], start_stage=v["start_stage"],
             issue_arose=v["issue_arose"], raised_on=v["raised_on"], concern=v["concern"], impact=v["impact"],
             wanted=v["wanted"], timescales=v["timescales"], child_wishes=v["child_wishes"],
-            against_wishes=bool(v["against_wishes"]), immediate=bool(v.get("immediate", False)))
+            against_wishes=bool(v["against_wishes"]), immediate=bool(v.get("immediate", False)),
+            facts={k[len(forms.FACT_PREFIX):]: bool(x) for k, x in v.items() if k.startswith(forms.FACT_PREFIX)})
 
     def action_raise(self) -> None:
         if self.data is None:

@@ -163,7 +163,10 @@ def deadlines(
         if clock is not None:
             due, closed, extended = clock
             met = st.response_at
-            add("response", f"Response to {label}", due, done_at=met, done=closed and met is None, paused=extended)
+            waiting = st.pending if met is None and not closed else ()
+            who = f" (awaiting {', '.join(r.responder_name for r in waiting)})" if waiting else ""
+            add("response", f"Response to {label}{who}", due, done_at=met, done=closed and met is None,
+                paused=extended)
         if st.negotiation_until is not None:
             add("negotiation", f"Further negotiation ({label})", Due(utc(st.negotiation_until), None),
                 done=st.decision is not None or not is_open or st is not dispute.current)

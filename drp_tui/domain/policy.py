@@ -77,6 +77,10 @@ class Category:
     description: str = ""
 
 
+RESPONDERS_ANY = "any"  # any one holder of the stage's responder levels answers
+RESPONDERS_ALL = "all"  # every holder answers: the stage is responded when all have
+
+
 @dataclass(frozen=True)
 class Stage:
     key: str
@@ -91,6 +95,21 @@ class Stage:
     requires_approval: bool = False  # chair's service manager must agree first
     informal: bool = False  # a conversation stage rather than a formal one
     guidance: str = ""  # short text shown on the form section
+    # Answered by any one (``responders = "any"``) or jointly by all (``"all"``) of the
+    # holders of these levels; empty = just ``responder_level`` (which is then its first).
+    responder_levels: tuple[str, ...] = ()
+    responders: str = "any"  # RESPONDERS_ANY | RESPONDERS_ALL
+    response_expected: bool = True  # false: a report or notice; no response, no response clock
+
+    @property
+    def answering_levels(self) -> tuple[str, ...]:
+        """Every level whose holders may (or, jointly, must) answer this stage."""
+        return self.responder_levels or (self.responder_level,)
+
+    @property
+    def joint(self) -> bool:
+        """All the holders of :attr:`answering_levels` must respond (each their own response)."""
+        return self.response_expected and self.responders == RESPONDERS_ALL
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,12 @@ def refresh_clocks(ctx: Ctx, d: m.Dispute) -> DisputeView:
     nxt = next_due(items)
     cur = view.current
     responder = cur.responder_id if cur and cur.sent_at and view.status is Status.SENT else None
+    if responder is not None and cur is not None:
+        stage = policy.stage(cur.stage_key) if any(s.key == cur.stage_key for s in policy.stages) else None
+        if stage is not None and not stage.response_expected:
+            responder = None  # a report or notice: no one is awaited
+        elif cur.responses:  # answered jointly: the first still to respond (the others: see awaiting_reply)
+            responder = cur.pending[0].responder_id if cur.pending else None
     paused = any(x.state is DueState.PAUSED for x in items)
     m.Dispute.update(
         next_due_at=nxt.due.at if nxt else None, next_due_kind=nxt.kind if nxt else "",

@@ -210,6 +210,16 @@ class Policy:
         except KeyError:
             return key
 
+    def responders_label(self, stage: Stage) -> str:
+        """Who answers ``stage``, as a chair reads it: "Team Manager", "Assistant Team Manager or
+        Team Manager", "Team Manager and Service Manager (jointly)"."""
+        names = [self.level_label(k) for k in stage.answering_levels]
+        if len(names) == 1:
+            return names[0]
+        if stage.joint:
+            return f"{', '.join(names[:-1])} and {names[-1]} (jointly)"
+        return f"{', '.join(names[:-1])} or {names[-1]}"
+
     def category(self, key: str) -> Category:
         for c in self.categories:
             if c.key == key:

@@ -240,3 +240,37 @@ def test_profile_keys_load_strictly_and_check_asks_no_timescale_of_a_notice(tmp_
         with pytest.raises(PolicyError) as info:
             policy_from_text(bad, "t.toml")
         assert str(info.value).startswith(f"t.toml: {path}: ") and what in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("policy_key", ["durham-rp"])
+def test_durham_stage_1_is_answered_by_the_social_worker_or_the_team_manager(
+        db_path: Path, clock: FrozenClock, calendar: WorkingCalendar, tmp_path: Path, policy_key: str,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """001:142: stage 1 is assigned to the "Social Worker or Team Manager", 1 working day: either may answer,
+    the IRO picks; no one else. Sent Monday 23 November 2026: due Tuesday 24 November."""
+    from drp_tui.domain.policy_loader import load_builtin
+
+    policy = load_builtin(policy_key)
+    stage = policy.stage("stage_1")
+    assert stage.answering_levels == ("social_worker", "team_manager") and not stage.joint
+    world = make_world(policy, calendar, clock)
+    config = tmp_path / "drp.toml"
+    config.write_text(f'policy = "{policy_key}"\nnation = "ENG"\n', encoding="utf-8")
+    close_database()
+    monkeypatch.setattr(cli_dispute, "CLOCK", clock)
+    c = Cli(db_path, config, world, capsys, monkeypatch)
+    try:
+        tm = world.levels["team_manager"]
+        c.at(MON, 9)
+        ref = c.ok("chair1", "raise", "T100", "--category", policy.categories[0].key, "--stage", "stage_1",
+                   "--arose", MON.isoformat(), "--concern", "No visits for six weeks.")["reference"]
+        c.at(MON, 10)
+        ops = world.levels["operations_manager"]
+        assert "does not hold a level that answers" in c.refused("chair1", "send", ref, "--to", ops.username)
+        sent = c.ok("chair1", "send", ref, "--to", tm.username)
+        assert sent["responder"] == tm.name and sent["due"] == "2026-11-24"
+        other = c.ok("chair1", "raise", "T101", "--category", policy.categories[0].key, "--stage", "stage_1",
+                     "--arose", MON.isoformat(), "--concern", "No visits for six weeks.")["reference"]
+        assert c.ok("chair1", "send", other)["responder"] == world.worker.name  # the allocated social worker first
+    finally:
+        close_database()

@@ -90,7 +90,7 @@ def test_mosaic_differences_between_iro_and_cp_chair() -> None:
 def test_durham_ladder_and_rules() -> None:
     p = load_builtin("durham-rp")
     assert ladder(p) == [
-        ("stage_1", "social_worker_or_tm", 1, None),
+        ("stage_1", "social_worker", 1, None),
         ("stage_2", "team_manager", 4, None),
         ("stage_3", "operations_manager", 4, None),
         ("stage_4", "strategic_manager", 5, None),

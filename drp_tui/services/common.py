@@ -229,7 +229,7 @@ def responder_for(policy: Policy, stage: Stage, d: m.Dispute) -> m.Staff:
     who = level_holder(policy, stage.responder_level, d)
     if who is None:
         raise ValidationError(
-            f"No one holds the {policy.level_label(stage.responder_level)} role for "
+            f"No one holds the {policy.responders_label(stage)} role for "
             f"{d.child.team.name}; ask an administrator to set the team's management chain.",
             field="responder")
     return who

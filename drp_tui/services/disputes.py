@@ -209,6 +209,8 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
             responder = joint[0]
         elif to is not None:
             responder = m.Staff.get_by_id(to)
+        elif stage.responder_levels and ok.targets:  # any one of several: the first who holds one
+            responder = m.Staff.get_by_id(int(ok.targets[0]))
         else:
             responder = responder_for(policy, stage, d)
         informs = inform_for(policy, stage, d)

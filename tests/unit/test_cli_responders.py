@@ -274,3 +274,15 @@ def test_durham_stage_1_is_answered_by_the_social_worker_or_the_team_manager(
         assert c.ok("chair1", "send", other)["responder"] == world.worker.name  # the allocated social worker first
     finally:
         close_database()
+
+
+def test_check_against_the_installation_knows_any_one_from_jointly() -> None:
+    """No team fills the ATM: at the any-one stage the Team Manager still answers (a warning);
+    at a joint stage every level must be filled (an error when none fills it)."""
+    policy = policy_from_text(PROFILE, "who-responds.toml")
+    sc = pc.TeamCover("Children's team", "social_care", frozenset({"team_manager", "head"}), children=3)
+    iro = pc.TeamCover("IRO service", "iro_service", chairs=2, oversight=1)
+    found = {(f.kind, f.severity, f.path): f.message for f in pc.check_installation(policy, pc.Installation((sc, iro)))}
+    assert (pc.UNFILLED_LEVEL, "warning", "stages[0].responder_levels") in found  # atm: the TM may answer
+    assert (pc.UNFILLED_LEVEL, "error", "stages[1].responder_levels") in found  # service_manager, jointly
+    assert "service_manager" in found[(pc.UNFILLED_LEVEL, "error", "stages[1].responder_levels")]

@@ -31,6 +31,7 @@ from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain import forms
 from drp_tui.domain.model import DisputeView
+from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, parse_day, to_london, utc
@@ -728,7 +729,15 @@ def cmd_moves(s: Session, args: argparse.Namespace) -> dict[str, Any]:
                     "reason": v.reason or None, "about": None if v.allowed else ("who" if v.who else "state"),
                     "targets": list(v.targets)})
         if v.allowed:
-            extra = f" ({', '.join(v.targets)})" if v.targets else ""
+            shown = v.targets
+            if v.move is Move.SEND or v.move is Move.RESPOND_ON_BEHALF:  # people: by name
+                names = {str(h.staff_id): h.name for h in view.holders}
+                if view.child.social_worker_id is not None:
+                    names[str(view.child.social_worker_id)] = view.child.social_worker_name
+                if view.current is not None:
+                    names.update((str(r.responder_id), r.responder_name) for r in view.current.responses)
+                shown = tuple(names.get(t, t) for t in v.targets)
+            extra = f" ({', '.join(shown)})" if shown else ""
             lines.append(f"  yes  {v.move.label}{extra}")
         else:
             lines.append(f"  no   {v.move.label}: {' '.join(v.reason.split())}")

@@ -129,6 +129,8 @@ def test_any_one_joint_and_notice_walk(cli: Cli) -> None:
 
     # 1. any one of several levels: the chair may pick among their holders, and no one else
     c.at(MON, 10)
+    status, text, _ = c.run("chair1", "moves", ref, json_out=False)
+    assert status == 0 and f"  yes  Send ({atm.name}, {tm.name})" in text, text  # who may answer, in level order
     assert "does not hold a level that answers" in c.refused("chair1", "send", ref, "--to", "chair2")
     assert "does not hold a level that answers" in c.refused("chair1", "send", ref, "--to", sm.username)
     sent = c.ok("chair1", "send", ref, "--to", tm.username)

@@ -280,7 +280,23 @@ async def respond(scr: DisputeScreen) -> None:
         return
     cur = ld.view.current
     label = ld.policy.stage(cur.stage_key).label
-    behalf = f" on behalf of {cur.responder_name}" if scr.on_behalf else ""
+    if scr.on_behalf and len(cur.pending) > 1:  # answered jointly: whose response the chair is recording
+        pending = tuple((r.responder_name, r.responder_id) for r in cur.pending)
+        fields = [FieldSpec("for_id", "On behalf of", "choice", pending[0][1], pending, required=True)]
+
+        async def build(data: dict[str, Any]) -> Call:
+            name = next(n for n, i in pending if i == data["for_id"])
+            return (f"Response from {name} recorded.", ds.record_response, (ld.view.id, text, actions),
+                    {"on_behalf": True, "version": scr.base_version, "for_id": data["for_id"],
+                     "on_success": scr.after_response})
+
+        if await dialog_loop(scr, f"Record a response to {label}", fields, build, ok="Record and send",
+                             intro="Each responder records their own; choose whose response this is. "
+                                   "It cannot be changed afterwards."):
+            scr.drafted = None
+        return
+    behalf = f" on behalf of {(cur.pending[0].responder_name if cur.pending else cur.responder_name)}" \
+        if scr.on_behalf else ""
     if not await scr.ask(f"Record this response to {label}{behalf} with {len(actions)} SMART action(s) and "
                          f"send it to {ld.view.raised_by_name}? It cannot be changed afterwards.",
                          title="Record and send the response", yes="Record and send", no="Keep editing"):

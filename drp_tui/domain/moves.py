@@ -89,7 +89,10 @@ class Verdict:
     allowed: bool
     reason: str = ""  # why not, in words a chair understands (empty when allowed)
     who: bool = False  # refused because of who is asking (else because of the dispute's state)
-    targets: tuple[str, ...] = ()  # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark
+    # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark; SEND: ids of the
+    # people who may answer the stage (all of them, for a joint stage); RESPOND_ON_BEHALF: ids of the
+    # joint responders still to respond; RESPOND at a joint stage: the actor's own id
+    targets: tuple[str, ...] = ()
 
 
 class _No(Exception):
@@ -475,8 +478,9 @@ def moves(view: DisputeView, policy: Policy, actor: Actor, now: datetime,
 
 def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, calendar: WorkingCalendar,
             move: Move, *, target: str | None = None) -> Verdict:
-    """One move. With ``target`` (ESCALATE: a stage key; ACTION_DONE: an action id) the
-    verdict is on that target: allowed only if it is one of the move's targets."""
+    """One move. With ``target`` (ESCALATE: a stage key; ACTION_DONE: an action id; SEND and
+    RESPOND_ON_BEHALF: a person's id) the verdict is on that target: allowed only if it is one
+    of the move's targets (never for SEND at a joint stage, which goes to them all)."""
     f = _Facts(view, policy, actor, now, calendar)
     v = _judge(f, move)
     if target is None or not v.allowed and not (move is Move.ACTION_DONE and not v.who):

@@ -42,7 +42,7 @@ def test_builtin_keys() -> None:
 def test_every_builtin_loads_and_has_no_error_findings(key: str) -> None:
     p = load_builtin(key)
     assert p.key == key and Path(p.path).name == f"{key}.toml"
-    assert p.version == 1 and p.source.endswith(".txt")
+    assert p.version >= 1 and p.source.endswith(".txt")  # 2 once its rules were changed (durham-rp)
     assert p.starting_stages() and p.categories
     assert [s.section for s in p.stages] == list(range(2, 2 + len(p.stages)))
     assert not [f for f in check_policy(p) if f.severity == "error"]
@@ -54,7 +54,7 @@ def test_every_procedure_value_cites_its_seed_line(key: str) -> None:
     seed = load_builtin(key).source[:3]
     assert re.search(rf"# {seed}:\d+", text)
     for line in text.splitlines():
-        m = re.match(r"\s*(timescale|working_days|responder_level|raise_window|cafcass|bypass) = ", line)
+        m = re.match(r"\s*(timescale|working_days|responder_levels?|responders|response_expected|raise_window|cafcass|bypass) = ", line)
         if m:
             assert re.search(rf"#.*\b{seed}:\d+", line), line
 

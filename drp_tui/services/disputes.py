@@ -257,21 +257,21 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     on behalf of ``for_id``); the stage is responded, for the chair to decide, once all have."""
     who = actor(ctx)
     d = load(dispute_id)
+    require_move(ctx, d, Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND)
     rec = current_record(d)
     policy = ctx.policy_of(d)
     stage = policy.stage(rec.stage_key)
     rows = list(m.StageResponse.select().where(m.StageResponse.stage_record == rec.id).order_by(m.StageResponse.id))
-    if on_behalf and rows and for_id is None:
-        pending = [r for r in rows if r.response_at is None]
-        if len(pending) > 1:
-            raise ValidationError("responder: say on whose behalf you record it (still to respond: "
-                                  f"{', '.join(r.responder.name for r in pending)})", field="responder")
-        for_id = pending[0].responder_id if pending else None
-    if on_behalf and for_id is not None:
-        require_move(ctx, d, Move.RESPOND_ON_BEHALF, target=str(for_id))
-    else:
-        require_move(ctx, d, Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND)
-    if for_id is not None and not rows and for_id != rec.responder_id:
+    if on_behalf and rows:  # answered jointly: on whose behalf, among those still to respond
+        if for_id is None:
+            pending = [r for r in rows if r.response_at is None]
+            if len(pending) > 1:
+                raise ValidationError("responder: say on whose behalf you record it (still to respond: "
+                                      f"{', '.join(r.responder.name for r in pending)})", field="responder")
+            for_id = pending[0].responder_id if pending else None
+        if for_id is not None:
+            require_move(ctx, d, Move.RESPOND_ON_BEHALF, target=str(for_id))
+    elif for_id is not None and for_id != rec.responder_id:
         raise ValidationError(f"responder: {stage.label} was sent to "
                               f"{rec.responder.name if rec.responder else 'no one'} only", field="responder")
     check_version(d, version, {"response": str(text)})

@@ -31,6 +31,8 @@ from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain import forms
 from drp_tui.domain.model import DisputeView
+from drp_tui.domain.moves import Move
+from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, parse_day, to_london, utc
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
@@ -117,6 +119,8 @@ def register(subparsers: Any) -> None:
 
     p = add("send", cmd_send, "send the current stage to its responder")
     p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
+    p.add_argument("--to", dest="to_user", metavar="USER",
+                   help="who answers it, among those holding its responder levels (default: the first)")
 
     p = add("respond", cmd_respond, "record the response to the current stage, with SMART actions")
     p.add_argument("--text", help="the response")
@@ -125,6 +129,8 @@ def register(subparsers: Any) -> None:
                    help="an action: what, who, by when (repeatable)")
     p.add_argument("--on-behalf", action="store_true",
                    help="the chair records the manager's response received by phone or e-mail")
+    p.add_argument("--for", dest="for_user", metavar="USER",
+                   help="with --on-behalf at a stage answered jointly: whose response it is")
 
     p = add("decide", cmd_decide, "decide whether the response resolves the dispute")
     g = p.add_mutually_exclusive_group(required=True)
@@ -275,6 +281,12 @@ class Session:
     def view(self, ref: str) -> DisputeView:
         return self.desk.dispute(self.dispute_id(ref))
 
+    def staff_id(self, username: str, name: str) -> int:
+        found = self.call(reads.staff_id, username)
+        if found is None:
+            raise NotFound(f"{name}: no active account '{_safe(username)}'")
+        return int(found)
+
     def child_id(self, case: str, name: str = "CASE") -> int:
         want = case.strip()
         if want:
@@ -417,6 +429,8 @@ def summary(s: Session, view: DisputeView) -> dict[str, Any]:
         "due": _day_of(due_at) if due_at is not None else None,
         "due_at": utc(due_at) if due_at is not None else None,
         "responder": cur.responder_name if cur is not None and cur.sent_at is not None else None,
+        "responders": [r.responder_name for r in cur.responses] if cur is not None else [],
+        "awaiting": [r.responder_name for r in cur.pending] if cur is not None else [],
         "version": view.version,
         "deadlines": [{"kind": d.kind, "label": d.label, "due": d.due.day or _day_of(d.due.at),
                        "due_at": d.due.at, "state": d.state.value} for d in clocks],
@@ -502,7 +516,9 @@ def cmd_edit(s: Session, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_send(s: Session, args: argparse.Namespace) -> dict[str, Any]:
-    return done_many(s, s.call(disputes.send, s.dispute_id(args.ref), include_siblings=args.siblings), "sent")
+    did = s.dispute_id(args.ref)
+    to = s.staff_id(args.to_user, "--to") if args.to_user else None
+    return done_many(s, s.call(disputes.send, did, include_siblings=args.siblings, to=to), "sent")
 
 
 def _actions(specs: list[str]) -> list[disputes.ActionInput]:
@@ -520,7 +536,10 @@ def cmd_respond(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     actions = _actions(args.action)
     text = s.read_text(args.text, args.text_file, "response")
-    s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf)
+    if args.for_user and not args.on_behalf:
+        raise UsageError("--for: only with --on-behalf (a responder records their own response)")
+    for_id = s.staff_id(args.for_user, "--for") if args.for_user else None
+    s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf, for_id=for_id)
     return done(s, did, "response recorded", actions=len(actions))
 
 
@@ -676,11 +695,11 @@ def cmd_show(s: Session, args: argparse.Namespace) -> dict[str, Any]:
             fact_labels.append(key)
     record["fact_labels"] = fact_labels
     record["meetings"] = [{**_jsonable(mt), "stage_label": label(mt.stage_key)} for mt in view.meetings]
-    record["_text"] = _show_text(view, record, info)
+    record["_text"] = _show_text(view, record, info, policy)
     return record
 
 
-def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) -> str:
+def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], policy: Policy) -> str:
     c = view.child
     out = [f"{view.reference}  {c.name} ({c.case_number}, {c.legal_status})",
            f"status: {view.status.label}; stage: {info['stage_label']}; procedure {record['procedure']}",
@@ -698,12 +717,22 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
     for raw, st in zip(view.stages, record["stages"], strict=True):
         out.append(f"{st['label']}:")
         if raw.sent_at:
-            out.append(f"  sent {format_london(raw.sent_at)} to {st['responder_name']}; due {st['due']}")
+            to = ", ".join(r.responder_name for r in raw.responses) or st["responder_name"]
+            notice = any(x.key == raw.stage_key and not x.response_expected for x in policy.stages)
+            out.append(f"  sent {format_london(raw.sent_at)} to {to}; "
+                       + ("no response expected (a report or notice)" if notice else f"due {st['due']}"))
         else:
             out.append("  not sent" + (f"; approved {format_london(raw.approval_at)}" if raw.approval_at else ""))
         if st["extension_until"]:
             out.append(f"  extended to {st['due']}: {' '.join(st['extension_reason'].split())}")
-        if st["response"]:
+        for r in raw.responses:
+            if r.response_at is None:
+                out.append(f"  {r.responder_name}: still to respond")
+                continue
+            by = " (recorded on their behalf)" if r.on_behalf else ""
+            out.append(f"  response from {r.responder_name} ({format_london(r.response_at)}){by}: "
+                       f"{' '.join(r.response.split())}")
+        if st["response"] and not raw.responses:
             when = format_london(raw.response_at) if raw.response_at else ""
             out.append(f"  response ({when}): {' '.join(st['response'].split())}")
         for a in st["actions"]:
@@ -740,7 +769,15 @@ def cmd_moves(s: Session, args: argparse.Namespace) -> dict[str, Any]:
                     "reason": v.reason or None, "about": None if v.allowed else ("who" if v.who else "state"),
                     "targets": list(v.targets)})
         if v.allowed:
-            extra = f" ({', '.join(v.targets)})" if v.targets else ""
+            shown = v.targets
+            if v.move is Move.SEND or v.move is Move.RESPOND_ON_BEHALF:  # people: by name
+                names = {str(h.staff_id): h.name for h in view.holders}
+                if view.child.social_worker_id is not None:
+                    names[str(view.child.social_worker_id)] = view.child.social_worker_name
+                if view.current is not None:
+                    names.update((str(r.responder_id), r.responder_name) for r in view.current.responses)
+                shown = tuple(names.get(t, t) for t in v.targets)
+            extra = f" ({', '.join(shown)})" if shown else ""
             lines.append(f"  yes  {v.move.label}{extra}")
         else:
             lines.append(f"  no   {v.move.label}: {' '.join(v.reason.split())}")

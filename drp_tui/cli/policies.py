@@ -285,7 +285,8 @@ def describe_policy(policy: Policy) -> list[str]:
     out += ["", "Stages"]
     for i, s in enumerate(policy.stages, 1):
         out += _wrap(f"{s.label} [{s.key}, section {s.section}]", " " * 6, f"  {i}. ")
-        out += _wrap(policy.level_label(s.responder_level), " " * 16, "     responder: ")
+        out += _wrap(policy.responders_label(s) + ("" if s.response_expected else " (no response expected)"),
+                     " " * 16, "     responder: ")
         out += _wrap(_levels(policy, s.inform_levels), " " * 16, "     informs:   ")
         for c in s.inform_when:
             fact = next((f.label for f in policy.facts if f.key == c.when), c.when)

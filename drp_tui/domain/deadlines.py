@@ -163,7 +163,10 @@ def deadlines(
         if clock is not None:
             due, closed, extended = clock
             met = st.response_at
-            add("response", f"Response to {label}", due, done_at=met, done=closed and met is None, paused=extended)
+            waiting = st.pending if met is None and not closed else ()
+            who = f" (awaiting {', '.join(r.responder_name for r in waiting)})" if waiting else ""
+            add("response", f"Response to {label}{who}", due, done_at=met, done=closed and met is None,
+                paused=extended)
         meeting = policy.stage(st.stage_key).meeting if _has_stage(policy, st.stage_key) else None
         if meeting is not None and meeting.within.is_set and st.sent_at is not None:
             mdue = compute_due(st.sent_at, meeting.within, calendar)

@@ -162,7 +162,7 @@ def section_one(policy: Policy) -> Section:
         Field("category", f"Category of {v.concern_word}", Kind.CHOICE, EditWhen.UNTIL_SENT, required=True,
               options=tuple((c.label, c.key) for c in policy.categories), choice_noun="a category", at_raise=True),
         Field("start_stage", "Starting level", Kind.CHOICE, EditWhen.RAISING, required=True,
-              options=tuple((f"{s.label} ({policy.level_label(s.responder_level)})", s.key)
+              options=tuple((f"{s.label} ({policy.responders_label(s)})", s.key)
                             for s in policy.starting_stages()),
               choice_noun=_a(stage_word), at_raise=True),
         Field("immediate", "Immediate concern", Kind.CHECK, EditWhen.UNTIL_SENT,

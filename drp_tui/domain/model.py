@@ -134,6 +134,28 @@ class ActionView:
 
 
 @dataclass(frozen=True)
+class ResponseView:
+    """One responder's own response to a stage answered jointly (empty until they respond)."""
+
+    responder_id: int
+    responder_name: str
+    response: str
+    response_at: datetime | None
+    recorded_by_id: int | None
+    on_behalf: bool
+
+
+@dataclass(frozen=True)
+class HolderView:
+    """Who holds a level in a team (the management chain), as a stage's responder may be chosen."""
+
+    level: str
+    team_id: int
+    staff_id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class StageView:
     id: int
     stage_key: str
@@ -162,6 +184,12 @@ class StageView:
     approval_by_id: int | None
     approval_at: datetime | None
     actions: tuple[ActionView, ...] = ()
+    responses: tuple[ResponseView, ...] = ()  # a stage answered jointly: each responder's own
+
+    @property
+    def pending(self) -> tuple[ResponseView, ...]:
+        """The joint responders still to respond."""
+        return tuple(r for r in self.responses if r.response_at is None)
 
 
 @dataclass(frozen=True)
@@ -222,6 +250,10 @@ class DisputeView:
     policy_digest: str = ""  # the exact profile content it is pinned to ("" = not pinned yet)
     facts: tuple[str, ...] = ()  # keys of the procedure's yes/no facts that hold
     meetings: tuple[MeetingView, ...] = ()  # meetings held at its stages, oldest first
+    # Active holders of every level in the child's team and the raising chair's team
+    # (who a stage may be sent to); the allocated social worker counts when active.
+    holders: tuple[HolderView, ...] = ()
+    social_worker_active: bool = False
 
     @property
     def current(self) -> StageView | None:

@@ -92,7 +92,10 @@ class Verdict:
     allowed: bool
     reason: str = ""  # why not, in words a chair understands (empty when allowed)
     who: bool = False  # refused because of who is asking (else because of the dispute's state)
-    targets: tuple[str, ...] = ()  # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark
+    # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark; SEND: ids of the
+    # people who may answer the stage (all of them, for a joint stage); RESPOND_ON_BEHALF: ids of the
+    # joint responders still to respond; RESPOND at a joint stage: the actor's own id
+    targets: tuple[str, ...] = ()
 
 
 class _No(Exception):
@@ -178,6 +181,36 @@ class _Facts:
         return cur
 
 
+# --- who a stage goes to --------------------------------------------------------------------------
+
+def responder_candidates(view: DisputeView, policy: Policy, stage: Stage) -> tuple[tuple[int, str], ...]:
+    """(id, name) of everyone who may answer ``stage`` of ``view``: the holders of its responder
+    levels where each level is held (the child's team, the chair's own service, or the allocated
+    social worker), in the profile's order of levels. Sent to the first unless the chair picks;
+    a joint stage (``responders = "all"``) goes to them all."""
+    out: dict[int, str] = {}
+    for key in stage.answering_levels:
+        try:
+            kind = policy.level(key).holder
+        except KeyError:
+            kind = "team"
+        if kind == "allocated" and view.social_worker_active and view.child.social_worker_id is not None:
+            out.setdefault(view.child.social_worker_id, view.child.social_worker_name)
+            continue
+        team = view.raised_by_team_id if kind == "chair_team" else view.child.team_id
+        for h in view.holders:
+            if h.level == key and h.team_id == team:
+                out.setdefault(h.staff_id, h.name)
+    return tuple(out.items())
+
+
+def _no_response(f: _Facts, cur: StageView, stage: Stage, move: Move) -> None:
+    if not stage.response_expected:
+        raise _state(f"{f.ref}: {stage.label} is a report or notice: no response is expected "
+                     f"({move.label.lower()} does not apply); the {f.policy.vocabulary.chair_title} "
+                     "may move on at once.")
+
+
 # --- one function per move: returns its targets, or raises _No ----------------------------------
 
 def _edit(f: _Facts) -> tuple[str, ...]:
@@ -198,7 +231,7 @@ def _send(f: _Facts) -> tuple[str, ...]:
         who = f.policy.level_label(rules.approval_level) if rules.approval_level else "your service manager"
         raise _state(f"{f.ref}: {stage.label} needs {who}'s agreement before it is sent "
                      "(the procedure requires that discussion first). Ask them to record approval.")
-    return ()
+    return tuple(str(i) for i, _name in responder_candidates(f.view, f.policy, stage))
 
 
 def _awaiting(f: _Facts, move: Move) -> StageView:
@@ -218,6 +251,18 @@ def _awaiting(f: _Facts, move: Move) -> StageView:
 def _respond(f: _Facts) -> tuple[str, ...]:
     f.no_admin()
     cur = _awaiting(f, Move.RESPOND)
+    stage = f.stage(cur)
+    _no_response(f, cur, stage, Move.RESPOND)
+    if cur.responses:  # answered jointly: each responder records their own
+        mine = next((r for r in cur.responses if r.responder_id == f.actor.id), None)
+        if mine is None:
+            names = ", ".join(r.responder_name for r in cur.responses)
+            raise _who(f"{f.label(cur)} of {f.ref} was sent to {names}, not to you.")
+        if mine.response_at is not None:
+            still = ", ".join(r.responder_name for r in cur.pending)
+            raise _state(f"{f.ref}: you recorded your response to {f.label(cur)} on "
+                         f"{format_london(mine.response_at)}; still to respond: {still}.")
+        return (str(f.actor.id),)
     if cur.responder_id != f.actor.id:
         raise _who(f"{f.label(cur)} of {f.ref} was sent to {cur.responder_name or 'no one'}, not to you.")
     return ()
@@ -225,16 +270,21 @@ def _respond(f: _Facts) -> tuple[str, ...]:
 
 def _respond_on_behalf(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.RESPOND_ON_BEHALF)
-    _awaiting(f, Move.RESPOND_ON_BEHALF)
-    return ()
+    cur = _awaiting(f, Move.RESPOND_ON_BEHALF)
+    _no_response(f, cur, f.stage(cur), Move.RESPOND_ON_BEHALF)
+    return tuple(str(r.responder_id) for r in cur.pending)
 
 
 def _decide(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.DECIDE)
     f.open(Move.DECIDE)
     cur = f.current()
-    if cur.response_at is None:
-        raise _state(f"{f.ref}: there is no response to {f.label(cur)} yet. Record the response "
+    notice = not f.stage(cur).response_expected
+    if notice and cur.sent_at is None:
+        raise _state(f"{f.ref}: {f.label(cur)} has not been sent yet; send it before deciding.")
+    if cur.response_at is None and not notice:
+        still = f" (still to respond: {', '.join(r.responder_name for r in cur.pending)})" if cur.pending else ""
+        raise _state(f"{f.ref}: there is no response to {f.label(cur)} yet{still}. Record the response "
                      "(or record it on the manager's behalf) before deciding.")
     return ()
 
@@ -260,6 +310,7 @@ def _extend(f: _Facts) -> tuple[str, ...]:
     if not f.policy.rules.extensions_allowed:
         raise _state("This procedure does not provide for extensions: escalate if the response is late.")
     cur = f.current()
+    _no_response(f, cur, f.stage(cur), Move.EXTEND)
     if cur.sent_at is None or f.view.status is not Status.SENT:
         raise _state("An extension is for a response that is still awaited.")
     return ()
@@ -413,7 +464,8 @@ def _open_actions(f: _Facts) -> list[tuple[ActionView, StageView]]:
 
 
 def _may_mark(f: _Facts, s: StageView) -> bool:
-    return f.is_chair or (s.responder_id is not None and s.responder_id == f.actor.id)
+    return f.is_chair or (s.responder_id is not None and s.responder_id == f.actor.id) or any(
+        r.responder_id == f.actor.id for r in s.responses)
 
 
 _NOT_YOUR_ACTION = "Only the chair or the manager who responded can mark an action done."
@@ -457,14 +509,27 @@ def moves(view: DisputeView, policy: Policy, actor: Actor, now: datetime,
 
 def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, calendar: WorkingCalendar,
             move: Move, *, target: str | None = None) -> Verdict:
-    """One move. With ``target`` (ESCALATE: a stage key; ACTION_DONE: an action id) the
-    verdict is on that target: allowed only if it is one of the move's targets."""
+    """One move. With ``target`` (ESCALATE: a stage key; ACTION_DONE: an action id; SEND and
+    RESPOND_ON_BEHALF: a person's id) the verdict is on that target: allowed only if it is one
+    of the move's targets (never for SEND at a joint stage, which goes to them all)."""
     f = _Facts(view, policy, actor, now, calendar)
     v = _judge(f, move)
     if target is None or not v.allowed and not (move is Move.ACTION_DONE and not v.who):
         return v
-    if target in v.targets:
+    joint = move is Move.SEND and f.cur is not None and policy.stage(f.cur.stage_key).joint
+    if target in v.targets and not joint:
         return Verdict(move, True, targets=(target,))
+    if move is Move.SEND:
+        if joint:
+            return Verdict(move, False, f"{f.label(f.current())} is answered jointly: it goes to all of "
+                                        "its responders, so there is no one to choose.")
+        names = ", ".join(n for _i, n in responder_candidates(view, policy, f.stage(f.current())))
+        return Verdict(move, False, f"responder: that person does not hold a level that answers "
+                                    f"{f.label(f.current())} for this child (choose one of: {names or 'no one'}).")
+    if move is Move.RESPOND_ON_BEHALF:
+        names = ", ".join(r.responder_name for r in f.current().pending)
+        return Verdict(move, False, f"responder: that person is not waiting to respond to {f.label(f.current())} "
+                                    f"(still to respond: {names or 'no one'}).")
     if move is Move.ESCALATE:
         cur = f.current()
         try:
@@ -486,4 +551,4 @@ def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, cale
     return Verdict(move, False, f"{target} is not a choice for {move.label.lower()}.")
 
 
-__all__ = ["ADMIN_NOT_CONTENT", "Actor", "Move", "Verdict", "moves", "verdict"]
+__all__ = ["ADMIN_NOT_CONTENT", "Actor", "Move", "Verdict", "moves", "responder_candidates", "verdict"]

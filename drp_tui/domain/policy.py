@@ -113,6 +113,10 @@ class Category:
     description: str = ""
 
 
+RESPONDERS_ANY = "any"  # any one holder of the stage's responder levels answers
+RESPONDERS_ALL = "all"  # every holder answers: the stage is responded when all have
+
+
 @dataclass(frozen=True)
 class Stage:
     key: str
@@ -142,6 +146,21 @@ class Stage:
             if c.when in have and c.level not in out:
                 out.append(c.level)
         return tuple(out)
+    # Answered by any one (``responders = "any"``) or jointly by all (``"all"``) of the
+    # holders of these levels; empty = just ``responder_level`` (which is then its first).
+    responder_levels: tuple[str, ...] = ()
+    responders: str = "any"  # RESPONDERS_ANY | RESPONDERS_ALL
+    response_expected: bool = True  # false: a report or notice; no response, no response clock
+
+    @property
+    def answering_levels(self) -> tuple[str, ...]:
+        """Every level whose holders may (or, jointly, must) answer this stage."""
+        return self.responder_levels or (self.responder_level,)
+
+    @property
+    def joint(self) -> bool:
+        """All the holders of :attr:`answering_levels` must respond (each their own response)."""
+        return self.response_expected and self.responders == RESPONDERS_ALL
 
 
 @dataclass(frozen=True)
@@ -254,6 +273,15 @@ class Policy:
             if f.key == key:
                 return f
         raise KeyError(key)
+    def responders_label(self, stage: Stage) -> str:
+        """Who answers ``stage``, as a chair reads it: "Team Manager", "Assistant Team Manager or
+        Team Manager", "Team Manager and Service Manager (jointly)"."""
+        names = [self.level_label(k) for k in stage.answering_levels]
+        if len(names) == 1:
+            return names[0]
+        if stage.joint:
+            return f"{', '.join(names[:-1])} and {names[-1]} (jointly)"
+        return f"{', '.join(names[:-1])} or {names[-1]}"
 
     def category(self, key: str) -> Category:
         for c in self.categories:

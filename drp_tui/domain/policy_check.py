@@ -210,7 +210,11 @@ def _check_levels(policy: Policy, out: _Out) -> None:
                                             f"(levels: {', '.join(sorted(known))})", path)
 
     for i, s in enumerate(policy.stages):
-        ref(s.responder_level, f"stages[{i}].responder_level", f"stage {s.key!r} responder")
+        if s.responder_levels:
+            for j, lv in enumerate(s.responder_levels):
+                ref(lv, f"stages[{i}].responder_levels[{j}]", f"stage {s.key!r} responders (responder_levels)")
+        else:
+            ref(s.responder_level, f"stages[{i}].responder_level", f"stage {s.key!r} responder")
         for j, lv in enumerate(s.inform_levels):
             ref(lv, f"stages[{i}].inform_levels[{j}]", f"stage {s.key!r} copies (inform_levels)")
         for c in s.inform_when:
@@ -291,7 +295,8 @@ def _check_caps(policy: Policy, out: _Out) -> None:
                 capped.setdefault(tuple(s.key for s in inside), inside)
         if not capped:
             continue
-        unchecked = sorted({s.key for seq in capped.values() for s in seq if s.timescale.working_days is None},
+        unchecked = sorted({s.key for seq in capped.values() for s in seq
+                            if s.timescale.working_days is None and s.response_expected},
                            key=policy.stage_index)
         if unchecked:
             out.add(CAP_UNCHECKED, "warning", f"{', '.join(unchecked)} have no working-day timescale to check "
@@ -337,6 +342,12 @@ def _longer(a: Timescale, b: Timescale) -> bool:
 def _check_windows(policy: Policy, out: _Out) -> None:
     r = policy.rules
     for s in policy.stages:
+        if not s.response_expected:
+            if s.timescale.is_set:  # a report or notice: nothing is awaited, so no clock runs
+                out.add(NO_EFFECT, "warning", f"stage {s.key!r} ({s.label}) expects no response "
+                                              "(response_expected = false), so its timescale starts no clock",
+                        _stage_path(policy, s.key, "timescale"))
+            continue
         if not s.timescale.is_set:
             out.add(NO_TIMESCALE, "warning", f"stage {s.key!r} ({s.label}) has no response timescale: no due date "
                                              "can be set", _stage_path(policy, s.key, "timescale"))
@@ -417,17 +428,19 @@ def _check_copies(policy: Policy, out: _Out) -> None:
         seen: set[str] = set()
         for j, lv in enumerate(s.inform_levels):
             path = _stage_path(policy, s.key, f"inform_levels[{j}]")
-            if lv == s.responder_level:
+            if lv in s.answering_levels:
                 out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} copies its own responder level {lv!r}: the "
                                                   "responder already receives it, so that copy goes to nobody", path)
             elif lv in seen:
                 out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} names level {lv!r} twice in inform_levels", path)
             seen.add(lv)
         others = {c.level for c in s.inform_when} | set(s.inform_teams)
-        if not seen - {s.responder_level} and not others - {s.responder_level}:
+        mine = set(s.answering_levels)
+        if not seen - mine and not others - mine:
             out.add(COPIES_TO_NOBODY, "warning",
-                    f"stage {s.key!r} lists copies for information, but after leaving out its own responder "
-                    f"({s.responder_level!r}) they go to nobody", _stage_path(policy, s.key, "inform_levels"))
+                    f"stage {s.key!r} lists copies for information, but after leaving out its own responders "
+                    f"({', '.join(repr(x) for x in s.answering_levels)}) they go to nobody",
+                    _stage_path(policy, s.key, "inform_levels"))
     for i, f in enumerate(policy.facts):
         if f.key not in used_facts:
             out.add(NO_EFFECT, "note", f"fact {f.key!r} ({f.label}) is asked when raising but no copy depends on it",
@@ -481,7 +494,7 @@ def _check_rest(policy: Policy, out: _Out) -> None:
         if s.informal and any(not t.informal for t in stages[:i]):
             out.add(STAGE_ORDER, "warning", f"informal stage {s.key!r} comes after a formal stage",
                     _stage_path(policy, s.key, "informal"))
-    used = {s.responder_level for s in stages} | {lv for s in stages for lv in s.inform_levels}
+    used = {lv for s in stages for lv in s.answering_levels} | {lv for s in stages for lv in s.inform_levels}
     used |= {c.level for s in stages for c in s.inform_when} | {lv for s in stages for lv in s.response_to_levels}
     used |= {s.meeting.arranged_by for s in stages if s.meeting is not None}
     used |= set(r.cafcass_tell_levels) | set(r.legal_advice_tell_levels) | {r.approval_level}
@@ -539,14 +552,22 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
         return holding, [t for t in children_teams if level not in t.holds], "teams with children"
 
     responders: dict[str, list[str]] = {}
+    alternatives: dict[str, bool] = {}  # level -> some stage it answers has another level to fall back on
     for s in policy.stages:
-        if s.responder_level in known:
-            responders.setdefault(s.responder_level, []).append(s.key)
+        for lv in s.answering_levels:
+            if lv in known:
+                responders.setdefault(lv, []).append(s.key)
+                if len(s.answering_levels) > 1 and not s.joint:
+                    alternatives[lv] = True
     for level, stage_keys in responders.items():
         holding, missing, who = gaps(level)
         label = f"{known[level].label} ({level}), who responds at {', '.join(stage_keys)}"
-        path = _stage_path(policy, stage_keys[0], "responder_level")
-        if not holding and known[level].holder != "allocated":
+        first = policy.stage(stage_keys[0])
+        path = _stage_path(policy, first.key, "responder_levels" if first.responder_levels else "responder_level")
+        if not holding and alternatives.get(level):
+            out.add(UNFILLED_LEVEL, "warning", f"no team fills {label}: only the other levels listed there can "
+                                               "respond", path)
+        elif not holding and known[level].holder != "allocated":
             out.add(UNFILLED_LEVEL, "error", f"no team fills {label}: a dispute cannot be sent at "
                                              f"{'that stage' if len(stage_keys) == 1 else 'those stages'}", path)
         elif missing:
@@ -568,7 +589,7 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
     copied: dict[str, list[str]] = {}
     for s in policy.stages:
         for lv in (*s.inform_levels, *(c.level for c in s.inform_when), *s.response_to_levels):
-            if lv in known and lv != s.responder_level and s.key not in copied.get(lv, []):
+            if lv in known and lv not in s.answering_levels and s.key not in copied.get(lv, []):
                 copied.setdefault(lv, []).append(s.key)
         by_name = {t.name: t for t in teams}
         for j, name in enumerate(s.inform_teams):

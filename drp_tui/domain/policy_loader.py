@@ -31,7 +31,7 @@ from typing import Any, NoReturn
 # The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
 from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
-    BASE_STATUSES, RaiseMetBy,
+    BASE_STATUSES, RESPONDERS_ALL, RESPONDERS_ANY, RaiseMetBy,
     BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
     Timescale, Vocabulary,
 )
@@ -186,7 +186,10 @@ _STAGE: dict[str, tuple[Any, bool]] = {
     "key": (_ident, True),
     "label": (_name, True),
     "section": (_int, True),
-    "responder_level": (_ident, True),
+    "responder_level": (_ident, False),  # this, or responder_levels: exactly one of the two
+    "responder_levels": (_list_of(_ident), False),
+    "responders": (_one_of((RESPONDERS_ANY, RESPONDERS_ALL)), False),
+    "response_expected": (_bool, False),
     "inform_levels": (_list_of(_copy), False),
     "inform_teams": (_list_of(_name), False),
     "response_to_levels": (_list_of(_ident), False),
@@ -281,7 +284,26 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
     sections: dict[int, int] = {}
     for i, st in enumerate(top["stages"]):
         p = f"stages[{i}]"
-        level_ref(st["responder_level"], f"{p}.responder_level")
+        one, many = st.get("responder_level"), st.get("responder_levels")
+        if one is None and many is None:
+            r.fail(f"{p}.responder_level", "missing required key (or give responder_levels instead)")
+        if one is not None and many is not None:
+            r.fail(f"{p}.responder_levels", "give responder_level or responder_levels, not both")
+        if one is not None:
+            level_ref(one, f"{p}.responder_level")
+        else:
+            if not many:
+                r.fail(f"{p}.responder_levels", "must name at least one level")
+            for j, lv in enumerate(many):
+                level_ref(lv, f"{p}.responder_levels[{j}]")
+                if lv in many[:j]:
+                    r.fail(f"{p}.responder_levels[{j}]", f"level {lv!r} is listed twice")
+            st["responder_level"] = many[0]
+        if st.get("responders") == RESPONDERS_ALL and many is None:
+            r.fail(f"{p}.responders", 'responders = "all" needs responder_levels (the levels that answer jointly)')
+        if st.get("response_expected") is False and st.get("responders") == RESPONDERS_ALL:
+            r.fail(f"{p}.responders", 'a stage with response_expected = false has no responders to wait for; '
+                                      'leave out responders = "all"')
         plain: list[str] = []
         when: list[Copy] = []
         for j, entry in enumerate(st.get("inform_levels", ())):

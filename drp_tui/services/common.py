@@ -229,7 +229,7 @@ def responder_for(policy: Policy, stage: Stage, d: m.Dispute) -> m.Staff:
     who = level_holder(policy, stage.responder_level, d)
     if who is None:
         raise ValidationError(
-            f"No one holds the {policy.level_label(stage.responder_level)} role for "
+            f"No one holds the {policy.responders_label(stage)} role for "
             f"{d.child.team.name}; ask an administrator to set the team's management chain.",
             field="responder")
     return who
@@ -321,6 +321,12 @@ def refresh_clocks(ctx: Ctx, d: m.Dispute) -> DisputeView:
     nxt = next_due(items)
     cur = view.current
     responder = cur.responder_id if cur and cur.sent_at and view.status is Status.SENT else None
+    if responder is not None and cur is not None:
+        stage = policy.stage(cur.stage_key) if any(s.key == cur.stage_key for s in policy.stages) else None
+        if stage is not None and not stage.response_expected:
+            responder = None  # a report or notice: no one is awaited
+        elif cur.responses:  # answered jointly: the first still to respond (the others: see awaiting_reply)
+            responder = cur.pending[0].responder_id if cur.pending else None
     paused = any(x.state is DueState.PAUSED for x in items)
     m.Dispute.update(
         next_due_at=nxt.due.at if nxt else None, next_due_kind=nxt.kind if nxt else "",

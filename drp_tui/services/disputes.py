@@ -192,42 +192,67 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
 
 
 @service
-def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False) -> list[int]:
-    """Send the current stage to its responder (and the linked siblings' too)."""
+def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False,
+         to: int | None = None) -> list[int]:
+    """Send the current stage to its responder (and the linked siblings' too).
+
+    ``to``: the person the chair picks among those who may answer the stage (its
+    responder levels' holders); by default the first. A stage answered jointly goes
+    to them all; a report or notice starts no response clock."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version)
     sent = []
     for d in linked(first, include_siblings):
-        require_move(ctx, d, Move.SEND)
+        ok = require_move(ctx, d, Move.SEND, target=str(to) if to is not None else None)
         policy = ctx.policy_of(d)
         rec = current_record(d)
         stage = policy.stage(rec.stage_key)
         if not (rec.chair_concern or d.concern):
             raise ValidationError(f"{policy.vocabulary.concern_word}: write the section for {stage.label} first",
                                   field="chair_concern")
-        responder = responder_for(policy, stage, d)
+        joint: list[m.Staff] = []
+        if stage.joint:
+            joint = [m.Staff.get_by_id(int(i)) for i in ok.targets]
+            if not joint:
+                responder_for(policy, stage, d)  # refuses, naming the level no one holds
+            responder = joint[0]
+        elif to is not None:
+            responder = m.Staff.get_by_id(to)
+        elif stage.responder_levels and ok.targets:  # any one of several: the first who holds one
+            responder = m.Staff.get_by_id(int(ok.targets[0]))
+        else:
+            responder = responder_for(policy, stage, d)
         informs = inform_for(policy, stage, d)
         now = ctx.now()
-        timescale = stage.timescale
-        if d.immediate and policy.rules.immediate_concern.is_set:
+        timescale = stage.timescale if stage.response_expected else Timescale()
+        if d.immediate and policy.rules.immediate_concern.is_set and stage.response_expected:
             timescale = policy.rules.immediate_concern
         due = compute_due(now, timescale, ctx.calendar) if timescale.is_set else None
         rec.sent_at = now
         rec.responder = responder
-        rec.inform = ",".join(str(s.id) for s in informs)
+        rec.inform = ",".join(str(s.id) for s in informs if s not in joint)
         rec.due_at = due.at if due else None
         rec.due_date = due.day if due else None
         rec.save()
+        for person in joint:
+            m.StageResponse.create(stage_record=rec, responder=person)
+        to_whom = ", ".join(p.name for p in joint) if joint else responder.name
         due_txt = f", response due by {format_due(due.at)}" if due else ""
-        notify(ctx, [responder], "request",
-               f"{d.reference} ({d.child.name}): {stage.label} sent to you by {who.name}{due_txt}", d)
-        notify(ctx, informs, "info",
-               f"For information: {d.reference} {stage.label} sent to {responder.name}", d)
-        event(ctx, "sent", f"{stage.label} sent to {responder.name}{due_txt}", d,
+        if stage.response_expected:
+            notify(ctx, joint or [responder], "request",
+                   f"{d.reference} ({d.child.name}): {stage.label} sent to you by {who.name}{due_txt}"
+                   + (f" (a joint response from {to_whom}: each records their own)" if joint else ""), d)
+        else:
+            notify(ctx, [responder], "info", f"{d.reference} ({d.child.name}): {stage.label} sent to you by "
+                                             f"{who.name} for information (no response expected)", d)
+        notify(ctx, [x for x in informs if x not in joint], "info",
+               f"For information: {d.reference} {stage.label} sent to {to_whom}", d)
+        event(ctx, "sent", f"{stage.label} sent to {to_whom}{due_txt}"
+              + ("" if stage.response_expected else " (no response expected)"), d,
               before={"status": d.status},
-              after={"responder": responder.id, "inform": rec.inform, "due": due.at if due else None,
-                     "timescale": Timescale.describe(timescale)})
+              after={"responder": responder.id, "responders": [p.id for p in joint], "inform": rec.inform,
+                     "due": due.at if due else None, "timescale": Timescale.describe(timescale)})
         touch(ctx, d, status=Status.SENT.value)
         sent.append(d.id)
     return sent
@@ -235,15 +260,31 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
 
 @service
 def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[ActionInput] = (),
-                    on_behalf: bool = False, version: int | None = None) -> None:
-    """The responder's section: a response and its SMART actions (what, who, by when)."""
+                    on_behalf: bool = False, version: int | None = None, for_id: int | None = None) -> None:
+    """The responder's section: a response and its SMART actions (what, who, by when).
+
+    A stage answered jointly: each responder records their own (the chair may record one
+    on behalf of ``for_id``); the stage is responded, for the chair to decide, once all have."""
     who = actor(ctx)
     d = load(dispute_id)
     require_move(ctx, d, Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND)
-    check_version(d, version, {"response": str(text)})
     rec = current_record(d)
     policy = ctx.policy_of(d)
     stage = policy.stage(rec.stage_key)
+    rows = list(m.StageResponse.select().where(m.StageResponse.stage_record == rec.id).order_by(m.StageResponse.id))
+    if on_behalf and rows:  # answered jointly: on whose behalf, among those still to respond
+        if for_id is None:
+            pending = [r for r in rows if r.response_at is None]
+            if len(pending) > 1:
+                raise ValidationError("responder: say on whose behalf you record it (still to respond: "
+                                      f"{', '.join(r.responder.name for r in pending)})", field="responder")
+            for_id = pending[0].responder_id if pending else None
+        if for_id is not None:
+            require_move(ctx, d, Move.RESPOND_ON_BEHALF, target=str(for_id))
+    elif for_id is not None and for_id != rec.responder_id:
+        raise ValidationError(f"responder: {stage.label} was sent to "
+                              f"{rec.responder.name if rec.responder else 'no one'} only", field="responder")
+    check_version(d, version, {"response": str(text)})
     body = clean_field(ctx, forms.stage_section(policy, stage).field("response"), text)
     if len(actions) > MAX_ACTIONS:
         raise ValidationError(f"actions: {len(actions)} actions in one response; at most {MAX_ACTIONS}",
@@ -255,25 +296,42 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
         due = clean_date(ctx, a.due, "actions", f"action {i} by when", past=False)
         clean_actions.append((desc, owner, due))
     before = {"response": rec.response}
-    rec.response = body
-    rec.response_at = ctx.now()
-    rec.response_by = who
-    rec.response_on_behalf = bool(on_behalf)
+    still: list[str] = []
+    if rows:  # answered jointly: this responder's own response
+        whose = for_id if on_behalf else who.id
+        mine = next(r for r in rows if r.responder_id == whose)
+        mine.response, mine.response_at, mine.recorded_by, mine.on_behalf = body, ctx.now(), who, bool(on_behalf)
+        mine.save()
+        by = f"{who.name} on behalf of {mine.responder.name}" if on_behalf else who.name
+        still = [r.responder.name for r in rows if r.response_at is None]
+        if not still:  # the last of them: the stage is responded
+            rec.response = "\n\n".join(f"{r.responder.name}: {r.response}" for r in rows)
+            rec.response_at, rec.response_by, rec.response_on_behalf = ctx.now(), who, bool(on_behalf)
+    else:
+        rec.response = body
+        rec.response_at = ctx.now()
+        rec.response_by = who
+        rec.response_on_behalf = bool(on_behalf)
+        by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
     rec.save()
     for desc, owner, due in clean_actions:
         m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
-    by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
-    notify(ctx, [d.raised_by], "response", f"{d.reference} ({d.child.name}): response to {stage.label} from {by}", d)
+    waiting = f" (still to respond: {', '.join(still)})" if still else ""
+    notify(ctx, [d.raised_by], "response",
+           f"{d.reference} ({d.child.name}): response to {stage.label} from {by}{waiting}", d)
     copies = response_copies_for(policy, stage, d)
     notify(ctx, copies, "response", f"{d.reference} ({d.child.name}): written response to {stage.label} from {by}", d)
     notify(ctx, [int(x) for x in rec.inform.split(",") if x and int(x) not in {w.id for w in copies}], "info",
            f"For information: {d.reference} {stage.label} response recorded", d)
     if on_behalf:
-        notify(ctx, [rec.responder], "info", f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)
-    event(ctx, "responded", f"Response to {stage.label} recorded by {by} with {len(clean_actions)} action(s)", d,
-          before=before, after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
-                                "on_behalf": bool(on_behalf)})
-    touch(ctx, d, status=Status.RESPONDED.value)
+        notify(ctx, [for_id if rows else rec.responder], "info", f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)
+    event(ctx, "responded", f"Response to {stage.label} recorded by {by} with {len(clean_actions)} action(s)"
+          + waiting, d, before=before, after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
+                                             "on_behalf": bool(on_behalf), "still_to_respond": still})
+    if still:
+        touch(ctx, d)
+    else:
+        touch(ctx, d, status=Status.RESPONDED.value)
     # The responder's kept draft of this form is what has just been recorded: it must not be offered again.
     if m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute():
         event(ctx, "draft_removed", f"Draft removed ({d.reference}): the response was recorded")

@@ -14,6 +14,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
 from drp_tui.store import models as m
 from drp_tui.store.db import write_txn
+from drp_tui.store.queries import awaiting_reply
 
 
 def _own(ctx: Ctx, notification_id: int) -> m.Notification:
@@ -93,7 +94,8 @@ def remind(ctx: Ctx) -> int:
     q = (m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.next_due_at, m.Dispute.next_due_kind,
                           m.Dispute.raised_by, m.Dispute.responder, m.Dispute.paused, m.Dispute.policy_key)
          .where(m.Dispute.next_due_at.is_null(False) & (m.Dispute.next_due_at < horizon)
-                & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id))
+                & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id)
+                   | awaiting_reply(ctx.actor_id))
                 & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value])))
     made = 0
     with write_txn():

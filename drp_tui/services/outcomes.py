@@ -26,6 +26,13 @@ def _informs(rec: m.StageRecord) -> list[int]:
     return [int(x) for x in rec.inform.split(",") if x]
 
 
+def _responders(rec: m.StageRecord) -> list[int | None]:
+    """Who the stage was sent to: its responder, and at a joint stage every joint responder."""
+    joint = [r.responder_id for r in m.StageResponse.select(m.StageResponse.responder)
+             .where(m.StageResponse.stage_record == rec.id).order_by(m.StageResponse.id)]
+    return [rec.responder_id, *joint]
+
+
 @service
 def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int | None = None,
            include_siblings: bool = False) -> list[int]:
@@ -55,7 +62,7 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
                 m.MonitoringMeeting.create(dispute=d, due_on=due_on)
                 notify(ctx, [who], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)
         verdict = "resolved" if resolved else "not resolved"
-        notify(ctx, [rec.responder_id, *_informs(rec)], "decision",
+        notify(ctx, [*_responders(rec), *_informs(rec)], "decision",
                f"{d.reference} ({d.child.name}): {who.name} decided {label} is {verdict}", d)
         event(ctx, "decided", f"{label}: {verdict}" + (f" - {text}" if text else ""), d, before=before,
               after={"decision": rec.decision, "comment": text, "status": changes.get("status", d.status)})
@@ -84,7 +91,7 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     rec.negotiation_note = text
     rec.decision = None
     rec.save()
-    notify(ctx, [rec.responder_id], "request",
+    notify(ctx, _responders(rec), "request",
            f"{d.reference}: further actions agreed with {who.name}, to be done by {format_london(until)}", d)
     notify(ctx, _informs(rec), "info", f"For information: {d.reference} further negotiation until {format_london(until)}", d)
     event(ctx, "negotiation", f"Further negotiation agreed until {format_london(until)}: {text}", d,
@@ -113,7 +120,7 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     rec.extension_until = new_due
     rec.extension_reason = why
     rec.save()
-    notify(ctx, [rec.responder_id], "request", f"{d.reference}: response extended to {format_date(until)} by {who.name}", d)
+    notify(ctx, _responders(rec), "request", f"{d.reference}: response extended to {format_date(until)} by {who.name}", d)
     notify(ctx, _informs(rec), "info", f"For information: {d.reference} response extended to {format_date(until)}", d)
     event(ctx, "extension", f"Extension to {format_date(until)}: {why}", d,
           before={"due": old_due}, after={"due": new_due, "reason": why})
@@ -148,7 +155,7 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
         why = "no response in time" if rec.response_at is None else "response did not resolve it"
         event(ctx, "escalated", f"Escalated from {cur.label} to {target.label} ({why})" + (f": {text}" if text else ""),
               d, before={"stage": cur.key}, after={"stage": target.key})
-        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
+        notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
         if target.requires_approval:
             level = policy.rules.approval_level
             approver = level_holder(policy, level, d) if level else None
@@ -202,7 +209,7 @@ def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = ""
     event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, before={"status": d.status} if referral else None,
           after={"told": told_text, **({"status": Status.CAFCASS.value} if referral else {})})
     if referral:
-        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: referred to Cafcass by {who.name}", d)
+        notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: referred to Cafcass by {who.name}", d)
         touch(ctx, d, status=Status.CAFCASS.value, closed_at=ctx.now(), outcome=f"Referred to Cafcass: {text}")
     else:
         touch(ctx, d)
@@ -217,7 +224,7 @@ def withdraw(ctx: Ctx, dispute_id: int, reason: str, version: int | None = None)
     why = clean_text(reason, "reason", required=True)
     rec = current_record(d)
     if rec.sent_at is not None:
-        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: withdrawn by {who.name}", d)
+        notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: withdrawn by {who.name}", d)
     event(ctx, "withdrawn", f"Withdrawn: {why}", d, before={"status": d.status},
           after={"status": Status.WITHDRAWN.value, "reason": why})
     touch(ctx, d, status=Status.WITHDRAWN.value, closed_at=ctx.now(), outcome=f"Withdrawn: {why}")
@@ -235,7 +242,7 @@ def reopen(ctx: Ctx, dispute_id: int, reason: str) -> None:
         rec.decision = None
         rec.save()
     if rec.sent_at is not None or d.raised_by_id != who.id:
-        notify(ctx, [d.raised_by_id, rec.responder_id, *_informs(rec)], "info",
+        notify(ctx, [d.raised_by_id, *_responders(rec), *_informs(rec)], "info",
                f"{d.reference} ({d.child.name}) reopened by {who.name}: {why}", d)
     event(ctx, "reopened", f"Reopened: {why}", d, before={"status": d.status}, after={"status": status.value})
     touch(ctx, d, status=status.value, closed_at=None)
@@ -259,7 +266,7 @@ def record_monitoring(ctx: Ctx, dispute_id: int, held_on: date, outcome: str, at
     mm.held_on, mm.outcome, mm.attendees, mm.recorded_by = held_on, text, people, who
     mm.save()
     rec = current_record(d)
-    notify(ctx, [rec.responder_id], "info", f"{d.reference}: monitoring meeting held {format_date(held_on)}", d)
+    notify(ctx, _responders(rec), "info", f"{d.reference}: monitoring meeting held {format_date(held_on)}", d)
     event(ctx, "monitoring", f"Monitoring meeting held {format_date(held_on)}: {text}", d, before=before,
           after={"held_on": held_on, "outcome": text, "attendees": people})
     touch(ctx, d)
@@ -330,7 +337,7 @@ def complete_action(ctx: Ctx, action_id: int, done_on: date | None = None) -> No
     assert done is not None  # not optional: a date or a ValidationError
     a.done_on = done
     a.save()
-    notify(ctx, [d.raised_by_id, rec.responder_id], "info",
+    notify(ctx, [d.raised_by_id, *_responders(rec)], "info",
            f"{d.reference}: action done - {a.description[:60]} ({format_date(done)})", d)
     event(ctx, "action_done", f"Action done: {a.description[:80]}", d, before={"done_on": None},
           after={"action": a.id, "done_on": a.done_on})

@@ -135,7 +135,8 @@ def _ts(t: Timescale) -> str:
 
 def _stage_rules(s: Stage) -> dict[str, str]:
     return {
-        "label": s.label, "timescale": _ts(s.timescale), "responder": s.responder_level,
+        "label": s.label, "timescale": _ts(s.timescale), "responder": " / ".join(s.answering_levels) + (" (all)" if s.joint else "")
+        + ("" if s.response_expected else " (no response expected)"),
         "informs": ", ".join(s.inform_levels) or "-", "meeting expected": str(s.meeting_expected).lower(),
         "needs approval": str(s.requires_approval).lower(), "informal": str(s.informal).lower(),
         "may start": str(s.may_start).lower(), "bypass target": str(s.bypass_target).lower(),

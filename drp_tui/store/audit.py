@@ -104,7 +104,7 @@ COVERED: dict[type[m.BaseModel], tuple[str, ...]] = {
     m.Team: (), m.Staff: ("failed_logins", "locked_until", "last_sign_in_at", "last_failed_at"), m.TeamRole: (),
     m.SiblingGroup: (),
     m.Child: (), m.Dispute: ("next_due_at", "next_due_kind", "responder", "paused"),
-    m.StageRecord: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
+    m.StageRecord: (), m.StageResponse: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
     m.Compliment: (), m.Meeting: (),
 }
 _BY_TABLE = {model._meta.table_name: model for model in COVERED}

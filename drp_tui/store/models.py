@@ -248,6 +248,29 @@ class StageRecord(BaseModel):
         only_save_dirty = True  # writes only the columns changed (see Dispute)
 
 
+class StageResponse(BaseModel):
+    """One responder's own response to a stage answered jointly (``responders = "all"``).
+
+    A row per responder is made when the stage is sent (``response_at`` empty); it is
+    filled when that responder (or the chair, on their behalf) records their response."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        stage_record_id: ForeignKeyField[int]
+        responder_id: ForeignKeyField[int]
+        recorded_by_id: ForeignKeyField[int | None]
+
+    stage_record = ForeignKeyField(StageRecord, backref="responses", on_delete="RESTRICT")
+    responder = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    response = TextField(default="")
+    response_at = UTCDateTimeField(null=True)
+    recorded_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    on_behalf = BooleanField(default=False)
+
+    class Meta:
+        table_name = "stage_response"
+        indexes = ((("stage_record", "responder"), True),)
+
+
 class Action(BaseModel):
     if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
         stage_record_id: ForeignKeyField[int]
@@ -437,7 +460,7 @@ class ClosureDay(BaseModel):
 
 
 ALL_MODELS: list[type[BaseModel]] = [
-    Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
+    Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, StageResponse, Action,
     Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
     SignInFailure, PolicySnapshot, ClosureDay, Meeting,
 ]

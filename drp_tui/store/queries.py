@@ -14,8 +14,10 @@ from drp_tui.domain.model import (
     MeetingView,
     DisputeView,
     EventView,
+    HolderView,
     MonitoringView,
     NotificationView,
+    ResponseView,
     Role,
     StaffView,
     StageView,
@@ -99,7 +101,8 @@ def siblings_of(child_id: int, *, viewer_id: int | None = None) -> list[ChildVie
     return [child_view(x) for x in q.order_by(m.Child.name)]
 
 
-def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Action]) -> StageView:
+def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Action],
+                responses: Sequence[m.StageResponse] = ()) -> StageView:
     inform = tuple(int(x) for x in r.inform.split(",") if x)
     return StageView(
         id=r.id, stage_key=r.stage_key, seq=r.seq, sent_at=r.sent_at, responder_id=r.responder_id,
@@ -114,7 +117,30 @@ def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Act
         negotiation_note=r.negotiation_note, approval_by_id=r.approval_by_id,
         approval_at=r.approval_at,
         actions=tuple(ActionView(a.id, a.description, a.owner, a.due, a.done_on) for a in actions),
+        responses=tuple(ResponseView(x.responder_id, names.get(x.responder_id, ""), x.response, x.response_at,
+                                     x.recorded_by_id, x.on_behalf) for x in responses),
     )
+
+
+def holders_for(team_ids: Iterable[int | None]) -> tuple[HolderView, ...]:
+    """The active holders of every level in these teams, in the order they were given the level."""
+    teams = [t for t in team_ids if t is not None]
+    if not teams:
+        return ()
+    q = (m.TeamRole.select(m.TeamRole, m.Staff).join(m.Staff)
+         .where(m.TeamRole.team.in_(teams) & (m.Staff.active == True))  # noqa: E712
+         .order_by(m.TeamRole.id))
+    return tuple(HolderView(tr.level, tr.team_id, tr.staff.id, tr.staff.name) for tr in q)
+
+
+def awaiting_reply(staff_id: int | None) -> Expression:
+    """A condition on ``Dispute`` rows: the current stage awaits a response from ``staff_id``
+    (its one responder, or one of its joint responders who has not yet responded)."""
+    sr, rec = m.StageResponse, m.StageRecord
+    joint = (sr.select(sr.id).join(rec, on=(sr.stage_record == rec.id))
+             .where((sr.responder == staff_id) & sr.response_at.is_null()
+                    & (rec.dispute == m.Dispute.id) & (rec.stage_key == m.Dispute.current_stage)))
+    return (m.Dispute.status == Status.SENT.value) & ((m.Dispute.responder == staff_id) | fn.EXISTS(joint))
 
 
 def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView:
@@ -126,7 +152,13 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
     if records:
         for a in m.Action.select().where(m.Action.stage_record.in_([r.id for r in records])).order_by(m.Action.due, m.Action.id):
             acts.setdefault(a.stage_record_id, []).append(a)
+    resp: dict[int, list[m.StageResponse]] = {}
+    if records:
+        for x in (m.StageResponse.select().where(m.StageResponse.stage_record.in_([r.id for r in records]))
+                  .order_by(m.StageResponse.id)):
+            resp.setdefault(x.stage_record_id, []).append(x)
     ids = [d.raised_by_id, d.updated_by_id or 0] + [r.responder_id or 0 for r in records]
+    ids += [x.responder_id for xs in resp.values() for x in xs]
     names = staff_names(i for i in ids if i)
     siblings: tuple[int, ...] = ()
     if d.link_group:
@@ -154,9 +186,11 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         child_informed_how=d.child_informed_how, outcome=d.outcome, created_at=d.created_at,
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
-        stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
+        stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, [])) for r in records),
         monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
         facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
+        holders=holders_for((d.child.team_id, d.raised_by.team_id)),
+        social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),
     )
 
 
@@ -188,7 +222,7 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
     if q.view == "mine":
         sel = sel.where((m.Dispute.raised_by == q.staff_id) & m.Dispute.status.in_(open_statuses))
     elif q.view == "awaiting":
-        sel = sel.where((m.Dispute.responder == q.staff_id) & (m.Dispute.status == Status.SENT.value))
+        sel = sel.where(awaiting_reply(q.staff_id))
     elif q.view == "team":
         sel = sel.where(m.Child.team.in_(list(q.team_ids)) & m.Dispute.status.in_(open_statuses))
     elif q.view == "overdue":

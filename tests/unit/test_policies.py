@@ -54,7 +54,7 @@ def test_every_procedure_value_cites_its_seed_line(key: str) -> None:
     seed = load_builtin(key).source[:3]
     assert re.search(rf"# {seed}:\d+", text)
     for line in text.splitlines():
-        m = re.match(r"\s*(timescale|working_days|responder_level|raise_window|cafcass|bypass) = ", line)
+        m = re.match(r"\s*(timescale|working_days|responder_levels?|responders|response_expected|raise_window|cafcass|bypass) = ", line)
         if m:
             assert re.search(rf"#.*\b{seed}:\d+", line), line
 
@@ -90,7 +90,7 @@ def test_mosaic_differences_between_iro_and_cp_chair() -> None:
 def test_durham_ladder_and_rules() -> None:
     p = load_builtin("durham-rp")
     assert ladder(p) == [
-        ("stage_1", "social_worker_or_tm", 1, None),
+        ("stage_1", "social_worker", 1, None),
         ("stage_2", "team_manager", 4, None),
         ("stage_3", "operations_manager", 4, None),
         ("stage_4", "strategic_manager", 5, None),

@@ -24,7 +24,7 @@ from textual.worker import WorkerFailed
 
 from drp_tui.domain import forms
 from drp_tui.domain.model import Status
-from drp_tui.domain.moves import Move
+from drp_tui.domain.moves import Move, responder_candidates
 from drp_tui.domain.policy import BypassRule
 from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_london, london_date, to_london
 from drp_tui.services import disputes as ds
@@ -243,7 +243,22 @@ async def send(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld.view.current is not None
     stage = ld.policy.stage(ld.view.current.stage_key)
-    level = ld.policy.level_label(stage.responder_level)
+    level = ld.policy.responders_label(stage)
+    who = responder_candidates(ld.view, ld.policy, stage)
+    if stage.responder_levels and not stage.joint and len(who) > 1:
+        # any one of several may answer: the chair picks (the move allows only these)
+        fields = [FieldSpec("to", "Send to", "choice", who[0][0], tuple((name, sid) for sid, name in who),
+                            required=True)]
+
+        async def build(data: dict[str, Any]) -> Call:
+            sibs = await scr.ask_siblings("send", (Status.DRAFT,))
+            name = dict(who).get(data["to"], "")
+            return (f"{stage.label} sent to {name}.", ds.send, (ld.view.id,),
+                    {"version": scr.base_version, "include_siblings": sibs, "to": data["to"]})
+
+        await dialog_loop(scr, f"Send section {stage.section} ({stage.label})", fields, build, ok="Send",
+                          intro=f"Any one of: {level}. A sent section cannot be edited.")
+        return
     if not await scr.ask(f"Send section {stage.section} ({stage.label}) to the {level}? "
                          "A sent section cannot be edited.", title="Send", yes="Send", no="Cancel"):
         return
@@ -265,7 +280,23 @@ async def respond(scr: DisputeScreen) -> None:
         return
     cur = ld.view.current
     label = ld.policy.stage(cur.stage_key).label
-    behalf = f" on behalf of {cur.responder_name}" if scr.on_behalf else ""
+    if scr.on_behalf and len(cur.pending) > 1:  # answered jointly: whose response the chair is recording
+        pending = tuple((r.responder_name, r.responder_id) for r in cur.pending)
+        fields = [FieldSpec("for_id", "On behalf of", "choice", pending[0][1], pending, required=True)]
+
+        async def build(data: dict[str, Any]) -> Call:
+            name = next(n for n, i in pending if i == data["for_id"])
+            return (f"Response from {name} recorded.", ds.record_response, (ld.view.id, text, actions),
+                    {"on_behalf": True, "version": scr.base_version, "for_id": data["for_id"],
+                     "on_success": scr.after_response})
+
+        if await dialog_loop(scr, f"Record a response to {label}", fields, build, ok="Record and send",
+                             intro="Each responder records their own; choose whose response this is. "
+                                   "It cannot be changed afterwards."):
+            scr.drafted = None
+        return
+    behalf = f" on behalf of {(cur.pending[0].responder_name if cur.pending else cur.responder_name)}" \
+        if scr.on_behalf else ""
     if not await scr.ask(f"Record this response to {label}{behalf} with {len(actions)} SMART action(s) and "
                          f"send it to {ld.view.raised_by_name}? It cannot be changed afterwards.",
                          title="Record and send the response", yes="Record and send", no="Keep editing"):
@@ -335,7 +366,7 @@ async def escalate(scr: DisputeScreen) -> None:
     assert ld is not None and ld.view.current is not None
     p, cur = ld.policy, ld.view.current
     targets = p.escalation_targets(cur.stage_key)
-    options = tuple((f"Section {s.section}: {s.label} ({p.level_label(s.responder_level)})", s.key) for s in targets)
+    options = tuple((f"Section {s.section}: {s.label} ({p.responders_label(s)})", s.key) for s in targets)
     rule = {BypassRule.NONE: "This procedure escalates to the next stage only.",
             BypassRule.ANY: "This procedure lets you go to any later stage.",
             BypassRule.LISTED: "You may go to the next stage, or straight to a stage the procedure allows."}

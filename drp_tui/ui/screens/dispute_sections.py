@@ -64,6 +64,9 @@ def is_chair(ld: Loaded) -> bool:
 
 def is_responder(ld: Loaded) -> bool:
     cur = ld.view.current
+    if cur is not None and cur.responses:  # answered jointly: theirs until they have responded
+        return bool(cur.sent_at and ld.view.status is Status.SENT
+                    and any(r.responder_id == ld.me.id for r in cur.pending))
     return bool(cur and cur.sent_at and cur.responder_id == ld.me.id
                 and ld.view.status in (Status.SENT, Status.NEGOTIATING))
 
@@ -262,9 +265,14 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
     parts: list[Widget] = []
     if stage.guidance:
         parts.append(Static(Content.styled(stage.guidance, "italic"), classes="guidance"))
-    level = p.level_label(stage.responder_level)
-    parts.append(_ro("Responder", f"{level}: {sv.responder_name}" if sv.responder_name
-                     else f"{level} (named when sent)"))
+    level = p.responders_label(stage)
+    if sv.responses:
+        parts.append(_ro("Responders", f"{level}: " + ", ".join(r.responder_name for r in sv.responses)))
+    else:
+        parts.append(_ro("Responder", f"{level}: {sv.responder_name}" if sv.responder_name
+                         else f"{level} (named when sent)"))
+    if not stage.response_expected:
+        parts.append(_ro("Response", "none expected: a report or notice"))
     if sv.inform_ids:
         parts.append(_ro("For information", ", ".join(ld.names.get(i, str(i)) for i in sv.inform_ids)))
     if stage.requires_approval:
@@ -287,7 +295,15 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
         # required, but checked when it is recorded: an empty response may be kept as a draft
         parts.append(EditField(FieldSpec.of(response, "", required=False)))
         parts.append(ActionsEditor())
-    elif sv.sent_at:
+    elif sv.sent_at and sv.responses:  # answered jointly: each responder's own, with who and when
+        for r in sv.responses:
+            if r.response_at is None:
+                parts.append(_ro(f"{response.label} ({r.responder_name})", "still to respond"))
+                continue
+            by = f"{r.responder_name}, recorded on their behalf" if r.on_behalf else r.responder_name
+            parts += _long_ro(f"{response.label} ({by}, {format_london(r.response_at)})", r.response)
+        parts += _actions(sv, ld, clock)
+    elif sv.sent_at and stage.response_expected:
         by = ld.names.get(sv.response_by_id or 0, "")
         if sv.response_on_behalf:
             by = f"{by} on behalf of {sv.responder_name}"

@@ -11,12 +11,13 @@ from typing import Any
 from drp_tui.domain import forms
 from drp_tui.domain.deadlines import compute_due
 from drp_tui.domain.model import Role, Status
+from drp_tui.domain.policy import CHAIR
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
     MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for,
-    level_holder, linked, load, notify, require_move, require_role, responder_for, service, stage_label, touch,
+    ask_approvals, linked, party_holders, load, notify, require_move, require_role, responder_for, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError
@@ -127,11 +128,7 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
                              chair_timescales=texts["timescales"])
         event(ctx, "raised", f"{ref} raised at {start.label} ({cat.label}) for {c.case_number}", d,
               after={"category": cat.key, "stage": start.key, "siblings": len(children) - 1})
-        if start.requires_approval:  # as when escalating to it: ask for the agreement the procedure needs
-            approver = level_holder(policy, policy.rules.approval_level, d) if policy.rules.approval_level else None
-            approvers = [approver] if approver else list(m.Staff.select().where(
-                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
-            notify(ctx, approvers, "approval", f"{ref}: {who.name} asks your agreement to send {start.label}", d)
+        ask_approvals(ctx, policy, d, None, start, who)  # the agreement the procedure needs to start here
         touch(ctx, d)
         ids.append(d.id)
     return ids
@@ -254,6 +251,9 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
         m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
     by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
     notify(ctx, [d.raised_by], "response", f"{d.reference} ({d.child.name}): response to {stage.label} from {by}", d)
+    if tuple(stage.closed_by) != (CHAIR,):  # the profile names others who close (or must be satisfied)
+        notify(ctx, party_holders(policy, stage.closed_by, d), "decision",
+               f"{d.reference}: response to {stage.label} from {by}; your decision is awaited", d)
     notify(ctx, [int(x) for x in rec.inform.split(",") if x], "info",
            f"For information: {d.reference} {stage.label} response recorded", d)
     if on_behalf:

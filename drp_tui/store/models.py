@@ -286,6 +286,25 @@ class MonitoringMeeting(BaseModel):
     recorded_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
 
 
+class Approval(BaseModel):
+    """A decision on a gate of one stage record: an approver's approved / declined (with a
+    reason) on a transition the procedure gates, or a party's "satisfied" before a stage
+    closes. ``gate`` is ``on:level`` (e.g. ``bypass:qa_manager``) or ``close:party``."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        stage_record_id: ForeignKeyField[int]
+        by_id: ForeignKeyField[int]
+
+    dispute = ForeignKeyField(Dispute, backref="approvals", on_delete="RESTRICT")
+    stage_record = ForeignKeyField(StageRecord, backref="approvals", on_delete="RESTRICT")
+    gate = CharField()
+    decision = CharField()  # approved | declined | satisfied
+    reason = TextField(default="")
+    by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    at = UTCDateTimeField()
+
+
 class CafcassStep(BaseModel):
     """Legal advice sought, Cafcass consulted, or a referral made: three steps."""
 
@@ -405,7 +424,7 @@ class PolicySnapshot(BaseModel):
 
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
-    Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
+    Conversation, MonitoringMeeting, CafcassStep, Approval, Compliment, Notification, Event, Draft,
     SignInFailure, PolicySnapshot,
 ]
 

@@ -8,6 +8,7 @@ from peewee import JOIN, Expression, fn
 
 from drp_tui.domain.model import (
     ActionView,
+    ApprovalView,
     ChildView,
     Decision,
     DisputeRow,
@@ -137,6 +138,11 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
         for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
     )
+    approvals = tuple(
+        ApprovalView(x.id, x.stage_record_id, x.gate, x.decision, x.reason, x.by_id, x.by.name, x.at)
+        for x in m.Approval.select(m.Approval, m.Staff).join(m.Staff).where(m.Approval.dispute == d.id)
+        .order_by(m.Approval.at, m.Approval.id)
+    )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
         raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
@@ -149,7 +155,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
         stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
-        monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
+        monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest, approvals=approvals,
     )
 
 

@@ -420,14 +420,14 @@ def _approval_scope(f: _Facts) -> None:
 
 
 def awaiting_approval(f: _Facts) -> list[tuple[Approval, ApprovalView | None]]:
-    """Gates on the dispute now awaiting a decision: those before the current stage is sent, and a
-    Cafcass referral's where the referral could otherwise be made now."""
+    """Gates on the dispute now awaiting a decision: those before the current stage is sent; when
+    none of those waits, a Cafcass referral's where the referral could otherwise be made now."""
     cur = f.cur
     if cur is None or not f.view.status.is_open:
         return []
     out = f.pending_gates(cur) if cur.sent_at is None else []
     gates = f.policy.cafcass_gates()
-    if gates:
+    if gates and not out:  # a referral's approval is asked once the stage awaits none of its own
         try:
             _cafcass_state(f)
         except _No:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drp_tui.domain.policy import CHAIR, BypassRule, CafcassRule, Policy, RaiseMetBy, Stage, Timescale
+from drp_tui.domain.policy import CHAIR as chair_party, BypassRule, CafcassRule, Policy, RaiseMetBy, Stage, Timescale
 
 SEVERITIES = ("error", "warning", "note")
 
@@ -549,7 +549,7 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
     for s in policy.stages:
         for name, doing in (("sent_by", "sends"), ("escalated_by", "escalates"), ("closed_by", "closes")):
             for j, party in enumerate(getattr(s, name)):
-                if party != CHAIR and party in known:
+                if party != chair_party and party in known:
                     acting.setdefault(party, (f"{doing} {s.key}", _stage_path(policy, s.key, f"{name}[{j}]")))
     for level, (what, path) in acting.items():
         holding, missing, who = gaps(level)

@@ -488,7 +488,7 @@ def test_profiles_doc_names_every_key_of_the_format() -> None:
 
     doc = (ROOT / "docs" / "PROFILES.md").read_text(encoding="utf-8")
     specs = {"": pl._TOP, "vocabulary": pl._VOCAB, "levels": pl._LEVEL, "categories": pl._CATEGORY,
-             "stages": pl._STAGE, "rules": pl._RULES, "caps": pl._CAP}
+             "stages": pl._STAGE, "rules": pl._RULES, "caps": pl._CAP, "approvals": pl._APPROVAL}
     missing = [f"{table}.{key}" for table, spec in specs.items() for key in spec
                if not any(form in doc for form in (f"`{key}`", f"{key} = ", f"`[{key}]`", f"`[[{key}]]`"))]
     assert missing == []

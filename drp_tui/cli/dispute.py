@@ -678,6 +678,10 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
             out.append(f"  sent {format_london(raw.sent_at)} to {st['responder_name']}; due {st['due']}")
         else:
             out.append("  not sent" + (f"; approved {format_london(raw.approval_at)}" if raw.approval_at else ""))
+        for ap in view.approvals:
+            if ap.stage_id == raw.id:
+                why = f": {' '.join(ap.reason.split())}" if ap.reason else ""
+                out.append(f"  {ap.gate.replace(':', ' ')}: {ap.decision} by {ap.by_name} {format_london(ap.at)}{why}")
         if st["extension_until"]:
             out.append(f"  extended to {st['due']}: {' '.join(st['extension_reason'].split())}")
         if st["response"]:

@@ -210,8 +210,10 @@ def approve_stage(ctx: Ctx, dispute_id: int, note: str = "") -> None:
             rec.approval_by = who
             rec.approval_at = ctx.now()
             rec.save()
-    what = "; ".join(words) or stage.label
-    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed {what}", d)
+    legacy = all(g.startswith("stage:") for g in v.targets)  # the old requires_approval: words as before
+    what = stage.label if legacy else "; ".join(words) or stage.label
+    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed "
+           + (f"you may send {stage.label}" if legacy else what), d)
     event(ctx, "approved", f"{who.name} agreed {what}" + (f": {text}" if text else ""), d,
           after={"stage": stage.key, "approved_by": who.id, "gates": list(v.targets)})
     touch(ctx, d)

@@ -151,8 +151,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--comment", default="", help="why the response does not resolve it")
     p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
 
-    p = add("approve", cmd_approve, "agree a stage that needs the chairs' service manager's agreement")
+    p = add("approve", cmd_approve, "approve what awaits your approval: a stage before it is sent (raising, "
+                                    "escalating or bypassing to it) or a Cafcass referral")
     p.add_argument("--note", default="")
+
+    p = add("decline", cmd_decline, "decline what awaits your approval, saying why (the chair is told)")
+    p.add_argument("--reason", required=True, help="why you decline")
 
     for name, kind, what in (("refer", "cafcass_referral", "refer to Cafcass (closes the dispute)"),
                              ("cafcass-discussion", "cafcass_discussion", "record a discussion with Cafcass"),
@@ -434,6 +438,9 @@ def summary(s: Session, view: DisputeView) -> dict[str, Any]:
         "version": view.version,
         "deadlines": [{"kind": d.kind, "label": d.label, "due": d.due.day or _day_of(d.due.at),
                        "due_at": d.due.at, "state": d.state.value} for d in clocks],
+        "approvals": [{"stage": next((x.stage_key for x in view.stages if x.id == a.stage_id), ""), "gate": a.gate,
+                       "decision": a.decision, "by": a.by_name, "at": a.at, "reason": a.reason}
+                      for a in view.approvals],
     }
 
 
@@ -575,6 +582,12 @@ def cmd_approve(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     s.call(outcomes.approve_stage, did, args.note)
     return done(s, did, "approved")
+
+
+def cmd_decline(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.decline_approval, did, args.reason)
+    return done(s, did, "declined")
 
 
 def cmd_cafcass(s: Session, args: argparse.Namespace) -> dict[str, Any]:
@@ -723,6 +736,10 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], 
                        + ("no response expected (a report or notice)" if notice else f"due {st['due']}"))
         else:
             out.append("  not sent" + (f"; approved {format_london(raw.approval_at)}" if raw.approval_at else ""))
+        for ap in view.approvals:
+            if ap.stage_id == raw.id:
+                why = f": {' '.join(ap.reason.split())}" if ap.reason else ""
+                out.append(f"  {ap.gate.replace(':', ' ')}: {ap.decision} by {ap.by_name} {format_london(ap.at)}{why}")
         if st["extension_until"]:
             out.append(f"  extended to {st['due']}: {' '.join(st['extension_reason'].split())}")
         for r in raw.responses:

@@ -301,6 +301,12 @@ def describe_policy(policy: Policy) -> list[str]:
             out += _wrap(f"within {_ts(s.meeting.within)}, arranged by {by}", " " * 16, "     meeting:   ")
         if s.monitoring.is_set:
             out += [f"     monitoring: {_ts(s.monitoring)} after the agreed outcome"]
+        for name, parties in (("sent by", s.sent_by), ("escalated by", s.escalated_by), ("closed by", s.closed_by)):
+            if tuple(parties) != ("chair",) or (name == "closed by" and s.close_needs_all):
+                who = (" and " if name == "closed by" and s.close_needs_all else " or ").join(
+                    policy.party_label(p) for p in parties)
+                out += _wrap(who + (" (all must be satisfied)" if name == "closed by" and s.close_needs_all else ""),
+                             " " * 19, f"     {name + ':':<14}")
         if s.guidance:
             out += _wrap(s.guidance, " " * 16, "     guidance:  ")
     out += ["", "Rules"]
@@ -326,6 +332,10 @@ def describe_policy(policy: Policy) -> list[str]:
     ]
     if r.not_for:
         rows.append(("not for", r.not_for))
+    for a in policy.approvals:
+        span = ("a Cafcass referral" if a.on == "cafcass_referral" else
+                f"{a.on} {('from ' + a.from_stage + ' ') if a.from_stage else ''}to {a.to_stage or 'any stage'}")
+        rows.append(("approval", f"{span}: {policy.level_label(a.level)}" + (f" ({a.source})" if a.source else "")))
     for name, value in rows:
         out += _wrap(value, " " * 17, f"  {name + ':':<15}")
     if policy.local:

@@ -193,6 +193,21 @@ class StageView:
 
 
 @dataclass(frozen=True)
+class ApprovalView:
+    """One decision on a gate of a stage record (see ``Policy.entry_gates``): approved,
+    declined (with the reason), or a party's "satisfied" before a stage closes."""
+
+    id: int
+    stage_id: int  # the StageView.id it belongs to
+    gate: str  # "on:level" (e.g. "bypass:qa_manager") or "close:party"
+    decision: str  # approved | declined | satisfied
+    reason: str
+    by_id: int
+    by_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class MonitoringView:
     id: int
     due_on: date
@@ -254,6 +269,15 @@ class DisputeView:
     # (who a stage may be sent to); the allocated social worker counts when active.
     holders: tuple[HolderView, ...] = ()
     social_worker_active: bool = False
+    approvals: tuple[ApprovalView, ...] = ()  # decisions on gates, oldest first
+
+    def gate_decisions(self, stage_id: int, gate: str) -> tuple[ApprovalView, ...]:
+        return tuple(a for a in self.approvals if a.stage_id == stage_id and a.gate == gate)
+
+    def gate_state(self, stage_id: int, gate: str) -> ApprovalView | None:
+        """The latest approved/declined decision on ``gate`` of that stage record (None: none yet)."""
+        got = [a for a in self.gate_decisions(stage_id, gate) if a.decision in ("approved", "declined")]
+        return got[-1] if got else None
 
     @property
     def current(self) -> StageView | None:

@@ -18,8 +18,8 @@ from datetime import datetime
 from enum import Enum
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.model import ActionView, Decision, DisputeView, Role, StageView, Status
-from drp_tui.domain.policy import CafcassRule, Policy, Stage
+from drp_tui.domain.model import ActionView, ApprovalView, Decision, DisputeView, Role, StageView, Status
+from drp_tui.domain.policy import CHAIR, Approval, CafcassRule, Policy, Stage
 from drp_tui.domain.timeutil import format_due, format_london, utc
 
 ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dispute content; "
@@ -36,6 +36,7 @@ class Move(str, Enum):
     EXTEND = "extend"
     ESCALATE = "escalate"
     APPROVE = "approve"
+    DECLINE = "decline"
     LEGAL_ADVICE = "legal_advice"
     CAFCASS_DISCUSSION = "cafcass_discussion"
     CAFCASS_REFERRAL = "cafcass_referral"
@@ -56,7 +57,7 @@ _LABELS = {
     Move.EDIT: "Edit", Move.SEND: "Send", Move.RESPOND: "Record response",
     Move.RESPOND_ON_BEHALF: "Record response on behalf", Move.DECIDE: "Decide",
     Move.NEGOTIATE: "Agree further negotiation", Move.EXTEND: "Agree an extension", Move.ESCALATE: "Escalate",
-    Move.APPROVE: "Approve stage", Move.LEGAL_ADVICE: "Legal advice sought",
+    Move.APPROVE: "Approve stage", Move.DECLINE: "Decline approval", Move.LEGAL_ADVICE: "Legal advice sought",
     Move.CAFCASS_DISCUSSION: "Discuss with Cafcass", Move.CAFCASS_REFERRAL: "Refer to Cafcass",
     Move.WITHDRAW: "Withdraw", Move.REOPEN: "Reopen", Move.MONITORING: "Record monitoring meeting",
     Move.CONVERSATION: "Record conversation", Move.ACTION_DONE: "Mark action done",
@@ -68,7 +69,7 @@ _DOING = {
     Move.EDIT: "edit it", Move.SEND: "send it", Move.RESPOND: "record a response",
     Move.RESPOND_ON_BEHALF: "record a response on the manager's behalf", Move.DECIDE: "decide it",
     Move.NEGOTIATE: "agree further negotiation", Move.EXTEND: "agree an extension", Move.ESCALATE: "escalate it",
-    Move.APPROVE: "approve it", Move.LEGAL_ADVICE: "record legal advice",
+    Move.APPROVE: "approve it", Move.DECLINE: "decline approval", Move.LEGAL_ADVICE: "record legal advice",
     Move.CAFCASS_DISCUSSION: "record a discussion with Cafcass", Move.CAFCASS_REFERRAL: "refer it to Cafcass",
     Move.WITHDRAW: "withdraw it", Move.REOPEN: "reopen it", Move.MONITORING: "record its monitoring meeting",
     Move.CONVERSATION: "record a conversation", Move.ACTION_DONE: "mark an action done",
@@ -95,6 +96,8 @@ class Verdict:
     # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark; SEND: ids of the
     # people who may answer the stage (all of them, for a joint stage); RESPOND_ON_BEHALF: ids of the
     # joint responders still to respond; RESPOND at a joint stage: the actor's own id
+    # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark; APPROVE/DECLINE:
+    # the gates ("on:level") this actor may decide; DECIDE: the closing parties this actor speaks for
     targets: tuple[str, ...] = ()
 
 
@@ -168,6 +171,77 @@ class _Facts:
             raise _who(f"Only the chair who raised {self.ref} can {_DOING[move]}; "
                        f"it is {self.view.raised_by_name}'s.")
 
+    def holds(self, level: str) -> bool:
+        """The actor holds ``level`` for this dispute (where the level's kind of holder says)."""
+        try:
+            kind = self.policy.level(level).holder
+        except KeyError:
+            kind = "team"
+        v = self.view
+        if kind == "allocated" and v.child.social_worker_id == self.actor.id:
+            return True
+        team = v.raised_by_team_id if kind == "chair_team" else v.child.team_id
+        return team is not None and (level, team) in self.actor.levels
+
+    def is_party(self, party: str) -> bool:
+        return self.is_chair if party == CHAIR else self.holds(party)
+
+    def party_name(self, party: str) -> str:
+        return (f"the {self.policy.vocabulary.chair_title} who raised it" if party == CHAIR
+                else self.policy.level_label(party))
+
+    def acts(self, move: Move, parties: tuple[str, ...], where: str) -> None:
+        """The actor is one of ``parties`` (the pinned profile's sent_by / escalated_by / closed_by)."""
+        if tuple(parties) == (CHAIR,):
+            self.chair(move)
+            return
+        self.no_admin()
+        if any(self.is_party(p) for p in parties):
+            return
+        names = " or ".join(self.party_name(p) for p in parties)
+        raise _who(f"Under this procedure only {names} can {_DOING[move]} at {where} of {self.ref}.")
+
+    def entered_from(self, sv: StageView) -> str | None:
+        """The stage the record ``sv`` was entered from (None: the dispute was raised there)."""
+        prev = [s for s in self.view.stages if s.seq < sv.seq]
+        return prev[-1].stage_key if prev else None
+
+    def pending_gates(self, sv: StageView) -> list[tuple[Approval, ApprovalView | None]]:
+        """The approvals still needed before ``sv`` is sent, with the latest decision (a decline) if any."""
+        out: list[tuple[Approval, ApprovalView | None]] = []
+        for g in self.policy.entry_gates(self.entered_from(sv), sv.stage_key):
+            if g.on == "stage" and sv.approval_by_id is not None:  # the old requires_approval, agreed
+                continue
+            st = self.view.gate_state(sv.id, g.gate)
+            if st is None or st.decision != "approved":
+                out.append((g, st))
+        return out
+
+    def transition(self, g: Approval, sv: StageView) -> str:
+        """The gated transition in words."""
+        to = self.label(sv)
+        if g.on == "cafcass_referral":
+            return "a referral to Cafcass"
+        frm = self.entered_from(sv)
+        src = self.policy.stage(frm).label if frm and any(s.key == frm for s in self.policy.stages) else frm
+        if g.on == "raise":
+            return f"starting at {to}"
+        if g.on == "escalate":
+            return f"escalating from {src} to {to}"
+        if g.on == "bypass":
+            return f"going straight from {src} to {to}"
+        return f"sending {to}"
+
+    def approver_name(self, g: Approval) -> str:
+        return self.policy.level_label(g.level) if g.level else "your service manager"
+
+    def may_approve(self, g: Approval) -> bool:
+        """Old gate: oversight of the raising chair's team or the child's, or the approval level's
+        holder where they hold it; a gate of [[approvals]]: only its level's holder."""
+        if g.on == "stage":
+            return self.oversight_of or (bool(g.level) and self.holds(g.level))
+        return self.holds(g.level)
+
     def open(self, move: Move) -> None:
         v = self.view
         if not v.status.is_open:
@@ -220,18 +294,38 @@ def _edit(f: _Facts) -> tuple[str, ...]:
 
 
 def _send(f: _Facts) -> tuple[str, ...]:
-    f.chair(Move.SEND)
+    cur = f.cur
+    sender = _parties(f, cur, "sent_by")
+    f.acts(Move.SEND, sender, f.label(cur) if cur else "this stage")
     f.open(Move.SEND)
     cur = f.current()
     stage = f.stage(cur)
     if cur.sent_at is not None:
         raise _state(f"{f.ref}: {stage.label} was already sent on {format_london(cur.sent_at)}.")
-    if stage.requires_approval and cur.approval_by_id is None:
-        rules = f.policy.rules
-        who = f.policy.level_label(rules.approval_level) if rules.approval_level else "your service manager"
-        raise _state(f"{f.ref}: {stage.label} needs {who}'s agreement before it is sent "
-                     "(the procedure requires that discussion first). Ask them to record approval.")
+    pending = f.pending_gates(cur)
+    if pending:
+        g, st = pending[0]
+        who = f.approver_name(g)
+        if st is not None and st.decision == "declined":
+            raise _state(f"{f.ref}: {who} ({st.by_name}) declined {f.transition(g, cur)}: {st.reason} "
+                         f"{stage.label} cannot be sent unless {who} approves.")
+        if g.on == "stage":
+            raise _state(f"{f.ref}: {stage.label} needs {who}'s agreement before it is sent "
+                         "(the procedure requires that discussion first). Ask them to record approval.")
+        raise _state(f"{f.ref}: {f.transition(g, cur)} needs {who}'s approval before {stage.label} is sent. "
+                     "Ask them to record approval.")
     return tuple(str(i) for i, _name in responder_candidates(f.view, f.policy, stage))
+
+
+def _parties(f: _Facts, sv: StageView | None, which: str) -> tuple[str, ...]:
+    """Who acts on ``sv`` by the pinned profile (the stage's sent_by / escalated_by / closed_by)."""
+    if sv is None:
+        return (CHAIR,)
+    try:
+        parties: tuple[str, ...] = getattr(f.policy.stage(sv.stage_key), which)
+    except KeyError:
+        return (CHAIR,)
+    return parties
 
 
 def _awaiting(f: _Facts, move: Move) -> StageView:
@@ -275,8 +369,19 @@ def _respond_on_behalf(f: _Facts) -> tuple[str, ...]:
     return tuple(str(r.responder_id) for r in cur.pending)
 
 
+def satisfied_parties(view: DisputeView, sv: StageView) -> tuple[str, ...]:
+    """The closing parties who recorded "satisfied" with the stage's latest response."""
+    since = sv.response_at
+    return tuple(dict.fromkeys(
+        a.gate.split(":", 1)[1] for a in view.approvals
+        if a.stage_id == sv.id and a.decision == "satisfied" and a.gate.startswith("close:")
+        and (since is None or utc(a.at) >= utc(since))))
+
+
 def _decide(f: _Facts) -> tuple[str, ...]:
-    f.chair(Move.DECIDE)
+    cur = f.cur
+    closers = _parties(f, cur, "closed_by")
+    f.acts(Move.DECIDE, closers, f.label(cur) if cur else "this stage")
     f.open(Move.DECIDE)
     cur = f.current()
     notice = not f.stage(cur).response_expected
@@ -286,7 +391,19 @@ def _decide(f: _Facts) -> tuple[str, ...]:
         still = f" (still to respond: {', '.join(r.responder_name for r in cur.pending)})" if cur.pending else ""
         raise _state(f"{f.ref}: there is no response to {f.label(cur)} yet{still}. Record the response "
                      "(or record it on the manager's behalf) before deciding.")
-    return ()
+    try:
+        all_needed = f.policy.stage(cur.stage_key).close_needs_all
+    except KeyError:
+        all_needed = False
+    if not all_needed:
+        return ()
+    done = satisfied_parties(f.view, cur)
+    mine = tuple(p for p in closers if f.is_party(p) and p not in done)
+    if not mine:
+        waiting = ", ".join(f.party_name(p) for p in closers if p not in done) or "no one"
+        raise _state(f"{f.ref}: you have already recorded that you are satisfied with {f.label(cur)}; "
+                     f"it closes when all have (waiting for: {waiting}).")
+    return mine
 
 
 def _negotiate(f: _Facts) -> tuple[str, ...]:
@@ -317,7 +434,8 @@ def _extend(f: _Facts) -> tuple[str, ...]:
 
 
 def _escalate(f: _Facts) -> tuple[str, ...]:
-    f.chair(Move.ESCALATE)
+    cur0 = f.cur
+    f.acts(Move.ESCALATE, _parties(f, cur0, "escalated_by"), f.label(cur0) if cur0 else "this stage")
     f.open(Move.ESCALATE)
     cur = f.current()
     stage = f.stage(cur)
@@ -355,16 +473,53 @@ def _approval_scope(f: _Facts) -> None:
                "only their own service manager can approve it.")
 
 
-def _approve(f: _Facts) -> tuple[str, ...]:
-    _approval_scope(f)
-    f.open(Move.APPROVE)
-    cur = f.current()
-    stage = f.stage(cur)
-    if cur.sent_at is not None or not stage.requires_approval:
+def awaiting_approval(f: _Facts) -> list[tuple[Approval, ApprovalView | None]]:
+    """Gates on the dispute now awaiting a decision: those before the current stage is sent; when
+    none of those waits, a Cafcass referral's where the referral could otherwise be made now."""
+    cur = f.cur
+    if cur is None or not f.view.status.is_open:
+        return []
+    out = f.pending_gates(cur) if cur.sent_at is None else []
+    gates = f.policy.cafcass_gates()
+    if gates and not out:  # a referral's approval is asked once the stage awaits none of its own
+        try:
+            _cafcass_state(f)
+        except _No:
+            return out
+        for g in gates:
+            st = f.view.gate_state(cur.id, g.gate)
+            if st is None or st.decision != "approved":
+                out.append((g, st))
+    return out
+
+
+def _approve_or_decline(f: _Facts, move: Move) -> tuple[str, ...]:
+    f.no_admin()
+    waiting = awaiting_approval(f)
+    if not waiting:
+        _approval_scope(f)  # who first, as before gates on transitions existed
+        f.open(move)
+        cur = f.current()
+        stage = f.stage(cur)
+        if cur.approval_by_id is not None and cur.sent_at is None:
+            raise _state(f"{f.ref}: {stage.label} was already approved.")
         raise _state(f"{f.ref}: {stage.label} does not await approval.")
-    if cur.approval_by_id is not None:
-        raise _state(f"{f.ref}: {stage.label} was already approved.")
-    return ()
+    mine = tuple(g.gate for g, _st in waiting if f.may_approve(g))
+    if not mine:
+        g = waiting[0][0]
+        if g.on == "stage":
+            _approval_scope(f)
+        names = " or ".join(dict.fromkeys(f.approver_name(g) for g, _st in waiting))
+        raise _who(f"{f.ref} awaits approval from {names}; you do not hold that role for it.")
+    return mine
+
+
+def _approve(f: _Facts) -> tuple[str, ...]:
+    return _approve_or_decline(f, Move.APPROVE)
+
+
+def _decline(f: _Facts) -> tuple[str, ...]:
+    return _approve_or_decline(f, Move.DECLINE)
 
 
 _NO_CAFCASS = ("Cafcass referral does not apply under this procedure "
@@ -388,6 +543,20 @@ def _cafcass_discussion(f: _Facts) -> tuple[str, ...]:
 def _cafcass_referral(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.CAFCASS_REFERRAL)
     f.open(Move.CAFCASS_REFERRAL)
+    _cafcass_state(f)
+    cur = f.current()
+    for g in f.policy.cafcass_gates():
+        st = f.view.gate_state(cur.id, g.gate)
+        who = f.approver_name(g)
+        if st is not None and st.decision == "declined":
+            raise _state(f"{f.ref}: {who} ({st.by_name}) declined a referral to Cafcass: {st.reason}")
+        if st is None:
+            raise _state(f"{f.ref}: a referral to Cafcass needs {who}'s approval first. Ask them to record approval.")
+    return ()
+
+
+def _cafcass_state(f: _Facts) -> None:
+    """Whether the dispute's state lets a referral be made now (not who is asking)."""
     rule = f.policy.rules.cafcass
     if rule is CafcassRule.NOT_APPLICABLE:
         raise _state(_NO_CAFCASS)
@@ -399,7 +568,6 @@ def _cafcass_referral(f: _Facts) -> tuple[str, ...]:
         if cur is None or cur.stage_key != last.key or cur.sent_at is None or not unresolved:
             raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once {last.label} "
                          "has been sent and has not resolved the matter.")
-    return ()
 
 
 def _withdraw(f: _Facts) -> tuple[str, ...]:
@@ -485,7 +653,7 @@ def _action_done(f: _Facts) -> tuple[str, ...]:
 _RULES = {
     Move.EDIT: _edit, Move.SEND: _send, Move.RESPOND: _respond, Move.RESPOND_ON_BEHALF: _respond_on_behalf,
     Move.DECIDE: _decide, Move.NEGOTIATE: _negotiate, Move.EXTEND: _extend, Move.ESCALATE: _escalate,
-    Move.APPROVE: _approve, Move.LEGAL_ADVICE: _legal_advice, Move.CAFCASS_DISCUSSION: _cafcass_discussion,
+    Move.APPROVE: _approve, Move.DECLINE: _decline, Move.LEGAL_ADVICE: _legal_advice, Move.CAFCASS_DISCUSSION: _cafcass_discussion,
     Move.CAFCASS_REFERRAL: _cafcass_referral, Move.WITHDRAW: _withdraw, Move.REOPEN: _reopen,
     Move.MONITORING: _monitoring, Move.CONVERSATION: _conversation, Move.ACTION_DONE: _action_done,
     Move.MEETING: _meeting,
@@ -551,4 +719,15 @@ def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, cale
     return Verdict(move, False, f"{target} is not a choice for {move.label.lower()}.")
 
 
-__all__ = ["ADMIN_NOT_CONTENT", "Actor", "Move", "Verdict", "moves", "responder_candidates", "verdict"]
+def gates_awaiting(view: DisputeView, policy: Policy, actor: Actor, now: datetime,
+                   calendar: WorkingCalendar) -> list[tuple[Approval, ApprovalView | None, str]]:
+    """The gates awaiting a decision now, with the latest decline and the transition in words."""
+    f = _Facts(view, policy, actor, now, calendar)
+    cur = f.cur
+    if cur is None:
+        return []
+    return [(g, st, f.transition(g, cur)) for g, st in awaiting_approval(f)]
+
+
+__all__ = ["ADMIN_NOT_CONTENT", "Actor", "Move", "Verdict", "gates_awaiting", "moves", "responder_candidates",
+           "satisfied_parties", "verdict"]

@@ -61,6 +61,31 @@ class Timescale:
         return "no timescale"
 
 
+CHAIR = "chair"  # the party "the chair who raised the dispute" in sent_by / escalated_by / closed_by
+
+# The transitions an [[approvals]] entry may gate; "stage" is the old ``requires_approval``.
+APPROVAL_ON = ("raise", "escalate", "bypass", "cafcass_referral")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval gate on a transition: raising at ``to_stage``, escalating (next stage) or
+    bypassing (a later stage) from ``from_stage`` ("" = any) to ``to_stage`` ("" = any), or a
+    Cafcass referral; ``level`` (a Level.key) approves. ``on = "stage"`` is the legacy
+    ``requires_approval`` gate (level = rules.approval_level, "" = the chairs' oversight)."""
+
+    on: str
+    level: str
+    to_stage: str = ""
+    from_stage: str = ""
+    source: str = ""
+
+    @property
+    def gate(self) -> str:
+        """The gate's identity on one stage record (what an approval record names)."""
+        return f"{self.on}:{self.level}"
+
+
 @dataclass(frozen=True)
 class Level:
     """A rung of the management chain (a responder level), e.g. team manager."""
@@ -131,6 +156,12 @@ class Stage:
     requires_approval: bool = False  # chair's service manager must agree first
     informal: bool = False  # a conversation stage rather than a formal one
     guidance: str = ""  # short text shown on the form section
+    # Who acts on this stage: "chair" (the chair who raised the dispute) or level keys;
+    # any one of the listed parties may send / escalate / close it.
+    sent_by: tuple[str, ...] = (CHAIR,)
+    escalated_by: tuple[str, ...] = (CHAIR,)
+    closed_by: tuple[str, ...] = (CHAIR,)
+    close_needs_all: bool = False  # every closed_by party records "satisfied" before it resolves
     inform_when: tuple[Copy, ...] = ()  # copies that depend on a fact of the dispute
     inform_teams: tuple[str, ...] = ()  # team names: every active member is copied (a team inbox)
     response_to_levels: tuple[str, ...] = ()  # levels who receive the written response
@@ -146,6 +177,7 @@ class Stage:
             if c.when in have and c.level not in out:
                 out.append(c.level)
         return tuple(out)
+
     # Answered by any one (``responders = "any"``) or jointly by all (``"all"``) of the
     # holders of these levels; empty = just ``responder_level`` (which is then its first).
     responder_levels: tuple[str, ...] = ()
@@ -228,6 +260,7 @@ class Policy:
     # The reserved ``[local]`` table: the authority's own documentation keys, kept as
     # written and never read by the engine (it is part of ``text``, so of the pin).
     local: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    approvals: tuple[Approval, ...] = ()  # approval gates on transitions ([[approvals]])
 
     @cached_property
     def digest(self) -> str:
@@ -303,6 +336,40 @@ class Policy:
         if self.rules.bypass is BypassRule.LISTED:
             return (later[0],) + tuple(s for s in later[1:] if s.bypass_target)
         return (later[0],)
+
+    def entry_kind(self, from_key: str | None, to_key: str) -> str:
+        """How a stage record was entered: "raise" (first), "escalate" (the next stage) or "bypass"."""
+        if from_key is None:
+            return "raise"
+        try:
+            return "escalate" if self.stage_index(to_key) == self.stage_index(from_key) + 1 else "bypass"
+        except KeyError:
+            return "escalate"
+
+    def entry_gates(self, from_key: str | None, to_key: str) -> tuple[Approval, ...]:
+        """The approvals needed before ``to_key`` is sent, entered from ``from_key`` (None: raised
+        there): the stage's own ``requires_approval`` and every [[approvals]] on that transition."""
+        out: list[Approval] = []
+        try:
+            if self.stage(to_key).requires_approval:
+                out.append(Approval("stage", self.rules.approval_level, to_stage=to_key))
+        except KeyError:
+            pass
+        kind = self.entry_kind(from_key, to_key)
+        for a in self.approvals:
+            if a.on != kind or (a.to_stage and a.to_stage != to_key):
+                continue
+            if kind != "raise" and a.from_stage and a.from_stage != from_key:
+                continue
+            if all(o.gate != a.gate for o in out):
+                out.append(a)
+        return tuple(out)
+
+    def cafcass_gates(self) -> tuple[Approval, ...]:
+        return tuple(a for a in self.approvals if a.on == "cafcass_referral")
+
+    def party_label(self, party: str) -> str:
+        return self.vocabulary.chair_title if party == CHAIR else self.level_label(party)
 
     def reference(self, year: int, number: int) -> str:
         return f"{self.vocabulary.reference_prefix}-{year}-{number:04d}"

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drp_tui.domain.policy import BypassRule, CafcassRule, Policy, RaiseMetBy, Stage, Timescale
+from drp_tui.domain.policy import CHAIR as chair_party, BypassRule, CafcassRule, Policy, RaiseMetBy, Stage, Timescale
 
 SEVERITIES = ("error", "warning", "note")
 
@@ -488,6 +488,29 @@ def _check_approval(policy: Policy, out: _Out) -> None:
                                         "own escalation", "rules.approval_level")
 
 
+def _check_gates(policy: Policy, out: _Out) -> None:
+    """[[approvals]] that can never apply, and who-acts lists that change nothing."""
+    for i, a in enumerate(policy.approvals):
+        p = f"approvals[{i}]"
+        if a.on == "bypass" and a.to_stage:
+            sources = [s.key for s in policy.stages[:policy.stage_index(a.to_stage)]
+                       if not a.from_stage or s.key == a.from_stage]
+            if not any(policy.entry_kind(f, a.to_stage) == "bypass" and
+                       any(t.key == a.to_stage for t in policy.escalation_targets(f)) for f in sources):
+                out.add(NO_EFFECT, "warning", f"approval on bypass to {a.to_stage!r} never applies: the bypass rule "
+                                              f"({policy.rules.bypass.value}) never jumps there", f"{p}.to")
+        if a.on == "cafcass_referral" and policy.rules.cafcass is CafcassRule.NOT_APPLICABLE:
+            out.add(NO_EFFECT, "warning", "approval on a Cafcass referral never applies: rules.cafcass is "
+                                          "not_applicable", f"{p}.on")
+        if a.on == "escalate" and a.to_stage and policy.stage_index(a.to_stage) == 0:
+            out.add(NO_EFFECT, "warning", f"approval on escalating to {a.to_stage!r} never applies: it is the first "
+                                          "stage", f"{p}.to")
+    for s in policy.stages:
+        if s.close_needs_all and len(s.closed_by) < 2:
+            out.add(NO_EFFECT, "note", f"stage {s.key!r}: close_needs_all with one closing party changes nothing",
+                    _stage_path(policy, s.key, "close_needs_all"))
+
+
 def _check_rest(policy: Policy, out: _Out) -> None:
     stages, r = policy.stages, policy.rules
     for i, s in enumerate(stages):
@@ -498,6 +521,7 @@ def _check_rest(policy: Policy, out: _Out) -> None:
     used |= {c.level for s in stages for c in s.inform_when} | {lv for s in stages for lv in s.response_to_levels}
     used |= {s.meeting.arranged_by for s in stages if s.meeting is not None}
     used |= set(r.cafcass_tell_levels) | set(r.legal_advice_tell_levels) | {r.approval_level}
+    used |= {p for s in stages for p in (*s.sent_by, *s.escalated_by, *s.closed_by)} | {a.level for a in policy.approvals}
     for i, lv in enumerate(policy.levels):
         if lv.key not in used:
             out.add(UNUSED_LEVEL, "note", f"level {lv.key!r} ({lv.label}) is never used by a stage or rule",
@@ -521,6 +545,7 @@ def check_policy(policy: Policy) -> list[Finding]:
     _check_copies(policy, out)
     _check_meetings(policy, out)
     _check_approval(policy, out)
+    _check_gates(policy, out)
     _check_rest(policy, out)
     for i, note in enumerate(policy.notes):
         out.add(PROFILE_NOTE, "note", f"profile note: {note}", f"notes[{i}]")
@@ -585,6 +610,26 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
                                               f"{_names(needing)}: no one there holds {label} and the team has no "
                                               "oversight account", "rules.approval_level" if r.approval_level else
                     _stage_path(policy, next(s.key for s in policy.stages if s.requires_approval), "requires_approval"))
+
+    acting: dict[str, tuple[str, str]] = {}  # level -> (what they do, path)
+    for i, a in enumerate(policy.approvals):
+        if a.level in known:
+            what = "approves a Cafcass referral" if a.on == "cafcass_referral" else \
+                f"approves {a.on} to {a.to_stage or 'any stage'}"
+            acting.setdefault(a.level, (what, f"approvals[{i}].level"))
+    for s in policy.stages:
+        for name, doing in (("sent_by", "sends"), ("escalated_by", "escalates"), ("closed_by", "closes")):
+            for j, party in enumerate(getattr(s, name)):
+                if party != chair_party and party in known:
+                    acting.setdefault(party, (f"{doing} {s.key}", _stage_path(policy, s.key, f"{name}[{j}]")))
+    for level, (what, path) in acting.items():
+        holding, missing, who = gaps(level)
+        label = f"{known[level].label} ({level}), who {what}"
+        if not holding and known[level].holder != "allocated":
+            out.add(UNFILLED_LEVEL, "error", f"no team fills {label}: no one can do it", path)
+        elif missing:
+            out.add(UNFILLED_LEVEL, "warning", f"{label} is not filled in {len(missing)} of the {who} "
+                                               f"({_names(missing)}): no one there can do it", path)
 
     copied: dict[str, list[str]] = {}
     for s in policy.stages:

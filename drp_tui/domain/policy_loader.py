@@ -31,7 +31,7 @@ from typing import Any, NoReturn
 # The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
 from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
-    BASE_STATUSES, RESPONDERS_ALL, RESPONDERS_ANY, RaiseMetBy,
+    APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, Approval, RaiseMetBy,
     BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
     Timescale, Vocabulary,
 )
@@ -198,6 +198,12 @@ _STAGE: dict[str, tuple[Any, bool]] = {
     "timescale": (_timescale, False),
     **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal")},
     "guidance": (_text, False),
+    **{f: (_list_of(_ident), False) for f in ("sent_by", "escalated_by", "closed_by")},
+    "close_needs_all": (_bool, False),
+}
+_APPROVAL: dict[str, tuple[Any, bool]] = {
+    "on": (_one_of(APPROVAL_ON), True), "level": (_ident, True), "to": (_ident, False), "from": (_ident, False),
+    "source": (_text, False),
 }
 _CAP = {"working_days": (_int, True), "from_stage": (_ident, True), "to_stage": (_ident, False), "label": (_text, False)}
 _RULES: dict[str, tuple[Any, bool]] = {
@@ -235,6 +241,7 @@ _TOP: dict[str, tuple[Any, bool]] = {
     "rules": (lambda r, v, p: r.table(v, p, _RULES), False),
     "facts": (lambda r, v, p: r.tables(v, p, _FACT), False),
     "statuses": (lambda r, v, p: r.tables(v, p, _STATUS), False),
+    "approvals": (lambda r, v, p: r.tables(v, p, _APPROVAL), False),
     "local": (_local, False),
 }
 
@@ -331,6 +338,15 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
         if st["section"] in sections:
             r.fail(f"{p}.section", f"section {st['section']} is already used by stages[{sections[st['section']]}]")
         sections[st["section"]] = i
+        for name in ("sent_by", "escalated_by", "closed_by"):
+            parties = st.get(name)
+            if parties is None:
+                continue
+            if not parties:
+                r.fail(f"{p}.{name}", f'must name at least one party ("{CHAIR}" or a level key)')
+            for j, party in enumerate(parties):
+                if party != CHAIR:
+                    level_ref(party, f"{p}.{name}[{j}]")
     if not any(st.get("may_start", True) for st in top["stages"]):
         r.fail("stages", "no stage has may_start = true, so no dispute could ever be raised")
 
@@ -347,19 +363,41 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
             level_ref(lv, f"rules.{name}[{j}]")
     if "approval_level" in rules:
         level_ref(rules["approval_level"], "rules.approval_level")
+    approvals = []
+    for i, ap in enumerate(top.get("approvals", ())):
+        p = f"approvals[{i}]"
+        level_ref(ap["level"], f"{p}.level")
+        for end in ("to", "from"):
+            if end in ap and ap[end] not in stages:
+                r.fail(f"{p}.{end}", f"unknown stage {ap[end]!r} (stages: {', '.join(stages)})")
+        if ap["on"] == "cafcass_referral" and ("to" in ap or "from" in ap):
+            r.fail(p, "a Cafcass referral approval has no 'to' or 'from' stage")
+        if ap["on"] == "raise" and "from" in ap:
+            r.fail(f"{p}.from", "raising has no 'from' stage (use 'to': the stage raised at)")
+        if ap["on"] == "raise" and "to" in ap and not top["stages"][stages[ap["to"]]].get("may_start", True):
+            r.fail(f"{p}.to", f"stage {ap['to']!r} has may_start = false, so no dispute is raised there")
+        if ap["on"] == "escalate" and "to" in ap and "from" in ap and stages[ap["to"]] != stages[ap["from"]] + 1:
+            r.fail(f"{p}.to", f"escalating from {ap['from']!r} goes to the next stage, not {ap['to']!r} "
+                              '(a jump further is on = "bypass")')
+        if ap["on"] == "bypass" and "to" in ap and "from" in ap and stages[ap["to"]] <= stages[ap["from"]] + 1:
+            r.fail(f"{p}.to", f"bypassing from {ap['from']!r} must jump past the next stage, not to {ap['to']!r} "
+                              '(the next stage is on = "escalate")')
+        approvals.append(Approval(ap["on"], ap["level"], to_stage=ap.get("to", ""), from_stage=ap.get("from", ""),
+                                  source=ap.get("source", "")))
 
     return Policy(
         **{k: top[k] for k in ("key", "name", "version", "source", "applies_to")},
         vocabulary=Vocabulary(**top.get("vocabulary", {})),
         levels=tuple(Level(**row) for row in top["levels"]),
         categories=tuple(Category(**row) for row in top["categories"]),
-        stages=tuple(Stage(**row) for row in top["stages"]),
+        stages=tuple(Stage(**row) for row in top["stages"]),  # lists of parties are tuples already
         rules=Rules(**rules),
         path=source,
         notes=top.get("notes", ()),
         facts=tuple(Fact(**row) for row in top.get("facts", [])),
         statuses=tuple(ChildStatus(**row) for row in top.get("statuses", [])),
         local=top.get("local", {}),
+        approvals=tuple(approvals),
         text=text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, default=str),
     )
 

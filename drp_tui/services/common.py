@@ -19,7 +19,7 @@ from drp_tui.domain import forms
 from drp_tui.domain.forms import MAX_SHORT as MAX_SHORT, MAX_TEXT as MAX_TEXT, DateRule, Field, Kind  # re-exported
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.moves import Actor, Move, Verdict, verdict
-from drp_tui.domain.policy import Policy, Stage
+from drp_tui.domain.policy import CHAIR, Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
 from drp_tui.services.context import Ctx
@@ -223,6 +223,35 @@ def level_holder(policy: Policy, level: str, d: m.Dispute) -> m.Staff | None:
     if kind == "chair_team":
         return holder(level, (d.raised_by.team_id,))
     return holder(level, (d.child.team_id,))
+
+
+def party_holders(policy: Policy, parties: Iterable[str], d: m.Dispute) -> list[m.Staff]:
+    """Who holds each listed level for this dispute (the chair party is the raising chair)."""
+    out: list[m.Staff] = []
+    for p in parties:
+        who = d.raised_by if p == CHAIR else level_holder(policy, p, d)
+        if who is not None and who not in out:
+            out.append(who)
+    return out
+
+
+def ask_approvals(ctx: Ctx, policy: Policy, d: m.Dispute, from_key: str | None, to: Stage, who: m.Staff) -> None:
+    """Tell whoever approves the gates on entering ``to`` (from ``from_key``; None: raised there)
+    that their agreement is asked, and a non-chair sender that the stage awaits them."""
+    for g in policy.entry_gates(from_key, to.key):
+        approver = level_holder(policy, g.level, d) if g.level else None
+        if approver is not None:
+            approvers = [approver]
+        elif g.on == "stage":  # the old requires_approval with no level: the chairs' oversight
+            approvers = list(m.Staff.select().where(
+                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
+        else:
+            approvers = []
+        verb = "send" if from_key is None else "go to"
+        notify(ctx, approvers, "approval", f"{d.reference}: {who.name} asks your agreement to {verb} {to.label}", d)
+    if tuple(to.sent_by) != (CHAIR,):
+        notify(ctx, party_holders(policy, to.sent_by, d), "request",
+               f"{d.reference}: {to.label} is ready for you to send", d)
 
 
 def responder_for(policy: Policy, stage: Stage, d: m.Dispute) -> m.Staff:

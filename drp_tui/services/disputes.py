@@ -11,13 +11,14 @@ from typing import Any
 from drp_tui.domain import forms
 from drp_tui.domain.deadlines import compute_due
 from drp_tui.domain.model import Role, Status
+from drp_tui.domain.policy import CHAIR
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
     MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for,
-    level_holder, linked, load, notify, require_move, require_role, responder_for, response_copies_for, service,
-    stage_label, touch,
+    ask_approvals, linked, load, notify, party_holders, require_move, require_role, responder_for,
+    response_copies_for, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError
@@ -137,11 +138,7 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
         event(ctx, "raised", f"{ref} raised at {start.label} ({cat.label}) for {c.case_number}", d,
               after={"category": cat.key, "stage": start.key, "siblings": len(children) - 1,
                      **({"facts": facts} if facts else {})})
-        if start.requires_approval:  # as when escalating to it: ask for the agreement the procedure needs
-            approver = level_holder(policy, policy.rules.approval_level, d) if policy.rules.approval_level else None
-            approvers = [approver] if approver else list(m.Staff.select().where(
-                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
-            notify(ctx, approvers, "approval", f"{ref}: {who.name} asks your agreement to send {start.label}", d)
+        ask_approvals(ctx, policy, d, None, start, who)  # the agreement the procedure needs to start here
         touch(ctx, d)
         ids.append(d.id)
     return ids
@@ -319,6 +316,9 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
     waiting = f" (still to respond: {', '.join(still)})" if still else ""
     notify(ctx, [d.raised_by], "response",
            f"{d.reference} ({d.child.name}): response to {stage.label} from {by}{waiting}", d)
+    if tuple(stage.closed_by) != (CHAIR,):  # the profile names others who close (or must be satisfied)
+        notify(ctx, party_holders(policy, stage.closed_by, d), "decision",
+               f"{d.reference}: response to {stage.label} from {by}; your decision is awaited", d)
     copies = response_copies_for(policy, stage, d)
     notify(ctx, copies, "response", f"{d.reference} ({d.child.name}): written response to {stage.label} from {by}", d)
     notify(ctx, [int(x) for x in rec.inform.split(",") if x and int(x) not in {w.id for w in copies}], "info",

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from drp_tui.domain.model import Decision, Role, Status
-from drp_tui.domain.moves import Move
+from drp_tui.domain.model import Decision, Status
+from drp_tui.domain.moves import Move, gates_awaiting, satisfied_parties
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, london_date, utc
 from drp_tui.services.common import (
-    actor, check_version, clean_date, clean_datetime, clean_text, current_record, event, level_holder, linked, load, notify,
-    require_move, service, stage_label, touch,
+    actor, actor_of, check_version, clean_date, clean_datetime, clean_text, current_record, event, level_holder, linked, load, notify,
+    ask_approvals, party_holders, require_move, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ValidationError
 from drp_tui.store import models as m
+from drp_tui.store.queries import get_dispute
 
 CAFCASS_KINDS = {
     "legal_advice": "Independent legal advice sought",
@@ -42,11 +43,14 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
     check_version(first, version, {"comment": str(comment)})
     done = []
     for d in linked(first, include_siblings):
-        require_move(ctx, d, Move.DECIDE)
+        v = require_move(ctx, d, Move.DECIDE)
         policy = ctx.policy_of(d)
         rec = current_record(d)
         label = stage_label(policy, rec.stage_key)
         text = clean_text(comment, "comments", required=not resolved)
+        if resolved and v.targets and not _all_satisfied(ctx, d, rec, v.targets, text, label):
+            done.append(d.id)
+            continue
         before = {"status": d.status, "decision": rec.decision}
         rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
         rec.decision_comment = text
@@ -69,6 +73,31 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         touch(ctx, d, **changes)
         done.append(d.id)
     return done
+
+
+def _all_satisfied(ctx: Ctx, d: m.Dispute, rec: m.StageRecord, parties: tuple[str, ...], text: str,
+                   label: str) -> bool:
+    """Record that ``parties`` (the closing parties this person speaks for) are satisfied; True
+    when every closing party of the stage now is (the stage may close)."""
+    who = actor(ctx)
+    policy = ctx.policy_of(d)
+    closers = policy.stage(rec.stage_key).closed_by
+    for p in parties:
+        m.Approval.create(dispute=d, stage_record=rec, gate=f"close:{p}", decision="satisfied", reason=text,
+                          by=who, at=ctx.now())
+    view = get_dispute(d.id)
+    cur = view.current
+    done = satisfied_parties(view, cur) if cur is not None else ()
+    waiting = [p for p in closers if p not in done]
+    if not waiting:
+        return True
+    names = ", ".join(policy.party_label(p) for p in waiting)
+    event(ctx, "satisfied", f"{label}: {who.name} is satisfied" + (f" - {text}" if text else "")
+          + f"; waiting for {names}", d, after={"parties": list(parties), "waiting": waiting})
+    others = [x for x in party_holders(policy, waiting, d) if x.id != who.id]
+    notify(ctx, others, "decision", f"{d.reference}: {who.name} is satisfied with {label}; your decision is awaited", d)
+    touch(ctx, d)
+    return False
 
 
 @service
@@ -156,33 +185,67 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
         event(ctx, "escalated", f"Escalated from {cur.label} to {target.label} ({why})" + (f": {text}" if text else ""),
               d, before={"stage": cur.key}, after={"stage": target.key})
         notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
-        if target.requires_approval:
-            level = policy.rules.approval_level
-            approver = level_holder(policy, level, d) if level else None
-            approvers = [approver] if approver else list(m.Staff.select().where(
-                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
-            notify(ctx, approvers, "approval", f"{d.reference}: {who.name} asks your agreement to go to {target.label}", d)
+        ask_approvals(ctx, policy, d, cur.key, target, who)
         touch(ctx, d, current_stage=target.key, status=Status.DRAFT.value)
         done.append(d.id)
     return done
 
 
+def _gate_words(ctx: Ctx, d: m.Dispute, gates: tuple[str, ...]) -> list[str]:
+    """The gated transitions, in words, of the gates ``gates`` awaiting a decision now."""
+    view = get_dispute(d.id)
+    waiting = gates_awaiting(view, ctx.policy_of(view), actor_of(ctx), ctx.now(), ctx.calendar)
+    return [words for g, _st, words in waiting if g.gate in gates]
+
+
 @service
 def approve_stage(ctx: Ctx, dispute_id: int, note: str = "") -> None:
-    """The chair's service manager records agreement to go to a stage that needs it."""
+    """An approver records agreement to every transition awaiting their approval on the dispute
+    (the stage about to be sent: the old requires_approval, raising, escalating or bypassing to
+    it; a Cafcass referral), each gate recorded: who, when, approved."""
     who = actor(ctx)
     d = load(dispute_id)
-    require_move(ctx, d, Move.APPROVE)
+    v = require_move(ctx, d, Move.APPROVE)
     policy = ctx.policy_of(d)
     rec = current_record(d)
     stage = policy.stage(rec.stage_key)
-    rec.approval_by = who
-    rec.approval_at = ctx.now()
-    rec.save()
     text = clean_text(note, "note")
-    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed you may send {stage.label}", d)
-    event(ctx, "approved", f"{who.name} agreed {stage.label}" + (f": {text}" if text else ""), d,
-          after={"stage": stage.key, "approved_by": who.id})
+    words = _gate_words(ctx, d, v.targets)
+    for gate in v.targets:
+        m.Approval.create(dispute=d, stage_record=rec, gate=gate, decision="approved", reason=text, by=who,
+                          at=ctx.now())
+        if gate.startswith("stage:"):  # the old requires_approval: kept on the stage record as before
+            rec.approval_by = who
+            rec.approval_at = ctx.now()
+            rec.save()
+    legacy = all(g.startswith("stage:") for g in v.targets)  # the old requires_approval: words as before
+    what = stage.label if legacy else "; ".join(words) or stage.label
+    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed "
+           + (f"you may send {stage.label}" if legacy else what), d)
+    event(ctx, "approved", f"{who.name} agreed {what}" + (f": {text}" if text else ""), d,
+          after={"stage": stage.key, "approved_by": who.id, "gates": list(v.targets)})
+    touch(ctx, d)
+
+
+@service
+def decline_approval(ctx: Ctx, dispute_id: int, reason: str) -> None:
+    """An approver declines every transition awaiting their approval on the dispute, saying why.
+    The gate stays closed (the chair may withdraw, or the approver approve later)."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    v = require_move(ctx, d, Move.DECLINE)
+    policy = ctx.policy_of(d)
+    rec = current_record(d)
+    stage = policy.stage(rec.stage_key)
+    why = clean_text(reason, "reason", required=True)
+    words = _gate_words(ctx, d, v.targets)
+    for gate in v.targets:
+        m.Approval.create(dispute=d, stage_record=rec, gate=gate, decision="declined", reason=why, by=who,
+                          at=ctx.now())
+    what = "; ".join(words) or stage.label
+    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} declined {what}: {why}", d)
+    event(ctx, "declined", f"{who.name} declined {what}: {why}", d,
+          after={"stage": stage.key, "declined_by": who.id, "gates": list(v.targets), "reason": why})
     touch(ctx, d)
 
 

@@ -327,6 +327,25 @@ class Meeting(BaseModel):
     recorded_at = UTCDateTimeField()
 
 
+class Approval(BaseModel):
+    """A decision on a gate of one stage record: an approver's approved / declined (with a
+    reason) on a transition the procedure gates, or a party's "satisfied" before a stage
+    closes. ``gate`` is ``on:level`` (e.g. ``bypass:qa_manager``) or ``close:party``."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        stage_record_id: ForeignKeyField[int]
+        by_id: ForeignKeyField[int]
+
+    dispute = ForeignKeyField(Dispute, backref="approvals", on_delete="RESTRICT")
+    stage_record = ForeignKeyField(StageRecord, backref="approvals", on_delete="RESTRICT")
+    gate = CharField()
+    decision = CharField()  # approved | declined | satisfied
+    reason = TextField(default="")
+    by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    at = UTCDateTimeField()
+
+
 class CafcassStep(BaseModel):
     """Legal advice sought, Cafcass consulted, or a referral made: three steps."""
 
@@ -461,7 +480,7 @@ class ClosureDay(BaseModel):
 
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, StageResponse, Action,
-    Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
+    Conversation, MonitoringMeeting, CafcassStep, Approval, Compliment, Notification, Event, Draft,
     SignInFailure, PolicySnapshot, ClosureDay, Meeting,
 ]
 

@@ -8,6 +8,7 @@ from peewee import JOIN, Expression, fn
 
 from drp_tui.domain.model import (
     ActionView,
+    ApprovalView,
     ChildView,
     Decision,
     DisputeRow,
@@ -175,6 +176,11 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
             x.recorded_by_id, ""))
         for x in m.Meeting.select().where(m.Meeting.dispute == d.id).order_by(m.Meeting.held_on, m.Meeting.id)
     )
+    approvals = tuple(
+        ApprovalView(x.id, x.stage_record_id, x.gate, x.decision, x.reason, x.by_id, x.by.name, x.at)
+        for x in m.Approval.select(m.Approval, m.Staff).join(m.Staff).where(m.Approval.dispute == d.id)
+        .order_by(m.Approval.at, m.Approval.id)
+    )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
         raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
@@ -191,6 +197,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
         holders=holders_for((d.child.team_id, d.raised_by.team_id)),
         social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),
+        approvals=approvals,
     )
 
 

@@ -128,6 +128,11 @@ def load_profile(name: str, tmp_path: Path) -> Policy:
         path = tmp_path / "test-moves.toml"
         path.write_text(TEST_PROFILE, encoding="utf-8")
         return load_policy(path)
+    if name == "who-acts":  # who acts differs by stage; approvals on transitions (tests/unit/test_cli_who_acts.py)
+        from tests.unit.test_cli_who_acts import PROFILE
+        path = tmp_path / "testshire-who-acts.toml"
+        path.write_text(PROFILE, encoding="utf-8")
+        return load_policy(path)
     return load_builtin(name)
 
 
@@ -175,6 +180,8 @@ def call_for(w: World, did: int, move: Move, v: Verdict, who: m.Staff,
         return lambda: outcomes.escalate(ctx, did, target, comment="The response does not resolve it.")
     if move is Move.APPROVE:
         return lambda: outcomes.approve_stage(ctx, did, "Discussed.")
+    if move is Move.DECLINE:
+        return lambda: outcomes.decline_approval(ctx, did, "Not yet: the plan needs dates first.")
     if move in (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL):
         return lambda: outcomes.cafcass_step(ctx, did, move.value, "Spoke to them.", told="The managers, by e-mail.")
     if move is Move.WITHDRAW:
@@ -242,10 +249,16 @@ def extras(w: World) -> dict[str, m.Staff]:
                                 created_at=now)
         m.TeamRole.update(staff=holder).where((m.TeamRole.team == team) & (m.TeamRole.level == level)).execute()
         out["approval holder"] = holder
+    # the holders of the levels that approve a transition, or send / escalate / close a stage
+    acting = {a.level for a in w.policy.approvals} | {
+        p for s in w.policy.stages for p in (*s.sent_by, *s.escalated_by, *s.closed_by) if p != "chair"}
+    for lv in sorted(acting):
+        if lv in w.levels and lv != level:
+            out[f"{lv} holder"] = w.levels[lv]
     return out
 
 
-PROFILES = [*builtin_keys(), "test-moves"]
+PROFILES = [*builtin_keys(), "test-moves", "who-acts"]
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -122,8 +122,12 @@ def test_tower_hamlets_ladder_and_rules() -> None:
         ("alert_5", "chief_executive", 10, None),
     ]
     assert [s.key for s in p.starting_stages()] == ["informal", "alert_3"]
-    assert [s.key for s in p.stages if s.requires_approval] == ["alert_1"]
-    assert p.rules.approval_level == "iro_group_manager"
+    # 003:24: the Group Manager agrees starting the RP, however it starts (version 2)
+    assert [s.key for s in p.stages if s.requires_approval] == [] and p.rules.approval_level == ""
+    assert [(a.on, a.from_stage, a.to_stage, a.level) for a in p.approvals] == [
+        ("escalate", "informal", "alert_1", "iro_group_manager"), ("bypass", "informal", "alert_3", "iro_group_manager"),
+        ("raise", "", "alert_3", "iro_group_manager")]
+    assert p.stage("alert_4").sent_by == ("ciro",)  # 003:70 "the CIRO will issue a Stage 4 Alert"
     assert p.rules.legal_advice_tell_levels == ("iro_group_manager",)
     assert p.vocabulary.stage_word == "Alert" and p.vocabulary.reference_prefix == "ALERT"
 

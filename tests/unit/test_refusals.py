@@ -74,9 +74,10 @@ def new(w: World, stage: str | None = None, **kw: Any) -> int:
 
 
 def approve_if_needed(w: World, did: int) -> None:
-    stage = w.policy.stage(get_dispute(did).current_stage)
-    if stage.requires_approval:
-        outcomes.approve_stage(w.ctx(w.levels[w.policy.rules.approval_level]), did, "Agreed.")
+    view = get_dispute(did)
+    prev = view.stages[-2].stage_key if len(view.stages) > 1 else None
+    for g in w.policy.entry_gates(prev, view.current_stage):  # the profile's gates on entering the stage
+        outcomes.approve_stage(w.ctx(w.levels[g.level]), did, "Agreed.")
 
 
 def sent(w: World, stage: str | None = None) -> int:
@@ -199,7 +200,10 @@ def test_bypass_allowed_tower_hamlets_only_to_head_of_service(world: World) -> N
             "1st Alert - Team Manager, 3rd Alert - Head of Service")
     refused(lambda: outcomes.escalate(world.ctx(), did, "alert_4"), DomainError, "3rd Alert - Head of Service")
     outcomes.escalate(world.ctx(), did, "alert_3")  # 003:57 straight to the Head of Service
-    ds.send(world.ctx(), did)  # the 3rd Alert needs no Group Manager approval (see the profile's notes)
+    # 003:24: starting the RP this way too needs the Group Manager's agreement first
+    refused(lambda: ds.send(world.ctx(), did), DomainError, "needs Group Manager (IRO service)'s approval")
+    outcomes.approve_stage(world.ctx(world.levels["iro_group_manager"]), did, "Discussed; agreed.")
+    ds.send(world.ctx(), did)
     cur = get_dispute(did).current
     assert cur is not None and cur.stage_key == "alert_3" and cur.responder_id == world.levels["head_of_service"].id
     # and a case may start there (may_start), but not at the 2nd Alert

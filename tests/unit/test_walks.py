@@ -91,9 +91,16 @@ class Step:
     on_behalf: bool = False  # the chair records the response for the manager
 
 
+def sender(w: World, stage_key: str) -> m.Staff:
+    """Who sends the stage by the profile: the chair, or the holder of the first level its sent_by names."""
+    parties = w.policy.stage(stage_key).sent_by
+    return w.chair if "chair" in parties else w.levels[parties[0]]
+
+
 def do_send(w: World, trail: Trail, did: int, step: Step) -> None:
     now = at(w, *step.send, 10)
-    assert ds.send(w.ctx(), did) == [did]
+    by = sender(w, step.stage)
+    assert ds.send(w.ctx(by), did) == [did]
     d = get_dispute(did)
     cur = d.current
     assert cur is not None and cur.stage_key == step.stage and d.status is Status.SENT
@@ -106,8 +113,8 @@ def do_send(w: World, trail: Trail, did: int, step: Step) -> None:
     assert notes.pop(responder.id) == ["request"]
     for s in informs(w, step.stage):
         assert notes.pop(s.id) == ["info"], s.name
-    assert notes == {}  # the chair did it: no one else is told
-    before, after = one_event(events, "sent", w.chair, now)
+    assert notes == {}  # the sender did it: no one else is told
+    before, after = one_event(events, "sent", by, now)
     assert after["responder"] == responder.id
     assert after["due"].startswith(end_of_london_day_utc(step.due).strftime("%Y-%m-%d %H:%M"))
     assert before.get("status") == "draft"
@@ -169,19 +176,23 @@ def do_escalate(w: World, trail: Trail, did: int, step: Step, target: str) -> No
     expected: dict[int, list[str]] = {w.responder(step.stage).id: ["info"]}
     for s in informs(w, step.stage):  # told the stage they were copied into moved on
         expected.setdefault(s.id, []).append("info")
-    if w.policy.stage(target).requires_approval:  # asked to agree the next stage
-        expected.setdefault(w.levels[w.policy.rules.approval_level].id, []).append("approval")
+    gates = w.policy.entry_gates(step.stage, target)
+    for g in gates:  # asked to agree the next stage (the old requires_approval, or a gate on this escalation)
+        expected.setdefault(w.levels[g.level].id, []).append("approval")
+    if "chair" not in w.policy.stage(target).sent_by:  # the one who sends it is told it awaits them
+        expected.setdefault(sender(w, target).id, []).append("request")
     assert notes == expected
     before, after = one_event(events, "escalated", w.chair, now)
     assert before == {"stage": step.stage} and after == {"stage": target}
-    if w.policy.stage(target).requires_approval:
-        approver = w.levels[w.policy.rules.approval_level]
+    for g in gates:
+        approver = w.levels[g.level]
         outcomes.approve_stage(w.ctx(approver), did, "Discussed in supervision; agreed.")
         notes, events = trail.take()
         assert notes == {w.chair.id: ["approval"]}
         _, after = one_event(events, "approved", approver, now)
-        assert after.get("stage") == target
-        assert get_dispute(did).current.approval_by_id == approver.id  # type: ignore[union-attr]
+        assert after.get("stage") == target and after.get("gates") == [g.gate]
+        if g.on == "stage":
+            assert get_dispute(did).current.approval_by_id == approver.id  # type: ignore[union-attr]
 
 
 def climb(w: World, did: int, steps: list[Step]) -> Trail:
@@ -420,8 +431,8 @@ def test_walk_to_resolution(world: World, policy_key: str) -> None:
     did = raise_one(w, start, date(2026, 11, 20))
     trail = Trail()
     step = Step(start, one(2026, 11, 23), due, one(2026, 11, 24), one(2026, 11, 25))
-    if w.policy.stage(start).requires_approval:
-        outcomes.approve_stage(w.ctx(w.levels[w.policy.rules.approval_level]), did, "Agreed.")
+    for g in w.policy.entry_gates(None, start):  # e.g. 003:24: the Group Manager agrees starting at the 3rd Alert
+        outcomes.approve_stage(w.ctx(w.levels[g.level]), did, "Agreed.")
         trail.take()
     do_send(w, trail, did, step)
     do_respond(w, trail, did, step)

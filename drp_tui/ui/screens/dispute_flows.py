@@ -390,13 +390,19 @@ async def approve(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None and ld.view.current is not None
     label = ld.policy.stage(ld.view.current.stage_key).label
-    fields = [FieldSpec("note", "Note (optional)", "text")]
+    fields = [FieldSpec("approve", "Your decision", "choice", True,
+                        (("Approve", True), ("Decline (say why below)", False)), required=True),
+              FieldSpec("note", "Note (the reason, when you decline)", "text")]
 
     async def build(data: dict[str, Any]) -> Call:
+        if data["approve"] is False:
+            return (f"Declined: {label} may not be sent.", oc.decline_approval, (ld.view.id, data["note"]), {})
         return (f"Agreed: {label} may be sent.", oc.approve_stage, (ld.view.id, data["note"]), {})
 
-    await dialog_loop(scr, f"Agree {label}", fields, build, ok="Agree",
-                      intro=f"{ld.view.raised_by_name} asks your agreement to send {label} for {ld.view.reference}.")
+    await dialog_loop(scr, f"Agree {label}", fields, build, ok="Record decision",
+                      intro=f"{ld.view.raised_by_name} asks your agreement to "
+                            + (f"send {label}" if ld.view.current.sent_at is None else "a referral to Cafcass")
+                            + f" for {ld.view.reference}.")
 
 
 async def cafcass(scr: DisputeScreen) -> None:

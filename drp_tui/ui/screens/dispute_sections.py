@@ -95,7 +95,7 @@ def allowed(ld: Loaded, move: Move) -> bool:
 FLOW_MOVES: dict[str, tuple[Move, ...]] = {
     "send": (Move.SEND,), "on_behalf": (Move.RESPOND_ON_BEHALF,), "decide": (Move.DECIDE,),
     "negotiate": (Move.NEGOTIATE,), "extension": (Move.EXTEND,), "escalate": (Move.ESCALATE,),
-    "approve": (Move.APPROVE,), "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL),
+    "approve": (Move.APPROVE, Move.DECLINE), "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL),
     "withdraw": (Move.WITHDRAW,), "reopen": (Move.REOPEN,), "monitoring": (Move.MONITORING,),
     "conversation": (Move.CONVERSATION,), "action_done": (Move.ACTION_DONE,), "meeting": (Move.MEETING,),
 }
@@ -280,6 +280,17 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
         agreed = (f"agreed by {ld.names.get(sv.approval_by_id, '?')} on {format_london(sv.approval_at)}"
                   if sv.approval_by_id and sv.approval_at else f"awaiting {who}'s agreement")
         parts.append(_ro("Approval", agreed))
+    prev = [x.stage_key for x in ld.view.stages if x.seq < sv.seq]
+    for g in p.entry_gates(prev[-1] if prev else None, stage.key):  # approvals on the transition into it
+        if g.on == "stage":
+            continue  # shown above, as before
+        st = ld.view.gate_state(sv.id, g.gate)
+        who = p.level_label(g.level)
+        if st is None:
+            text = f"awaiting {who}'s approval ({g.on})"
+        else:  # the approver's own words stay text, never markup (_ro shows plain text)
+            text = f"{st.decision} by {st.by_name} on {format_london(st.at)}" + (f": {st.reason}" if st.reason else "")
+        parts.append(_ro("Approval", text))
     fields = forms.stage_section(p, stage)
     for f in fields.fields:
         if f.group is not forms.Group.RESPONSE:

@@ -57,8 +57,14 @@ class DueState(str, Enum):
     DUE_SOON = "due_soon"
     ON_TRACK = "on_track"
     PAUSED = "paused"
+    LATE = "late"  # done, but after its window closed
     DONE = "done"
     NONE = "none"  # nothing is running
+
+    @property
+    def is_done(self) -> bool:
+        """Finished (on time or late): no longer running."""
+        return self in (DueState.DONE, DueState.LATE)
 
     @property
     def rank(self) -> int:
@@ -80,6 +86,7 @@ _STATE_LABELS = {
     DueState.DUE_SOON: "due soon",
     DueState.ON_TRACK: "on track",
     DueState.PAUSED: "paused",
+    DueState.LATE: "late",
     DueState.DONE: "done",
     DueState.NONE: "-",
 }
@@ -89,6 +96,7 @@ _STATE_SYMBOLS = {
     DueState.DUE_SOON: "> ",
     DueState.ON_TRACK: "  ",
     DueState.PAUSED: "||",
+    DueState.LATE: "L ",
     DueState.DONE: "ok",
     DueState.NONE: "  ",
 }
@@ -162,6 +170,17 @@ class StageView:
     approval_by_id: int | None
     approval_at: datetime | None
     actions: tuple[ActionView, ...] = ()
+    started_at: datetime | None = None  # when the dispute reached this stage (None: recorded before it was kept)
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    id: int
+    held_at: datetime
+    with_whom: str
+    how: str
+    agreed: str
+    timescale: str
 
 
 @dataclass(frozen=True)
@@ -208,6 +227,7 @@ class DisputeView:
     raised_by_team_id: int | None = None  # the raising chair's own team (their service)
     stages: tuple[StageView, ...] = ()
     monitoring: tuple[MonitoringView, ...] = ()
+    conversations: tuple[ConversationView, ...] = ()  # oldest first
     sibling_ids: tuple[int, ...] = field(default=())
     policy_digest: str = ""  # the exact profile content it is pinned to ("" = not pinned yet)
 

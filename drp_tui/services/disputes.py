@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from drp_tui.domain import forms
-from drp_tui.domain.deadlines import compute_due
+from drp_tui.domain.deadlines import send_due, stage_timescale
 from drp_tui.domain.model import Role, Status
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Timescale
@@ -22,6 +22,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError
 from drp_tui.services.pinning import pin_in_force
 from drp_tui.store import models as m
+from drp_tui.store.queries import get_dispute
 
 
 def _before_message(sec1: forms.Section) -> str:
@@ -122,7 +123,7 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
             immediate=values["immediate"], link_group=link, against_wishes=values["against_wishes"],
             created_at=now, updated_at=now, updated_by=who, **texts,
         )
-        m.StageRecord.create(dispute=d, stage_key=start.key, seq=1, chair_concern=texts["concern"],
+        m.StageRecord.create(dispute=d, stage_key=start.key, seq=1, started_at=now, chair_concern=texts["concern"],
                              chair_impact=texts["impact"], chair_wanted=texts["wanted"],
                              chair_timescales=texts["timescales"])
         event(ctx, "raised", f"{ref} raised at {start.label} ({cat.label}) for {c.case_number}", d,
@@ -182,11 +183,16 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
 
 
 @service
-def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False) -> list[int]:
-    """Send the current stage to its responder (and the linked siblings' too)."""
+def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False,
+         due_on: date | None = None) -> list[int]:
+    """Send the current stage to its responder (and the linked siblings' too). ``due_on``: the
+    day the chair agreed for a stage whose length the procedure leaves to them
+    (``chair_sets_timescale``); without it the stage's usual timescale runs."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version)
+    if due_on is not None:
+        clean_date(ctx, due_on, "due_on", "due by", past=False)
     sent = []
     for d in linked(first, include_siblings):
         require_move(ctx, d, Move.SEND)
@@ -199,10 +205,12 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
         responder = responder_for(policy, stage, d)
         informs = inform_for(policy, stage, d)
         now = ctx.now()
-        timescale = stage.timescale
-        if d.immediate and policy.rules.immediate_concern.is_set:
-            timescale = policy.rules.immediate_concern
-        due = compute_due(now, timescale, ctx.calendar) if timescale.is_set else None
+        if due_on is not None and not stage.chair_sets_timescale:
+            raise ValidationError(f"due by: the procedure sets the timescale of {stage.label} "
+                                  f"({stage.timescale.describe()}); the chair cannot set its day", field="due_on")
+        view = get_dispute(d.id)
+        timescale = stage_timescale(view, policy, stage)
+        due = send_due(view, policy, stage, ctx.calendar, now, due_on)
         rec.sent_at = now
         rec.responder = responder
         rec.inform = ",".join(str(s.id) for s in informs)
@@ -217,7 +225,7 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
         event(ctx, "sent", f"{stage.label} sent to {responder.name}{due_txt}", d,
               before={"status": d.status},
               after={"responder": responder.id, "inform": rec.inform, "due": due.at if due else None,
-                     "timescale": Timescale.describe(timescale)})
+                     "timescale": Timescale.describe(timescale) if due_on is None else "set by the chair"})
         touch(ctx, d, status=Status.SENT.value)
         sent.append(d.id)
     return sent

@@ -9,6 +9,7 @@ from peewee import JOIN, Expression, fn
 from drp_tui.domain.model import (
     ActionView,
     ChildView,
+    ConversationView,
     Decision,
     DisputeRow,
     DisputeView,
@@ -111,7 +112,7 @@ def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Act
         decision_at=r.decision_at, extension_until=r.extension_until,
         extension_reason=r.extension_reason, negotiation_until=r.negotiation_until,
         negotiation_note=r.negotiation_note, approval_by_id=r.approval_by_id,
-        approval_at=r.approval_at,
+        approval_at=r.approval_at, started_at=r.started_at,
         actions=tuple(ActionView(a.id, a.description, a.owner, a.due, a.done_on) for a in actions),
     )
 
@@ -137,6 +138,10 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
         for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
     )
+    conversations = tuple(
+        ConversationView(x.id, x.held_at, x.with_whom, x.how, x.agreed, x.timescale)
+        for x in m.Conversation.select().where(m.Conversation.dispute == d.id).order_by(m.Conversation.held_at, m.Conversation.id)
+    )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
         raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
@@ -149,7 +154,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
         stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
-        monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
+        monitoring=monitoring, conversations=conversations, sibling_ids=siblings, policy_digest=d.policy_digest,
     )
 
 

@@ -42,7 +42,8 @@ def test_builtin_keys() -> None:
 def test_every_builtin_loads_and_has_no_error_findings(key: str) -> None:
     p = load_builtin(key)
     assert p.key == key and Path(p.path).name == f"{key}.toml"
-    assert p.version == 1 and p.source.endswith(".txt")
+    # durham and knowsley are at 2: their clocks were corrected (001:59, 004:37); the others are unchanged
+    assert p.version == (2 if key in ("durham-rp", "knowsley-dr") else 1) and p.source.endswith(".txt")
     assert p.starting_stages() and p.categories
     assert [s.section for s in p.stages] == list(range(2, 2 + len(p.stages)))
     assert not [f for f in check_policy(p) if f.severity == "error"]
@@ -233,7 +234,7 @@ BAD = [
     (GOOD.replace('section = 2\n', 'section = 2\nmay_start = false\n'), "stages", "no stage has may_start"),
     (GOOD.replace('{ working_days = 5 }', '{ working_days = -1 }', 1), "stages[0].timescale.working_days", "negative"),
     (GOOD.replace('working_days = 10', 'working_days = -3'), "rules.caps[0].working_days", "negative"),
-    (GOOD.replace('{ working_days = 5 }', '{ working_days = 5, hours = 4 }', 1), "stages[0].timescale", "not both"),
+    (GOOD.replace('{ working_days = 5 }', '{ working_days = 5, hours = 4 }', 1), "stages[0].timescale", "not working_days and hours"),
     (GOOD.replace('{ working_days = 5 }', '{ days = 5 }', 1), "stages[0].timescale.days", "unknown key"),
     (GOOD.replace('[rules]', '[rules]\nbypass = "sometimes"'), "rules.bypass", "'sometimes' is not allowed"),
     (GOOD.replace('[rules]', '[rules]\ncafcass = "never"'), "rules.cafcass", "is not allowed"),

@@ -26,7 +26,7 @@ from drp_tui.domain import forms
 from drp_tui.domain.model import Status
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import BypassRule
-from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_london, london_date, to_london
+from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_due, format_london, london_date, to_london
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
 from drp_tui.services.errors import ConflictError, ValidationError
@@ -318,16 +318,19 @@ async def extension(scr: DisputeScreen) -> None:
     assert ld is not None and ld.view.current is not None
     cur = ld.view.current
     due = cur.extension_until or cur.due_at
+    needs_reason = ld.policy.rules.extension_needs_reason  # the procedure may not ask for one
     fields = [FieldSpec("until", "Extend the response to", "date", required=True),
-              FieldSpec("benefit_to_the_child", "Benefit to the child of the extra time", "long", required=True)]
+              FieldSpec("benefit_to_the_child", "Benefit to the child of the extra time", "long",
+                        required=needs_reason)]
 
     async def build(data: dict[str, Any]) -> Call:
         return (f"Extension agreed to {format_date(data['until'])}.", oc.agree_extension,
                 (ld.view.id, data["until"], data["benefit_to_the_child"]), {"version": scr.base_version})
 
     await dialog_loop(scr, "Agree an extension", fields, build, ok="Agree extension",
-                      intro=f"Response due {format_london(due) if due else '-'}. Record what the extra time "
-                            "gains for the child and the further enquiries needed.")
+                      intro=f"Response due {format_due(due) if due else '-'}. Record what the extra time "
+                            "gains for the child and the further enquiries needed"
+                            + ("." if needs_reason else " (optional in this procedure)."))
 
 
 async def escalate(scr: DisputeScreen) -> None:

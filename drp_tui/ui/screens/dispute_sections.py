@@ -136,7 +136,8 @@ def state_content(state: DueState | None) -> Content:
 
 
 _STATE_STYLE = {DueState.OVERDUE: "error", DueState.DUE_TODAY: "warning", DueState.DUE_SOON: "warning",
-                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.DONE: "success",
+                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.LATE: "warning",
+                DueState.DONE: "success",
                 DueState.NONE: "muted"}
 
 

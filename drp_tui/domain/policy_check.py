@@ -428,8 +428,10 @@ def _check_windows(policy: Policy, out: _Out) -> None:
     if r.immediate_written_record.is_set and not r.immediate_concern.is_set:
         out.add(NO_EFFECT, "warning", "rules.immediate_written_record is set but rules.immediate_concern is not: "
                                       "there is no immediate concern for it to follow", "rules.immediate_written_record")
-    if not r.extensions_allowed and not r.extension_needs_reason:
-        out.add(NO_EFFECT, "note", "rules.extension_needs_reason = false has no effect: extensions are not allowed",
+    if not r.extensions_allowed and not r.extension_needs_reason and not any(s.chair_sets_timescale
+                                                                             for s in policy.stages):
+        out.add(NO_EFFECT, "note", "rules.extension_needs_reason = false has no effect: extensions are not allowed "
+                                   "(and no stage's length is the chair's to lengthen)",
                 "rules.extension_needs_reason")
 
 

@@ -127,10 +127,10 @@ def lateness(due: Due, met_at: datetime, calendar: WorkingCalendar, verb: str) -
     met, at = utc(met_at), utc(due.at)
     if met < at:
         return ""
-    if due.hours is not None and due.day is None:
-        n = int((met - at).total_seconds() // 3600) + 1
+    if due.day is None:  # an instant, not a day (an hours window): counted in started hours
+        n = max(1, -int(-(met - at).total_seconds() // 3600))  # started hours, at least 1
         return f"{verb} {n} hour{'s' if n != 1 else ''} late"
-    due_day = due.day or _due_day(at)
+    due_day = due.day
     met_day = london_date(met)
     days = (met_day - due_day).days
     if due.calendar_days is None:

@@ -270,3 +270,32 @@ def test_knowsley_informal_stage_length_is_the_chairs_004_37(
                                                                "--reason", "More time.")
     finally:
         close_database()
+
+
+def test_walk_window_from_the_issue_arising_and_hours_late(
+        db_path: Path, clock: FrozenClock, calendar: WorkingCalendar, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (PROFILE.replace("timescale = { calendar_days = 7 }", 'timescale = { working_days = 5, from = "issue_arose" }')
+            .replace('timescale = { working_days = 2, from = "conversation" }', "timescale = { hours = 4 }"))
+    profile = tmp_path / "clock-test.toml"
+    profile.write_text(text, encoding="utf-8")
+    c = _cli(load_policy(profile), str(profile), db_path, clock, calendar, tmp_path, capsys, monkeypatch)
+    try:
+        c.at(WED25, 9)
+        ref = raise_at(c, "formal")["reference"]  # the issue arose Mon 23 Nov
+        c.at(WED25, 10)
+        # Mon 23 + 5 working days = Mon 30 Nov (from sending it would be Wed 2 Dec)
+        assert c.ok("chair1", "send", ref)["due"] == MON30.isoformat()
+        c.at(MON30, 12)
+        c.ok(c.world.responder("formal").username, "respond", ref, "--text", "Booked.")
+        c.ok("chair1", "escalate", ref, "--comment", "Not enough.")
+        c.at(TUE1, 10)
+        sent = c.ok("chair1", "send", ref)
+        assert sent["due_at"].startswith("2026-12-01T14:00")  # 4 clock hours
+        c.at(TUE1, 15)
+        c.ok(c.world.responder("senior").username, "respond", ref, "--text", "Done.")
+        record = c.ok("chair1", "show", ref)
+        assert record["stages"][0]["late"] is None  # answered on its due day
+        assert record["stages"][1]["late"] == "responded 1 hour late"
+    finally:
+        close_database()

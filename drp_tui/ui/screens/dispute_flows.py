@@ -244,6 +244,20 @@ async def send(scr: DisputeScreen) -> None:
     assert ld.view.current is not None
     stage = ld.policy.stage(ld.view.current.stage_key)
     level = ld.policy.level_label(stage.responder_level)
+    if stage.chair_sets_timescale:  # the procedure leaves the stage's length to the chair: ask for the day agreed
+        sibs = await scr.ask_siblings("send", (Status.DRAFT,))
+        usual = stage.timescale.describe() if stage.timescale.is_set else "no timescale"
+        fields = [FieldSpec("due_on", "Response due by (the day agreed)", "date")]
+
+        async def build(data: dict[str, Any]) -> Call:
+            return (f"{stage.label} sent to the {level}.", ds.send, (ld.view.id,),
+                    {"version": scr.base_version, "include_siblings": sibs, "due_on": data["due_on"] or None})
+
+        await dialog_loop(scr, "Send", fields, build, ok="Send",
+                          intro=f"Send section {stage.section} ({stage.label}) to the {level}? A sent section cannot "
+                                f"be edited. Its length is yours to set: give the day agreed, or leave it empty for "
+                                f"the usual {usual}.")
+        return
     if not await scr.ask(f"Send section {stage.section} ({stage.label}) to the {level}? "
                          "A sent section cannot be edited.", title="Send", yes="Send", no="Cancel"):
         return

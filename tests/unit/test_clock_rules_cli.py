@@ -299,3 +299,23 @@ def test_walk_window_from_the_issue_arising_and_hours_late(
         assert record["stages"][1]["late"] == "responded 1 hour late"
     finally:
         close_database()
+
+
+def test_check_counts_calendar_days_against_a_working_day_cap(tmp_path: Path) -> None:
+    # formal: 7 calendar days hold at most 5 working days; senior: 2; a cap of 6 over both is overrun by 1
+    text = PROFILE.replace("due_soon_working_days = 0",
+                           'due_soon_working_days = 0\ncaps = [{ working_days = 6, from_stage = "formal" }]')
+    path = tmp_path / "capped.toml"
+    path.write_text(text, encoding="utf-8")
+    findings = check_policy(load_policy(path))
+    (over,) = [f for f in findings if f.kind == "cap_overrun"]
+    assert "5 (7 calendar days)+2" in over.message and "overruns the cap by 1" in over.message
+    # a cap the calendar days fit inside (at most 5 + 2 = 7) leaves no overrun
+    roomy = text.replace("working_days = 6, from_stage", "working_days = 7, from_stage")
+    path.write_text(roomy, encoding="utf-8")
+    assert not [f for f in check_policy(load_policy(path)) if f.kind == "cap_overrun"]
+    # a raise window counted from the sending can never be missed
+    never = text.replace('raise_window = { working_days = 2, from = "formal_start" }',
+                         'raise_window = { working_days = 2, from = "sent" }')
+    path.write_text(never, encoding="utf-8")
+    assert [f.path for f in check_policy(load_policy(path)) if f.kind == "no_effect"] == ["rules.raise_window.from"]

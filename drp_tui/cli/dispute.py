@@ -30,6 +30,7 @@ from typing import Any
 from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain import forms
+from drp_tui.domain.deadlines import lateness, response_clock
 from drp_tui.domain.model import DisputeView
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Policy
@@ -121,6 +122,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
     p.add_argument("--to", dest="to_user", metavar="USER",
                    help="who answers it, among those holding its responder levels (default: the first)")
+    p.add_argument("--due", metavar="DATE",
+                   help="the day agreed for the response, where the procedure leaves the stage's length to the chair")
 
     p = add("respond", cmd_respond, "record the response to the current stage, with SMART actions")
     p.add_argument("--text", help="the response")
@@ -144,7 +147,8 @@ def register(subparsers: Any) -> None:
 
     p = add("extend", cmd_extend, "agree more time for an awaited response")
     p.add_argument("--until", required=True, metavar="DATE", help="the new due date (a working day)")
-    p.add_argument("--reason", required=True, help="the benefit to the child")
+    p.add_argument("--reason", default="",
+                   help="the benefit to the child (required unless the procedure says an extension needs no reason)")
 
     p = add("escalate", cmd_escalate, "escalate to the next stage (or --to a stage the procedure allows)")
     p.add_argument("--to", dest="to_stage", metavar="STAGE", help="the target stage's key (or label)")
@@ -437,7 +441,7 @@ def summary(s: Session, view: DisputeView) -> dict[str, Any]:
         "awaiting": [r.responder_name for r in cur.pending] if cur is not None else [],
         "version": view.version,
         "deadlines": [{"kind": d.kind, "label": d.label, "due": d.due.day or _day_of(d.due.at),
-                       "due_at": d.due.at, "state": d.state.value} for d in clocks],
+                       "due_at": d.due.at, "state": d.state.value, "late": d.late or None} for d in clocks],
         "approvals": [{"stage": next((x.stage_key for x in view.stages if x.id == a.stage_id), ""), "gate": a.gate,
                        "decision": a.decision, "by": a.by_name, "at": a.at, "reason": a.reason}
                       for a in view.approvals],
@@ -525,7 +529,8 @@ def cmd_edit(s: Session, args: argparse.Namespace) -> dict[str, Any]:
 def cmd_send(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     to = s.staff_id(args.to_user, "--to") if args.to_user else None
-    return done_many(s, s.call(disputes.send, did, include_siblings=args.siblings, to=to), "sent")
+    due_on = parse_date(args.due, "--due") if args.due else None
+    return done_many(s, s.call(disputes.send, did, include_siblings=args.siblings, to=to, due_on=due_on), "sent")
 
 
 def _actions(specs: list[str]) -> list[disputes.ActionInput]:
@@ -697,6 +702,9 @@ def cmd_show(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         rec["actions"] = acts
         rec["label"] = label(st.stage_key)
         rec["due"] = _day_of(st.extension_until or st.due_at).isoformat() if st.due_at else None
+        clock = response_clock(st, view)
+        rec["late"] = (lateness(clock[0], st.response_at, s.desk.calendar, "responded")
+                       if clock is not None and st.response_at is not None else "") or None
         stages.append(rec)
     record: dict[str, Any] = _jsonable(view)
     record.update(stages=stages, siblings=siblings, procedure=policy.key, **_jsonable(info))
@@ -751,7 +759,8 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], 
                        f"{' '.join(r.response.split())}")
         if st["response"] and not raw.responses:
             when = format_london(raw.response_at) if raw.response_at else ""
-            out.append(f"  response ({when}): {' '.join(st['response'].split())}")
+            late = f", {st['late']}" if st["late"] else ""
+            out.append(f"  response ({when}{late}): {' '.join(st['response'].split())}")
         for a in st["actions"]:
             state = f"done {a['done_on']}" if a["done_on"] else f"due {a['due']}"
             out.append(f"  action {a['number']}: {' '.join(a['description'].split())} - {a['owner']} ({state})")
@@ -772,7 +781,7 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], 
     if info["deadlines"]:
         out.append("due dates:")
         for d in info["deadlines"]:
-            out.append(f"  {d['due'].isoformat()}  {d['state']:<9}  {d['label']}")
+            out.append(f"  {d['due'].isoformat()}  {d['state']:<9}  {d['label']}" + (f" ({d['late']})" if d["late"] else ""))
     return "\n".join(_safe(x) for x in out)
 
 

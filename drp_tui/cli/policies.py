@@ -328,7 +328,8 @@ def describe_policy(policy: Policy) -> list[str]:
         ("legal advice", f"tell first: {_levels(policy, r.legal_advice_tell_levels)}"),
         ("compliments", "yes" if r.compliments else "no"),
         ("siblings", "one linked dispute per sibling" if r.siblings_together else "-"),
-        ("due soon", f"within {r.due_soon_working_days} working day(s)"),
+        ("due soon", f"within {r.due_soon_working_days} working day(s)" if r.due_soon_working_days
+                     else "never (0: only due today, then overdue)"),
     ]
     if r.not_for:
         rows.append(("not for", r.not_for))

@@ -57,8 +57,14 @@ class DueState(str, Enum):
     DUE_SOON = "due_soon"
     ON_TRACK = "on_track"
     PAUSED = "paused"
+    LATE = "late"  # done, but after its window closed
     DONE = "done"
     NONE = "none"  # nothing is running
+
+    @property
+    def is_done(self) -> bool:
+        """Finished (on time or late): no longer running."""
+        return self in (DueState.DONE, DueState.LATE)
 
     @property
     def rank(self) -> int:
@@ -80,6 +86,7 @@ _STATE_LABELS = {
     DueState.DUE_SOON: "due soon",
     DueState.ON_TRACK: "on track",
     DueState.PAUSED: "paused",
+    DueState.LATE: "late",
     DueState.DONE: "done",
     DueState.NONE: "-",
 }
@@ -89,6 +96,7 @@ _STATE_SYMBOLS = {
     DueState.DUE_SOON: "> ",
     DueState.ON_TRACK: "  ",
     DueState.PAUSED: "||",
+    DueState.LATE: "L ",
     DueState.DONE: "ok",
     DueState.NONE: "  ",
 }
@@ -185,6 +193,7 @@ class StageView:
     approval_at: datetime | None
     actions: tuple[ActionView, ...] = ()
     responses: tuple[ResponseView, ...] = ()  # a stage answered jointly: each responder's own
+    started_at: datetime | None = None  # when the dispute reached this stage (None: recorded before it was kept)
 
     @property
     def pending(self) -> tuple[ResponseView, ...]:
@@ -205,6 +214,16 @@ class ApprovalView:
     by_id: int
     by_name: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    id: int
+    held_at: datetime
+    with_whom: str
+    how: str
+    agreed: str
+    timescale: str
 
 
 @dataclass(frozen=True)
@@ -261,6 +280,7 @@ class DisputeView:
     raised_by_team_id: int | None = None  # the raising chair's own team (their service)
     stages: tuple[StageView, ...] = ()
     monitoring: tuple[MonitoringView, ...] = ()
+    conversations: tuple[ConversationView, ...] = ()  # oldest first
     sibling_ids: tuple[int, ...] = field(default=())
     policy_digest: str = ""  # the exact profile content it is pinned to ("" = not pinned yet)
     facts: tuple[str, ...] = ()  # keys of the procedure's yes/no facts that hold

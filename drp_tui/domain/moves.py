@@ -424,9 +424,10 @@ def _negotiate(f: _Facts) -> tuple[str, ...]:
 def _extend(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.EXTEND)
     f.open(Move.EXTEND)
-    if not f.policy.rules.extensions_allowed:
-        raise _state("This procedure does not provide for extensions: escalate if the response is late.")
     cur = f.current()
+    chairs_own = any(s.key == cur.stage_key and s.chair_sets_timescale for s in f.policy.stages)
+    if not (f.policy.rules.extensions_allowed or chairs_own):  # the chair may lengthen a stage that is theirs to set
+        raise _state("This procedure does not provide for extensions: escalate if the response is late.")
     _no_response(f, cur, f.stage(cur), Move.EXTEND)
     if cur.sent_at is None or f.view.status is not Status.SENT:
         raise _state("An extension is for a response that is still awaited.")

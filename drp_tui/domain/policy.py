@@ -41,24 +41,56 @@ class BypassRule(str, Enum):
     LISTED = "listed"  # only the stages whose ``bypass_target`` is true
 
 
+class ClockFrom(str, Enum):
+    """The recorded event a window is counted from (a stage's or the raise window's ``from``)."""
+
+    SENT = "sent"  # the stage being sent (a stage's default)
+    ISSUE_AROSE = "issue_arose"  # the day the issue arose (the raise window's default)
+    FORMAL_START = "formal_start"  # the start of the formal process: the first stage that is not informal
+    CONVERSATION = "conversation"  # the latest conversation recorded about the dispute
+
+    @property
+    def phrase(self) -> str:
+        return _FROM_PHRASES[self]
+
+
+_FROM_PHRASES = {
+    ClockFrom.SENT: "of the stage being sent",
+    ClockFrom.ISSUE_AROSE: "of the issue",
+    ClockFrom.FORMAL_START: "of the formal process starting",
+    ClockFrom.CONVERSATION: "of the conversation recorded",
+}
+
+
 @dataclass(frozen=True)
 class Timescale:
-    """A response timescale: working days, or clock hours. Both None = none set."""
+    """A timescale: working days, calendar days or clock hours (all None = none set), and
+    optionally (``start``, the TOML key ``from``) the recorded event it is counted from
+    (None = where it is used says: a stage's response from sending, the raise window from
+    the issue arising)."""
 
     working_days: int | None = None
     hours: int | None = None
+    calendar_days: int | None = None
+    start: ClockFrom | None = None
 
     @property
     def is_set(self) -> bool:
-        return self.working_days is not None or self.hours is not None
+        return self.working_days is not None or self.hours is not None or self.calendar_days is not None
 
     def describe(self) -> str:
         if self.working_days is not None:
             n = self.working_days
             return f"{n} working day{'s' if n != 1 else ''}"
+        if self.calendar_days is not None:
+            n = self.calendar_days
+            return f"{n} calendar day{'s' if n != 1 else ''}"
         if self.hours is not None:
             return f"{self.hours} hour{'s' if self.hours != 1 else ''}"
         return "no timescale"
+
+    def counted_from(self, default: ClockFrom) -> ClockFrom:
+        return self.start if self.start is not None else default
 
 
 CHAIR = "chair"  # the party "the chair who raised the dispute" in sent_by / escalated_by / closed_by
@@ -155,6 +187,9 @@ class Stage:
     bypass_target: bool = False  # with BypassRule.LISTED: may be jumped to
     requires_approval: bool = False  # chair's service manager must agree first
     informal: bool = False  # a conversation stage rather than a formal one
+    # The chair sets (and may lengthen) the due day: it is at their discretion; ``timescale``
+    # is then the usual length, used when the chair gives no day.
+    chair_sets_timescale: bool = False
     guidance: str = ""  # short text shown on the form section
     # Who acts on this stage: "chair" (the chair who raised the dispute) or level keys;
     # any one of the listed parties may send / escalate / close it.

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drp_tui.domain.policy import CHAIR as chair_party, BypassRule, CafcassRule, Policy, RaiseMetBy, Stage, Timescale
+from drp_tui.domain.policy import CHAIR as chair_party, BypassRule, CafcassRule, ClockFrom, Policy, RaiseMetBy, Stage, Timescale
 
 SEVERITIES = ("error", "warning", "note")
 
@@ -171,6 +171,31 @@ def _ts(t: Timescale) -> str:
     return t.describe()
 
 
+def most_working_days(calendar_days: int) -> int:
+    """The most working days ``calendar_days`` consecutive days after a start day can hold (every
+    weekday a working day): 7 calendar days hold at most 5, 3 at most 3."""
+    weeks, rest = divmod(calendar_days, 7)
+    return 5 * weeks + min(rest, 5)
+
+
+def _cap_days(t: Timescale) -> int | None:
+    """A stage's timescale as working days against a working-day cap: calendar days as the most
+    working days they can hold (so a path is never reported inside a cap it might overrun)."""
+    if t.working_days is not None:
+        return t.working_days
+    if t.calendar_days is not None:
+        return most_working_days(t.calendar_days)
+    return None
+
+
+def _cap_term(t: Timescale) -> str:
+    if t.working_days is not None:
+        return str(t.working_days)
+    if t.calendar_days is not None:
+        return f"{most_working_days(t.calendar_days)} ({t.calendar_days} calendar days)"
+    return "?"
+
+
 def _stage_path(policy: Policy, key: str, sub: str = "") -> str:
     return f"stages[{policy.stage_index(key)}]" + (f".{sub}" if sub else "")
 
@@ -296,19 +321,25 @@ def _check_caps(policy: Policy, out: _Out) -> None:
         if not capped:
             continue
         unchecked = sorted({s.key for seq in capped.values() for s in seq
-                            if s.timescale.working_days is None and s.response_expected},
+                            if _cap_days(s.timescale) is None and s.response_expected},
                            key=policy.stage_index)
         if unchecked:
             out.add(CAP_UNCHECKED, "warning", f"{', '.join(unchecked)} have no working-day timescale to check "
                                               f"against {name}", where)
+        chairs = sorted({s.key for seq in capped.values() for s in seq if s.chair_sets_timescale},
+                        key=policy.stage_index)
+        if chairs:
+            out.add(CAP_UNCHECKED, "note", f"{', '.join(chairs)}: the chair sets the length (chair_sets_timescale); "
+                                           f"{name} is checked with the usual timescale, and a longer day the chair "
+                                           "sets may overrun it", where)
 
         def total(seq: tuple[Stage, ...]) -> int:
-            return sum(s.timescale.working_days or 0 for s in seq)
+            return sum(_cap_days(s.timescale) or 0 for s in seq)
 
         ranked = sorted(capped.values(), key=lambda seq: (-total(seq), -len(seq)))
         longest = ranked[0]
         days = total(longest)
-        sums = "+".join("?" if s.timescale.working_days is None else str(s.timescale.working_days) for s in longest)
+        sums = "+".join(_cap_term(s.timescale) for s in longest)
         route = " > ".join(s.key for s in longest)
         what = f"on the path {route} the stage timescales add up to {days} working days ({sums})"
         over = [seq for seq in ranked if total(seq) > cap.working_days]
@@ -327,13 +358,18 @@ def _check_caps(policy: Policy, out: _Out) -> None:
 
 
 def _zero(t: Timescale) -> bool:
-    return t.working_days == 0 or t.hours == 0
+    return t.working_days == 0 or t.hours == 0 or t.calendar_days == 0
 
 
 def _longer(a: Timescale, b: Timescale) -> bool:
-    """``a`` surely ends after ``b`` when both start together (same unit only)."""
+    """``a`` surely ends after ``b`` when both start together (the same unit; or working days
+    against calendar days: N working days span at least N calendar days)."""
     if a.working_days is not None and b.working_days is not None:
         return a.working_days > b.working_days
+    if a.calendar_days is not None and b.calendar_days is not None:
+        return a.calendar_days > b.calendar_days
+    if a.working_days is not None and b.calendar_days is not None:
+        return a.working_days > b.calendar_days
     if a.hours is not None and b.hours is not None:
         return a.hours > b.hours
     return False
@@ -354,10 +390,11 @@ def _check_windows(policy: Policy, out: _Out) -> None:
         elif s.timescale.hours == 0:
             out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} has a timescale of 0 hours: every response is "
                                                "late the moment the stage is sent", _stage_path(policy, s.key, "timescale"))
-        elif s.timescale.working_days == 0:
-            out.add(WINDOW_NEVER_MET, "warning", f"stage {s.key!r} has a timescale of 0 working days: the response "
-                                                 "is due by the end of the day it is sent",
+        elif s.timescale.working_days == 0 or s.timescale.calendar_days == 0:
+            out.add(WINDOW_NEVER_MET, "warning", f"stage {s.key!r} has a timescale of {_ts(s.timescale)}: the "
+                                                 "response is due by the end of the day it is sent",
                     _stage_path(policy, s.key, "timescale"))
+        _check_stage_start(policy, s, out)
     if _zero(r.negotiation_window):
         out.add(WINDOW_NEVER_MET, "error", f"rules.negotiation_window is {_ts(r.negotiation_window)}: the further "
                                            "work agreed is due the moment it is agreed, so it can never be done in "
@@ -382,7 +419,19 @@ def _check_windows(policy: Policy, out: _Out) -> None:
                 f"the written record of an immediate concern is due within {_ts(r.immediate_written_record)} of the "
                 f"issue, but it follows the discussions, which may take {_ts(r.immediate_concern)}: a chair who "
                 "uses the time allowed for the discussions cannot meet it", "rules.immediate_written_record")
-    if r.raise_window.is_set and r.raise_window_met_by is RaiseMetBy.SENT:
+    raise_from = r.raise_window.counted_from(ClockFrom.ISSUE_AROSE)
+    if r.raise_window.is_set and raise_from is ClockFrom.SENT:
+        out.add(NO_EFFECT, "warning", "rules.raise_window is counted from the stage being sent (from = \"sent\"): "
+                                      "the sending starts it and meets it, so it can never be missed",
+                "rules.raise_window.from")
+    if r.raise_window.is_set and raise_from is ClockFrom.FORMAL_START and r.raise_window_met_by is RaiseMetBy.RAISED:
+        out.add(NO_EFFECT, "warning", "rules.raise_window runs from the start of the formal process but is met by "
+                                      "raising the dispute, which comes first: it can never be missed",
+                "rules.raise_window_met_by")
+    if r.raise_window.is_set and raise_from is ClockFrom.FORMAL_START and all(s.informal for s in policy.stages):
+        out.add(WINDOW_NEVER_MET, "warning", "rules.raise_window runs from the start of the formal process, but "
+                                             "every stage is informal: it never starts", "rules.raise_window.from")
+    if r.raise_window.is_set and r.raise_window_met_by is RaiseMetBy.SENT and raise_from is ClockFrom.ISSUE_AROSE:
         starts = policy.starting_stages()
         formal_later = [s for s in policy.stages if not s.informal]
         if starts and formal_later and all(s.informal for s in starts):
@@ -397,9 +446,26 @@ def _check_windows(policy: Policy, out: _Out) -> None:
     if r.immediate_written_record.is_set and not r.immediate_concern.is_set:
         out.add(NO_EFFECT, "warning", "rules.immediate_written_record is set but rules.immediate_concern is not: "
                                       "there is no immediate concern for it to follow", "rules.immediate_written_record")
-    if not r.extensions_allowed and not r.extension_needs_reason:
-        out.add(NO_EFFECT, "note", "rules.extension_needs_reason = false has no effect: extensions are not allowed",
+    if not r.extensions_allowed and not r.extension_needs_reason and not any(s.chair_sets_timescale
+                                                                             for s in policy.stages):
+        out.add(NO_EFFECT, "note", "rules.extension_needs_reason = false has no effect: extensions are not allowed "
+                                   "(and no stage's length is the chair's to lengthen)",
                 "rules.extension_needs_reason")
+
+
+def _check_stage_start(policy: Policy, s: Stage, out: _Out) -> None:
+    """A stage's clock counted from an event that cannot have happened when it is sent."""
+    frm = s.timescale.counted_from(ClockFrom.SENT)
+    path = _stage_path(policy, s.key, "timescale.from")
+    if frm is ClockFrom.FORMAL_START and s.informal:
+        before = policy.stages[:policy.stage_index(s.key)]
+        if all(t.informal for t in before):
+            out.add(NO_EFFECT, "warning", f"stage {s.key!r} is informal and no formal stage comes before it: "
+                                          "the formal process has not started when it is sent, so its clock "
+                                          "runs from the sending", path)
+    if frm is not ClockFrom.SENT and s.chair_sets_timescale:
+        out.add(NO_EFFECT, "note", f"stage {s.key!r}: the chair sets its due day when sending; "
+                                   f"from = {frm.value!r} applies only when no day is set", path)
 
 
 def _check_copies(policy: Policy, out: _Out) -> None:

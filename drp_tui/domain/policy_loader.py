@@ -31,7 +31,7 @@ from typing import Any, NoReturn
 # The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
 from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
-    APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, Approval, RaiseMetBy,
+    APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, Approval, ClockFrom, RaiseMetBy,
     BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
     Timescale, Vocabulary,
 )
@@ -166,11 +166,29 @@ def _meeting(r: _Reader, v: Any, path: str) -> Meeting:
     return Meeting(**got)
 
 
-def _timescale(r: _Reader, v: Any, path: str) -> Timescale:
-    got = r.table(v, path, {"working_days": (_int, False), "hours": (_int, False)})
-    if len(got) == 2:
-        r.fail(path, "give working_days or hours, not both")
-    return Timescale(**got)
+_UNITS = ("working_days", "calendar_days", "hours")
+
+
+def _timescale(r: _Reader, v: Any, path: str, *, anchored: bool = False) -> Timescale:
+    """``{ working_days = N }``, ``{ calendar_days = N }`` or ``{ hours = N }`` (one unit); where a
+    window may be counted from a recorded event (a stage's timescale, the raise window), also
+    ``from = "sent" | "issue_arose" | "formal_start" | "conversation"``."""
+    spec: dict[str, tuple[Any, bool]] = {u: (_int, False) for u in _UNITS}
+    if anchored:
+        spec["from"] = (_enum(ClockFrom), False)
+    got = r.table(v, path, spec)
+    units = [u for u in _UNITS if u in got]
+    if len(units) > 1:
+        r.fail(path, f"give one unit ({' or '.join(_UNITS)}), not {' and '.join(units)}")
+    if "from" in got and not units:
+        r.fail(_join(path, "from"), "a window counted from an event needs its length too "
+                                    f"({' or '.join(_UNITS)})")
+    start = got.pop("from", None)
+    return Timescale(**got, start=start)
+
+
+def _window(r: _Reader, v: Any, path: str) -> Timescale:
+    return _timescale(r, v, path, anchored=True)
 
 
 def _cap(r: _Reader, v: Any, path: str) -> OverallCap:
@@ -195,8 +213,9 @@ _STAGE: dict[str, tuple[Any, bool]] = {
     "response_to_levels": (_list_of(_ident), False),
     "meeting": (_meeting, False),
     "monitoring": (_timescale, False),
-    "timescale": (_timescale, False),
-    **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal")},
+    "timescale": (_window, False),
+    **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal",
+                                   "chair_sets_timescale")},
     "guidance": (_text, False),
     **{f: (_list_of(_ident), False) for f in ("sent_by", "escalated_by", "closed_by")},
     "close_needs_all": (_bool, False),
@@ -207,7 +226,8 @@ _APPROVAL: dict[str, tuple[Any, bool]] = {
 }
 _CAP = {"working_days": (_int, True), "from_stage": (_ident, True), "to_stage": (_ident, False), "label": (_text, False)}
 _RULES: dict[str, tuple[Any, bool]] = {
-    **{f: (_timescale, False) for f in ("raise_window", "negotiation_window", "monitoring_meeting")},
+    "raise_window": (_window, False),
+    **{f: (_timescale, False) for f in ("negotiation_window", "monitoring_meeting")},
     **{f: (_timescale, False) for f in ("immediate_concern", "immediate_written_record")},
     "raise_window_met_by": (_enum(RaiseMetBy), False),
     "bypass": (_enum(BypassRule), False),

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from drp_tui.domain import forms
-from drp_tui.domain.deadlines import compute_due
+from drp_tui.domain.deadlines import send_due, stage_timescale
 from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import CHAIR
 from drp_tui.domain.moves import Move
@@ -24,6 +24,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError
 from drp_tui.services.pinning import pin_in_force
 from drp_tui.store import models as m
+from drp_tui.store.queries import get_dispute
 
 
 def _before_message(sec1: forms.Section) -> str:
@@ -132,7 +133,7 @@ def raise_dispute(ctx: Ctx, data: RaiseInput) -> list[int]:
             immediate=values["immediate"], link_group=link, facts=facts, against_wishes=values["against_wishes"],
             created_at=now, updated_at=now, updated_by=who, **texts,
         )
-        m.StageRecord.create(dispute=d, stage_key=start.key, seq=1, chair_concern=texts["concern"],
+        m.StageRecord.create(dispute=d, stage_key=start.key, seq=1, started_at=now, chair_concern=texts["concern"],
                              chair_impact=texts["impact"], chair_wanted=texts["wanted"],
                              chair_timescales=texts["timescales"])
         event(ctx, "raised", f"{ref} raised at {start.label} ({cat.label}) for {c.case_number}", d,
@@ -190,15 +191,19 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
 
 @service
 def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False,
-         to: int | None = None) -> list[int]:
+         to: int | None = None, due_on: date | None = None) -> list[int]:
     """Send the current stage to its responder (and the linked siblings' too).
 
     ``to``: the person the chair picks among those who may answer the stage (its
     responder levels' holders); by default the first. A stage answered jointly goes
-    to them all; a report or notice starts no response clock."""
+    to them all; a report or notice starts no response clock. ``due_on``: the day the
+    chair agreed for a stage whose length the procedure leaves to them
+    (``chair_sets_timescale``); without it the stage's usual timescale runs."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version)
+    if due_on is not None:
+        clean_date(ctx, due_on, "due_on", "due by", past=False)
     sent = []
     for d in linked(first, include_siblings):
         ok = require_move(ctx, d, Move.SEND, target=str(to) if to is not None else None)
@@ -222,10 +227,12 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
             responder = responder_for(policy, stage, d)
         informs = inform_for(policy, stage, d)
         now = ctx.now()
-        timescale = stage.timescale if stage.response_expected else Timescale()
-        if d.immediate and policy.rules.immediate_concern.is_set and stage.response_expected:
-            timescale = policy.rules.immediate_concern
-        due = compute_due(now, timescale, ctx.calendar) if timescale.is_set else None
+        if due_on is not None and not stage.chair_sets_timescale:
+            raise ValidationError(f"due by: the procedure sets the timescale of {stage.label} "
+                                  f"({stage.timescale.describe()}); the chair cannot set its day", field="due_on")
+        view = get_dispute(d.id)
+        timescale = stage_timescale(view, policy, stage)
+        due = send_due(view, policy, stage, ctx.calendar, now, due_on)
         rec.sent_at = now
         rec.responder = responder
         rec.inform = ",".join(str(s.id) for s in informs if s not in joint)
@@ -249,7 +256,8 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
               + ("" if stage.response_expected else " (no response expected)"), d,
               before={"status": d.status},
               after={"responder": responder.id, "responders": [p.id for p in joint], "inform": rec.inform,
-                     "due": due.at if due else None, "timescale": Timescale.describe(timescale)})
+                     "due": due.at if due else None,
+                     "timescale": Timescale.describe(timescale) if due_on is None else "set by the chair"})
         touch(ctx, d, status=Status.SENT.value)
         sent.append(d.id)
     return sent

@@ -8,7 +8,7 @@ from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.deadlines import due_state
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.policy_loader import PolicyError
-from drp_tui.domain.timeutil import format_london
+from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import actor, clean_text, event, holder, notify, service
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
@@ -107,7 +107,7 @@ def remind(ctx: Ctx) -> int:
             if m.Notification.select().where(m.Notification.dedupe == key).exists():
                 continue
             m.Notification.create(recipient=ctx.actor_id, kind="reminder", dispute=d.id, created_at=now,
-                                  text=f"{d.reference}: {d.next_due_kind} {st.label} ({format_london(d.next_due_at)})",
+                                  text=f"{d.reference}: {d.next_due_kind} {st.label} (due {format_due(d.next_due_at)})",
                                   dedupe=key)
             made += 1
     return made

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from drp_tui.domain.deadlines import compute_due, due_day
 from drp_tui.domain.model import Decision, Status
 from drp_tui.domain.moves import Move, gates_awaiting, satisfied_parties
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, london_date, utc
@@ -59,10 +60,11 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         changes: dict[str, object] = {}
         if resolved:
             changes = {"status": Status.RESOLVED.value, "closed_at": ctx.now(), "outcome": text or "Resolved"}
-            mm = policy.stage(rec.stage_key).monitoring if policy.stage(rec.stage_key).monitoring.is_set \
-                else policy.rules.monitoring_meeting
-            if mm.working_days:
-                due_on = ctx.calendar.add_working_days(ctx.today(), mm.working_days)
+            stage_mm = policy.stage(rec.stage_key).monitoring
+            mm = stage_mm if stage_mm.is_set else policy.rules.monitoring_meeting
+            mm_due = compute_due(ctx.now(), mm, ctx.calendar) if (mm.working_days or mm.calendar_days or mm.hours) else None
+            if mm_due is not None:
+                due_on = mm_due.day or due_day(mm_due.at)
                 m.MonitoringMeeting.create(dispute=d, due_on=due_on)
                 notify(ctx, [who], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)
         verdict = "resolved" if resolved else "not resolved"
@@ -112,10 +114,8 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     rec = current_record(d)
     text = clean_text(note, "what was agreed", required=True)
     now = ctx.now()
-    if window.hours is not None:
-        until = now + timedelta(hours=window.hours)
-    else:
-        until = end_of_london_day_utc(ctx.calendar.add_working_days(ctx.today(), window.working_days or 0))
+    due = compute_due(now, window, ctx.calendar) if window.is_set else None
+    until = due.at if due is not None else end_of_london_day_utc(ctx.today())
     rec.negotiation_until = until
     rec.negotiation_note = text
     rec.decision = None
@@ -130,15 +130,17 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
 
 
 @service
-def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version: int | None = None) -> None:
-    """Agree more time for a response, recording the benefit to the child."""
+def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str = "", version: int | None = None) -> None:
+    """Agree more time for a response (or lengthen a stage whose length is the chair's to set),
+    recording the benefit to the child: required unless the procedure says an extension needs
+    no reason (``extension_needs_reason = false``)."""
     who = actor(ctx)
     d = load(dispute_id)
     check_version(d, version, {"reason": str(reason)})  # a stale form first: the move may have changed since
     require_move(ctx, d, Move.EXTEND)
     rec = current_record(d)
     clean_date(ctx, until, "until", "extended to", past=False)
-    why = clean_text(reason, "benefit to the child", required=True)
+    why = clean_text(reason, "benefit to the child", required=ctx.policy_of(d).rules.extension_needs_reason)
     new_due = end_of_london_day_utc(until)
     old_due = rec.extension_until or rec.due_at
     if old_due is not None and new_due <= utc(old_due):
@@ -151,7 +153,7 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     rec.save()
     notify(ctx, _responders(rec), "request", f"{d.reference}: response extended to {format_date(until)} by {who.name}", d)
     notify(ctx, _informs(rec), "info", f"For information: {d.reference} response extended to {format_date(until)}", d)
-    event(ctx, "extension", f"Extension to {format_date(until)}: {why}", d,
+    event(ctx, "extension", f"Extension to {format_date(until)}" + (f": {why}" if why else ""), d,
           before={"due": old_due}, after={"due": new_due, "reason": why})
     touch(ctx, d)
 
@@ -179,7 +181,7 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
             rec.decision_comment = text
             rec.decision_at = now
             rec.save()
-        m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, chair_concern=d.concern,
+        m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, started_at=now, chair_concern=d.concern,
                              chair_impact=d.impact, chair_wanted=d.wanted, chair_timescales=d.timescales)
         why = "no response in time" if rec.response_at is None else "response did not resolve it"
         event(ctx, "escalated", f"Escalated from {cur.label} to {target.label} ({why})" + (f": {text}" if text else ""),

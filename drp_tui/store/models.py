@@ -242,6 +242,7 @@ class StageRecord(BaseModel):
     negotiation_note = TextField(default="")
     approval_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
     approval_at = UTCDateTimeField(null=True)
+    started_at = UTCDateTimeField(null=True)  # when the dispute reached this stage (migration 0012)
 
     class Meta:
         indexes = ((("dispute", "seq"), True),)

@@ -10,6 +10,7 @@ from drp_tui.domain.model import (
     ActionView,
     ApprovalView,
     ChildView,
+    ConversationView,
     Decision,
     DisputeRow,
     MeetingView,
@@ -116,7 +117,7 @@ def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Act
         decision_at=r.decision_at, extension_until=r.extension_until,
         extension_reason=r.extension_reason, negotiation_until=r.negotiation_until,
         negotiation_note=r.negotiation_note, approval_by_id=r.approval_by_id,
-        approval_at=r.approval_at,
+        approval_at=r.approval_at, started_at=r.started_at,
         actions=tuple(ActionView(a.id, a.description, a.owner, a.due, a.done_on) for a in actions),
         responses=tuple(ResponseView(x.responder_id, names.get(x.responder_id, ""), x.response, x.response_at,
                                      x.recorded_by_id, x.on_behalf) for x in responses),
@@ -181,6 +182,10 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         for x in m.Approval.select(m.Approval, m.Staff).join(m.Staff).where(m.Approval.dispute == d.id)
         .order_by(m.Approval.at, m.Approval.id)
     )
+    conversations = tuple(
+        ConversationView(x.id, x.held_at, x.with_whom, x.how, x.agreed, x.timescale)
+        for x in m.Conversation.select().where(m.Conversation.dispute == d.id).order_by(m.Conversation.held_at, m.Conversation.id)
+    )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
         raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
@@ -193,7 +198,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
         stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, [])) for r in records),
-        monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
+        monitoring=monitoring, conversations=conversations, sibling_ids=siblings, policy_digest=d.policy_digest,
         facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
         holders=holders_for((d.child.team_id, d.raised_by.team_id)),
         social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),

@@ -48,7 +48,8 @@ from drp_tui.store.models import database
 from drp_tui.store.queries import CaseloadQuery, get_dispute
 from tests.factories import World, make_world
 
-BASE = load_builtin("knowsley-dr").text  # every stage may start; a cap on stages 2-4
+# every stage may start; a cap on stages 2-4 (numbered 1 here: the edits below make a version 2 of it)
+BASE = re.sub(r"^version = \d+\b.*$", "version = 1", load_builtin("knowsley-dr").text, count=1, flags=re.M)
 STAGES = ["stage_1", "stage_2", "stage_3", "stage_4"]
 ARISE = date(2026, 11, 20)
 

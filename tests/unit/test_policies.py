@@ -237,7 +237,7 @@ BAD = [
     (GOOD.replace('section = 2\n', 'section = 2\nmay_start = false\n'), "stages", "no stage has may_start"),
     (GOOD.replace('{ working_days = 5 }', '{ working_days = -1 }', 1), "stages[0].timescale.working_days", "negative"),
     (GOOD.replace('working_days = 10', 'working_days = -3'), "rules.caps[0].working_days", "negative"),
-    (GOOD.replace('{ working_days = 5 }', '{ working_days = 5, hours = 4 }', 1), "stages[0].timescale", "not both"),
+    (GOOD.replace('{ working_days = 5 }', '{ working_days = 5, hours = 4 }', 1), "stages[0].timescale", "not working_days and hours"),
     (GOOD.replace('{ working_days = 5 }', '{ days = 5 }', 1), "stages[0].timescale.days", "unknown key"),
     (GOOD.replace('[rules]', '[rules]\nbypass = "sometimes"'), "rules.bypass", "'sometimes' is not allowed"),
     (GOOD.replace('[rules]', '[rules]\ncafcass = "never"'), "rules.cafcass", "is not allowed"),

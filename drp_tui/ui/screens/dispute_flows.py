@@ -26,7 +26,7 @@ from drp_tui.domain import forms
 from drp_tui.domain.model import Status
 from drp_tui.domain.moves import Move, responder_candidates
 from drp_tui.domain.policy import BypassRule
-from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_london, london_date, to_london
+from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_due, format_london, london_date, to_london
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
 from drp_tui.services.errors import ConflictError, ValidationError
@@ -259,6 +259,20 @@ async def send(scr: DisputeScreen) -> None:
         await dialog_loop(scr, f"Send section {stage.section} ({stage.label})", fields, build, ok="Send",
                           intro=f"Any one of: {level}. A sent section cannot be edited.")
         return
+    if stage.chair_sets_timescale:  # the procedure leaves the stage's length to the chair: ask for the day agreed
+        sibs = await scr.ask_siblings("send", (Status.DRAFT,))
+        usual = stage.timescale.describe() if stage.timescale.is_set else "no timescale"
+        fields = [FieldSpec("due_on", "Response due by (the day agreed)", "date")]
+
+        async def build(data: dict[str, Any]) -> Call:
+            return (f"{stage.label} sent to the {level}.", ds.send, (ld.view.id,),
+                    {"version": scr.base_version, "include_siblings": sibs, "due_on": data["due_on"] or None})
+
+        await dialog_loop(scr, "Send", fields, build, ok="Send",
+                          intro=f"Send section {stage.section} ({stage.label}) to the {level}? A sent section cannot "
+                                f"be edited. Its length is yours to set: give the day agreed, or leave it empty for "
+                                f"the usual {usual}.")
+        return
     if not await scr.ask(f"Send section {stage.section} ({stage.label}) to the {level}? "
                          "A sent section cannot be edited.", title="Send", yes="Send", no="Cancel"):
         return
@@ -349,16 +363,19 @@ async def extension(scr: DisputeScreen) -> None:
     assert ld is not None and ld.view.current is not None
     cur = ld.view.current
     due = cur.extension_until or cur.due_at
+    needs_reason = ld.policy.rules.extension_needs_reason  # the procedure may not ask for one
     fields = [FieldSpec("until", "Extend the response to", "date", required=True),
-              FieldSpec("benefit_to_the_child", "Benefit to the child of the extra time", "long", required=True)]
+              FieldSpec("benefit_to_the_child", "Benefit to the child of the extra time", "long",
+                        required=needs_reason)]
 
     async def build(data: dict[str, Any]) -> Call:
         return (f"Extension agreed to {format_date(data['until'])}.", oc.agree_extension,
                 (ld.view.id, data["until"], data["benefit_to_the_child"]), {"version": scr.base_version})
 
     await dialog_loop(scr, "Agree an extension", fields, build, ok="Agree extension",
-                      intro=f"Response due {format_london(due) if due else '-'}. Record what the extra time "
-                            "gains for the child and the further enquiries needed.")
+                      intro=f"Response due {format_due(due) if due else '-'}. Record what the extra time "
+                            "gains for the child and the further enquiries needed"
+                            + ("." if needs_reason else " (optional in this procedure)."))
 
 
 async def escalate(scr: DisputeScreen) -> None:

@@ -17,7 +17,7 @@ from textual.widgets import Collapsible, Static
 
 from drp_tui.domain import forms
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import Deadline, next_due, state_at
+from drp_tui.domain.deadlines import Deadline, due_day, next_due, state_at
 from drp_tui.domain.moves import Actor, Move, Verdict
 from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
@@ -139,7 +139,8 @@ def state_content(state: DueState | None) -> Content:
 
 
 _STATE_STYLE = {DueState.OVERDUE: "error", DueState.DUE_TODAY: "warning", DueState.DUE_SOON: "warning",
-                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.DONE: "success",
+                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.LATE: "warning",
+                DueState.DONE: "success",
                 DueState.NONE: "muted"}
 
 
@@ -299,8 +300,8 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
     if sv.sent_at:
         parts.append(Static(due_line(sv, state), classes="ro due", id=f"due-{stage.section}"))
     if sv.extension_until:
-        parts.append(_ro("Extension", f"to {format_date(sv.extension_until)}; "
-                         f"benefit to the child: {sv.extension_reason}"))
+        why = f"; benefit to the child: {sv.extension_reason}" if sv.extension_reason else ""
+        parts.append(_ro("Extension", f"to {format_date(due_day(sv.extension_until))}{why}"))
     response = fields.field("response")
     if open_to_edit(ed, response) and current:
         # required, but checked when it is recorded: an empty response may be kept as a draft

@@ -30,7 +30,7 @@ from typing import Any
 from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain import forms
-from drp_tui.domain.model import DisputeView
+from drp_tui.domain.model import DisputeView, StepView
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, parse_day, to_london, utc
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
@@ -43,6 +43,7 @@ PREFIX = "drp dispute: "
 CLOCK: Clock | None = None
 
 HOWS = ("in person", "phone", "e-mail", "Teams")
+BEFORE = {"refer": "cafcass_referral", "legal-advice": "legal_advice"}  # discussion --before
 LIST_VIEWS = ("all", "mine", "awaiting", "team", "overdue", "resolved")
 
 
@@ -146,13 +147,26 @@ def register(subparsers: Any) -> None:
     p = add("approve", cmd_approve, "agree a stage that needs the chairs' service manager's agreement")
     p.add_argument("--note", default="")
 
-    for name, kind, what in (("refer", "cafcass_referral", "refer to Cafcass (closes the dispute)"),
+    for name, kind, what in (("refer", "cafcass_referral",
+                              "refer to Cafcass (closes the dispute unless its procedure says the referral runs "
+                              "alongside)"),
                              ("cafcass-discussion", "cafcass_discussion", "record a discussion with Cafcass"),
                              ("legal-advice", "legal_advice", "record that independent legal advice was sought")):
         p = add(name, cmd_cafcass, what)
         p.add_argument("--note", required=True, help="what happened")
         p.add_argument("--told", default="", help="who was told first")
         p.set_defaults(kind=kind)
+
+    p = add("discussion", cmd_discussion,
+            "record the discussion the procedure asks for before a Cafcass referral or legal advice")
+    p.add_argument("--before", required=True, choices=tuple(BEFORE),
+                   help="the step it comes before: refer (a Cafcass referral) or legal-advice")
+    p.add_argument("--level", required=True, help="the level of the person spoken to: its key (or label)")
+    p.add_argument("--with", dest="with_whom", required=True, metavar="USER",
+                   help="the person spoken to, who holds that level: their username (or name)")
+    p.add_argument("--said", required=True, help="what was said")
+    p.add_argument("--when", metavar="DATE [HH:MM]",
+                   help="when it was held, London time (default: now; a past day without a time: 12:00)")
 
     p = add("withdraw", cmd_withdraw, "withdraw the dispute")
     p.add_argument("--reason", required=True)
@@ -544,6 +558,20 @@ def cmd_cafcass(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     return done(s, did, outcomes.CAFCASS_KINDS[args.kind].lower(), step=args.kind)
 
 
+def cmd_discussion(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    view = s.view(args.ref)
+    policy = s.desk.policy_of(view)
+    before = BEFORE[args.before]
+    level = _key(args.level, [(lv.key, lv.label) for lv in policy.levels])
+    partners = s.call(outcomes.discussion_partners, view.id, before)
+    want = args.with_whom.strip().lower()
+    matches = [pid for lv, pid, name, user in partners if lv == level and want in (user.lower(), name.lower())]
+    # someone who does not hold the level: the service names the problem (and the field)
+    with_id = matches[0] if matches else 0
+    s.call(outcomes.record_discussion, view.id, before, level, with_id, parse_when(args.when, "--when"), args.said)
+    return done(s, view.id, "discussion recorded", before=before, level=level)
+
+
 def cmd_withdraw(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     s.call(outcomes.withdraw, did, args.reason)
@@ -642,11 +670,27 @@ def cmd_show(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         stages.append(rec)
     record: dict[str, Any] = _jsonable(view)
     record.update(stages=stages, siblings=siblings, procedure=policy.key, **_jsonable(info))
-    record["_text"] = _show_text(view, record, info)
+    record["_text"] = _show_text(view, record, info, {lv.key: lv.label for lv in policy.levels})
     return record
 
 
-def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) -> str:
+_STEP_WORDS = {"legal_advice": "independent legal advice sought", "cafcass_discussion": "discussed with Cafcass",
+               "cafcass_referral": "referred to Cafcass"}
+
+
+def _step_line(step: StepView, levels: dict[str, str]) -> str:
+    """One step alongside the stages: who, when, what."""
+    if step.kind == "discussion":
+        before = "a Cafcass referral" if step.before == "cafcass_referral" else "legal advice"
+        when = format_london(step.held_at) if step.held_at else ""
+        return (f"discussion before {before}: with {step.with_name} ({levels.get(step.level, step.level)}), "
+                f"{when}: {' '.join(step.note.split())}")
+    told = f"; told first: {' '.join(step.told.split())}" if step.told else ""
+    return (f"{_STEP_WORDS.get(step.kind, step.kind)} {format_london(step.at)} by {step.by_name}: "
+            f"{' '.join(step.note.split())}{told}")
+
+
+def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], levels: dict[str, str]) -> str:
     c = view.child
     out = [f"{view.reference}  {c.name} ({c.case_number}, {c.legal_status})",
            f"status: {view.status.label}; stage: {info['stage_label']}; procedure {record['procedure']}",
@@ -678,6 +722,8 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
         if st["decision"]:
             out.append(f"  decision: {st['decision']}" + (f" - {' '.join(st['decision_comment'].split())}"
                                                           if st["decision_comment"] else ""))
+    for step in view.steps:
+        out.append(_step_line(step, levels))
     for mm in view.monitoring:
         out.append(f"monitoring meeting due {mm.due_on.isoformat()}"
                    + (f", held {mm.held_on.isoformat()}: {' '.join(mm.outcome.split())}" if mm.held_on else ""))

@@ -14,6 +14,7 @@ from drp_tui.domain.model import (
     DisputeView,
     EventView,
     MonitoringView,
+    StepView,
     NotificationView,
     Role,
     StaffView,
@@ -137,6 +138,14 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
         for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
     )
+    step_rows = list(m.CafcassStep.select().where(m.CafcassStep.dispute == d.id).order_by(m.CafcassStep.at, m.CafcassStep.id))
+    step_names = staff_names({x.by_id for x in step_rows} | {x.with_staff_id for x in step_rows if x.with_staff_id})
+    steps = tuple(
+        StepView(x.id, x.kind, x.at, x.note, x.by_id, step_names.get(x.by_id, ""), told=x.told, before=x.before_step,
+                 level=x.level, with_id=x.with_staff_id, with_name=step_names.get(x.with_staff_id or 0, ""),
+                 held_at=x.held_at)
+        for x in step_rows
+    )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
         raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
@@ -149,7 +158,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
         stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
-        monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
+        monitoring=monitoring, steps=steps, sibling_ids=siblings, policy_digest=d.policy_digest,
     )
 
 

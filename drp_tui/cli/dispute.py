@@ -567,7 +567,7 @@ def cmd_discussion(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     want = args.with_whom.strip().lower()
     matches = [pid for lv, pid, name, user in partners if lv == level and want in (user.lower(), name.lower())]
     # someone who does not hold the level: the service names the problem (and the field)
-    with_id = matches[0] if matches else 0
+    with_id = matches[0] if matches else None
     s.call(outcomes.record_discussion, view.id, before, level, with_id, parse_when(args.when, "--when"), args.said)
     return done(s, view.id, "discussion recorded", before=before, level=level)
 

@@ -241,7 +241,7 @@ def discussion_partners(ctx: Ctx, dispute_id: int, before: str) -> list[tuple[st
 
 
 @service
-def record_discussion(ctx: Ctx, dispute_id: int, before: str, level: str, with_id: int, held_at: datetime,
+def record_discussion(ctx: Ctx, dispute_id: int, before: str, level: str, with_id: int | None, held_at: datetime,
                       said: str) -> None:
     """Record the discussion a procedure asks for before a step (``before``: cafcass_referral or
     legal_advice): with a person holding ``level`` for this dispute, when, and what was said."""
@@ -257,7 +257,7 @@ def record_discussion(ctx: Ctx, dispute_id: int, before: str, level: str, with_i
         raise ValidationError(f"level: before {DISCUSSION_BEFORE[before]} the procedure asks for a discussion "
                               f"with: {names}", field="level")
     label = policy.level_label(level)
-    wid = valid_id(with_id)
+    wid = valid_id(with_id)  # None: no one named, or no one holding the level by that name
     person = m.Staff.get_or_none(m.Staff.id == wid) if wid is not None else None
     if person is None or not holds_level(policy, level, d, person):
         raise ValidationError(f"with whom: must be someone who holds the {label} role for {d.reference}",

@@ -184,7 +184,7 @@ def call_for(w: World, did: int, move: Move, v: Verdict, who: m.Staff,
         level = rng.choice(levels)
         held = w.clock.now() - timedelta(hours=1)
         holder = level_holder(w.policy, level, m.Dispute.get_by_id(did))  # who holds it now
-        return lambda: outcomes.record_discussion(ctx, did, before, level, holder.id if holder else 0, held,
+        return lambda: outcomes.record_discussion(ctx, did, before, level, holder.id if holder else None, held,
                                                   "Agreed it is needed.")
     if move is Move.WITHDRAW:
         return lambda: outcomes.withdraw(ctx, did, "The child moved away.")

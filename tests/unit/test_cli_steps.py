@@ -16,7 +16,7 @@ import pytest
 
 from drp_tui.cli import dispute as cli_dispute
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.policy_loader import load_policy
+from drp_tui.domain.policy_loader import load_builtin, load_policy
 from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.store.db import close_database
 from tests.factories import make_world
@@ -252,3 +252,92 @@ def test_after_last_stage_keeps_todays_rule(make) -> None:  # type: ignore[no-un
     c = make(LAST_STAGE)
     ref = _bypass_to_the_last(c)
     assert c.ok("chair1", "refer", ref, "--note", "Reached the last stage.")["status"] == "cafcass"
+
+
+# --- the seeds ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def seed(db_path: Path, clock: FrozenClock, calendar: WorkingCalendar, tmp_path: Path,
+         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    def build(key: str) -> Cli:
+        world = make_world(load_builtin(key), calendar, clock)
+        config = tmp_path / "drp.toml"
+        config.write_text(f'policy = "{key}"\nnation = "ENG"\n', encoding="utf-8")
+        close_database()
+        monkeypatch.setattr(cli_dispute, "CLOCK", clock)
+        return Cli(db_path, config, world, capsys, monkeypatch)
+    yield build
+    close_database()
+
+
+def _raise(c: Cli, stage: str) -> str:
+    c.at(MON_23, 9)
+    data = c.ok("chair1", "raise", "T100", "--category", c.world.policy.categories[0].key, "--stage", stage,
+                "--arose", "2026-11-20", "--concern", "Sibling contact has not happened for eight weeks.")
+    return str(data["reference"])
+
+
+def test_knowsley_cafcass_at_any_point_does_not_end_the_dispute(seed) -> None:  # type: ignore[no-untyped-def]
+    """004:28 "The IRO/CP Chair has the power to refer the matter to Cafcass at any point in the
+    dispute resolution process": the dispute goes on, its clocks running."""
+    c = seed("knowsley-dr")
+    ref = _raise(c, "stage_2")
+    c.at(MON_23, 10)
+    assert c.ok("chair1", "send", ref)["due"] == "2026-11-30"  # 004:38 5 working days from Mon 23
+    c.at(TUE_24, 10)
+    referred = c.ok("chair1", "refer", ref, "--note", "Unreasonable failure to implement the care plan.")
+    assert referred["status"] == "sent" and referred["due"] == "2026-11-30"
+    kinds = {d["kind"] for d in referred["deadlines"]}
+    assert "response" in kinds
+    record = c.ok("chair1", "show", ref)
+    assert [s["kind"] for s in record["steps"]] == ["cafcass_referral"]
+    c.at(WED_25, 10)
+    c.ok(c.world.responder("stage_2").username, "respond", ref, "--text", "Contact resumes.")
+    assert c.ok("chair1", "decide", ref, "--resolved", "--comment", "Done.")["status"] == "resolved"
+
+
+def test_mosaic_cafcass_only_after_all_stages_used(seed) -> None:  # type: ignore[no-untyped-def]
+    """000:90 "Prior to submitting a referral to CAFCASS, the IRO must utilise all stages of the DRP":
+    a dispute raised at Stage 4 (000:59 lets it start there) has not used stages 1 to 3."""
+    c = seed("mosaic-iro")
+    ref = _raise(c, "stage_4")
+    send_and_respond(c, ref, "stage_4", MON_23)  # approved (000:85), due Mon 23 + 5 working days (000:77)
+    c.at(TUE_24, 10)
+    c.ok("chair1", "decide", ref, "--not-resolved", "--comment", "No plan.")
+    line = c.refused("chair1", "refer", ref, "--note", "Referral.")
+    assert "Stage 1 DRP, Stage 2 DRP, Stage 3 DRP" in line
+    assert "Informal" not in line  # 000:59 "Informal stage (if appropriate)"
+
+
+def test_mosaic_discussions_before_a_referral_are_recorded(seed) -> None:  # type: ignore[no-untyped-def]
+    """000:92 "the IRO will discuss this with their Service Manager and Head of Service, prior to
+    making the referral": each discussion recorded (with whom, when, what was said); no text does."""
+    c = seed("mosaic-iro")
+    w = c.world
+    ref = _raise(c, "stage_1")
+    day = MON_23
+    for i, stage in enumerate(("stage_1", "stage_2", "stage_3", "stage_4")):
+        if i:
+            c.at(day, 9)
+            c.ok("chair1", "escalate", ref, "--comment", "Not resolved.")
+        send_and_respond(c, ref, stage, day)  # each due date checked from its 5 working days
+        day = w.calendar.add_working_days(day, 1)
+    c.at(day, 10)
+    c.ok("chair1", "decide", ref, "--not-resolved", "--comment", "Still no contact.")
+    line = c.refused("chair1", "refer", ref, "--note", "Referral.", "--told", "x")  # "x" no longer does
+    assert "Service Manager (IRO service) and Head of Service (IRO service)" in line
+    sm, hos = w.levels["iro_service_manager"], w.levels["iro_head_of_service"]
+    assert "with whom" in c.refused("chair1", "discussion", ref, "--before", "refer", "--level",
+                                    "iro_service_manager", "--with", hos.username, "--said", "Agreed.")
+    c.ok("chair1", "discussion", ref, "--before", "refer", "--level", "iro_service_manager", "--with", sm.username,
+         "--said", "Agreed: every stage used, contact still not happening.")
+    line = c.refused("chair1", "refer", ref, "--note", "Referral.")
+    assert "Head of Service (IRO service)" in line and "Service Manager (IRO service) and" not in line
+    c.ok("chair1", "discussion", ref, "--before", "refer", "--level", "Head of Service (IRO service)",
+         "--with", hos.username, "--said", "Agreed the referral.")
+    referred = c.ok("chair1", "refer", ref, "--note", "Unreasonable failure to implement sibling contact.")
+    assert referred["status"] == "cafcass"
+    record = c.ok("chair1", "show", ref)
+    assert [(s["kind"], s["level"], s["with_name"]) for s in record["steps"]] == [
+        ("discussion", "iro_service_manager", sm.name), ("discussion", "iro_head_of_service", hos.name),
+        ("cafcass_referral", "", "")]

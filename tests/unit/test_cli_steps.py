@@ -16,7 +16,7 @@ import pytest
 
 from drp_tui.cli import dispute as cli_dispute
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.policy_loader import load_builtin, load_policy
+from drp_tui.domain.policy_loader import PolicyError, load_builtin, load_policy
 from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.store.db import close_database
 from tests.factories import make_world
@@ -341,3 +341,18 @@ def test_mosaic_discussions_before_a_referral_are_recorded(seed) -> None:  # typ
     assert [(s["kind"], s["level"], s["with_name"]) for s in record["steps"]] == [
         ("discussion", "iro_service_manager", sm.name), ("discussion", "iro_head_of_service", hos.name),
         ("cafcass_referral", "", "")]
+
+
+def test_check_finds_referral_rules_with_no_effect(tmp_path: Path) -> None:
+    from drp_tui.domain import policy_check as pc
+
+    path = tmp_path / "noeffect.toml"
+    path.write_text(PROFILE + 'cafcass = "not_applicable"\ncafcass_ends_dispute = false\n'
+                    'cafcass_after_stages = ["s1"]\n', encoding="utf-8")
+    got = {(f.kind, f.path) for f in pc.check_policy(load_policy(path))}
+    assert {(pc.NO_EFFECT, "rules.cafcass_ends_dispute"), (pc.NO_EFFECT, "rules.cafcass_after_stages")} <= got
+    path.write_text(ALL_STAGES + 'cafcass_after_stages = ["s1"]\n', encoding="utf-8")
+    assert not [f for f in pc.check_policy(load_policy(path)) if f.kind == pc.NO_EFFECT]
+    path.write_text(ALL_STAGES + 'cafcass_after_stages = ["s9"]\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"rules.cafcass_after_stages\[0\].*unknown stage 's9'"):
+        load_policy(path)

@@ -371,8 +371,8 @@ def _cafcass_referral(f: _Facts) -> tuple[str, ...]:
         used = {sv.stage_key for sv in f.view.stages if sv.sent_at is not None}
         unused = [st.label for st in f.policy.cafcass_required_stages() if st.key not in used]
         if unused:
-            raise _state(f"This procedure asks you to use every stage before a Cafcass referral; "
-                         f"not used (sent) for {f.ref}: {', '.join(unused)}.")
+            raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once each has "
+                         f"been used; not used (sent) for {f.ref}: {', '.join(unused)}.")
         _last_unresolved(f)
     if rule is CafcassRule.AFTER_LAST_STAGE and f.policy.stages:
         _last_unresolved(f)

@@ -278,7 +278,7 @@ def test_cafcass_referral_refused_before_the_last_stage_in_mosaic(make_app: Any)
         assert pilot.app.screen is form
         assert form.ld is not None
         why = form.ld.moves[Move.CAFCASS_REFERRAL].reason
-        assert "use every stage before a Cafcass referral" in why and "Stage 1 DRP, Stage 2 DRP" in why
+        assert "use every stage first" in why and "not used (sent)" in why and "Stage 1 DRP, Stage 2 DRP" in why
         assert m.Dispute.get_by_id(did).status == "sent"
         assert not m.CafcassStep.select().where(m.CafcassStep.dispute == did).exists()
 

@@ -31,7 +31,7 @@ from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain import forms
 from drp_tui.domain.deadlines import lateness, response_clock
-from drp_tui.domain.model import DisputeView
+from drp_tui.domain.model import DisputeView, StepView
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
@@ -46,6 +46,7 @@ PREFIX = "drp dispute: "
 CLOCK: Clock | None = None
 
 HOWS = ("in person", "phone", "e-mail", "Teams")
+BEFORE = {"refer": "cafcass_referral", "legal-advice": "legal_advice"}  # discussion --before
 LIST_VIEWS = ("all", "mine", "awaiting", "team", "overdue", "resolved")
 
 
@@ -162,13 +163,26 @@ def register(subparsers: Any) -> None:
     p = add("decline", cmd_decline, "decline what awaits your approval, saying why (the chair is told)")
     p.add_argument("--reason", required=True, help="why you decline")
 
-    for name, kind, what in (("refer", "cafcass_referral", "refer to Cafcass (closes the dispute)"),
+    for name, kind, what in (("refer", "cafcass_referral",
+                              "refer to Cafcass (closes the dispute unless its procedure says the referral runs "
+                              "alongside)"),
                              ("cafcass-discussion", "cafcass_discussion", "record a discussion with Cafcass"),
                              ("legal-advice", "legal_advice", "record that independent legal advice was sought")):
         p = add(name, cmd_cafcass, what)
         p.add_argument("--note", required=True, help="what happened")
         p.add_argument("--told", default="", help="who was told first")
         p.set_defaults(kind=kind)
+
+    p = add("discussion", cmd_discussion,
+            "record the discussion the procedure asks for before a Cafcass referral or legal advice")
+    p.add_argument("--before", required=True, choices=tuple(BEFORE),
+                   help="the step it comes before: refer (a Cafcass referral) or legal-advice")
+    p.add_argument("--level", required=True, help="the level of the person spoken to: its key (or label)")
+    p.add_argument("--with", dest="with_whom", required=True, metavar="USER",
+                   help="the person spoken to, who holds that level: their username (or name)")
+    p.add_argument("--said", required=True, help="what was said")
+    p.add_argument("--when", metavar="DATE [HH:MM]",
+                   help="when it was held, London time (default: now; a past day without a time: 12:00)")
 
     p = add("withdraw", cmd_withdraw, "withdraw the dispute")
     p.add_argument("--reason", required=True)
@@ -601,6 +615,20 @@ def cmd_cafcass(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     return done(s, did, outcomes.CAFCASS_KINDS[args.kind].lower(), step=args.kind)
 
 
+def cmd_discussion(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    view = s.view(args.ref)
+    policy = s.desk.policy_of(view)
+    before = BEFORE[args.before]
+    level = _key(args.level, [(lv.key, lv.label) for lv in policy.levels])
+    partners = s.call(outcomes.discussion_partners, view.id, before)
+    want = args.with_whom.strip().lower()
+    matches = [pid for lv, pid, name, user in partners if lv == level and want in (user.lower(), name.lower())]
+    # someone who does not hold the level: the service names the problem (and the field)
+    with_id = matches[0] if matches else None
+    s.call(outcomes.record_discussion, view.id, before, level, with_id, parse_when(args.when, "--when"), args.said)
+    return done(s, view.id, "discussion recorded", before=before, level=level)
+
+
 def cmd_withdraw(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     s.call(outcomes.withdraw, did, args.reason)
@@ -720,6 +748,22 @@ def cmd_show(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     return record
 
 
+_STEP_WORDS = {"legal_advice": "independent legal advice sought", "cafcass_discussion": "discussed with Cafcass",
+               "cafcass_referral": "referred to Cafcass"}
+
+
+def _step_line(step: StepView, levels: dict[str, str]) -> str:
+    """One step alongside the stages: who, when, what."""
+    if step.kind == "discussion":
+        before = "a Cafcass referral" if step.before == "cafcass_referral" else "legal advice"
+        when = format_london(step.held_at) if step.held_at else ""
+        return (f"discussion before {before}: with {step.with_name} ({levels.get(step.level, step.level)}), "
+                f"{when}: {' '.join(step.note.split())}")
+    told = f"; told first: {' '.join(step.told.split())}" if step.told else ""
+    return (f"{_STEP_WORDS.get(step.kind, step.kind)} {format_london(step.at)} by {step.by_name}: "
+            f"{' '.join(step.note.split())}{told}")
+
+
 def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], policy: Policy) -> str:
     c = view.child
     out = [f"{view.reference}  {c.name} ({c.case_number}, {c.legal_status})",
@@ -773,6 +817,9 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], 
         out.append(f"meeting ({mt['stage_label']}) held {mt['held_on']}"
                    + (f" with {' '.join(mt['attendees'].split())}" if mt["attendees"] else "")
                    + f": {' '.join(mt['outcome'].split())}")
+    levels = {lv.key: lv.label for lv in policy.levels}
+    for step in view.steps:
+        out.append(_step_line(step, levels))
     for mm in view.monitoring:
         out.append(f"monitoring meeting due {mm.due_on.isoformat()}"
                    + (f", held {mm.held_on.isoformat()}: {' '.join(mm.outcome.split())}" if mm.held_on else ""))

@@ -45,6 +45,7 @@ _BYPASS = {
 _HOLDERS = {"team": "child's team", "chair_team": "chair's service", "allocated": "allocated worker"}
 _CAFCASS = {
     CafcassRule.AFTER_LAST_STAGE: "after the last stage has been used",
+    CafcassRule.AFTER_ALL_STAGES: "after every stage has been used",
     CafcassRule.ANY_TIME: "at any point in the process",
     CafcassRule.NOT_APPLICABLE: "not applicable",
 }
@@ -324,8 +325,13 @@ def describe_policy(policy: Policy) -> list[str]:
         ("monitoring", _ts(r.monitoring_meeting)),
         ("immediate", f"within {_ts(r.immediate_concern)}; written record within {_ts(r.immediate_written_record)}"),
         ("approval by", policy.level_label(r.approval_level) if r.approval_level else "-"),
-        ("Cafcass", f"{_CAFCASS[r.cafcass]}; tell first: {_levels(policy, r.cafcass_tell_levels)}"),
-        ("legal advice", f"tell first: {_levels(policy, r.legal_advice_tell_levels)}"),
+        ("Cafcass", f"{_CAFCASS[r.cafcass]}"
+                    + (f" ({', '.join(s.label for s in policy.cafcass_required_stages())})"
+                       if r.cafcass is CafcassRule.AFTER_ALL_STAGES else "")
+                    + ("; the referral closes the dispute" if r.cafcass_ends_dispute
+                       else "; the referral runs alongside, the dispute stays open")
+                    + f"; discuss first: {_levels(policy, r.cafcass_tell_levels)}"),
+        ("legal advice", f"discuss first: {_levels(policy, r.legal_advice_tell_levels)}"),
         ("compliments", "yes" if r.compliments else "no"),
         ("siblings", "one linked dispute per sibling" if r.siblings_together else "-"),
         ("due soon", f"within {r.due_soon_working_days} working day(s)" if r.due_soon_working_days

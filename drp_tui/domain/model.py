@@ -245,6 +245,25 @@ class MeetingView:
 
 
 @dataclass(frozen=True)
+class StepView:
+    """A step taken alongside the stages: legal advice sought, Cafcass consulted or referred to,
+    or a discussion with a holder of a level the procedure asks the chair to talk to first."""
+
+    id: int
+    kind: str  # legal_advice | cafcass_discussion | cafcass_referral | discussion
+    at: datetime  # when it was recorded
+    note: str  # what happened (a discussion: what was said)
+    by_id: int
+    by_name: str
+    told: str = ""  # who was told first (as the chair wrote it)
+    before: str = ""  # a discussion: the step it comes before (cafcass_referral | legal_advice)
+    level: str = ""  # a discussion: the level (Level.key) of the person spoken to
+    with_id: int | None = None  # a discussion: the person spoken to
+    with_name: str = ""
+    held_at: datetime | None = None  # a discussion: when it was held
+
+
+@dataclass(frozen=True)
 class DisputeView:
     """One dispute with every stage reached, as the services and UI see it."""
 
@@ -281,6 +300,7 @@ class DisputeView:
     stages: tuple[StageView, ...] = ()
     monitoring: tuple[MonitoringView, ...] = ()
     conversations: tuple[ConversationView, ...] = ()  # oldest first
+    steps: tuple[StepView, ...] = ()  # alongside the stages, oldest first
     sibling_ids: tuple[int, ...] = field(default=())
     policy_digest: str = ""  # the exact profile content it is pinned to ("" = not pinned yet)
     facts: tuple[str, ...] = ()  # keys of the procedure's yes/no facts that hold

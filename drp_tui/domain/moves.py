@@ -40,6 +40,7 @@ class Move(str, Enum):
     LEGAL_ADVICE = "legal_advice"
     CAFCASS_DISCUSSION = "cafcass_discussion"
     CAFCASS_REFERRAL = "cafcass_referral"
+    DISCUSSION = "discussion"
     WITHDRAW = "withdraw"
     REOPEN = "reopen"
     MONITORING = "monitoring"
@@ -59,7 +60,7 @@ _LABELS = {
     Move.NEGOTIATE: "Agree further negotiation", Move.EXTEND: "Agree an extension", Move.ESCALATE: "Escalate",
     Move.APPROVE: "Approve stage", Move.DECLINE: "Decline approval", Move.LEGAL_ADVICE: "Legal advice sought",
     Move.CAFCASS_DISCUSSION: "Discuss with Cafcass", Move.CAFCASS_REFERRAL: "Refer to Cafcass",
-    Move.WITHDRAW: "Withdraw", Move.REOPEN: "Reopen", Move.MONITORING: "Record monitoring meeting",
+    Move.DISCUSSION: "Record a discussion before a step", Move.WITHDRAW: "Withdraw", Move.REOPEN: "Reopen", Move.MONITORING: "Record monitoring meeting",
     Move.CONVERSATION: "Record conversation", Move.ACTION_DONE: "Mark action done",
     Move.MEETING: "Record stage meeting",
 }
@@ -71,7 +72,7 @@ _DOING = {
     Move.NEGOTIATE: "agree further negotiation", Move.EXTEND: "agree an extension", Move.ESCALATE: "escalate it",
     Move.APPROVE: "approve it", Move.DECLINE: "decline approval", Move.LEGAL_ADVICE: "record legal advice",
     Move.CAFCASS_DISCUSSION: "record a discussion with Cafcass", Move.CAFCASS_REFERRAL: "refer it to Cafcass",
-    Move.WITHDRAW: "withdraw it", Move.REOPEN: "reopen it", Move.MONITORING: "record its monitoring meeting",
+    Move.DISCUSSION: "record a discussion", Move.WITHDRAW: "withdraw it", Move.REOPEN: "reopen it", Move.MONITORING: "record its monitoring meeting",
     Move.CONVERSATION: "record a conversation", Move.ACTION_DONE: "mark an action done",
     Move.MEETING: "record the stage's meeting",
 }
@@ -527,9 +528,23 @@ _NO_CAFCASS = ("Cafcass referral does not apply under this procedure "
                "(Cafcass has no role in child protection plans).")
 
 
+_STEP_NAMES = {"cafcass_referral": "referring to Cafcass", "legal_advice": "seeking legal advice"}
+
+
+def _discussed_first(f: _Facts, before: str) -> None:
+    """Each level the procedure names for ``before`` has a recorded discussion (with someone holding it)."""
+    held = {s.level for s in f.view.steps if s.kind == "discussion" and s.before == before}
+    missing = [lv for lv in f.policy.tell_levels(before) if lv not in held]
+    if missing:
+        names = " and ".join(f.policy.level_label(lv) for lv in missing)
+        raise _state(f"{f.ref}: the procedure asks you to discuss it with the {names} before "
+                     f"{_STEP_NAMES[before]}; record that discussion first (with whom, when, what was said).")
+
+
 def _legal_advice(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.LEGAL_ADVICE)
     f.open(Move.LEGAL_ADVICE)
+    _discussed_first(f, "legal_advice")
     return ()
 
 
@@ -539,6 +554,17 @@ def _cafcass_discussion(f: _Facts) -> tuple[str, ...]:
     if f.policy.rules.cafcass is CafcassRule.NOT_APPLICABLE:
         raise _state(_NO_CAFCASS)
     return ()
+
+
+def _last_unresolved(f: _Facts) -> None:
+    """The last stage has been sent and has not resolved the matter."""
+    last = f.policy.stages[-1]
+    cur = f.cur
+    unresolved = cur is not None and (cur.decision is Decision.NOT_RESOLVED or (
+        cur.due_at is not None and cur.response_at is None and f.overdue(cur)))
+    if cur is None or cur.stage_key != last.key or cur.sent_at is None or not unresolved:
+        raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once {last.label} "
+                     "has been sent and has not resolved the matter.")
 
 
 def _cafcass_referral(f: _Facts) -> tuple[str, ...]:
@@ -561,14 +587,30 @@ def _cafcass_state(f: _Facts) -> None:
     rule = f.policy.rules.cafcass
     if rule is CafcassRule.NOT_APPLICABLE:
         raise _state(_NO_CAFCASS)
+    done = [s for s in f.view.steps if s.kind == "cafcass_referral"]
+    if done:
+        raise _state(f"{f.ref} was already referred to Cafcass on {format_london(done[-1].at)}; "
+                     "the referral runs alongside the dispute.")
+    if rule is CafcassRule.AFTER_ALL_STAGES and f.policy.stages:
+        used = {sv.stage_key for sv in f.view.stages if sv.sent_at is not None}
+        unused = [st.label for st in f.policy.cafcass_required_stages() if st.key not in used]
+        if unused:
+            raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once each has "
+                         f"been used; not used (sent) for {f.ref}: {', '.join(unused)}.")
+        _last_unresolved(f)
     if rule is CafcassRule.AFTER_LAST_STAGE and f.policy.stages:
-        last = f.policy.stages[-1]
-        cur = f.cur
-        unresolved = cur is not None and (cur.decision is Decision.NOT_RESOLVED or (
-            cur.due_at is not None and cur.response_at is None and f.overdue(cur)))
-        if cur is None or cur.stage_key != last.key or cur.sent_at is None or not unresolved:
-            raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once {last.label} "
-                         "has been sent and has not resolved the matter.")
+        _last_unresolved(f)
+    _discussed_first(f, "cafcass_referral")
+
+
+def _discussion(f: _Facts) -> tuple[str, ...]:
+    """Targets: the steps (cafcass_referral, legal_advice) whose discussions the procedure asks for."""
+    f.chair(Move.DISCUSSION)
+    f.open(Move.DISCUSSION)
+    steps = tuple(k for k in ("cafcass_referral", "legal_advice") if f.policy.tell_levels(k))
+    if not steps:
+        raise _state("This procedure names no one to discuss a Cafcass referral or legal advice with first.")
+    return steps
 
 
 def _withdraw(f: _Facts) -> tuple[str, ...]:
@@ -654,8 +696,9 @@ def _action_done(f: _Facts) -> tuple[str, ...]:
 _RULES = {
     Move.EDIT: _edit, Move.SEND: _send, Move.RESPOND: _respond, Move.RESPOND_ON_BEHALF: _respond_on_behalf,
     Move.DECIDE: _decide, Move.NEGOTIATE: _negotiate, Move.EXTEND: _extend, Move.ESCALATE: _escalate,
-    Move.APPROVE: _approve, Move.DECLINE: _decline, Move.LEGAL_ADVICE: _legal_advice, Move.CAFCASS_DISCUSSION: _cafcass_discussion,
-    Move.CAFCASS_REFERRAL: _cafcass_referral, Move.WITHDRAW: _withdraw, Move.REOPEN: _reopen,
+    Move.APPROVE: _approve, Move.DECLINE: _decline, Move.LEGAL_ADVICE: _legal_advice,
+    Move.CAFCASS_DISCUSSION: _cafcass_discussion, Move.CAFCASS_REFERRAL: _cafcass_referral, Move.DISCUSSION: _discussion,
+    Move.WITHDRAW: _withdraw, Move.REOPEN: _reopen,
     Move.MONITORING: _monitoring, Move.CONVERSATION: _conversation, Move.ACTION_DONE: _action_done,
     Move.MEETING: _meeting,
 }
@@ -717,6 +760,11 @@ def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, cale
                     return Verdict(move, False, "That action is already marked done.")
                 return Verdict(move, False, _NOT_YOUR_ACTION, True)
         return Verdict(move, False, f"That action is not one of {f.ref}'s.")
+    if move is Move.DISCUSSION:
+        step = _STEP_NAMES.get(target)
+        if step is None:
+            return Verdict(move, False, f"before: must be one of {', '.join(_STEP_NAMES)}.")
+        return Verdict(move, False, f"This procedure names no one to discuss it with before {step}.")
     return Verdict(move, False, f"{target} is not a choice for {move.label.lower()}.")
 
 

@@ -21,7 +21,8 @@ BASE_STATUSES = ("CLA", "CP", "CIN")  # the legal statuses every procedure knows
 class CafcassRule(str, Enum):
     """When a chair may refer to Cafcass."""
 
-    AFTER_LAST_STAGE = "after_last_stage"  # all stages must be used first
+    AFTER_LAST_STAGE = "after_last_stage"  # the last stage sent and not resolved (it may be reached by a bypass)
+    AFTER_ALL_STAGES = "after_all_stages"  # every stage really used (sent), and the last not resolved
     ANY_TIME = "any_time"  # at any point in the process
     NOT_APPLICABLE = "not_applicable"  # e.g. child protection chairs
 
@@ -253,8 +254,11 @@ class Rules:
     immediate_concern: Timescale = Timescale()  # immediate concerns handled within
     immediate_written_record: Timescale = Timescale()  # written report after that
     cafcass: CafcassRule = CafcassRule.AFTER_LAST_STAGE
-    cafcass_tell_levels: tuple[str, ...] = ()  # levels to tell before referring
-    legal_advice_tell_levels: tuple[str, ...] = ()  # levels to tell before legal advice
+    cafcass_tell_levels: tuple[str, ...] = ()  # levels whose recorded discussion must precede a referral
+    legal_advice_tell_levels: tuple[str, ...] = ()  # levels whose recorded discussion must precede legal advice
+    cafcass_ends_dispute: bool = True  # False: a referral runs alongside; the dispute stays open, clocks run
+    # with AFTER_ALL_STAGES: the stages that must each have been sent ((): every stage not ``informal``)
+    cafcass_after_stages: tuple[str, ...] = ()
     compliments: bool = False
     due_soon_working_days: int = 1  # "due soon" = due within this many working days
     siblings_together: bool = False  # record one dispute per sibling concerned
@@ -405,6 +409,21 @@ class Policy:
 
     def party_label(self, party: str) -> str:
         return self.vocabulary.chair_title if party == CHAIR else self.level_label(party)
+    def cafcass_required_stages(self) -> tuple[Stage, ...]:
+        """With ``cafcass = "after_all_stages"``: the stages that must each have been used (sent)."""
+        if self.rules.cafcass is not CafcassRule.AFTER_ALL_STAGES:
+            return ()
+        if self.rules.cafcass_after_stages:
+            return tuple(s for s in self.stages if s.key in self.rules.cafcass_after_stages)
+        return tuple(s for s in self.stages if not s.informal)
+
+    def tell_levels(self, before: str) -> tuple[str, ...]:
+        """Levels whose discussion must be recorded before ``before`` (a step: cafcass_referral, legal_advice)."""
+        if before == "legal_advice":
+            return self.rules.legal_advice_tell_levels
+        if before == "cafcass_referral" and self.rules.cafcass is not CafcassRule.NOT_APPLICABLE:
+            return self.rules.cafcass_tell_levels
+        return ()
 
     def reference(self, year: int, number: int) -> str:
         return f"{self.vocabulary.reference_prefix}-{year}-{number:04d}"

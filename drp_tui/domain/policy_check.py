@@ -515,6 +515,18 @@ def _check_copies(policy: Policy, out: _Out) -> None:
     if r.cafcass is CafcassRule.NOT_APPLICABLE and r.cafcass_tell_levels:
         out.add(NO_EFFECT, "warning", "rules.cafcass_tell_levels is set but Cafcass referral is not applicable",
                 "rules.cafcass_tell_levels")
+    _check_cafcass(policy, out)
+
+
+def _check_cafcass(policy: Policy, out: _Out) -> None:
+    """Referral rules that do nothing as set."""
+    r = policy.rules
+    if r.cafcass is CafcassRule.NOT_APPLICABLE and not r.cafcass_ends_dispute:
+        out.add(NO_EFFECT, "warning", "rules.cafcass_ends_dispute is false but Cafcass referral is not applicable",
+                "rules.cafcass_ends_dispute")
+    if r.cafcass_after_stages and r.cafcass is not CafcassRule.AFTER_ALL_STAGES:
+        out.add(NO_EFFECT, "warning", "rules.cafcass_after_stages is set but only counts with "
+                                      "cafcass = \"after_all_stages\"", "rules.cafcass_after_stages")
 
 
 def _check_meetings(policy: Policy, out: _Out) -> None:

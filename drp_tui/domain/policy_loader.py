@@ -235,7 +235,8 @@ _RULES: dict[str, tuple[Any, bool]] = {
     "cafcass": (_enum(CafcassRule), False),
     "cafcass_tell_levels": (_list_of(_ident), False),
     "legal_advice_tell_levels": (_list_of(_ident), False),
-    **{f: (_bool, False) for f in ("extensions_allowed", "extension_needs_reason", "compliments", "siblings_together")},
+    "cafcass_after_stages": (_list_of(_ident), False),
+    **{f: (_bool, False) for f in ("cafcass_ends_dispute", "extensions_allowed", "extension_needs_reason", "compliments", "siblings_together")},
     "due_soon_working_days": (_int, False),
     "not_for": (_text, False),
     "approval_level": (_ident, False),
@@ -381,6 +382,9 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
     for name in ("cafcass_tell_levels", "legal_advice_tell_levels"):
         for j, lv in enumerate(rules.get(name, ())):
             level_ref(lv, f"rules.{name}[{j}]")
+    for j, key in enumerate(rules.get("cafcass_after_stages", ())):
+        if key not in stages:
+            r.fail(f"rules.cafcass_after_stages[{j}]", f"unknown stage {key!r} (stages: {', '.join(stages)})")
     if "approval_level" in rules:
         level_ref(rules["approval_level"], "rules.approval_level")
     approvals = []

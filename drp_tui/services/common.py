@@ -252,6 +252,23 @@ def ask_approvals(ctx: Ctx, policy: Policy, d: m.Dispute, from_key: str | None, 
     if tuple(to.sent_by) != (CHAIR,):
         notify(ctx, party_holders(policy, to.sent_by, d), "request",
                f"{d.reference}: {to.label} is ready for you to send", d)
+def holds_level(policy: Policy, level: str, d: m.Dispute, staff: m.Staff) -> bool:
+    """Whether ``staff`` (active) holds ``level`` for this dispute, where that level's kind of holder sits:
+    the chair's own service (``chair_team``), the child's team (``team``), or the child's allocated
+    social worker (``allocated``, else the child's team)."""
+    if not staff.active:
+        return False
+    try:
+        kind = policy.level(level).holder
+    except KeyError:
+        kind = "team"
+    if kind == "allocated" and d.child.social_worker_id == staff.id:
+        return True
+    team = d.raised_by.team_id if kind == "chair_team" else d.child.team_id
+    if team is None:
+        return False
+    return m.TeamRole.select().where((m.TeamRole.team == team) & (m.TeamRole.level == level)
+                                     & (m.TeamRole.staff == staff.id)).exists()
 
 
 def responder_for(policy: Policy, stage: Stage, d: m.Dispute) -> m.Staff:

@@ -270,9 +270,16 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         _at(clock, cal.add_working_days(day, 2), 10)
         c = ctx.as_actor(_chair_id(child))
         outcomes.decide(c, did, False, "The response does not secure the placement.")
-        told = ", ".join(policy.level_label(x) for x in policy.rules.cafcass_tell_levels) or ""
-        outcomes.cafcass_step(c, did, "cafcass_referral", "Unreasonable failure to implement sibling contact.",
-                              told=f"Discussed with {told}" if told else "")
+        partners = (outcomes.discussion_partners(c, did, "cafcass_referral")
+                    if policy.tell_levels("cafcass_referral") else [])
+        first: dict[str, int] = {}
+        for level, pid, _name, _user in partners:
+            first.setdefault(level, pid)
+        for level, pid in first.items():  # the discussions the procedure asks for first, where someone holds the level
+            outcomes.record_discussion(c, did, "cafcass_referral", level, pid, clock.now(),
+                                       "Agreed a referral is needed: the failure to implement the plan is unreasonable.")
+        if set(first) == set(policy.tell_levels("cafcass_referral")):
+            outcomes.cafcass_step(c, did, "cafcass_referral", "Unreasonable failure to implement sibling contact.")
     # 13: a sibling group raised together and sent together
     sibs = [c for c in groups if c.sibling_group_id == groups[0].sibling_group_id]
     day = cal.subtract_working_days(today, 2)

@@ -9,8 +9,8 @@ from drp_tui.domain.model import Decision, Status
 from drp_tui.domain.moves import Move, gates_awaiting, satisfied_parties
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, london_date, utc
 from drp_tui.services.common import (
-    actor, actor_of, check_version, clean_date, clean_datetime, clean_text, current_record, event, level_holder, linked, load, notify,
-    ask_approvals, party_holders, require_move, service, stage_label, touch,
+    actor, actor_of, ask_approvals, check_version, clean_date, clean_datetime, clean_text, current_record, event,
+    holds_level, level_holder, linked, load, notify, party_holders, require_move, service, stage_label, touch, valid_id,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ValidationError
@@ -22,6 +22,8 @@ CAFCASS_KINDS = {
     "cafcass_discussion": "Discussed with Cafcass (no referral)",
     "cafcass_referral": "Referred to Cafcass",
 }
+# The steps a procedure may ask the chair to discuss first (rules.cafcass_tell_levels, legal_advice_tell_levels).
+DISCUSSION_BEFORE = {"cafcass_referral": "a Cafcass referral", "legal_advice": "seeking legal advice"}
 
 
 def _informs(rec: m.StageRecord) -> list[int]:
@@ -253,7 +255,10 @@ def decline_approval(ctx: Ctx, dispute_id: int, reason: str) -> None:
 
 @service
 def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = "") -> None:
-    """Record legal advice sought, a discussion with Cafcass, or a referral (three separate steps)."""
+    """Record legal advice sought, a discussion with Cafcass, or a referral (three separate steps).
+
+    A referral closes the dispute unless its procedure says it runs alongside
+    (``rules.cafcass_ends_dispute = false``): then the dispute stays open and its clocks run."""
     who = actor(ctx)
     d = load(dispute_id)
     if kind not in CAFCASS_KINDS:
@@ -263,21 +268,81 @@ def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = ""
     rec = current_record(d)
     text = clean_text(note, "note", required=True)
     told_text = clean_text(told, "who was told first")
-    tell = policy.rules.legal_advice_tell_levels if kind == "legal_advice" else policy.rules.cafcass_tell_levels
-    if tell and not told_text:
-        names = ", ".join(policy.level_label(x) for x in tell)
-        raise ValidationError(f"who was told first: the procedure asks you to tell {names} first", field="told")
+    tell = policy.tell_levels(kind)
+    if tell and not told_text:  # the discussions the move required, as recorded
+        talks = (m.CafcassStep.select().where((m.CafcassStep.dispute == d.id) & (m.CafcassStep.kind == "discussion")
+                                              & (m.CafcassStep.before_step == kind)).order_by(m.CafcassStep.held_at))
+        told_text = "; ".join(f"{policy.level_label(t.level)}: {t.with_staff.name if t.with_staff else ''}, "
+                              f"{format_london(t.held_at) if t.held_at else ''}" for t in talks)
     m.CafcassStep.create(dispute=d, kind=kind, at=ctx.now(), note=text, told=told_text, by=who)
     recipients = [level_holder(policy, level, d) for level in tell]
     notify(ctx, [r for r in recipients if r], "info", f"{d.reference}: {CAFCASS_KINDS[kind]} by {who.name}", d)
-    referral = kind == "cafcass_referral"
-    event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, before={"status": d.status} if referral else None,
-          after={"told": told_text, **({"status": Status.CAFCASS.value} if referral else {})})
-    if referral:
-        notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: referred to Cafcass by {who.name}", d)
+    closes = kind == "cafcass_referral" and policy.rules.cafcass_ends_dispute
+    event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, before={"status": d.status} if closes else None,
+          after={"told": told_text, **({"status": Status.CAFCASS.value} if closes else {})})
+    if kind == "cafcass_referral":
+        alongside = "" if closes else " (the dispute continues)"
+        notify(ctx, [*_responders(rec), *_informs(rec)], "info",
+               f"{d.reference}: referred to Cafcass by {who.name}{alongside}", d)
+    if closes:
         touch(ctx, d, status=Status.CAFCASS.value, closed_at=ctx.now(), outcome=f"Referred to Cafcass: {text}")
     else:
         touch(ctx, d)
+
+
+@service
+def discussion_partners(ctx: Ctx, dispute_id: int, before: str) -> list[tuple[str, int, str, str]]:
+    """Whom the chair may record a discussion with before ``before``: (level, staff id, name,
+    username) for each level the procedure names and each active person holding it for this dispute."""
+    actor(ctx)
+    d = load(dispute_id)
+    if before not in DISCUSSION_BEFORE:
+        raise ValidationError(f"before: must be one of {', '.join(DISCUSSION_BEFORE)}", field="before")
+    require_move(ctx, d, Move.DISCUSSION, target=before)
+    policy = ctx.policy_of(d)
+    out: list[tuple[str, int, str, str]] = []
+    for level in policy.tell_levels(before):
+        people = m.Staff.select().join(m.TeamRole, on=(m.TeamRole.staff == m.Staff.id)).where(
+            (m.TeamRole.level == level) & (m.Staff.active == True)).order_by(m.Staff.name)  # noqa: E712
+        extra = [d.child.social_worker] if d.child.social_worker is not None else []
+        seen: set[int] = set()
+        for p in [*extra, *people]:
+            if p.id not in seen and holds_level(policy, level, d, p):
+                seen.add(p.id)
+                out.append((level, p.id, p.name, p.username))
+    return out
+
+
+@service
+def record_discussion(ctx: Ctx, dispute_id: int, before: str, level: str, with_id: int | None, held_at: datetime,
+                      said: str) -> None:
+    """Record the discussion a procedure asks for before a step (``before``: cafcass_referral or
+    legal_advice): with a person holding ``level`` for this dispute, when, and what was said."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    if before not in DISCUSSION_BEFORE:
+        raise ValidationError(f"before: must be one of {', '.join(DISCUSSION_BEFORE)}", field="before")
+    require_move(ctx, d, Move.DISCUSSION, target=before)
+    policy = ctx.policy_of(d)
+    levels = policy.tell_levels(before)
+    if level not in levels:
+        names = ", ".join(f"{x} ({policy.level_label(x)})" for x in levels)
+        raise ValidationError(f"level: before {DISCUSSION_BEFORE[before]} the procedure asks for a discussion "
+                              f"with: {names}", field="level")
+    label = policy.level_label(level)
+    wid = valid_id(with_id)  # None: no one named, or no one holding the level by that name
+    person = m.Staff.get_or_none(m.Staff.id == wid) if wid is not None else None
+    if person is None or not holds_level(policy, level, d, person):
+        raise ValidationError(f"with whom: must be someone who holds the {label} role for {d.reference}",
+                              field="with")
+    when = clean_datetime(ctx, held_at, "held_at", "when")
+    text = clean_text(said, "what was said", required=True)
+    m.CafcassStep.create(dispute=d, kind="discussion", at=ctx.now(), note=text, by=who, before_step=before,
+                         level=level, with_staff=person, held_at=when)
+    event(ctx, "discussion", f"Discussed {DISCUSSION_BEFORE[before]} with {person.name} ({label}), "
+                             f"{format_london(when)}: {text}", d,
+          after={"before": before, "level": level, "with": person.id, "at": when, "said": text})
+    touch(ctx, d)
 
 
 @service

@@ -348,18 +348,24 @@ class Approval(BaseModel):
 
 
 class CafcassStep(BaseModel):
-    """Legal advice sought, Cafcass consulted, or a referral made: three steps."""
+    """Steps alongside the stages: legal advice sought, Cafcass consulted, a referral made, and
+    the discussions a procedure asks for before a referral or legal advice (kind ``discussion``)."""
 
     if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
         dispute_id: ForeignKeyField[int]
         by_id: ForeignKeyField[int]
+        with_staff_id: ForeignKeyField[int | None]
 
     dispute = ForeignKeyField(Dispute, backref="cafcass_steps", on_delete="RESTRICT")
-    kind = CharField()  # legal_advice | cafcass_discussion | cafcass_referral
-    at = UTCDateTimeField()
-    note = TextField(default="")
+    kind = CharField()  # legal_advice | cafcass_discussion | cafcass_referral | discussion
+    at = UTCDateTimeField()  # when recorded
+    note = TextField(default="")  # what happened; a discussion: what was said
     told = TextField(default="")  # who was told first
     by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    before_step = CharField(default="")  # a discussion: the step it precedes (cafcass_referral | legal_advice)
+    level = CharField(default="")  # a discussion: the level held by the person spoken to
+    with_staff = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")  # a discussion: with whom
+    held_at = UTCDateTimeField(null=True)  # a discussion: when it was held
 
 
 class Compliment(BaseModel):

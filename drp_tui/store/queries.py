@@ -18,6 +18,7 @@ from drp_tui.domain.model import (
     EventView,
     HolderView,
     MonitoringView,
+    StepView,
     NotificationView,
     ResponseView,
     Role,
@@ -186,6 +187,14 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         ConversationView(x.id, x.held_at, x.with_whom, x.how, x.agreed, x.timescale)
         for x in m.Conversation.select().where(m.Conversation.dispute == d.id).order_by(m.Conversation.held_at, m.Conversation.id)
     )
+    step_rows = list(m.CafcassStep.select().where(m.CafcassStep.dispute == d.id).order_by(m.CafcassStep.at, m.CafcassStep.id))
+    step_names = staff_names({x.by_id for x in step_rows} | {x.with_staff_id for x in step_rows if x.with_staff_id})
+    steps = tuple(
+        StepView(x.id, x.kind, x.at, x.note, x.by_id, step_names.get(x.by_id, ""), told=x.told, before=x.before_step,
+                 level=x.level, with_id=x.with_staff_id, with_name=step_names.get(x.with_staff_id or 0, ""),
+                 held_at=x.held_at)
+        for x in step_rows
+    )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
         raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
@@ -198,8 +207,8 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
         stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, [])) for r in records),
-        monitoring=monitoring, conversations=conversations, sibling_ids=siblings, policy_digest=d.policy_digest,
-        facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
+        monitoring=monitoring, conversations=conversations, steps=steps, sibling_ids=siblings,
+        policy_digest=d.policy_digest, facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
         holders=holders_for((d.child.team_id, d.raised_by.team_id)),
         social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),
         approvals=approvals,

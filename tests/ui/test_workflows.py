@@ -255,9 +255,9 @@ def test_cafcass_referral_at_any_time_in_knowsley(make_app: Any) -> None:
         await keys(pilot, "c")
         await fill_dialog(pilot, kind="cafcass_referral", note="Unreasonable failure to implement contact.")
         d = m.Dispute.get_by_id(did)
-        assert d.status == "cafcass" and d.outcome.startswith("Referred to Cafcass")
+        assert d.status == "sent" and d.outcome == ""  # 004:28 the referral runs alongside: still open
         assert m.CafcassStep.get(m.CafcassStep.dispute == did).kind == "cafcass_referral"
-        assert not fields(form) and "Referred to Cafcass" in message(form)
+        assert "Referred to Cafcass" in message(form)
 
     run(app, body)
 
@@ -273,12 +273,12 @@ def test_cafcass_referral_refused_before_the_last_stage_in_mosaic(make_app: Any)
         dialog = pilot.app.screen
         assert isinstance(dialog, FormDialog)
         kinds = {value for _label, value in fields(dialog)["kind"].spec.options}
-        assert kinds == {"legal_advice", "cafcass_discussion"}
+        assert kinds == {"legal_advice", "cafcass_discussion", "discussion"}
         await keys(pilot, "escape")
         assert pilot.app.screen is form
         assert form.ld is not None
         why = form.ld.moves[Move.CAFCASS_REFERRAL].reason
-        assert "use every stage first: refer to Cafcass once Stage 4 DRP has been sent" in why
+        assert "use every stage first" in why and "not used (sent)" in why and "Stage 1 DRP, Stage 2 DRP" in why
         assert m.Dispute.get_by_id(did).status == "sent"
         assert not m.CafcassStep.select().where(m.CafcassStep.dispute == did).exists()
 
@@ -440,5 +440,26 @@ def test_conflict_in_a_dialog_keeps_the_comment_and_names_who(make_app: Any) -> 
         assert record(did).decision is None
         await keys(pilot, "ctrl+s")  # apply again, knowingly
         assert record(did).decision == "not_resolved" and pilot.app.screen is form
+
+    run(app, body)
+
+
+def test_discussion_before_a_referral_recorded_from_the_form(make_app: Any) -> None:
+    """000:92: the discussion with the IRO Service Manager / Head of Service is a recorded step."""
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.SENT, stage="informal")
+        await open_form(pilot, did)
+        await keys(pilot, "c")
+        await fill_dialog(pilot, kind="discussion", note="Agreed a referral may be needed.")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, FormDialog)
+        options = fields(dialog)["with"].spec.options
+        assert options and all("before a Cafcass referral" in label for label, _v in options)
+        await fill_dialog(pilot)  # the first person offered, now, with what was said carried over
+        step = m.CafcassStep.get((m.CafcassStep.dispute == did) & (m.CafcassStep.kind == "discussion"))
+        assert step.before_step == "cafcass_referral" and step.note == "Agreed a referral may be needed."
+        assert step.level in ("iro_service_manager", "iro_head_of_service") and step.with_staff_id is not None
 
     run(app, body)

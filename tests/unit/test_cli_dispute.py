@@ -171,15 +171,21 @@ def test_walk_to_the_last_stage_and_cafcass(cli: Cli) -> None:
     decided = c.ok("chair1", "decide", ref, "--not-resolved", "--comment", "Still no contact.")
     assert decided["status"] == "responded" and decided["stage"] == last.key
     rule = policy.rules.cafcass
-    told = ["--told", "Service manager, by phone"] if policy.rules.cafcass_tell_levels else []
     if rule is CafcassRule.NOT_APPLICABLE:
-        line = c.refused("chair1", "refer", ref, "--note", "Referral.", *told)
+        line = c.refused("chair1", "refer", ref, "--note", "Referral.")
         assert "Cafcass" in line
         return
-    if policy.rules.cafcass_tell_levels:
-        assert "who was told first" in c.refused("chair1", "refer", ref, "--note", "Referral.")
-    referred = c.ok("chair1", "refer", ref, "--note", "Referred after every stage.", *told)
-    assert referred["status"] == "cafcass" and referred["step"] == "cafcass_referral"
+    for level in policy.rules.cafcass_tell_levels:  # a recorded discussion with each level named, not any text
+        line = c.refused("chair1", "refer", ref, "--note", "Referral.", "--told", "x")
+        assert policy.level_label(level) in line
+        c.ok("chair1", "discussion", ref, "--before", "refer", "--level", level, "--with", w.levels[level].username,
+             "--said", "Agreed a referral is the last resort left.")
+    referred = c.ok("chair1", "refer", ref, "--note", "Referred after every stage.")
+    assert referred["step"] == "cafcass_referral"
+    if not policy.rules.cafcass_ends_dispute:  # the referral runs alongside: the dispute stays open
+        assert referred["status"] == "responded"
+        return
+    assert referred["status"] == "cafcass"
     record = c.ok("chair1", "show", ref)
     assert [s["stage_key"] for s in record["stages"]] == [s.key for s in policy.stages]
     # every stage's due date, from the timescale and the calendar (each sent one working day after the last)

@@ -30,6 +30,7 @@ from drp_tui.domain.moves import Actor, Move, Verdict, moves, verdict
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.policy_loader import builtin_keys, load_builtin, load_policy
 from drp_tui.domain.timeutil import LONDON, FrozenClock, london_date, utc
+from drp_tui.services.common import level_holder
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.errors import DomainError, PermissionDenied
@@ -184,6 +185,14 @@ def call_for(w: World, did: int, move: Move, v: Verdict, who: m.Staff,
         return lambda: outcomes.decline_approval(ctx, did, "Not yet: the plan needs dates first.")
     if move in (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL):
         return lambda: outcomes.cafcass_step(ctx, did, move.value, "Spoke to them.", told="The managers, by e-mail.")
+    if move is Move.DISCUSSION:
+        before = rng.choice(v.targets) if v.targets else "cafcass_referral"
+        levels = w.policy.tell_levels(before) or tuple(lv.key for lv in w.policy.levels)
+        level = rng.choice(levels)
+        held = w.clock.now() - timedelta(hours=1)
+        holder = level_holder(w.policy, level, m.Dispute.get_by_id(did))  # who holds it now
+        return lambda: outcomes.record_discussion(ctx, did, before, level, holder.id if holder else None, held,
+                                                  "Agreed it is needed.")
     if move is Move.WITHDRAW:
         return lambda: outcomes.withdraw(ctx, did, "The child moved away.")
     if move is Move.REOPEN:
@@ -322,7 +331,8 @@ def test_every_move_has_a_label_and_the_refusals_say_why(world: World) -> None:
             assert v.allowed == (v.reason == ""), v
     chair = moves(view, world.policy, actor_of(world.chair), world.clock.now(), world.calendar)
     assert {mv for mv, v in chair.items() if v.allowed} == {
-        Move.EDIT, Move.SEND, Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.WITHDRAW, Move.CONVERSATION}
+        Move.EDIT, Move.SEND, Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.WITHDRAW, Move.CONVERSATION,
+        *([Move.DISCUSSION] if world.policy.rules.cafcass_tell_levels else [])}
     admin = moves(view, world.policy, actor_of(world.admin), world.clock.now(), world.calendar)
     assert all(not v.allowed and v.who and "not dispute content" in v.reason for v in admin.values())
 

@@ -82,7 +82,7 @@ def test_mosaic_differences_between_iro_and_cp_chair() -> None:
     iro, cpc = load_builtin("mosaic-iro"), load_builtin("mosaic-cpc")
     assert iro.applies_to == ("CLA",) and cpc.applies_to == ("CP",)
     assert iro.vocabulary.chair_title == "IRO" and cpc.vocabulary.chair_title == "CP Chair"
-    assert iro.rules.cafcass is CafcassRule.AFTER_LAST_STAGE
+    assert iro.rules.cafcass is CafcassRule.AFTER_ALL_STAGES  # 000:90 "utilise all stages"
     assert cpc.rules.cafcass is CafcassRule.NOT_APPLICABLE
     assert [c.key for c in iro.categories] != [c.key for c in cpc.categories]
 

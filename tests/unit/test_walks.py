@@ -22,7 +22,7 @@ import pytest
 
 from drp_tui.domain.deadlines import deadlines
 from drp_tui.domain.model import Decision, DueState, Status
-from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, utc
+from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, format_london, utc
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.errors import DomainError
@@ -213,24 +213,38 @@ def climb(w: World, did: int, steps: list[Step]) -> Trail:
 def refer_to_cafcass(w: World, did: int, trail: Trail) -> None:
     last = w.policy.stages[-1].key
     tell = [w.levels[level] for level in w.policy.rules.cafcass_tell_levels]
-    told = ", ".join(s.name for s in tell)
     now = w.clock.now()
+    for level, who in zip(w.policy.rules.cafcass_tell_levels, tell, strict=True):  # recorded first (000:92)
+        outcomes.record_discussion(w.ctx(), did, "cafcass_referral", level, who.id, now, "Agreed the referral.")
+    trail.take()
+    told = "; ".join(f"{w.policy.level_label(level)}: {who.name}, {format_london(now)}"
+                     for level, who in zip(w.policy.rules.cafcass_tell_levels, tell, strict=True))
     outcomes.cafcass_step(w.ctx(), did, "cafcass_referral",
-                          "Unreasonable failure to implement sibling contact in the care plan.", told=told)
+                          "Unreasonable failure to implement sibling contact in the care plan.")
     d = get_dispute(did)
-    assert d.status is Status.CAFCASS and d.closed_at == utc(now) and d.outcome.startswith("Referred to Cafcass")
+    closes = w.policy.rules.cafcass_ends_dispute
+    if closes:
+        assert d.status is Status.CAFCASS and d.closed_at == utc(now) and d.outcome.startswith("Referred to Cafcass")
+    else:  # 004:28 the referral runs alongside: the dispute stays open
+        assert d.status is Status.RESPONDED and d.closed_at is None and d.outcome == ""
     notes, events = trail.take()
     expected: dict[int, list[str]] = {}
     for s in [*tell, w.responder(last), *informs(w, last)]:  # told first, the responder, those copied
         expected.setdefault(s.id, []).append("info")
     assert notes == expected
     before, after = one_event(events, "cafcass_referral", w.chair, now)
-    assert before.get("status") == "responded" and after.get("status") == "cafcass"
+    if closes:
+        assert before.get("status") == "responded" and after.get("status") == "cafcass"
+    else:
+        assert "status" not in after
     assert after["told"] == told
-    assert m.CafcassStep.select().where(m.CafcassStep.dispute == did).count() == 1
-    # closed: nothing more can be done to it
-    with pytest.raises(DomainError, match="read-only"):
-        outcomes.escalate(w.ctx(), did)
+    assert m.CafcassStep.select().where(m.CafcassStep.dispute == did).count() == 1 + len(tell)
+    if closes:  # closed: nothing more can be done to it
+        with pytest.raises(DomainError, match="read-only"):
+            outcomes.escalate(w.ctx(), did)
+    else:
+        with pytest.raises(DomainError, match="already referred"):
+            outcomes.cafcass_step(w.ctx(), did, "cafcass_referral", "Again.")
 
 
 def one(y: int, mo: int, d: int) -> tuple[int, int, int]:
@@ -408,7 +422,7 @@ def test_knowsley_cafcass_at_any_point(world: World) -> None:
     ds.send(w.ctx(), did)
     at(w, 2026, 11, 24, 9)
     outcomes.cafcass_step(w.ctx(), did, "cafcass_referral", "Child at risk from the delay; referring now.")
-    assert get_dispute(did).status is Status.CAFCASS
+    assert get_dispute(did).status is Status.SENT  # and it goes on: the referral runs alongside
 
 
 # --- walks to resolution ---------------------------------------------------------------------

@@ -425,21 +425,59 @@ async def approve(scr: DisputeScreen) -> None:
 async def cafcass(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None
-    rules = ld.policy.rules
     kinds = {k: v for k, v in oc.CAFCASS_KINDS.items() if allowed(ld, Move(k))}  # only the steps allowed now
-    tell = sorted(set(rules.cafcass_tell_levels) | set(rules.legal_advice_tell_levels))
-    hint = ("The procedure asks you to tell " + ", ".join(ld.policy.level_label(x) for x in tell) + " first."
-            if tell else "")
+    if allowed(ld, Move.DISCUSSION):  # the discussions the procedure asks for before a step
+        kinds["discussion"] = "Record a discussion the procedure asks for first"
+    tell = sorted(set(ld.policy.tell_levels("cafcass_referral")) | set(ld.policy.tell_levels("legal_advice")))
+    hint = ("The procedure asks you to discuss it with " + ", ".join(ld.policy.level_label(x) for x in tell)
+            + " first: record each discussion as its own step." if tell else "")
     fields = [FieldSpec("kind", "Step", "choice", None, tuple((v, k) for k, v in kinds.items()), required=True),
-              FieldSpec("note", "What and why", "long", required=True),
+              FieldSpec("note", "What and why (a discussion: what was said)", "long", required=True),
               FieldSpec("told", "Who was told first, and when", "text", hint=hint)]
+    said: list[str] = []
 
-    async def build(data: dict[str, Any]) -> Call:
+    async def build(data: dict[str, Any]) -> Call | None:
+        if data["kind"] == "discussion":
+            said.append(str(data["note"] or ""))
+            return None
         return (f"Recorded: {oc.CAFCASS_KINDS[data['kind']]}.", oc.cafcass_step,
                 (ld.view.id, data["kind"], data["note"], data["told"]), {})
 
     await dialog_loop(scr, "Legal advice and Cafcass", fields, build, ok="Record",
                       intro="Seeking legal advice, discussing with Cafcass and referring are separate steps.")
+    if said:
+        await discussion(scr, said[0])
+
+
+async def discussion(scr: DisputeScreen, said: str = "") -> None:
+    """A discussion the procedure asks for before a step: with a person holding the level, when, what was said."""
+    ld = scr.ld
+    assert ld is not None
+    v = ld.moves.get(Move.DISCUSSION)
+    options: list[tuple[str, str]] = []
+    for before in (v.targets if v is not None else ()):
+        for level, pid, name, _user in scr.drp.desk.call(oc.discussion_partners, ld.view.id, before):
+            options.append((f"{name} ({ld.policy.level_label(level)}), before {oc.DISCUSSION_BEFORE[before]}",
+                            f"{before}|{level}|{pid}"))
+    now = to_london(scr.drp.desk.clock.now())
+    fields = [FieldSpec("with", "With whom (and before which step)", "choice", options[0][1] if options else None,
+                        tuple(options), required=True),
+              FieldSpec("held_date", "Date", "date", now.date(), required=True),
+              FieldSpec("held_time", "Time (HH:MM)", "text", now.strftime("%H:%M"), required=True),
+              FieldSpec("said", "What was said", "long", said, required=True)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        try:
+            at = time.fromisoformat(str(data["held_time"]).strip())
+        except ValueError:
+            raise FieldProblem("held_time", f"time: '{data['held_time']}' is not a time; type it as HH:MM") from None
+        before, level, pid = str(data["with"] or "||").split("|")
+        held = datetime.combine(data["held_date"], at, tzinfo=LONDON).astimezone(UTC)
+        return ("Discussion recorded.", oc.record_discussion,
+                (ld.view.id, before, level, int(pid) if pid.isdigit() else None, held, data["said"]), {})
+
+    await dialog_loop(scr, "Record a discussion", fields, build, ok="Record",
+                      intro="No one holds the level the procedure names: ask an administrator." if not options else "")
 
 
 async def _reason(scr: DisputeScreen, title: str, done: str, fn: Callable[..., Any], ok: str, **kw: Any) -> None:

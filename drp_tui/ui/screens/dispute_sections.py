@@ -95,7 +95,8 @@ def allowed(ld: Loaded, move: Move) -> bool:
 FLOW_MOVES: dict[str, tuple[Move, ...]] = {
     "send": (Move.SEND,), "on_behalf": (Move.RESPOND_ON_BEHALF,), "decide": (Move.DECIDE,),
     "negotiate": (Move.NEGOTIATE,), "extension": (Move.EXTEND,), "escalate": (Move.ESCALATE,),
-    "approve": (Move.APPROVE, Move.DECLINE), "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL),
+    "approve": (Move.APPROVE, Move.DECLINE),
+    "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL, Move.DISCUSSION),
     "withdraw": (Move.WITHDRAW,), "reopen": (Move.REOPEN,), "monitoring": (Move.MONITORING,),
     "conversation": (Move.CONVERSATION,), "action_done": (Move.ACTION_DONE,), "meeting": (Move.MEETING,),
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import cast
 
 from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.deadlines import due_state
@@ -121,6 +123,6 @@ def _not_sent(keys: list[str], chunk: int = 500) -> set[str]:
     sent: set[str] = set()
     for i in range(0, len(keys), chunk):
         part = keys[i:i + chunk]
-        sent.update(str(n.dedupe) for n in
-                    m.Notification.select(m.Notification.dedupe).where(m.Notification.dedupe.in_(part)))
+        found = m.Notification.select(m.Notification.dedupe).where(m.Notification.dedupe.in_(part)).tuples()
+        sent.update(str(row[0]) for row in cast("Iterable[tuple[str]]", found))
     return set(keys) - sent

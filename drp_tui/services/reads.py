@@ -53,11 +53,11 @@ def caseload_count(ctx: Ctx, q: CaseloadQuery) -> int:
 
 
 def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
-                  stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
+                  stage_label: dict[str, str] | None = None, *, total: int | None = None) -> list[DisputeRow]:
     """One page of the caseload; each row's stage is labelled by the procedure its dispute
     is pinned to (``stage_label``, the installation's labels, only where that has no such stage)."""
     who = reader(ctx)
-    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label)
+    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label, total=total)
     out = []
     for row in rows:
         try:

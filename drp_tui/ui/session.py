@@ -80,7 +80,7 @@ class SessionMixin(_Base):
             self.pop_screen()
         self.switch_mode("caseload")
         self.session += 1
-        self.remind_now()
+        self.remind_pending = True  # once the first page is on screen (``first_page_shown``), not before it
         self.refresh_drafts()
         self.show_sign_in_notices()
 

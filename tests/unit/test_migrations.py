@@ -17,7 +17,7 @@ from drp_tui.store.models import ALL_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = ["0001_initial", "0002_accounts_audit_drafts", "0003_auth", "0004_audit", "0006_drafts",
-        "0007_pinned", "0008_imports"]
+        "0007_pinned", "0008_imports", "0014_perf"]
 
 
 def schema(path: Path) -> dict[str, dict[str, object]]:

@@ -50,6 +50,7 @@ class SessionMixin(_Base):
     _locked_ctx: Ctx | None
     _mode_before_lock: str
     _stale: bool
+    remind_pending: bool
     drafts: Any
     _signals_installed: list[tuple[int, Any]]
     _ending: bool

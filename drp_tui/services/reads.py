@@ -105,8 +105,10 @@ def child_siblings(ctx: Ctx, child_id: int) -> list[ChildView]:
 
 
 def team_ids(ctx: Ctx) -> tuple[int, ...]:
-    """Teams of the children this person may see (the caseload's "team" view)."""
-    return tuple(sorted({line.child.team_id for line in children(ctx)}))
+    """Teams of the children this person may see (the caseload's "team" view): the teams of the
+    children screen's children, read as one DISTINCT query (not the whole children screen)."""
+    who = reader(ctx)
+    return queries.child_team_ids(viewer_id=who.id)
 
 
 def team_view_ids(ctx: Ctx) -> tuple[int, ...]:

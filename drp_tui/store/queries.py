@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from peewee import JOIN, Expression, fn
 
@@ -87,6 +87,13 @@ def children_for(chair_id: int | None = None, search: str = "", *, viewer_id: in
     if search:
         q = q.where(matches(m.Child.name, search) | matches(m.Child.case_number, search))
     return [child_view(c) for c in q.order_by(m.Child.name)]
+
+
+def child_team_ids(*, viewer_id: int) -> tuple[int, ...]:
+    """The teams of the children ``children_for(viewer_id=...)`` lists (open to the service)."""
+    q = (m.Child.select(m.Child.team).distinct()
+         .where(m.Child.closed_on.is_null() & children_visible_to(viewer(viewer_id))))
+    return tuple(sorted(int(team) for (team,) in cast("Iterable[tuple[int]]", q.tuples())))
 
 
 def siblings_of(child_id: int, *, viewer_id: int | None = None) -> list[ChildView]:

@@ -59,6 +59,7 @@ class Page:
     rows: tuple[DisputeRow, ...]
     states: tuple[DueState, ...]
     cursor: int
+    query: CaseloadQuery  # (its team ids filled in)
 
 
 class PageLoaded(Message):
@@ -207,9 +208,15 @@ class CaseloadScreen(Screen[None]):
                 total = self._counts[key] = offset + len(got)
             rows = got[:size]
         states = tuple(desk.row_state(r) for r in rows)
-        self.post_message(PageLoaded(Page(generation, offset, total, tuple(rows), states, cursor)))
-        if total is None and not get_current_worker().is_cancelled:
-            self.post_message(CountLoaded(key, self._counted(key, q)))  # after the page is on its way
+        self.post_message(PageLoaded(Page(generation, offset, total, tuple(rows), states, cursor, q)))
+
+    @work(thread=True, exclusive=True, group="caseload-count", name="caseload-count", exit_on_error=False)
+    def _count(self, q: CaseloadQuery) -> None:
+        """The view's size, once its page is on screen (no key waits for it: keygate.BACKGROUND_GROUPS)."""
+        key = count_key(q)
+        total = self._counted(key, q)
+        if not get_current_worker().is_cancelled:
+            self.post_message(CountLoaded(key, total))
 
     def _counted(self, key: CountKey, q: CaseloadQuery) -> int:
         total = self._counts[key] = self.desk_app.desk.caseload_count(q)
@@ -236,6 +243,8 @@ class CaseloadScreen(Screen[None]):
         table.today = london_date(self.desk_app.desk.clock.now())
         table.show_page(page.rows, page.states, cursor=page.cursor)
         self._show_status()
+        if page.total is None:
+            self._count(page.query)
         if not self._first_shown:
             self._first_shown = True
             self.app.call_after_refresh(self.desk_app.first_page_shown)

@@ -28,8 +28,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, NoReturn
 
-# The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
-from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
     APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, Approval, ClockFrom, RaiseMetBy,
     BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
@@ -480,3 +478,13 @@ def resolve_policy(spec: str) -> Policy:
     if spec.endswith(".toml") or os.sep in spec or Path(spec).exists():
         return load_policy(spec)
     raise PolicyError(f"{spec}: neither a built-in policy ({', '.join(builtin_keys())}) nor a .toml file")
+
+
+def __getattr__(name: str) -> Any:
+    """The checks of a loaded profile live in ``policy_check``; re-exported here for older callers,
+    imported on first use (not at start-up: loading a profile does not need them)."""
+    if name in ("SEVERITIES", "Finding", "check_policy"):
+        from drp_tui.domain import policy_check
+
+        return getattr(policy_check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

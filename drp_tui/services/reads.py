@@ -53,11 +53,11 @@ def caseload_count(ctx: Ctx, q: CaseloadQuery) -> int:
 
 
 def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
-                  stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
+                  stage_label: dict[str, str] | None = None, *, total: int | None = None) -> list[DisputeRow]:
     """One page of the caseload; each row's stage is labelled by the procedure its dispute
     is pinned to (``stage_label``, the installation's labels, only where that has no such stage)."""
     who = reader(ctx)
-    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label)
+    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label, total=total)
     out = []
     for row in rows:
         try:
@@ -105,8 +105,10 @@ def child_siblings(ctx: Ctx, child_id: int) -> list[ChildView]:
 
 
 def team_ids(ctx: Ctx) -> tuple[int, ...]:
-    """Teams of the children this person may see (the caseload's "team" view)."""
-    return tuple(sorted({line.child.team_id for line in children(ctx)}))
+    """Teams of the children this person may see (the caseload's "team" view): the teams of the
+    children screen's children, read as one DISTINCT query (not the whole children screen)."""
+    who = reader(ctx)
+    return queries.child_team_ids(viewer_id=who.id)
 
 
 def team_view_ids(ctx: Ctx) -> tuple[int, ...]:

@@ -99,6 +99,8 @@ LOCK_BINDINGS: list[BindingType] = [
 
 HELP_BINDINGS: list[BindingType] = [
     Binding("escape,q,f1,question_mark", "close", "Close", key_display="Esc", id="help.close"),
+    Binding("e", "toggle_generic", "Editing keys", id="help.editing",
+            tooltip="Show or hide the generic editing keys of text fields and tables"),
 ]
 
 PLACEHOLDER_BINDINGS: list[BindingType] = []

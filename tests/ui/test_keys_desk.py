@@ -153,7 +153,7 @@ INTENDED: dict[str, set[str]] = {
     "a": {"acknowledge", "flow('approve')", "tab('access')"},
     "c": {"compliment", "flow('cafcass')", "tab('clocks')", "close"},  # conflict dialog: cancel
     "d": {"flow('decide')", "discard"},
-    "e": {"explain", "flow('escalate')", "close"},  # the explanation closes with the key that opened it
+    "e": {"explain", "flow('escalate')", "close", "toggle_generic"},  # explanation: closes; help: editing keys
     "n": {"flow('negotiate')", "tab('numbers')", "close"},  # a yes/no question: n is no
     "o": {"sort", "flow('reopen')", "open", "tab('outstanding')"},
     "r": {"raise_dispute", "flow('respond')"},

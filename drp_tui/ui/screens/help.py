@@ -32,9 +32,9 @@ def bindings_of(node: DOMNode) -> list[Binding]:
 GROUPS = ("Act", "Save and close", "Views and tabs", "Find, sort, reload", "Move and open", "Go to", "The desk",
           "Editing")
 _MOVE = {"cursor_down", "cursor_up", "cursor_left", "cursor_right", "scroll_top", "scroll_bottom", "scroll_home",
-         "scroll_end", "page_down", "page_up", "select_cursor", "open"}
+         "scroll_end", "page_down", "page_up", "select_cursor", "open", "done"}
 _CLOSE = {"save", "save_draft", "send", "submit", "raise", "close", "back", "go_back", "back_or_quit", "cancel",
-          "answer", "choose", "done", "quit"}
+          "answer", "choose", "quit"}
 _FIND = {"filter", "sort", "reload", "find"}
 _DESK = {"help", "lock", "sign_out", "toggle_theme", "drafts", "other_user"}
 
@@ -66,8 +66,8 @@ def key_rows(app: DOMNode, screen: Screen[object], *, generic: bool = False) -> 
     """(keys, what it does, heading) for the keys of ``screen`` first (its own and those of the desk's
     widgets on it, grouped by purpose), then the desk's keys; Textual's generic editing keys only
     when ``generic`` is asked for. Headings read ``This screen · Act``, ``Everywhere · Go to`` ..."""
-    here: list[Binding] = [b for b in bindings_of(screen) if _offered(screen, b)]
-    editing: list[Binding] = []
+    here: list[Binding] = [b for b in bindings_of(screen) if _offered(screen, b) and not _generic(b)]
+    editing: list[Binding] = [b for b in bindings_of(screen) if _generic(b)]  # Textual's tab, copy ...
     for widget in screen.walk_children(Widget):
         if widget.can_focus and widget._bindings:
             for b in bindings_of(widget):

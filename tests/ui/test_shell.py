@@ -225,12 +225,12 @@ async def test_help_lists_every_key_of_the_desk_and_the_screen(make_app: Any) ->
         for binding in [*APP_BINDINGS, *CASELOAD_BINDINGS]:
             assert binding.description in listed, binding.id
         assert {"Open", "Next page", "Previous page"} <= listed  # the table's own keys
-        assert "EDITING KEYS" not in sections and "cursor left" not in {x.lower() for x in listed}  # on request only
+        assert "EDITING KEYS" not in sections and not any("cursor left" in x.lower() for x in listed)  # on request only
         await pilot.press("e")
         await settle(pilot)
         listed = {str(table.get_row_at(i)[1]).split(" — ")[0] for i in range(table.row_count)}
         assert "EDITING KEYS" in {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert "cursor left" in {x.lower() for x in listed}
+        assert any("cursor left" in x.lower() for x in listed)
 
 
 @desk_test

@@ -507,3 +507,13 @@ def test_walks_run_on_postgresql(pg_cli: Cli) -> None:
         assert m.Dispute.select().where(m.Dispute.policy_digest == "").count() == 0  # every one pinned
     finally:
         close_database()
+
+
+def test_the_command_line_reads_today_and_yesterday_by_its_clock(cli: Cli) -> None:
+    """The frozen clock says Mon 23 Nov 2026 (tests/conftest.py): "yesterday" is Sun 22 Nov."""
+    c = cli
+    ref = raise_at(c, "informal")["reference"]
+    c.ok("chair1", "edit", ref, "issue_arose=yesterday")
+    assert c.ok("chair1", "show", ref)["issue_arose"] == "2026-11-22"
+    c.ok("chair1", "edit", ref, "issue_arose=today")
+    assert c.ok("chair1", "show", ref)["issue_arose"] == "2026-11-23"

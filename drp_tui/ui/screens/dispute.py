@@ -55,6 +55,7 @@ class DisputeScreen(Screen[None]):
     """One dispute, as the signed-in person may see and act on it."""
 
     CSS_PATH = "../tcss/dispute.tcss"
+    TITLE = "Dispute form"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="dispute.save",
                 tooltip="Save your own text on the form; nothing is sent until you send it (s)"),

@@ -130,6 +130,14 @@ class ChildView:
     social_worker_name: str
     sibling_group_id: int | None
     date_of_birth: date | None = None
+    # A family across teams (seed 001:49): the team with main case responsibility. A formal
+    # challenge goes to its management chain; the child's own team, if another, is copied.
+    lead_team_id: int | None = None
+
+    @property
+    def chain_team_id(self) -> int:
+        """The team whose management chain answers for this child: the lead team, else its own."""
+        return self.lead_team_id or self.team_id
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def child_view(c: m.Child) -> ChildView:
     sw = c.social_worker
     return ChildView(
         c.id, c.case_number, c.name, c.legal_status, c.team_id, c.team.name, c.chair_id,
-        c.social_worker_id, sw.name if sw else "", c.sibling_group_id, c.date_of_birth,
+        c.social_worker_id, sw.name if sw else "", c.sibling_group_id, c.date_of_birth, c.lead_team_id,
     )
 
 
@@ -217,7 +217,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, [])) for r in records),
         monitoring=monitoring, conversations=conversations, steps=steps, sibling_ids=siblings,
         policy_digest=d.policy_digest, facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
-        holders=holders_for((d.child.team_id, d.raised_by.team_id)),
+        holders=holders_for((d.child.lead_team_id or d.child.team_id, d.raised_by.team_id)),
         social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),
         approvals=approvals,
     )

@@ -67,6 +67,35 @@ def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
     return out
 
 
+# --- find anything ------------------------------------------------------------------
+
+FIND_AT_MOST = 12  # of each kind: a finder shows a few, the person types more to narrow
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the finder lists: children (by name or case number) and disputes (by reference,
+    child's name or case number) this person may see."""
+
+    children: tuple[ChildView, ...]
+    disputes: tuple[DisputeRow, ...]
+
+
+def find(ctx: Ctx, text: str) -> Found:
+    """Children and disputes matching ``text``, among those this person may see (the read
+    rule), at most FIND_AT_MOST of each. An administrator sees no child: refused."""
+    who = reader(ctx)
+    if Role(who.role) is Role.ADMIN:
+        raise PermissionDenied("An administrator finds children by case number in the Admin screen, not by name.")
+    want = " ".join(str(text or "").split())[:64]
+    if len(want) < 2:
+        return Found((), ())
+    kids = tuple(queries.children_for(search=want, viewer_id=who.id)[:FIND_AT_MOST])
+    q = CaseloadQuery(view="all", text=want, sort="reference", viewer_id=who.id, now=ctx.now())
+    rows = tuple(caseload_page(ctx, q, 0, FIND_AT_MOST))
+    return Found(kids, rows)
+
+
 # --- children -----------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
 ADMIN_MODES = {"admin"}  # only for an administrator
-GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "back_or_quit", "drafts"}  # only while signed in and unlocked
+GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "back_or_quit", "drafts", "find"}  # only while signed in and unlocked
 
 
 def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Screen[Any]:
@@ -319,6 +319,12 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     def action_lock(self) -> None:
         self.lock("Desk locked (ctrl+l)")
+
+    def action_find(self) -> None:
+        from drp_tui.ui.screens.find import FindScreen
+
+        if self.signed_in_and_open and not isinstance(self.screen, FindScreen):
+            self.push_screen(FindScreen())
 
     def action_drafts(self) -> None:
         from drp_tui.ui.screens.drafts import DraftsScreen

@@ -149,6 +149,10 @@ class Desk:
         ``total``, the view's size when known, lets a page near the end be read from the end."""
         return self.call(reads.caseload_page, q, offset, limit, self.stage_labels(), total=total)
 
+    def find(self, text: str) -> reads.Found:
+        """Children and disputes matching ``text`` that the signed-in person may see (the finder)."""
+        return self.call(reads.find, text)
+
     def caseload_teams(self) -> tuple[int, ...]:
         """The teams of the caseload's "team" view for the signed-in person."""
         return self.call(reads.team_view_ids)

@@ -42,6 +42,8 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Sign out (unsaved text is kept as a draft)"),
     Binding("f6", "drafts", "Drafts", key_display="F6", show=False, id="app.drafts",
             tooltip="My drafts: unsaved text kept for me"),
+    Binding("ctrl+f", "find", "Find", show=False, id="app.find", priority=True,
+            tooltip="Find a child or dispute by name, case number or reference"),
 ]
 
 # --- the caseload (CaseloadScreen.BINDINGS) -------------------------------------

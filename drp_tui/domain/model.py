@@ -353,6 +353,8 @@ class DisputeRow:
     responder_id: int | None
     policy_key: str = ""  # the procedure the dispute is pinned to (with policy_digest)
     policy_digest: str = ""  # the procedure it is pinned to: where stage_label comes from
+    stage_short: str = ""  # the stage's short label (narrow screens); "" = stage_label
+    short_reference: str = ""  # the reference as narrow screens show it; "" = reference
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from drp_tui.domain.policy import (
     Timescale, Vocabulary,
 )
 
+SHORT_LABEL_MAX = 12  # the caseload's Stage column at 80 columns
 STATUSES = BASE_STATUSES  # the built-in legal statuses (a profile's [[statuses]] add to them)
 _STATUS_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 LEVEL_HOLDERS = ("team", "chair_team", "allocated")  # see Level.holder
@@ -215,6 +216,7 @@ _STAGE: dict[str, tuple[Any, bool]] = {
     **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal",
                                    "chair_sets_timescale")},
     "guidance": (_text, False),
+    "short_label": (_name, False),
     **{f: (_list_of(_ident), False) for f in ("sent_by", "escalated_by", "closed_by")},
     "close_needs_all": (_bool, False),
 }
@@ -352,6 +354,9 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
             if meeting.arranged_by:
                 level_ref(meeting.arranged_by, f"{p}.meeting.arranged_by")
             st["meeting_expected"] = True
+        if len(st.get("short_label", "")) > SHORT_LABEL_MAX:
+            r.fail(f"{p}.short_label", f"at most {SHORT_LABEL_MAX} characters (it stands in for the label in the "
+                                       f"caseload at 80 columns), got {len(st['short_label'])}")
         if st["section"] < 2:
             r.fail(f"{p}.section", f"must be 2 or more (section 1 is the chair's opening section), got {st['section']}")
         if st["section"] in sections:

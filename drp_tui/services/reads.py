@@ -60,10 +60,14 @@ def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
     rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label, total=total)
     out = []
     for row in rows:
+        policy = ctx.policy_of(row)
+        short_ref = policy.short_reference(row.reference)
         try:
-            out.append(replace(row, stage_label=ctx.policy_of(row).stage(row.stage_key).label))
+            stage = policy.stage(row.stage_key)
         except KeyError:
-            out.append(row)
+            out.append(replace(row, short_reference=short_ref))
+            continue
+        out.append(replace(row, stage_label=stage.label, stage_short=stage.short_label, short_reference=short_ref))
     return out
 
 

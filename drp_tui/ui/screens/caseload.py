@@ -277,7 +277,7 @@ class CaseloadScreen(Screen[None]):
                 status = "no disputes: admin sees no case content"
         else:
             status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of {total:,}"
-        self.query_one("#status", Static).update(Text(f"{status} · s sort: {SORT_LABELS[self.sort_key]} ", end=""))
+        self.query_one("#status", Static).update(Text(f"{status} · o sort: {SORT_LABELS[self.sort_key]} ", end=""))
 
     # --- the app asks ---------------------------------------------------------------------------
     def refresh_data(self) -> None:

@@ -19,7 +19,7 @@ Contract the screens rely on (keep it stable):
 - Every non-modal screen gets the :class:`DeskHeader` (compose your own to place it;
   set ``DESK_HEADER = False`` on a screen class to opt out).
 - Modes ``caseload`` (F2 or H, home), ``children`` (F3 or C), ``inbox`` (F4 or I), ``reports`` (F5 or R,
-  oversight/admin only), ``admin`` (F7 or A, administrator only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
+  oversight/admin only), ``admin`` (F7 or M, administrator only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
   Escape, and at home quits.
 - Also callable: ``app.lock()``, ``app.refresh_unread()``, ``app.signed_in_and_open``,
   ``app.is_oversight``; for tests (what the timers call): ``app.check_idle_lock()``,

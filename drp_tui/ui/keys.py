@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 
 # --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
 MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5", "admin": "f7"}
-MODE_LETTERS = {"caseload": "H", "children": "C", "inbox": "I", "reports": "R", "admin": "A"}  # the F-keys' twins
+MODE_LETTERS = {"caseload": "H", "children": "C", "inbox": "I", "reports": "R", "admin": "M"}  # the F-keys' twins
 DESK_MODES = tuple(MODE_KEYS)  # the modes that hold a signed-in person's screens
 
 MODE_TIPS = {"caseload": "My disputes (home)", "children": "Children: raise a dispute",

@@ -20,7 +20,7 @@ from drp_tui.cli import main
 from drp_tui.config import ConfigError, load_config
 from drp_tui.domain.retention import RetentionRule, disposal_due, plus_years
 from drp_tui.domain.timeutil import LONDON
-from drp_tui.services import audit, outcomes, reads, retention
+from drp_tui.services import audit, outcomes, reads, reports, retention
 from drp_tui.services import disputes as ds
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
 from drp_tui.store import audit as store_audit
@@ -163,6 +163,7 @@ def test_disposal_deletes_the_content_is_audited_and_the_chain_verifies(world: W
     assert problems == [] and content.problems == []
     # Nobody sees it any more; it is not due again; it cannot be disposed of twice.
     assert not reads.may_see(world.ctx(), d.id)
+    assert reports.report_for(admin).total >= 1  # the administrator's counts still count it
     assert retention.due_list(admin, SIX_YEARS, True) == []
     with pytest.raises(DomainError, match="disposed of already"):
         retention.dispose(admin, SIX_YEARS, d.reference, "Again")
@@ -240,3 +241,32 @@ def test_the_command_line_lists_holds_and_disposes(world: World, db_path: Path, 
     assert audit.verify() == []
     status, out, err = drp("admin1", "list")
     assert status == 0 and out.strip() == "nothing is due for disposal"
+
+
+def test_disposal_on_postgresql(pg_url: str) -> None:
+    """The same disposal on PostgreSQL: rows locked, content deleted, chain and rows verify."""
+    from drp_tui.domain.calendar import WorkingCalendar
+    from drp_tui.domain.policy_loader import load_builtin
+    from drp_tui.domain.timeutil import FrozenClock
+    from drp_tui.store.db import open_database
+    from tests.conftest import FROZEN_NOW
+    from tests.factories import make_world
+
+    open_database(pg_url)
+    try:
+        store_audit.create_key()
+        world = make_world(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FrozenClock(FROZEN_NOW))
+        d = closed_dispute(world)
+        admin = world.ctx(world.admin)
+        at(world, date(2032, 11, 23))
+        retention.hold(admin, d.reference, "Court order")
+        with pytest.raises(DomainError, match="on legal hold"):
+            retention.dispose(admin, SIX_YEARS, d.reference, "Retention period ended")
+        retention.release(admin, d.reference, "Order lifted")
+        done = retention.dispose(admin, SIX_YEARS, d.reference, "Retention period ended")
+        assert done.deleted["stage_record"] == 1
+        assert m.Dispute.get_by_id(d.id).concern == "" and m.Disposal.select().count() == 1
+        problems, content = store_audit.check()
+        assert problems == [] and content.problems == []
+    finally:
+        close_database()

@@ -471,18 +471,27 @@ class ChangeListener:
     """PostgreSQL: a dedicated connection that ``LISTEN``s on :data:`CHANNEL` and counts the
     notifications that arrive (each one a transaction that committed, in any session).
 
-    Its own connection (outside peewee's per-thread ones, autocommit), opened on first use;
-    if it drops (server restarted) the next look opens a new one and counts a change, since
-    commits may have been missed meanwhile. Thread-safe; costs no query per look."""
+    Its own connection (outside peewee's per-thread ones, autocommit), opened on first use.
+    If it drops (a server restart) the count moves once, and once more when a new one is
+    listening, since commits may have been missed in between; while the server cannot be
+    reached it stays still (no reload every second). A driver without psycopg2's
+    ``poll``/``notifies`` is not listened to (the count never moves: ``r`` reloads).
+    Thread-safe; costs no query per look."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._conn: Any = None
         self._count = 0
+        self._dropped = False
+        self._unsupported = False
         self._lock = threading.Lock()
 
     def _open(self) -> Any:
         conn = self._db._connect()  # a new driver connection with the database's own parameters
+        if not hasattr(conn, "poll") or not hasattr(conn, "notifies"):
+            conn.close()
+            self._unsupported = True
+            return None
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(f"LISTEN {CHANNEL}")
@@ -501,14 +510,23 @@ class ChangeListener:
         """The count of commits seen so far; with ``wait``, first wait up to that many seconds
         for one to arrive (a bounded ``select``, woken the moment one does)."""
         with self._lock:
-            try:
-                if self._conn is None:
+            if self._unsupported:
+                return self._count
+            if self._conn is None:
+                try:
                     self._conn = self._open()
+                except Exception:  # noqa: BLE001 - the server cannot be reached: try again at the next look
                     return self._count
+                if self._conn is not None and self._dropped:
+                    self._dropped = False
+                    self._count += 1  # commits made while no one was listening
+                return self._count
+            try:
                 self._count += self._drain(wait)
             except Exception:  # noqa: BLE001 - the connection dropped: open anew at the next look
                 self._close()
-                self._count += 1  # commits may have been missed: say "changed"
+                self._dropped = True
+                self._count += 1
             return self._count
 
     def _close(self) -> None:

@@ -115,6 +115,26 @@ def test_a_dropped_listener_counts_as_a_change_and_listens_again(pg: str) -> Non
     listener._conn.close()  # e.g. the server restarted
     after_drop = connection.data_version()
     assert after_drop != first  # commits may have been missed: the desk reloads
-    connection.data_version()  # listening again on a new connection
+    listening = connection.data_version()  # a new connection: once more (missed while none listened)
+    assert listening != after_drop and connection.data_version() == listening
     _in_another_session(lambda: accounts.add_team(_admin(), "After The Drop"))
-    assert connection.data_version(ARRIVES) != after_drop
+    assert connection.data_version(ARRIVES) != listening
+
+
+def test_an_unreachable_server_does_not_reload_every_second(pg: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drp_tui.store import db as store_db
+
+    first = connection.data_version()
+    listener = store_db._listener
+    assert listener is not None
+    listener._conn.close()
+    dropped = connection.data_version()
+
+    def refused() -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(listener._db, "_connect", refused)
+    assert dropped == first + 1
+    assert [connection.data_version() for _ in range(3)] == [dropped] * 3  # still: no reload storm
+    monkeypatch.undo()
+    assert connection.data_version() == dropped + 1  # listening again: one reload for what was missed

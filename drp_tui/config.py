@@ -17,6 +17,8 @@ from pathlib import Path
 
 import platformdirs
 
+from drp_tui.domain.retention import RetentionRule, rule_from_table
+
 APP_NAME = "drp-tui"
 SITE_CONFIG = Path("/etc/drp-tui/config.toml")
 NATIONS = ("ENG", "WLS", "SCT", "NIR")
@@ -39,6 +41,7 @@ class Config:
     theme: str | None = None  # a Textual theme name, e.g. "drp-16" for 16-colour terminals
     audit_key: str | None = None  # audit key file (default: <db>.key; see docs/DEPLOYMENT.md)
     keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id -> keys, e.g. "mode.inbox" = "f4,i"
+    retention: RetentionRule | None = None  # [retention]: how long closed records are kept (None: not set)
     path: str | None = None  # where this config was read from
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -118,6 +121,11 @@ def load_config(explicit: str | None = None) -> Config:
                     isinstance(d, date) and not isinstance(d, datetime) for d in value):
                 raise ConfigError(f"{path}: 'closures' must be a list of dates like [2026-12-29]")
             value = tuple(value)
+        elif key == "retention":
+            try:
+                value = rule_from_table(value, f"{path}: retention")
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
         kwargs[key] = value
     if kwargs.get("auth", "password") not in ("password", "os"):
         raise ConfigError(f"{path}: 'auth' must be \"password\" or \"os\"")

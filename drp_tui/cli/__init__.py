@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "drp_tui.cli.children",
     "drp_tui.cli.closures",
     "drp_tui.cli.ops",
+    "drp_tui.cli.retention",
 )
 
 

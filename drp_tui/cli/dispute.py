@@ -343,7 +343,7 @@ def _fail(args: argparse.Namespace, message: str, field: str | None) -> int:
             out["field"] = field
         print(json.dumps(out, ensure_ascii=False))
     else:
-        print(f"{PREFIX}{line}", file=sys.stderr)
+        print(f"{getattr(args, '_prefix', PREFIX)}{line}", file=sys.stderr)
     return 2
 
 

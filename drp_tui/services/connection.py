@@ -1,7 +1,9 @@
 """The database connection as the desk sees it, so that no screen imports the store.
 
 - :func:`data_version`: has another connection committed? (SQLite's ``PRAGMA
-  data_version``, per connection, so the desk asks it on one long-lived thread);
+  data_version``, per connection, so the desk asks it on one long-lived thread;
+  PostgreSQL: the count of commits announced on LISTEN/NOTIFY, see ``store.db``);
+- :func:`stop_watching`: close the PostgreSQL listener's connection (the desk closing);
 - :func:`close_this_thread`: close the calling thread's connection (peewee keeps
   one per thread);
 - :func:`storage_errors`: run a call, turning the store's ``StorageFault`` (a write
@@ -22,9 +24,15 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def data_version() -> int:
-    """A counter that moves when any other connection commits (0 when not SQLite)."""
-    return db.data_version()
+def data_version(wait: float = 0.0) -> int:
+    """A counter that moves when any other connection commits (SQLite or PostgreSQL);
+    ``wait``: on PostgreSQL, wait up to that many seconds for a commit first."""
+    return db.data_version(wait)
+
+
+def stop_watching() -> None:
+    """Stop listening for other sessions' commits (PostgreSQL; nothing to do on SQLite)."""
+    db.close_listener()
 
 
 def close_this_thread() -> None:

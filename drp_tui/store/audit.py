@@ -105,7 +105,7 @@ COVERED: dict[type[m.BaseModel], tuple[str, ...]] = {
     m.SiblingGroup: (),
     m.Child: (), m.Dispute: ("next_due_at", "next_due_kind", "responder", "paused"),
     m.StageRecord: (), m.StageResponse: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
-    m.Approval: (), m.Compliment: (), m.Meeting: (),
+    m.Approval: (), m.Compliment: (), m.Meeting: (), m.RetentionHold: (), m.Disposal: (),
 }
 _BY_TABLE = {model._meta.table_name: model for model in COVERED}
 DELETED_ROW = "deleted"

@@ -2,12 +2,19 @@
 
 ``open_database(target)`` binds the models' ``DatabaseProxy`` once per process
 and runs pending migrations with peewee's migration runner.
+
+Seeing other sessions' commits (``data_version``): on SQLite, ``PRAGMA data_version``;
+on PostgreSQL, every write transaction sends ``NOTIFY drp_changed`` inside itself (so it
+is delivered exactly when, and only if, the transaction commits) and a :class:`ChangeListener`
+on a dedicated connection of its own (``LISTEN drp_changed``) counts what arrives. This
+module is the only place that knows which backend is in use.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import select
 import stat
 import threading
 from contextlib import contextmanager
@@ -15,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from peewee import Database, DatabaseError, SqliteDatabase
+from peewee import Database, DatabaseError, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrations import Runner
 
 from drp_tui.store.models import ALL_MODELS, database
@@ -291,6 +298,7 @@ def schema_status(db: Database) -> list[tuple[str, bool]]:
 
 
 def close_database() -> None:
+    close_listener()
     _opened.clear()
     obj = database.obj
     if obj is not None and not obj.is_closed():
@@ -417,6 +425,7 @@ def write_txn() -> Iterator[None]:
                 yield
                 if outer:
                     audit.before_commit()
+                    notify_if_written(db)
             if outer:
                 audit.after_commit()
     except BaseException as exc:
@@ -443,13 +452,130 @@ def _reset_after_failure(db: Database) -> None:
         pass
 
 
-def data_version() -> int:
-    """SQLite's PRAGMA data_version: changes when another connection commits."""
+CHANNEL = "drp_changed"  # PostgreSQL: the channel every write transaction notifies
+
+
+# One round trip, inside the transaction: a notification only when it wrote something (was
+# given a transaction id); a read-only service call must not make every open desk reload,
+# whose reloads would make the others reload in turn. Delivered only if the commit succeeds.
+_NOTIFY_IF_WRITTEN = (f"SELECT CASE WHEN txid_current_if_assigned() IS NOT NULL "
+                      f"THEN pg_notify('{CHANNEL}', '') END")
+
+
+def notify_if_written(db: Database) -> None:
+    """PostgreSQL: tell the other sessions' listeners that this transaction changed data."""
+    db.execute_sql(_NOTIFY_IF_WRITTEN)
+
+
+class ChangeListener:
+    """PostgreSQL: a dedicated connection that ``LISTEN``s on :data:`CHANNEL` and counts the
+    notifications that arrive (each one a transaction that committed, in any session).
+
+    Its own connection (outside peewee's per-thread ones, autocommit), opened on first use.
+    If it drops (a server restart) the count moves once, and once more when a new one is
+    listening, since commits may have been missed in between; while the server cannot be
+    reached it stays still (no reload every second). A driver without psycopg2's
+    ``poll``/``notifies`` is not listened to (the count never moves: ``r`` reloads).
+    Thread-safe; costs no query per look."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn: Any = None
+        self._count = 0
+        self._dropped = False
+        self._unsupported = False
+        self._lock = threading.Lock()
+
+    def _open(self) -> Any:
+        conn = self._db._connect()  # a new driver connection with the database's own parameters
+        if not hasattr(conn, "poll") or not hasattr(conn, "notifies"):
+            conn.close()
+            self._unsupported = True
+            return None
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"LISTEN {CHANNEL}")
+        return conn
+
+    def _drain(self, wait: float) -> int:
+        conn = self._conn
+        if wait > 0 and not conn.notifies:
+            select.select([conn], [], [], wait)
+        conn.poll()
+        n = len(conn.notifies)
+        del conn.notifies[:]
+        return n
+
+    def version(self, wait: float = 0.0) -> int:
+        """The count of commits seen so far; with ``wait``, first wait up to that many seconds
+        for one to arrive (a bounded ``select``, woken the moment one does)."""
+        with self._lock:
+            if self._unsupported:
+                return self._count
+            if self._conn is None:
+                try:
+                    self._conn = self._open()
+                except Exception:  # noqa: BLE001 - the server cannot be reached: try again at the next look
+                    return self._count
+                if self._conn is not None and self._dropped:
+                    self._dropped = False
+                    self._count += 1  # commits made while no one was listening
+                return self._count
+            try:
+                self._count += self._drain(wait)
+            except Exception:  # noqa: BLE001 - the connection dropped: open anew at the next look
+                self._close()
+                self._dropped = True
+                self._count += 1
+            return self._count
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+_listener: ChangeListener | None = None
+_listener_lock = threading.Lock()
+
+
+def _change_listener(db: Database) -> ChangeListener:
+    global _listener
+    with _listener_lock:
+        if _listener is None or _listener._db is not db:
+            if _listener is not None:
+                _listener.close()
+            _listener = ChangeListener(db)
+        return _listener
+
+
+def close_listener() -> None:
+    """Close the PostgreSQL change listener's connection, if one is open."""
+    global _listener
+    with _listener_lock:
+        if _listener is not None:
+            _listener.close()
+            _listener = None
+
+
+def data_version(wait: float = 0.0) -> int:
+    """A counter that moves when another connection commits: SQLite's PRAGMA data_version;
+    on PostgreSQL the change listener's count (the first look starts listening). ``wait``
+    (PostgreSQL; tests): wait up to that many seconds for a commit to arrive first."""
     db = database.obj
     if isinstance(db, SqliteDatabase):
         return int(db.execute_sql("PRAGMA data_version").fetchone()[0])
-    return 0
+    if not isinstance(db, PostgresqlDatabase):
+        return 0
+    return _change_listener(db).version(wait)
 
 
-__all__ = ["ALL_MODELS", "open_database", "write_txn", "data_version", "StoreError", "StorageFault",
+__all__ = ["ALL_MODELS", "open_database", "write_txn", "data_version", "close_listener", "StoreError", "StorageFault",
            "storage_fault", "for_update", "check_file_still_there"]

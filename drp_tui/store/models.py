@@ -486,10 +486,48 @@ class ClosureDay(BaseModel):
         table_name = "closure_day"
 
 
+class RetentionHold(BaseModel):
+    """A legal hold on a dispute's record: while one is not released, it is not disposed of."""
+
+    if TYPE_CHECKING:
+        dispute_id: ForeignKeyField[int]
+        placed_by_id: ForeignKeyField[int | None]
+        released_by_id: ForeignKeyField[int | None]
+
+    dispute = ForeignKeyField(Dispute, backref="+", on_delete="RESTRICT")
+    reason = TextField()
+    placed_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    placed_at = UTCDateTimeField()
+    released_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    released_at = UTCDateTimeField(null=True)
+    release_reason = TextField(default="")
+
+    class Meta:
+        table_name = "retention_hold"
+
+
+class Disposal(BaseModel):
+    """A dispute whose personal content was disposed of at the end of its retention period.
+
+    The dispute row stays (its reference, dates and the audit trail's events point at it),
+    emptied of text; its stages, responses, actions, meetings and steps are deleted."""
+
+    if TYPE_CHECKING:
+        dispute_id: ForeignKeyField[int]
+        disposed_by_id: ForeignKeyField[int | None]
+
+    dispute = ForeignKeyField(Dispute, unique=True, backref="+", on_delete="RESTRICT")
+    reason = TextField()
+    closed_on = DateField()
+    due_on = DateField()
+    disposed_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    disposed_at = UTCDateTimeField()
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, StageResponse, Action,
     Conversation, MonitoringMeeting, CafcassStep, Approval, Compliment, Notification, Event, Draft,
-    SignInFailure, PolicySnapshot, ClosureDay, Meeting,
+    SignInFailure, PolicySnapshot, ClosureDay, Meeting, RetentionHold, Disposal,
 ]
 
 

@@ -16,6 +16,9 @@ responder the children allocated to them; oversight the children of its own team
 (allocated to it, or chaired by one of its members); everyone also sees the child
 of any dispute they can see.
 
+A dispute whose personal content was disposed of (``services.retention``) is visible
+to nobody.
+
 Administrators manage accounts and configuration: they see no child's name, case
 number or dispute content (every condition here is false for them; the reports
 give them counts only). A disabled account (``active`` false) sees nothing.
@@ -88,7 +91,9 @@ def visible_to(who: m.Staff | None) -> Expression:
         parts.append(d.select(d.id).where(d.child.in_(m.Child.select(m.Child.id).where(m.Child.team == who.team_id))))
     # ``id + 0``: a test of each row the query's own order or view finds, never a list SQLite loops
     # over as an index key (crossed with another index, that loop multiplies the two lists).
-    return (m.Dispute.id + 0).in_(reduce(operator.or_, parts))
+    # A dispute whose content was disposed of (retention) is visible to nobody.
+    return (m.Dispute.id + 0).in_(reduce(operator.or_, parts)) & (m.Dispute.id + 0).not_in(
+        m.Disposal.select(m.Disposal.dispute))
 
 
 def children_visible_to(who: m.Staff | None) -> Expression:

@@ -4,6 +4,8 @@
   (a single-thread executor), because the counter is per connection and peewee
   keeps one connection per thread. It moves when any other connection commits
   (another session, or this session's own worker threads), and costs one pragma.
+  On PostgreSQL the same call reads the count of commits announced by LISTEN/NOTIFY
+  on a connection of its own (``store.db.ChangeListener``): no query at all.
 - The app's timers (see ``DrpApp.on_mount``): every second the header clock, the
   idle check and this watch; every 30 s a colour tick from the injected clock (no
   query); every minute the reminders service. Tests call ``app.poll_now()``,
@@ -78,6 +80,7 @@ class DataWatch:
 
         try:
             self._pool.submit(connection.close_this_thread).result(timeout=5)
+            self._pool.submit(connection.stop_watching).result(timeout=5)
         except Exception:  # closing is best effort; the process is ending
             pass
         self._pool.shutdown(wait=True)
@@ -122,7 +125,7 @@ class LiveMixin(_Base):
             self.run_worker(self.poll_now(), group="watch", name="data-watch", exit_on_error=False)
 
     async def poll_now(self) -> bool:
-        """Look at ``PRAGMA data_version`` once (on the watch thread); reload the screens if it moved.
+        """Look at the data version once (on the watch thread); reload the screens if it moved.
 
         Also asks whether the signed-in account is still active (one primary-key read): a
         disabled account's open desk locks here, with "Your account is disabled", and reads

@@ -26,6 +26,16 @@ ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dis
                      "sign in with a chair's or manager's account to do that.")
 
 
+def team_holding(policy: Policy, view: DisputeView, level: str, *, default: str = "team",
+                 chair_team: int | None = None) -> int | None:
+    """The one reading of which team's holder of ``level`` acts for this dispute: the raising
+    chair's own team for a ``chair_team`` level (``chair_team`` overrides it, e.g. after a hand-over),
+    else the team whose chain answers for the child (its lead team, else its own)."""
+    return policy.acting_team(level, chair_team=view.raised_by_team_id if chair_team is None else chair_team,
+                              child_team=view.child.chain_team_id, default=default)
+
+
+
 class Move(str, Enum):
     EDIT = "edit"
     SEND = "send"
@@ -174,14 +184,10 @@ class _Facts:
 
     def holds(self, level: str) -> bool:
         """The actor holds ``level`` for this dispute (where the level's kind of holder says)."""
-        try:
-            kind = self.policy.level(level).holder
-        except KeyError:
-            kind = "team"
         v = self.view
-        if kind == "allocated" and v.child.social_worker_id == self.actor.id:
+        if self.policy.holder_kind(level) == "allocated" and v.child.social_worker_id == self.actor.id:
             return True
-        team = v.raised_by_team_id if kind == "chair_team" else v.child.chain_team_id
+        team = team_holding(self.policy, v, level)
         return team is not None and (level, team) in self.actor.levels
 
     def is_party(self, party: str) -> bool:
@@ -265,14 +271,11 @@ def responder_candidates(view: DisputeView, policy: Policy, stage: Stage) -> tup
     a joint stage (``responders = "all"``) goes to them all."""
     out: dict[int, str] = {}
     for key in stage.answering_levels:
-        try:
-            kind = policy.level(key).holder
-        except KeyError:
-            kind = "team"
-        if kind == "allocated" and view.social_worker_active and view.child.social_worker_id is not None:
+        if (policy.holder_kind(key) == "allocated" and view.social_worker_active
+                and view.child.social_worker_id is not None):
             out.setdefault(view.child.social_worker_id, view.child.social_worker_name)
             continue
-        team = view.raised_by_team_id if kind == "chair_team" else view.child.chain_team_id
+        team = team_holding(policy, view, key)
         for h in view.holders:
             if h.level == key and h.team_id == team:
                 out.setdefault(h.staff_id, h.name)
@@ -461,11 +464,7 @@ def _approval_scope(f: _Facts) -> None:
     """Oversight approves within its own team; a holder of the approval level where they hold it."""
     f.no_admin()
     level = f.policy.rules.approval_level
-    try:
-        kind = f.policy.level(level).holder if level else "chair_team"
-    except KeyError:
-        kind = "chair_team"
-    team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.chain_team_id
+    team = team_holding(f.policy, f.view, level, default="chair_team")
     if f.oversight_of or (level and team is not None and (level, team) in f.actor.levels):
         return
     holds_anywhere = bool(level) and any(lv == level for lv, _t in f.actor.levels)
@@ -648,11 +647,7 @@ def _meeting(f: _Facts) -> tuple[str, ...]:
     meeting = stage.meeting
     arranger = meeting.arranged_by if meeting is not None else ""
     if not f.is_chair:
-        try:
-            kind = f.policy.level(arranger).holder if arranger else ""
-        except KeyError:
-            kind = ""
-        team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.chain_team_id
+        team = team_holding(f.policy, f.view, arranger)
         if not (arranger and team is not None and (arranger, team) in f.actor.levels):
             also = f" or the {f.policy.level_label(arranger)} who arranges it" if arranger else ""
             raise _who(f"Only the {f.policy.vocabulary.chair_title} who raised {f.ref}{also} can record "

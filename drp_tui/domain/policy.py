@@ -333,6 +333,19 @@ class Policy:
                 return lv
         raise KeyError(key)
 
+    def holder_kind(self, key: str, default: str = "team") -> str:
+        """Who holds ``key`` (``team``, ``chair_team`` or ``allocated``); ``default`` for no such level."""
+        try:
+            return self.level(key).holder if key else default
+        except KeyError:
+            return default
+
+    def acting_team(self, key: str, *, chair_team: int | None, child_team: int | None,
+                    default: str = "team") -> int | None:
+        """The one reading of which team's holder of level ``key`` acts: the raising chair's own
+        service for a ``chair_team`` level, else the team whose chain answers for the child."""
+        return chair_team if self.holder_kind(key, default) == "chair_team" else child_team
+
     def level_label(self, key: str) -> str:
         try:
             return self.level(key).label

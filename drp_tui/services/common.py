@@ -213,16 +213,16 @@ def holder(level: str, teams: Iterable[int | None]) -> m.Staff | None:
 
 def level_holder(policy: Policy, level: str, d: m.Dispute) -> m.Staff | None:
     """Who holds ``level`` for this dispute, by the level's kind of holder."""
-    try:
-        kind = policy.level(level).holder
-    except KeyError:
-        kind = "team"
-    if kind == "allocated":
+    if policy.holder_kind(level) == "allocated":
         sw = d.child.social_worker
-        return sw if sw is not None and sw.active else holder(level, (chain_team(d.child),))
-    if kind == "chair_team":
-        return holder(level, (d.raised_by.team_id,))
-    return holder(level, (chain_team(d.child),))
+        if sw is not None and sw.active:
+            return sw
+    return holder(level, (acting_team(policy, level, d),))
+
+
+def acting_team(policy: Policy, level: str, d: m.Dispute) -> int | None:
+    """Which team's holder of ``level`` acts for ``d`` (the domain's one reading, on the stored dispute)."""
+    return policy.acting_team(level, chair_team=d.raised_by.team_id, child_team=chain_team(d.child))
 
 
 def chain_team(child: m.Child) -> int:
@@ -280,13 +280,9 @@ def holds_level(policy: Policy, level: str, d: m.Dispute, staff: m.Staff) -> boo
     social worker (``allocated``, else the child's team)."""
     if not staff.active:
         return False
-    try:
-        kind = policy.level(level).holder
-    except KeyError:
-        kind = "team"
-    if kind == "allocated" and d.child.social_worker_id == staff.id:
+    if policy.holder_kind(level) == "allocated" and d.child.social_worker_id == staff.id:
         return True
-    team = d.raised_by.team_id if kind == "chair_team" else chain_team(d.child)
+    team = acting_team(policy, level, d)
     if team is None:
         return False
     return m.TeamRole.select().where((m.TeamRole.team == team) & (m.TeamRole.level == level)
@@ -325,11 +321,7 @@ def inform_for(policy: Policy, stage: Stage, d: m.Dispute) -> list[m.Staff]:
     # A family across teams (001:49): the same level in each other team involved is copied.
     for team in teams_involved(d):
         for level in stage.answering_levels:
-            try:
-                kind = policy.level(level).holder
-            except KeyError:
-                kind = "team"
-            who = holder(level, (team,)) if kind != "chair_team" else None
+            who = holder(level, (team,)) if policy.holder_kind(level) != "chair_team" else None
             if who is not None and who not in out:
                 out.append(who)
     return out

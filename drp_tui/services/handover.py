@@ -30,7 +30,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from drp_tui.domain.model import DisputeView, Role, Status
-from drp_tui.domain.moves import Actor, Move, moves
+from drp_tui.domain.moves import Actor, Move, moves, team_holding
 from drp_tui.domain.policy import Policy
 from drp_tui.services.accounts import staff_account
 from drp_tui.services.common import event, holder, notify, service, touch
@@ -82,13 +82,6 @@ def _team_name(team_id: int | None) -> str:
     return t.name if t is not None else "no team"
 
 
-def _level_kind(policy: Policy, level: str) -> str:
-    try:
-        return policy.level(level).holder
-    except KeyError:
-        return "team"
-
-
 def _cannot_act(policy: Policy, view: DisputeView, new: m.Staff, actor: Actor, ctx: Ctx) -> str | None:
     """Why ``new`` could not act on ``view`` once it is theirs (None: they can)."""
     after = dataclasses.replace(view, raised_by_id=new.id, raised_by_name=new.name, raised_by_team_id=new.team_id)
@@ -104,7 +97,7 @@ def _cannot_act(policy: Policy, view: DisputeView, new: m.Staff, actor: Actor, c
     except KeyError:
         return None  # the moves already say what is wrong with such a stage when it is sent
     unfilled = [lv for lv in stage.answering_levels
-                if _level_kind(policy, lv) == "chair_team" and holder(lv, (new.team_id,)) is None]
+                if policy.holder_kind(lv) == "chair_team" and holder(lv, (new.team_id,)) is None]
     # one answers: stuck only if no level could; jointly: stuck if any cannot
     if unfilled and (stage.joint or len(unfilled) == len(stage.answering_levels)):
         level = unfilled[0]
@@ -112,7 +105,7 @@ def _cannot_act(policy: Policy, view: DisputeView, new: m.Staff, actor: Actor, c
                 f"holds that level in {_team_name(new.team_id)}")
     if stage.requires_approval and cur.approval_by_id is None:
         approval = policy.rules.approval_level
-        team = new.team_id if (not approval or _level_kind(policy, approval) == "chair_team") else view.child.chain_team_id
+        team = team_holding(policy, view, approval, default="chair_team", chair_team=new.team_id)
         teams = {t for t in (new.team_id, view.child.chain_team_id) if t is not None}
         by_level = bool(approval) and holder(approval, (team,)) is not None
         by_oversight = bool(teams) and m.Staff.select().where(

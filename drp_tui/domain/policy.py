@@ -333,6 +333,19 @@ class Policy:
                 return lv
         raise KeyError(key)
 
+    def manager_level(self, key: str) -> str | None:
+        """The next rung above level ``key`` in the same management chain (``levels`` run from
+        the lowest rung up): the child's side (``team`` and ``allocated`` holders) or the chair's
+        own service (``chair_team``). None at the top, or for a level the procedure does not have."""
+        keys = [lv.key for lv in self.levels]
+        if key not in keys:
+            return None
+        own_side = self.level(key).holder == "chair_team"
+        for lv in self.levels[keys.index(key) + 1:]:
+            if (lv.holder == "chair_team") == own_side and lv.holder != "allocated":
+                return lv.key
+        return None
+
     def level_label(self, key: str) -> str:
         try:
             return self.level(key).label

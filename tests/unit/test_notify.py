@@ -447,3 +447,39 @@ def test_drp_notify_says_mail_is_off_without_a_mail_table(
     assert "mail is off: the config file has no [mail] table" in capsys.readouterr().err
     open_database(str(db_path))
     assert outbox() == []
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def test_the_outbox_on_postgresql(pg_url: str, clock: Any, calendar: WorkingCalendar,
+                                  smtp: tuple[Inbox, int]) -> None:
+    """Queue once (ON CONFLICT DO NOTHING), claim once (the guarded UPDATE), on PostgreSQL."""
+    from drp_tui.store import audit as store_audit
+    from tests.factories import make_world
+
+    inbox, port = smtp
+    open_database(pg_url)
+    try:
+        store_audit.create_key()
+        w = make_world(load_builtin("mosaic-iro"), calendar, clock)
+        for s in m.Staff.select():
+            s.email = addr(s)
+            s.save()
+        raise_and_send(w)
+        raise_and_send(w, child=w.siblings[1])
+        inner: list[notify.Report] = []
+
+        def connect_after_another_run(c: MailConfig) -> Any:
+            inner.append(notify.run(ops(w), c))
+            return notify.smtp_connect(c)
+
+        outer = notify.run(ops(w), mail_cfg(port), connect=connect_after_another_run)
+        assert (inner[0].due, inner[0].sent, outer.sent) == (0, 0, 2)
+        assert notify.enqueue(ops(w), notify.derive(ops(w), mail_cfg(port))) == []
+        assert notify.run(ops(w), mail_cfg(port)).sent == 0
+        assert len(inbox.got) == 2 and len(mail_events()) == 2
+        assert [r.state for r in outbox()] == ["sent", "sent"]
+        assert store_audit.verify() == []
+    finally:
+        close_database()

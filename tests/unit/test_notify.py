@@ -50,6 +50,13 @@ class Inbox:
 
     got: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: Any) -> str:
+        if address.startswith("gone"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
         self.got.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=email_policy.default)))
         return "250 OK"
@@ -404,6 +411,35 @@ def test_a_person_without_an_address_is_a_failure_not_a_crash(mailed: World, smt
     rep = notify.run(ops(w), mail_cfg(port))
     assert rep.retry == 1 and rep.errors == [f"staff {tm.id} has no usable e-mail address"]
     assert inbox.got == [] and outbox()[0].state == "pending"
+
+
+def test_a_refused_recipient_is_retried_and_the_others_are_sent(mailed: World, smtp: tuple[Inbox, int]) -> None:
+    w, (inbox, port) = mailed, smtp
+    tm = w.levels["team_manager"]
+    tm.email = "gone@example.org"
+    tm.save()
+    raise_and_send(w)
+    raise_and_send(w, stage="informal", child=w.siblings[1])  # the social worker is copied: that one goes
+    rep = notify.run(ops(w), mail_cfg(port))
+    assert (rep.sent, rep.retry, rep.errors) == (1, 2, ["recipient refused (SMTP 550)"])
+    assert [rcpts for rcpts, _ in inbox.got] == [[addr(w.worker)]]
+    states = {(r.recipient_id, r.kind): (r.state, r.attempts) for r in outbox()}
+    assert states[(tm.id, "sent")] == ("pending", 1) and states[(w.worker.id, "inform")] == ("sent", 1)
+    assert "gone@" not in " ".join(r.last_error for r in outbox())  # no address kept with the failure
+
+
+def test_rows_claimed_by_a_run_that_died_are_sent_by_a_later_run(mailed: World, smtp: tuple[Inbox, int]) -> None:
+    w, (inbox, port) = mailed, smtp
+    raise_and_send(w)
+    cfg = mail_cfg(port)
+    notify.enqueue(ops(w), notify.derive(ops(w), cfg))
+    assert len(notify.claim(ops(w), "died")) == 1  # ... and the run was killed before sending
+    assert notify.run(ops(w), cfg).sent == 0  # a run soon after leaves it alone
+    w.clock.advance(minutes=31)
+    assert notify.outbox_state(w.clock.now()).stuck == 1
+    rep = notify.run(ops(w), cfg)
+    assert (rep.stale, rep.sent) == (1, 1) and len(inbox.got) == 1
+    assert outbox()[0].state == "sent" and len(mail_events()) == 1
 
 
 # ---------------------------------------------------------------- the command

@@ -50,7 +50,11 @@ from drp_tui.store.queries import get_dispute
 SENT, REMINDER, BREACH, RESPONSE, INFORM, DIGEST = "sent", "reminder", "breach", "response", "inform", "digest"
 KINDS = (SENT, REMINDER, BREACH, RESPONSE, INFORM, DIGEST)
 
-PENDING, SENDING, DONE, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, DONE, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+# Found new together in one run, to the same responder about the same dispute, only the most
+# pressing goes (a run that first sees a stage after its due day sends the breach alone, not
+# "sent to you" as well); the others are kept as ``skipped`` rows so that they never go later.
+PRESSING = {BREACH: 0, SENT: 1, REMINDER: 2}
 
 BACKOFF_FIRST = timedelta(minutes=5)  # after the first failure; doubled after each, up to
 BACKOFF_MAX = timedelta(hours=6)
@@ -290,21 +294,36 @@ def new_mails(mails: list[Mail]) -> list[Mail]:
     return [x for x in mails if (x.event, x.recipient_id) not in known]
 
 
+def superseded(fresh: list[Mail]) -> set[Mail]:
+    """Of new mails to one responder about one dispute, all but the most pressing (``PRESSING``)."""
+    best: dict[tuple[int | None, int], Mail] = {}
+    for x in fresh:
+        if x.kind in PRESSING:
+            key = (x.dispute_id, x.recipient_id)
+            if key not in best or PRESSING[x.kind] < PRESSING[best[key].kind]:
+                best[key] = x
+    return {x for x in fresh if x.kind in PRESSING and best[(x.dispute_id, x.recipient_id)] is not x}
+
+
 def enqueue(ctx: Ctx, mails: list[Mail]) -> list[Mail]:
     """Queue the mails not queued before, all in one transaction; the (event, recipient) key
-    makes a mail queued by another run at the same moment a no-op here. Returns the new ones."""
+    makes a mail queued by another run at the same moment a no-op here. Returns the new ones
+    to be sent (not those ``superseded``, which are kept as skipped)."""
     fresh = new_mails(mails)
     if not fresh:
         return []  # the usual run: nothing new, no write transaction
     now = ctx.now()
     made: list[Mail] = []
     with write_txn():
-        for x in new_mails(fresh):  # again inside the transaction: another run may have just queued them
+        fresh = new_mails(fresh)  # again inside the transaction: another run may have just queued them
+        skip = superseded(fresh)
+        for x in fresh:
             n = (m.MailOutbox.insert(event=x.event, kind=x.kind, recipient=x.recipient_id,
                                      cc=",".join(str(c) for c in x.cc), dispute=x.dispute_id, subject=x.subject,
-                                     body=x.body, state=PENDING, attempts=0, next_try_at=now, created_at=now)
+                                     body=x.body, state=SKIPPED if x in skip else PENDING, attempts=0,
+                                     next_try_at=now, created_at=now)
                  .on_conflict_ignore().execute())
-            if n:
+            if n and x not in skip:
                 made.append(x)
     return made
 
@@ -466,7 +485,9 @@ def run(ctx: Ctx, cfg: MailConfig, *, dry_run: bool = False, connect: Connect = 
     report = Report()
     mails = derive(ctx, cfg)
     if dry_run:
-        report.queued = new_mails(mails)
+        fresh = new_mails(mails)
+        skip = superseded(fresh)
+        report.queued = [x for x in fresh if x not in skip]
         report.due = _due_rows(ctx.now()).count() + len(report.queued)
         return report
     report.queued = enqueue(ctx, mails)

@@ -502,7 +502,7 @@ class MailOutbox(BaseModel):
     dispute = ForeignKeyField(Dispute, null=True, backref="+", on_delete="RESTRICT")
     subject = TextField()
     body = TextField()
-    state = CharField(default="pending", index=True)  # pending | sending | sent | failed (given up)
+    state = CharField(default="pending", index=True)  # pending | sending | sent | failed (given up) | skipped
     attempts = IntegerField(default=0)
     next_try_at = UTCDateTimeField()
     claim = CharField(null=True)  # the run that claimed it (sending)

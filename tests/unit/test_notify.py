@@ -274,6 +274,22 @@ def test_sent_reminders_breach_response_and_digest(mailed: World, smtp: tuple[In
     assert len({(r.event, r.recipient_id) for r in rows}) == len(rows)
 
 
+def test_a_first_run_after_the_due_day_sends_the_breach_alone(mailed: World, smtp: tuple[Inbox, int]) -> None:
+    """Mail turned on (or runs missed) after the stage was due: not "sent to you" and "overdue" both."""
+    w, (inbox, port) = mailed, smtp
+    did = raise_and_send(w)
+    ref = m.Dispute.get_by_id(did).reference
+    tm = w.levels["team_manager"]
+    at(w, 1, 12)
+    rep = notify.run(ops(w), mail_cfg(port, digest=False))
+    assert [x.kind for x in rep.queued] == ["breach"]
+    assert [subject(x) for x in inbox.to(addr(tm))] == [f"{ref}: response to Stage 1 DRP overdue (due Mon 30 Nov 2026)"]
+    assert {(r.kind, r.state) for r in outbox()} == {("sent", "skipped"), ("breach", "sent")}
+    inbox.got.clear()
+    assert notify.run(ops(w), mail_cfg(port, digest=False)).queued == [] and inbox.got == []
+    assert len(mail_events()) == 1
+
+
 def test_copies_for_information_follow_the_profile(mailed: World, smtp: tuple[Inbox, int]) -> None:
     w, (inbox, port) = mailed, smtp
     did = raise_and_send(w, stage="informal")  # the profile copies the social worker at the informal stage

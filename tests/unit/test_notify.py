@@ -339,15 +339,11 @@ def test_a_run_inside_another_runs_sending_sends_nothing_twice(mailed: World, sm
     assert outer.sent == 2 and len(inbox.got) == 2 and len(mail_events()) == 2
 
 
-def test_two_concurrent_drp_notify_processes_send_each_mail_once(mailed: World, smtp: tuple[Inbox, int],
-                                                                 db_path: Path, tmp_path: Path) -> None:
-    w, (inbox, port) = mailed, smtp
-    for child in w.siblings:
-        raise_and_send(w, child=child)
-    close_database()
+def race_two_runs(target: str, port: int, tmp_path: Path) -> list[str]:
+    """Two ``drp notify`` processes on ``target``, released at the same moment; their output."""
     cfg = write_config(tmp_path, f'[mail]\nhost = "127.0.0.1"\nport = {port}\nfrom = "drp@example.org"\n'
                                  'starttls = false\n')
-    argv = [MON.isoformat(), "--db", str(db_path), "--config", str(cfg), "notify"]
+    argv = [MON.isoformat(), "--db", target, "--config", str(cfg), "notify"]
     procs = [subprocess.Popen([sys.executable, "-m", "tests.notify_worker", *argv], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True, cwd=str(ROOT)) for _ in range(2)]
     for p in procs:
@@ -358,13 +354,27 @@ def test_two_concurrent_drp_notify_processes_send_each_mail_once(mailed: World, 
         p.stdin.flush()
     outs = [p.communicate(timeout=60)[0] for p in procs]
     assert all(o.strip().endswith("exit 0") for o in outs), outs
-    open_database(str(db_path))
+    return outs
+
+
+def assert_each_sent_once(outs: list[str], inbox: Inbox, n: int) -> None:
     rows = outbox()
-    assert len(rows) == 3 and all(r.state == "sent" and r.attempts == 1 for r in rows)
-    assert len(inbox.got) == 3 and len(mail_events()) == 3
+    assert len(rows) == n and all(r.state == "sent" and r.attempts == 1 for r in rows)
+    assert len(inbox.got) == n and len(mail_events()) == n
     totals = [re.search(r"^(\d+) queued, (\d+) sent$", o, re.MULTILINE) for o in outs]
     assert all(totals), outs
-    assert sum(int(t[1]) for t in totals if t) == 3 and sum(int(t[2]) for t in totals if t) == 3
+    assert sum(int(t[1]) for t in totals if t) == n and sum(int(t[2]) for t in totals if t) == n
+
+
+def test_two_concurrent_drp_notify_processes_send_each_mail_once(mailed: World, smtp: tuple[Inbox, int],
+                                                                 db_path: Path, tmp_path: Path) -> None:
+    w, (inbox, port) = mailed, smtp
+    for child in w.siblings:
+        raise_and_send(w, child=child)
+    close_database()
+    outs = race_two_runs(str(db_path), port, tmp_path)
+    open_database(str(db_path))
+    assert_each_sent_once(outs, inbox, 3)
 
 
 # ---------------------------------------------------------------- failures
@@ -532,6 +542,32 @@ def test_the_outbox_on_postgresql(pg_url: str, clock: Any, calendar: WorkingCale
         assert notify.run(ops(w), mail_cfg(port)).sent == 0
         assert len(inbox.got) == 2 and len(mail_events()) == 2
         assert [r.state for r in outbox()] == ["sent", "sent"]
+        assert store_audit.verify() == []
+    finally:
+        close_database()
+
+
+def test_two_concurrent_drp_notify_processes_on_postgresql(pg_url: str, clock: Any, calendar: WorkingCalendar,
+                                                           smtp: tuple[Inbox, int], tmp_path: Path) -> None:
+    from drp_tui.store import audit as store_audit
+    from tests.factories import make_world
+
+    inbox, port = smtp
+    open_database(pg_url)
+    try:
+        store_audit.create_key()
+        w = make_world(load_builtin("mosaic-iro"), calendar, clock)
+        for s in m.Staff.select():
+            s.email = addr(s)
+            s.save()
+        for child in w.siblings:
+            raise_and_send(w, child=child)
+    finally:
+        close_database()
+    outs = race_two_runs(pg_url, port, tmp_path)
+    open_database(pg_url)
+    try:
+        assert_each_sent_once(outs, inbox, 3)
         assert store_audit.verify() == []
     finally:
         close_database()

@@ -468,6 +468,36 @@ def test_rows_claimed_by_a_run_that_died_are_sent_by_a_later_run(mailed: World, 
     assert outbox()[0].state == "sent" and len(mail_events()) == 1
 
 
+def test_it_signs_in_with_the_password_file(mailed: World, tmp_path: Path) -> None:
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    seen: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"drp", b"s3cret pass")
+        seen.append((data.login, data.password))
+        return AuthResult(success=ok)
+
+    inbox, port = Inbox(), free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                     auth_require_tls=False)
+    ctl.start()
+    try:
+        pw = tmp_path / "smtp.password"
+        pw.write_text("s3cret pass\n", encoding="utf-8")
+        raise_and_send(mailed)
+        bad = tmp_path / "wrong.password"
+        bad.write_text("nope\n", encoding="utf-8")
+        rep = notify.run(ops(mailed), mail_cfg(port, user="drp", password_file=str(bad)))
+        assert (rep.sent, rep.retry) == (0, 1) and inbox.got == [] and seen[0] == (b"drp", b"nope")
+        assert outbox()[0].last_error.startswith("SMTP")  # the kind of failure, never the password
+        mailed.clock.advance(minutes=5)
+        assert notify.run(ops(mailed), mail_cfg(port, user="drp", password_file=str(pw))).sent == 1
+        assert seen[-1] == (b"drp", b"s3cret pass") and len(inbox.got) == 1
+    finally:
+        ctl.stop()
+
+
 # ---------------------------------------------------------------- the command
 
 

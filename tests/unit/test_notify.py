@@ -230,6 +230,7 @@ def test_sent_reminders_breach_response_and_digest(mailed: World, smtp: tuple[In
     assert run().sent == 0 and len(inbox.got) == 1
 
     # Wednesday: nothing; Thursday: two working days before; Friday: one
+    digests: dict[int, list[tuple[list[str], str]]] = {}
     for day, expect in ((25, []), (26, [f"{ref}: response to Stage 1 DRP due in 2 working days (Mon 30 Nov 2026)"]),
                         (27, [f"{ref}: response to Stage 1 DRP due in 1 working day (Mon 30 Nov 2026)"]),
                         (28, []), (30, [])):
@@ -238,6 +239,11 @@ def test_sent_reminders_breach_response_and_digest(mailed: World, smtp: tuple[In
         run()
         assert [s for s in inbox.subjects() if "digest" not in s] == expect, day
         assert all(rcpts == [addr(tm)] for rcpts, msg in inbox.got if "digest" not in subject(msg))
+        digests[day] = [(rcpts, msg.get_content()) for rcpts, msg in inbox.got if "digest" in subject(msg)]
+    # the chair's digest: Friday (due soon) and Monday (due today); none at the weekend
+    assert {day for day, got in digests.items() if got} == {27, 30}
+    [(rcpts, body)] = digests[30]
+    assert rcpts == [addr(chair)] and f"- {ref}  Stage 1 DRP: due today" in body
 
     # Tuesday 1 December: breached; the service manager is copied
     at(w, 1, 12)

@@ -363,17 +363,18 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _mark_sent(ctx: Ctx, row: m.MailOutbox, token: str) -> None:
+    """The row sent, and the audit event of the mail that went. Recorded whatever became of the
+    claim meanwhile (a run this slow may have had its claim released): the mail did go."""
     now = ctx.now()
     with write_txn():
-        n = m.MailOutbox.update(state=DONE, sent_at=now, attempts=m.MailOutbox.attempts + 1, last_error="").where(
-            (m.MailOutbox.id == row.id) & (m.MailOutbox.claim == token) & (m.MailOutbox.state == SENDING)).execute()
-        if n:
-            d = m.Dispute.get_or_none(m.Dispute.id == row.dispute_id) if row.dispute_id is not None else None
-            ref = d.reference if d is not None else "-"
-            cc = f", copied to staff {row.cc}" if row.cc else ""
-            audit.append(now, None, AUDIT_KIND, f"Mail sent ({row.kind}) about {ref} to staff {row.recipient_id}{cc}",
-                         dispute_id=row.dispute_id, after={"outbox": row.id, "event": row.event, "kind": row.kind,
-                                                           "to": row.recipient_id, "cc": row.cc})
+        m.MailOutbox.update(state=DONE, sent_at=now, attempts=m.MailOutbox.attempts + 1, last_error="",
+                            claim=token).where((m.MailOutbox.id == row.id) & (m.MailOutbox.state != DONE)).execute()
+        d = m.Dispute.get_or_none(m.Dispute.id == row.dispute_id) if row.dispute_id is not None else None
+        ref = d.reference if d is not None else "-"
+        cc = f", copied to staff {row.cc}" if row.cc else ""
+        audit.append(now, None, AUDIT_KIND, f"Mail sent ({row.kind}) about {ref} to staff {row.recipient_id}{cc}",
+                     dispute_id=row.dispute_id, after={"outbox": row.id, "event": row.event, "kind": row.kind,
+                                                       "to": row.recipient_id, "cc": row.cc})
 
 
 def _mark_failed(ctx: Ctx, cfg: MailConfig, row: m.MailOutbox, token: str, error: str, report: Report) -> None:

@@ -306,6 +306,16 @@ def mail_lines(setup: Setup) -> list[bk.CheckLine]:
                                                  "finish; the next run sends them again"))
     if setup.config.mail is None and st.pending:
         lines.append(bk.CheckLine("mail", False, "mail is off (no [mail] table) but mail is queued"))
+    pw = setup.config.mail.password_file if setup.config.mail is not None else None
+    if pw is not None:
+        try:
+            mode = Path(pw).stat().st_mode
+        except OSError as exc:
+            lines.append(bk.CheckLine("mail", False, f"password_file {pw}: {exc.strerror or type(exc).__name__}"))
+        else:
+            if mode & 0o004:
+                lines.append(bk.CheckLine("mail", False, f"password_file {pw} can be read by every user on this "
+                                                         f"machine; fix it with: chmod o-rwx {pw}"))
     return lines
 
 

@@ -537,6 +537,22 @@ def test_drp_notify_dry_run_changes_nothing_then_a_run_sends(
     assert [r.state for r in outbox()] == ["sent"] and len(mail_events()) == 1
 
 
+def test_drp_check_names_a_password_file_every_user_can_read(
+        mailed: World, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    close_database()
+    pw = tmp_path / "smtp.password"
+    pw.write_text("s3cret\n", encoding="utf-8")
+    pw.chmod(0o644)
+    cfg = write_config(tmp_path, f'[mail]\nhost = "h"\nfrom = "a@b.org"\nuser = "drp"\npassword_file = "{pw}"\n')
+    assert main(["--db", str(db_path), "--config", str(cfg), "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"PROBLEM  mail: password_file {pw} can be read by every user on this machine" in out
+    assert "ok       mail: 0 mail(s) queued to send" in out
+    pw.chmod(0o600)
+    assert main(["--db", str(db_path), "--config", str(cfg), "check"]) == 0
+    assert "PROBLEM" not in capsys.readouterr().out
+
+
 def test_drp_notify_says_mail_is_off_without_a_mail_table(
         mailed: World, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     close_database()

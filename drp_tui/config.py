@@ -28,6 +28,70 @@ class ConfigError(Exception):
     """A bad config file: the message names the file, the key and the problem."""
 
 
+MAIL_BODIES = ("minimal", "initials")
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """The ``[mail]`` table: how ``drp notify`` reaches the SMTP relay, and what it sends.
+    No table: mail is off."""
+
+    host: str
+    sender: str  # the From address (the key is ``from``)
+    port: int = 587
+    starttls: bool = True
+    user: str | None = None
+    password_file: str | None = None  # the SMTP password, one line, in a file only the service reads
+    remind_before: tuple[int, ...] = (2, 1)  # working days before a response is due (0: on the day)
+    body: str = "minimal"  # "minimal": reference, stage, due date, what is needed; "initials": + child's initials
+    digest: bool = True  # a daily digest to each chair of what needs them (working days)
+    max_attempts: int = 10  # then the mail is given up (and 'drp check' says so)
+    timeout: int = 30  # seconds for the SMTP connection
+
+
+_MAIL_KEYS = {"host": str, "from": str, "port": int, "starttls": bool, "user": str, "password_file": str,
+              "remind_before": list, "body": str, "digest": bool, "max_attempts": int, "timeout": int}
+
+
+def _mail(path: Path, value: object) -> MailConfig:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: 'mail' must be a table: [mail] then host = \"smtp.example.org\" ...")
+    for key, v in value.items():
+        kind = _MAIL_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"{path}: unknown key 'mail.{key}' (known: {', '.join(sorted(_MAIL_KEYS))})")
+        _expect(path, f"mail.{key}", v, kind)
+        if kind is str and not str(v).strip():
+            raise ConfigError(f"{path}: 'mail.{key}' must not be empty")
+    for key in ("host", "from"):
+        if key not in value:
+            raise ConfigError(f"{path}: 'mail.{key}' is missing (mail is sent only with both host and from)")
+    sender = str(value["from"])
+    if "@" not in sender or any(c.isspace() or c in "<>,;" for c in sender.strip()):
+        raise ConfigError(f"{path}: 'mail.from' must be one e-mail address like drp@example.org, not {sender!r}")
+    port = value.get("port", 587)
+    if not 0 < int(port) < 65536:
+        raise ConfigError(f"{path}: 'mail.port' must be between 1 and 65535, not {port!r}")
+    before = value.get("remind_before", [2, 1])
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 20 for n in before):
+        raise ConfigError(f"{path}: 'mail.remind_before' must be a list of working days from 0 to 20, "
+                          f"like [2, 1], not {before!r}")
+    body = value.get("body", "minimal")
+    if body not in MAIL_BODIES:
+        raise ConfigError(f"{path}: 'mail.body' must be \"minimal\" or \"initials\", not {body!r}")
+    if "user" in value and "password_file" not in value:
+        raise ConfigError(f"{path}: 'mail.user' needs 'mail.password_file' (the file holding the SMTP password)")
+    for key in ("max_attempts", "timeout"):
+        if key in value and int(value[key]) < 1:
+            raise ConfigError(f"{path}: 'mail.{key}' must be at least 1, not {value[key]!r}")
+    return MailConfig(host=str(value["host"]).strip(), sender=sender.strip(), port=int(port),
+                      starttls=bool(value.get("starttls", True)), user=value.get("user"),
+                      password_file=value.get("password_file"),
+                      remind_before=tuple(sorted(set(before), reverse=True)), body=str(body),
+                      digest=bool(value.get("digest", True)), max_attempts=int(value.get("max_attempts", 10)),
+                      timeout=int(value.get("timeout", 30)))
+
+
 @dataclass(frozen=True)
 class Config:
     db: str | None = None
@@ -42,6 +106,7 @@ class Config:
     audit_key: str | None = None  # audit key file (default: <db>.key; see docs/DEPLOYMENT.md)
     keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id -> keys, e.g. "mode.inbox" = "f4,i"
     retention: RetentionRule | None = None  # [retention]: how long closed records are kept (None: not set)
+    mail: MailConfig | None = None  # [mail]: e-mail from 'drp notify' (None: mail is off)
     path: str | None = None  # where this config was read from
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -101,7 +166,7 @@ def load_config(explicit: str | None = None) -> Config:
                 raise ConfigError(f"{path}: '{key}' must not be empty (leave it out for the default)")
         elif key in ("idle_lock_minutes", "due_soon_working_days"):
             _expect(path, key, value, int)
-            if int(value) < 0:  # type: ignore[call-overload]
+            if int(value) < 0:
                 raise ConfigError(f"{path}: '{key}' must not be negative")
         elif key == "nation":
             _expect(path, key, value, str)
@@ -126,6 +191,8 @@ def load_config(explicit: str | None = None) -> Config:
                 value = rule_from_table(value, f"{path}: retention")
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
+        elif key == "mail":
+            value = _mail(path, value)
         kwargs[key] = value
     if kwargs.get("auth", "password") not in ("password", "os"):
         raise ConfigError(f"{path}: 'auth' must be \"password\" or \"os\"")

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "drp_tui.cli.imports",
     "drp_tui.cli.children",
     "drp_tui.cli.closures",
+    "drp_tui.cli.notify",
     "drp_tui.cli.ops",
     "drp_tui.cli.retention",
 )

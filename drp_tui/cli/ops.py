@@ -240,6 +240,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         lines = bk.run_checks(database.obj, path, setup.config.shared_group)
         lines += procedure_lines(setup)
+        lines += mail_lines(setup)
     except (sqlite3.DatabaseError, PeeweeException) as exc:
         lines = [bk.CheckLine("database", False, f"cannot be read: {type(exc).__name__}: {exc}")]
     finally:
@@ -280,6 +281,41 @@ def procedure_lines(setup: Setup) -> list[bk.CheckLine]:
     if rep.bad_snapshots:
         lines.append(bk.CheckLine("procedures", False, "profile snapshot(s) whose content no longer matches its "
                                                        "digest: " + ", ".join(d[:12] for d in rep.bad_snapshots)))
+    return lines
+
+
+def mail_lines(setup: Setup) -> list[bk.CheckLine]:
+    """The e-mail outbox ('drp notify'): mail given up after its last attempt, or waiting to be
+    tried again after a failure, is a problem (someone should look at the mail relay or at a
+    person's e-mail address); mail queued and not yet sent is not."""
+    from drp_tui.services import notify
+
+    if not all(applied for _, applied in schema_status(database.obj)):
+        return []
+    st = notify.outbox_state(SystemClock().now())
+    if setup.config.mail is None and not (st.pending or st.failed or st.stuck):
+        return [bk.CheckLine("mail", True, "off (no [mail] table in the config)")]
+    lines = [bk.CheckLine("mail", True, f"{st.pending - st.retrying} mail(s) queued to send")]
+    why = f" (last failure: {st.last_error})" if st.last_error else ""
+    if st.retrying:
+        lines.append(bk.CheckLine("mail", False, f"{st.retrying} mail(s) failed and wait to be tried again{why}"))
+    if st.failed:
+        lines.append(bk.CheckLine("mail", False, f"{st.failed} mail(s) given up after their last attempt{why}"))
+    if st.stuck:
+        lines.append(bk.CheckLine("mail", False, f"{st.stuck} mail(s) claimed by a run of drp notify that did not "
+                                                 "finish; the next run sends them again"))
+    if setup.config.mail is None and st.pending:
+        lines.append(bk.CheckLine("mail", False, "mail is off (no [mail] table) but mail is queued"))
+    pw = setup.config.mail.password_file if setup.config.mail is not None else None
+    if pw is not None:
+        try:
+            mode = Path(pw).stat().st_mode
+        except OSError as exc:
+            lines.append(bk.CheckLine("mail", False, f"password_file {pw}: {exc.strerror or type(exc).__name__}"))
+        else:
+            if mode & 0o004:
+                lines.append(bk.CheckLine("mail", False, f"password_file {pw} can be read by every user on this "
+                                                         f"machine; fix it with: chmod o-rwx {pw}"))
     return lines
 
 

@@ -6,6 +6,7 @@ wall clock or the database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -157,6 +158,20 @@ def lateness(due: Due, met_at: datetime, calendar: WorkingCalendar, verb: str) -
             return f"{verb} {n} working day{'s' if n != 1 else ''} late"
     days = max(days, 1)
     return f"{verb} {days} day{'s' if days != 1 else ''} late"
+
+
+def reminder_step(due: Due, now: datetime, calendar: WorkingCalendar, before: Iterable[int]) -> int | None:
+    """Which "N working days before it is due" reminder of a running clock is due at ``now``:
+    the smallest N in ``before`` whose day (N working days before the due day; 0: the due day
+    itself) has come, while the clock has not run out. None: no reminder yet, or overdue
+    (a breach, not a reminder). The smallest only: a run that missed the two-day reminder
+    sends the one-day one, not both."""
+    if utc(now) >= utc(due.at):
+        return None
+    day = due.day if due.day is not None else due_day(due.at)
+    today = london_date(utc(now))
+    come = [n for n in before if n >= 0 and calendar.subtract_working_days(day, n) <= today]
+    return min(come) if come else None
 
 
 def due_on_day(day: date) -> Due:

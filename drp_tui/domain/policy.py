@@ -345,6 +345,18 @@ class Policy:
         """The one reading of which team's holder of level ``key`` acts: the raising chair's own
         service for a ``chair_team`` level, else the team whose chain answers for the child."""
         return chair_team if self.holder_kind(key, default) == "chair_team" else child_team
+    def manager_level(self, key: str) -> str | None:
+        """The next rung above level ``key`` in the same management chain (``levels`` run from
+        the lowest rung up): the child's side (``team`` and ``allocated`` holders) or the chair's
+        own service (``chair_team``). None at the top, or for a level the procedure does not have."""
+        keys = [lv.key for lv in self.levels]
+        if key not in keys:
+            return None
+        own_side = self.level(key).holder == "chair_team"
+        for lv in self.levels[keys.index(key) + 1:]:
+            if (lv.holder == "chair_team") == own_side and lv.holder != "allocated":
+                return lv.key
+        return None
 
     def level_label(self, key: str) -> str:
         try:

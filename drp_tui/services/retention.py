@@ -213,7 +213,7 @@ def dispose(ctx: Ctx, rule: RetentionRule | None, reference: str, reason: str) -
     steps: tuple[Any, ...] = (m.Conversation, m.MonitoringMeeting, m.Meeting, m.CafcassStep)
     for model in steps:
         _delete(list(model.select().where(model.dispute == d.id)), counts)
-    loose: tuple[Any, ...] = (m.Notification, m.Draft)
+    loose: tuple[Any, ...] = (m.Notification, m.Draft, m.MailOutbox)
     for model in loose:  # not digested rows: deleted in one statement each
         n = model.delete().where(model.dispute == d.id).execute()
         if n:

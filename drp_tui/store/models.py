@@ -523,11 +523,44 @@ class Disposal(BaseModel):
     disposed_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
     disposed_at = UTCDateTimeField()
 
+    class Meta:
+        table_name = "disposal"
+
+
+class MailOutbox(BaseModel):
+    """One e-mail to one person about one event (``drp notify``): queued once, claimed by one run,
+    sent, or retried with back-off. ``(event, recipient)`` is unique, so deriving the same event
+    again (a second run, two runs at once) queues nothing new."""
+
+    if TYPE_CHECKING:
+        recipient_id: ForeignKeyField[int]
+        dispute_id: ForeignKeyField[int | None]
+
+    event = CharField()  # e.g. sent:12, remind:12:2:2026-12-04, breach:12:<due>, response:12, digest:2026-11-23
+    kind = CharField()  # sent | reminder | breach | response | inform | digest
+    recipient = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    cc = CharField(default="")  # staff ids copied (comma-separated): the manager at a breach
+    dispute = ForeignKeyField(Dispute, null=True, backref="+", on_delete="RESTRICT")
+    subject = TextField()
+    body = TextField()
+    state = CharField(default="pending", index=True)  # pending | sending | sent | failed (given up) | skipped
+    attempts = IntegerField(default=0)
+    next_try_at = UTCDateTimeField()
+    claim = CharField(null=True)  # the run that claimed it (sending)
+    claimed_at = UTCDateTimeField(null=True)
+    sent_at = UTCDateTimeField(null=True)
+    last_error = TextField(default="")  # kind of failure only: never a name or an address
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "mail_outbox"
+        indexes = ((("event", "recipient"), True),)
+
 
 ALL_MODELS: list[type[BaseModel]] = [
     Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, StageResponse, Action,
     Conversation, MonitoringMeeting, CafcassStep, Approval, Compliment, Notification, Event, Draft,
-    SignInFailure, PolicySnapshot, ClosureDay, Meeting, RetentionHold, Disposal,
+    SignInFailure, PolicySnapshot, ClosureDay, Meeting, MailOutbox, RetentionHold, Disposal,
 ]
 
 

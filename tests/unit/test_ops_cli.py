@@ -115,7 +115,7 @@ def test_check_ok(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
     status, out, err = drp(capsys, "--db", str(seeded), "check")
     assert status == 0, out
     names = [line.split(":")[0].split()[-1] for line in out[1:]]
-    assert names == ["permissions", "integrity", "keys", "migrations", "audit", "content", "procedures"]
+    assert names == ["permissions", "integrity", "keys", "migrations", "audit", "content", "procedures", "mail"]
     assert all(line.startswith("ok ") for line in out[1:])
 
 

@@ -17,6 +17,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from drp_tui.domain.timeutil import format_london
@@ -253,8 +254,17 @@ def render(p: Pack, fmt: str) -> bytes:
     return RENDER[fmt](p)
 
 
+@dataclass(frozen=True)
+class PackFile:
+    data: bytes
+    fmt: str
+    date_from: date
+    date_to: date
+    disputes: int  # how many disputes the pack counts
+
+
 @service
-def export_pack(ctx: Ctx, date_from: date, date_to: date, fmt: str) -> bytes:
+def export_pack(ctx: Ctx, date_from: date, date_to: date, fmt: str) -> PackFile:
     """The report pack for the disputes raised from ``date_from`` to ``date_to`` as a file's bytes
     (``fmt``: csv, xlsx or pdf), for oversight or an administrator; one ``export`` event."""
     who, admin = report_reader(ctx)
@@ -268,4 +278,4 @@ def export_pack(ctx: Ctx, date_from: date, date_to: date, fmt: str) -> bytes:
                  f"Wrote the report pack ({fmt}) for {start.isoformat()} to {end.isoformat()}: {p.total} disputes",
                  after={"what": "report pack", "format": fmt, "from": start.isoformat(), "to": end.isoformat(),
                         "disputes": p.total})
-    return data
+    return PackFile(data, fmt, start, end, p.total)

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"-o: cannot write {args.output} ({exc.strerror or exc.__class__.__name__})")
-    print(f"Wrote the report pack ({made.fmt}, {made.disputes} disputes raised "
+    n = made.disputes
+    print(f"Wrote the report pack ({made.fmt}, {n} dispute{'' if n == 1 else 's'} raised "
           f"{format_date(made.date_from)} to {format_date(made.date_to)}) to {out}")
     return 0
 

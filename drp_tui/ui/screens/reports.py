@@ -244,7 +244,8 @@ class ReportsScreen(Screen[None]):
     def _draw_pack(self) -> None:
         if self.pack is None:
             return
-        width = max(40, self.query_one("#report-pack", VerticalScroll).size.width - 4)
+        shown = self.query_one("#report-pack", VerticalScroll).size.width  # 0 while another tab is shown
+        width = max(40, (shown or self.size.width - 2) - 4)
         for s in report_pack.sections(self.pack):
             self.query_one(f"#pack-{s.key}", Static).update(section_text(s, width))
 

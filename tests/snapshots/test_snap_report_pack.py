@@ -16,7 +16,3 @@ class TestReportPack:
     def test_pack(self, snap_compare: Any, make_app: Any) -> None:
         run = opened(lambda a: ReportsScreen(), "p")
         assert snap_compare(make_app("osman"), terminal_size=SIZE, run_before=run)
-
-    def test_pack_scrolled_to_themes(self, snap_compare: Any, make_app: Any) -> None:
-        run = opened(lambda a: ReportsScreen(), "p", *["pagedown"] * 3)
-        assert snap_compare(make_app("osman"), terminal_size=SIZE, run_before=run)

@@ -210,21 +210,22 @@ def _pdf_section(pdf: object, s: Section) -> None:
     chart = s.chart if s.chart is not None and s.chart.labels else None
     width = pdf.w - pdf.l_margin - pdf.r_margin
     png = chart_png(chart) if chart is not None else b""
-    chart_h = 0.0
+    chart_h, chart_w = 0.0, width
     if png:
         from PIL import Image
 
         with Image.open(io.BytesIO(png)) as im:
             chart_h = width * im.height / im.width
-    if pdf.get_y() + 12 + min(chart_h, 60) > pdf.h - pdf.b_margin:  # a heading never ends a page
+        tallest = pdf.h - pdf.t_margin - pdf.b_margin - 12  # a long chart (36 months, many teams) fits a page
+        if chart_h > tallest:
+            chart_w, chart_h = width * tallest / chart_h, tallest
+    if pdf.get_y() + 12 + max(chart_h, 20) > pdf.h - pdf.b_margin:  # a heading stays with its chart
         pdf.add_page()
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 13)
     pdf.cell(0, 8, _pdf_text(s.title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if png:
-        if pdf.get_y() + chart_h > pdf.h - pdf.b_margin:
-            pdf.add_page()
-        pdf.image(io.BytesIO(png), w=width, alt_text=f"Bar chart: {_pdf_text(s.title)}")
+        pdf.image(io.BytesIO(png), w=chart_w, h=chart_h, alt_text=f"Bar chart: {_pdf_text(s.title)}")
         pdf.ln(2)
     pdf.set_font("Helvetica", "", 9)
     first = 0.5 if len(s.headers) <= 3 else 0.36

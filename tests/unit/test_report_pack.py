@@ -247,3 +247,15 @@ def test_pdf_text_outside_latin1_is_shown_not_fatal(hand: rp.Pack, tmp_path: Pat
     p = rp.pack(odd, last, load_builtin("mosaic-iro"), WorkingCalendar("ENG"), NOW)
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(rf.to_pdf(p))).pages)
     assert "Équipe ? ? ?" in text
+
+
+def test_a_long_period_fits_its_chart_on_a_page(policy: Policy) -> None:
+    start, end = date(2024, 1, 1), date(2026, 12, 31)  # 36 months
+    this = rp.Period(start, end, tuple(_fact(i, date(2024 + i % 3, 1 + i % 12, 5), f"Team {i}", "care_plan",
+                                             Status.SENT, "informal") for i in range(1, 41)), (), frozenset())
+    last = rp.Period(rp.a_year_earlier(start), rp.a_year_earlier(end), (), (), frozenset())
+    p = rp.pack(this, last, policy, WorkingCalendar("ENG"), NOW)
+    assert len(p.by_month) == 36 and len(p.by_team) == 40
+    reader = PdfReader(io.BytesIO(rf.to_pdf(p)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Disputes raised by month" in text and "Team 40" in text

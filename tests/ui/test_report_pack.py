@@ -67,3 +67,28 @@ async def test_the_pack_is_not_for_a_chair(make_app: Any) -> None:
         await settle(pilot)
         assert screen.pack is None
         assert "Reports are for the IRO service manager" in rendered(screen, "#pack-period")
+
+
+def test_bars_fit_their_width_and_show_user_text_as_typed() -> None:
+    from rich.cells import cell_len
+
+    from drp_tui.services.report_pack import Chart, Section
+    from drp_tui.ui.screens.reports import section_text
+    from drp_tui.ui.widgets.bars import bar_chart
+
+    chart = Chart(("[b]Team[/b] \u202eA", "北部チーム北部チーム北部チーム", "Zero"),
+                  (("This period", (8.0, 2.5, 0.0)), ("A year earlier", (4.0, 0.0, 0.0))))
+    text = bar_chart(chart, 60)
+    lines = text.plain.splitlines()
+    assert lines[0].strip() == "█ This period   ░ A year earlier"
+    assert len(lines) == 1 + 3 * 2 and all(cell_len(line) <= 60 for line in lines)
+    assert lines[1].startswith("[b]Team[/b] ") and "\u202e" not in text.plain  # shown, never obeyed
+    assert lines[1].rstrip().endswith(" 8") and "█" * 10 in lines[1]
+    assert lines[2].rstrip().endswith(" 4") and "░" in lines[2]
+    assert "…" in lines[3] and lines[5].split() == ["Zero", "0"] and lines[6].split() == ["0"]
+    assert not text.spans or all(s.style in ("bold", "dim") for s in text.spans)
+    section = Section("teams", "By team", ("Team", "All", "Open"), (("=1+1", 3, 1), ("North", 1, None)),
+                      Chart(("=1+1", "North"), (("All", (3.0, 1.0)),)), note="A note.")
+    shown = section_text(section, 60).plain
+    assert shown.splitlines()[0] == "By team" and "=1+1" in shown and "A note." in shown
+    assert "\nNorth     1     -\n" in shown  # the table as well: the chart leaves the open counts out

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, cast
 
 from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -30,7 +31,7 @@ from drp_tui.domain.timeutil import format_date, format_london, london_date
 from drp_tui.services import report_pack, reports
 from drp_tui.services.errors import DomainError
 from drp_tui.ui.screens.history_widgets import StateTable, short_day
-from drp_tui.ui.widgets.bars import bar_chart
+from drp_tui.ui.widgets.bars import bar_chart, fit
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 
@@ -118,16 +119,15 @@ def section_text(s: report_pack.Section, width: int) -> Text:
         text.append("\n")
         text.append(bar_chart(s.chart, width))
     if shows_table(s):
-        label_w = min(44, max([len(visible(str(r[0]))) for r in s.rows] + [len(s.headers[0]), 6]))
+        label_w = min(44, max([cell_len(visible(str(r[0]))) for r in s.rows] + [len(s.headers[0]), 6]))
         cols = [max(len(h), *(len(_cell(r[i])) for r in s.rows)) if s.rows else len(h)
                 for i, h in enumerate(s.headers) if i]
         text.append("\n")
-        text.append(visible(s.headers[0]).ljust(label_w)[:label_w], style="bold")
+        text.append(fit(s.headers[0], label_w), style="bold")
         for h, w in zip(s.headers[1:], cols, strict=True):
             text.append("  " + h.rjust(w), style="bold")
         for row in s.rows:
-            label = visible(str(row[0]))
-            text.append("\n" + (label if len(label) <= label_w else label[: label_w - 1] + "…").ljust(label_w))
+            text.append("\n" + fit(str(row[0]), label_w))
             for value, w in zip(row[1:], cols, strict=True):
                 text.append("  " + _cell(value).rjust(w))
         if not s.rows:

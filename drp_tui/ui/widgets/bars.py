@@ -7,6 +7,7 @@ in shaded blocks, so the two read apart in 16 colours and with ``NO_COLOR``.
 
 from __future__ import annotations
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from drp_tui.services.report_pack import Chart
@@ -28,9 +29,10 @@ def _bar(value: float, biggest: float, width: int, series: int) -> str:
     return _GLYPHS[1] * max(1, round(cells))
 
 
-def _fit(label: str, width: int) -> str:
+def fit(label: str, width: int) -> str:
+    """User text shown safely in exactly ``width`` terminal cells (cut with an ellipsis, or padded)."""
     text = visible(label)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return set_cell_size(text, width) if cell_len(text) <= width else set_cell_size(text, width - 1) + "…"
 
 
 def _num(v: float) -> str:
@@ -43,7 +45,7 @@ def bar_chart(chart: Chart, width: int) -> Text:
     if not chart.labels:
         out.append("none")
         return out
-    label_w = min(LABEL_MAX, max(len(visible(label)) for label in chart.labels))
+    label_w = min(LABEL_MAX, max(cell_len(visible(label)) for label in chart.labels))
     values = [v for _name, vals in chart.series for v in vals]
     value_w = max(len(_num(v)) for v in values) if values else 1
     span = max(4, width - label_w - value_w - 3)
@@ -57,7 +59,7 @@ def bar_chart(chart: Chart, width: int) -> Text:
     for i, label in enumerate(chart.labels):
         for j, (_name, vals) in enumerate(chart.series):
             v = vals[i] if i < len(vals) else 0.0
-            head = _fit(label, label_w).ljust(label_w) if j == 0 else " " * label_w
+            head = fit(label, label_w) if j == 0 else " " * label_w
             bar = _bar(v, biggest, span, j)
             line = Text(f"{head} ", end="")
             line.append(bar, style="bold" if j == 0 else "dim")

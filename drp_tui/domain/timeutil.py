@@ -74,6 +74,11 @@ def format_date(d: date) -> str:
     return f"{_DAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
+def format_month(d: date) -> str:
+    """``Apr 2026`` (English names whatever the locale)."""
+    return f"{_MONTHS[d.month - 1]} {d.year}"
+
+
 def format_london(dt: datetime) -> str:
     """``Mon 23 Nov 2026 14:05`` in London time (naive = UTC)."""
     local = to_london(dt)

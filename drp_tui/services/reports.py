@@ -21,6 +21,7 @@ from drp_tui.domain.timeutil import london_date, utc
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied
 from drp_tui.services.reads import reader
+from drp_tui.store import models as m
 from drp_tui.store.queries_screens import DisputeFacts, StageFacts, dispute_facts, stage_facts
 
 PolicyOf = Callable[[DisputeFacts], Policy]  # the procedure a dispute is pinned to
@@ -232,6 +233,20 @@ def report(policy: Policy, calendar: WorkingCalendar, now: datetime, *, policy_o
     )
 
 
+REPORTS_ARE_FOR = "Reports are for the IRO service manager (oversight)."
+
+
+def report_reader(ctx: Ctx) -> tuple[m.Staff, bool]:
+    """The one rule for every report (the screen, the pack, its files): the active oversight or
+    administrator account reading, and whether it is an administrator (counts over the whole
+    installation, never a child, chair or reference). Anyone else: ``PermissionDenied``."""
+    who = reader(ctx)
+    role = Role(who.role)
+    if role not in (Role.OVERSIGHT, Role.ADMIN):
+        raise PermissionDenied(REPORTS_ARE_FOR)
+    return who, role is Role.ADMIN
+
+
 def report_for(ctx: Ctx, *, raised_by_team: int | None = None, raised_from: date | None = None,
                raised_to: date | None = None) -> Report:
     """The report as the signed-in person may see it: oversight and admin only.
@@ -240,11 +255,7 @@ def report_for(ctx: Ctx, *, raised_by_team: int | None = None, raised_from: date
     list. An administrator: counts over the whole installation, no supervision list (no
     child's name, case number, reference or chair). A disabled account: refused.
     """
-    who = reader(ctx)
-    role = Role(who.role)
-    if role not in (Role.OVERSIGHT, Role.ADMIN):
-        raise PermissionDenied("Reports are for the IRO service manager (oversight).")
-    admin = role is Role.ADMIN
+    who, admin = report_reader(ctx)
     return report(ctx.policy, ctx.calendar, ctx.now(), policy_of=ctx.policy_of, raised_by_team=raised_by_team,
                   raised_from=raised_from, raised_to=raised_to, due_soon_days=ctx.due_soon_days,
                   viewer_id=None if admin else who.id, counts_only=admin)

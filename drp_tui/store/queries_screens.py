@@ -127,6 +127,7 @@ class DisputeFacts:
     paused: bool
     responder_name: str
     policy_digest: str = ""
+    closed_at: datetime | None = None  # resolved, referred to Cafcass or withdrawn: when
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def dispute_facts(raised_by_team: int | None = None, raised_from: date | None = 
     Responder = m.Staff.alias()
     D = m.Dispute
     q = (D.select(D.id, D.reference, D.category, D.policy_key, D.policy_digest, D.current_stage, D.status, D.raised_on,
-                  D.next_due_at, D.next_due_kind, D.paused, D.raised_by,
+                  D.next_due_at, D.next_due_kind, D.paused, D.raised_by, D.closed_at,
                   m.Child.name.alias("child_name"), m.Child.team.alias("team_id"), m.Team.name.alias("team_name"),
                   Chair.name.alias("chair_name"), Chair.team.alias("chair_team"),
                   Responder.name.alias("responder_name"))
@@ -175,8 +176,19 @@ def dispute_facts(raised_by_team: int | None = None, raised_from: date | None = 
             current_stage=r["current_stage"], status=Status(r["status"]), raised_on=r["raised_on"],
             next_due_at=r["next_due_at"], next_due_kind=r["next_due_kind"], paused=bool(r["paused"]),
             responder_name=r["responder_name"] or "", policy_digest=r["policy_digest"],
+            closed_at=r["closed_at"],
         ))
     return out
+
+
+def cafcass_referred(dispute_ids: Iterable[int]) -> frozenset[int]:
+    """Which of these disputes have a Cafcass referral recorded (whether or not it closed them)."""
+    ids = list(set(dispute_ids))
+    if not ids:
+        return frozenset()
+    q = (m.CafcassStep.select(m.CafcassStep.dispute)
+         .where(m.CafcassStep.dispute.in_(ids) & (m.CafcassStep.kind == "cafcass_referral")))
+    return frozenset(r.dispute_id for r in q)
 
 
 def stage_facts(dispute_ids: Iterable[int]) -> list[StageFacts]:

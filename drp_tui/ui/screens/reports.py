@@ -2,16 +2,19 @@
 
 Pushed by the app (constructed with no arguments). Everything is computed by
 :mod:`drp_tui.services.reports` in one worker; this screen only lays it out.
-Two tabs: Numbers (``n``) and Outstanding (``o``, open disputes worst first;
-Enter opens one, ``h`` shows its history).
+Three tabs: Numbers (``n``), Outstanding (``o``, open disputes worst first;
+Enter opens one, ``h`` shows its history) and the report pack (``p``: the annual report's
+figures for an April-to-March year, with bar charts drawn in block characters; ``,`` and
+``.`` show the year before or after; ``drp report`` writes the same as a file).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, cast
 
 from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -24,10 +27,11 @@ from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
 from drp_tui.domain.model import Role
-from drp_tui.domain.timeutil import format_date, format_london
-from drp_tui.services import reports
+from drp_tui.domain.timeutil import format_date, format_london, london_date
+from drp_tui.services import report_pack, reports
 from drp_tui.services.errors import DomainError
 from drp_tui.ui.screens.history_widgets import StateTable, short_day
+from drp_tui.ui.widgets.bars import bar_chart, fit
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 
@@ -42,6 +46,12 @@ REPORTS_BINDINGS: list[Binding] = [
             tooltip="Counts, themes, teams, timeliness"),
     Binding("o", "tab('outstanding')", "Outstanding", show=False, id="reports.outstanding",
             tooltip="Open disputes for supervision, worst first"),
+    Binding("p", "tab('pack')", "Pack", show=False, id="reports.pack",
+            tooltip="The report pack for a year, with charts"),
+    Binding("comma", "pack_year(-1)", "Year before", id="reports.pack_earlier",
+            tooltip="The report pack for the year before"),
+    Binding("full_stop", "pack_year(1)", "Year after", id="reports.pack_later",
+            tooltip="The report pack for the year after"),
     Binding("h", "history", "History", id="reports.history", tooltip="History of the highlighted dispute"),
     Binding("ctrl+r", "reload", "Reload", show=False, id="reports.reload"),
 ]
@@ -89,6 +99,50 @@ def timeliness_text(t: reports.Timeliness) -> Text:
     return text
 
 
+PACK_SECTIONS = ("month", "stage", "resolved", "timeliness", "resolution", "themes", "teams", "cafcass", "year")
+
+
+def shows_table(s: report_pack.Section) -> bool:
+    """A section's table is shown beside its chart when the chart leaves figures out."""
+    c = s.chart
+    if c is None or not c.labels:
+        return True
+    shown = 1 + len(c.series) + (1 if s.headers[-1] == "%" else 0)
+    return len(s.rows) != len(c.labels) or len(s.headers) > shown
+
+
+def section_text(s: report_pack.Section, width: int) -> Text:
+    """One section of the pack: its title, its bars, then its table where the bars leave figures out."""
+    text = Text(end="")
+    text.append(s.title, style="bold")
+    if s.chart is not None and s.chart.labels:
+        text.append("\n")
+        text.append(bar_chart(s.chart, width))
+    if shows_table(s):
+        label_w = min(44, max([cell_len(visible(str(r[0]))) for r in s.rows] + [len(s.headers[0]), 6]))
+        cols = [max(len(h), *(len(_cell(r[i])) for r in s.rows)) if s.rows else len(h)
+                for i, h in enumerate(s.headers) if i]
+        text.append("\n")
+        text.append(fit(s.headers[0], label_w), style="bold")
+        for h, w in zip(s.headers[1:], cols, strict=True):
+            text.append("  " + h.rjust(w), style="bold")
+        for row in s.rows:
+            text.append("\n" + fit(str(row[0]), label_w))
+            for value, w in zip(row[1:], cols, strict=True):
+                text.append("  " + _cell(value).rjust(w))
+        if not s.rows:
+            text.append("\nnone")
+    if s.note:
+        text.append("\n" + visible(s.note), style="italic")
+    return text
+
+
+def _cell(value: report_pack.Cell) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 class ReportsScreen(Screen[None]):
     CSS_PATH = "../tcss/screens.tcss"
     BINDINGS = REPORTS_BINDINGS
@@ -97,6 +151,8 @@ class ReportsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.report: reports.Report | None = None
+        self.pack: report_pack.Pack | None = None
+        self.pack_period: tuple[date, date] | None = None  # None: the year of today, once loaded
 
     @property
     def desk_app(self) -> DrpApp:
@@ -116,6 +172,11 @@ class ReportsScreen(Screen[None]):
                     yield Static("", id="report-category", classes="report-section")
             with TabPane("Outstanding (o)", id="outstanding"):
                 yield StateTable(id="outstanding-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Pack (p)", id="pack"):
+                yield Static("", id="pack-period")
+                with VerticalScroll(id="report-pack"):
+                    for key in PACK_SECTIONS:
+                        yield Static("", id=f"pack-{key}", classes="report-section")
         yield Static("", id="reports-detail", classes="detail")
         yield Footer()
 
@@ -152,6 +213,45 @@ class ReportsScreen(Screen[None]):
     # --- loading ----------------------------------------------------------------------
     def refresh_data(self) -> None:
         self._load()
+        if self.pack_period is not None:
+            self._load_pack(self.pack_period)
+
+    def _this_year(self) -> tuple[date, date]:
+        return report_pack.financial_year(london_date(self.desk_app.desk.clock.now()))
+
+    @work(thread=True, exclusive=True, group="reports-pack", exit_on_error=False)
+    def _load_pack(self, period: tuple[date, date]) -> None:
+        try:
+            result = self.desk_app.desk.call(report_pack.pack_for, *period)
+        except DomainError as err:
+            self.app.call_from_thread(self._pack_refused, err)
+            return
+        self.app.call_from_thread(self._show_pack, result)
+
+    def _pack_refused(self, err: DomainError) -> None:
+        if self.is_attached:
+            self.query_one("#pack-period", Static).update(safe_text(f"{err.title}: {err.message}"))
+
+    def _show_pack(self, p: report_pack.Pack) -> None:
+        if not self.is_attached or (p.date_from, p.date_to) != self.pack_period:
+            return
+        self.pack = p
+        self.query_one("#pack-period", Static).update(Text(
+            f"{report_pack.period_text(p.date_from, p.date_to)} · {p.total} raised · , year before  . year after",
+            no_wrap=True, overflow="ellipsis", end=""))
+        self._draw_pack()
+
+    def _draw_pack(self) -> None:
+        if self.pack is None:
+            return
+        shown = self.query_one("#report-pack", VerticalScroll).size.width  # 0 while another tab is shown
+        width = max(40, (shown or self.size.width - 2) - 4)
+        for s in report_pack.sections(self.pack):
+            self.query_one(f"#pack-{s.key}", Static).update(section_text(s, width))
+
+    def on_resize(self) -> None:
+        if self.pack is not None:
+            self.call_after_refresh(self._draw_pack)
 
     @work(thread=True, exclusive=True, group="reports-load", exit_on_error=False)
     def _load(self) -> None:
@@ -215,6 +315,12 @@ class ReportsScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _moved(self) -> None:
         self._detail()
+        if self.active_tab == "pack" and self.pack_period is None:  # the pack is read when first shown
+            self.pack_period = self._this_year()
+            self.query_one("#pack-period", Static).update(Text(
+                f"{report_pack.period_text(*self.pack_period)} · loading …", no_wrap=True, end=""))
+            self._load_pack(self.pack_period)
+        self.refresh_bindings()
 
     def _detail(self) -> None:
         detail = self.query_one("#reports-detail", Static)
@@ -241,11 +347,27 @@ class ReportsScreen(Screen[None]):
         self.query_one("#reports-tabs", TabbedContent).active = tab
         if tab == "outstanding":
             self.query_one("#outstanding-table", StateTable).focus()
+        elif tab == "pack":
+            self.query_one("#report-pack", VerticalScroll).focus()
         else:
             self.query_one("#report-numbers", VerticalScroll).focus()
 
     def action_reload(self) -> None:
         self.refresh_data()
+
+    def action_pack_year(self, step: int) -> None:
+        if self.active_tab != "pack":
+            return
+        start, _end = self.pack_period or self._this_year()
+        self.pack_period = report_pack.financial_year(date(start.year + step, 4, 1))
+        self.query_one("#pack-period", Static).update(Text(
+            f"{report_pack.period_text(*self.pack_period)} · loading …", no_wrap=True, end=""))
+        self._load_pack(self.pack_period)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pack_year":
+            return self.is_mounted and self.active_tab == "pack"
+        return True
 
     def action_history(self) -> None:
         o = self.current if self.active_tab == "outstanding" else None

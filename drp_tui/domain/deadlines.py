@@ -159,6 +159,12 @@ def lateness(due: Due, met_at: datetime, calendar: WorkingCalendar, verb: str) -
     return f"{verb} {days} day{'s' if days != 1 else ''} late"
 
 
+def working_days_taken(start_at: datetime, end_at: datetime, calendar: WorkingCalendar) -> int:
+    """Working days from ``start_at`` to ``end_at`` by their London days (the start day never
+    counts): how long a stage waited for its response, as the history and the bundle show it."""
+    return calendar.working_days_between(london_date(utc(start_at)), london_date(utc(end_at)))
+
+
 def due_on_day(day: date) -> Due:
     """Due at the end of a given London day (actions, monitoring meetings)."""
     return Due(end_of_london_day_utc(day), day)

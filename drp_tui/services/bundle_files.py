@@ -145,8 +145,12 @@ def to_pdf(bundle: Bundle) -> bytes:
 
     def write(text: str, *, size: float = 9.5, style: str = "", font: str = "Helvetica", gap: float = 0.5) -> None:
         pdf.set_font(font, style=style, size=size)
-        pdf.multi_cell(width, size * 0.5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                       wrapmode=WrapMode.CHAR if font == "Courier" else WrapMode.WORD, align="L")
+        text = latin1(text)
+        if "\n" not in text and pdf.get_string_width(text) < width - 2 * pdf.c_margin:  # one line: no breaking
+            pdf.cell(width, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            pdf.multi_cell(width, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                           wrapmode=WrapMode.CHAR if font == "Courier" else WrapMode.WORD, align="L")
         if gap:
             pdf.ln(gap)
 

@@ -174,7 +174,6 @@ def to_pdf(bundle: Bundle) -> bytes:
                     if i < len(row) and row[i]:
                         write(f"{it.headers[i]}: {row[i]}", size=7.5, font="Courier", gap=0.3)
                 pdf.ln(0.8)
-    pdf.set_font("Helvetica", size=8)
     return bytes(pdf.output())
 
 

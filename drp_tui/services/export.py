@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from peewee import fn
+
 from drp_tui.domain import forms
 from drp_tui.domain.deadlines import deadlines, due_day, lateness, response_clock, working_days_taken
 from drp_tui.domain.model import ChildView, DisputeView, EventView, Role, StageView
@@ -115,8 +117,8 @@ def dispute_id_of(ctx: Ctx, reference: str) -> int | None:
     if not want:
         return None
     d = m.Dispute.select(m.Dispute.id).where(m.Dispute.reference == want).first()
-    if d is None:
-        d = m.Dispute.select(m.Dispute.id).where(m.Dispute.reference ** want).first()  # case-insensitive
+    if d is None:  # typed in another case (no LIKE: a '%' or '_' must not match other references)
+        d = m.Dispute.select(m.Dispute.id).where(fn.LOWER(m.Dispute.reference) == want.lower()).first()
     return int(d.id) if d is not None else None
 
 

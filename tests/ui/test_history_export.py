@@ -42,6 +42,12 @@ async def test_p_copies_the_highlighted_stages_case_note_and_shows_it(make_app: 
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
+        await pilot.press("t", "p")  # on the timeline: every step of the dispute, oldest first
+        await settle(pilot)
+        assert isinstance(app.screen, ExplainDialog)
+        whole = app.clipboard
+        assert whole.startswith(f"{app.desk.policy.vocabulary.process} {d.reference}: raised") and copied in whole
+        assert m.Event.select().where((m.Event.kind == "export") & (m.Event.dispute == d.id)).count() == 2
 
 
 @pilot_test

@@ -23,10 +23,12 @@ from datetime import date, datetime
 from peewee import fn
 
 from drp_tui.domain import forms
-from drp_tui.domain.deadlines import deadlines, due_day, lateness, response_clock, working_days_taken
+from drp_tui.domain.deadlines import (
+    Due, deadlines, due_day, lateness, response_clock, stage_timescale, working_days_taken,
+)
 from drp_tui.domain.model import ChildView, DisputeView, EventView, Role, StageView
-from drp_tui.domain.policy import Policy
-from drp_tui.domain.timeutil import LONDON, format_date, format_london
+from drp_tui.domain.policy import Policy, Timescale
+from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_date
 from drp_tui.services import reads
 from drp_tui.services.common import service
 from drp_tui.services.context import Ctx
@@ -332,23 +334,51 @@ def _steps(view: DisputeView, policy: Policy, name: Callable[[str], str]) -> Sec
     return Section(f"{view.reference}: {STEPS}", items)
 
 
+def _allowed(due: Due) -> str:
+    """The window a clock was given, as the procedure counts it ("" when it ran to a set day)."""
+    return Timescale(working_days=due.working_days, calendar_days=due.calendar_days, hours=due.hours).describe() \
+        if (due.working_days, due.calendar_days, due.hours) != (None, None, None) else ""
+
+
+def _stage_allowed(view: DisputeView, policy: Policy, st: StageView) -> str:
+    """The response window of a stage sent (the chair's own day where the procedure leaves it to them)."""
+    if st.sent_at is None:
+        return ""
+    try:
+        stage = policy.stage(st.stage_key)
+    except KeyError:
+        return ""
+    if not stage.response_expected:
+        return "no response expected"
+    ts = stage_timescale(view, policy, stage)
+    return ts.describe() if ts.is_set else "a day set by the chair" if stage.chair_sets_timescale else ""
+
+
+def _taken(ctx: Ctx, due: Due, met_at: datetime | None) -> str:
+    """Working days from the day a clock started (never counted) to the day it was met."""
+    if due.start is None or met_at is None:
+        return ""
+    return str(ctx.calendar.working_days_between(due.start, london_date(met_at)))
+
+
 def _timeline(ctx: Ctx, view: DisputeView, policy: Policy, name: Callable[[str], str]) -> Section:
     stage_rows = []
     for st in view.stages:
         taken, result = _stage_result(ctx, st, view)
-        stage_rows.append((_label(policy, st.stage_key), _when(st.sent_at), _stage_due(st, view),
-                           _when(st.response_at), taken, result))
+        stage_rows.append((_label(policy, st.stage_key), _when(st.sent_at), _stage_allowed(view, policy, st),
+                           _stage_due(st, view), _when(st.response_at), taken, result))
     clock_rows = []
     for d in deadlines(view, policy, ctx.calendar, ctx.now(), ctx.due_soon_days):
         due = format_date(d.due.day) if d.due.day is not None else format_london(d.due.at)
         met = format_london(d.met_at) if d.met_at is not None else ""
-        clock_rows.append((name(d.label), due, met, d.late or d.state.label))
+        clock_rows.append((name(d.label), _allowed(d.due), due, met, _taken(ctx, d.due, d.met_at),
+                           d.late or d.state.label))
     items: list[Block | Table] = [
         Block("", "Working days skip weekends, bank holidays and the installation's closure days; the day a clock "
                   "starts never counts."),
-        Table(("Stage", "Sent", "Due", "Response", "Working days", "Result"), tuple(stage_rows))]
+        Table(("Stage", "Sent", "Allowed", "Due", "Response", "Working days", "Result"), tuple(stage_rows))]
     if clock_rows:
-        items.append(Table(("Clock", "Due", "Met", "State"), tuple(clock_rows)))
+        items.append(Table(("Clock", "Allowed", "Due", "Met", "Working days", "State"), tuple(clock_rows)))
     return Section(f"{view.reference}: {TIMELINE}", tuple(items))
 
 

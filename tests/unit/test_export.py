@@ -22,7 +22,7 @@ from pypdf import PdfReader
 
 from drp_tui.cli import main
 from drp_tui.cli import dispute as cli_dispute
-from drp_tui.domain.timeutil import LONDON, london_date
+from drp_tui.domain.timeutil import LONDON, format_date, london_date
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.bundle_files import latin1, to_html, to_pdf, write_bundle
@@ -111,7 +111,18 @@ def test_due_against_actual_is_counted_in_working_days(world: World) -> None:
     (timeline,) = [s for s in bundle.sections if s.title.endswith(SECTION_TITLES[4])]
     table = next(it for it in timeline.items if hasattr(it, "rows") and it.headers[0] == "Stage")
     row = table.rows[0]
-    assert row[4] == str(taken) and row[5] == "responded 1 working day late"
+    n = world.policy.stage(rec.stage_key).timescale.working_days
+    assert row[2] == f"{n} working days"
+    assert row[3] == format_date(world.calendar.add_working_days(london_date(rec.sent_at), n))
+    assert row[5] == str(taken) == str(n + 1) and row[6] == "responded 1 working day late"
+    clocks = next(it for it in timeline.items if hasattr(it, "rows") and it.headers[0] == "Clock")
+    (clock,) = [r for r in clocks.rows if r[0] == f"Response to {world.policy.stage(rec.stage_key).label}"]
+    assert clock[5] == "responded 1 working day late"
+    raised = next(r for r in clocks.rows if r[0].startswith(world.policy.vocabulary.short))
+    window = world.policy.rules.raise_window
+    if window.working_days is not None:  # sent on the Monday after the issue arose on a Friday
+        assert raised[1] == window.describe()
+        assert raised[4] == str(world.calendar.working_days_between(date(2026, 11, 20), date(2026, 11, 23)))
 
 
 def test_the_html_escapes_markup_and_shows_control_characters(world: World) -> None:

@@ -136,7 +136,14 @@ def to_pdf(bundle: Bundle) -> bytes:
     from fpdf import FPDF
     from fpdf.enums import WrapMode, XPos, YPos
 
-    pdf = FPDF(format="A4")
+    class _Pages(FPDF):
+        def footer(self) -> None:  # every page names the record and where it stands in the whole
+            self.set_y(-12)
+            self.set_font("Helvetica", size=7.5)
+            self.cell(0, 5, latin1(f"{bundle.reference} - export event {bundle.event_id} - page {self.page_no()} "
+                                   "of {nb}"), align="C")
+
+    pdf = _Pages(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_title(latin1(bundle.title))
     pdf.set_creator("drp-tui")

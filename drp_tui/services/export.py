@@ -104,7 +104,7 @@ class CaseNote:
     """One step of a dispute as a case note: plain text, ready to paste."""
 
     at: datetime
-    step: str  # raised | stage | response | decision | meeting | conversation | step | monitoring | outcome
+    step: str  # raised | stage | response | decision | approval | meeting | conversation | step | monitoring | outcome
     stage_id: int | None  # the stage record it belongs to (None: the dispute as a whole)
     text: str
 
@@ -512,6 +512,14 @@ def _notes(ctx: Ctx, view: DisputeView, name: Callable[[str], str]) -> list[Case
             verdict = "resolved" if st.decision.value == "resolved" else "not resolved"
             out.append(_note(view, policy, st.decision_at, "decision", st.id, f"{label} {verdict}",
                              [name(_one_line(st.decision_comment))]))
+    for ap in view.approvals:
+        stage = next((x for x in view.stages if x.id == ap.stage_id), None)
+        on, _sep, level = ap.gate.partition(":")
+        whose = f" ({policy.level_label(level)})" if level else ""
+        what = f"{_label(policy, stage.stage_key)} {ap.decision}" if stage is not None else ap.decision
+        out.append(_note(view, policy, ap.at, "approval", ap.stage_id, what,
+                         [f"{ap.decision.capitalize()} by {name(ap.by_name)}{whose}"
+                          + (f": {name(_one_line(ap.reason))}" if ap.reason else ".")]))
     for mt in view.meetings:
         out.append(_note(view, policy, _noon(mt.held_on), "meeting", None, f"meeting ({_label(policy, mt.stage_key)})",
                          [f"Held {format_date(mt.held_on)} with {name(_one_line(mt.attendees))}.",
@@ -533,8 +541,11 @@ def _notes(ctx: Ctx, view: DisputeView, name: Callable[[str], str]) -> list[Case
     if view.closed_at is not None:
         out.append(_note(view, policy, view.closed_at, "outcome", None, f"closed ({view.status.label})",
                          [name(_one_line(view.outcome))]))
-    out.sort(key=lambda n: n.at)
+    out.sort(key=lambda n: (n.at, _ORDER.get(n.step, 5)))  # at one instant: decided, approved, then sent
     return out
+
+
+_ORDER = {"raised": 0, "decision": 1, "approval": 2, "stage": 3, "response": 4, "outcome": 9}
 
 
 def _noon(day: date) -> datetime:

@@ -541,11 +541,14 @@ def _notes(ctx: Ctx, view: DisputeView, name: Callable[[str], str]) -> list[Case
     if view.closed_at is not None:
         out.append(_note(view, policy, view.closed_at, "outcome", None, f"closed ({view.status.label})",
                          [name(_one_line(view.outcome))]))
-    out.sort(key=lambda n: (n.at, _ORDER.get(n.step, 5)))  # at one instant: decided, approved, then sent
+    # at one instant: a stage's steps in the order they happen, the stages in theirs, the rest after
+    seq = {st.id: i for i, st in enumerate(view.stages)}
+    out.sort(key=lambda n: (n.at, -1 if n.step == "raised" else seq.get(n.stage_id or 0, len(seq)),
+                            _ORDER.get(n.step, 5)))
     return out
 
 
-_ORDER = {"raised": 0, "decision": 1, "approval": 2, "stage": 3, "response": 4, "outcome": 9}
+_ORDER = {"approval": 0, "stage": 1, "response": 2, "decision": 3, "outcome": 9}
 
 
 def _noon(day: date) -> datetime:

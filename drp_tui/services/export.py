@@ -10,7 +10,9 @@ reference; no names), part of the child's access record (``drp audit access``).
 The bundle is plain data (sections of labelled text and tables); ``bundle_files`` writes
 it as HTML and PDF. Due against actual comes from ``domain.deadlines`` (the one rule),
 never worked out again here. ``redact``: the names of staff (and their user names)
-are replaced by their role or level wherever they appear, free text included.
+are replaced by their role or level wherever they appear, free text included; the other
+people the record names where it asks for them (a conversation's other party, a meeting's
+attendees, who was told first) by what they were to the dispute.
 """
 
 from __future__ import annotations
@@ -134,9 +136,21 @@ def child_id_of(ctx: Ctx, case_number: str) -> int | None:
 
 # --- names, and their redaction ----------------------------------------------------------
 
-def _namer(ctx: Ctx, policy: Policy, redact: bool) -> Callable[[str], str]:
+def _others(views: Iterable[DisputeView]) -> list[tuple[str, str]]:
+    """People who are not staff, as the chair typed them (a conversation's other party, a meeting's
+    attendees, who was told first), with what stands for them in a redacted bundle."""
+    out: list[tuple[str, str]] = []
+    for v in views:
+        out += [(cv.with_whom, "[person spoken to]") for cv in v.conversations]
+        out += [(mt.attendees, "[attendees]") for mt in v.meetings]
+        out += [(st.told, "[people told first]") for st in v.steps]
+    return out
+
+
+def _namer(ctx: Ctx, policy: Policy, redact: bool, others: Iterable[tuple[str, str]] = ()) -> Callable[[str], str]:
     """Text as it goes into the bundle: with ``redact``, every staff member's name and user name
-    replaced by their level (or title, or role)."""
+    replaced by their level (or title, or role), and the other people the record names (``others``,
+    see ``_others``) by what they were to the dispute."""
     if not redact:
         return lambda text: text
     levels: dict[int, str] = {}
@@ -151,6 +165,7 @@ def _namer(ctx: Ctx, policy: Policy, redact: bool) -> Callable[[str], str]:
         for name in (s.name, s.username):
             if name and len(name.strip()) >= 2:
                 pairs.append((name.strip(), f"[{label}]"))
+    pairs += [(text.strip(), label) for text, label in others if len(text.strip()) >= 2]
     pairs.sort(key=lambda p: -len(p[0]))
     if not pairs:
         return lambda text: text
@@ -435,7 +450,7 @@ def export_dispute(ctx: Ctx, dispute_id: int, redact: bool = False) -> Bundle:
     """The whole record of one dispute, as a bundle; recorded as an ``export`` event."""
     found = reads.history(ctx, dispute_id=dispute_id)  # the read rule: refused if not theirs to see
     view = found.disputes[0]
-    name = _namer(ctx, ctx.policy_of(view), redact)
+    name = _namer(ctx, ctx.policy_of(view), redact, _others([view]))
     sections = _dispute_sections(ctx, view, name, _exporter(ctx, name))
     events = list(found.events)
     head = _head()
@@ -452,7 +467,7 @@ def export_child(ctx: Ctx, child_id: int, redact: bool = False) -> Bundle:
     found = reads.history(ctx, child_id=child_id)
     kid: ChildView | None = found.child
     assert kid is not None
-    name = _namer(ctx, ctx.policy, redact)
+    name = _namer(ctx, ctx.policy, redact, _others(found.disputes))
     who = _exporter(ctx, name)
     sections: list[Section] = [Section(SUMMARY, (
         Block("Child", f"{kid.name} ({kid.case_number}), {kid.legal_status}"),
@@ -561,7 +576,7 @@ def case_notes(ctx: Ctx, dispute_id: int, stage_id: int | None = None, redact: b
     """The case-note text of each step of a dispute (only those of one stage record with
     ``stage_id``), oldest first; recorded as an ``export`` event (the text leaves the desk)."""
     view = reads.dispute(ctx, dispute_id)
-    notes = _notes(ctx, view, _namer(ctx, ctx.policy_of(view), redact))
+    notes = _notes(ctx, view, _namer(ctx, ctx.policy_of(view), redact, _others([view])))
     if stage_id is not None:
         notes = [n for n in notes if n.stage_id == stage_id]
     _record(ctx, "case-note text", dispute_id=view.id, child_id=None, reference=view.reference, redact=redact)

@@ -159,6 +159,7 @@ def test_redaction_replaces_staff_names_by_their_level(world: World) -> None:
     for s in staff:
         assert s.name not in everything, s.name
     assert world.child.name in everything  # the child is the subject, not a third party
+    assert "Parent" not in everything and "[person spoken to]" in everything  # a conversation's other party
     responder = world.responder(world.policy.stages[0].key)
     level = world.policy.stages[0].responder_level
     assert f"[{world.policy.level_label(level)}]" in everything, responder.name

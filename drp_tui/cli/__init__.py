@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "drp_tui.cli.policies",
     "drp_tui.cli.dispute",
     "drp_tui.cli.report",
+    "drp_tui.cli.export",
     "drp_tui.cli.demo",
     "drp_tui.cli.users",
     "drp_tui.cli.imports",

@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v.set_defaults(func=run_audit_verify)
     r = asub.add_parser("rekey", help="create the audit key file (and head file) if there is none")
     r.set_defaults(func=run_audit_rekey)
+    g = asub.add_parser("digest", help="each event's digest (its link in the chain), to check an evidence bundle")
+    g.add_argument("event_ids", nargs="+", type=int, metavar="EVENT", help="an event's number")
+    g.set_defaults(func=run_audit_digest)
     a = asub.add_parser("access", help="who opened a child's disputes or history (ids, who and when)")
     a.add_argument("case_number", metavar="CASE_NUMBER", help="the child's case number")
     a.set_defaults(func=run_audit_access)
@@ -202,6 +205,24 @@ def run_audit_rekey(args: argparse.Namespace) -> int:
         return 0
     finally:
         close_database()
+
+
+def run_audit_digest(args: argparse.Namespace) -> int:
+    """``event N: DIGEST`` for each event asked for (no content: ids and digests only)."""
+    setup = _setup(args)
+    _open(setup)
+    try:
+        found = audit.digests(list(args.event_ids))
+    finally:
+        close_database()
+    missing = 0
+    for n in args.event_ids:
+        if n in found:
+            print(f"event {n}: {found[n][1]}")
+        else:
+            print(f"event {n}: no such event")
+            missing += 1
+    return 1 if missing else 0
 
 
 def run_audit_access(args: argparse.Namespace) -> int:

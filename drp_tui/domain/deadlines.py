@@ -174,6 +174,12 @@ def reminder_step(due: Due, now: datetime, calendar: WorkingCalendar, before: It
     return min(come) if come else None
 
 
+def working_days_taken(start_at: datetime, end_at: datetime, calendar: WorkingCalendar) -> int:
+    """Working days from ``start_at`` to ``end_at`` by their London days (the start day never
+    counts): how long a stage waited for its response, as the history and the bundle show it."""
+    return calendar.working_days_between(london_date(utc(start_at)), london_date(utc(end_at)))
+
+
 def due_on_day(day: date) -> Due:
     """Due at the end of a given London day (actions, monitoring meetings)."""
     return Due(end_of_london_day_utc(day), day)

@@ -50,6 +50,7 @@ KINDS = (EDITED, INSERTED, DELETED, REORDERED, TRUNCATED, CONTENT_CHANGED, KEY_M
 
 KEY_MAGIC = "drp-audit-key 1"
 READ_KIND = "read"
+EXPORT_KIND = "export"  # a child's record written out of the database (a bundle, a case note): an access too
 
 
 @dataclass(frozen=True)
@@ -560,11 +561,23 @@ def accesses(child_id: int) -> list[Access]:
     disputes = m.Dispute.select(m.Dispute.id).where(m.Dispute.child == child_id)
     q = (m.Event.select(m.Event.id, m.Event.at, m.Event.actor, m.Event.summary, m.Event.dispute, m.Staff.username)
          .join(m.Staff, on=(m.Event.actor == m.Staff.id), join_type=JOIN.LEFT_OUTER)
-         .where((m.Event.kind == READ_KIND) & ((m.Event.child == child_id) | m.Event.dispute.in_(disputes)))
+         .where(m.Event.kind.in_((READ_KIND, EXPORT_KIND))
+                & ((m.Event.child == child_id) | m.Event.dispute.in_(disputes)))
          .order_by(m.Event.id))
     out = []
     for e in q.objects():
         out.append(Access(e.id, e.at, e.actor_id, getattr(e, "username", None) or "", e.summary, e.dispute_id))
+    return out
+
+
+def digests(event_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Each event's (previous digest, digest) in the chain, by id (for an evidence bundle)."""
+    out: dict[int, tuple[str, str]] = {}
+    ids = sorted(set(event_ids))
+    for i in range(0, len(ids), DIGEST_BATCH):
+        for e in m.Event.select(m.Event.id, m.Event.prev_hash, m.Event.hash).where(
+                m.Event.id.in_(ids[i:i + DIGEST_BATCH])):
+            out[e.id] = (e.prev_hash, e.hash)
     return out
 
 

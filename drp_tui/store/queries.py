@@ -31,7 +31,7 @@ from drp_tui.domain.reading import CaseloadQuery as CaseloadQuery  # (its home i
 from drp_tui.store import models as m
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to
 
-HIDDEN_KINDS = ("read",)  # access records: the access log's, not a dispute's story
+HIDDEN_KINDS = ("read", "export")  # access records: the access log's, not a dispute's story
 
 
 def staff_view(s: m.Staff) -> StaffView:

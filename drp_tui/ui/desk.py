@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from drp_tui.bootstrap import Setup
@@ -19,7 +20,7 @@ from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth, connection, drafts, reads
+from drp_tui.services import access, auth, bundle_files, connection, drafts, export, reads
 from drp_tui.services.context import Ctx, PinnedTo
 
 T = TypeVar("T")
@@ -168,6 +169,30 @@ class Desk:
         Call it once per opening (not on each refresh: a read is a commit, which makes
         every open desk refresh), from a worker, after the visibility check."""
         self.call(access.record_read, view, dispute_id=dispute_id, child_id=child_id, what=what)
+
+    # --- the record written out (audited) --------------------------------------------
+    def export_dir(self) -> Path:
+        """Where the desk writes evidence bundles: ``exports`` in the user data folder."""
+        from drp_tui.config import user_data_dir
+
+        return user_data_dir() / "exports"
+
+    def export_bundle(self, out: Path | None = None, *, dispute_id: int | None = None, child_id: int | None = None,
+                      redact: bool = False) -> tuple[Path, Path]:
+        """Write the evidence bundle of a dispute (or of a child's disputes) as PDF and HTML into
+        ``out`` (a folder, or a file name; default ``export_dir()``): (pdf, html). The read rule
+        applies and the export is recorded (a refusal too)."""
+        if dispute_id is not None:
+            bundle = self.call(export.export_dispute, dispute_id, redact)
+        elif child_id is not None:
+            bundle = self.call(export.export_child, child_id, redact)
+        else:
+            raise ValueError("give a dispute_id or a child_id")
+        return bundle_files.write_bundle(bundle, out if out is not None else self.export_dir())
+
+    def case_notes(self, dispute_id: int, stage_id: int | None = None, *, redact: bool = False) -> tuple[export.CaseNote, ...]:
+        """The case-note text of each step of a dispute (of one stage record with ``stage_id``); recorded."""
+        return self.call(export.case_notes, dispute_id, stage_id, redact)
 
     def actor(self) -> Actor:
         """The signed-in person as the moves see them (reads the levels they hold)."""

@@ -132,6 +132,16 @@ ADMIN_BINDINGS: list[BindingType] = [
             tooltip="Find children by case number, team or chair"),
     Binding("ctrl+r", "reload", "Reload", show=False, id="admin.reload"),
 ]
+# --- the history screen: its record written out (HistoryScreen.BINDINGS, with the screen's own) ---
+HISTORY_EXPORT_BINDINGS: list[BindingType] = [
+    Binding("p", "case_note", "Case note", show=False, id="history.case_note",
+            tooltip="Copy the case-note text of the highlighted stage (else of the whole dispute) to paste into "
+                    "the child's record; it is also shown on screen"),
+    Binding("x", "export", "Export", show=False, id="history.export",
+            tooltip="Write the evidence bundle (PDF and HTML) into the exports folder of your data folder"),
+]
+
+
 # --- every key of the desk, for the help, the keymap check and the tests -------------------
 def desk_bindings() -> list[tuple[str, Binding]]:
     """(owner class name, binding) for every binding the desk's own classes declare.

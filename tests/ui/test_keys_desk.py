@@ -160,7 +160,7 @@ INTENDED: dict[str, set[str]] = {
     "s": {"flow('send')", "tab('stages')"},
     "t": {"flow('conversation')", "tab('timeline')", "choose('theirs')", "hand_over"},
     "m": {"flow('monitoring')", "choose('mine')", "move"},
-    "x": {"flow('extension')", "remove"},  # admin: disable an account, close a child, remove a closure day
+    "x": {"flow('extension')", "remove", "export"},  # admin: disable an account ...; history: the evidence bundle
     "slash": {"filter", "find"},  # filter a list as you type / find children (admin), the same idea
     # the admin screen's tabs are digits, as the caseload's views are
     **{d: {f"view('{v}')", f"tab('{t}')"} for d, v, t in (

@@ -27,6 +27,7 @@ from drp_tui.domain.model import DisputeView, EventView, Role
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import access, reads
 from drp_tui.services.access import AccessEntry
+from drp_tui.ui.keys import HISTORY_EXPORT_BINDINGS
 from drp_tui.ui.screens.history_lines import ClockLine, Explanation, StageLine, clock_lines, stage_lines
 from drp_tui.ui.screens.history_widgets import ExplainDialog, StateTable, short_day
 from drp_tui.ui.widgets.header import DeskHeader
@@ -47,6 +48,7 @@ HISTORY_BINDINGS: list[Binding] = [
     Binding("o", "open", "Open", id="history.open", tooltip="Open the highlighted row's dispute"),
     Binding("a", "tab('access')", "Who looked", id="history.access",
             tooltip="Oversight: who opened this child's records, and when"),
+    *HISTORY_EXPORT_BINDINGS,
 ]
 
 
@@ -72,6 +74,7 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.dispute_id, self.child_id = dispute_id, child_id
         self.data: HistoryData | None = None
+        self.exported: tuple[str, str] | None = None  # the last bundle written: (pdf, html)
 
     @property
     def desk_app(self) -> DrpApp:
@@ -345,6 +348,71 @@ class HistoryScreen(Screen[None]):
             self.notify("No dispute on this row.", severity="warning")
             return
         self.desk_app.open_dispute(dispute_id)
+
+    # --- the record written out: case-note text, the evidence bundle --------------------------
+    def _note_target(self) -> tuple[int | None, int | None]:
+        """(dispute, stage record) whose case-note text to copy: the highlighted stage on the
+        Stages tab, else the whole dispute of the highlighted row (or of the screen)."""
+        data = self.data
+        if data is None:
+            return None, None
+        tab = self.active_tab
+        if tab == "stages" and (i := self._row("#stages-table")) is not None and i < len(data.stages):
+            line = data.stages[i]
+            view = next((v for v in data.disputes if v.id == line.dispute_id), None)
+            n = sum(1 for s in data.stages[:i] if s.dispute_id == line.dispute_id)
+            if view is not None and n < len(view.stages):
+                return line.dispute_id, view.stages[n].id
+        dispute_id: int | None = None
+        if tab == "timeline" and (i := self._row("#events-table")) is not None and i < len(data.events):
+            dispute_id = data.events[i].dispute_id
+        elif tab == "clocks" and (i := self._row("#clocks-table")) is not None and i < len(data.clocks):
+            dispute_id = data.clocks[i].dispute_id
+        if dispute_id is None:
+            dispute_id = self.dispute_id if self.dispute_id is not None else (
+                data.disputes[0].id if data.disputes else None)
+        return dispute_id, None
+
+    def action_case_note(self) -> None:
+        dispute_id, stage_id = self._note_target()
+        if dispute_id is None:
+            self.notify("No dispute to write a case note for.", severity="warning")
+            return
+        self._case_note(dispute_id, stage_id)
+
+    @work(thread=True, exclusive=True, group="history-export", exit_on_error=False)
+    def _case_note(self, dispute_id: int, stage_id: int | None) -> None:
+        desk = self.desk_app.desk
+        notes = desk.case_notes(dispute_id, stage_id)
+        reference = next((v.reference for v in (self.data.disputes if self.data else ()) if v.id == dispute_id), "")
+        self.app.call_from_thread(self._show_note, reference, "\n\n".join(n.text for n in notes))
+
+    def _show_note(self, reference: str, text: str) -> None:
+        if not text:
+            self.notify("Nothing recorded for this stage yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.app.push_screen(ExplainDialog(Explanation(
+            f"Case note · {reference}",
+            ("Copied to the clipboard, to paste into the child's record. If your terminal did not take it, "
+             "select the text below.",),
+            tuple(visible(line) for line in text.split("\n")))))
+
+    def action_export(self) -> None:
+        if self.data is None:
+            return
+        self.notify("Writing the evidence bundle ...", markup=False)
+        self._export()
+
+    @work(thread=True, exclusive=True, group="history-export", exit_on_error=False)
+    def _export(self) -> None:
+        pdf, html = self.desk_app.desk.export_bundle(dispute_id=self.dispute_id, child_id=self.child_id)
+        self.app.call_from_thread(self._exported, str(pdf), str(html))
+
+    def _exported(self, pdf: str, html: str) -> None:
+        self.exported = (pdf, html)
+        self.notify(f"Evidence bundle written:\n{visible(pdf)}\n{visible(html)}", title="Export", markup=False,
+                    timeout=20)
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import Deadline, due_soon_window, lateness, response_clock, state_at
+from drp_tui.domain.deadlines import Deadline, due_soon_window, lateness, response_clock, state_at, working_days_taken
 from drp_tui.domain.model import DisputeView, DueState, StageView, Status
 from drp_tui.domain.policy import ClockFrom, Policy, Timescale
 from drp_tui.domain.timeutil import format_date, format_london, london_date
@@ -136,7 +136,7 @@ def stage_lines(view: DisputeView, policy: Policy, calendar: WorkingCalendar, no
             st.due_date or (_end_day(st.due_at) if st.due_at else None))
         taken = None
         if st.sent_at is not None and st.response_at is not None:
-            taken = calendar.working_days_between(london_date(st.sent_at), london_date(st.response_at))
+            taken = working_days_taken(st.sent_at, st.response_at, calendar)
         current = st is view.current and view.status.is_open
         if st.sent_at is None:
             result, state = "not sent", DueState.NONE

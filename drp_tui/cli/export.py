@@ -1,0 +1,139 @@
+"""``drp export dispute REF -o OUT``, ``drp export child CASE_NUMBER -o OUT``, ``drp export casenote REF``.
+
+The record written out of the database: an evidence bundle (PDF and HTML, written into the
+folder OUT, or as OUT.pdf and OUT.html when OUT names a file) and the case-note text of each
+step (printed, ready to paste into the child's record). Each signs in as ``--as USER`` the way
+``drp dispute`` does and goes through the read rule: a dispute or child the person may not see
+is refused (exit 2) and the refusal is recorded in the audit trail; every export is an audit
+event too (who, when, the reference). ``--redact`` replaces staff names by their role or level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from drp_tui.cli import UsageError
+from drp_tui.cli.dispute import Session, _safe
+from drp_tui.domain.timeutil import to_london
+from drp_tui.services import export
+from drp_tui.services.errors import DomainError, NotFound
+
+PREFIX = "drp export: "
+
+
+def register(subparsers: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--as", dest="as_user", metavar="USER",
+                        help='act as this staff account (auth = "os": must be the account of the OS user)')
+    common.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of standard input")
+    common.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    common.add_argument("--redact", action="store_true",
+                        help="replace the names of staff by their role or level")
+
+    top = subparsers.add_parser(
+        "export", help="the record of a dispute or a child as PDF and HTML (evidence bundle), or case-note text",
+        description="Write the record out of the database, as --as USER, through the read rule; every export "
+                    "is recorded in the audit trail (a refusal too).")
+    top.set_defaults(func=_no_action, _parser=top)
+    sub = top.add_subparsers(dest="export_command", metavar="WHAT")
+
+    p = sub.add_parser("dispute", parents=[common], help="one dispute's evidence bundle (PDF and HTML)")
+    p.add_argument("ref", metavar="REF", help="the dispute's reference, e.g. DRP-2026-0001")
+    p.add_argument("-o", "--out", required=True, metavar="DIR_OR_FILE",
+                   help="a folder (files named by the reference), or a file name (.pdf and .html are written)")
+    p.set_defaults(func=_runner(cmd_dispute))
+
+    p = sub.add_parser("child", parents=[common], help="every dispute of a child that you may see, as one bundle")
+    p.add_argument("case", metavar="CASE_NUMBER", help="the child's case number")
+    p.add_argument("-o", "--out", required=True, metavar="DIR_OR_FILE",
+                   help="a folder (files named by the case number), or a file name (.pdf and .html are written)")
+    p.set_defaults(func=_runner(cmd_child))
+
+    p = sub.add_parser("casenote", parents=[common],
+                       help="the case-note text of each step of a dispute, ready to paste into the child's record")
+    p.add_argument("ref", metavar="REF", help="the dispute's reference")
+    p.add_argument("--stage", type=int, metavar="N", help="only the steps of the dispute's Nth stage record (1 = first)")
+    p.set_defaults(func=_runner(cmd_casenote))
+
+
+def _no_action(args: argparse.Namespace) -> int:
+    args._parser.print_usage(sys.stderr)
+    print(f"{PREFIX}what? (dispute, child or casenote; see 'drp export --help')", file=sys.stderr)
+    return 2
+
+
+def _runner(func: Callable[[Session, argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            result = func(Session(args), args)
+        except DomainError as exc:
+            return _fail(args, exc.message, exc.field)
+        except UsageError as exc:
+            return _fail(args, str(exc), None)
+        except OSError as exc:  # the files could not be written (the export itself is recorded)
+            return _fail(args, f"--out: cannot write there: {exc.__class__.__name__}", "out")
+        text = result.pop("_text", "")
+        if args.json:
+            print(json.dumps({"ok": True, **result}, ensure_ascii=False))
+        elif text:
+            print(text)
+        return 0
+    return run
+
+
+def _fail(args: argparse.Namespace, message: str, field: str | None) -> int:
+    line = " ".join(str(message).split())
+    if getattr(args, "json", False):
+        out: dict[str, Any] = {"ok": False, "error": line}
+        if field:
+            out["field"] = field
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{PREFIX}{line}", file=sys.stderr)
+    return 2
+
+
+def _dispute_id(s: Session, ref: str) -> int:
+    found = s.call(export.dispute_id_of, ref)
+    if found is None:
+        raise NotFound(f"REF: no dispute '{_safe(ref)}'")
+    return int(found)
+
+
+def _written(pdf: Path, html: Path, what: str) -> dict[str, Any]:
+    return {"pdf": str(pdf), "html": str(html), "_text": f"{_safe(what)}: wrote {_safe(pdf)} and {_safe(html)}"}
+
+
+def cmd_dispute(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = _dispute_id(s, args.ref)
+    pdf, html = s.desk.export_bundle(Path(args.out), dispute_id=did, redact=args.redact)
+    return {"reference": args.ref.strip(), **_written(pdf, html, args.ref.strip())}
+
+
+def cmd_child(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    cid = s.call(export.child_id_of, args.case)
+    if cid is None:
+        raise NotFound(f"CASE_NUMBER: no child with case number '{_safe(args.case)}'")
+    pdf, html = s.desk.export_bundle(Path(args.out), child_id=int(cid), redact=args.redact)
+    return {"case_number": args.case.strip(), **_written(pdf, html, args.case.strip())}
+
+
+def cmd_casenote(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = _dispute_id(s, args.ref)
+    notes = s.desk.case_notes(did, redact=args.redact)  # the read rule first: a refusal is recorded
+    if args.stage is not None:
+        view = s.desk.dispute(did)
+        if not 1 <= args.stage <= len(view.stages):
+            raise UsageError(f"--stage: {view.reference} has {len(view.stages)} stage record(s); "
+                             f"there is no stage {args.stage}")
+        notes = tuple(n for n in notes if n.stage_id == view.stages[args.stage - 1].id)
+    text = "\n\n".join(n.text for n in notes)
+    return {"reference": args.ref.strip(), "notes": [{"at": to_london(n.at).isoformat(), "step": n.step, "text": n.text}
+                                                     for n in notes],
+            "_text": "\n".join(_safe(line) for line in text.split("\n"))}

@@ -54,6 +54,7 @@ class SessionMixin(_Base):
     _signals_installed: list[tuple[int, Any]]
     _ending: bool
     _asking_quit: bool
+    home_mode: str
 
     if TYPE_CHECKING:  # provided by LiveMixin
         def remind_now(self) -> Any: ...
@@ -78,7 +79,7 @@ class SessionMixin(_Base):
         self.last_input = self.desk.clock.now()
         if isinstance(self.screen, LoginScreen):
             self.pop_screen()
-        self.switch_mode("caseload")
+        self.switch_mode(self.home_mode)
         self.session += 1
         self.remind_now()
         self.refresh_drafts()
@@ -119,7 +120,7 @@ class SessionMixin(_Base):
         if before is not None and before.actor_id != user.id:
             self.unread = None
             self._end_session(before, f"closed at the idle lock: {user.username} signed in")
-            self._mode_before_lock = "caseload"
+            self._mode_before_lock = self.home_mode
         self.switch_mode(self._mode_before_lock)
         self.session += 1
         if self._stale:

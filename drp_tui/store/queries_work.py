@@ -1,0 +1,116 @@
+"""Read queries for "my work" (the home screen): which disputes may need this person now.
+
+The SQL here only narrows (by indexed columns) the disputes worth judging: it decides
+nothing. Whether a move is open, and what is due when, is judged afterwards by
+``domain.moves`` and ``domain.deadlines`` in ``services.work``. A dispute the query
+lets through that needs nothing is simply dropped there; the query must never drop
+one that might need the person (so its windows are generous).
+
+``views`` loads many disputes in a fixed number of queries (not a few per dispute), so
+a chair with hundreds of open disputes gets their work list as fast as one with ten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from drp_tui.domain.model import ChildView, DisputeView, MonitoringView, Status
+from drp_tui.store import models as m
+from drp_tui.store.queries import _stage_view, staff_names
+from drp_tui.store.visibility import viewer, visible_to
+
+MOST = 500  # disputes judged for one person's work list at most (the most urgent first)
+
+
+def candidates(staff_id: int, horizon: datetime, horizon_day: date, *, approver: bool) -> list[int]:
+    """Ids of the disputes that may need ``staff_id`` before ``horizon`` (most urgent first):
+
+    * raised by them: drafts, responses received, negotiating, or a clock running out
+      before ``horizon``; a monitoring meeting not yet held;
+    * sent to them and not yet answered (awaiting their response or further actions);
+    * an open SMART action due by ``horizon_day`` on a dispute they raised or answered;
+    * with ``approver`` (oversight, or someone holding a management level): drafts they may
+      see whose stage has not been agreed or sent (the moves say which await *their* agreement).
+    Only disputes they may see (``store.visibility``)."""
+    who = viewer(staff_id)
+    if who is None:
+        return []
+    D, SR = m.Dispute, m.StageRecord
+    open_statuses = [s.value for s in Status if s.is_open]
+    mine = (D.raised_by == staff_id) & (
+        D.status.in_([Status.DRAFT.value, Status.RESPONDED.value, Status.NEGOTIATING.value])
+        | (D.status.in_(open_statuses) & (D.next_due_at <= horizon)))
+    monitoring = D.id.in_(m.MonitoringMeeting.select(m.MonitoringMeeting.dispute)
+                          .where(m.MonitoringMeeting.held_on.is_null()))
+    answering = D.status.in_([Status.SENT.value, Status.NEGOTIATING.value]) & (
+        (D.responder == staff_id) | D.id.in_(SR.select(SR.dispute).where(SR.responder == staff_id)))
+    actions = D.id.in_(
+        SR.select(SR.dispute).join(m.Action, on=(m.Action.stage_record == SR.id))
+        .where(m.Action.done_on.is_null() & (m.Action.due <= horizon_day)))
+    answered_or_raised = (D.raised_by == staff_id) | D.id.in_(SR.select(SR.dispute).where(SR.responder == staff_id))
+    where = mine | ((D.raised_by == staff_id) & monitoring) | answering | (actions & answered_or_raised)
+    if approver:
+        unagreed = SR.select(SR.dispute).where(SR.sent_at.is_null() & SR.approval_by.is_null())
+        where = where | ((D.status == Status.DRAFT.value) & D.id.in_(unagreed))
+    q = (D.select(D.id).where(where & visible_to(who))
+         .order_by(D.next_due_at.is_null(), D.next_due_at, D.id).limit(MOST))
+    return [int(r.id) for r in q]
+
+
+def views(ids: Iterable[int]) -> list[DisputeView]:
+    """These disputes in full, in a fixed number of queries, in the order given.
+
+    ``sibling_ids`` is left empty (the work list does not show siblings); everything the
+    moves and the clocks read is there."""
+    order = list(dict.fromkeys(ids))
+    if not order:
+        return []
+    D = m.Dispute
+    rows = {d.id: d for d in D.select(D, m.Child, m.Team).join(m.Child).join(m.Team).where(D.id.in_(order))}
+    records: dict[int, list[m.StageRecord]] = {}
+    for r in m.StageRecord.select().where(m.StageRecord.dispute.in_(order)).order_by(m.StageRecord.seq):
+        records.setdefault(r.dispute_id, []).append(r)
+    acts: dict[int, list[m.Action]] = {}
+    rec_ids = [r.id for rs in records.values() for r in rs]
+    if rec_ids:
+        for a in (m.Action.select().where(m.Action.stage_record.in_(rec_ids))
+                  .order_by(m.Action.due, m.Action.id)):
+            acts.setdefault(a.stage_record_id, []).append(a)
+    meetings: dict[int, list[MonitoringView]] = {}
+    for x in (m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute.in_(order))
+              .order_by(m.MonitoringMeeting.due_on)):
+        meetings.setdefault(x.dispute_id, []).append(MonitoringView(x.id, x.due_on, x.held_on, x.outcome))
+    people = {d.raised_by_id for d in rows.values()} | {d.updated_by_id or 0 for d in rows.values()}
+    people |= {r.responder_id or 0 for rs in records.values() for r in rs}
+    people |= {d.child.social_worker_id or 0 for d in rows.values()}
+    names = staff_names(i for i in people if i)
+    teams = {s.id: s.team_id for s in m.Staff.select(m.Staff.id, m.Staff.team)
+             .where(m.Staff.id.in_([d.raised_by_id for d in rows.values()]))}
+    out = []
+    for i in order:
+        d = rows.get(i)
+        if d is None:
+            continue
+        c = d.child
+        child = ChildView(c.id, c.case_number, c.name, c.legal_status, c.team_id, c.team.name, c.chair_id,
+                          c.social_worker_id, names.get(c.social_worker_id or 0, ""), c.sibling_group_id,
+                          c.date_of_birth)
+        out.append(DisputeView(
+            id=d.id, reference=d.reference, child=child, raised_by_id=d.raised_by_id,
+            raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
+            category=d.category, policy_key=d.policy_key, policy_version=d.policy_version,
+            start_stage=d.start_stage, current_stage=d.current_stage, status=Status(d.status),
+            immediate=d.immediate, link_group=d.link_group, concern=d.concern, impact=d.impact,
+            wanted=d.wanted, timescales=d.timescales, child_wishes=d.child_wishes,
+            against_wishes=d.against_wishes, child_informed_on=d.child_informed_on,
+            child_informed_how=d.child_informed_how, outcome=d.outcome, created_at=d.created_at,
+            updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
+            closed_at=d.closed_at, version=d.version, raised_by_team_id=teams.get(d.raised_by_id),
+            stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records.get(d.id, [])),
+            monitoring=tuple(meetings.get(d.id, ())), policy_digest=d.policy_digest,
+        ))
+    return out
+
+
+__all__ = ["MOST", "candidates", "views"]

@@ -181,7 +181,7 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
     if q.view == "mine":
         sel = sel.where((m.Dispute.raised_by == q.staff_id) & m.Dispute.status.in_(open_statuses))
     elif q.view == "awaiting":
-        sel = sel.where((m.Dispute.responder == q.staff_id) & (m.Dispute.status == Status.SENT.value))
+        sel = sel.where(_awaiting(q.staff_id))
     elif q.view == "team":
         sel = sel.where(m.Child.team.in_(list(q.team_ids)) & m.Dispute.status.in_(open_statuses))
     elif q.view == "overdue":
@@ -198,6 +198,21 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
                         | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))
     return sel
+
+
+def _awaiting(staff_id: int | None) -> Expression:
+    """The caseload's "Awaiting me": a response awaited from this person (sent to them, or
+    further actions agreed with them), a response awaiting their decision (they raised it),
+    or a stage awaiting their agreement (they were asked, and it is not yet agreed or sent)."""
+    D, SR = m.Dispute, m.StageRecord
+    answering = SR.select(SR.dispute).where(SR.responder == staff_id)
+    asked = m.Notification.select(m.Notification.dispute).where(
+        (m.Notification.recipient == staff_id) & (m.Notification.kind == "approval"))
+    unagreed = SR.select(SR.dispute).where(SR.sent_at.is_null() & SR.approval_by.is_null())
+    return (((D.responder == staff_id) & (D.status == Status.SENT.value))
+            | ((D.status == Status.NEGOTIATING.value) & D.id.in_(answering))
+            | ((D.raised_by == staff_id) & D.status.in_([Status.RESPONDED.value, Status.NEGOTIATING.value]))
+            | ((D.status == Status.DRAFT.value) & D.id.in_(asked) & D.id.in_(unagreed)))
 
 
 def caseload_count(q: CaseloadQuery) -> int:

@@ -82,8 +82,11 @@ async def test_view_keys_switch_the_tab(make_app: Any) -> None:
         assert screen.view_name == "resolved" and screen.total_rows == closed
         await pilot.press("2")
         await settle(pilot)
-        assert screen.view_name == "awaiting" and screen.total_rows == 0
-        assert "no disputes" in status(app)
+        with raw(app) as con:  # responses awaiting her decision (the issue: "Awaiting me" was empty)
+            (deciding,) = con.execute("SELECT count(*) FROM dispute WHERE raised_by_id = 3 AND status IN "
+                                      "('responded', 'negotiating')").fetchone()
+        assert screen.view_name == "awaiting" and screen.total_rows == deciding > 0
+        assert {r.status.value for r in screen.query_one(CaseloadTable).rows_shown} <= {"responded", "negotiating"}
         await pilot.press("]")
         await settle(pilot)
         assert screen.view_name == "team" and screen.total_rows
@@ -99,7 +102,13 @@ async def test_a_responder_starts_on_awaiting_me(make_app: Any) -> None:
         await settle(pilot)
         screen = caseload(app)
         assert screen.view_name == "awaiting" and screen.total_rows
-        assert all(row.responder_id == app.desk.user.id for row in screen.query_one(CaseloadTable).rows_shown)
+        with raw(app) as con:  # sent to them and unanswered, or further actions agreed with them
+            waiting = {r[0] for r in con.execute(
+                "SELECT d.id FROM dispute d WHERE (d.responder_id = ? AND d.status = 'sent') OR (d.status = "
+                "'negotiating' AND d.id IN (SELECT dispute_id FROM stage_record WHERE responder_id = ?))",
+                (app.desk.user.id, app.desk.user.id))}
+        assert {row.id for row in screen.query_one(CaseloadTable).rows_shown} <= waiting
+        assert screen.total_rows == len(waiting)
         await pilot.press("3")
         await settle(pilot)
         assert screen.total_rows  # the team view: children of their own team

@@ -16,6 +16,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.screens.work import WorkScreen, WorkTable
+from drp_tui.ui.widgets.caseload_table import CaseloadTable
 from tests.conftest import FROZEN_NOW
 from tests.ui.desk_helpers import desk_test, raw, screen_text, settle
 
@@ -94,9 +95,10 @@ async def test_oversight_home_shows_a_request_for_agreement_then_f2_and_h(make_a
         got = rows(app)
         assert [r[:3] for r in got if r[1].startswith("Agree")] == [
             ["* waiting", "Agree: Stage 2 DRP\nagreement since Mon 23 Nov", "DRP-2026-0014\nWren Marrick"]]
-        await pilot.press("f2")
+        await pilot.press("f2", "2")  # the caseload's "Awaiting me" holds the request too
         await settle(pilot)
-        assert isinstance(app.screen, CaseloadScreen)
+        assert isinstance(app.screen, CaseloadScreen) and app.screen.view_name == "awaiting"
+        assert [r.reference for r in app.screen.query_one(CaseloadTable).rows_shown] == ["DRP-2026-0014"]
         await pilot.press("H")
         await settle(pilot)
         assert isinstance(app.screen, WorkScreen)

@@ -26,6 +26,21 @@ def _informs(rec: m.StageRecord) -> list[int]:
     return [int(x) for x in rec.inform.split(",") if x]
 
 
+COMMENT_BREAK = "\n\n"  # between a stage's decision comments, oldest first (the form shows each)
+
+
+def kept_comment(rec: m.StageRecord, text: str, when: datetime) -> str:
+    """The stage's decision comments with ``text`` added: an earlier comment (a "not
+    resolved" before further negotiation, say) stays on the stage's record; the new one
+    follows it with when it was made."""
+    earlier = rec.decision_comment or ""
+    if not text:
+        return earlier
+    if not earlier:
+        return text
+    return f"{earlier}{COMMENT_BREAK}{format_london(when)}: {text}"
+
+
 @service
 def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int | None = None,
            include_siblings: bool = False) -> list[int]:
@@ -42,7 +57,7 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         text = clean_text(comment, "comments", required=not resolved)
         before = {"status": d.status, "decision": rec.decision}
         rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
-        rec.decision_comment = text
+        rec.decision_comment = kept_comment(rec, text, ctx.now())
         rec.decision_at = ctx.now()
         rec.save()
         changes: dict[str, object] = {}
@@ -139,8 +154,11 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
             if not text:
                 raise ValidationError("comments: say why the response does not resolve it", field="comment")
             rec.decision = Decision.NOT_RESOLVED.value
-            rec.decision_comment = text
+            rec.decision_comment = kept_comment(rec, text, now)
             rec.decision_at = now
+            rec.save()
+        elif rec.decision == Decision.NOT_RESOLVED.value and text:  # decided earlier: this comment joins it
+            rec.decision_comment = kept_comment(rec, text, now)
             rec.save()
         m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, chair_concern=d.concern,
                              chair_impact=d.impact, chair_wanted=d.wanted, chair_timescales=d.timescales)

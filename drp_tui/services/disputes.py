@@ -16,7 +16,8 @@ from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
     MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for,
-    level_holder, linked, load, notify, require_move, require_role, responder_for, service, stage_label, touch,
+    Done, each_linked, level_holder, load, notify, require_move, require_role, responder_for, service,
+    stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError
@@ -182,13 +183,14 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
 
 
 @service
-def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False) -> list[int]:
-    """Send the current stage to its responder (and the linked siblings' too)."""
+def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False) -> Done:
+    """Send the current stage to its responder (and, sibling by sibling, the linked siblings'
+    too: ``Done.refused`` names those it could not send, and why)."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version)
-    sent = []
-    for d in linked(first, include_siblings):
+
+    def one(d: m.Dispute) -> None:
         require_move(ctx, d, Move.SEND)
         policy = ctx.policy_of(d)
         rec = current_record(d)
@@ -219,22 +221,26 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
               after={"responder": responder.id, "inform": rec.inform, "due": due.at if due else None,
                      "timescale": Timescale.describe(timescale)})
         touch(ctx, d, status=Status.SENT.value)
-        sent.append(d.id)
-    return sent
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 @service
 def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[ActionInput] = (),
-                    on_behalf: bool = False, version: int | None = None) -> None:
-    """The responder's section: a response and its SMART actions (what, who, by when)."""
+                    on_behalf: bool = False, version: int | None = None, include_siblings: bool = False) -> Done:
+    """The responder's section: a response and its SMART actions (what, who, by when).
+
+    With ``include_siblings`` the same response (and actions) is recorded, sibling by sibling,
+    for each linked sibling dispute awaiting it: typed once, each child keeps its own record;
+    ``Done.refused`` names the siblings it could not be recorded for, and why."""
     who = actor(ctx)
-    d = load(dispute_id)
-    require_move(ctx, d, Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND)
-    check_version(d, version, {"response": str(text)})
-    rec = current_record(d)
-    policy = ctx.policy_of(d)
-    stage = policy.stage(rec.stage_key)
-    body = clean_field(ctx, forms.stage_section(policy, stage).field("response"), text)
+    first = load(dispute_id)
+    move = Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND
+    require_move(ctx, first, move)
+    check_version(first, version, {"response": str(text)})
+    policy = ctx.policy_of(first)
+    clean_field(ctx, forms.stage_section(policy, policy.stage(current_record(first).stage_key)).field("response"),
+                text)  # the response first, then its actions (each sibling's form checks it again)
     if len(actions) > MAX_ACTIONS:
         raise ValidationError(f"actions: {len(actions)} actions in one response; at most {MAX_ACTIONS}",
                               field="actions")
@@ -244,27 +250,37 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
         owner = clean_text(a.owner, f"action {i} who", required=True, short=True)
         due = clean_date(ctx, a.due, "actions", f"action {i} by when", past=False)
         clean_actions.append((desc, owner, due))
-    before = {"response": rec.response}
-    rec.response = body
-    rec.response_at = ctx.now()
-    rec.response_by = who
-    rec.response_on_behalf = bool(on_behalf)
-    rec.save()
-    for desc, owner, due in clean_actions:
-        m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
-    by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
-    notify(ctx, [d.raised_by], "response", f"{d.reference} ({d.child.name}): response to {stage.label} from {by}", d)
-    notify(ctx, [int(x) for x in rec.inform.split(",") if x], "info",
-           f"For information: {d.reference} {stage.label} response recorded", d)
-    if on_behalf:
-        notify(ctx, [rec.responder], "info", f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)
-    event(ctx, "responded", f"Response to {stage.label} recorded by {by} with {len(clean_actions)} action(s)", d,
-          before=before, after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
-                                "on_behalf": bool(on_behalf)})
-    touch(ctx, d, status=Status.RESPONDED.value)
-    # The responder's kept draft of this form is what has just been recorded: it must not be offered again.
-    if m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute():
-        event(ctx, "draft_removed", f"Draft removed ({d.reference}): the response was recorded")
+
+    def one(d: m.Dispute) -> None:
+        require_move(ctx, d, move)
+        rec = current_record(d)
+        policy = ctx.policy_of(d)
+        stage = policy.stage(rec.stage_key)
+        body = clean_field(ctx, forms.stage_section(policy, stage).field("response"), text)
+        before = {"response": rec.response}
+        rec.response = body
+        rec.response_at = ctx.now()
+        rec.response_by = who
+        rec.response_on_behalf = bool(on_behalf)
+        rec.save()
+        for desc, owner, due in clean_actions:
+            m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
+        by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
+        notify(ctx, [d.raised_by], "response", f"{d.reference} ({d.child.name}): response to {stage.label} from {by}", d)
+        notify(ctx, [int(x) for x in rec.inform.split(",") if x], "info",
+               f"For information: {d.reference} {stage.label} response recorded", d)
+        if on_behalf:
+            notify(ctx, [rec.responder], "info", f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)
+        also = " (recorded once for its linked siblings)" if include_siblings and d.link_group else ""
+        event(ctx, "responded", f"Response to {stage.label} recorded by {by} with {len(clean_actions)} action(s){also}",
+              d, before=before, after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
+                                       "on_behalf": bool(on_behalf)})
+        touch(ctx, d, status=Status.RESPONDED.value)
+        # The responder's kept draft of this form is what has just been recorded: it must not be offered again.
+        if m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute():
+            event(ctx, "draft_removed", f"Draft removed ({d.reference}): the response was recorded")
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 __all__ = ["RaiseInput", "ActionInput", "raise_dispute", "update_draft", "send", "record_response"]

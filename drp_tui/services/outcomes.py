@@ -8,8 +8,8 @@ from drp_tui.domain.model import Decision, Role, Status
 from drp_tui.domain.moves import Move
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, utc
 from drp_tui.services.common import (
-    actor, check_version, clean_date, clean_datetime, clean_text, current_record, event, level_holder, linked, load, notify,
-    require_move, service, stage_label, touch,
+    Done, actor, check_version, clean_date, clean_datetime, clean_text, current_record, each_linked, event, level_holder,
+    load, notify, require_move, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ValidationError
@@ -43,13 +43,14 @@ def kept_comment(rec: m.StageRecord, text: str, when: datetime) -> str:
 
 @service
 def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int | None = None,
-           include_siblings: bool = False) -> list[int]:
-    """The chair's decision on a response: resolved (finalise) or not resolved."""
+           include_siblings: bool = False) -> Done:
+    """The chair's decision on a response: resolved (finalise) or not resolved (and, sibling by
+    sibling, the linked siblings': ``Done.refused`` names those refused, and why)."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version, {"comment": str(comment)})
-    done = []
-    for d in linked(first, include_siblings):
+
+    def one(d: m.Dispute) -> None:
         require_move(ctx, d, Move.DECIDE)
         policy = ctx.policy_of(d)
         rec = current_record(d)
@@ -74,8 +75,8 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         event(ctx, "decided", f"{label}: {verdict}" + (f" - {text}" if text else ""), d, before=before,
               after={"decision": rec.decision, "comment": text, "status": changes.get("status", d.status)})
         touch(ctx, d, **changes)
-        done.append(d.id)
-    return done
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 @service
@@ -136,13 +137,14 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
 
 @service
 def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment: str = "",
-             version: int | None = None, include_siblings: bool = False) -> list[int]:
-    """Move to the next stage, or to a later stage the procedure lets the chair bypass to."""
+             version: int | None = None, include_siblings: bool = False) -> Done:
+    """Move to the next stage, or to a later stage the procedure lets the chair bypass to (and,
+    sibling by sibling, the linked siblings: ``Done.refused`` names those refused, and why)."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version, {"comment": str(comment)})
-    done = []
-    for d in linked(first, include_siblings):
+
+    def one(d: m.Dispute) -> None:
         ok = require_move(ctx, d, Move.ESCALATE, target=target_stage)
         policy = ctx.policy_of(d)
         rec = current_record(d)
@@ -173,8 +175,8 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
                 (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
             notify(ctx, approvers, "approval", f"{d.reference}: {who.name} asks your agreement to go to {target.label}", d)
         touch(ctx, d, current_stage=target.key, status=Status.DRAFT.value)
-        done.append(d.id)
-    return done
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 @service

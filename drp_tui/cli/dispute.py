@@ -123,6 +123,8 @@ def register(subparsers: Any) -> None:
                    help="an action: what, who, by when (repeatable)")
     p.add_argument("--on-behalf", action="store_true",
                    help="the chair records the manager's response received by phone or e-mail")
+    p.add_argument("--siblings", action="store_true",
+                   help="the same response for the linked siblings' disputes awaiting it (each keeps its own record)")
 
     p = add("decide", cmd_decide, "decide whether the response resolves the dispute")
     g = p.add_mutually_exclusive_group(required=True)
@@ -435,7 +437,11 @@ def done_many(s: Session, ids: list[int], verb: str) -> dict[str, Any]:
     first.update(action=verb, references=[i["reference"] for i in infos])
     if len(infos) > 1:
         first["disputes"] = infos
-    first["_text"] = "\n".join(_safe(_line(i, verb)) for i in infos)
+    lines = [_safe(_line(i, verb)) for i in infos]
+    refused = getattr(ids, "refused", [])  # siblings left as they were, and why (the others went ahead)
+    first["refused"] = [{"reference": r.reference, "reason": r.reason} for r in refused]
+    lines += [_safe(f"{r.reference}: refused, left as it was: {r.reason}") for r in refused]
+    first["_text"] = "\n".join(lines)
     return first
 
 
@@ -500,7 +506,10 @@ def cmd_respond(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     actions = _actions(args.action)
     text = s.read_text(args.text, args.text_file, "response")
-    s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf)
+    ids = s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf,
+                 include_siblings=args.siblings)
+    if args.siblings:
+        return done_many(s, ids, "response recorded")
     return done(s, did, "response recorded", actions=len(actions))
 
 

@@ -20,7 +20,7 @@ from drp_tui.store import models as m
 from drp_tui.store.queries import _stage_view, staff_names
 from drp_tui.store.visibility import viewer, visible_to
 
-MOST = 500  # disputes judged for one person's work list at most (the most urgent first)
+MOST = 200  # disputes judged for one person's work list at most (the most urgent first; a caseload is far smaller)
 
 
 def candidates(staff_id: int, horizon: datetime, horizon_day: date, *, approver: bool) -> list[int]:
@@ -36,24 +36,25 @@ def candidates(staff_id: int, horizon: datetime, horizon_day: date, *, approver:
     who = viewer(staff_id)
     if who is None:
         return []
-    D, SR = m.Dispute, m.StageRecord
+    D, SR, A, MM = m.Dispute, m.StageRecord, m.Action, m.MonitoringMeeting
     open_statuses = [s.value for s in Status if s.is_open]
-    mine = (D.raised_by == staff_id) & (
+    # each part on its own (each can use an index), then united: an OR of them all cannot
+    mine = D.select(D.id).where((D.raised_by == staff_id) & (
         D.status.in_([Status.DRAFT.value, Status.RESPONDED.value, Status.NEGOTIATING.value])
-        | (D.status.in_(open_statuses) & (D.next_due_at <= horizon)))
-    monitoring = D.id.in_(m.MonitoringMeeting.select(m.MonitoringMeeting.dispute)
-                          .where(m.MonitoringMeeting.held_on.is_null()))
-    answering = D.status.in_([Status.SENT.value, Status.NEGOTIATING.value]) & (
-        (D.responder == staff_id) | D.id.in_(SR.select(SR.dispute).where(SR.responder == staff_id)))
-    actions = D.id.in_(
-        SR.select(SR.dispute).join(m.Action, on=(m.Action.stage_record == SR.id))
-        .where(m.Action.done_on.is_null() & (m.Action.due <= horizon_day)))
-    answered_or_raised = (D.raised_by == staff_id) | D.id.in_(SR.select(SR.dispute).where(SR.responder == staff_id))
-    where = mine | ((D.raised_by == staff_id) & monitoring) | answering | (actions & answered_or_raised)
+        | (D.status.in_(open_statuses) & (D.next_due_at <= horizon))))
+    meetings = (MM.select(MM.dispute).join(D, on=(MM.dispute == D.id))
+                .where(MM.held_on.is_null() & (D.raised_by == staff_id)))
+    sent_to_me = D.select(D.id).where((D.responder == staff_id) & (D.status == Status.SENT.value))
+    answering = (SR.select(SR.dispute).join(D, on=(SR.dispute == D.id))
+                 .where((SR.responder == staff_id) & (D.status == Status.NEGOTIATING.value)))
+    my_actions = (A.select(SR.dispute).join(SR, on=(A.stage_record == SR.id)).join(D, on=(SR.dispute == D.id))
+                  .where(A.done_on.is_null() & (A.due <= horizon_day)
+                         & ((SR.responder == staff_id) | (D.raised_by == staff_id))))
+    parts = mine | meetings | sent_to_me | answering | my_actions
     if approver:
-        unagreed = SR.select(SR.dispute).where(SR.sent_at.is_null() & SR.approval_by.is_null())
-        where = where | ((D.status == Status.DRAFT.value) & D.id.in_(unagreed))
-    q = (D.select(D.id).where(where & visible_to(who))
+        parts = parts | (SR.select(SR.dispute).join(D, on=(SR.dispute == D.id))
+                         .where(SR.sent_at.is_null() & SR.approval_by.is_null() & (D.status == Status.DRAFT.value)))
+    q = (D.select(D.id).where(D.id.in_(parts) & visible_to(who))
          .order_by(D.next_due_at.is_null(), D.next_due_at, D.id).limit(MOST))
     return [int(r.id) for r in q]
 

@@ -68,7 +68,9 @@ def views(ids: Iterable[int]) -> list[DisputeView]:
     if not order:
         return []
     D = m.Dispute
-    rows = {d.id: d for d in D.select(D, m.Child, m.Team).join(m.Child).join(m.Team).where(D.id.in_(order))}
+    rows = {d.id: d for d in D.select().where(D.id.in_(order))}
+    kids = {c.id: c for c in m.Child.select(m.Child, m.Team).join(m.Team)
+            .where(m.Child.id.in_({d.child_id for d in rows.values()}))}
     records: dict[int, list[m.StageRecord]] = {}
     for r in m.StageRecord.select().where(m.StageRecord.dispute.in_(order)).order_by(m.StageRecord.seq):
         records.setdefault(r.dispute_id, []).append(r)
@@ -84,7 +86,7 @@ def views(ids: Iterable[int]) -> list[DisputeView]:
         meetings.setdefault(x.dispute_id, []).append(MonitoringView(x.id, x.due_on, x.held_on, x.outcome))
     people = {d.raised_by_id for d in rows.values()} | {d.updated_by_id or 0 for d in rows.values()}
     people |= {r.responder_id or 0 for rs in records.values() for r in rs}
-    people |= {d.child.social_worker_id or 0 for d in rows.values()}
+    people |= {c.social_worker_id or 0 for c in kids.values()}
     names = staff_names(i for i in people if i)
     teams = {s.id: s.team_id for s in m.Staff.select(m.Staff.id, m.Staff.team)
              .where(m.Staff.id.in_([d.raised_by_id for d in rows.values()]))}
@@ -93,7 +95,7 @@ def views(ids: Iterable[int]) -> list[DisputeView]:
         d = rows.get(i)
         if d is None:
             continue
-        c = d.child
+        c = kids[d.child_id]
         child = ChildView(c.id, c.case_number, c.name, c.legal_status, c.team_id, c.team.name, c.chair_id,
                           c.social_worker_id, names.get(c.social_worker_id or 0, ""), c.sibling_group_id,
                           c.date_of_birth)

@@ -45,8 +45,18 @@ def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: s
             raise SetupError(str(exc)) from None
         except Exception as exc:  # driver errors: say which database, not a traceback
             raise SetupError(f"cannot open database {redact(target)}: {type(exc).__name__}: {exc}") from None
+        calendar = _with_stored_closures(calendar, config)
         pin_old_disputes(policy, calendar)
     return Setup(config, target, policy, calendar)
+
+
+def _with_stored_closures(calendar: WorkingCalendar, config: Config) -> WorkingCalendar:
+    """The administrator's closure days (kept in the database) on top of the config file's."""
+    from drp_tui.services.closures import calendar_with_closures, stored_closures
+
+    if not stored_closures():
+        return calendar
+    return calendar_with_closures(config.nation, config.closures)
 
 
 def pin_old_disputes(policy: Policy, calendar: WorkingCalendar) -> int:

@@ -76,8 +76,8 @@ def build(path: Path, n: int, seed: int = 1) -> None:
             "INSERT INTO dispute (policy_digest, id, reference, child_id, raised_by_id, issue_arose, raised_on, category,"
             " policy_key, policy_version, start_stage, current_stage, status, responder_id, next_due_at,"
             " next_due_kind, created_at, updated_at, immediate, against_wishes, paused, version, concern, impact,"
-            " wanted, timescales, child_wishes, child_informed_how, outcome)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 1, '', '', '', '', '', '', '')",
+            " wanted, timescales, child_wishes, child_informed_how, outcome, facts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 1, '', '', '', '', '', '', '', '')",
             [(policy.digest, *r) for r in rows])
         con.executemany(
             "INSERT INTO stage_record (id, dispute_id, stage_key, seq, sent_at, inform, chair_concern, chair_impact,"

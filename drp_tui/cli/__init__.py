@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "drp_tui.cli.users",
     "drp_tui.cli.imports",
     "drp_tui.cli.children",
+    "drp_tui.cli.closures",
     "drp_tui.cli.ops",
 )
 

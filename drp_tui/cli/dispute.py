@@ -30,7 +30,10 @@ from typing import Any
 from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain import forms
-from drp_tui.domain.model import DisputeView
+from drp_tui.domain.deadlines import lateness, response_clock
+from drp_tui.domain.model import DisputeView, StepView
+from drp_tui.domain.moves import Move
+from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, parse_day, to_london, utc
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
@@ -43,6 +46,7 @@ PREFIX = "drp dispute: "
 CLOCK: Clock | None = None
 
 HOWS = ("in person", "phone", "e-mail", "Teams")
+BEFORE = {"refer": "cafcass_referral", "legal-advice": "legal_advice"}  # discussion --before
 LIST_VIEWS = ("all", "mine", "awaiting", "team", "overdue", "resolved")
 
 
@@ -107,6 +111,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sibling", action="append", default=[], metavar="CASE",
                    help="a sibling the concern also relates to (repeatable)")
     p.add_argument("--immediate", action="store_true", help="an immediate concern")
+    p.add_argument("--fact", action="append", default=[], metavar="KEY=yes|no",
+                   help="a yes/no fact the procedure asks (its [[facts]]), e.g. proceedings=yes (repeatable)")
 
     p = add("edit", cmd_edit, "edit section 1 or the current stage's unsent section")
     p.add_argument("changes", nargs="+", metavar="FIELD=VALUE",
@@ -115,6 +121,10 @@ def register(subparsers: Any) -> None:
 
     p = add("send", cmd_send, "send the current stage to its responder")
     p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
+    p.add_argument("--to", dest="to_user", metavar="USER",
+                   help="who answers it, among those holding its responder levels (default: the first)")
+    p.add_argument("--due", metavar="DATE",
+                   help="the day agreed for the response, where the procedure leaves the stage's length to the chair")
 
     p = add("respond", cmd_respond, "record the response to the current stage, with SMART actions")
     p.add_argument("--text", help="the response")
@@ -125,6 +135,8 @@ def register(subparsers: Any) -> None:
                    help="the chair records the manager's response received by phone or e-mail")
     p.add_argument("--siblings", action="store_true",
                    help="the same response for the linked siblings' disputes awaiting it (each keeps its own record)")
+    p.add_argument("--for", dest="for_user", metavar="USER",
+                   help="with --on-behalf at a stage answered jointly: whose response it is")
 
     p = add("decide", cmd_decide, "decide whether the response resolves the dispute")
     g = p.add_mutually_exclusive_group(required=True)
@@ -138,23 +150,41 @@ def register(subparsers: Any) -> None:
 
     p = add("extend", cmd_extend, "agree more time for an awaited response")
     p.add_argument("--until", required=True, metavar="DATE", help="the new due date (a working day)")
-    p.add_argument("--reason", required=True, help="the benefit to the child")
+    p.add_argument("--reason", default="",
+                   help="the benefit to the child (required unless the procedure says an extension needs no reason)")
 
     p = add("escalate", cmd_escalate, "escalate to the next stage (or --to a stage the procedure allows)")
     p.add_argument("--to", dest="to_stage", metavar="STAGE", help="the target stage's key (or label)")
     p.add_argument("--comment", default="", help="why the response does not resolve it")
     p.add_argument("--siblings", action="store_true", help="also the linked siblings' disputes")
 
-    p = add("approve", cmd_approve, "agree a stage that needs the chairs' service manager's agreement")
+    p = add("approve", cmd_approve, "approve what awaits your approval: a stage before it is sent (raising, "
+                                    "escalating or bypassing to it) or a Cafcass referral")
     p.add_argument("--note", default="")
 
-    for name, kind, what in (("refer", "cafcass_referral", "refer to Cafcass (closes the dispute)"),
+    p = add("decline", cmd_decline, "decline what awaits your approval, saying why (the chair is told)")
+    p.add_argument("--reason", required=True, help="why you decline")
+
+    for name, kind, what in (("refer", "cafcass_referral",
+                              "refer to Cafcass (closes the dispute unless its procedure says the referral runs "
+                              "alongside)"),
                              ("cafcass-discussion", "cafcass_discussion", "record a discussion with Cafcass"),
                              ("legal-advice", "legal_advice", "record that independent legal advice was sought")):
         p = add(name, cmd_cafcass, what)
         p.add_argument("--note", required=True, help="what happened")
         p.add_argument("--told", default="", help="who was told first")
         p.set_defaults(kind=kind)
+
+    p = add("discussion", cmd_discussion,
+            "record the discussion the procedure asks for before a Cafcass referral or legal advice")
+    p.add_argument("--before", required=True, choices=tuple(BEFORE),
+                   help="the step it comes before: refer (a Cafcass referral) or legal-advice")
+    p.add_argument("--level", required=True, help="the level of the person spoken to: its key (or label)")
+    p.add_argument("--with", dest="with_whom", required=True, metavar="USER",
+                   help="the person spoken to, who holds that level: their username (or name)")
+    p.add_argument("--said", required=True, help="what was said")
+    p.add_argument("--when", metavar="DATE [HH:MM]",
+                   help="when it was held, London time (default: now; a past day without a time: 12:00)")
 
     p = add("withdraw", cmd_withdraw, "withdraw the dispute")
     p.add_argument("--reason", required=True)
@@ -166,6 +196,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--held-on", required=True, metavar="DATE")
     p.add_argument("--outcome", required=True)
     p.add_argument("--attendees", default="")
+
+    p = add("meeting", cmd_meeting, "record the meeting the procedure expects at the current stage")
+    p.add_argument("--on", dest="held_on", required=True, metavar="DATE", help="the day it was held")
+    p.add_argument("--attendees", required=True, help="who attended")
+    p.add_argument("--outcome", required=True, help="what was agreed")
 
     p = add("conversation", cmd_conversation, "record a conversation about the dispute")
     p.add_argument("--with", dest="with_whom", required=True, metavar="NAME")
@@ -269,6 +304,12 @@ class Session:
 
     def view(self, ref: str) -> DisputeView:
         return self.desk.dispute(self.dispute_id(ref))
+
+    def staff_id(self, username: str, name: str) -> int:
+        found = self.call(reads.staff_id, username)
+        if found is None:
+            raise NotFound(f"{name}: no active account '{_safe(username)}'")
+        return int(found)
 
     def child_id(self, case: str, name: str = "CASE") -> int:
         want = case.strip()
@@ -412,9 +453,14 @@ def summary(s: Session, view: DisputeView) -> dict[str, Any]:
         "due": _day_of(due_at) if due_at is not None else None,
         "due_at": utc(due_at) if due_at is not None else None,
         "responder": cur.responder_name if cur is not None and cur.sent_at is not None else None,
+        "responders": [r.responder_name for r in cur.responses] if cur is not None else [],
+        "awaiting": [r.responder_name for r in cur.pending] if cur is not None else [],
         "version": view.version,
         "deadlines": [{"kind": d.kind, "label": d.label, "due": d.due.day or _day_of(d.due.at),
-                       "due_at": d.due.at, "state": d.state.value} for d in clocks],
+                       "due_at": d.due.at, "state": d.state.value, "late": d.late or None} for d in clocks],
+        "approvals": [{"stage": next((x.stage_key for x in view.stages if x.id == a.stage_id), ""), "gate": a.gate,
+                       "decision": a.decision, "by": a.by_name, "at": a.at, "reason": a.reason}
+                      for a in view.approvals],
     }
 
 
@@ -457,8 +503,21 @@ def cmd_raise(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         issue_arose=parse_date(args.arose, "--arose"),
         raised_on=parse_date(args.raised_on, "--raised-on") if args.raised_on else None,
         concern=args.concern, impact=args.impact, wanted=args.wanted, timescales=args.timescales,
-        child_wishes=args.child_wishes, against_wishes=args.against_wishes, immediate=args.immediate)
+        child_wishes=args.child_wishes, against_wishes=args.against_wishes, immediate=args.immediate,
+        facts=_facts(args.fact, policy))
     return done_many(s, s.call(disputes.raise_dispute, data), "raised")
+
+
+def _facts(pairs: list[str], policy: Any) -> dict[str, bool]:
+    """``--fact KEY=yes`` pairs: a fact by its key (or label); the service refuses one it does not ask."""
+    out: dict[str, bool] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--fact: '{_safe(pair)}' is not KEY=yes or KEY=no")
+        key = _key(key, [(f.key, f.label) for f in policy.facts])
+        out[key] = parse_bool(value, f"--fact {_safe(key)}")
+    return out
 
 
 def cmd_edit(s: Session, args: argparse.Namespace) -> dict[str, Any]:
@@ -488,7 +547,10 @@ def cmd_edit(s: Session, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_send(s: Session, args: argparse.Namespace) -> dict[str, Any]:
-    return done_many(s, s.call(disputes.send, s.dispute_id(args.ref), include_siblings=args.siblings), "sent")
+    did = s.dispute_id(args.ref)
+    to = s.staff_id(args.to_user, "--to") if args.to_user else None
+    due_on = parse_date(args.due, "--due") if args.due else None
+    return done_many(s, s.call(disputes.send, did, include_siblings=args.siblings, to=to, due_on=due_on), "sent")
 
 
 def _actions(specs: list[str]) -> list[disputes.ActionInput]:
@@ -506,7 +568,10 @@ def cmd_respond(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     actions = _actions(args.action)
     text = s.read_text(args.text, args.text_file, "response")
-    ids = s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf,
+    if args.for_user and not args.on_behalf:
+        raise UsageError("--for: only with --on-behalf (a responder records their own response)")
+    for_id = s.staff_id(args.for_user, "--for") if args.for_user else None
+    ids = s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf, for_id=for_id,
                  include_siblings=args.siblings)
     if args.siblings:
         return done_many(s, ids, "response recorded")
@@ -547,10 +612,30 @@ def cmd_approve(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     return done(s, did, "approved")
 
 
+def cmd_decline(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.decline_approval, did, args.reason)
+    return done(s, did, "declined")
+
+
 def cmd_cafcass(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     s.call(outcomes.cafcass_step, did, args.kind, args.note, args.told)
     return done(s, did, outcomes.CAFCASS_KINDS[args.kind].lower(), step=args.kind)
+
+
+def cmd_discussion(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    view = s.view(args.ref)
+    policy = s.desk.policy_of(view)
+    before = BEFORE[args.before]
+    level = _key(args.level, [(lv.key, lv.label) for lv in policy.levels])
+    partners = s.call(outcomes.discussion_partners, view.id, before)
+    want = args.with_whom.strip().lower()
+    matches = [pid for lv, pid, name, user in partners if lv == level and want in (user.lower(), name.lower())]
+    # someone who does not hold the level: the service names the problem (and the field)
+    with_id = matches[0] if matches else None
+    s.call(outcomes.record_discussion, view.id, before, level, with_id, parse_when(args.when, "--when"), args.said)
+    return done(s, view.id, "discussion recorded", before=before, level=level)
 
 
 def cmd_withdraw(s: Session, args: argparse.Namespace) -> dict[str, Any]:
@@ -569,6 +654,12 @@ def cmd_monitoring(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     did = s.dispute_id(args.ref)
     s.call(outcomes.record_monitoring, did, parse_date(args.held_on, "--held-on"), args.outcome, args.attendees)
     return done(s, did, "monitoring meeting recorded")
+
+
+def cmd_meeting(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    did = s.dispute_id(args.ref)
+    s.call(outcomes.record_meeting, did, parse_date(args.held_on, "--on"), args.attendees, args.outcome)
+    return done(s, did, "meeting recorded")
 
 
 def cmd_conversation(s: Session, args: argparse.Namespace) -> dict[str, Any]:
@@ -648,14 +739,41 @@ def cmd_show(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         rec["actions"] = acts
         rec["label"] = label(st.stage_key)
         rec["due"] = _day_of(st.extension_until or st.due_at).isoformat() if st.due_at else None
+        clock = response_clock(st, view)
+        rec["late"] = (lateness(clock[0], st.response_at, s.desk.calendar, "responded")
+                       if clock is not None and st.response_at is not None else "") or None
         stages.append(rec)
     record: dict[str, Any] = _jsonable(view)
     record.update(stages=stages, siblings=siblings, procedure=policy.key, **_jsonable(info))
-    record["_text"] = _show_text(view, record, info)
+    fact_labels = []
+    for key in view.facts:
+        try:
+            fact_labels.append(policy.fact(key).label)
+        except KeyError:
+            fact_labels.append(key)
+    record["fact_labels"] = fact_labels
+    record["meetings"] = [{**_jsonable(mt), "stage_label": label(mt.stage_key)} for mt in view.meetings]
+    record["_text"] = _show_text(view, record, info, policy)
     return record
 
 
-def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) -> str:
+_STEP_WORDS = {"legal_advice": "independent legal advice sought", "cafcass_discussion": "discussed with Cafcass",
+               "cafcass_referral": "referred to Cafcass"}
+
+
+def _step_line(step: StepView, levels: dict[str, str]) -> str:
+    """One step alongside the stages: who, when, what."""
+    if step.kind == "discussion":
+        before = "a Cafcass referral" if step.before == "cafcass_referral" else "legal advice"
+        when = format_london(step.held_at) if step.held_at else ""
+        return (f"discussion before {before}: with {step.with_name} ({levels.get(step.level, step.level)}), "
+                f"{when}: {' '.join(step.note.split())}")
+    told = f"; told first: {' '.join(step.told.split())}" if step.told else ""
+    return (f"{_STEP_WORDS.get(step.kind, step.kind)} {format_london(step.at)} by {step.by_name}: "
+            f"{' '.join(step.note.split())}{told}")
+
+
+def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any], policy: Policy) -> str:
     c = view.child
     out = [f"{view.reference}  {c.name} ({c.case_number}, {c.legal_status})",
            f"status: {view.status.label}; stage: {info['stage_label']}; procedure {record['procedure']}",
@@ -663,6 +781,8 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
            f"category {view.category}" + ("; immediate concern" if view.immediate else "")]
     if record["siblings"]:
         out.append(f"linked siblings: {', '.join(record['siblings'])}")
+    if record.get("fact_labels"):
+        out.append(f"facts: {'; '.join(record['fact_labels'])}")
     out.append("section 1:")
     for key in ("concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how"):
         value = getattr(view, key)
@@ -671,14 +791,29 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
     for raw, st in zip(view.stages, record["stages"], strict=True):
         out.append(f"{st['label']}:")
         if raw.sent_at:
-            out.append(f"  sent {format_london(raw.sent_at)} to {st['responder_name']}; due {st['due']}")
+            to = ", ".join(r.responder_name for r in raw.responses) or st["responder_name"]
+            notice = any(x.key == raw.stage_key and not x.response_expected for x in policy.stages)
+            out.append(f"  sent {format_london(raw.sent_at)} to {to}; "
+                       + ("no response expected (a report or notice)" if notice else f"due {st['due']}"))
         else:
             out.append("  not sent" + (f"; approved {format_london(raw.approval_at)}" if raw.approval_at else ""))
+        for ap in view.approvals:
+            if ap.stage_id == raw.id:
+                why = f": {' '.join(ap.reason.split())}" if ap.reason else ""
+                out.append(f"  {ap.gate.replace(':', ' ')}: {ap.decision} by {ap.by_name} {format_london(ap.at)}{why}")
         if st["extension_until"]:
             out.append(f"  extended to {st['due']}: {' '.join(st['extension_reason'].split())}")
-        if st["response"]:
+        for r in raw.responses:
+            if r.response_at is None:
+                out.append(f"  {r.responder_name}: still to respond")
+                continue
+            by = " (recorded on their behalf)" if r.on_behalf else ""
+            out.append(f"  response from {r.responder_name} ({format_london(r.response_at)}){by}: "
+                       f"{' '.join(r.response.split())}")
+        if st["response"] and not raw.responses:
             when = format_london(raw.response_at) if raw.response_at else ""
-            out.append(f"  response ({when}): {' '.join(st['response'].split())}")
+            late = f", {st['late']}" if st["late"] else ""
+            out.append(f"  response ({when}{late}): {' '.join(st['response'].split())}")
         for a in st["actions"]:
             state = f"done {a['done_on']}" if a["done_on"] else f"due {a['due']}"
             out.append(f"  action {a['number']}: {' '.join(a['description'].split())} - {a['owner']} ({state})")
@@ -687,6 +822,13 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
         if st["decision"]:
             out.append(f"  decision: {st['decision']}" + (f" - {' '.join(st['decision_comment'].split())}"
                                                           if st["decision_comment"] else ""))
+    for mt in record["meetings"]:
+        out.append(f"meeting ({mt['stage_label']}) held {mt['held_on']}"
+                   + (f" with {' '.join(mt['attendees'].split())}" if mt["attendees"] else "")
+                   + f": {' '.join(mt['outcome'].split())}")
+    levels = {lv.key: lv.label for lv in policy.levels}
+    for step in view.steps:
+        out.append(_step_line(step, levels))
     for mm in view.monitoring:
         out.append(f"monitoring meeting due {mm.due_on.isoformat()}"
                    + (f", held {mm.held_on.isoformat()}: {' '.join(mm.outcome.split())}" if mm.held_on else ""))
@@ -695,7 +837,7 @@ def _show_text(view: DisputeView, record: dict[str, Any], info: dict[str, Any]) 
     if info["deadlines"]:
         out.append("due dates:")
         for d in info["deadlines"]:
-            out.append(f"  {d['due'].isoformat()}  {d['state']:<9}  {d['label']}")
+            out.append(f"  {d['due'].isoformat()}  {d['state']:<9}  {d['label']}" + (f" ({d['late']})" if d["late"] else ""))
     return "\n".join(_safe(x) for x in out)
 
 
@@ -709,7 +851,15 @@ def cmd_moves(s: Session, args: argparse.Namespace) -> dict[str, Any]:
                     "reason": v.reason or None, "about": None if v.allowed else ("who" if v.who else "state"),
                     "targets": list(v.targets)})
         if v.allowed:
-            extra = f" ({', '.join(v.targets)})" if v.targets else ""
+            shown = v.targets
+            if v.move is Move.SEND or v.move is Move.RESPOND_ON_BEHALF:  # people: by name
+                names = {str(h.staff_id): h.name for h in view.holders}
+                if view.child.social_worker_id is not None:
+                    names[str(view.child.social_worker_id)] = view.child.social_worker_name
+                if view.current is not None:
+                    names.update((str(r.responder_id), r.responder_name) for r in view.current.responses)
+                shown = tuple(names.get(t, t) for t in v.targets)
+            extra = f" ({', '.join(shown)})" if shown else ""
             lines.append(f"  yes  {v.move.label}{extra}")
         else:
             lines.append(f"  no   {v.move.label}: {' '.join(v.reason.split())}")

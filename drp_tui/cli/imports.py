@@ -1,4 +1,4 @@
-"""``drp import children|teams|staff FILE.csv``: an authority's data in from CSV files.
+"""``drp import children|teams|staff|disputes FILE.csv``: an authority's data in from CSV files.
 
 Acting as the installation's administrator (like ``drp user``); each import is one
 transaction and audited. Upsert by key: importing the same file again changes
@@ -18,7 +18,7 @@ from typing import Any
 
 from drp_tui.cli import UsageError
 from drp_tui.cli.users import _ctx, _safe, _setup
-from drp_tui.services import imports
+from drp_tui.services import import_disputes, imports
 from drp_tui.services.csvfiles import CsvFile, FileProblem, load_map, read_csv
 from drp_tui.services.errors import DomainError
 
@@ -59,9 +59,29 @@ With auth = "os" in the config, new accounts are linked to their OS login instea
 """
 
 
+DISPUTES_HELP = """\
+Disputes already running (or closed) from an old tracker's CSV, upserted by its reference.
+
+Headers (any case and spacing): reference (the old tracker's), case_number, chair, category,
+raised_on, stage, status required; issue_arose (else raised_on), stage_sent_on (the day the
+stage reached was sent), response_on, closed_on, outcome and concern optional.
+
+category and stage: a key or a label of the procedure in force (drp policies show).
+status: draft, open, sent (awaiting response), responded (response received), resolved,
+withdrawn or cafcass (referred to Cafcass); --map MAP.toml can name the tracker's own
+headers and words ([words.status]). chair: a chair's user name, else full name. Children
+must be imported first.
+
+Each dispute gets a reference of this desk (printed next to the old one), is pinned to the
+procedure in force, and from then on is like any other: the stage reached has its response
+clock from the day it was sent. Importing the same file again changes nothing; a row that
+now differs from what was imported is refused (the desk's record is the one kept).
+"""
+
+
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("import", help="teams, staff and children in from CSV files",
-                              description="Bring an authority's teams, staff and children in from CSV files "
+    p = subparsers.add_parser("import", help="teams, staff, children and running disputes in from CSV files",
+                              description="Bring an authority's teams, staff, children and running disputes in from CSV files "
                                           "(acting as the installation's administrator).")
     p.set_defaults(func=lambda args: _usage(p))
     sub = p.add_subparsers(dest="import_command", metavar="WHAT")
@@ -81,6 +101,13 @@ def register(subparsers: Any) -> None:
     t.add_argument("file", metavar="FILE.csv")
     _common(t)
     t.set_defaults(func=cmd_import_teams)
+
+    d = sub.add_parser("disputes", help="disputes already running, from an old tracker",
+                       description=DISPUTES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d.add_argument("file", metavar="FILE.csv")
+    d.add_argument("--map", metavar="MAP.toml", help="the tracker's own headers and status words")
+    _common(d)
+    d.set_defaults(func=cmd_import_disputes)
 
     s = sub.add_parser("staff", help="staff accounts and the management levels they hold",
                        description=STAFF_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,6 +177,10 @@ def _print(report: imports.ImportReport, f: CsvFile, what: str, skip_bad: bool,
     print(f"unchanged: {report.unchanged}")
     print(f"not in file: {len(report.not_in_file)}" + (" (kept; nothing is deleted)" if report.not_in_file else ""))
     _listed(list(report.not_in_file))
+    for old, new in report.references[:LIST_AT_MOST]:
+        print(f"  {_safe(old)} -> {new}")
+    if len(report.references) > LIST_AT_MOST:
+        print(f"  ... and {len(report.references) - LIST_AT_MOST} more")
     for username, code in report.codes:
         print(f"set-up code for {username}: {code}")
     if report.codes:
@@ -177,6 +208,12 @@ def cmd_import_children(args: argparse.Namespace) -> int:
 def cmd_import_teams(args: argparse.Namespace) -> int:
     f = _read(args, imports.TEAM_FIELDS, imports.TEAM_REQUIRED)
     return _print(_run(args, imports.import_teams, f), f, "teams", args.skip_bad)
+
+
+def cmd_import_disputes(args: argparse.Namespace) -> int:
+    f = _read(args, import_disputes.DISPUTE_FIELDS, import_disputes.DISPUTE_REQUIRED,
+              import_disputes.DISPUTE_ALIASES)
+    return _print(_run(args, import_disputes.import_disputes, f), f, "disputes", args.skip_bad)
 
 
 def cmd_import_staff(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ _BYPASS = {
 _HOLDERS = {"team": "child's team", "chair_team": "chair's service", "allocated": "allocated worker"}
 _CAFCASS = {
     CafcassRule.AFTER_LAST_STAGE: "after the last stage has been used",
+    CafcassRule.AFTER_ALL_STAGES: "after every stage has been used",
     CafcassRule.ANY_TIME: "at any point in the process",
     CafcassRule.NOT_APPLICABLE: "not applicable",
 }
@@ -269,6 +270,10 @@ def describe_policy(policy: Policy) -> list[str]:
     out = [f"{policy.key} - {policy.name}"]
     out += _wrap(f"version {policy.version}; source {policy.source}; applies to {', '.join(policy.applies_to)}", "  ")
     out += _wrap(f"file {policy.path}", "  ")
+    if policy.facts:
+        out += _wrap("; ".join(f"{f.key}: {f.label}" for f in policy.facts), "  ", "  facts asked: ")
+    if policy.statuses:
+        out += _wrap("; ".join(f"{st.key}: {st.label}" for st in policy.statuses), "  ", "  own statuses: ")
     out += ["", "Vocabulary"]
     out += _wrap(f"process: {v.process} ({v.short}); references {policy.reference(2026, 42)}", "  ")
     out += [f"  chair: {v.chair_title}; concern word: {v.concern_word}; stage word: {v.stage_word}"]
@@ -281,9 +286,28 @@ def describe_policy(policy: Policy) -> list[str]:
     out += ["", "Stages"]
     for i, s in enumerate(policy.stages, 1):
         out += _wrap(f"{s.label} [{s.key}, section {s.section}]", " " * 6, f"  {i}. ")
-        out += _wrap(policy.level_label(s.responder_level), " " * 16, "     responder: ")
+        out += _wrap(policy.responders_label(s) + ("" if s.response_expected else " (no response expected)"),
+                     " " * 16, "     responder: ")
         out += _wrap(_levels(policy, s.inform_levels), " " * 16, "     informs:   ")
+        for c in s.inform_when:
+            fact = next((f.label for f in policy.facts if f.key == c.when), c.when)
+            out += _wrap(f"{policy.level_label(c.level)} (only if: {fact})", " " * 16, "     informs:   ")
+        if s.inform_teams:
+            out += _wrap(", ".join(s.inform_teams) + " (every member)", " " * 16, "     teams:     ")
+        if s.response_to_levels:
+            out += _wrap(_levels(policy, s.response_to_levels), " " * 16, "     response:  ")
         out += [f"     timescale: {_ts(s.timescale)}", f"     flags:     {_flags(s)}"]
+        if s.meeting is not None:
+            by = policy.level_label(s.meeting.arranged_by) if s.meeting.arranged_by else v.chair_title
+            out += _wrap(f"within {_ts(s.meeting.within)}, arranged by {by}", " " * 16, "     meeting:   ")
+        if s.monitoring.is_set:
+            out += [f"     monitoring: {_ts(s.monitoring)} after the agreed outcome"]
+        for name, parties in (("sent by", s.sent_by), ("escalated by", s.escalated_by), ("closed by", s.closed_by)):
+            if tuple(parties) != ("chair",) or (name == "closed by" and s.close_needs_all):
+                who = (" and " if name == "closed by" and s.close_needs_all else " or ").join(
+                    policy.party_label(p) for p in parties)
+                out += _wrap(who + (" (all must be satisfied)" if name == "closed by" and s.close_needs_all else ""),
+                             " " * 19, f"     {name + ':':<14}")
         if s.guidance:
             out += _wrap(s.guidance, " " * 16, "     guidance:  ")
     out += ["", "Rules"]
@@ -301,14 +325,24 @@ def describe_policy(policy: Policy) -> list[str]:
         ("monitoring", _ts(r.monitoring_meeting)),
         ("immediate", f"within {_ts(r.immediate_concern)}; written record within {_ts(r.immediate_written_record)}"),
         ("approval by", policy.level_label(r.approval_level) if r.approval_level else "-"),
-        ("Cafcass", f"{_CAFCASS[r.cafcass]}; tell first: {_levels(policy, r.cafcass_tell_levels)}"),
-        ("legal advice", f"tell first: {_levels(policy, r.legal_advice_tell_levels)}"),
+        ("Cafcass", f"{_CAFCASS[r.cafcass]}"
+                    + (f" ({', '.join(s.label for s in policy.cafcass_required_stages())})"
+                       if r.cafcass is CafcassRule.AFTER_ALL_STAGES else "")
+                    + ("; the referral closes the dispute" if r.cafcass_ends_dispute
+                       else "; the referral runs alongside, the dispute stays open")
+                    + f"; discuss first: {_levels(policy, r.cafcass_tell_levels)}"),
+        ("legal advice", f"discuss first: {_levels(policy, r.legal_advice_tell_levels)}"),
         ("compliments", "yes" if r.compliments else "no"),
         ("siblings", "one linked dispute per sibling" if r.siblings_together else "-"),
-        ("due soon", f"within {r.due_soon_working_days} working day(s)"),
+        ("due soon", f"within {r.due_soon_working_days} working day(s)" if r.due_soon_working_days
+                     else "never (0: only due today, then overdue)"),
     ]
     if r.not_for:
         rows.append(("not for", r.not_for))
+    for a in policy.approvals:
+        span = ("a Cafcass referral" if a.on == "cafcass_referral" else
+                f"{a.on} {('from ' + a.from_stage + ' ') if a.from_stage else ''}to {a.to_stage or 'any stage'}")
+        rows.append(("approval", f"{span}: {policy.level_label(a.level)}" + (f" ({a.source})" if a.source else "")))
     for name, value in rows:
         out += _wrap(value, " " * 17, f"  {name + ':':<15}")
     if policy.local:

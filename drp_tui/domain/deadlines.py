@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import DisputeView, DueState, StageView, Status, worst
-from drp_tui.domain.policy import Policy, RaiseMetBy, Timescale
+from drp_tui.domain.policy import ClockFrom, Policy, RaiseMetBy, Stage, Timescale
 from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, london_date, utc
 
 
@@ -24,27 +24,125 @@ class Due:
     start: date | None = None  # the day counted from (never itself counted)
     working_days: int | None = None
     hours: int | None = None
+    calendar_days: int | None = None
+    counted_from: ClockFrom | None = None  # the recorded event the window ran from (None: sending/setting)
 
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # raise | response | negotiation | action | monitoring | cap
+    kind: str  # raise | response | meeting | negotiation | action | monitoring | cap
     label: str
     due: Due
     state: DueState
     met_at: datetime | None = None  # when it was met (done)
+    late: str = ""  # met after the window: e.g. "responded 2 working days late"
 
 
 def compute_due(start: datetime, timescale: Timescale, calendar: WorkingCalendar) -> Due | None:
-    """When something started at ``start`` (UTC) is due under ``timescale``."""
+    """When something started at ``start`` (UTC) is due under ``timescale``: working days and
+    calendar days are counted from the next London day (the start day never counts) to the end
+    of the last one; hours run straight through."""
     start = utc(start)
+    frm = timescale.start
     if timescale.working_days is not None:
         day = london_date(start)
         due_day = calendar.add_working_days(day, timescale.working_days)
-        return Due(end_of_london_day_utc(due_day), due_day, day, timescale.working_days)
+        return Due(end_of_london_day_utc(due_day), due_day, day, timescale.working_days, counted_from=frm)
+    if timescale.calendar_days is not None:
+        day = london_date(start)
+        due_day = day + timedelta(days=timescale.calendar_days)
+        return Due(end_of_london_day_utc(due_day), due_day, day, calendar_days=timescale.calendar_days,
+                   counted_from=frm)
     if timescale.hours is not None:
-        return Due(start + timedelta(hours=timescale.hours), None, hours=timescale.hours)
+        return Due(start + timedelta(hours=timescale.hours), None, hours=timescale.hours, counted_from=frm)
     return None
+
+
+def formal_start(dispute: DisputeView, policy: Policy) -> datetime | None:
+    """When the formal process started: the first stage reached that is not informal. Raised
+    there: the day it was raised; escalated to it: when it was escalated (for a stage recorded
+    before that was kept: the previous stage's decision, else its sending). None: still informal."""
+    for i, st in enumerate(dispute.stages):
+        if not _has_stage(policy, st.stage_key) or policy.stage(st.stage_key).informal:
+            continue
+        if i == 0:
+            return _london_noon(dispute.raised_on)
+        if st.started_at is not None:
+            return utc(st.started_at)
+        prev = dispute.stages[i - 1]
+        before = prev.decision_at or prev.sent_at
+        return utc(before) if before is not None else None
+    return None
+
+
+def formal_sent(dispute: DisputeView, policy: Policy) -> datetime | None:
+    """When the first formal (not informal) stage was sent: what meets a window counted from
+    the start of the formal process (sending an informal stage does not)."""
+    for st in dispute.stages:
+        if st.sent_at and _has_stage(policy, st.stage_key) and not policy.stage(st.stage_key).informal:
+            return utc(st.sent_at)
+    return None
+
+
+def event_at(dispute: DisputeView, policy: Policy, frm: ClockFrom, sent_at: datetime | None = None) -> datetime | None:
+    """The instant of the recorded event a window runs from, or None if it has not happened
+    (SENT: ``sent_at``; a date-only event counts as its London day)."""
+    if frm is ClockFrom.SENT:
+        return utc(sent_at) if sent_at is not None else None
+    if frm is ClockFrom.ISSUE_AROSE:
+        return _london_noon(dispute.issue_arose)
+    if frm is ClockFrom.FORMAL_START:
+        return formal_start(dispute, policy)
+    held = [c.held_at for c in dispute.conversations if sent_at is None or utc(c.held_at) <= utc(sent_at)]
+    return utc(max(held, key=utc)) if held else None
+
+
+def stage_timescale(dispute: DisputeView, policy: Policy, stage: Stage) -> Timescale:
+    """The response timescale of ``stage`` for this dispute (an immediate concern's where the
+    procedure has one; none for a report or notice, which awaits no response)."""
+    if not stage.response_expected:
+        return Timescale()
+    if dispute.immediate and policy.rules.immediate_concern.is_set:
+        return policy.rules.immediate_concern
+    return stage.timescale
+
+
+def send_due(dispute: DisputeView, policy: Policy, stage: Stage, calendar: WorkingCalendar, sent_at: datetime,
+             chosen: date | None = None) -> Due | None:
+    """The response due of ``stage`` sent at ``sent_at``: the day the chair set (``chosen``, for
+    a stage whose length is at the chair's discretion), else its timescale counted from the
+    event the profile names (sending by default; the sending itself when that event has not
+    been recorded). None for a report or notice (no response is awaited)."""
+    if not stage.response_expected:
+        return None
+    if chosen is not None and stage.chair_sets_timescale:
+        return Due(end_of_london_day_utc(chosen), chosen, london_date(utc(sent_at)))
+    timescale = stage_timescale(dispute, policy, stage)
+    if not timescale.is_set:
+        return None
+    start = event_at(dispute, policy, timescale.counted_from(ClockFrom.SENT), sent_at) or sent_at
+    return compute_due(start, timescale, calendar)
+
+
+def lateness(due: Due, met_at: datetime, calendar: WorkingCalendar, verb: str) -> str:
+    """"responded 2 working days late": how far after ``due`` it was met ("" if in time). Counted
+    in the window's own unit: hours for an hours window, calendar days for a calendar-day one,
+    else working days (or "1 day" when the day after was not a working day)."""
+    met, at = utc(met_at), utc(due.at)
+    if met < at:
+        return ""
+    if due.day is None:  # an instant, not a day (an hours window): counted in started hours
+        n = max(1, -int(-(met - at).total_seconds() // 3600))  # started hours, at least 1
+        return f"{verb} {n} hour{'s' if n != 1 else ''} late"
+    due_day = due.day
+    met_day = london_date(met)
+    days = (met_day - due_day).days
+    if due.calendar_days is None:
+        n = calendar.working_days_between(due_day, met_day)
+        if n > 0:
+            return f"{verb} {n} working day{'s' if n != 1 else ''} late"
+    days = max(days, 1)
+    return f"{verb} {days} day{'s' if days != 1 else ''} late"
 
 
 def due_on_day(day: date) -> Due:
@@ -121,6 +219,8 @@ def stage_state(st: StageView, dispute: DisputeView, calendar: WorkingCalendar, 
     if clock is None:
         return None
     due, closed, paused = clock
+    if st.response_at is not None and utc(st.response_at) >= due.at:
+        return DueState.LATE
     return state_at(due.at, now, calendar, soon, done=st.response_at is not None or closed, paused=paused)
 
 
@@ -137,25 +237,31 @@ def deadlines(
     is_open = dispute.status.is_open
 
     def add(kind: str, label: str, due: Due, *, done_at: datetime | None = None,
-            done: bool = False, paused: bool = False) -> None:
+            done: bool = False, paused: bool = False, verb: str = "done") -> None:
         is_done = done or done_at is not None
         st = state_at(due.at, now, calendar, soon, done=is_done, paused=paused)
-        out.append(Deadline(kind, label, due, st, done_at))
+        late = lateness(due, done_at, calendar, verb) if done_at is not None else ""
+        out.append(Deadline(kind, label, due, DueState.LATE if late else st, done_at, late))
 
     first_sent = next((s.sent_at for s in dispute.stages if s.sent_at), None)
     rw = policy.rules.raise_window
     what = "sent"
     met_at = first_sent
+    frm = rw.counted_from(ClockFrom.ISSUE_AROSE)
     if policy.rules.raise_window_met_by is RaiseMetBy.RAISED:
         what, met_at = "raised", _london_noon(dispute.raised_on)
+    elif frm is ClockFrom.FORMAL_START:  # the formal report: sending an informal stage does not meet it
+        what, met_at = "formal report sent", formal_sent(dispute, policy)
     if dispute.immediate and policy.rules.immediate_written_record.is_set:
         # an immediate concern is talked through first; the written report follows within this
         rw, what, met_at = policy.rules.immediate_written_record, "written record sent", first_sent
-    if rw.is_set:
-        due = compute_due(_london_noon(dispute.issue_arose), rw, calendar)
+        frm = ClockFrom.ISSUE_AROSE
+    start = event_at(dispute, policy, frm, first_sent) if rw.is_set else None
+    if start is not None:  # (a window from an event not yet recorded is not running yet)
+        due = compute_due(start, rw, calendar)
         if due is not None:
-            add("raise", f"{policy.vocabulary.short} {what} within {rw.describe()} of the issue",
-                due, done_at=met_at, done=not is_open)
+            add("raise", f"{policy.vocabulary.short} {what} within {rw.describe()} {frm.phrase}",
+                due, done_at=met_at, done=not is_open, verb=what.split()[-1])
 
     for st in dispute.stages:
         label = policy.stage(st.stage_key).label if _has_stage(policy, st.stage_key) else st.stage_key
@@ -163,19 +269,32 @@ def deadlines(
         if clock is not None:
             due, closed, extended = clock
             met = st.response_at
-            add("response", f"Response to {label}", due, done_at=met, done=closed and met is None, paused=extended)
+            waiting = st.pending if met is None and not closed else ()
+            who = f" (awaiting {', '.join(r.responder_name for r in waiting)})" if waiting else ""
+            add("response", f"Response to {label}{who}", due, done_at=met, done=closed and met is None,
+                paused=extended, verb="responded")
+        meeting = policy.stage(st.stage_key).meeting if _has_stage(policy, st.stage_key) else None
+        if meeting is not None and meeting.within.is_set and st.sent_at is not None:
+            mdue = compute_due(st.sent_at, meeting.within, calendar)
+            met_on = [mt.held_on for mt in dispute.meetings if mt.stage_key == st.stage_key]
+            if mdue is not None:
+                by = (policy.level_label(meeting.arranged_by) if meeting.arranged_by
+                      else policy.vocabulary.chair_title)
+                later = dispute.current is None or st.id != dispute.current.id
+                add("meeting", f"Meeting ({label}) arranged by {by}", mdue,
+                    done_at=_london_noon(min(met_on)) if met_on else None, done=not is_open or later, verb="held")
         if st.negotiation_until is not None:
             add("negotiation", f"Further negotiation ({label})", Due(utc(st.negotiation_until), None),
                 done=st.decision is not None or not is_open or st is not dispute.current)
         for a in st.actions:
-            when = datetime.combine(a.done_on, datetime.min.time()) if a.done_on else None
+            when = _london_noon(a.done_on) if a.done_on else None
             add("action", f"Action: {a.description[:40]}", due_on_day(a.due),
                 done_at=when, done=dispute.status is Status.WITHDRAWN)
 
     for m in dispute.monitoring:
-        held = datetime.combine(m.held_on, datetime.min.time()) if m.held_on else None
+        held = _london_noon(m.held_on) if m.held_on else None
         add("monitoring", "Monitoring meeting", due_on_day(m.due_on), done_at=held,
-            done=dispute.status is Status.WITHDRAWN)
+            done=dispute.status is Status.WITHDRAWN, verb="held")
 
     for cap in policy.rules.caps:
         start = _cap_start(dispute, policy, cap.from_stage)
@@ -188,12 +307,12 @@ def deadlines(
         add("cap", cap.label or f"Whole process within {cap.working_days} working days", due,
             done=not is_open or beyond)
 
-    out.sort(key=lambda d: (d.state is DueState.DONE, d.due.at))
+    out.sort(key=lambda d: (d.state.is_done, d.due.at))
     return out
 
 
 def worst_state(items: list[Deadline]) -> DueState:
-    running = [d.state for d in items if d.state is not DueState.DONE]
+    running = [d.state for d in items if not d.state.is_done]
     if running:
         return worst(running)
     return DueState.DONE if items else DueState.NONE
@@ -201,7 +320,7 @@ def worst_state(items: list[Deadline]) -> DueState:
 
 def next_due(items: list[Deadline]) -> Deadline | None:
     """The earliest clock still running (not done), for sorting the caseload."""
-    running = [d for d in items if d.state is not DueState.DONE]
+    running = [d for d in items if not d.state.is_done]
     return min(running, key=lambda d: d.due.at) if running else None
 
 
@@ -209,10 +328,13 @@ def _has_stage(policy: Policy, key: str) -> bool:
     return any(s.key == key for s in policy.stages)
 
 
-def _due_day(due_at: datetime) -> date:
+def due_day(due_at: datetime) -> date:
     """The London day an instant-deadline falls due on: an extension "to Fri 4 Dec"
     is stored as the end of that day (00:00 on Sat 5 Dec), which is due on the 4th."""
     return london_date(utc(due_at) - timedelta(microseconds=1))
+
+
+_due_day = due_day
 
 
 def _london_noon(day: date) -> datetime:

@@ -162,7 +162,7 @@ def section_one(policy: Policy) -> Section:
         Field("category", f"Category of {v.concern_word}", Kind.CHOICE, EditWhen.UNTIL_SENT, required=True,
               options=tuple((c.label, c.key) for c in policy.categories), choice_noun="a category", at_raise=True),
         Field("start_stage", "Starting level", Kind.CHOICE, EditWhen.RAISING, required=True,
-              options=tuple((f"{s.label} ({policy.level_label(s.responder_level)})", s.key)
+              options=tuple((f"{s.label} ({policy.responders_label(s)})", s.key)
                             for s in policy.starting_stages()),
               choice_noun=_a(stage_word), at_raise=True),
         Field("immediate", "Immediate concern", Kind.CHECK, EditWhen.UNTIL_SENT,
@@ -191,10 +191,21 @@ RAISE_ORDER = ("category", "start_stage", "issue_arose", "raised_on", "concern",
                "timescales", "child_wishes", "against_wishes", "immediate")
 
 
+FACT_PREFIX = "fact_"  # a fact's field key: FACT_PREFIX + the fact's key
+
+
+def fact_fields(policy: Policy) -> tuple[Field, ...]:
+    """The procedure's own yes/no facts of a dispute (``[[facts]]``), asked when raising and
+    fixed once raised (conditional copies read them)."""
+    return tuple(Field(FACT_PREFIX + f.key, f.label, Kind.CHECK, EditWhen.RAISING, at_raise=True)
+                 for f in policy.facts)
+
+
 def raise_fields(policy: Policy) -> tuple[Field, ...]:
-    """The fields of the raise form, in its order (only those the procedure asks)."""
+    """The fields of the raise form, in its order (only those the procedure asks), then the
+    procedure's facts."""
     sec = section_one(policy)
-    return tuple(f for f in (sec.field(k) for k in RAISE_ORDER) if f.at_raise and f.asked)
+    return tuple(f for f in (sec.field(k) for k in RAISE_ORDER) if f.at_raise and f.asked) + fact_fields(policy)
 
 
 def stage_fields(policy: Policy) -> tuple[Field, ...]:

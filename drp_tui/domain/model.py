@@ -57,8 +57,14 @@ class DueState(str, Enum):
     DUE_SOON = "due_soon"
     ON_TRACK = "on_track"
     PAUSED = "paused"
+    LATE = "late"  # done, but after its window closed
     DONE = "done"
     NONE = "none"  # nothing is running
+
+    @property
+    def is_done(self) -> bool:
+        """Finished (on time or late): no longer running."""
+        return self in (DueState.DONE, DueState.LATE)
 
     @property
     def rank(self) -> int:
@@ -80,6 +86,7 @@ _STATE_LABELS = {
     DueState.DUE_SOON: "due soon",
     DueState.ON_TRACK: "on track",
     DueState.PAUSED: "paused",
+    DueState.LATE: "late",
     DueState.DONE: "done",
     DueState.NONE: "-",
 }
@@ -89,6 +96,7 @@ _STATE_SYMBOLS = {
     DueState.DUE_SOON: "> ",
     DueState.ON_TRACK: "  ",
     DueState.PAUSED: "||",
+    DueState.LATE: "L ",
     DueState.DONE: "ok",
     DueState.NONE: "  ",
 }
@@ -134,6 +142,28 @@ class ActionView:
 
 
 @dataclass(frozen=True)
+class ResponseView:
+    """One responder's own response to a stage answered jointly (empty until they respond)."""
+
+    responder_id: int
+    responder_name: str
+    response: str
+    response_at: datetime | None
+    recorded_by_id: int | None
+    on_behalf: bool
+
+
+@dataclass(frozen=True)
+class HolderView:
+    """Who holds a level in a team (the management chain), as a stage's responder may be chosen."""
+
+    level: str
+    team_id: int
+    staff_id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class StageView:
     id: int
     stage_key: str
@@ -162,6 +192,38 @@ class StageView:
     approval_by_id: int | None
     approval_at: datetime | None
     actions: tuple[ActionView, ...] = ()
+    responses: tuple[ResponseView, ...] = ()  # a stage answered jointly: each responder's own
+    started_at: datetime | None = None  # when the dispute reached this stage (None: recorded before it was kept)
+
+    @property
+    def pending(self) -> tuple[ResponseView, ...]:
+        """The joint responders still to respond."""
+        return tuple(r for r in self.responses if r.response_at is None)
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    """One decision on a gate of a stage record (see ``Policy.entry_gates``): approved,
+    declined (with the reason), or a party's "satisfied" before a stage closes."""
+
+    id: int
+    stage_id: int  # the StageView.id it belongs to
+    gate: str  # "on:level" (e.g. "bypass:qa_manager") or "close:party"
+    decision: str  # approved | declined | satisfied
+    reason: str
+    by_id: int
+    by_name: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    id: int
+    held_at: datetime
+    with_whom: str
+    how: str
+    agreed: str
+    timescale: str
 
 
 @dataclass(frozen=True)
@@ -170,6 +232,35 @@ class MonitoringView:
     due_on: date
     held_on: date | None
     outcome: str
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    id: int
+    stage_key: str
+    held_on: date
+    attendees: str
+    outcome: str
+    recorded_by_name: str = ""
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A step taken alongside the stages: legal advice sought, Cafcass consulted or referred to,
+    or a discussion with a holder of a level the procedure asks the chair to talk to first."""
+
+    id: int
+    kind: str  # legal_advice | cafcass_discussion | cafcass_referral | discussion
+    at: datetime  # when it was recorded
+    note: str  # what happened (a discussion: what was said)
+    by_id: int
+    by_name: str
+    told: str = ""  # who was told first (as the chair wrote it)
+    before: str = ""  # a discussion: the step it comes before (cafcass_referral | legal_advice)
+    level: str = ""  # a discussion: the level (Level.key) of the person spoken to
+    with_id: int | None = None  # a discussion: the person spoken to
+    with_name: str = ""
+    held_at: datetime | None = None  # a discussion: when it was held
 
 
 @dataclass(frozen=True)
@@ -208,8 +299,25 @@ class DisputeView:
     raised_by_team_id: int | None = None  # the raising chair's own team (their service)
     stages: tuple[StageView, ...] = ()
     monitoring: tuple[MonitoringView, ...] = ()
+    conversations: tuple[ConversationView, ...] = ()  # oldest first
+    steps: tuple[StepView, ...] = ()  # alongside the stages, oldest first
     sibling_ids: tuple[int, ...] = field(default=())
     policy_digest: str = ""  # the exact profile content it is pinned to ("" = not pinned yet)
+    facts: tuple[str, ...] = ()  # keys of the procedure's yes/no facts that hold
+    meetings: tuple[MeetingView, ...] = ()  # meetings held at its stages, oldest first
+    # Active holders of every level in the child's team and the raising chair's team
+    # (who a stage may be sent to); the allocated social worker counts when active.
+    holders: tuple[HolderView, ...] = ()
+    social_worker_active: bool = False
+    approvals: tuple[ApprovalView, ...] = ()  # decisions on gates, oldest first
+
+    def gate_decisions(self, stage_id: int, gate: str) -> tuple[ApprovalView, ...]:
+        return tuple(a for a in self.approvals if a.stage_id == stage_id and a.gate == gate)
+
+    def gate_state(self, stage_id: int, gate: str) -> ApprovalView | None:
+        """The latest approved/declined decision on ``gate`` of that stage record (None: none yet)."""
+        got = [a for a in self.gate_decisions(stage_id, gate) if a.decision in ("approved", "declined")]
+        return got[-1] if got else None
 
     @property
     def current(self) -> StageView | None:

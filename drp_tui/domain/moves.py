@@ -18,8 +18,8 @@ from datetime import datetime
 from enum import Enum
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.model import ActionView, Decision, DisputeView, Role, StageView, Status
-from drp_tui.domain.policy import CafcassRule, Policy, Stage
+from drp_tui.domain.model import ActionView, ApprovalView, Decision, DisputeView, Role, StageView, Status
+from drp_tui.domain.policy import CHAIR, Approval, CafcassRule, Policy, Stage
 from drp_tui.domain.timeutil import format_due, format_london, utc
 
 ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dispute content; "
@@ -36,14 +36,17 @@ class Move(str, Enum):
     EXTEND = "extend"
     ESCALATE = "escalate"
     APPROVE = "approve"
+    DECLINE = "decline"
     LEGAL_ADVICE = "legal_advice"
     CAFCASS_DISCUSSION = "cafcass_discussion"
     CAFCASS_REFERRAL = "cafcass_referral"
+    DISCUSSION = "discussion"
     WITHDRAW = "withdraw"
     REOPEN = "reopen"
     MONITORING = "monitoring"
     CONVERSATION = "conversation"
     ACTION_DONE = "action_done"
+    MEETING = "meeting"
 
     @property
     def label(self) -> str:
@@ -55,10 +58,11 @@ _LABELS = {
     Move.EDIT: "Edit", Move.SEND: "Send", Move.RESPOND: "Record response",
     Move.RESPOND_ON_BEHALF: "Record response on behalf", Move.DECIDE: "Decide",
     Move.NEGOTIATE: "Agree further negotiation", Move.EXTEND: "Agree an extension", Move.ESCALATE: "Escalate",
-    Move.APPROVE: "Approve stage", Move.LEGAL_ADVICE: "Legal advice sought",
+    Move.APPROVE: "Approve stage", Move.DECLINE: "Decline approval", Move.LEGAL_ADVICE: "Legal advice sought",
     Move.CAFCASS_DISCUSSION: "Discuss with Cafcass", Move.CAFCASS_REFERRAL: "Refer to Cafcass",
-    Move.WITHDRAW: "Withdraw", Move.REOPEN: "Reopen", Move.MONITORING: "Record monitoring meeting",
+    Move.DISCUSSION: "Record a discussion before a step", Move.WITHDRAW: "Withdraw", Move.REOPEN: "Reopen", Move.MONITORING: "Record monitoring meeting",
     Move.CONVERSATION: "Record conversation", Move.ACTION_DONE: "Mark action done",
+    Move.MEETING: "Record stage meeting",
 }
 
 # What the chair would be doing, as the refusals say it ("Only the chair who raised ... can <doing>").
@@ -66,10 +70,11 @@ _DOING = {
     Move.EDIT: "edit it", Move.SEND: "send it", Move.RESPOND: "record a response",
     Move.RESPOND_ON_BEHALF: "record a response on the manager's behalf", Move.DECIDE: "decide it",
     Move.NEGOTIATE: "agree further negotiation", Move.EXTEND: "agree an extension", Move.ESCALATE: "escalate it",
-    Move.APPROVE: "approve it", Move.LEGAL_ADVICE: "record legal advice",
+    Move.APPROVE: "approve it", Move.DECLINE: "decline approval", Move.LEGAL_ADVICE: "record legal advice",
     Move.CAFCASS_DISCUSSION: "record a discussion with Cafcass", Move.CAFCASS_REFERRAL: "refer it to Cafcass",
-    Move.WITHDRAW: "withdraw it", Move.REOPEN: "reopen it", Move.MONITORING: "record its monitoring meeting",
+    Move.DISCUSSION: "record a discussion", Move.WITHDRAW: "withdraw it", Move.REOPEN: "reopen it", Move.MONITORING: "record its monitoring meeting",
     Move.CONVERSATION: "record a conversation", Move.ACTION_DONE: "mark an action done",
+    Move.MEETING: "record the stage's meeting",
 }
 
 
@@ -89,7 +94,12 @@ class Verdict:
     allowed: bool
     reason: str = ""  # why not, in words a chair understands (empty when allowed)
     who: bool = False  # refused because of who is asking (else because of the dispute's state)
-    targets: tuple[str, ...] = ()  # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark
+    # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark; SEND: ids of the
+    # people who may answer the stage (all of them, for a joint stage); RESPOND_ON_BEHALF: ids of the
+    # joint responders still to respond; RESPOND at a joint stage: the actor's own id
+    # ESCALATE: stage keys allowed; ACTION_DONE: ids of actions this actor may mark; APPROVE/DECLINE:
+    # the gates ("on:level") this actor may decide; DECIDE: the closing parties this actor speaks for
+    targets: tuple[str, ...] = ()
 
 
 class _No(Exception):
@@ -162,6 +172,77 @@ class _Facts:
             raise _who(f"Only the chair who raised {self.ref} can {_DOING[move]}; "
                        f"it is {self.view.raised_by_name}'s.")
 
+    def holds(self, level: str) -> bool:
+        """The actor holds ``level`` for this dispute (where the level's kind of holder says)."""
+        try:
+            kind = self.policy.level(level).holder
+        except KeyError:
+            kind = "team"
+        v = self.view
+        if kind == "allocated" and v.child.social_worker_id == self.actor.id:
+            return True
+        team = v.raised_by_team_id if kind == "chair_team" else v.child.team_id
+        return team is not None and (level, team) in self.actor.levels
+
+    def is_party(self, party: str) -> bool:
+        return self.is_chair if party == CHAIR else self.holds(party)
+
+    def party_name(self, party: str) -> str:
+        return (f"the {self.policy.vocabulary.chair_title} who raised it" if party == CHAIR
+                else self.policy.level_label(party))
+
+    def acts(self, move: Move, parties: tuple[str, ...], where: str) -> None:
+        """The actor is one of ``parties`` (the pinned profile's sent_by / escalated_by / closed_by)."""
+        if tuple(parties) == (CHAIR,):
+            self.chair(move)
+            return
+        self.no_admin()
+        if any(self.is_party(p) for p in parties):
+            return
+        names = " or ".join(self.party_name(p) for p in parties)
+        raise _who(f"Under this procedure only {names} can {_DOING[move]} at {where} of {self.ref}.")
+
+    def entered_from(self, sv: StageView) -> str | None:
+        """The stage the record ``sv`` was entered from (None: the dispute was raised there)."""
+        prev = [s for s in self.view.stages if s.seq < sv.seq]
+        return prev[-1].stage_key if prev else None
+
+    def pending_gates(self, sv: StageView) -> list[tuple[Approval, ApprovalView | None]]:
+        """The approvals still needed before ``sv`` is sent, with the latest decision (a decline) if any."""
+        out: list[tuple[Approval, ApprovalView | None]] = []
+        for g in self.policy.entry_gates(self.entered_from(sv), sv.stage_key):
+            if g.on == "stage" and sv.approval_by_id is not None:  # the old requires_approval, agreed
+                continue
+            st = self.view.gate_state(sv.id, g.gate)
+            if st is None or st.decision != "approved":
+                out.append((g, st))
+        return out
+
+    def transition(self, g: Approval, sv: StageView) -> str:
+        """The gated transition in words."""
+        to = self.label(sv)
+        if g.on == "cafcass_referral":
+            return "a referral to Cafcass"
+        frm = self.entered_from(sv)
+        src = self.policy.stage(frm).label if frm and any(s.key == frm for s in self.policy.stages) else frm
+        if g.on == "raise":
+            return f"starting at {to}"
+        if g.on == "escalate":
+            return f"escalating from {src} to {to}"
+        if g.on == "bypass":
+            return f"going straight from {src} to {to}"
+        return f"sending {to}"
+
+    def approver_name(self, g: Approval) -> str:
+        return self.policy.level_label(g.level) if g.level else "your service manager"
+
+    def may_approve(self, g: Approval) -> bool:
+        """Old gate: oversight of the raising chair's team or the child's, or the approval level's
+        holder where they hold it; a gate of [[approvals]]: only its level's holder."""
+        if g.on == "stage":
+            return self.oversight_of or (bool(g.level) and self.holds(g.level))
+        return self.holds(g.level)
+
     def open(self, move: Move) -> None:
         v = self.view
         if not v.status.is_open:
@@ -175,6 +256,36 @@ class _Facts:
         return cur
 
 
+# --- who a stage goes to --------------------------------------------------------------------------
+
+def responder_candidates(view: DisputeView, policy: Policy, stage: Stage) -> tuple[tuple[int, str], ...]:
+    """(id, name) of everyone who may answer ``stage`` of ``view``: the holders of its responder
+    levels where each level is held (the child's team, the chair's own service, or the allocated
+    social worker), in the profile's order of levels. Sent to the first unless the chair picks;
+    a joint stage (``responders = "all"``) goes to them all."""
+    out: dict[int, str] = {}
+    for key in stage.answering_levels:
+        try:
+            kind = policy.level(key).holder
+        except KeyError:
+            kind = "team"
+        if kind == "allocated" and view.social_worker_active and view.child.social_worker_id is not None:
+            out.setdefault(view.child.social_worker_id, view.child.social_worker_name)
+            continue
+        team = view.raised_by_team_id if kind == "chair_team" else view.child.team_id
+        for h in view.holders:
+            if h.level == key and h.team_id == team:
+                out.setdefault(h.staff_id, h.name)
+    return tuple(out.items())
+
+
+def _no_response(f: _Facts, cur: StageView, stage: Stage, move: Move) -> None:
+    if not stage.response_expected:
+        raise _state(f"{f.ref}: {stage.label} is a report or notice: no response is expected "
+                     f"({move.label.lower()} does not apply); the {f.policy.vocabulary.chair_title} "
+                     "may move on at once.")
+
+
 # --- one function per move: returns its targets, or raises _No ----------------------------------
 
 def _edit(f: _Facts) -> tuple[str, ...]:
@@ -184,18 +295,38 @@ def _edit(f: _Facts) -> tuple[str, ...]:
 
 
 def _send(f: _Facts) -> tuple[str, ...]:
-    f.chair(Move.SEND)
+    cur = f.cur
+    sender = _parties(f, cur, "sent_by")
+    f.acts(Move.SEND, sender, f.label(cur) if cur else "this stage")
     f.open(Move.SEND)
     cur = f.current()
     stage = f.stage(cur)
     if cur.sent_at is not None:
         raise _state(f"{f.ref}: {stage.label} was already sent on {format_london(cur.sent_at)}.")
-    if stage.requires_approval and cur.approval_by_id is None:
-        rules = f.policy.rules
-        who = f.policy.level_label(rules.approval_level) if rules.approval_level else "your service manager"
-        raise _state(f"{f.ref}: {stage.label} needs {who}'s agreement before it is sent "
-                     "(the procedure requires that discussion first). Ask them to record approval.")
-    return ()
+    pending = f.pending_gates(cur)
+    if pending:
+        g, st = pending[0]
+        who = f.approver_name(g)
+        if st is not None and st.decision == "declined":
+            raise _state(f"{f.ref}: {who} ({st.by_name}) declined {f.transition(g, cur)}: {st.reason} "
+                         f"{stage.label} cannot be sent unless {who} approves.")
+        if g.on == "stage":
+            raise _state(f"{f.ref}: {stage.label} needs {who}'s agreement before it is sent "
+                         "(the procedure requires that discussion first). Ask them to record approval.")
+        raise _state(f"{f.ref}: {f.transition(g, cur)} needs {who}'s approval before {stage.label} is sent. "
+                     "Ask them to record approval.")
+    return tuple(str(i) for i, _name in responder_candidates(f.view, f.policy, stage))
+
+
+def _parties(f: _Facts, sv: StageView | None, which: str) -> tuple[str, ...]:
+    """Who acts on ``sv`` by the pinned profile (the stage's sent_by / escalated_by / closed_by)."""
+    if sv is None:
+        return (CHAIR,)
+    try:
+        parties: tuple[str, ...] = getattr(f.policy.stage(sv.stage_key), which)
+    except KeyError:
+        return (CHAIR,)
+    return parties
 
 
 def _awaiting(f: _Facts, move: Move) -> StageView:
@@ -215,6 +346,18 @@ def _awaiting(f: _Facts, move: Move) -> StageView:
 def _respond(f: _Facts) -> tuple[str, ...]:
     f.no_admin()
     cur = _awaiting(f, Move.RESPOND)
+    stage = f.stage(cur)
+    _no_response(f, cur, stage, Move.RESPOND)
+    if cur.responses:  # answered jointly: each responder records their own
+        mine = next((r for r in cur.responses if r.responder_id == f.actor.id), None)
+        if mine is None:
+            names = ", ".join(r.responder_name for r in cur.responses)
+            raise _who(f"{f.label(cur)} of {f.ref} was sent to {names}, not to you.")
+        if mine.response_at is not None:
+            still = ", ".join(r.responder_name for r in cur.pending)
+            raise _state(f"{f.ref}: you recorded your response to {f.label(cur)} on "
+                         f"{format_london(mine.response_at)}; still to respond: {still}.")
+        return (str(f.actor.id),)
     if cur.responder_id != f.actor.id:
         raise _who(f"{f.label(cur)} of {f.ref} was sent to {cur.responder_name or 'no one'}, not to you.")
     return ()
@@ -222,18 +365,46 @@ def _respond(f: _Facts) -> tuple[str, ...]:
 
 def _respond_on_behalf(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.RESPOND_ON_BEHALF)
-    _awaiting(f, Move.RESPOND_ON_BEHALF)
-    return ()
+    cur = _awaiting(f, Move.RESPOND_ON_BEHALF)
+    _no_response(f, cur, f.stage(cur), Move.RESPOND_ON_BEHALF)
+    return tuple(str(r.responder_id) for r in cur.pending)
+
+
+def satisfied_parties(view: DisputeView, sv: StageView) -> tuple[str, ...]:
+    """The closing parties who recorded "satisfied" with the stage's latest response."""
+    since = sv.response_at
+    return tuple(dict.fromkeys(
+        a.gate.split(":", 1)[1] for a in view.approvals
+        if a.stage_id == sv.id and a.decision == "satisfied" and a.gate.startswith("close:")
+        and (since is None or utc(a.at) >= utc(since))))
 
 
 def _decide(f: _Facts) -> tuple[str, ...]:
-    f.chair(Move.DECIDE)
+    cur = f.cur
+    closers = _parties(f, cur, "closed_by")
+    f.acts(Move.DECIDE, closers, f.label(cur) if cur else "this stage")
     f.open(Move.DECIDE)
     cur = f.current()
-    if cur.response_at is None:
-        raise _state(f"{f.ref}: there is no response to {f.label(cur)} yet. Record the response "
+    notice = not f.stage(cur).response_expected
+    if notice and cur.sent_at is None:
+        raise _state(f"{f.ref}: {f.label(cur)} has not been sent yet; send it before deciding.")
+    if cur.response_at is None and not notice:
+        still = f" (still to respond: {', '.join(r.responder_name for r in cur.pending)})" if cur.pending else ""
+        raise _state(f"{f.ref}: there is no response to {f.label(cur)} yet{still}. Record the response "
                      "(or record it on the manager's behalf) before deciding.")
-    return ()
+    try:
+        all_needed = f.policy.stage(cur.stage_key).close_needs_all
+    except KeyError:
+        all_needed = False
+    if not all_needed:
+        return ()
+    done = satisfied_parties(f.view, cur)
+    mine = tuple(p for p in closers if f.is_party(p) and p not in done)
+    if not mine:
+        waiting = ", ".join(f.party_name(p) for p in closers if p not in done) or "no one"
+        raise _state(f"{f.ref}: you have already recorded that you are satisfied with {f.label(cur)}; "
+                     f"it closes when all have (waiting for: {waiting}).")
+    return mine
 
 
 def _negotiate(f: _Facts) -> tuple[str, ...]:
@@ -254,16 +425,19 @@ def _negotiate(f: _Facts) -> tuple[str, ...]:
 def _extend(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.EXTEND)
     f.open(Move.EXTEND)
-    if not f.policy.rules.extensions_allowed:
-        raise _state("This procedure does not provide for extensions: escalate if the response is late.")
     cur = f.current()
+    chairs_own = any(s.key == cur.stage_key and s.chair_sets_timescale for s in f.policy.stages)
+    if not (f.policy.rules.extensions_allowed or chairs_own):  # the chair may lengthen a stage that is theirs to set
+        raise _state("This procedure does not provide for extensions: escalate if the response is late.")
+    _no_response(f, cur, f.stage(cur), Move.EXTEND)
     if cur.sent_at is None or f.view.status is not Status.SENT:
         raise _state("An extension is for a response that is still awaited.")
     return ()
 
 
 def _escalate(f: _Facts) -> tuple[str, ...]:
-    f.chair(Move.ESCALATE)
+    cur0 = f.cur
+    f.acts(Move.ESCALATE, _parties(f, cur0, "escalated_by"), f.label(cur0) if cur0 else "this stage")
     f.open(Move.ESCALATE)
     cur = f.current()
     stage = f.stage(cur)
@@ -301,25 +475,76 @@ def _approval_scope(f: _Facts) -> None:
                "only their own service manager can approve it.")
 
 
-def _approve(f: _Facts) -> tuple[str, ...]:
-    _approval_scope(f)
-    f.open(Move.APPROVE)
-    cur = f.current()
-    stage = f.stage(cur)
-    if cur.sent_at is not None or not stage.requires_approval:
+def awaiting_approval(f: _Facts) -> list[tuple[Approval, ApprovalView | None]]:
+    """Gates on the dispute now awaiting a decision: those before the current stage is sent; when
+    none of those waits, a Cafcass referral's where the referral could otherwise be made now."""
+    cur = f.cur
+    if cur is None or not f.view.status.is_open:
+        return []
+    out = f.pending_gates(cur) if cur.sent_at is None else []
+    gates = f.policy.cafcass_gates()
+    if gates and not out:  # a referral's approval is asked once the stage awaits none of its own
+        try:
+            _cafcass_state(f)
+        except _No:
+            return out
+        for g in gates:
+            st = f.view.gate_state(cur.id, g.gate)
+            if st is None or st.decision != "approved":
+                out.append((g, st))
+    return out
+
+
+def _approve_or_decline(f: _Facts, move: Move) -> tuple[str, ...]:
+    f.no_admin()
+    waiting = awaiting_approval(f)
+    if not waiting:
+        _approval_scope(f)  # who first, as before gates on transitions existed
+        f.open(move)
+        cur = f.current()
+        stage = f.stage(cur)
+        if cur.approval_by_id is not None and cur.sent_at is None:
+            raise _state(f"{f.ref}: {stage.label} was already approved.")
         raise _state(f"{f.ref}: {stage.label} does not await approval.")
-    if cur.approval_by_id is not None:
-        raise _state(f"{f.ref}: {stage.label} was already approved.")
-    return ()
+    mine = tuple(g.gate for g, _st in waiting if f.may_approve(g))
+    if not mine:
+        g = waiting[0][0]
+        if g.on == "stage":
+            _approval_scope(f)
+        names = " or ".join(dict.fromkeys(f.approver_name(g) for g, _st in waiting))
+        raise _who(f"{f.ref} awaits approval from {names}; you do not hold that role for it.")
+    return mine
+
+
+def _approve(f: _Facts) -> tuple[str, ...]:
+    return _approve_or_decline(f, Move.APPROVE)
+
+
+def _decline(f: _Facts) -> tuple[str, ...]:
+    return _approve_or_decline(f, Move.DECLINE)
 
 
 _NO_CAFCASS = ("Cafcass referral does not apply under this procedure "
                "(Cafcass has no role in child protection plans).")
 
 
+_STEP_NAMES = {"cafcass_referral": "referring to Cafcass", "legal_advice": "seeking legal advice"}
+
+
+def _discussed_first(f: _Facts, before: str) -> None:
+    """Each level the procedure names for ``before`` has a recorded discussion (with someone holding it)."""
+    held = {s.level for s in f.view.steps if s.kind == "discussion" and s.before == before}
+    missing = [lv for lv in f.policy.tell_levels(before) if lv not in held]
+    if missing:
+        names = " and ".join(f.policy.level_label(lv) for lv in missing)
+        raise _state(f"{f.ref}: the procedure asks you to discuss it with the {names} before "
+                     f"{_STEP_NAMES[before]}; record that discussion first (with whom, when, what was said).")
+
+
 def _legal_advice(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.LEGAL_ADVICE)
     f.open(Move.LEGAL_ADVICE)
+    _discussed_first(f, "legal_advice")
     return ()
 
 
@@ -331,21 +556,61 @@ def _cafcass_discussion(f: _Facts) -> tuple[str, ...]:
     return ()
 
 
+def _last_unresolved(f: _Facts) -> None:
+    """The last stage has been sent and has not resolved the matter."""
+    last = f.policy.stages[-1]
+    cur = f.cur
+    unresolved = cur is not None and (cur.decision is Decision.NOT_RESOLVED or (
+        cur.due_at is not None and cur.response_at is None and f.overdue(cur)))
+    if cur is None or cur.stage_key != last.key or cur.sent_at is None or not unresolved:
+        raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once {last.label} "
+                     "has been sent and has not resolved the matter.")
+
+
 def _cafcass_referral(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.CAFCASS_REFERRAL)
     f.open(Move.CAFCASS_REFERRAL)
+    _cafcass_state(f)
+    cur = f.current()
+    for g in f.policy.cafcass_gates():
+        st = f.view.gate_state(cur.id, g.gate)
+        who = f.approver_name(g)
+        if st is not None and st.decision == "declined":
+            raise _state(f"{f.ref}: {who} ({st.by_name}) declined a referral to Cafcass: {st.reason}")
+        if st is None:
+            raise _state(f"{f.ref}: a referral to Cafcass needs {who}'s approval first. Ask them to record approval.")
+    return ()
+
+
+def _cafcass_state(f: _Facts) -> None:
+    """Whether the dispute's state lets a referral be made now (not who is asking)."""
     rule = f.policy.rules.cafcass
     if rule is CafcassRule.NOT_APPLICABLE:
         raise _state(_NO_CAFCASS)
+    done = [s for s in f.view.steps if s.kind == "cafcass_referral"]
+    if done:
+        raise _state(f"{f.ref} was already referred to Cafcass on {format_london(done[-1].at)}; "
+                     "the referral runs alongside the dispute.")
+    if rule is CafcassRule.AFTER_ALL_STAGES and f.policy.stages:
+        used = {sv.stage_key for sv in f.view.stages if sv.sent_at is not None}
+        unused = [st.label for st in f.policy.cafcass_required_stages() if st.key not in used]
+        if unused:
+            raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once each has "
+                         f"been used; not used (sent) for {f.ref}: {', '.join(unused)}.")
+        _last_unresolved(f)
     if rule is CafcassRule.AFTER_LAST_STAGE and f.policy.stages:
-        last = f.policy.stages[-1]
-        cur = f.cur
-        unresolved = cur is not None and (cur.decision is Decision.NOT_RESOLVED or (
-            cur.due_at is not None and cur.response_at is None and f.overdue(cur)))
-        if cur is None or cur.stage_key != last.key or cur.sent_at is None or not unresolved:
-            raise _state(f"This procedure asks you to use every stage first: refer to Cafcass once {last.label} "
-                         "has been sent and has not resolved the matter.")
-    return ()
+        _last_unresolved(f)
+    _discussed_first(f, "cafcass_referral")
+
+
+def _discussion(f: _Facts) -> tuple[str, ...]:
+    """Targets: the steps (cafcass_referral, legal_advice) whose discussions the procedure asks for."""
+    f.chair(Move.DISCUSSION)
+    f.open(Move.DISCUSSION)
+    steps = tuple(k for k in ("cafcass_referral", "legal_advice") if f.policy.tell_levels(k))
+    if not steps:
+        raise _state("This procedure names no one to discuss a Cafcass referral or legal advice with first.")
+    return steps
 
 
 def _withdraw(f: _Facts) -> tuple[str, ...]:
@@ -368,8 +633,35 @@ def _reopen(f: _Facts) -> tuple[str, ...]:
 
 def _monitoring(f: _Facts) -> tuple[str, ...]:
     f.chair(Move.MONITORING)
-    if not (f.policy.rules.monitoring_meeting.is_set or f.view.monitoring):
+    if not (f.policy.rules.monitoring_meeting.is_set or f.view.monitoring
+            or any(s.monitoring.is_set for s in f.policy.stages)):
         raise _state("This procedure sets no monitoring meeting, and none is due for this dispute.")
+    return ()
+
+
+def _meeting(f: _Facts) -> tuple[str, ...]:
+    """A meeting the procedure expects at the current stage: recorded by the chair, or by the
+    holder of the level that arranges it (``meeting.arranged_by``) for this dispute."""
+    f.no_admin()
+    cur = f.current()
+    stage = f.stage(cur)
+    meeting = stage.meeting
+    arranger = meeting.arranged_by if meeting is not None else ""
+    if not f.is_chair:
+        try:
+            kind = f.policy.level(arranger).holder if arranger else ""
+        except KeyError:
+            kind = ""
+        team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.team_id
+        if not (arranger and team is not None and (arranger, team) in f.actor.levels):
+            also = f" or the {f.policy.level_label(arranger)} who arranges it" if arranger else ""
+            raise _who(f"Only the {f.policy.vocabulary.chair_title} who raised {f.ref}{also} can record "
+                       f"the {stage.label} meeting.")
+    f.open(Move.MEETING)
+    if meeting is None:  # (a bare meeting_expected flag sets no meeting to record)
+        raise _state(f"{f.ref}: this procedure sets no meeting to record at {stage.label}.")
+    if cur.sent_at is None:
+        raise _state(f"{f.ref}: {stage.label} has not been sent yet; its meeting follows the sending.")
     return ()
 
 
@@ -383,7 +675,8 @@ def _open_actions(f: _Facts) -> list[tuple[ActionView, StageView]]:
 
 
 def _may_mark(f: _Facts, s: StageView) -> bool:
-    return f.is_chair or (s.responder_id is not None and s.responder_id == f.actor.id)
+    return f.is_chair or (s.responder_id is not None and s.responder_id == f.actor.id) or any(
+        r.responder_id == f.actor.id for r in s.responses)
 
 
 _NOT_YOUR_ACTION = "Only the chair or the manager who responded can mark an action done."
@@ -403,9 +696,11 @@ def _action_done(f: _Facts) -> tuple[str, ...]:
 _RULES = {
     Move.EDIT: _edit, Move.SEND: _send, Move.RESPOND: _respond, Move.RESPOND_ON_BEHALF: _respond_on_behalf,
     Move.DECIDE: _decide, Move.NEGOTIATE: _negotiate, Move.EXTEND: _extend, Move.ESCALATE: _escalate,
-    Move.APPROVE: _approve, Move.LEGAL_ADVICE: _legal_advice, Move.CAFCASS_DISCUSSION: _cafcass_discussion,
-    Move.CAFCASS_REFERRAL: _cafcass_referral, Move.WITHDRAW: _withdraw, Move.REOPEN: _reopen,
+    Move.APPROVE: _approve, Move.DECLINE: _decline, Move.LEGAL_ADVICE: _legal_advice,
+    Move.CAFCASS_DISCUSSION: _cafcass_discussion, Move.CAFCASS_REFERRAL: _cafcass_referral, Move.DISCUSSION: _discussion,
+    Move.WITHDRAW: _withdraw, Move.REOPEN: _reopen,
     Move.MONITORING: _monitoring, Move.CONVERSATION: _conversation, Move.ACTION_DONE: _action_done,
+    Move.MEETING: _meeting,
 }
 
 
@@ -426,14 +721,27 @@ def moves(view: DisputeView, policy: Policy, actor: Actor, now: datetime,
 
 def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, calendar: WorkingCalendar,
             move: Move, *, target: str | None = None) -> Verdict:
-    """One move. With ``target`` (ESCALATE: a stage key; ACTION_DONE: an action id) the
-    verdict is on that target: allowed only if it is one of the move's targets."""
+    """One move. With ``target`` (ESCALATE: a stage key; ACTION_DONE: an action id; SEND and
+    RESPOND_ON_BEHALF: a person's id) the verdict is on that target: allowed only if it is one
+    of the move's targets (never for SEND at a joint stage, which goes to them all)."""
     f = _Facts(view, policy, actor, now, calendar)
     v = _judge(f, move)
     if target is None or not v.allowed and not (move is Move.ACTION_DONE and not v.who):
         return v
-    if target in v.targets:
+    joint = move is Move.SEND and f.cur is not None and policy.stage(f.cur.stage_key).joint
+    if target in v.targets and not joint:
         return Verdict(move, True, targets=(target,))
+    if move is Move.SEND:
+        if joint:
+            return Verdict(move, False, f"{f.label(f.current())} is answered jointly: it goes to all of "
+                                        "its responders, so there is no one to choose.")
+        names = ", ".join(n for _i, n in responder_candidates(view, policy, f.stage(f.current())))
+        return Verdict(move, False, f"responder: that person does not hold a level that answers "
+                                    f"{f.label(f.current())} for this child (choose one of: {names or 'no one'}).")
+    if move is Move.RESPOND_ON_BEHALF:
+        names = ", ".join(r.responder_name for r in f.current().pending)
+        return Verdict(move, False, f"responder: that person is not waiting to respond to {f.label(f.current())} "
+                                    f"(still to respond: {names or 'no one'}).")
     if move is Move.ESCALATE:
         cur = f.current()
         try:
@@ -452,7 +760,23 @@ def verdict(view: DisputeView, policy: Policy, actor: Actor, now: datetime, cale
                     return Verdict(move, False, "That action is already marked done.")
                 return Verdict(move, False, _NOT_YOUR_ACTION, True)
         return Verdict(move, False, f"That action is not one of {f.ref}'s.")
+    if move is Move.DISCUSSION:
+        step = _STEP_NAMES.get(target)
+        if step is None:
+            return Verdict(move, False, f"before: must be one of {', '.join(_STEP_NAMES)}.")
+        return Verdict(move, False, f"This procedure names no one to discuss it with before {step}.")
     return Verdict(move, False, f"{target} is not a choice for {move.label.lower()}.")
 
 
-__all__ = ["ADMIN_NOT_CONTENT", "Actor", "Move", "Verdict", "moves", "verdict"]
+def gates_awaiting(view: DisputeView, policy: Policy, actor: Actor, now: datetime,
+                   calendar: WorkingCalendar) -> list[tuple[Approval, ApprovalView | None, str]]:
+    """The gates awaiting a decision now, with the latest decline and the transition in words."""
+    f = _Facts(view, policy, actor, now, calendar)
+    cur = f.cur
+    if cur is None:
+        return []
+    return [(g, st, f.transition(g, cur)) for g, st in awaiting_approval(f)]
+
+
+__all__ = ["ADMIN_NOT_CONTENT", "Actor", "Move", "Verdict", "gates_awaiting", "moves", "responder_candidates",
+           "satisfied_parties", "verdict"]

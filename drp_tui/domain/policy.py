@@ -8,17 +8,21 @@ Nothing here knows about any particular authority.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import Any
 
 
+BASE_STATUSES = ("CLA", "CP", "CIN")  # the legal statuses every procedure knows
+
+
 class CafcassRule(str, Enum):
     """When a chair may refer to Cafcass."""
 
-    AFTER_LAST_STAGE = "after_last_stage"  # all stages must be used first
+    AFTER_LAST_STAGE = "after_last_stage"  # the last stage sent and not resolved (it may be reached by a bypass)
+    AFTER_ALL_STAGES = "after_all_stages"  # every stage really used (sent), and the last not resolved
     ANY_TIME = "any_time"  # at any point in the process
     NOT_APPLICABLE = "not_applicable"  # e.g. child protection chairs
 
@@ -38,24 +42,81 @@ class BypassRule(str, Enum):
     LISTED = "listed"  # only the stages whose ``bypass_target`` is true
 
 
+class ClockFrom(str, Enum):
+    """The recorded event a window is counted from (a stage's or the raise window's ``from``)."""
+
+    SENT = "sent"  # the stage being sent (a stage's default)
+    ISSUE_AROSE = "issue_arose"  # the day the issue arose (the raise window's default)
+    FORMAL_START = "formal_start"  # the start of the formal process: the first stage that is not informal
+    CONVERSATION = "conversation"  # the latest conversation recorded about the dispute
+
+    @property
+    def phrase(self) -> str:
+        return _FROM_PHRASES[self]
+
+
+_FROM_PHRASES = {
+    ClockFrom.SENT: "of the stage being sent",
+    ClockFrom.ISSUE_AROSE: "of the issue",
+    ClockFrom.FORMAL_START: "of the formal process starting",
+    ClockFrom.CONVERSATION: "of the conversation recorded",
+}
+
+
 @dataclass(frozen=True)
 class Timescale:
-    """A response timescale: working days, or clock hours. Both None = none set."""
+    """A timescale: working days, calendar days or clock hours (all None = none set), and
+    optionally (``start``, the TOML key ``from``) the recorded event it is counted from
+    (None = where it is used says: a stage's response from sending, the raise window from
+    the issue arising)."""
 
     working_days: int | None = None
     hours: int | None = None
+    calendar_days: int | None = None
+    start: ClockFrom | None = None
 
     @property
     def is_set(self) -> bool:
-        return self.working_days is not None or self.hours is not None
+        return self.working_days is not None or self.hours is not None or self.calendar_days is not None
 
     def describe(self) -> str:
         if self.working_days is not None:
             n = self.working_days
             return f"{n} working day{'s' if n != 1 else ''}"
+        if self.calendar_days is not None:
+            n = self.calendar_days
+            return f"{n} calendar day{'s' if n != 1 else ''}"
         if self.hours is not None:
             return f"{self.hours} hour{'s' if self.hours != 1 else ''}"
         return "no timescale"
+
+    def counted_from(self, default: ClockFrom) -> ClockFrom:
+        return self.start if self.start is not None else default
+
+
+CHAIR = "chair"  # the party "the chair who raised the dispute" in sent_by / escalated_by / closed_by
+
+# The transitions an [[approvals]] entry may gate; "stage" is the old ``requires_approval``.
+APPROVAL_ON = ("raise", "escalate", "bypass", "cafcass_referral")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approval gate on a transition: raising at ``to_stage``, escalating (next stage) or
+    bypassing (a later stage) from ``from_stage`` ("" = any) to ``to_stage`` ("" = any), or a
+    Cafcass referral; ``level`` (a Level.key) approves. ``on = "stage"`` is the legacy
+    ``requires_approval`` gate (level = rules.approval_level, "" = the chairs' oversight)."""
+
+    on: str
+    level: str
+    to_stage: str = ""
+    from_stage: str = ""
+    source: str = ""
+
+    @property
+    def gate(self) -> str:
+        """The gate's identity on one stage record (what an approval record names)."""
+        return f"{self.on}:{self.level}"
 
 
 @dataclass(frozen=True)
@@ -71,10 +132,47 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """A yes/no fact of a dispute the raise form asks (e.g. "In PLO or care proceedings")."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ChildStatus:
+    """A child's legal status the procedure names beyond CLA/CP/CIN (e.g. care experienced)."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A for-information copy to a level that holds only when the dispute has fact ``when``."""
+
+    level: str
+    when: str
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting expected at a stage: held within ``within`` of the stage being sent,
+    arranged by the holder of level ``arranged_by`` ("" = the chair)."""
+
+    within: Timescale = Timescale()
+    arranged_by: str = ""
+
+
+@dataclass(frozen=True)
 class Category:
     key: str
     label: str
     description: str = ""
+
+
+RESPONDERS_ANY = "any"  # any one holder of the stage's responder levels answers
+RESPONDERS_ALL = "all"  # every holder answers: the stage is responded when all have
 
 
 @dataclass(frozen=True)
@@ -90,7 +188,47 @@ class Stage:
     bypass_target: bool = False  # with BypassRule.LISTED: may be jumped to
     requires_approval: bool = False  # chair's service manager must agree first
     informal: bool = False  # a conversation stage rather than a formal one
+    # The chair sets (and may lengthen) the due day: it is at their discretion; ``timescale``
+    # is then the usual length, used when the chair gives no day.
+    chair_sets_timescale: bool = False
     guidance: str = ""  # short text shown on the form section
+    # Who acts on this stage: "chair" (the chair who raised the dispute) or level keys;
+    # any one of the listed parties may send / escalate / close it.
+    sent_by: tuple[str, ...] = (CHAIR,)
+    escalated_by: tuple[str, ...] = (CHAIR,)
+    closed_by: tuple[str, ...] = (CHAIR,)
+    close_needs_all: bool = False  # every closed_by party records "satisfied" before it resolves
+    inform_when: tuple[Copy, ...] = ()  # copies that depend on a fact of the dispute
+    inform_teams: tuple[str, ...] = ()  # team names: every active member is copied (a team inbox)
+    response_to_levels: tuple[str, ...] = ()  # levels who receive the written response
+    meeting: Meeting | None = None  # a meeting with its own clock and arranger
+    monitoring: Timescale = Timescale()  # monitoring meeting after an agreed outcome at this stage
+
+    def copy_levels(self, facts: Iterable[str]) -> tuple[str, ...]:
+        """The levels copied for information for a dispute with ``facts``: the plain
+        ``inform_levels``, then each conditional copy whose fact holds (each level once)."""
+        have = set(facts)
+        out = list(self.inform_levels)
+        for c in self.inform_when:
+            if c.when in have and c.level not in out:
+                out.append(c.level)
+        return tuple(out)
+
+    # Answered by any one (``responders = "any"``) or jointly by all (``"all"``) of the
+    # holders of these levels; empty = just ``responder_level`` (which is then its first).
+    responder_levels: tuple[str, ...] = ()
+    responders: str = "any"  # RESPONDERS_ANY | RESPONDERS_ALL
+    response_expected: bool = True  # false: a report or notice; no response, no response clock
+
+    @property
+    def answering_levels(self) -> tuple[str, ...]:
+        """Every level whose holders may (or, jointly, must) answer this stage."""
+        return self.responder_levels or (self.responder_level,)
+
+    @property
+    def joint(self) -> bool:
+        """All the holders of :attr:`answering_levels` must respond (each their own response)."""
+        return self.response_expected and self.responders == RESPONDERS_ALL
 
 
 @dataclass(frozen=True)
@@ -116,8 +254,11 @@ class Rules:
     immediate_concern: Timescale = Timescale()  # immediate concerns handled within
     immediate_written_record: Timescale = Timescale()  # written report after that
     cafcass: CafcassRule = CafcassRule.AFTER_LAST_STAGE
-    cafcass_tell_levels: tuple[str, ...] = ()  # levels to tell before referring
-    legal_advice_tell_levels: tuple[str, ...] = ()  # levels to tell before legal advice
+    cafcass_tell_levels: tuple[str, ...] = ()  # levels whose recorded discussion must precede a referral
+    legal_advice_tell_levels: tuple[str, ...] = ()  # levels whose recorded discussion must precede legal advice
+    cafcass_ends_dispute: bool = True  # False: a referral runs alongside; the dispute stays open, clocks run
+    # with AFTER_ALL_STAGES: the stages that must each have been sent ((): every stage not ``informal``)
+    cafcass_after_stages: tuple[str, ...] = ()
     compliments: bool = False
     due_soon_working_days: int = 1  # "due soon" = due within this many working days
     siblings_together: bool = False  # record one dispute per sibling concerned
@@ -149,6 +290,8 @@ class Policy:
     rules: Rules
     path: str = ""  # where it was loaded from
     notes: tuple[str, ...] = field(default=())  # known contradictions etc.
+    facts: tuple[Fact, ...] = ()  # yes/no facts the raise form asks (conditional copies read them)
+    statuses: tuple[ChildStatus, ...] = ()  # children's legal statuses beyond CLA/CP/CIN
     # The content it was loaded from (the TOML text; canonical JSON when built from a
     # mapping): what a dispute is pinned to. Build a changed profile by loading changed
     # text, never with dataclasses.replace (which would keep the old text).
@@ -156,6 +299,7 @@ class Policy:
     # The reserved ``[local]`` table: the authority's own documentation keys, kept as
     # written and never read by the engine (it is part of ``text``, so of the pin).
     local: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    approvals: tuple[Approval, ...] = ()  # approval gates on transitions ([[approvals]])
 
     @cached_property
     def digest(self) -> str:
@@ -191,6 +335,26 @@ class Policy:
         except KeyError:
             return key
 
+    @property
+    def legal_statuses(self) -> tuple[str, ...]:
+        """Every legal status a child may have under this procedure: CLA, CP, CIN and its own."""
+        return BASE_STATUSES + tuple(st.key for st in self.statuses if st.key not in BASE_STATUSES)
+
+    def fact(self, key: str) -> Fact:
+        for f in self.facts:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+    def responders_label(self, stage: Stage) -> str:
+        """Who answers ``stage``, as a chair reads it: "Team Manager", "Assistant Team Manager or
+        Team Manager", "Team Manager and Service Manager (jointly)"."""
+        names = [self.level_label(k) for k in stage.answering_levels]
+        if len(names) == 1:
+            return names[0]
+        if stage.joint:
+            return f"{', '.join(names[:-1])} and {names[-1]} (jointly)"
+        return f"{', '.join(names[:-1])} or {names[-1]}"
+
     def category(self, key: str) -> Category:
         for c in self.categories:
             if c.key == key:
@@ -211,6 +375,55 @@ class Policy:
         if self.rules.bypass is BypassRule.LISTED:
             return (later[0],) + tuple(s for s in later[1:] if s.bypass_target)
         return (later[0],)
+
+    def entry_kind(self, from_key: str | None, to_key: str) -> str:
+        """How a stage record was entered: "raise" (first), "escalate" (the next stage) or "bypass"."""
+        if from_key is None:
+            return "raise"
+        try:
+            return "escalate" if self.stage_index(to_key) == self.stage_index(from_key) + 1 else "bypass"
+        except KeyError:
+            return "escalate"
+
+    def entry_gates(self, from_key: str | None, to_key: str) -> tuple[Approval, ...]:
+        """The approvals needed before ``to_key`` is sent, entered from ``from_key`` (None: raised
+        there): the stage's own ``requires_approval`` and every [[approvals]] on that transition."""
+        out: list[Approval] = []
+        try:
+            if self.stage(to_key).requires_approval:
+                out.append(Approval("stage", self.rules.approval_level, to_stage=to_key))
+        except KeyError:
+            pass
+        kind = self.entry_kind(from_key, to_key)
+        for a in self.approvals:
+            if a.on != kind or (a.to_stage and a.to_stage != to_key):
+                continue
+            if kind != "raise" and a.from_stage and a.from_stage != from_key:
+                continue
+            if all(o.gate != a.gate for o in out):
+                out.append(a)
+        return tuple(out)
+
+    def cafcass_gates(self) -> tuple[Approval, ...]:
+        return tuple(a for a in self.approvals if a.on == "cafcass_referral")
+
+    def party_label(self, party: str) -> str:
+        return self.vocabulary.chair_title if party == CHAIR else self.level_label(party)
+    def cafcass_required_stages(self) -> tuple[Stage, ...]:
+        """With ``cafcass = "after_all_stages"``: the stages that must each have been used (sent)."""
+        if self.rules.cafcass is not CafcassRule.AFTER_ALL_STAGES:
+            return ()
+        if self.rules.cafcass_after_stages:
+            return tuple(s for s in self.stages if s.key in self.rules.cafcass_after_stages)
+        return tuple(s for s in self.stages if not s.informal)
+
+    def tell_levels(self, before: str) -> tuple[str, ...]:
+        """Levels whose discussion must be recorded before ``before`` (a step: cafcass_referral, legal_advice)."""
+        if before == "legal_advice":
+            return self.rules.legal_advice_tell_levels
+        if before == "cafcass_referral" and self.rules.cafcass is not CafcassRule.NOT_APPLICABLE:
+            return self.rules.cafcass_tell_levels
+        return ()
 
     def reference(self, year: int, number: int) -> str:
         return f"{self.vocabulary.reference_prefix}-{year}-{number:04d}"

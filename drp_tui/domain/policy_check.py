@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drp_tui.domain.policy import BypassRule, CafcassRule, Policy, RaiseMetBy, Stage, Timescale
+from drp_tui.domain.policy import CHAIR as chair_party, BypassRule, CafcassRule, ClockFrom, Policy, RaiseMetBy, Stage, Timescale
 
 SEVERITIES = ("error", "warning", "note")
 
@@ -73,6 +73,7 @@ class TeamCover:
     unallocated: int = 0  # ... of them with no active allocated social worker
     chairs: int = 0  # active chairs whose own team this is
     oversight: int = 0  # active oversight accounts in it
+    members: int = -1  # active staff whose own team this is (-1: not counted)
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,31 @@ def _ts(t: Timescale) -> str:
     return t.describe()
 
 
+def most_working_days(calendar_days: int) -> int:
+    """The most working days ``calendar_days`` consecutive days after a start day can hold (every
+    weekday a working day): 7 calendar days hold at most 5, 3 at most 3."""
+    weeks, rest = divmod(calendar_days, 7)
+    return 5 * weeks + min(rest, 5)
+
+
+def _cap_days(t: Timescale) -> int | None:
+    """A stage's timescale as working days against a working-day cap: calendar days as the most
+    working days they can hold (so a path is never reported inside a cap it might overrun)."""
+    if t.working_days is not None:
+        return t.working_days
+    if t.calendar_days is not None:
+        return most_working_days(t.calendar_days)
+    return None
+
+
+def _cap_term(t: Timescale) -> str:
+    if t.working_days is not None:
+        return str(t.working_days)
+    if t.calendar_days is not None:
+        return f"{most_working_days(t.calendar_days)} ({t.calendar_days} calendar days)"
+    return "?"
+
+
 def _stage_path(policy: Policy, key: str, sub: str = "") -> str:
     return f"stages[{policy.stage_index(key)}]" + (f".{sub}" if sub else "")
 
@@ -209,9 +235,19 @@ def _check_levels(policy: Policy, out: _Out) -> None:
                                             f"(levels: {', '.join(sorted(known))})", path)
 
     for i, s in enumerate(policy.stages):
-        ref(s.responder_level, f"stages[{i}].responder_level", f"stage {s.key!r} responder")
+        if s.responder_levels:
+            for j, lv in enumerate(s.responder_levels):
+                ref(lv, f"stages[{i}].responder_levels[{j}]", f"stage {s.key!r} responders (responder_levels)")
+        else:
+            ref(s.responder_level, f"stages[{i}].responder_level", f"stage {s.key!r} responder")
         for j, lv in enumerate(s.inform_levels):
             ref(lv, f"stages[{i}].inform_levels[{j}]", f"stage {s.key!r} copies (inform_levels)")
+        for c in s.inform_when:
+            ref(c.level, f"stages[{i}].inform_levels", f"stage {s.key!r} conditional copy")
+        for j, lv in enumerate(s.response_to_levels):
+            ref(lv, f"stages[{i}].response_to_levels[{j}]", f"stage {s.key!r} response copies")
+        if s.meeting is not None:
+            ref(s.meeting.arranged_by, f"stages[{i}].meeting.arranged_by", f"stage {s.key!r} meeting arranger")
     r = policy.rules
     ref(r.approval_level, "rules.approval_level", "the approval level")
     for name, levels in (("cafcass_tell_levels", r.cafcass_tell_levels),
@@ -284,19 +320,26 @@ def _check_caps(policy: Policy, out: _Out) -> None:
                 capped.setdefault(tuple(s.key for s in inside), inside)
         if not capped:
             continue
-        unchecked = sorted({s.key for seq in capped.values() for s in seq if s.timescale.working_days is None},
+        unchecked = sorted({s.key for seq in capped.values() for s in seq
+                            if _cap_days(s.timescale) is None and s.response_expected},
                            key=policy.stage_index)
         if unchecked:
             out.add(CAP_UNCHECKED, "warning", f"{', '.join(unchecked)} have no working-day timescale to check "
                                               f"against {name}", where)
+        chairs = sorted({s.key for seq in capped.values() for s in seq if s.chair_sets_timescale},
+                        key=policy.stage_index)
+        if chairs:
+            out.add(CAP_UNCHECKED, "note", f"{', '.join(chairs)}: the chair sets the length (chair_sets_timescale); "
+                                           f"{name} is checked with the usual timescale, and a longer day the chair "
+                                           "sets may overrun it", where)
 
         def total(seq: tuple[Stage, ...]) -> int:
-            return sum(s.timescale.working_days or 0 for s in seq)
+            return sum(_cap_days(s.timescale) or 0 for s in seq)
 
         ranked = sorted(capped.values(), key=lambda seq: (-total(seq), -len(seq)))
         longest = ranked[0]
         days = total(longest)
-        sums = "+".join("?" if s.timescale.working_days is None else str(s.timescale.working_days) for s in longest)
+        sums = "+".join(_cap_term(s.timescale) for s in longest)
         route = " > ".join(s.key for s in longest)
         what = f"on the path {route} the stage timescales add up to {days} working days ({sums})"
         over = [seq for seq in ranked if total(seq) > cap.working_days]
@@ -315,13 +358,18 @@ def _check_caps(policy: Policy, out: _Out) -> None:
 
 
 def _zero(t: Timescale) -> bool:
-    return t.working_days == 0 or t.hours == 0
+    return t.working_days == 0 or t.hours == 0 or t.calendar_days == 0
 
 
 def _longer(a: Timescale, b: Timescale) -> bool:
-    """``a`` surely ends after ``b`` when both start together (same unit only)."""
+    """``a`` surely ends after ``b`` when both start together (the same unit; or working days
+    against calendar days: N working days span at least N calendar days)."""
     if a.working_days is not None and b.working_days is not None:
         return a.working_days > b.working_days
+    if a.calendar_days is not None and b.calendar_days is not None:
+        return a.calendar_days > b.calendar_days
+    if a.working_days is not None and b.calendar_days is not None:
+        return a.working_days > b.calendar_days
     if a.hours is not None and b.hours is not None:
         return a.hours > b.hours
     return False
@@ -330,16 +378,23 @@ def _longer(a: Timescale, b: Timescale) -> bool:
 def _check_windows(policy: Policy, out: _Out) -> None:
     r = policy.rules
     for s in policy.stages:
+        if not s.response_expected:
+            if s.timescale.is_set:  # a report or notice: nothing is awaited, so no clock runs
+                out.add(NO_EFFECT, "warning", f"stage {s.key!r} ({s.label}) expects no response "
+                                              "(response_expected = false), so its timescale starts no clock",
+                        _stage_path(policy, s.key, "timescale"))
+            continue
         if not s.timescale.is_set:
             out.add(NO_TIMESCALE, "warning", f"stage {s.key!r} ({s.label}) has no response timescale: no due date "
                                              "can be set", _stage_path(policy, s.key, "timescale"))
         elif s.timescale.hours == 0:
             out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} has a timescale of 0 hours: every response is "
                                                "late the moment the stage is sent", _stage_path(policy, s.key, "timescale"))
-        elif s.timescale.working_days == 0:
-            out.add(WINDOW_NEVER_MET, "warning", f"stage {s.key!r} has a timescale of 0 working days: the response "
-                                                 "is due by the end of the day it is sent",
+        elif s.timescale.working_days == 0 or s.timescale.calendar_days == 0:
+            out.add(WINDOW_NEVER_MET, "warning", f"stage {s.key!r} has a timescale of {_ts(s.timescale)}: the "
+                                                 "response is due by the end of the day it is sent",
                     _stage_path(policy, s.key, "timescale"))
+        _check_stage_start(policy, s, out)
     if _zero(r.negotiation_window):
         out.add(WINDOW_NEVER_MET, "error", f"rules.negotiation_window is {_ts(r.negotiation_window)}: the further "
                                            "work agreed is due the moment it is agreed, so it can never be done in "
@@ -364,7 +419,19 @@ def _check_windows(policy: Policy, out: _Out) -> None:
                 f"the written record of an immediate concern is due within {_ts(r.immediate_written_record)} of the "
                 f"issue, but it follows the discussions, which may take {_ts(r.immediate_concern)}: a chair who "
                 "uses the time allowed for the discussions cannot meet it", "rules.immediate_written_record")
-    if r.raise_window.is_set and r.raise_window_met_by is RaiseMetBy.SENT:
+    raise_from = r.raise_window.counted_from(ClockFrom.ISSUE_AROSE)
+    if r.raise_window.is_set and raise_from is ClockFrom.SENT:
+        out.add(NO_EFFECT, "warning", "rules.raise_window is counted from the stage being sent (from = \"sent\"): "
+                                      "the sending starts it and meets it, so it can never be missed",
+                "rules.raise_window.from")
+    if r.raise_window.is_set and raise_from is ClockFrom.FORMAL_START and r.raise_window_met_by is RaiseMetBy.RAISED:
+        out.add(NO_EFFECT, "warning", "rules.raise_window runs from the start of the formal process but is met by "
+                                      "raising the dispute, which comes first: it can never be missed",
+                "rules.raise_window_met_by")
+    if r.raise_window.is_set and raise_from is ClockFrom.FORMAL_START and all(s.informal for s in policy.stages):
+        out.add(WINDOW_NEVER_MET, "warning", "rules.raise_window runs from the start of the formal process, but "
+                                             "every stage is informal: it never starts", "rules.raise_window.from")
+    if r.raise_window.is_set and r.raise_window_met_by is RaiseMetBy.SENT and raise_from is ClockFrom.ISSUE_AROSE:
         starts = policy.starting_stages()
         formal_later = [s for s in policy.stages if not s.informal]
         if starts and formal_later and all(s.informal for s in starts):
@@ -379,32 +446,103 @@ def _check_windows(policy: Policy, out: _Out) -> None:
     if r.immediate_written_record.is_set and not r.immediate_concern.is_set:
         out.add(NO_EFFECT, "warning", "rules.immediate_written_record is set but rules.immediate_concern is not: "
                                       "there is no immediate concern for it to follow", "rules.immediate_written_record")
-    if not r.extensions_allowed and not r.extension_needs_reason:
-        out.add(NO_EFFECT, "note", "rules.extension_needs_reason = false has no effect: extensions are not allowed",
+    if not r.extensions_allowed and not r.extension_needs_reason and not any(s.chair_sets_timescale
+                                                                             for s in policy.stages):
+        out.add(NO_EFFECT, "note", "rules.extension_needs_reason = false has no effect: extensions are not allowed "
+                                   "(and no stage's length is the chair's to lengthen)",
                 "rules.extension_needs_reason")
 
 
+def _check_stage_start(policy: Policy, s: Stage, out: _Out) -> None:
+    """A stage's clock counted from an event that cannot have happened when it is sent."""
+    frm = s.timescale.counted_from(ClockFrom.SENT)
+    path = _stage_path(policy, s.key, "timescale.from")
+    if frm is ClockFrom.FORMAL_START and s.informal:
+        before = policy.stages[:policy.stage_index(s.key)]
+        if all(t.informal for t in before):
+            out.add(NO_EFFECT, "warning", f"stage {s.key!r} is informal and no formal stage comes before it: "
+                                          "the formal process has not started when it is sent, so its clock "
+                                          "runs from the sending", path)
+    if frm is not ClockFrom.SENT and s.chair_sets_timescale:
+        out.add(NO_EFFECT, "note", f"stage {s.key!r}: the chair sets its due day when sending; "
+                                   f"from = {frm.value!r} applies only when no day is set", path)
+
+
 def _check_copies(policy: Policy, out: _Out) -> None:
+    facts = {f.key for f in policy.facts}
+    used_facts: set[str] = set()
     for s in policy.stages:
+        path = _stage_path(policy, s.key, "inform_levels")
+        for c in s.inform_when:
+            used_facts.add(c.when)
+            if c.when not in facts:
+                out.add(COPIES_TO_NOBODY, "warning", f"stage {s.key!r} copies {c.level!r} only when {c.when!r}, "
+                                                     "which is not one of the profile's [[facts]]: the raise form "
+                                                     "never asks it, so that copy goes to nobody", path)
+            elif c.level == s.responder_level:
+                out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} copies its own responder level {c.level!r} "
+                                                  f"when {c.when!r}: the responder already receives it", path)
+            elif c.level in s.inform_levels:
+                out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} copies {c.level!r} always and again only when "
+                                                  f"{c.when!r}: the condition changes nothing", path)
+        for j, team in enumerate(s.inform_teams):
+            if team in s.inform_teams[:j]:
+                out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} names team {team!r} twice in inform_teams",
+                        _stage_path(policy, s.key, f"inform_teams[{j}]"))
         if not s.inform_levels:
             continue
         seen: set[str] = set()
         for j, lv in enumerate(s.inform_levels):
             path = _stage_path(policy, s.key, f"inform_levels[{j}]")
-            if lv == s.responder_level:
+            if lv in s.answering_levels:
                 out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} copies its own responder level {lv!r}: the "
                                                   "responder already receives it, so that copy goes to nobody", path)
             elif lv in seen:
                 out.add(COPIES_TO_NOBODY, "note", f"stage {s.key!r} names level {lv!r} twice in inform_levels", path)
             seen.add(lv)
-        if not seen - {s.responder_level}:
+        others = {c.level for c in s.inform_when} | set(s.inform_teams)
+        mine = set(s.answering_levels)
+        if not seen - mine and not others - mine:
             out.add(COPIES_TO_NOBODY, "warning",
-                    f"stage {s.key!r} lists copies for information, but after leaving out its own responder "
-                    f"({s.responder_level!r}) they go to nobody", _stage_path(policy, s.key, "inform_levels"))
+                    f"stage {s.key!r} lists copies for information, but after leaving out its own responders "
+                    f"({', '.join(repr(x) for x in s.answering_levels)}) they go to nobody",
+                    _stage_path(policy, s.key, "inform_levels"))
+    for i, f in enumerate(policy.facts):
+        if f.key not in used_facts:
+            out.add(NO_EFFECT, "note", f"fact {f.key!r} ({f.label}) is asked when raising but no copy depends on it",
+                    f"facts[{i}]")
     r = policy.rules
     if r.cafcass is CafcassRule.NOT_APPLICABLE and r.cafcass_tell_levels:
         out.add(NO_EFFECT, "warning", "rules.cafcass_tell_levels is set but Cafcass referral is not applicable",
                 "rules.cafcass_tell_levels")
+    _check_cafcass(policy, out)
+
+
+def _check_cafcass(policy: Policy, out: _Out) -> None:
+    """Referral rules that do nothing as set."""
+    r = policy.rules
+    if r.cafcass is CafcassRule.NOT_APPLICABLE and not r.cafcass_ends_dispute:
+        out.add(NO_EFFECT, "warning", "rules.cafcass_ends_dispute is false but Cafcass referral is not applicable",
+                "rules.cafcass_ends_dispute")
+    if r.cafcass_after_stages and r.cafcass is not CafcassRule.AFTER_ALL_STAGES:
+        out.add(NO_EFFECT, "warning", "rules.cafcass_after_stages is set but only counts with "
+                                      "cafcass = \"after_all_stages\"", "rules.cafcass_after_stages")
+
+
+def _check_meetings(policy: Policy, out: _Out) -> None:
+    """Stage meetings and monitoring that leave no time, or a meeting due after its stage's response."""
+    for s in policy.stages:
+        m = s.meeting
+        if m is not None and _zero(m.within):
+            out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} meeting is due within {_ts(m.within)}: it can never be "
+                                               "held in time", _stage_path(policy, s.key, "meeting"))
+        elif m is not None and m.within.is_set and s.timescale.is_set and _longer(m.within, s.timescale):
+            out.add(WINDOW_NEVER_MET, "note", f"stage {s.key!r} meeting may be held up to {_ts(m.within)} after sending, "
+                                              f"later than the response it should inform ({_ts(s.timescale)})",
+                    _stage_path(policy, s.key, "meeting"))
+        if _zero(s.monitoring):
+            out.add(WINDOW_NEVER_MET, "error", f"stage {s.key!r} monitoring is {_ts(s.monitoring)}: no monitoring "
+                                               "meeting could ever be on time", _stage_path(policy, s.key, "monitoring"))
 
 
 def _check_approval(policy: Policy, out: _Out) -> None:
@@ -428,14 +566,40 @@ def _check_approval(policy: Policy, out: _Out) -> None:
                                         "own escalation", "rules.approval_level")
 
 
+def _check_gates(policy: Policy, out: _Out) -> None:
+    """[[approvals]] that can never apply, and who-acts lists that change nothing."""
+    for i, a in enumerate(policy.approvals):
+        p = f"approvals[{i}]"
+        if a.on == "bypass" and a.to_stage:
+            sources = [s.key for s in policy.stages[:policy.stage_index(a.to_stage)]
+                       if not a.from_stage or s.key == a.from_stage]
+            if not any(policy.entry_kind(f, a.to_stage) == "bypass" and
+                       any(t.key == a.to_stage for t in policy.escalation_targets(f)) for f in sources):
+                out.add(NO_EFFECT, "warning", f"approval on bypass to {a.to_stage!r} never applies: the bypass rule "
+                                              f"({policy.rules.bypass.value}) never jumps there", f"{p}.to")
+        if a.on == "cafcass_referral" and policy.rules.cafcass is CafcassRule.NOT_APPLICABLE:
+            out.add(NO_EFFECT, "warning", "approval on a Cafcass referral never applies: rules.cafcass is "
+                                          "not_applicable", f"{p}.on")
+        if a.on == "escalate" and a.to_stage and policy.stage_index(a.to_stage) == 0:
+            out.add(NO_EFFECT, "warning", f"approval on escalating to {a.to_stage!r} never applies: it is the first "
+                                          "stage", f"{p}.to")
+    for s in policy.stages:
+        if s.close_needs_all and len(s.closed_by) < 2:
+            out.add(NO_EFFECT, "note", f"stage {s.key!r}: close_needs_all with one closing party changes nothing",
+                    _stage_path(policy, s.key, "close_needs_all"))
+
+
 def _check_rest(policy: Policy, out: _Out) -> None:
     stages, r = policy.stages, policy.rules
     for i, s in enumerate(stages):
         if s.informal and any(not t.informal for t in stages[:i]):
             out.add(STAGE_ORDER, "warning", f"informal stage {s.key!r} comes after a formal stage",
                     _stage_path(policy, s.key, "informal"))
-    used = {s.responder_level for s in stages} | {lv for s in stages for lv in s.inform_levels}
+    used = {lv for s in stages for lv in s.answering_levels} | {lv for s in stages for lv in s.inform_levels}
+    used |= {c.level for s in stages for c in s.inform_when} | {lv for s in stages for lv in s.response_to_levels}
+    used |= {s.meeting.arranged_by for s in stages if s.meeting is not None}
     used |= set(r.cafcass_tell_levels) | set(r.legal_advice_tell_levels) | {r.approval_level}
+    used |= {p for s in stages for p in (*s.sent_by, *s.escalated_by, *s.closed_by)} | {a.level for a in policy.approvals}
     for i, lv in enumerate(policy.levels):
         if lv.key not in used:
             out.add(UNUSED_LEVEL, "note", f"level {lv.key!r} ({lv.label}) is never used by a stage or rule",
@@ -457,7 +621,9 @@ def check_policy(policy: Policy) -> list[Finding]:
     _check_caps(policy, out)
     _check_windows(policy, out)
     _check_copies(policy, out)
+    _check_meetings(policy, out)
     _check_approval(policy, out)
+    _check_gates(policy, out)
     _check_rest(policy, out)
     for i, note in enumerate(policy.notes):
         out.add(PROFILE_NOTE, "note", f"profile note: {note}", f"notes[{i}]")
@@ -489,14 +655,22 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
         return holding, [t for t in children_teams if level not in t.holds], "teams with children"
 
     responders: dict[str, list[str]] = {}
+    alternatives: dict[str, bool] = {}  # level -> some stage it answers has another level to fall back on
     for s in policy.stages:
-        if s.responder_level in known:
-            responders.setdefault(s.responder_level, []).append(s.key)
+        for lv in s.answering_levels:
+            if lv in known:
+                responders.setdefault(lv, []).append(s.key)
+                if len(s.answering_levels) > 1 and not s.joint:
+                    alternatives[lv] = True
     for level, stage_keys in responders.items():
         holding, missing, who = gaps(level)
         label = f"{known[level].label} ({level}), who responds at {', '.join(stage_keys)}"
-        path = _stage_path(policy, stage_keys[0], "responder_level")
-        if not holding and known[level].holder != "allocated":
+        first = policy.stage(stage_keys[0])
+        path = _stage_path(policy, first.key, "responder_levels" if first.responder_levels else "responder_level")
+        if not holding and alternatives.get(level):
+            out.add(UNFILLED_LEVEL, "warning", f"no team fills {label}: only the other levels listed there can "
+                                               "respond", path)
+        elif not holding and known[level].holder != "allocated":
             out.add(UNFILLED_LEVEL, "error", f"no team fills {label}: a dispute cannot be sent at "
                                              f"{'that stage' if len(stage_keys) == 1 else 'those stages'}", path)
         elif missing:
@@ -515,11 +689,42 @@ def check_installation(policy: Policy, inst: Installation) -> list[Finding]:
                                               "oversight account", "rules.approval_level" if r.approval_level else
                     _stage_path(policy, next(s.key for s in policy.stages if s.requires_approval), "requires_approval"))
 
+    acting: dict[str, tuple[str, str]] = {}  # level -> (what they do, path)
+    for i, a in enumerate(policy.approvals):
+        if a.level in known:
+            what = "approves a Cafcass referral" if a.on == "cafcass_referral" else \
+                f"approves {a.on} to {a.to_stage or 'any stage'}"
+            acting.setdefault(a.level, (what, f"approvals[{i}].level"))
+    for s in policy.stages:
+        for name, doing in (("sent_by", "sends"), ("escalated_by", "escalates"), ("closed_by", "closes")):
+            for j, party in enumerate(getattr(s, name)):
+                if party != chair_party and party in known:
+                    acting.setdefault(party, (f"{doing} {s.key}", _stage_path(policy, s.key, f"{name}[{j}]")))
+    for level, (what, path) in acting.items():
+        holding, missing, who = gaps(level)
+        label = f"{known[level].label} ({level}), who {what}"
+        if not holding and known[level].holder != "allocated":
+            out.add(UNFILLED_LEVEL, "error", f"no team fills {label}: no one can do it", path)
+        elif missing:
+            out.add(UNFILLED_LEVEL, "warning", f"{label} is not filled in {len(missing)} of the {who} "
+                                               f"({_names(missing)}): no one there can do it", path)
+
     copied: dict[str, list[str]] = {}
     for s in policy.stages:
-        for lv in s.inform_levels:
-            if lv in known and lv != s.responder_level:
+        for lv in (*s.inform_levels, *(c.level for c in s.inform_when), *s.response_to_levels):
+            if lv in known and lv not in s.answering_levels and s.key not in copied.get(lv, []):
                 copied.setdefault(lv, []).append(s.key)
+        by_name = {t.name: t for t in teams}
+        for j, name in enumerate(s.inform_teams):
+            team = by_name.get(name)
+            if team is None:
+                out.add(COPIES_TO_NOBODY, "warning", f"stage {s.key!r} copies team {name!r}, but the installation "
+                                                     f"has no team of that name (teams: {_names(list(teams))})",
+                        _stage_path(policy, s.key, f"inform_teams[{j}]"))
+            elif team.members == 0:
+                out.add(COPIES_TO_NOBODY, "warning", f"stage {s.key!r} copies team {name!r}, which has no active "
+                                                     "member: that copy goes to nobody",
+                        _stage_path(policy, s.key, f"inform_teams[{j}]"))
     for level, stage_keys in copied.items():
         holding, missing, who = gaps(level)
         if not holding and known[level].holder != "allocated":

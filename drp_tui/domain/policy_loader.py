@@ -31,11 +31,13 @@ from typing import Any, NoReturn
 # The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
 from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
-    RaiseMetBy,
-    BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
+    APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, Approval, ClockFrom, RaiseMetBy,
+    BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
+    Timescale, Vocabulary,
 )
 
-STATUSES = ("CLA", "CP", "CIN")
+STATUSES = BASE_STATUSES  # the built-in legal statuses (a profile's [[statuses]] add to them)
+_STATUS_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 LEVEL_HOLDERS = ("team", "chair_team", "allocated")  # see Level.holder
 _PROFILE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -146,14 +148,47 @@ def _enum(cls: type[Enum]) -> Read:
 
 _ident = _pattern(_IDENT, "lower-case letters, digits and _, starting with a letter")
 _profile_key = _pattern(_PROFILE_KEY, "lower-case letters, digits, - and _")
-_status = _one_of(STATUSES)
+_status = _pattern(_STATUS_KEY, "a legal status: CLA, CP, CIN or a key of [[statuses]]")
+_status_key = _pattern(_STATUS_KEY, "letters, digits, _ and -, starting with a letter")
 
 
-def _timescale(r: _Reader, v: Any, path: str) -> Timescale:
-    got = r.table(v, path, {"working_days": (_int, False), "hours": (_int, False)})
-    if len(got) == 2:
-        r.fail(path, "give working_days or hours, not both")
-    return Timescale(**got)
+def _copy(r: _Reader, v: Any, path: str) -> str | Copy:
+    """An ``inform_levels`` entry: a level key, or ``{ level = "...", when = "FACT" }``."""
+    if isinstance(v, dict):
+        got = r.table(v, path, {"level": (_ident, True), "when": (_ident, True)})
+        return Copy(got["level"], got["when"])
+    text: str = _ident(r, v, path)
+    return text
+
+
+def _meeting(r: _Reader, v: Any, path: str) -> Meeting:
+    got = r.table(v, path, {"within": (_timescale, False), "arranged_by": (_ident, False)})
+    return Meeting(**got)
+
+
+_UNITS = ("working_days", "calendar_days", "hours")
+
+
+def _timescale(r: _Reader, v: Any, path: str, *, anchored: bool = False) -> Timescale:
+    """``{ working_days = N }``, ``{ calendar_days = N }`` or ``{ hours = N }`` (one unit); where a
+    window may be counted from a recorded event (a stage's timescale, the raise window), also
+    ``from = "sent" | "issue_arose" | "formal_start" | "conversation"``."""
+    spec: dict[str, tuple[Any, bool]] = {u: (_int, False) for u in _UNITS}
+    if anchored:
+        spec["from"] = (_enum(ClockFrom), False)
+    got = r.table(v, path, spec)
+    units = [u for u in _UNITS if u in got]
+    if len(units) > 1:
+        r.fail(path, f"give one unit ({' or '.join(_UNITS)}), not {' and '.join(units)}")
+    if "from" in got and not units:
+        r.fail(_join(path, "from"), "a window counted from an event needs its length too "
+                                    f"({' or '.join(_UNITS)})")
+    start = got.pop("from", None)
+    return Timescale(**got, start=start)
+
+
+def _window(r: _Reader, v: Any, path: str) -> Timescale:
+    return _timescale(r, v, path, anchored=True)
 
 
 def _cap(r: _Reader, v: Any, path: str) -> OverallCap:
@@ -162,20 +197,37 @@ def _cap(r: _Reader, v: Any, path: str) -> OverallCap:
 
 _VOCAB = {f: (_name, False) for f in Vocabulary.__dataclass_fields__}
 _LEVEL = {"key": (_ident, True), "label": (_name, True), "holder": (_one_of(LEVEL_HOLDERS), False)}
+_FACT = {"key": (_ident, True), "label": (_name, True)}
+_STATUS = {"key": (_status_key, True), "label": (_name, True)}
 _CATEGORY = {"key": (_ident, True), "label": (_name, True), "description": (_text, False)}
 _STAGE: dict[str, tuple[Any, bool]] = {
     "key": (_ident, True),
     "label": (_name, True),
     "section": (_int, True),
-    "responder_level": (_ident, True),
-    "inform_levels": (_list_of(_ident), False),
-    "timescale": (_timescale, False),
-    **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal")},
+    "responder_level": (_ident, False),  # this, or responder_levels: exactly one of the two
+    "responder_levels": (_list_of(_ident), False),
+    "responders": (_one_of((RESPONDERS_ANY, RESPONDERS_ALL)), False),
+    "response_expected": (_bool, False),
+    "inform_levels": (_list_of(_copy), False),
+    "inform_teams": (_list_of(_name), False),
+    "response_to_levels": (_list_of(_ident), False),
+    "meeting": (_meeting, False),
+    "monitoring": (_timescale, False),
+    "timescale": (_window, False),
+    **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal",
+                                   "chair_sets_timescale")},
     "guidance": (_text, False),
+    **{f: (_list_of(_ident), False) for f in ("sent_by", "escalated_by", "closed_by")},
+    "close_needs_all": (_bool, False),
+}
+_APPROVAL: dict[str, tuple[Any, bool]] = {
+    "on": (_one_of(APPROVAL_ON), True), "level": (_ident, True), "to": (_ident, False), "from": (_ident, False),
+    "source": (_text, False),
 }
 _CAP = {"working_days": (_int, True), "from_stage": (_ident, True), "to_stage": (_ident, False), "label": (_text, False)}
 _RULES: dict[str, tuple[Any, bool]] = {
-    **{f: (_timescale, False) for f in ("raise_window", "negotiation_window", "monitoring_meeting")},
+    "raise_window": (_window, False),
+    **{f: (_timescale, False) for f in ("negotiation_window", "monitoring_meeting")},
     **{f: (_timescale, False) for f in ("immediate_concern", "immediate_written_record")},
     "raise_window_met_by": (_enum(RaiseMetBy), False),
     "bypass": (_enum(BypassRule), False),
@@ -183,7 +235,8 @@ _RULES: dict[str, tuple[Any, bool]] = {
     "cafcass": (_enum(CafcassRule), False),
     "cafcass_tell_levels": (_list_of(_ident), False),
     "legal_advice_tell_levels": (_list_of(_ident), False),
-    **{f: (_bool, False) for f in ("extensions_allowed", "extension_needs_reason", "compliments", "siblings_together")},
+    "cafcass_after_stages": (_list_of(_ident), False),
+    **{f: (_bool, False) for f in ("cafcass_ends_dispute", "extensions_allowed", "extension_needs_reason", "compliments", "siblings_together")},
     "due_soon_working_days": (_int, False),
     "not_for": (_text, False),
     "approval_level": (_ident, False),
@@ -207,6 +260,9 @@ _TOP: dict[str, tuple[Any, bool]] = {
     "categories": (lambda r, v, p: r.tables(v, p, _CATEGORY), True),
     "stages": (lambda r, v, p: r.tables(v, p, _STAGE), True),
     "rules": (lambda r, v, p: r.table(v, p, _RULES), False),
+    "facts": (lambda r, v, p: r.tables(v, p, _FACT), False),
+    "statuses": (lambda r, v, p: r.tables(v, p, _STATUS), False),
+    "approvals": (lambda r, v, p: r.tables(v, p, _APPROVAL), False),
     "local": (_local, False),
 }
 
@@ -238,6 +294,16 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
     levels = _unique(r, top["levels"], "levels", "level")
     stages = _unique(r, top["stages"], "stages", "stage")
     _unique(r, top["categories"], "categories", "category")
+    facts = _unique(r, top.get("facts", []), "facts", "fact")
+    own = _unique(r, top.get("statuses", []), "statuses", "status")
+    for i, row in enumerate(top.get("statuses", [])):
+        if row["key"].upper() in STATUSES:
+            r.fail(f"statuses[{i}].key", f"{row['key']!r} is a built-in legal status already (CLA, CP, CIN)")
+    known = {s.upper(): s for s in STATUSES} | {k.upper(): k for k in own}
+    for i, st in enumerate(top["applies_to"]):
+        if st.upper() not in known:
+            r.fail(f"applies_to[{i}]", f"{st!r} is not allowed (expected one of: {', '.join(known.values())})")
+    top["applies_to"] = tuple(known[st.upper()] for st in top["applies_to"])
 
     def level_ref(key: str, path: str) -> None:
         if key not in levels:
@@ -246,14 +312,62 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
     sections: dict[int, int] = {}
     for i, st in enumerate(top["stages"]):
         p = f"stages[{i}]"
-        level_ref(st["responder_level"], f"{p}.responder_level")
-        for j, lv in enumerate(st.get("inform_levels", ())):
+        one, many = st.get("responder_level"), st.get("responder_levels")
+        if one is None and many is None:
+            r.fail(f"{p}.responder_level", "missing required key (or give responder_levels instead)")
+        if one is not None and many is not None:
+            r.fail(f"{p}.responder_levels", "give responder_level or responder_levels, not both")
+        if one is not None:
+            level_ref(one, f"{p}.responder_level")
+        else:
+            if not many:
+                r.fail(f"{p}.responder_levels", "must name at least one level")
+            for j, lv in enumerate(many):
+                level_ref(lv, f"{p}.responder_levels[{j}]")
+                if lv in many[:j]:
+                    r.fail(f"{p}.responder_levels[{j}]", f"level {lv!r} is listed twice")
+            st["responder_level"] = many[0]
+        if st.get("responders") == RESPONDERS_ALL and many is None:
+            r.fail(f"{p}.responders", 'responders = "all" needs responder_levels (the levels that answer jointly)')
+        if st.get("response_expected") is False and st.get("responders") == RESPONDERS_ALL:
+            r.fail(f"{p}.responders", 'a stage with response_expected = false has no responders to wait for; '
+                                      'leave out responders = "all"')
+        plain: list[str] = []
+        when: list[Copy] = []
+        for j, entry in enumerate(st.get("inform_levels", ())):
+            lv = entry.level if isinstance(entry, Copy) else entry
             level_ref(lv, f"{p}.inform_levels[{j}]")
+            if isinstance(entry, Copy):
+                if entry.when not in facts:
+                    r.fail(f"{p}.inform_levels[{j}].when", f"unknown fact {entry.when!r} "
+                           f"(facts: {', '.join(facts) or 'none; declare it in [[facts]]'})")
+                when.append(entry)
+            else:
+                plain.append(entry)
+        if "inform_levels" in st:
+            st["inform_levels"] = tuple(plain)
+            st["inform_when"] = tuple(when)
+        for j, lv in enumerate(st.get("response_to_levels", ())):
+            level_ref(lv, f"{p}.response_to_levels[{j}]")
+        meeting = st.get("meeting")
+        if meeting is not None:
+            if meeting.arranged_by:
+                level_ref(meeting.arranged_by, f"{p}.meeting.arranged_by")
+            st["meeting_expected"] = True
         if st["section"] < 2:
             r.fail(f"{p}.section", f"must be 2 or more (section 1 is the chair's opening section), got {st['section']}")
         if st["section"] in sections:
             r.fail(f"{p}.section", f"section {st['section']} is already used by stages[{sections[st['section']]}]")
         sections[st["section"]] = i
+        for name in ("sent_by", "escalated_by", "closed_by"):
+            parties = st.get(name)
+            if parties is None:
+                continue
+            if not parties:
+                r.fail(f"{p}.{name}", f'must name at least one party ("{CHAIR}" or a level key)')
+            for j, party in enumerate(parties):
+                if party != CHAIR:
+                    level_ref(party, f"{p}.{name}[{j}]")
     if not any(st.get("may_start", True) for st in top["stages"]):
         r.fail("stages", "no stage has may_start = true, so no dispute could ever be raised")
 
@@ -268,19 +382,46 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
     for name in ("cafcass_tell_levels", "legal_advice_tell_levels"):
         for j, lv in enumerate(rules.get(name, ())):
             level_ref(lv, f"rules.{name}[{j}]")
+    for j, key in enumerate(rules.get("cafcass_after_stages", ())):
+        if key not in stages:
+            r.fail(f"rules.cafcass_after_stages[{j}]", f"unknown stage {key!r} (stages: {', '.join(stages)})")
     if "approval_level" in rules:
         level_ref(rules["approval_level"], "rules.approval_level")
+    approvals = []
+    for i, ap in enumerate(top.get("approvals", ())):
+        p = f"approvals[{i}]"
+        level_ref(ap["level"], f"{p}.level")
+        for end in ("to", "from"):
+            if end in ap and ap[end] not in stages:
+                r.fail(f"{p}.{end}", f"unknown stage {ap[end]!r} (stages: {', '.join(stages)})")
+        if ap["on"] == "cafcass_referral" and ("to" in ap or "from" in ap):
+            r.fail(p, "a Cafcass referral approval has no 'to' or 'from' stage")
+        if ap["on"] == "raise" and "from" in ap:
+            r.fail(f"{p}.from", "raising has no 'from' stage (use 'to': the stage raised at)")
+        if ap["on"] == "raise" and "to" in ap and not top["stages"][stages[ap["to"]]].get("may_start", True):
+            r.fail(f"{p}.to", f"stage {ap['to']!r} has may_start = false, so no dispute is raised there")
+        if ap["on"] == "escalate" and "to" in ap and "from" in ap and stages[ap["to"]] != stages[ap["from"]] + 1:
+            r.fail(f"{p}.to", f"escalating from {ap['from']!r} goes to the next stage, not {ap['to']!r} "
+                              '(a jump further is on = "bypass")')
+        if ap["on"] == "bypass" and "to" in ap and "from" in ap and stages[ap["to"]] <= stages[ap["from"]] + 1:
+            r.fail(f"{p}.to", f"bypassing from {ap['from']!r} must jump past the next stage, not to {ap['to']!r} "
+                              '(the next stage is on = "escalate")')
+        approvals.append(Approval(ap["on"], ap["level"], to_stage=ap.get("to", ""), from_stage=ap.get("from", ""),
+                                  source=ap.get("source", "")))
 
     return Policy(
         **{k: top[k] for k in ("key", "name", "version", "source", "applies_to")},
         vocabulary=Vocabulary(**top.get("vocabulary", {})),
         levels=tuple(Level(**row) for row in top["levels"]),
         categories=tuple(Category(**row) for row in top["categories"]),
-        stages=tuple(Stage(**row) for row in top["stages"]),
+        stages=tuple(Stage(**row) for row in top["stages"]),  # lists of parties are tuples already
         rules=Rules(**rules),
         path=source,
         notes=top.get("notes", ()),
+        facts=tuple(Fact(**row) for row in top.get("facts", [])),
+        statuses=tuple(ChildStatus(**row) for row in top.get("statuses", [])),
         local=top.get("local", {}),
+        approvals=tuple(approvals),
         text=text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, default=str),
     )
 

@@ -549,6 +549,7 @@ def installation_chains(ctx: Ctx) -> Installation:
     teams = [TeamCover(name=t.name, kind=t.kind, holds=frozenset(holds.get(t.id, ())),
                        children=children.get(t.id, 0), unallocated=unallocated.get(t.id, 0),
                        chairs=staff.get((t.id, Role.CHAIR.value), 0),
-                       oversight=staff.get((t.id, Role.OVERSIGHT.value), 0))
+                       oversight=staff.get((t.id, Role.OVERSIGHT.value), 0),
+                       members=sum(n for (team, _role), n in staff.items() if team == t.id))
              for t in m.Team.select().order_by(m.Team.name)]
     return Installation(tuple(teams))

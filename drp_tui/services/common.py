@@ -19,7 +19,7 @@ from drp_tui.domain import forms
 from drp_tui.domain.forms import MAX_SHORT as MAX_SHORT, MAX_TEXT as MAX_TEXT, DateRule, Field, Kind  # re-exported
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.moves import Actor, Move, Verdict, verdict
-from drp_tui.domain.policy import Policy, Stage
+from drp_tui.domain.policy import CHAIR, Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
 from drp_tui.services.context import Ctx
@@ -225,19 +225,88 @@ def level_holder(policy: Policy, level: str, d: m.Dispute) -> m.Staff | None:
     return holder(level, (d.child.team_id,))
 
 
+def party_holders(policy: Policy, parties: Iterable[str], d: m.Dispute) -> list[m.Staff]:
+    """Who holds each listed level for this dispute (the chair party is the raising chair)."""
+    out: list[m.Staff] = []
+    for p in parties:
+        who = d.raised_by if p == CHAIR else level_holder(policy, p, d)
+        if who is not None and who not in out:
+            out.append(who)
+    return out
+
+
+def ask_approvals(ctx: Ctx, policy: Policy, d: m.Dispute, from_key: str | None, to: Stage, who: m.Staff) -> None:
+    """Tell whoever approves the gates on entering ``to`` (from ``from_key``; None: raised there)
+    that their agreement is asked, and a non-chair sender that the stage awaits them."""
+    for g in policy.entry_gates(from_key, to.key):
+        approver = level_holder(policy, g.level, d) if g.level else None
+        if approver is not None:
+            approvers = [approver]
+        elif g.on == "stage":  # the old requires_approval with no level: the chairs' oversight
+            approvers = list(m.Staff.select().where(
+                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
+        else:
+            approvers = []
+        verb = "send" if from_key is None else "go to"
+        notify(ctx, approvers, "approval", f"{d.reference}: {who.name} asks your agreement to {verb} {to.label}", d)
+    if tuple(to.sent_by) != (CHAIR,):
+        notify(ctx, party_holders(policy, to.sent_by, d), "request",
+               f"{d.reference}: {to.label} is ready for you to send", d)
+def holds_level(policy: Policy, level: str, d: m.Dispute, staff: m.Staff) -> bool:
+    """Whether ``staff`` (active) holds ``level`` for this dispute, where that level's kind of holder sits:
+    the chair's own service (``chair_team``), the child's team (``team``), or the child's allocated
+    social worker (``allocated``, else the child's team)."""
+    if not staff.active:
+        return False
+    try:
+        kind = policy.level(level).holder
+    except KeyError:
+        kind = "team"
+    if kind == "allocated" and d.child.social_worker_id == staff.id:
+        return True
+    team = d.raised_by.team_id if kind == "chair_team" else d.child.team_id
+    if team is None:
+        return False
+    return m.TeamRole.select().where((m.TeamRole.team == team) & (m.TeamRole.level == level)
+                                     & (m.TeamRole.staff == staff.id)).exists()
+
+
 def responder_for(policy: Policy, stage: Stage, d: m.Dispute) -> m.Staff:
     who = level_holder(policy, stage.responder_level, d)
     if who is None:
         raise ValidationError(
-            f"No one holds the {policy.level_label(stage.responder_level)} role for "
+            f"No one holds the {policy.responders_label(stage)} role for "
             f"{d.child.team.name}; ask an administrator to set the team's management chain.",
             field="responder")
     return who
 
 
+def facts_of(d: m.Dispute) -> tuple[str, ...]:
+    """The keys of the procedure's yes/no facts that hold for this dispute."""
+    return tuple(k for k in (d.facts or "").split(",") if k)
+
+
 def inform_for(policy: Policy, stage: Stage, d: m.Dispute) -> list[m.Staff]:
+    """Who is copied for information when ``stage`` is sent: the holders of the levels the
+    stage copies for this dispute's facts (``Stage.copy_levels``), then every active member
+    of each team the stage copies (a team inbox)."""
     out: list[m.Staff] = []
-    for level in stage.inform_levels:
+    for level in stage.copy_levels(facts_of(d)):
+        who = level_holder(policy, level, d)
+        if who is not None and who not in out:
+            out.append(who)
+    for name in stage.inform_teams:
+        for who in (m.Staff.select().join(m.Team).where((m.Team.name == name) & (m.Staff.active == True))  # noqa: E712
+                    .order_by(m.Staff.id)):
+            if who not in out:
+                out.append(who)
+    return out
+
+
+def response_copies_for(policy: Policy, stage: Stage, d: m.Dispute) -> list[m.Staff]:
+    """Who receives the written response to ``stage`` besides the chair (``response_to_levels``)."""
+    out: list[m.Staff] = []
+    for level in stage.response_to_levels:
         who = level_holder(policy, level, d)
         if who is not None and who not in out:
             out.append(who)
@@ -298,6 +367,12 @@ def refresh_clocks(ctx: Ctx, d: m.Dispute) -> DisputeView:
     nxt = next_due(items)
     cur = view.current
     responder = cur.responder_id if cur and cur.sent_at and view.status is Status.SENT else None
+    if responder is not None and cur is not None:
+        stage = policy.stage(cur.stage_key) if any(s.key == cur.stage_key for s in policy.stages) else None
+        if stage is not None and not stage.response_expected:
+            responder = None  # a report or notice: no one is awaited
+        elif cur.responses:  # answered jointly: the first still to respond (the others: see awaiting_reply)
+            responder = cur.pending[0].responder_id if cur.pending else None
     paused = any(x.state is DueState.PAUSED for x in items)
     m.Dispute.update(
         next_due_at=nxt.due.at if nxt else None, next_due_kind=nxt.kind if nxt else "",

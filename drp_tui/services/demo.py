@@ -13,10 +13,11 @@ from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import Role
-from drp_tui.domain.policy import CafcassRule, Policy, Stage
+from drp_tui.domain.policy import CHAIR, CafcassRule, Policy, Stage
 from drp_tui.domain.timeutil import LONDON, FrozenClock, london_date
 from drp_tui.services import disputes as ds
 from drp_tui.services import inbox, outcomes
+from drp_tui.services.common import level_holder
 from drp_tui.services.context import Ctx
 from drp_tui.services.passwords import hash_password
 from drp_tui.store import models as m
@@ -136,6 +137,28 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
     others = [c for c in children if c.chair_id != chairs[0].id]
     pool = iter(mine + others)
 
+    def approve(did: int) -> m.Dispute:
+        """Whoever approves entering the current stage agrees."""
+        d = m.Dispute.get_by_id(did)
+        keys = [r.stage_key for r in m.StageRecord.select().where(m.StageRecord.dispute == did)
+                .order_by(m.StageRecord.seq)]
+        approvers: list[int] = []
+        for g in policy.entry_gates(keys[-2] if len(keys) > 1 else None, d.current_stage):
+            who = level_holder(policy, g.level, d) if g.level else None
+            aid = who.id if who is not None else oversight.id
+            if aid not in approvers:
+                approvers.append(aid)
+        for aid in approvers:
+            outcomes.approve_stage(ctx.as_actor(aid), did, "Agreed in supervision.")
+        return d
+
+    def approve_and_send(did: int, c: Ctx) -> None:
+        """Approve entering the current stage where the procedure asks; then whoever sends it sends it."""
+        d = approve(did)
+        stage = policy.stage(d.current_stage)
+        sender = None if CHAIR in stage.sent_by else level_holder(policy, stage.sent_by[0], d)
+        ds.send(c if sender is None else ctx.as_actor(sender.id), did)
+
     def who_responds(did: int) -> int:
         rec = m.StageRecord.select().where(m.StageRecord.dispute == did).order_by(m.StageRecord.seq.desc()).first()
         return int(rec.responder_id)
@@ -153,7 +176,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         day = cal.subtract_working_days(today, wd_ago) if wd_ago else today
         (did,) = raise_one(child, day)
         _at(clock, day, hour)
-        ds.send(ctx.as_actor(_chair_id(child)), did)
+        approve_and_send(did, ctx.as_actor(_chair_id(child)))
         return did
 
     def respond(did: int, child: m.Child, day: date, actions: int = 2) -> None:
@@ -175,9 +198,7 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
             _at(clock, day, 11)
             outcomes.decide(c, did, False, "The plan does not yet address the delay.")
             outcomes.escalate(c, did, None)
-            if policy.stage(targets[0].key).requires_approval:
-                outcomes.approve_stage(ctx.as_actor(oversight.id), did, "Agreed in supervision.")
-            ds.send(c, did)
+            approve_and_send(did, c)
 
     # 1-4: awaiting response: on track, due soon, due today (if a working day), overdue
     sent(next(pool), 0)
@@ -225,11 +246,8 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         c = ctx.as_actor(_chair_id(child))
         outcomes.decide(c, did, False, "No timescale for the assessment has been agreed.")
         outcomes.escalate(c, did, None)
-        nxt = policy.stage(m.Dispute.get_by_id(did).current_stage)
         if not wait_for_send:
-            if nxt.requires_approval:
-                outcomes.approve_stage(ctx.as_actor(oversight.id), did, "Agreed.")
-            ds.send(c, did)
+            approve_and_send(did, c)
     # 10: resolved (one recently, with monitoring if the procedure has it)
     for wd in (12, 4):
         child = next(pool)
@@ -252,13 +270,22 @@ def _disputes(ctx: Ctx, rng: random.Random, policy: Policy, cal: WorkingCalendar
         _at(clock, cal.add_working_days(day, 2), 10)
         c = ctx.as_actor(_chair_id(child))
         outcomes.decide(c, did, False, "The response does not secure the placement.")
-        told = ", ".join(policy.level_label(x) for x in policy.rules.cafcass_tell_levels) or ""
-        outcomes.cafcass_step(c, did, "cafcass_referral", "Unreasonable failure to implement sibling contact.",
-                              told=f"Discussed with {told}" if told else "")
+        partners = (outcomes.discussion_partners(c, did, "cafcass_referral")
+                    if policy.tell_levels("cafcass_referral") else [])
+        first: dict[str, int] = {}
+        for level, pid, _name, _user in partners:
+            first.setdefault(level, pid)
+        for level, pid in first.items():  # the discussions the procedure asks for first, where someone holds the level
+            outcomes.record_discussion(c, did, "cafcass_referral", level, pid, clock.now(),
+                                       "Agreed a referral is needed: the failure to implement the plan is unreasonable.")
+        if set(first) == set(policy.tell_levels("cafcass_referral")):
+            outcomes.cafcass_step(c, did, "cafcass_referral", "Unreasonable failure to implement sibling contact.")
     # 13: a sibling group raised together and sent together
     sibs = [c for c in groups if c.sibling_group_id == groups[0].sibling_group_id]
     day = cal.subtract_working_days(today, 2)
     ids = raise_one(sibs[0], day, [c.id for c in sibs])
+    for did in ids:
+        approve(did)
     ds.send(ctx.as_actor(_chair_id(sibs[0])), ids[0], include_siblings=True)
     # fill up to ~25 with ordinary cases for the other chairs
     while m.Dispute.select().count() < 25:

@@ -103,8 +103,11 @@ def _cannot_act(policy: Policy, view: DisputeView, new: m.Staff, actor: Actor, c
         stage = policy.stage(cur.stage_key)
     except KeyError:
         return None  # the moves already say what is wrong with such a stage when it is sent
-    level = stage.responder_level
-    if _level_kind(policy, level) == "chair_team" and holder(level, (new.team_id,)) is None:
+    unfilled = [lv for lv in stage.answering_levels
+                if _level_kind(policy, lv) == "chair_team" and holder(lv, (new.team_id,)) is None]
+    # one answers: stuck only if no level could; jointly: stuck if any cannot
+    if unfilled and (stage.joint or len(unfilled) == len(stage.answering_levels)):
+        level = unfilled[0]
         return (f"{stage.label} goes to the {policy.level_label(level)} of the chair's own team, and no one "
                 f"holds that level in {_team_name(new.team_id)}")
     if stage.requires_approval and cur.approval_by_id is None:

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from drp_tui.domain.model import Role, Status
+from drp_tui.domain.policy import BASE_STATUSES
 from drp_tui.services import accounts
 from drp_tui.services.accounts import (
     LEVEL_ROLES, OS_LOGIN_RE, TEAM_KINDS, USERNAME_RE, _admin,
@@ -40,7 +41,7 @@ from drp_tui.services.errors import DomainError, NotFound, ValidationError
 from drp_tui.services.passwords import hash_setup_code, new_setup_code
 from drp_tui.store import models as m
 
-LEGAL_STATUSES = ("CLA", "CP", "CIN")
+LEGAL_STATUSES = BASE_STATUSES  # a profile's [[statuses]] add to these (Policy.legal_statuses)
 MAX_AGE_YEARS = 30  # a date of birth further back is a typing mistake
 SETUP_CODE_DAYS = 14
 BATCH = 400  # case numbers per look-up of the ids just inserted
@@ -65,7 +66,7 @@ class Change:
 
 @dataclass(frozen=True)
 class ImportReport:
-    what: str  # children | teams | staff
+    what: str  # children | teams | staff | disputes
     rows: int
     new: tuple[str, ...] = ()
     changed: tuple[Change, ...] = ()
@@ -76,6 +77,7 @@ class ImportReport:
     dry_run: bool = False
     codes: tuple[tuple[str, str], ...] = ()  # (user name, set-up code): shown once, never stored in clear
     os_linked: tuple[tuple[str, str], ...] = ()  # (user name, OS login) under auth = "os"
+    references: tuple[tuple[str, str], ...] = ()  # disputes: (the old tracker's reference, the desk's)
 
     @property
     def skipped(self) -> int:
@@ -139,8 +141,9 @@ CHILD_ATTRS = {"name": "name", "date_of_birth": "date_of_birth", "legal_status":
 
 
 def _child_values(values: dict[str, str], present: Iterable[str], people: _Directory,
-                  today: date) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The stored values a row (or a command) gives, for the columns present; and its problems."""
+                  today: date, statuses: tuple[str, ...] = LEGAL_STATUSES) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The stored values a row (or a command) gives, for the columns present; and its problems.
+    ``statuses``: the legal statuses accepted (CLA, CP, CIN and those the procedure in force names)."""
     out: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     cols = set(present)
@@ -167,11 +170,12 @@ def _child_values(values: dict[str, str], present: Iterable[str], people: _Direc
             out["name"] = v
     if "legal_status" in cols:
         v = values.get("legal_status", "")
-        if v.upper() in LEGAL_STATUSES:
-            out["legal_status"] = v.upper()
+        known = {st.upper(): st for st in statuses}
+        if v.upper() in known:
+            out["legal_status"] = known[v.upper()]
         else:
             problems.append(("legal_status", (f"'{v}' is not a legal status" if v else "is empty")
-                             + f" (one of {', '.join(LEGAL_STATUSES)}; a --map can name the export's words)"))
+                             + f" (one of {', '.join(statuses)}; a --map can name the export's words)"))
     if "date_of_birth" in cols:
         v = values.get("date_of_birth", "")
         if not v:
@@ -359,7 +363,7 @@ def import_children(ctx: Ctx, f: CsvFile, *, dry_run: bool = False, skip_bad: bo
     bad: list[tuple[int, str, str]] = []
     plans: list[tuple[m.Child | None, dict[str, Any]]] = []
     for row in f.rows:
-        values, problems = _child_values(row.values, present, people, today)
+        values, problems = _child_values(row.values, present, people, today, ctx.policy.legal_statuses)
         cn = values.get("case_number")
         if cn is not None and cn in seen:
             problems.append(("case_number", f"{cn} is also on line {seen[cn]}"))
@@ -429,7 +433,7 @@ def add_child(ctx: Ctx, case_number: str, name: str, legal_status: str, team: st
            "family_id": family_id, "lead_team": lead_team}
     raw = {k: clean_cell(v or "") for k, v in raw.items()}
     people = _Directory()
-    values, problems = _child_values(raw, CHILD_FIELDS, people, ctx.today())
+    values, problems = _child_values(raw, CHILD_FIELDS, people, ctx.today(), ctx.policy.legal_statuses)
     _refuse(problems)
     if m.Child.select().where(m.Child.case_number == values["case_number"]).exists():
         raise ValidationError(f"case number: {values['case_number']} is already a child's "
@@ -458,7 +462,8 @@ def edit_child(ctx: Ctx, case_number: str, changes: dict[str, str], *, kind: str
     raw = {k: clean_cell(v or "") for k, v in changes.items()}
     raw["case_number"] = c.case_number
     people = _Directory()
-    values, problems = _child_values(raw, [*changes, "case_number"], people, ctx.today())
+    values, problems = _child_values(raw, [*changes, "case_number"], people, ctx.today(),
+                                     ctx.policy.legal_statuses)
     _refuse(problems)
     kids = _Children(ctx, people, by)
     diff = kids.diff(c, values)

@@ -8,12 +8,13 @@ from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.deadlines import due_state
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.policy_loader import PolicyError
-from drp_tui.domain.timeutil import format_london
+from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import actor, clean_text, event, holder, notify, service
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
 from drp_tui.store import models as m
 from drp_tui.store.db import write_txn
+from drp_tui.store.queries import awaiting_reply
 
 
 def _own(ctx: Ctx, notification_id: int) -> m.Notification:
@@ -93,7 +94,8 @@ def remind(ctx: Ctx) -> int:
     q = (m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.next_due_at, m.Dispute.next_due_kind,
                           m.Dispute.raised_by, m.Dispute.responder, m.Dispute.paused, m.Dispute.policy_key)
          .where(m.Dispute.next_due_at.is_null(False) & (m.Dispute.next_due_at < horizon)
-                & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id))
+                & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id)
+                   | awaiting_reply(ctx.actor_id))
                 & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value])))
     made = 0
     with write_txn():
@@ -105,7 +107,7 @@ def remind(ctx: Ctx) -> int:
             if m.Notification.select().where(m.Notification.dedupe == key).exists():
                 continue
             m.Notification.create(recipient=ctx.actor_id, kind="reminder", dispute=d.id, created_at=now,
-                                  text=f"{d.reference}: {d.next_due_kind} {st.label} ({format_london(d.next_due_at)})",
+                                  text=f"{d.reference}: {d.next_due_kind} {st.label} (due {format_due(d.next_due_at)})",
                                   dedupe=key)
             made += 1
     return made

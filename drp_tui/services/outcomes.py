@@ -1,29 +1,41 @@
-"""Deciding, negotiating, extending, escalating, Cafcass, withdrawing, monitoring."""
+"""Deciding, negotiating, extending, escalating, Cafcass, withdrawing, meetings, monitoring."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from drp_tui.domain.model import Decision, Role, Status
-from drp_tui.domain.moves import Move
-from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, utc
+from drp_tui.domain.deadlines import compute_due, due_day
+from drp_tui.domain.model import Decision, Status
+from drp_tui.domain.moves import Move, gates_awaiting, satisfied_parties
+from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, london_date, utc
 from drp_tui.services.common import (
-    Done, actor, check_version, clean_date, clean_datetime, clean_text, current_record, each_linked, event, level_holder,
-    load, notify, require_move, service, stage_label, touch,
+    Done, actor, actor_of, ask_approvals, check_version, clean_date, clean_datetime, clean_text, current_record,
+    each_linked, event, holds_level, level_holder, load, notify, party_holders, require_move, service,
+    stage_label, touch, valid_id,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ValidationError
 from drp_tui.store import models as m
+from drp_tui.store.queries import get_dispute
 
 CAFCASS_KINDS = {
     "legal_advice": "Independent legal advice sought",
     "cafcass_discussion": "Discussed with Cafcass (no referral)",
     "cafcass_referral": "Referred to Cafcass",
 }
+# The steps a procedure may ask the chair to discuss first (rules.cafcass_tell_levels, legal_advice_tell_levels).
+DISCUSSION_BEFORE = {"cafcass_referral": "a Cafcass referral", "legal_advice": "seeking legal advice"}
 
 
 def _informs(rec: m.StageRecord) -> list[int]:
     return [int(x) for x in rec.inform.split(",") if x]
+
+
+def _responders(rec: m.StageRecord) -> list[int | None]:
+    """Who the stage was sent to: its responder, and at a joint stage every joint responder."""
+    joint = [r.responder_id for r in m.StageResponse.select(m.StageResponse.responder)
+             .where(m.StageResponse.stage_record == rec.id).order_by(m.StageResponse.id)]
+    return [rec.responder_id, *joint]
 
 
 COMMENT_BREAK = "\n\n"  # between a stage's decision comments, oldest first (the form shows each)
@@ -51,11 +63,13 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
     check_version(first, version, {"comment": str(comment)})
 
     def one(d: m.Dispute) -> None:
-        require_move(ctx, d, Move.DECIDE)
+        v = require_move(ctx, d, Move.DECIDE)
         policy = ctx.policy_of(d)
         rec = current_record(d)
         label = stage_label(policy, rec.stage_key)
         text = clean_text(comment, "comments", required=not resolved)
+        if resolved and v.targets and not _all_satisfied(ctx, d, rec, v.targets, text, label):
+            return  # recorded as satisfied: the stage waits for its other closing parties
         before = {"status": d.status, "decision": rec.decision}
         rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
         rec.decision_comment = kept_comment(rec, text, ctx.now())
@@ -64,19 +78,46 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         changes: dict[str, object] = {}
         if resolved:
             changes = {"status": Status.RESOLVED.value, "closed_at": ctx.now(), "outcome": text or "Resolved"}
-            mm = policy.rules.monitoring_meeting
-            if mm.working_days:
-                due_on = ctx.calendar.add_working_days(ctx.today(), mm.working_days)
+            stage_mm = policy.stage(rec.stage_key).monitoring
+            mm = stage_mm if stage_mm.is_set else policy.rules.monitoring_meeting
+            mm_due = compute_due(ctx.now(), mm, ctx.calendar) if (mm.working_days or mm.calendar_days or mm.hours) else None
+            if mm_due is not None:
+                due_on = mm_due.day or due_day(mm_due.at)
                 m.MonitoringMeeting.create(dispute=d, due_on=due_on)
                 notify(ctx, [who], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)
         verdict = "resolved" if resolved else "not resolved"
-        notify(ctx, [rec.responder_id, *_informs(rec)], "decision",
+        notify(ctx, [*_responders(rec), *_informs(rec)], "decision",
                f"{d.reference} ({d.child.name}): {who.name} decided {label} is {verdict}", d)
         event(ctx, "decided", f"{label}: {verdict}" + (f" - {text}" if text else ""), d, before=before,
               after={"decision": rec.decision, "comment": text, "status": changes.get("status", d.status)})
         touch(ctx, d, **changes)
 
     return each_linked(ctx, first, include_siblings, one)
+
+
+def _all_satisfied(ctx: Ctx, d: m.Dispute, rec: m.StageRecord, parties: tuple[str, ...], text: str,
+                   label: str) -> bool:
+    """Record that ``parties`` (the closing parties this person speaks for) are satisfied; True
+    when every closing party of the stage now is (the stage may close)."""
+    who = actor(ctx)
+    policy = ctx.policy_of(d)
+    closers = policy.stage(rec.stage_key).closed_by
+    for p in parties:
+        m.Approval.create(dispute=d, stage_record=rec, gate=f"close:{p}", decision="satisfied", reason=text,
+                          by=who, at=ctx.now())
+    view = get_dispute(d.id)
+    cur = view.current
+    done = satisfied_parties(view, cur) if cur is not None else ()
+    waiting = [p for p in closers if p not in done]
+    if not waiting:
+        return True
+    names = ", ".join(policy.party_label(p) for p in waiting)
+    event(ctx, "satisfied", f"{label}: {who.name} is satisfied" + (f" - {text}" if text else "")
+          + f"; waiting for {names}", d, after={"parties": list(parties), "waiting": waiting})
+    others = [x for x in party_holders(policy, waiting, d) if x.id != who.id]
+    notify(ctx, others, "decision", f"{d.reference}: {who.name} is satisfied with {label}; your decision is awaited", d)
+    touch(ctx, d)
+    return False
 
 
 @service
@@ -91,15 +132,13 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
     rec = current_record(d)
     text = clean_text(note, "what was agreed", required=True)
     now = ctx.now()
-    if window.hours is not None:
-        until = now + timedelta(hours=window.hours)
-    else:
-        until = end_of_london_day_utc(ctx.calendar.add_working_days(ctx.today(), window.working_days or 0))
+    due = compute_due(now, window, ctx.calendar) if window.is_set else None
+    until = due.at if due is not None else end_of_london_day_utc(ctx.today())
     rec.negotiation_until = until
     rec.negotiation_note = text
     rec.decision = None
     rec.save()
-    notify(ctx, [rec.responder_id], "request",
+    notify(ctx, _responders(rec), "request",
            f"{d.reference}: further actions agreed with {who.name}, to be done by {format_london(until)}", d)
     notify(ctx, _informs(rec), "info", f"For information: {d.reference} further negotiation until {format_london(until)}", d)
     event(ctx, "negotiation", f"Further negotiation agreed until {format_london(until)}: {text}", d,
@@ -109,15 +148,17 @@ def agree_negotiation(ctx: Ctx, dispute_id: int, note: str, version: int | None 
 
 
 @service
-def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version: int | None = None) -> None:
-    """Agree more time for a response, recording the benefit to the child."""
+def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str = "", version: int | None = None) -> None:
+    """Agree more time for a response (or lengthen a stage whose length is the chair's to set),
+    recording the benefit to the child: required unless the procedure says an extension needs
+    no reason (``extension_needs_reason = false``)."""
     who = actor(ctx)
     d = load(dispute_id)
     check_version(d, version, {"reason": str(reason)})  # a stale form first: the move may have changed since
     require_move(ctx, d, Move.EXTEND)
     rec = current_record(d)
     clean_date(ctx, until, "until", "extended to", past=False)
-    why = clean_text(reason, "benefit to the child", required=True)
+    why = clean_text(reason, "benefit to the child", required=ctx.policy_of(d).rules.extension_needs_reason)
     new_due = end_of_london_day_utc(until)
     old_due = rec.extension_until or rec.due_at
     if old_due is not None and new_due <= utc(old_due):
@@ -128,9 +169,9 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str, version
     rec.extension_until = new_due
     rec.extension_reason = why
     rec.save()
-    notify(ctx, [rec.responder_id], "request", f"{d.reference}: response extended to {format_date(until)} by {who.name}", d)
+    notify(ctx, _responders(rec), "request", f"{d.reference}: response extended to {format_date(until)} by {who.name}", d)
     notify(ctx, _informs(rec), "info", f"For information: {d.reference} response extended to {format_date(until)}", d)
-    event(ctx, "extension", f"Extension to {format_date(until)}: {why}", d,
+    event(ctx, "extension", f"Extension to {format_date(until)}" + (f": {why}" if why else ""), d,
           before={"due": old_due}, after={"due": new_due, "reason": why})
     touch(ctx, d)
 
@@ -162,45 +203,82 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
         elif rec.decision == Decision.NOT_RESOLVED.value and text:  # decided earlier: this comment joins it
             rec.decision_comment = kept_comment(rec, text, now)
             rec.save()
-        m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, chair_concern=d.concern,
+        m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, started_at=now, chair_concern=d.concern,
                              chair_impact=d.impact, chair_wanted=d.wanted, chair_timescales=d.timescales)
         why = "no response in time" if rec.response_at is None else "response did not resolve it"
         event(ctx, "escalated", f"Escalated from {cur.label} to {target.label} ({why})" + (f": {text}" if text else ""),
               d, before={"stage": cur.key}, after={"stage": target.key})
-        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
-        if target.requires_approval:
-            level = policy.rules.approval_level
-            approver = level_holder(policy, level, d) if level else None
-            approvers = [approver] if approver else list(m.Staff.select().where(
-                (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True) & (m.Staff.team == who.team_id)))  # noqa: E712
-            notify(ctx, approvers, "approval", f"{d.reference}: {who.name} asks your agreement to go to {target.label}", d)
+        notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
+        ask_approvals(ctx, policy, d, cur.key, target, who)
         touch(ctx, d, current_stage=target.key, status=Status.DRAFT.value)
 
     return each_linked(ctx, first, include_siblings, one)
 
 
+def _gate_words(ctx: Ctx, d: m.Dispute, gates: tuple[str, ...]) -> list[str]:
+    """The gated transitions, in words, of the gates ``gates`` awaiting a decision now."""
+    view = get_dispute(d.id)
+    waiting = gates_awaiting(view, ctx.policy_of(view), actor_of(ctx), ctx.now(), ctx.calendar)
+    return [words for g, _st, words in waiting if g.gate in gates]
+
+
 @service
 def approve_stage(ctx: Ctx, dispute_id: int, note: str = "") -> None:
-    """The chair's service manager records agreement to go to a stage that needs it."""
+    """An approver records agreement to every transition awaiting their approval on the dispute
+    (the stage about to be sent: the old requires_approval, raising, escalating or bypassing to
+    it; a Cafcass referral), each gate recorded: who, when, approved."""
     who = actor(ctx)
     d = load(dispute_id)
-    require_move(ctx, d, Move.APPROVE)
+    v = require_move(ctx, d, Move.APPROVE)
     policy = ctx.policy_of(d)
     rec = current_record(d)
     stage = policy.stage(rec.stage_key)
-    rec.approval_by = who
-    rec.approval_at = ctx.now()
-    rec.save()
     text = clean_text(note, "note")
-    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed you may send {stage.label}", d)
-    event(ctx, "approved", f"{who.name} agreed {stage.label}" + (f": {text}" if text else ""), d,
-          after={"stage": stage.key, "approved_by": who.id})
+    words = _gate_words(ctx, d, v.targets)
+    for gate in v.targets:
+        m.Approval.create(dispute=d, stage_record=rec, gate=gate, decision="approved", reason=text, by=who,
+                          at=ctx.now())
+        if gate.startswith("stage:"):  # the old requires_approval: kept on the stage record as before
+            rec.approval_by = who
+            rec.approval_at = ctx.now()
+            rec.save()
+    legacy = all(g.startswith("stage:") for g in v.targets)  # the old requires_approval: words as before
+    what = stage.label if legacy else "; ".join(words) or stage.label
+    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} agreed "
+           + (f"you may send {stage.label}" if legacy else what), d)
+    event(ctx, "approved", f"{who.name} agreed {what}" + (f": {text}" if text else ""), d,
+          after={"stage": stage.key, "approved_by": who.id, "gates": list(v.targets)})
+    touch(ctx, d)
+
+
+@service
+def decline_approval(ctx: Ctx, dispute_id: int, reason: str) -> None:
+    """An approver declines every transition awaiting their approval on the dispute, saying why.
+    The gate stays closed (the chair may withdraw, or the approver approve later)."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    v = require_move(ctx, d, Move.DECLINE)
+    policy = ctx.policy_of(d)
+    rec = current_record(d)
+    stage = policy.stage(rec.stage_key)
+    why = clean_text(reason, "reason", required=True)
+    words = _gate_words(ctx, d, v.targets)
+    for gate in v.targets:
+        m.Approval.create(dispute=d, stage_record=rec, gate=gate, decision="declined", reason=why, by=who,
+                          at=ctx.now())
+    what = "; ".join(words) or stage.label
+    notify(ctx, [d.raised_by], "approval", f"{d.reference}: {who.name} declined {what}: {why}", d)
+    event(ctx, "declined", f"{who.name} declined {what}: {why}", d,
+          after={"stage": stage.key, "declined_by": who.id, "gates": list(v.targets), "reason": why})
     touch(ctx, d)
 
 
 @service
 def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = "") -> None:
-    """Record legal advice sought, a discussion with Cafcass, or a referral (three separate steps)."""
+    """Record legal advice sought, a discussion with Cafcass, or a referral (three separate steps).
+
+    A referral closes the dispute unless its procedure says it runs alongside
+    (``rules.cafcass_ends_dispute = false``): then the dispute stays open and its clocks run."""
     who = actor(ctx)
     d = load(dispute_id)
     if kind not in CAFCASS_KINDS:
@@ -210,21 +288,81 @@ def cafcass_step(ctx: Ctx, dispute_id: int, kind: str, note: str, told: str = ""
     rec = current_record(d)
     text = clean_text(note, "note", required=True)
     told_text = clean_text(told, "who was told first")
-    tell = policy.rules.legal_advice_tell_levels if kind == "legal_advice" else policy.rules.cafcass_tell_levels
-    if tell and not told_text:
-        names = ", ".join(policy.level_label(x) for x in tell)
-        raise ValidationError(f"who was told first: the procedure asks you to tell {names} first", field="told")
+    tell = policy.tell_levels(kind)
+    if tell and not told_text:  # the discussions the move required, as recorded
+        talks = (m.CafcassStep.select().where((m.CafcassStep.dispute == d.id) & (m.CafcassStep.kind == "discussion")
+                                              & (m.CafcassStep.before_step == kind)).order_by(m.CafcassStep.held_at))
+        told_text = "; ".join(f"{policy.level_label(t.level)}: {t.with_staff.name if t.with_staff else ''}, "
+                              f"{format_london(t.held_at) if t.held_at else ''}" for t in talks)
     m.CafcassStep.create(dispute=d, kind=kind, at=ctx.now(), note=text, told=told_text, by=who)
     recipients = [level_holder(policy, level, d) for level in tell]
     notify(ctx, [r for r in recipients if r], "info", f"{d.reference}: {CAFCASS_KINDS[kind]} by {who.name}", d)
-    referral = kind == "cafcass_referral"
-    event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, before={"status": d.status} if referral else None,
-          after={"told": told_text, **({"status": Status.CAFCASS.value} if referral else {})})
-    if referral:
-        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: referred to Cafcass by {who.name}", d)
+    closes = kind == "cafcass_referral" and policy.rules.cafcass_ends_dispute
+    event(ctx, kind, f"{CAFCASS_KINDS[kind]}: {text}", d, before={"status": d.status} if closes else None,
+          after={"told": told_text, **({"status": Status.CAFCASS.value} if closes else {})})
+    if kind == "cafcass_referral":
+        alongside = "" if closes else " (the dispute continues)"
+        notify(ctx, [*_responders(rec), *_informs(rec)], "info",
+               f"{d.reference}: referred to Cafcass by {who.name}{alongside}", d)
+    if closes:
         touch(ctx, d, status=Status.CAFCASS.value, closed_at=ctx.now(), outcome=f"Referred to Cafcass: {text}")
     else:
         touch(ctx, d)
+
+
+@service
+def discussion_partners(ctx: Ctx, dispute_id: int, before: str) -> list[tuple[str, int, str, str]]:
+    """Whom the chair may record a discussion with before ``before``: (level, staff id, name,
+    username) for each level the procedure names and each active person holding it for this dispute."""
+    actor(ctx)
+    d = load(dispute_id)
+    if before not in DISCUSSION_BEFORE:
+        raise ValidationError(f"before: must be one of {', '.join(DISCUSSION_BEFORE)}", field="before")
+    require_move(ctx, d, Move.DISCUSSION, target=before)
+    policy = ctx.policy_of(d)
+    out: list[tuple[str, int, str, str]] = []
+    for level in policy.tell_levels(before):
+        people = m.Staff.select().join(m.TeamRole, on=(m.TeamRole.staff == m.Staff.id)).where(
+            (m.TeamRole.level == level) & (m.Staff.active == True)).order_by(m.Staff.name)  # noqa: E712
+        extra = [d.child.social_worker] if d.child.social_worker is not None else []
+        seen: set[int] = set()
+        for p in [*extra, *people]:
+            if p.id not in seen and holds_level(policy, level, d, p):
+                seen.add(p.id)
+                out.append((level, p.id, p.name, p.username))
+    return out
+
+
+@service
+def record_discussion(ctx: Ctx, dispute_id: int, before: str, level: str, with_id: int | None, held_at: datetime,
+                      said: str) -> None:
+    """Record the discussion a procedure asks for before a step (``before``: cafcass_referral or
+    legal_advice): with a person holding ``level`` for this dispute, when, and what was said."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    if before not in DISCUSSION_BEFORE:
+        raise ValidationError(f"before: must be one of {', '.join(DISCUSSION_BEFORE)}", field="before")
+    require_move(ctx, d, Move.DISCUSSION, target=before)
+    policy = ctx.policy_of(d)
+    levels = policy.tell_levels(before)
+    if level not in levels:
+        names = ", ".join(f"{x} ({policy.level_label(x)})" for x in levels)
+        raise ValidationError(f"level: before {DISCUSSION_BEFORE[before]} the procedure asks for a discussion "
+                              f"with: {names}", field="level")
+    label = policy.level_label(level)
+    wid = valid_id(with_id)  # None: no one named, or no one holding the level by that name
+    person = m.Staff.get_or_none(m.Staff.id == wid) if wid is not None else None
+    if person is None or not holds_level(policy, level, d, person):
+        raise ValidationError(f"with whom: must be someone who holds the {label} role for {d.reference}",
+                              field="with")
+    when = clean_datetime(ctx, held_at, "held_at", "when")
+    text = clean_text(said, "what was said", required=True)
+    m.CafcassStep.create(dispute=d, kind="discussion", at=ctx.now(), note=text, by=who, before_step=before,
+                         level=level, with_staff=person, held_at=when)
+    event(ctx, "discussion", f"Discussed {DISCUSSION_BEFORE[before]} with {person.name} ({label}), "
+                             f"{format_london(when)}: {text}", d,
+          after={"before": before, "level": level, "with": person.id, "at": when, "said": text})
+    touch(ctx, d)
 
 
 @service
@@ -236,7 +374,7 @@ def withdraw(ctx: Ctx, dispute_id: int, reason: str, version: int | None = None)
     why = clean_text(reason, "reason", required=True)
     rec = current_record(d)
     if rec.sent_at is not None:
-        notify(ctx, [rec.responder_id, *_informs(rec)], "info", f"{d.reference}: withdrawn by {who.name}", d)
+        notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: withdrawn by {who.name}", d)
     event(ctx, "withdrawn", f"Withdrawn: {why}", d, before={"status": d.status},
           after={"status": Status.WITHDRAWN.value, "reason": why})
     touch(ctx, d, status=Status.WITHDRAWN.value, closed_at=ctx.now(), outcome=f"Withdrawn: {why}")
@@ -254,7 +392,7 @@ def reopen(ctx: Ctx, dispute_id: int, reason: str) -> None:
         rec.decision = None
         rec.save()
     if rec.sent_at is not None or d.raised_by_id != who.id:
-        notify(ctx, [d.raised_by_id, rec.responder_id, *_informs(rec)], "info",
+        notify(ctx, [d.raised_by_id, *_responders(rec), *_informs(rec)], "info",
                f"{d.reference} ({d.child.name}) reopened by {who.name}: {why}", d)
     event(ctx, "reopened", f"Reopened: {why}", d, before={"status": d.status}, after={"status": status.value})
     touch(ctx, d, status=status.value, closed_at=None)
@@ -278,9 +416,43 @@ def record_monitoring(ctx: Ctx, dispute_id: int, held_on: date, outcome: str, at
     mm.held_on, mm.outcome, mm.attendees, mm.recorded_by = held_on, text, people, who
     mm.save()
     rec = current_record(d)
-    notify(ctx, [rec.responder_id], "info", f"{d.reference}: monitoring meeting held {format_date(held_on)}", d)
+    notify(ctx, _responders(rec), "info", f"{d.reference}: monitoring meeting held {format_date(held_on)}", d)
     event(ctx, "monitoring", f"Monitoring meeting held {format_date(held_on)}: {text}", d, before=before,
           after={"held_on": held_on, "outcome": text, "attendees": people})
+    touch(ctx, d)
+
+
+@service
+def record_meeting(ctx: Ctx, dispute_id: int, held_on: date, attendees: str, outcome: str,
+                   version: int | None = None) -> None:
+    """The meeting the procedure expects at the current stage: the day, who attended, the
+    outcome. Where the stage sets a monitoring meeting after an agreed outcome, it is due
+    that many working days after this meeting."""
+    who = actor(ctx)
+    d = load(dispute_id)
+    check_version(d, version, {"outcome": str(outcome)})
+    require_move(ctx, d, Move.MEETING)
+    policy = ctx.policy_of(d)
+    rec = current_record(d)
+    stage = policy.stage(rec.stage_key)
+    day = clean_date(ctx, held_on, "held_on", "held on", future=False)
+    assert day is not None  # not optional: a date or a ValidationError
+    if rec.sent_at is not None and day < london_date(rec.sent_at):
+        raise ValidationError(f"held on: {format_date(day)} is before {stage.label} was sent "
+                              f"({format_london(rec.sent_at)})", field="held_on")
+    people = clean_text(attendees, "attendees", required=True)
+    text = clean_text(outcome, "outcome", required=True)
+    m.Meeting.create(dispute=d, stage_key=stage.key, held_on=day, attendees=people, outcome=text,
+                     recorded_by=who, recorded_at=ctx.now())
+    after: dict[str, object] = {"stage": stage.key, "held_on": day, "attendees": people, "outcome": text}
+    if stage.monitoring.working_days:
+        due_on = ctx.calendar.add_working_days(day, stage.monitoring.working_days)
+        m.MonitoringMeeting.create(dispute=d, due_on=due_on)
+        after["monitoring_due"] = due_on
+        notify(ctx, [d.raised_by_id], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)
+    notify(ctx, [d.raised_by_id, rec.responder_id, *_informs(rec)], "info",
+           f"{d.reference}: {stage.label} meeting held {format_date(day)} (recorded by {who.name})", d)
+    event(ctx, "meeting", f"{stage.label} meeting held {format_date(day)}: {text}", d, after=after)
     touch(ctx, d)
 
 
@@ -315,7 +487,7 @@ def complete_action(ctx: Ctx, action_id: int, done_on: date | None = None) -> No
     assert done is not None  # not optional: a date or a ValidationError
     a.done_on = done
     a.save()
-    notify(ctx, [d.raised_by_id, rec.responder_id], "info",
+    notify(ctx, [d.raised_by_id, *_responders(rec)], "info",
            f"{d.reference}: action done - {a.description[:60]} ({format_date(done)})", d)
     event(ctx, "action_done", f"Action done: {a.description[:80]}", d, before={"done_on": None},
           after={"action": a.id, "done_on": a.done_on})

@@ -135,11 +135,29 @@ def _ts(t: Timescale) -> str:
 
 def _stage_rules(s: Stage) -> dict[str, str]:
     return {
-        "label": s.label, "timescale": _ts(s.timescale), "responder": s.responder_level,
+        "label": s.label, "timescale": _ts(s.timescale), "responder": " / ".join(s.answering_levels) + (" (all)" if s.joint else "")
+        + ("" if s.response_expected else " (no response expected)"),
         "informs": ", ".join(s.inform_levels) or "-", "meeting expected": str(s.meeting_expected).lower(),
         "needs approval": str(s.requires_approval).lower(), "informal": str(s.informal).lower(),
         "may start": str(s.may_start).lower(), "bypass target": str(s.bypass_target).lower(),
+        **_stage_extras(s),
     }
+
+
+def _stage_extras(s: Stage) -> dict[str, str]:
+    """The optional stage keys, only where set (a profile without them compares as before)."""
+    out: dict[str, str] = {}
+    if s.inform_when:
+        out["informs when"] = ", ".join(f"{c.level} if {c.when}" for c in s.inform_when)
+    if s.inform_teams:
+        out["informs teams"] = ", ".join(s.inform_teams)
+    if s.response_to_levels:
+        out["response to"] = ", ".join(s.response_to_levels)
+    if s.meeting is not None:
+        out["meeting"] = f"within {_ts(s.meeting.within)}, arranged by {s.meeting.arranged_by or 'the chair'}"
+    if s.monitoring.is_set:
+        out["monitoring"] = _ts(s.monitoring)
+    return out
 
 
 def _rules(p: Policy) -> dict[str, str]:

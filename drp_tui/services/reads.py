@@ -127,6 +127,13 @@ def staff_names(ctx: Ctx, staff_ids: Iterable[int]) -> dict[int, str]:
     return queries.staff_names(staff_ids)
 
 
+def staff_id(ctx: Ctx, username: str) -> int | None:
+    """The id of the active account ``username`` (who a chair names to send a stage to), or None."""
+    reader(ctx)
+    found = queries.find_staff(username.strip())
+    return found.id if found is not None and found.active else None
+
+
 # --- compliments --------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -104,8 +104,8 @@ COVERED: dict[type[m.BaseModel], tuple[str, ...]] = {
     m.Team: (), m.Staff: ("failed_logins", "locked_until", "last_sign_in_at", "last_failed_at"), m.TeamRole: (),
     m.SiblingGroup: (),
     m.Child: (), m.Dispute: ("next_due_at", "next_due_kind", "responder", "paused"),
-    m.StageRecord: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
-    m.Compliment: (),
+    m.StageRecord: (), m.StageResponse: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
+    m.Approval: (), m.Compliment: (), m.Meeting: (),
 }
 _BY_TABLE = {model._meta.table_name: model for model in COVERED}
 DELETED_ROW = "deleted"
@@ -119,7 +119,7 @@ def _covered_fields(model: type[m.BaseModel]) -> list[Field]:
 # still hold their empty default: a row written before the column existed digests as it
 # did then (and the change that fills the column is an audited event like any other).
 # The pinned procedure itself (policy_snapshot) is content-addressed by its own SHA-256.
-_LATER_COLUMNS = {"dispute": ("policy_digest",)}
+_LATER_COLUMNS = {"dispute": ("policy_digest", "facts")}
 
 
 def _row_digest(model: type[m.BaseModel], values: tuple[Any, ...]) -> str:

@@ -178,6 +178,7 @@ class Dispute(BaseModel):
     # The exact profile content the dispute runs under (PolicySnapshot.digest); "" only for
     # a dispute written before pinning that has not been pinned yet (see services.pinning).
     policy_digest = CharField(default="", index=True)
+    facts = CharField(default="")  # keys of the procedure's yes/no facts that hold, comma-separated
     start_stage = CharField()
     current_stage = CharField()
     status = CharField(index=True)
@@ -201,6 +202,7 @@ class Dispute(BaseModel):
     updated_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
     closed_at = UTCDateTimeField(null=True)
     version = IntegerField(default=1)
+    imported_ref = CharField(null=True, unique=True)  # its reference in the old tracker it was imported from
 
     class Meta:
         # An UPDATE writes only the columns this session changed (never a stale copy of
@@ -240,10 +242,34 @@ class StageRecord(BaseModel):
     negotiation_note = TextField(default="")
     approval_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
     approval_at = UTCDateTimeField(null=True)
+    started_at = UTCDateTimeField(null=True)  # when the dispute reached this stage (migration 0012)
 
     class Meta:
         indexes = ((("dispute", "seq"), True),)
         only_save_dirty = True  # writes only the columns changed (see Dispute)
+
+
+class StageResponse(BaseModel):
+    """One responder's own response to a stage answered jointly (``responders = "all"``).
+
+    A row per responder is made when the stage is sent (``response_at`` empty); it is
+    filled when that responder (or the chair, on their behalf) records their response."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        stage_record_id: ForeignKeyField[int]
+        responder_id: ForeignKeyField[int]
+        recorded_by_id: ForeignKeyField[int | None]
+
+    stage_record = ForeignKeyField(StageRecord, backref="responses", on_delete="RESTRICT")
+    responder = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    response = TextField(default="")
+    response_at = UTCDateTimeField(null=True)
+    recorded_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    on_behalf = BooleanField(default=False)
+
+    class Meta:
+        table_name = "stage_response"
+        indexes = ((("stage_record", "responder"), True),)
 
 
 class Action(BaseModel):
@@ -286,19 +312,60 @@ class MonitoringMeeting(BaseModel):
     recorded_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
 
 
+class Meeting(BaseModel):
+    """A meeting held at a stage the procedure expects one at."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        recorded_by_id: ForeignKeyField[int]
+
+    dispute = ForeignKeyField(Dispute, backref="meetings", on_delete="RESTRICT")
+    stage_key = CharField()
+    held_on = DateField()
+    attendees = TextField(default="")
+    outcome = TextField(default="")
+    recorded_by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    recorded_at = UTCDateTimeField()
+
+
+class Approval(BaseModel):
+    """A decision on a gate of one stage record: an approver's approved / declined (with a
+    reason) on a transition the procedure gates, or a party's "satisfied" before a stage
+    closes. ``gate`` is ``on:level`` (e.g. ``bypass:qa_manager``) or ``close:party``."""
+
+    if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
+        dispute_id: ForeignKeyField[int]
+        stage_record_id: ForeignKeyField[int]
+        by_id: ForeignKeyField[int]
+
+    dispute = ForeignKeyField(Dispute, backref="approvals", on_delete="RESTRICT")
+    stage_record = ForeignKeyField(StageRecord, backref="approvals", on_delete="RESTRICT")
+    gate = CharField()
+    decision = CharField()  # approved | declined | satisfied
+    reason = TextField(default="")
+    by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    at = UTCDateTimeField()
+
+
 class CafcassStep(BaseModel):
-    """Legal advice sought, Cafcass consulted, or a referral made: three steps."""
+    """Steps alongside the stages: legal advice sought, Cafcass consulted, a referral made, and
+    the discussions a procedure asks for before a referral or legal advice (kind ``discussion``)."""
 
     if TYPE_CHECKING:  # made by peewee: each foreign key's id (on a row: an int)
         dispute_id: ForeignKeyField[int]
         by_id: ForeignKeyField[int]
+        with_staff_id: ForeignKeyField[int | None]
 
     dispute = ForeignKeyField(Dispute, backref="cafcass_steps", on_delete="RESTRICT")
-    kind = CharField()  # legal_advice | cafcass_discussion | cafcass_referral
-    at = UTCDateTimeField()
-    note = TextField(default="")
+    kind = CharField()  # legal_advice | cafcass_discussion | cafcass_referral | discussion
+    at = UTCDateTimeField()  # when recorded
+    note = TextField(default="")  # what happened; a discussion: what was said
     told = TextField(default="")  # who was told first
     by = ForeignKeyField(Staff, backref="+", on_delete="RESTRICT")
+    before_step = CharField(default="")  # a discussion: the step it precedes (cafcass_referral | legal_advice)
+    level = CharField(default="")  # a discussion: the level held by the person spoken to
+    with_staff = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")  # a discussion: with whom
+    held_at = UTCDateTimeField(null=True)  # a discussion: when it was held
 
 
 class Compliment(BaseModel):
@@ -403,10 +470,25 @@ class PolicySnapshot(BaseModel):
         table_name = "policy_snapshot"
 
 
+class ClosureDay(BaseModel):
+    """A local closure day set by an administrator (the config file's ``closures`` count too)."""
+
+    if TYPE_CHECKING:
+        added_by_id: ForeignKeyField[int | None]
+
+    day = DateField(unique=True)
+    reason = CharField()
+    added_by = ForeignKeyField(Staff, null=True, backref="+", on_delete="RESTRICT")
+    added_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "closure_day"
+
+
 ALL_MODELS: list[type[BaseModel]] = [
-    Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, Action,
-    Conversation, MonitoringMeeting, CafcassStep, Compliment, Notification, Event, Draft,
-    SignInFailure, PolicySnapshot,
+    Team, Staff, TeamRole, SiblingGroup, Child, Counter, Dispute, StageRecord, StageResponse, Action,
+    Conversation, MonitoringMeeting, CafcassStep, Approval, Compliment, Notification, Event, Draft,
+    SignInFailure, PolicySnapshot, ClosureDay, Meeting,
 ]
 
 

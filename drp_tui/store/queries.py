@@ -8,13 +8,19 @@ from peewee import JOIN, Expression, fn
 
 from drp_tui.domain.model import (
     ActionView,
+    ApprovalView,
     ChildView,
+    ConversationView,
     Decision,
     DisputeRow,
+    MeetingView,
     DisputeView,
     EventView,
+    HolderView,
     MonitoringView,
+    StepView,
     NotificationView,
+    ResponseView,
     Role,
     StaffView,
     StageView,
@@ -98,7 +104,8 @@ def siblings_of(child_id: int, *, viewer_id: int | None = None) -> list[ChildVie
     return [child_view(x) for x in q.order_by(m.Child.name)]
 
 
-def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Action]) -> StageView:
+def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Action],
+                responses: Sequence[m.StageResponse] = ()) -> StageView:
     inform = tuple(int(x) for x in r.inform.split(",") if x)
     return StageView(
         id=r.id, stage_key=r.stage_key, seq=r.seq, sent_at=r.sent_at, responder_id=r.responder_id,
@@ -111,9 +118,32 @@ def _stage_view(r: m.StageRecord, names: dict[int, str], actions: Sequence[m.Act
         decision_at=r.decision_at, extension_until=r.extension_until,
         extension_reason=r.extension_reason, negotiation_until=r.negotiation_until,
         negotiation_note=r.negotiation_note, approval_by_id=r.approval_by_id,
-        approval_at=r.approval_at,
+        approval_at=r.approval_at, started_at=r.started_at,
         actions=tuple(ActionView(a.id, a.description, a.owner, a.due, a.done_on) for a in actions),
+        responses=tuple(ResponseView(x.responder_id, names.get(x.responder_id, ""), x.response, x.response_at,
+                                     x.recorded_by_id, x.on_behalf) for x in responses),
     )
+
+
+def holders_for(team_ids: Iterable[int | None]) -> tuple[HolderView, ...]:
+    """The active holders of every level in these teams, in the order they were given the level."""
+    teams = [t for t in team_ids if t is not None]
+    if not teams:
+        return ()
+    q = (m.TeamRole.select(m.TeamRole, m.Staff).join(m.Staff)
+         .where(m.TeamRole.team.in_(teams) & (m.Staff.active == True))  # noqa: E712
+         .order_by(m.TeamRole.id))
+    return tuple(HolderView(tr.level, tr.team_id, tr.staff.id, tr.staff.name) for tr in q)
+
+
+def awaiting_reply(staff_id: int | None) -> Expression:
+    """A condition on ``Dispute`` rows: the current stage awaits a response from ``staff_id``
+    (its one responder, or one of its joint responders who has not yet responded)."""
+    sr, rec = m.StageResponse, m.StageRecord
+    joint = (sr.select(sr.id).join(rec, on=(sr.stage_record == rec.id))
+             .where((sr.responder == staff_id) & sr.response_at.is_null()
+                    & (rec.dispute == m.Dispute.id) & (rec.stage_key == m.Dispute.current_stage)))
+    return (m.Dispute.status == Status.SENT.value) & ((m.Dispute.responder == staff_id) | fn.EXISTS(joint))
 
 
 def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView:
@@ -125,7 +155,13 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
     if records:
         for a in m.Action.select().where(m.Action.stage_record.in_([r.id for r in records])).order_by(m.Action.due, m.Action.id):
             acts.setdefault(a.stage_record_id, []).append(a)
+    resp: dict[int, list[m.StageResponse]] = {}
+    if records:
+        for x in (m.StageResponse.select().where(m.StageResponse.stage_record.in_([r.id for r in records]))
+                  .order_by(m.StageResponse.id)):
+            resp.setdefault(x.stage_record_id, []).append(x)
     ids = [d.raised_by_id, d.updated_by_id or 0] + [r.responder_id or 0 for r in records]
+    ids += [x.responder_id for xs in resp.values() for x in xs]
     names = staff_names(i for i in ids if i)
     siblings: tuple[int, ...] = ()
     if d.link_group:
@@ -136,6 +172,28 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
     monitoring = tuple(
         MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
         for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
+    )
+    meetings = tuple(
+        MeetingView(x.id, x.stage_key, x.held_on, x.attendees, x.outcome, staff_names([x.recorded_by_id]).get(
+            x.recorded_by_id, ""))
+        for x in m.Meeting.select().where(m.Meeting.dispute == d.id).order_by(m.Meeting.held_on, m.Meeting.id)
+    )
+    approvals = tuple(
+        ApprovalView(x.id, x.stage_record_id, x.gate, x.decision, x.reason, x.by_id, x.by.name, x.at)
+        for x in m.Approval.select(m.Approval, m.Staff).join(m.Staff).where(m.Approval.dispute == d.id)
+        .order_by(m.Approval.at, m.Approval.id)
+    )
+    conversations = tuple(
+        ConversationView(x.id, x.held_at, x.with_whom, x.how, x.agreed, x.timescale)
+        for x in m.Conversation.select().where(m.Conversation.dispute == d.id).order_by(m.Conversation.held_at, m.Conversation.id)
+    )
+    step_rows = list(m.CafcassStep.select().where(m.CafcassStep.dispute == d.id).order_by(m.CafcassStep.at, m.CafcassStep.id))
+    step_names = staff_names({x.by_id for x in step_rows} | {x.with_staff_id for x in step_rows if x.with_staff_id})
+    steps = tuple(
+        StepView(x.id, x.kind, x.at, x.note, x.by_id, step_names.get(x.by_id, ""), told=x.told, before=x.before_step,
+                 level=x.level, with_id=x.with_staff_id, with_name=step_names.get(x.with_staff_id or 0, ""),
+                 held_at=x.held_at)
+        for x in step_rows
     )
     return DisputeView(
         id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
@@ -148,8 +206,12 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         child_informed_how=d.child_informed_how, outcome=d.outcome, created_at=d.created_at,
         updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
         closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
-        stages=tuple(_stage_view(r, names, acts.get(r.id, [])) for r in records),
-        monitoring=monitoring, sibling_ids=siblings, policy_digest=d.policy_digest,
+        stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, [])) for r in records),
+        monitoring=monitoring, conversations=conversations, steps=steps, sibling_ids=siblings,
+        policy_digest=d.policy_digest, facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
+        holders=holders_for((d.child.team_id, d.raised_by.team_id)),
+        social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),
+        approvals=approvals,
     )
 
 
@@ -201,15 +263,17 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
 
 
 def _awaiting(staff_id: int | None) -> Expression:
-    """The caseload's "Awaiting me": a response awaited from this person (sent to them, or
-    further actions agreed with them), a response awaiting their decision (they raised it),
-    or a stage awaiting their agreement (they were asked, and it is not yet agreed or sent)."""
-    D, SR = m.Dispute, m.StageRecord
-    answering = SR.select(SR.dispute).where(SR.responder == staff_id)
+    """The caseload's "Awaiting me": a response awaited from this person (sent to them, or to
+    them among a stage's joint responders and not yet given, or further actions agreed with
+    them), a response awaiting their decision (they raised it), or a stage awaiting their agreement (they were asked, and it is not yet agreed, declined by them, or sent)."""
+    D, SR, SRR = m.Dispute, m.StageRecord, m.StageResponse
+    answering = (SR.select(SR.dispute).where(SR.responder == staff_id)
+                 | SR.select(SR.dispute).join(SRR, on=(SRR.stage_record == SR.id)).where(SRR.responder == staff_id))
     asked = m.Notification.select(m.Notification.dispute).where(
         (m.Notification.recipient == staff_id) & (m.Notification.kind == "approval"))
-    unagreed = SR.select(SR.dispute).where(SR.sent_at.is_null() & SR.approval_by.is_null())
-    return (((D.responder == staff_id) & (D.status == Status.SENT.value))
+    decided = m.Approval.select(m.Approval.stage_record).where(m.Approval.by == staff_id)
+    unagreed = SR.select(SR.dispute).where(SR.sent_at.is_null() & SR.approval_by.is_null() & SR.id.not_in(decided))
+    return (awaiting_reply(staff_id)
             | ((D.status == Status.NEGOTIATING.value) & D.id.in_(answering))
             | ((D.raised_by == staff_id) & D.status.in_([Status.RESPONDED.value, Status.NEGOTIATING.value]))
             | ((D.status == Status.DRAFT.value) & D.id.in_(asked) & D.id.in_(unagreed)))

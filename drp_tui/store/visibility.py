@@ -57,6 +57,8 @@ def visible_to(who: m.Staff | None) -> Expression:
     as_manager = sr.select(sr.dispute).where(
         (sr.responder == who.id) | (sr.response_by == who.id) | (sr.approval_by == who.id)
         | Value(",").concat(sr.inform).concat(",").contains(f",{who.id},"))
+    joint = m.StageResponse.select(m.StageRecord.dispute).join(m.StageRecord).where(
+        (m.StageResponse.responder == who.id) | (m.StageResponse.recorded_by == who.id))
     notified = m.Notification.select(m.Notification.dispute).where(
         (m.Notification.recipient == who.id) & m.Notification.dispute.is_null(False))
     their_children = m.Child.select(m.Child.id).where(
@@ -64,7 +66,7 @@ def visible_to(who: m.Staff | None) -> Expression:
     chain_teams = m.TeamRole.select(m.TeamRole.team).where(m.TeamRole.staff == who.id)
     chain_chairs = m.Staff.select(m.Staff.id).where(m.Staff.team.in_(chain_teams))
     expr = ((m.Dispute.raised_by == who.id) | (m.Dispute.responder == who.id)
-            | m.Dispute.child.in_(their_children) | m.Dispute.id.in_(as_manager)
+            | m.Dispute.child.in_(their_children) | m.Dispute.id.in_(as_manager) | m.Dispute.id.in_(joint)
             | m.Dispute.id.in_(notified) | m.Dispute.raised_by.in_(chain_chairs))
     if role is Role.OVERSIGHT and who.team_id is not None:
         team_chairs = m.Staff.select(m.Staff.id).where(m.Staff.team == who.team_id)

@@ -19,8 +19,8 @@ Contract the screens rely on (keep it stable):
 - Every non-modal screen gets the :class:`DeskHeader` (compose your own to place it;
   set ``DESK_HEADER = False`` on a screen class to opt out).
 - Modes ``work`` (H or F7, home: what needs me now, the first screen after sign-in), ``caseload`` (F2 or L),
-  ``children`` (F3 or C), ``inbox`` (F4 or I), ``reports`` (F5 or R,
-  oversight/admin only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
+  ``children`` (F3 or C), ``inbox`` (F4 or I), ``reports`` (F5 or R, oversight/admin only), ``admin``
+  (F8 or A, administrator only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
   Escape, on another mode's first screen goes home, and at home quits.
 - Also callable: ``app.lock()``, ``app.refresh_unread()``, ``app.signed_in_and_open``,
   ``app.is_oversight``; for tests (what the timers call): ``app.check_idle_lock()``,
@@ -62,6 +62,7 @@ from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_
 from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
+ADMIN_MODES = {"admin"}  # only for an administrator
 GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "back_or_quit", "drafts"}  # only while signed in and unlocked
 
 
@@ -94,6 +95,10 @@ def _reports() -> Screen[Any]:
     return build("drp_tui.ui.screens.reports", "ReportsScreen", "Reports")
 
 
+def _admin() -> Screen[Any]:
+    return build("drp_tui.ui.screens.admin", "AdminScreen", "Administration")
+
+
 class GateScreen(Screen[None]):
     """The empty base under the log-in and lock screens."""
 
@@ -109,7 +114,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     COMMANDS = {DeskCommands, ScreenCommands}
     DEFAULT_MODE = "gate"
     MODES = {"gate": GateScreen, HOME_MODE: _work, "caseload": CaseloadScreen, "children": _children,
-             "inbox": _inbox, "reports": _reports}
+             "inbox": _inbox, "reports": _reports, "admin": _admin}
     ANSI_THEME = ANSI_THEME
 
     unread: reactive[int | None] = reactive(None)
@@ -253,6 +258,8 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             return len(self.screen_stack) > 1
         if action == "mode" and parameters and parameters[0] in OVERSIGHT_MODES:
             return self.is_oversight
+        if action == "mode" and parameters and parameters[0] in ADMIN_MODES:
+            return self.desk.role is Role.ADMIN
         return True
 
     @property
@@ -267,7 +274,8 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     # --- actions -------------------------------------------------------------------------------------
     def action_mode(self, mode: str) -> None:
-        if mode in DESK_MODES and self.signed_in_and_open and (mode not in OVERSIGHT_MODES or self.is_oversight):
+        if mode in DESK_MODES and self.signed_in_and_open and (mode not in OVERSIGHT_MODES or self.is_oversight) \
+                and (mode not in ADMIN_MODES or self.desk.role is Role.ADMIN):
             self.switch_mode(mode)
 
     def action_help(self) -> None:

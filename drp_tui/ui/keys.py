@@ -5,8 +5,8 @@ sends ESC[11~..ESC[14~, which Textual reads), plain ctrl+letter, and single
 characters only where no text field has focus (a focused Input swallows them).
 
 Function keys have letter twins (some SSH clients and terminals swallow F-keys): ``H`` home
-(my work: what needs me now), ``L`` the caseload (the lists), ``C`` children, ``I`` inbox, ``R`` reports — capitals, free on every screen
-(the screens' own letters are lower case), working wherever no text field has focus. ``j``/``k``
+(my work: what needs me now; F7), ``L`` the caseload (the lists), ``C`` children, ``I`` inbox, ``R`` reports,
+``A`` admin (F8, administrator only) — capitals, free on every screen (the screens' own letters are lower case), working wherever no text field has focus. ``j``/``k``
 move down/up in every table, ``q`` closes the screen (at home: quit, asking about unsaved text).
 """
 
@@ -15,15 +15,16 @@ from __future__ import annotations
 from textual.binding import Binding, BindingType
 
 # --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
-MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5"}
-MODE_LETTERS = {"caseload": "L", "children": "C", "inbox": "I", "reports": "R"}  # the F-keys' twins
+MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5", "admin": "f8"}
+MODE_LETTERS = {"caseload": "L", "children": "C", "inbox": "I", "reports": "R", "admin": "A"}  # the F-keys' twins
 HOME_MODE = "work"  # "My work": what needs the signed-in person now (the first screen after sign-in)
 HOME_KEYS = "H,shift+h,f7"  # H for home (F7 where a letter is awkward)
 DESK_MODES = (HOME_MODE, *MODE_KEYS)  # the modes that hold a signed-in person's screens
 
 MODE_TIPS = {"caseload": "My disputes: the lists by view", "children": "Children: raise a dispute",
              "inbox": "Requests, reminders, for information",
-             "reports": "Reports and the supervision list (oversight only)"}
+             "reports": "Reports and the supervision list (oversight only)",
+             "admin": "Staff, teams, children, closure days, the procedure (administrator only)"}
 
 APP_BINDINGS: list[BindingType] = [
     Binding(HOME_KEYS, f"mode('{HOME_MODE}')", "My work", key_display="H", show=False, id="mode.work",
@@ -103,3 +104,28 @@ HELP_BINDINGS: list[BindingType] = [
 ]
 
 PLACEHOLDER_BINDINGS: list[BindingType] = []
+
+
+# --- the administrator's screen (AdminScreen.BINDINGS) ---------------------------
+ADMIN_TABS = {"staff": "1", "teams": "2", "children": "3", "closures": "4", "procedure": "5"}
+ADMIN_TAB_LABELS = {"staff": "Staff", "teams": "Teams", "children": "Children", "closures": "Closure days",
+                    "procedure": "Procedure"}
+
+ADMIN_BINDINGS: list[BindingType] = [
+    *[Binding(key, f"tab('{tab}')", ADMIN_TAB_LABELS[tab], show=False, id=f"admin.tab.{tab}")
+      for tab, key in ADMIN_TABS.items()],
+    Binding("a", "add", "Add", id="admin.add", tooltip="Add an account, team, child or closure day"),
+    Binding("x", "remove", "Disable/close", id="admin.remove",
+            tooltip="Disable the account, close the child, remove the closure day"),
+    Binding("e", "enable", "Enable", show=False, id="admin.enable", tooltip="Enable a disabled account"),
+    Binding("u", "setup_code", "Set-up code", show=False, id="admin.setup_code",
+            tooltip="A new one-time set-up code for the account (shown once)"),
+    Binding("t", "hand_over", "Hand over", show=False, id="admin.hand_over",
+            tooltip="Hand a chair's open disputes and children to another chair"),
+    Binding("l", "level", "Level holder", show=False, id="admin.level",
+            tooltip="Who holds a level of the team's management chain"),
+    Binding("m", "move", "Move child", show=False, id="admin.move", tooltip="Move the child to another team"),
+    Binding("slash", "find", "Find", key_display="/", show=False, id="admin.find",
+            tooltip="Find children by case number, team or chair"),
+    Binding("ctrl+r", "reload", "Reload", show=False, id="admin.reload"),
+]

@@ -201,7 +201,7 @@ def test_due_soon_zero_is_never_due_soon_in_caseload_form_and_reminders(make_app
         desk.due_soon_days = None
         assert desk.row_state(row) is DueState.DUE_SOON
         inbox.remind(desk.ctx())
-        assert reminders(did) == [f"{d.reference}: response due soon (Wed 25 Nov 2026 00:00)"]
+        assert reminders(did) == [f"{d.reference}: response due soon (due end of Tue 24 Nov 2026)"]
         assert form._soon() == 1 and form._stage_states()["stage_1"][1] is DueState.DUE_SOON
 
     run(app, body)

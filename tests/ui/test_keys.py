@@ -69,6 +69,11 @@ def test_a_uk_date_in_a_dialog_reaches_the_database(make_app: Any) -> None:
         await fill_dialog(pilot, until="4/12/2026")
         assert utc(record(did).extension_until) == end_of_london_day_utc(date(2026, 12, 4))
         assert "Extension agreed to Fri 4 Dec 2026." in message(form)
+        await settle(pilot)
+        # the form's Extension line shows the day agreed (it showed the day after: Sat 5 Dec)
+        shown = [str(w.render()) for w in form.query("Static.ro")]
+        (line,) = [s for s in shown if s.startswith("Extension")]
+        assert "to Fri 4 Dec 2026" in line and "Sat 5 Dec" not in line, line
 
     run(app, body)
 

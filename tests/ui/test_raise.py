@@ -126,6 +126,27 @@ def test_durham_says_what_the_process_is_not_for(make_app: Any) -> None:
     run(app, body)
 
 
+def test_durham_asks_whether_the_child_is_in_proceedings_and_keeps_the_answer(make_app: Any) -> None:
+    """The raise form asks the profile's facts (001:147 copies the Legal Advisor only in PLO or care proceedings)."""
+    app = make_app("cpatel", policy_key="durham-rp")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        child = a_child()
+        form = await open_raise(pilot, child.id)
+        boxes = fields(form)
+        assert boxes["fact_proceedings"].spec.label == "In PLO or care proceedings"
+        boxes["category"].set_raw(options(form, "category")[0])
+        boxes["issue_arose"].set_raw("2026-11-20")
+        boxes["concern"].set_raw("The care plan has drifted.")
+        boxes["fact_proceedings"].set_raw(True)
+        await keys(pilot, "ctrl+s")
+        opened = pilot.app.screen
+        assert isinstance(opened, DisputeScreen)
+        assert m.Dispute.get_by_id(opened.dispute_id).facts == "proceedings"
+
+    run(app, body)
+
+
 def test_only_stages_that_may_start_are_offered(make_app: Any) -> None:
     app = make_app("cpatel", policy_key="tower-hamlets-alerts")
 

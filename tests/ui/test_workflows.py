@@ -255,9 +255,9 @@ def test_cafcass_referral_at_any_time_in_knowsley(make_app: Any) -> None:
         await keys(pilot, "c")
         await fill_dialog(pilot, kind="cafcass_referral", note="Unreasonable failure to implement contact.")
         d = m.Dispute.get_by_id(did)
-        assert d.status == "cafcass" and d.outcome.startswith("Referred to Cafcass")
+        assert d.status == "sent" and d.outcome == ""  # 004:28 the referral runs alongside: still open
         assert m.CafcassStep.get(m.CafcassStep.dispute == did).kind == "cafcass_referral"
-        assert not fields(form) and "Referred to Cafcass" in message(form)
+        assert "Referred to Cafcass" in message(form)
 
     run(app, body)
 
@@ -273,12 +273,12 @@ def test_cafcass_referral_refused_before_the_last_stage_in_mosaic(make_app: Any)
         dialog = pilot.app.screen
         assert isinstance(dialog, FormDialog)
         kinds = {value for _label, value in fields(dialog)["kind"].spec.options}
-        assert kinds == {"legal_advice", "cafcass_discussion"}
+        assert kinds == {"legal_advice", "cafcass_discussion", "discussion"}
         await keys(pilot, "escape")
         assert pilot.app.screen is form
         assert form.ld is not None
         why = form.ld.moves[Move.CAFCASS_REFERRAL].reason
-        assert "use every stage first: refer to Cafcass once Stage 4 DRP has been sent" in why
+        assert "use every stage first" in why and "not used (sent)" in why and "Stage 1 DRP, Stage 2 DRP" in why
         assert m.Dispute.get_by_id(did).status == "sent"
         assert not m.CafcassStep.select().where(m.CafcassStep.dispute == did).exists()
 
@@ -397,6 +397,31 @@ def test_conversation_action_done_and_monitoring(make_app: Any) -> None:
     run(app, body)
 
 
+def test_the_stage_meeting_is_recorded_from_the_form(make_app: Any) -> None:
+    """Durham stage 3: the IRO arranges a meeting within 5 working days (001:113); g records it."""
+    app = make_app("cpatel", policy_key="durham-rp")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        ctx = ctx_as(app, "cpatel")
+        child = m.Child.select().where((m.Child.chair == staff("cpatel").id)
+                                       & m.Child.legal_status.in_(["CLA", "CP"])).order_by(m.Child.id).first()
+        (did,) = ds.raise_dispute(ctx, ds.RaiseInput(
+            child_ids=[child.id], category=app.desk.policy.categories[0].key, start_stage="stage_3",
+            issue_arose=TODAY, concern="The plan has drifted."))
+        ds.send(ctx, did)
+        form = await open_form(pilot, did)
+        assert form.check_action("meeting", ()) is True
+        await keys(pilot, "g")
+        await fill_dialog(pilot, attendees="IRO, TM, Operations Manager", outcome="Tasks and dates agreed.")
+        held = m.Meeting.get(m.Meeting.dispute == did)
+        assert (held.stage_key, held.held_on, held.attendees) == ("stage_3", TODAY, "IRO, TM, Operations Manager")
+        assert "Tasks and dates agreed." in section_text(form, 1)
+        # its agreed outcome sets the stage's monitoring meeting, 10 working days on (001:144)
+        assert m.MonitoringMeeting.get(m.MonitoringMeeting.dispute == did).due_on == date(2026, 12, 7)
+
+    run(app, body)
+
+
 def test_conflict_in_a_dialog_keeps_the_comment_and_names_who(make_app: Any) -> None:
     app = make_app("cpatel")
 
@@ -415,5 +440,26 @@ def test_conflict_in_a_dialog_keeps_the_comment_and_names_who(make_app: Any) -> 
         assert record(did).decision is None
         await keys(pilot, "ctrl+s")  # apply again, knowingly
         assert record(did).decision == "not_resolved" and pilot.app.screen is form
+
+    run(app, body)
+
+
+def test_discussion_before_a_referral_recorded_from_the_form(make_app: Any) -> None:
+    """000:92: the discussion with the IRO Service Manager / Head of Service is a recorded step."""
+    app = make_app("cpatel")
+
+    async def body(pilot: Pilot[Any]) -> None:
+        did = pick(Status.SENT, stage="informal")
+        await open_form(pilot, did)
+        await keys(pilot, "c")
+        await fill_dialog(pilot, kind="discussion", note="Agreed a referral may be needed.")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, FormDialog)
+        options = fields(dialog)["with"].spec.options
+        assert options and all("before a Cafcass referral" in label for label, _v in options)
+        await fill_dialog(pilot)  # the first person offered, now, with what was said carried over
+        step = m.CafcassStep.get((m.CafcassStep.dispute == did) & (m.CafcassStep.kind == "discussion"))
+        assert step.before_step == "cafcass_referral" and step.note == "Agreed a referral may be needed."
+        assert step.level in ("iro_service_manager", "iro_head_of_service") and step.with_staff_id is not None
 
     run(app, body)

@@ -110,16 +110,28 @@ def expected_due(c: Cli, stage_key: str, sent: date) -> date | None:
     return c.world.calendar.add_working_days(sent, ts.working_days) if ts.working_days is not None else None
 
 
+def entered_from(ref: str) -> str | None:
+    """The stage the dispute's current stage was entered from (None: raised there)."""
+    d = m.Dispute.get(m.Dispute.reference == ref)
+    recs = list(m.StageRecord.select().where(m.StageRecord.dispute == d.id).order_by(m.StageRecord.seq))
+    return recs[-2].stage_key if len(recs) > 1 else None
+
+
+def sender(c: Cli, stage_key: str) -> str:
+    """Who sends the stage by the profile: the chair, or the holder of the first level its sent_by names."""
+    parties = c.world.policy.stage(stage_key).sent_by
+    return "chair1" if "chair" in parties else c.world.levels[parties[0]].username
+
+
 def send_and_respond(c: Cli, ref: str, stage_key: str, day: date) -> None:
-    """(Approve where the stage asks,) send at 10:00 and check the due date; the responder answers at 14:00."""
+    """(Approve where the procedure asks,) send at 10:00 and check the due date; the responder answers at 14:00."""
     w = c.world
-    stage = w.policy.stage(stage_key)
     c.at(day, 10)
-    if stage.requires_approval:
-        approver = w.levels[w.policy.rules.approval_level]
-        c.refused("chair1", "send", ref)  # not before the agreement the procedure asks for
+    for gate in w.policy.entry_gates(entered_from(ref), stage_key):
+        approver = w.levels[gate.level] if gate.level else w.oversight
+        assert w.policy.level_label(gate.level) in c.refused(sender(c, stage_key), "send", ref)  # not before it
         c.ok(approver.username, "approve", ref, "--note", "Discussed in supervision; agreed.")
-    sent = c.ok("chair1", "send", ref)
+    sent = c.ok(sender(c, stage_key), "send", ref)
     assert sent["status"] == "sent" and sent["stage"] == stage_key
     want = expected_due(c, stage_key, day)
     assert sent["due"] == (want.isoformat() if want else None), (stage_key, sent["due"], want)
@@ -159,15 +171,21 @@ def test_walk_to_the_last_stage_and_cafcass(cli: Cli) -> None:
     decided = c.ok("chair1", "decide", ref, "--not-resolved", "--comment", "Still no contact.")
     assert decided["status"] == "responded" and decided["stage"] == last.key
     rule = policy.rules.cafcass
-    told = ["--told", "Service manager, by phone"] if policy.rules.cafcass_tell_levels else []
     if rule is CafcassRule.NOT_APPLICABLE:
-        line = c.refused("chair1", "refer", ref, "--note", "Referral.", *told)
+        line = c.refused("chair1", "refer", ref, "--note", "Referral.")
         assert "Cafcass" in line
         return
-    if policy.rules.cafcass_tell_levels:
-        assert "who was told first" in c.refused("chair1", "refer", ref, "--note", "Referral.")
-    referred = c.ok("chair1", "refer", ref, "--note", "Referred after every stage.", *told)
-    assert referred["status"] == "cafcass" and referred["step"] == "cafcass_referral"
+    for level in policy.rules.cafcass_tell_levels:  # a recorded discussion with each level named, not any text
+        line = c.refused("chair1", "refer", ref, "--note", "Referral.", "--told", "x")
+        assert policy.level_label(level) in line
+        c.ok("chair1", "discussion", ref, "--before", "refer", "--level", level, "--with", w.levels[level].username,
+             "--said", "Agreed a referral is the last resort left.")
+    referred = c.ok("chair1", "refer", ref, "--note", "Referred after every stage.")
+    assert referred["step"] == "cafcass_referral"
+    if not policy.rules.cafcass_ends_dispute:  # the referral runs alongside: the dispute stays open
+        assert referred["status"] == "responded"
+        return
+    assert referred["status"] == "cafcass"
     record = c.ok("chair1", "show", ref)
     assert [s["stage_key"] for s in record["stages"]] == [s.key for s in policy.stages]
     # every stage's due date, from the timescale and the calendar (each sent one working day after the last)
@@ -406,7 +424,7 @@ def test_escalate_to_a_stage_the_procedure_allows(cli: Cli) -> None:
     assert up["stage"] == target.key and up["status"] == "draft"
 
 
-ACTIONS = ("raise", "edit", "send", "respond", "decide", "negotiate", "extend", "escalate", "approve", "refer",
+ACTIONS = ("raise", "edit", "send", "respond", "decide", "negotiate", "extend", "escalate", "approve", "decline", "refer",
            "cafcass-discussion", "legal-advice", "withdraw", "reopen", "monitoring", "conversation", "action-done",
            "compliment", "show", "moves", "list")
 

@@ -217,8 +217,9 @@ def test_negotiation_window_24_hours_across_midnight() -> None:
 
 
 def test_raise_window_met_by_sending() -> None:
-    # durham: "sent to the relevant management level within 2 days" (001:59): running until sent
-    draft = stage()
+    # durham: "sent to the relevant management level within 2 days" (001:59): running until sent;
+    # raised at a formal stage, the formal process starts the day it is raised (here: the day the issue arose)
+    draft = stage("stage_2")
     on_time = dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 19), policy_key=DURHAM.key)
     (rw,) = clocks(on_time, ldn(2026, 11, 23), DURHAM)["raise"]
     assert rw.state is S.DUE_TODAY and rw.due.day == date(2026, 11, 23) and "sent within 2 working days" in rw.label
@@ -226,10 +227,15 @@ def test_raise_window_met_by_sending() -> None:
                   ldn(2026, 11, 23), "raise", DURHAM) == [S.OVERDUE]
     assert states(dispute(draft, status=Status.DRAFT, arose=date(2026, 11, 20), policy_key=DURHAM.key),
                   ldn(2026, 11, 23), "raise", DURHAM) == [S.DUE_SOON]
-    sent = dispute(stage(sent=ldn(2026, 11, 23), due=date(2026, 11, 30)), arose=date(2026, 11, 18),
+    sent = dispute(stage("stage_2", sent=ldn(2026, 11, 23), due=date(2026, 11, 30)), arose=date(2026, 11, 18),
                    policy_key=DURHAM.key)
     (rw,) = clocks(sent, ldn(2026, 11, 23), DURHAM)["raise"]
-    assert rw.state is S.DONE and rw.met_at == ldn(2026, 11, 23)
+    # due the end of Fri 20 Nov, sent Mon 23 Nov: late, not done
+    assert rw.state is S.LATE and rw.met_at == ldn(2026, 11, 23) and rw.late == "sent 1 working day late"
+    in_time = dispute(stage("stage_2", sent=ldn(2026, 11, 20), due=date(2026, 11, 26)), arose=date(2026, 11, 18),
+                      policy_key=DURHAM.key)
+    (rw,) = clocks(in_time, ldn(2026, 11, 23), DURHAM)["raise"]
+    assert rw.state is S.DONE and rw.late == ""
     withdrawn = dispute(draft, status=Status.WITHDRAWN, arose=date(2026, 11, 18), policy_key=DURHAM.key)
     assert states(withdrawn, ldn(2026, 11, 23), "raise", DURHAM) == [S.DONE]
     # Tower Hamlets has no raise window
@@ -245,7 +251,9 @@ def test_raise_window_met_by_raising() -> None:
     assert rw.met_at is not None and rw.met_at.date() == date(2026, 11, 18) and rw.met_at <= rw.due.at
     late = dataclasses.replace(d, raised_on=date(2026, 11, 24))  # recorded after the window: met late
     (rw,) = clocks(late, ldn(2026, 11, 25))["raise"]
-    assert rw.state is S.DONE and rw.met_at is not None and rw.met_at > rw.due.at
+    # Wed 18 Nov + 2 working days = Fri 20 Nov; recorded Tue 24 Nov: 2 working days late
+    assert rw.state is S.LATE and rw.met_at is not None and rw.met_at > rw.due.at
+    assert rw.late == "raised 2 working days late"
 
 
 def test_monitoring_meeting_clock() -> None:
@@ -395,7 +403,8 @@ def test_states_change_as_the_clock_advances(world: World) -> None:
     assert now_states()["response"] == [S.OVERDUE]
     ds.record_response(w.ctx(w.responder("stage_1")), did, "Plan updated by Friday.",
                        [ds.ActionInput("Update the care plan", "Team Manager", date(2026, 12, 4))])
-    assert now_states() == {"raise": [S.DONE], "response": [S.DONE], "action": [S.ON_TRACK]}
+    # responded after the window closed: late, not done
+    assert now_states() == {"raise": [S.DONE], "response": [S.LATE], "action": [S.ON_TRACK]}
     w.clock.set(datetime(2026, 12, 1, 10, tzinfo=LONDON))
     until = outcomes.agree_negotiation(w.ctx(), did, "Manager to confirm the date by phone.")
     assert until == ldn(2026, 12, 2, 10)

@@ -30,6 +30,7 @@ from drp_tui.domain.moves import Actor, Move, Verdict, moves, verdict
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.policy_loader import builtin_keys, load_builtin, load_policy
 from drp_tui.domain.timeutil import LONDON, FrozenClock, london_date, utc
+from drp_tui.services.common import level_holder
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.errors import DomainError, PermissionDenied
@@ -128,6 +129,11 @@ def load_profile(name: str, tmp_path: Path) -> Policy:
         path = tmp_path / "test-moves.toml"
         path.write_text(TEST_PROFILE, encoding="utf-8")
         return load_policy(path)
+    if name == "who-acts":  # who acts differs by stage; approvals on transitions (tests/unit/test_cli_who_acts.py)
+        from tests.unit.test_cli_who_acts import PROFILE
+        path = tmp_path / "testshire-who-acts.toml"
+        path.write_text(PROFILE, encoding="utf-8")
+        return load_policy(path)
     return load_builtin(name)
 
 
@@ -175,8 +181,18 @@ def call_for(w: World, did: int, move: Move, v: Verdict, who: m.Staff,
         return lambda: outcomes.escalate(ctx, did, target, comment="The response does not resolve it.")
     if move is Move.APPROVE:
         return lambda: outcomes.approve_stage(ctx, did, "Discussed.")
+    if move is Move.DECLINE:
+        return lambda: outcomes.decline_approval(ctx, did, "Not yet: the plan needs dates first.")
     if move in (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL):
         return lambda: outcomes.cafcass_step(ctx, did, move.value, "Spoke to them.", told="The managers, by e-mail.")
+    if move is Move.DISCUSSION:
+        before = rng.choice(v.targets) if v.targets else "cafcass_referral"
+        levels = w.policy.tell_levels(before) or tuple(lv.key for lv in w.policy.levels)
+        level = rng.choice(levels)
+        held = w.clock.now() - timedelta(hours=1)
+        holder = level_holder(w.policy, level, m.Dispute.get_by_id(did))  # who holds it now
+        return lambda: outcomes.record_discussion(ctx, did, before, level, holder.id if holder else None, held,
+                                                  "Agreed it is needed.")
     if move is Move.WITHDRAW:
         return lambda: outcomes.withdraw(ctx, did, "The child moved away.")
     if move is Move.REOPEN:
@@ -189,6 +205,8 @@ def call_for(w: World, did: int, move: Move, v: Verdict, who: m.Staff,
     if move is Move.ACTION_DONE:
         aid = _action_for(did, v, rng)
         return None if aid is None else (lambda: outcomes.complete_action(ctx, aid, today))
+    if move is Move.MEETING:
+        return lambda: outcomes.record_meeting(ctx, did, today, "Chair, TM", "Dates agreed.")
     raise AssertionError(move)
 
 
@@ -240,10 +258,16 @@ def extras(w: World) -> dict[str, m.Staff]:
                                 created_at=now)
         m.TeamRole.update(staff=holder).where((m.TeamRole.team == team) & (m.TeamRole.level == level)).execute()
         out["approval holder"] = holder
+    # the holders of the levels that approve a transition, or send / escalate / close a stage
+    acting = {a.level for a in w.policy.approvals} | {
+        p for s in w.policy.stages for p in (*s.sent_by, *s.escalated_by, *s.closed_by) if p != "chair"}
+    for lv in sorted(acting):
+        if lv in w.levels and lv != level:
+            out[f"{lv} holder"] = w.levels[lv]
     return out
 
 
-PROFILES = [*builtin_keys(), "test-moves"]
+PROFILES = [*builtin_keys(), "test-moves", "who-acts"]
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -307,7 +331,8 @@ def test_every_move_has_a_label_and_the_refusals_say_why(world: World) -> None:
             assert v.allowed == (v.reason == ""), v
     chair = moves(view, world.policy, actor_of(world.chair), world.clock.now(), world.calendar)
     assert {mv for mv, v in chair.items() if v.allowed} == {
-        Move.EDIT, Move.SEND, Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.WITHDRAW, Move.CONVERSATION}
+        Move.EDIT, Move.SEND, Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.WITHDRAW, Move.CONVERSATION,
+        *([Move.DISCUSSION] if world.policy.rules.cafcass_tell_levels else [])}
     admin = moves(view, world.policy, actor_of(world.admin), world.clock.now(), world.calendar)
     assert all(not v.allowed and v.who and "not dispute content" in v.reason for v in admin.values())
 

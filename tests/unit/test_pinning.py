@@ -49,6 +49,7 @@ from drp_tui.store.queries import CaseloadQuery, get_dispute
 from tests.factories import World, make_world
 
 BASE = load_builtin("knowsley-dr").text  # every stage may start; a cap on stages 2-4
+V = load_builtin("knowsley-dr").version  # the built-in's version now (an edit with a new number: V + 1)
 STAGES = ["stage_1", "stage_2", "stage_3", "stage_4"]
 ARISE = date(2026, 11, 20)
 
@@ -60,7 +61,11 @@ def _sub(text: str, pattern: str, new: str) -> str:
 
 
 def _bump(text: str) -> str:
-    return _sub(text, r"^version = 1\b", "version = 2")
+    """The next version number, whatever the built-in's is now."""
+    out, n = re.subn(r"^version = ([0-9]+)\b", lambda mt: f"version = {int(mt.group(1)) + 1}", text, count=1,
+                     flags=re.M)
+    assert n == 1
+    return out
 
 
 def edit_timescale(text: str) -> str:  # edited in place, no new version number
@@ -134,7 +139,7 @@ def test_a_raised_dispute_is_pinned_to_the_content_in_force(desk: Desk) -> None:
     for did in [*desk.ids.values(), desk.draft]:
         assert get_dispute(did).policy_digest == p.digest
     snap = m.PolicySnapshot.get(m.PolicySnapshot.digest == p.digest)
-    assert (snap.key, snap.version, snap.content) == ("knowsley-dr", 1, BASE)
+    assert (snap.key, snap.version, snap.content) == ("knowsley-dr", V, BASE)
     assert m.PolicySnapshot.select().count() == 1  # five disputes, one content
 
 
@@ -238,7 +243,7 @@ def test_upgrade_moves_or_refuses(desk: Desk, how: str, capsys: pytest.CaptureFi
     elif how == "remove":
         assert "stage stage_3: removed" in changes
     else:
-        assert "profile: knowsley-dr v1 -> local-dr v2" in changes
+        assert f"profile: knowsley-dr v{V} -> local-dr v{V + 1}" in changes
 
     code, done = _upgrade(desk, capsys=capsys)
     assert code == (1 if gone else 0)
@@ -268,10 +273,10 @@ def test_upgrade_prints_a_readable_plan(desk: Desk, capsys: pytest.CaptureFixtur
         open_database(str(desk.db))
     out = capsys.readouterr().out
     assert code == 1
-    assert f"REFUSED  {refs['stage_3']}  from knowsley-dr v1: its current stage 'stage_3' does not exist" in out
-    assert f"would move  {refs['stage_2']}  from knowsley-dr v1\n    profile: knowsley-dr v1 -> knowsley-dr v2" in out
+    assert f"REFUSED  {refs['stage_3']}  from knowsley-dr v{V}: its current stage 'stage_3' does not exist" in out
+    assert f"would move  {refs['stage_2']}  from knowsley-dr v{V}\n    profile: knowsley-dr v{V} -> knowsley-dr v{V + 1}" in out
     assert "4 would move, 1 refused (nothing changed: --dry-run)" in out
-    assert all(get_dispute(d).policy_version == 1 for d in desk.ids.values())
+    assert all(get_dispute(d).policy_version == V for d in desk.ids.values())
 
 
 def test_upgrade_refuses_one_dispute_by_itself_and_changes_nothing(desk: Desk) -> None:
@@ -282,7 +287,7 @@ def test_upgrade_refuses_one_dispute_by_itself_and_changes_nothing(desk: Desk) -
         pinning.upgrade_dispute(ctx, ref)
     assert get_dispute(desk.ids["stage_3"]).policy_digest == desk.w.policy.digest
     move = pinning.upgrade_dispute(ctx, get_dispute(desk.ids["stage_4"]).reference)
-    assert move.from_version == 1
+    assert move.from_version == V
     ev = m.Event.select().where(m.Event.kind == "procedure upgraded").get()
     assert "OS user 'ops'" in ev.summary and ev.actor_id is None
     assert json.loads(ev.after)["policy_digest"] == new.digest
@@ -314,7 +319,7 @@ def test_drp_check_reports_older_versions_without_failing(desk: Desk, how: str,
     finally:
         open_database(str(desk.db))
     assert code == 0, out
-    assert "5 open dispute(s) on older profile versions (knowsley-dr v1: 5); they keep those rules: " \
+    assert f"5 open dispute(s) on older profile versions (knowsley-dr v{V}: 5); they keep those rules: " \
            "run drp policies upgrade" in out
     assert "0 open dispute(s) on the current profile" in out
 
@@ -384,10 +389,11 @@ def test_from_0006_old_disputes_are_pinned_at_first_open(tmp_path: Path) -> None
         assert con.execute("SELECT id, policy_digest FROM dispute ORDER BY id").fetchall() == [
             (1, ""), (2, ""), (3, "")]
         con.close()
-        # a row digests as the previous version digested it (its models had no policy_digest)
+        # a row digests as the previous version digested it (its models had no policy_digest, nor facts: 0013)
         fields = audit._covered_fields(m.Dispute)
         values = m.Dispute.select(*fields).where(m.Dispute.id == 1).tuples().first()
-        data = {f.column_name: v for f, v in zip(fields, values, strict=True) if f.column_name != "policy_digest"}
+        data = {f.column_name: v for f, v in zip(fields, values, strict=True)
+                if f.column_name not in ("policy_digest", "facts")}
         assert audit.row_digest(m.Dispute, 1) == hashlib.sha256(audit._canonical(data).encode()).hexdigest()
 
         local = load_policy_text(tmp_path, load_builtin("mosaic-iro").text.replace(

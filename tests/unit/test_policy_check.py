@@ -318,7 +318,8 @@ def test_key_lines() -> None:
 
 # --- the built-in profiles --------------------------------------------------------------------------------------
 EXPECTED = {
-    "durham-rp": [(pc.CAP_OVERRUN, "warning", "rules.caps[0]")],
+    # 001:113 meets "within 5 working days at Stage 3"; 001:144 wants the response in 4
+    "durham-rp": [(pc.CAP_OVERRUN, "warning", "rules.caps[0]"), (pc.WINDOW_NEVER_MET, "note", "stages[2].meeting")],
     "knowsley-dr": [(pc.CAP_SLACK, "note", "rules.caps[0]")],
     "mosaic-cpc": [],
     "mosaic-iro": [],
@@ -488,9 +489,32 @@ def test_profiles_doc_names_every_key_of_the_format() -> None:
 
     doc = (ROOT / "docs" / "PROFILES.md").read_text(encoding="utf-8")
     specs = {"": pl._TOP, "vocabulary": pl._VOCAB, "levels": pl._LEVEL, "categories": pl._CATEGORY,
-             "stages": pl._STAGE, "rules": pl._RULES, "caps": pl._CAP}
+             "stages": pl._STAGE, "rules": pl._RULES, "caps": pl._CAP, "approvals": pl._APPROVAL}
     missing = [f"{table}.{key}" for table, spec in specs.items() for key in spec
                if not any(form in doc for form in (f"`{key}`", f"{key} = ", f"`[{key}]`", f"`[[{key}]]`"))]
     assert missing == []
     for kind in (v for k, v in vars(pc).items() if k.isupper() and isinstance(v, str) and k not in ("SEVERITIES",)):
         assert f"`{kind}`" in doc, kind
+
+
+def test_gates_and_acting_levels(tmp_path: Path) -> None:
+    """[[approvals]] that never apply are found from the bypass / Cafcass rules; the installation
+    check names an approver level, or a level that sends / closes a stage, that no team fills."""
+    stages = [stage("one", "tm"), stage("two", "sm", sent_by=["iro_sm"], closed_by=["chair", "hos"],
+                                        close_needs_all=True), *LADDER[2:]]
+    gate = '\n[[approvals]]\non = "bypass"\nfrom = "one"\nto = "three"\nlevel = "iro_sm"\n'
+    text = profile(stages) + gate
+    got = {(f.kind, f.severity, f.path) for f in found(tmp_path, text)}
+    assert got == {(pc.NO_EFFECT, "warning", "approvals[0].to")}  # bypass "none": never jumps to three
+    fixed = profile(stages, 'bypass = "any"') + gate
+    assert {f.kind for f in found(tmp_path, fixed)} == {pc.BYPASS_CANNOT_START}  # a note; no unused_level either
+    lone = [stage("one", "tm"), stage("two", "sm", closed_by=["hos"], close_needs_all=True), *LADDER[2:]]
+    assert {(f.kind, f.path) for f in found(tmp_path, profile(lone))} == {(pc.NO_EFFECT, "stages[1].close_needs_all")}
+    p = load(tmp_path, fixed)
+    full = frozenset({"tm", "sm", "hos", "dir"})
+    iro = TeamCover("IRO Service", "iro_service", frozenset({"iro_sm"}), chairs=2, oversight=1)
+    assert check_installation(p, Installation((TeamCover("North", "social_care", full, children=3), iro))) == []
+    bare = TeamCover("IRO Service", "iro_service", frozenset(), chairs=2, oversight=1)
+    got = {(f.kind, f.severity, f.path) for f in check_installation(
+        p, Installation((TeamCover("North", "social_care", full, children=3), bare)))}
+    assert (pc.UNFILLED_LEVEL, "error", "approvals[0].level") in got  # the approver: no team holds iro_sm

@@ -78,6 +78,8 @@ def run_real_use(db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     assert "new: 8 (not written)" in dry and "dry run: nothing was written" in dry
     real = next(out for line, out in said.items() if line.startswith("drp import children") and "--dry-run" not in line)
     assert "new: 8\n" in real
+    imported = next(out for line, out in said.items() if line.startswith("drp import disputes"))
+    assert "new: 3\n" in imported and re.search(r"OLD-0117 -> DRP-2026-\d{4}", imported)
     assert re.search(r"set-up code for cpatel: [A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", "".join(said.values()))
     open_database(db)
     try:
@@ -92,5 +94,8 @@ def run_real_use(db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
         assert siblings["EX1001"] == ("Oscar Fenwick",)
         assert m.Child.select().count() == 8
         assert m.TeamRole.select().count() == 10  # the levels column of examples/staff.csv
+        mine = m.Dispute.select().where(m.Dispute.raised_by == chloe.id)
+        assert sorted(d.imported_ref for d in mine) == ["OLD-0093", "OLD-0117", "OLD-0118"]
+        assert {d.status for d in mine} == {"sent", "responded", "resolved"}
     finally:
         close_database()

@@ -22,7 +22,7 @@ import pytest
 
 from drp_tui.domain.deadlines import deadlines
 from drp_tui.domain.model import Decision, DueState, Status
-from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, utc
+from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, format_london, utc
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.errors import DomainError
@@ -91,9 +91,16 @@ class Step:
     on_behalf: bool = False  # the chair records the response for the manager
 
 
+def sender(w: World, stage_key: str) -> m.Staff:
+    """Who sends the stage by the profile: the chair, or the holder of the first level its sent_by names."""
+    parties = w.policy.stage(stage_key).sent_by
+    return w.chair if "chair" in parties else w.levels[parties[0]]
+
+
 def do_send(w: World, trail: Trail, did: int, step: Step) -> None:
     now = at(w, *step.send, 10)
-    assert ds.send(w.ctx(), did) == [did]
+    by = sender(w, step.stage)
+    assert ds.send(w.ctx(by), did) == [did]
     d = get_dispute(did)
     cur = d.current
     assert cur is not None and cur.stage_key == step.stage and d.status is Status.SENT
@@ -106,8 +113,8 @@ def do_send(w: World, trail: Trail, did: int, step: Step) -> None:
     assert notes.pop(responder.id) == ["request"]
     for s in informs(w, step.stage):
         assert notes.pop(s.id) == ["info"], s.name
-    assert notes == {}  # the chair did it: no one else is told
-    before, after = one_event(events, "sent", w.chair, now)
+    assert notes == {}  # the sender did it: no one else is told
+    before, after = one_event(events, "sent", by, now)
     assert after["responder"] == responder.id
     assert after["due"].startswith(end_of_london_day_utc(step.due).strftime("%Y-%m-%d %H:%M"))
     assert before.get("status") == "draft"
@@ -132,8 +139,9 @@ def do_respond(w: World, trail: Trail, did: int, step: Step) -> None:
         assert notes.pop(responder.id) == ["info"]  # told their response was recorded for them
     else:
         assert notes.pop(w.chair.id) == ["response"]
-    for s in informs(w, step.stage):
-        assert notes.pop(s.id) == ["info"]
+    written = {w.levels[lv].id for lv in w.policy.stage(step.stage).response_to_levels}
+    for s in informs(w, step.stage):  # those the written response is sent to (001:130, 001:135) receive it
+        assert notes.pop(s.id) == (["response"] if s.id in written else ["info"])
     assert notes == {}
     before, after = one_event(events, "responded", who, now)
     assert before == {"response": ""} or before == {}
@@ -168,19 +176,23 @@ def do_escalate(w: World, trail: Trail, did: int, step: Step, target: str) -> No
     expected: dict[int, list[str]] = {w.responder(step.stage).id: ["info"]}
     for s in informs(w, step.stage):  # told the stage they were copied into moved on
         expected.setdefault(s.id, []).append("info")
-    if w.policy.stage(target).requires_approval:  # asked to agree the next stage
-        expected.setdefault(w.levels[w.policy.rules.approval_level].id, []).append("approval")
+    gates = w.policy.entry_gates(step.stage, target)
+    for g in gates:  # asked to agree the next stage (the old requires_approval, or a gate on this escalation)
+        expected.setdefault(w.levels[g.level].id, []).append("approval")
+    if "chair" not in w.policy.stage(target).sent_by:  # the one who sends it is told it awaits them
+        expected.setdefault(sender(w, target).id, []).append("request")
     assert notes == expected
     before, after = one_event(events, "escalated", w.chair, now)
     assert before == {"stage": step.stage} and after == {"stage": target}
-    if w.policy.stage(target).requires_approval:
-        approver = w.levels[w.policy.rules.approval_level]
+    for g in gates:
+        approver = w.levels[g.level]
         outcomes.approve_stage(w.ctx(approver), did, "Discussed in supervision; agreed.")
         notes, events = trail.take()
         assert notes == {w.chair.id: ["approval"]}
         _, after = one_event(events, "approved", approver, now)
-        assert after.get("stage") == target
-        assert get_dispute(did).current.approval_by_id == approver.id  # type: ignore[union-attr]
+        assert after.get("stage") == target and after.get("gates") == [g.gate]
+        if g.on == "stage":
+            assert get_dispute(did).current.approval_by_id == approver.id  # type: ignore[union-attr]
 
 
 def climb(w: World, did: int, steps: list[Step]) -> Trail:
@@ -201,24 +213,38 @@ def climb(w: World, did: int, steps: list[Step]) -> Trail:
 def refer_to_cafcass(w: World, did: int, trail: Trail) -> None:
     last = w.policy.stages[-1].key
     tell = [w.levels[level] for level in w.policy.rules.cafcass_tell_levels]
-    told = ", ".join(s.name for s in tell)
     now = w.clock.now()
+    for level, who in zip(w.policy.rules.cafcass_tell_levels, tell, strict=True):  # recorded first (000:92)
+        outcomes.record_discussion(w.ctx(), did, "cafcass_referral", level, who.id, now, "Agreed the referral.")
+    trail.take()
+    told = "; ".join(f"{w.policy.level_label(level)}: {who.name}, {format_london(now)}"
+                     for level, who in zip(w.policy.rules.cafcass_tell_levels, tell, strict=True))
     outcomes.cafcass_step(w.ctx(), did, "cafcass_referral",
-                          "Unreasonable failure to implement sibling contact in the care plan.", told=told)
+                          "Unreasonable failure to implement sibling contact in the care plan.")
     d = get_dispute(did)
-    assert d.status is Status.CAFCASS and d.closed_at == utc(now) and d.outcome.startswith("Referred to Cafcass")
+    closes = w.policy.rules.cafcass_ends_dispute
+    if closes:
+        assert d.status is Status.CAFCASS and d.closed_at == utc(now) and d.outcome.startswith("Referred to Cafcass")
+    else:  # 004:28 the referral runs alongside: the dispute stays open
+        assert d.status is Status.RESPONDED and d.closed_at is None and d.outcome == ""
     notes, events = trail.take()
     expected: dict[int, list[str]] = {}
     for s in [*tell, w.responder(last), *informs(w, last)]:  # told first, the responder, those copied
         expected.setdefault(s.id, []).append("info")
     assert notes == expected
     before, after = one_event(events, "cafcass_referral", w.chair, now)
-    assert before.get("status") == "responded" and after.get("status") == "cafcass"
+    if closes:
+        assert before.get("status") == "responded" and after.get("status") == "cafcass"
+    else:
+        assert "status" not in after
     assert after["told"] == told
-    assert m.CafcassStep.select().where(m.CafcassStep.dispute == did).count() == 1
-    # closed: nothing more can be done to it
-    with pytest.raises(DomainError, match="read-only"):
-        outcomes.escalate(w.ctx(), did)
+    assert m.CafcassStep.select().where(m.CafcassStep.dispute == did).count() == 1 + len(tell)
+    if closes:  # closed: nothing more can be done to it
+        with pytest.raises(DomainError, match="read-only"):
+            outcomes.escalate(w.ctx(), did)
+    else:
+        with pytest.raises(DomainError, match="already referred"):
+            outcomes.cafcass_step(w.ctx(), did, "cafcass_referral", "Again.")
 
 
 def one(y: int, mo: int, d: int) -> tuple[int, int, int]:
@@ -396,7 +422,7 @@ def test_knowsley_cafcass_at_any_point(world: World) -> None:
     ds.send(w.ctx(), did)
     at(w, 2026, 11, 24, 9)
     outcomes.cafcass_step(w.ctx(), did, "cafcass_referral", "Child at risk from the delay; referring now.")
-    assert get_dispute(did).status is Status.CAFCASS
+    assert get_dispute(did).status is Status.SENT  # and it goes on: the referral runs alongside
 
 
 # --- walks to resolution ---------------------------------------------------------------------
@@ -419,8 +445,8 @@ def test_walk_to_resolution(world: World, policy_key: str) -> None:
     did = raise_one(w, start, date(2026, 11, 20))
     trail = Trail()
     step = Step(start, one(2026, 11, 23), due, one(2026, 11, 24), one(2026, 11, 25))
-    if w.policy.stage(start).requires_approval:
-        outcomes.approve_stage(w.ctx(w.levels[w.policy.rules.approval_level]), did, "Agreed.")
+    for g in w.policy.entry_gates(None, start):  # e.g. 003:24: the Group Manager agrees starting at the 3rd Alert
+        outcomes.approve_stage(w.ctx(w.levels[g.level]), did, "Agreed.")
         trail.take()
     do_send(w, trail, did, step)
     do_respond(w, trail, did, step)

@@ -74,6 +74,8 @@ class DisputeScreen(Screen[None]):
         Binding("w", "flow('withdraw')", "Withdraw", id="dispute.withdraw"),
         Binding("o", "flow('reopen')", "Reopen", id="dispute.reopen"),
         Binding("m", "flow('monitoring')", "Monitoring meeting", id="dispute.monitoring"),
+        Binding("g", "flow('meeting')", "Stage meeting", id="dispute.meeting",
+                tooltip="Record the meeting the procedure expects at this stage: day, who attended, outcome"),
         Binding("t", "flow('conversation')", "Record conversation", id="dispute.conversation"),
         Binding("f", "flow('action_done')", "Action done", id="dispute.action_done",
                 tooltip="Mark a SMART action done (f: finished)"),

@@ -24,9 +24,9 @@ from textual.worker import WorkerFailed
 
 from drp_tui.domain import forms
 from drp_tui.domain.model import Status
-from drp_tui.domain.moves import Move
+from drp_tui.domain.moves import Move, responder_candidates
 from drp_tui.domain.policy import BypassRule
-from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_london, london_date, to_london
+from drp_tui.domain.timeutil import LONDON, day_text, format_date, format_due, format_london, london_date, to_london
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes as oc
 from drp_tui.services.errors import ConflictError, ValidationError
@@ -243,7 +243,36 @@ async def send(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld.view.current is not None
     stage = ld.policy.stage(ld.view.current.stage_key)
-    level = ld.policy.level_label(stage.responder_level)
+    level = ld.policy.responders_label(stage)
+    who = responder_candidates(ld.view, ld.policy, stage)
+    if stage.responder_levels and not stage.joint and len(who) > 1:
+        # any one of several may answer: the chair picks (the move allows only these)
+        fields = [FieldSpec("to", "Send to", "choice", who[0][0], tuple((name, sid) for sid, name in who),
+                            required=True)]
+
+        async def build(data: dict[str, Any]) -> Call:
+            sibs = await scr.ask_siblings("send", (Status.DRAFT,))
+            name = dict(who).get(data["to"], "")
+            return (f"{stage.label} sent to {name}.", ds.send, (ld.view.id,),
+                    {"version": scr.base_version, "include_siblings": sibs, "to": data["to"]})
+
+        await dialog_loop(scr, f"Send section {stage.section} ({stage.label})", fields, build, ok="Send",
+                          intro=f"Any one of: {level}. A sent section cannot be edited.")
+        return
+    if stage.chair_sets_timescale:  # the procedure leaves the stage's length to the chair: ask for the day agreed
+        sibs = await scr.ask_siblings("send", (Status.DRAFT,))
+        usual = stage.timescale.describe() if stage.timescale.is_set else "no timescale"
+        fields = [FieldSpec("due_on", "Response due by (the day agreed)", "date")]
+
+        async def build(data: dict[str, Any]) -> Call:
+            return (f"{stage.label} sent to the {level}.", ds.send, (ld.view.id,),
+                    {"version": scr.base_version, "include_siblings": sibs, "due_on": data["due_on"] or None})
+
+        await dialog_loop(scr, "Send", fields, build, ok="Send",
+                          intro=f"Send section {stage.section} ({stage.label}) to the {level}? A sent section cannot "
+                                f"be edited. Its length is yours to set: give the day agreed, or leave it empty for "
+                                f"the usual {usual}.")
+        return
     if not await scr.ask(f"Send section {stage.section} ({stage.label}) to the {level}? "
                          "A sent section cannot be edited.", title="Send", yes="Send", no="Cancel"):
         return
@@ -265,7 +294,23 @@ async def respond(scr: DisputeScreen) -> None:
         return
     cur = ld.view.current
     label = ld.policy.stage(cur.stage_key).label
-    behalf = f" on behalf of {cur.responder_name}" if scr.on_behalf else ""
+    if scr.on_behalf and len(cur.pending) > 1:  # answered jointly: whose response the chair is recording
+        pending = tuple((r.responder_name, r.responder_id) for r in cur.pending)
+        fields = [FieldSpec("for_id", "On behalf of", "choice", pending[0][1], pending, required=True)]
+
+        async def build(data: dict[str, Any]) -> Call:
+            name = next(n for n, i in pending if i == data["for_id"])
+            return (f"Response from {name} recorded.", ds.record_response, (ld.view.id, text, actions),
+                    {"on_behalf": True, "version": scr.base_version, "for_id": data["for_id"],
+                     "on_success": scr.after_response})
+
+        if await dialog_loop(scr, f"Record a response to {label}", fields, build, ok="Record and send",
+                             intro="Each responder records their own; choose whose response this is. "
+                                   "It cannot be changed afterwards."):
+            scr.drafted = None
+        return
+    behalf = f" on behalf of {(cur.pending[0].responder_name if cur.pending else cur.responder_name)}" \
+        if scr.on_behalf else ""
     if not await scr.ask(f"Record this response to {label}{behalf} with {len(actions)} SMART action(s) and "
                          f"send it to {ld.view.raised_by_name}? It cannot be changed afterwards.",
                          title="Record and send the response", yes="Record and send", no="Keep editing"):
@@ -319,16 +364,19 @@ async def extension(scr: DisputeScreen) -> None:
     assert ld is not None and ld.view.current is not None
     cur = ld.view.current
     due = cur.extension_until or cur.due_at
+    needs_reason = ld.policy.rules.extension_needs_reason  # the procedure may not ask for one
     fields = [FieldSpec("until", "Extend the response to", "date", required=True),
-              FieldSpec("benefit_to_the_child", "Benefit to the child of the extra time", "long", required=True)]
+              FieldSpec("benefit_to_the_child", "Benefit to the child of the extra time", "long",
+                        required=needs_reason)]
 
     async def build(data: dict[str, Any]) -> Call:
         return (f"Extension agreed to {format_date(data['until'])}.", oc.agree_extension,
                 (ld.view.id, data["until"], data["benefit_to_the_child"]), {"version": scr.base_version})
 
     await dialog_loop(scr, "Agree an extension", fields, build, ok="Agree extension",
-                      intro=f"Response due {format_london(due) if due else '-'}. Record what the extra time "
-                            "gains for the child and the further enquiries needed.")
+                      intro=f"Response due {format_due(due) if due else '-'}. Record what the extra time "
+                            "gains for the child and the further enquiries needed"
+                            + ("." if needs_reason else " (optional in this procedure)."))
 
 
 async def escalate(scr: DisputeScreen) -> None:
@@ -336,7 +384,7 @@ async def escalate(scr: DisputeScreen) -> None:
     assert ld is not None and ld.view.current is not None
     p, cur = ld.policy, ld.view.current
     targets = p.escalation_targets(cur.stage_key)
-    options = tuple((f"Section {s.section}: {s.label} ({p.level_label(s.responder_level)})", s.key) for s in targets)
+    options = tuple((f"Section {s.section}: {s.label} ({p.responders_label(s)})", s.key) for s in targets)
     rule = {BypassRule.NONE: "This procedure escalates to the next stage only.",
             BypassRule.ANY: "This procedure lets you go to any later stage.",
             BypassRule.LISTED: "You may go to the next stage, or straight to a stage the procedure allows."}
@@ -360,33 +408,77 @@ async def approve(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None and ld.view.current is not None
     label = ld.policy.stage(ld.view.current.stage_key).label
-    fields = [FieldSpec("note", "Note (optional)", "text")]
+    fields = [FieldSpec("approve", "Your decision", "choice", True,
+                        (("Approve", True), ("Decline (say why below)", False)), required=True),
+              FieldSpec("note", "Note (the reason, when you decline)", "text")]
 
     async def build(data: dict[str, Any]) -> Call:
+        if data["approve"] is False:
+            return (f"Declined: {label} may not be sent.", oc.decline_approval, (ld.view.id, data["note"]), {})
         return (f"Agreed: {label} may be sent.", oc.approve_stage, (ld.view.id, data["note"]), {})
 
-    await dialog_loop(scr, f"Agree {label}", fields, build, ok="Agree",
-                      intro=f"{ld.view.raised_by_name} asks your agreement to send {label} for {ld.view.reference}.")
+    await dialog_loop(scr, f"Agree {label}", fields, build, ok="Record decision",
+                      intro=f"{ld.view.raised_by_name} asks your agreement to "
+                            + (f"send {label}" if ld.view.current.sent_at is None else "a referral to Cafcass")
+                            + f" for {ld.view.reference}.")
 
 
 async def cafcass(scr: DisputeScreen) -> None:
     ld = scr.ld
     assert ld is not None
-    rules = ld.policy.rules
     kinds = {k: v for k, v in oc.CAFCASS_KINDS.items() if allowed(ld, Move(k))}  # only the steps allowed now
-    tell = sorted(set(rules.cafcass_tell_levels) | set(rules.legal_advice_tell_levels))
-    hint = ("The procedure asks you to tell " + ", ".join(ld.policy.level_label(x) for x in tell) + " first."
-            if tell else "")
+    if allowed(ld, Move.DISCUSSION):  # the discussions the procedure asks for before a step
+        kinds["discussion"] = "Record a discussion the procedure asks for first"
+    tell = sorted(set(ld.policy.tell_levels("cafcass_referral")) | set(ld.policy.tell_levels("legal_advice")))
+    hint = ("The procedure asks you to discuss it with " + ", ".join(ld.policy.level_label(x) for x in tell)
+            + " first: record each discussion as its own step." if tell else "")
     fields = [FieldSpec("kind", "Step", "choice", None, tuple((v, k) for k, v in kinds.items()), required=True),
-              FieldSpec("note", "What and why", "long", required=True),
+              FieldSpec("note", "What and why (a discussion: what was said)", "long", required=True),
               FieldSpec("told", "Who was told first, and when", "text", hint=hint)]
+    said: list[str] = []
 
-    async def build(data: dict[str, Any]) -> Call:
+    async def build(data: dict[str, Any]) -> Call | None:
+        if data["kind"] == "discussion":
+            said.append(str(data["note"] or ""))
+            return None
         return (f"Recorded: {oc.CAFCASS_KINDS[data['kind']]}.", oc.cafcass_step,
                 (ld.view.id, data["kind"], data["note"], data["told"]), {})
 
     await dialog_loop(scr, "Legal advice and Cafcass", fields, build, ok="Record",
                       intro="Seeking legal advice, discussing with Cafcass and referring are separate steps.")
+    if said:
+        await discussion(scr, said[0])
+
+
+async def discussion(scr: DisputeScreen, said: str = "") -> None:
+    """A discussion the procedure asks for before a step: with a person holding the level, when, what was said."""
+    ld = scr.ld
+    assert ld is not None
+    v = ld.moves.get(Move.DISCUSSION)
+    options: list[tuple[str, str]] = []
+    for before in (v.targets if v is not None else ()):
+        for level, pid, name, _user in scr.drp.desk.call(oc.discussion_partners, ld.view.id, before):
+            options.append((f"{name} ({ld.policy.level_label(level)}), before {oc.DISCUSSION_BEFORE[before]}",
+                            f"{before}|{level}|{pid}"))
+    now = to_london(scr.drp.desk.clock.now())
+    fields = [FieldSpec("with", "With whom (and before which step)", "choice", options[0][1] if options else None,
+                        tuple(options), required=True),
+              FieldSpec("held_date", "Date", "date", now.date(), required=True),
+              FieldSpec("held_time", "Time (HH:MM)", "text", now.strftime("%H:%M"), required=True),
+              FieldSpec("said", "What was said", "long", said, required=True)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        try:
+            at = time.fromisoformat(str(data["held_time"]).strip())
+        except ValueError:
+            raise FieldProblem("held_time", f"time: '{data['held_time']}' is not a time; type it as HH:MM") from None
+        before, level, pid = str(data["with"] or "||").split("|")
+        held = datetime.combine(data["held_date"], at, tzinfo=LONDON).astimezone(UTC)
+        return ("Discussion recorded.", oc.record_discussion,
+                (ld.view.id, before, level, int(pid) if pid.isdigit() else None, held, data["said"]), {})
+
+    await dialog_loop(scr, "Record a discussion", fields, build, ok="Record",
+                      intro="No one holds the level the procedure names: ask an administrator." if not options else "")
 
 
 async def _reason(scr: DisputeScreen, title: str, done: str, fn: Callable[..., Any], ok: str, **kw: Any) -> None:
@@ -420,6 +512,21 @@ async def monitoring(scr: DisputeScreen) -> None:
                 (ld.view.id, data["held_on"], data["outcome"], data["attendees"]), {})
 
     await dialog_loop(scr, "Record a monitoring meeting", fields, build, ok="Record")
+
+
+async def meeting(scr: DisputeScreen) -> None:
+    ld = scr.ld
+    assert ld is not None
+    today = london_date(scr.drp.desk.clock.now())
+    fields = [FieldSpec("held_on", "Held on", "date", today, required=True),
+              FieldSpec("attendees", "Who attended", "text", required=True),
+              FieldSpec("outcome", "Outcome: what was agreed", "long", required=True)]
+
+    async def build(data: dict[str, Any]) -> Call:
+        return ("Meeting recorded.", oc.record_meeting,
+                (ld.view.id, data["held_on"], data["attendees"], data["outcome"]), {"version": scr.base_version})
+
+    await dialog_loop(scr, "Record the stage's meeting", fields, build, ok="Record")
 
 
 async def conversation(scr: DisputeScreen) -> None:

@@ -17,7 +17,7 @@ from textual.widgets import Collapsible, Static
 
 from drp_tui.domain import forms
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import Deadline, next_due, state_at
+from drp_tui.domain.deadlines import Deadline, due_day, next_due, state_at
 from drp_tui.domain.moves import Actor, Move, Verdict
 from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
@@ -64,6 +64,9 @@ def is_chair(ld: Loaded) -> bool:
 
 def is_responder(ld: Loaded) -> bool:
     cur = ld.view.current
+    if cur is not None and cur.responses:  # answered jointly: theirs until they have responded
+        return bool(cur.sent_at and ld.view.status is Status.SENT
+                    and any(r.responder_id == ld.me.id for r in cur.pending))
     return bool(cur and cur.sent_at and cur.responder_id == ld.me.id
                 and ld.view.status in (Status.SENT, Status.NEGOTIATING))
 
@@ -92,9 +95,10 @@ def allowed(ld: Loaded, move: Move) -> bool:
 FLOW_MOVES: dict[str, tuple[Move, ...]] = {
     "send": (Move.SEND,), "on_behalf": (Move.RESPOND_ON_BEHALF,), "decide": (Move.DECIDE,),
     "negotiate": (Move.NEGOTIATE,), "extension": (Move.EXTEND,), "escalate": (Move.ESCALATE,),
-    "approve": (Move.APPROVE,), "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL),
+    "approve": (Move.APPROVE, Move.DECLINE),
+    "cafcass": (Move.LEGAL_ADVICE, Move.CAFCASS_DISCUSSION, Move.CAFCASS_REFERRAL, Move.DISCUSSION),
     "withdraw": (Move.WITHDRAW,), "reopen": (Move.REOPEN,), "monitoring": (Move.MONITORING,),
-    "conversation": (Move.CONVERSATION,), "action_done": (Move.ACTION_DONE,),
+    "conversation": (Move.CONVERSATION,), "action_done": (Move.ACTION_DONE,), "meeting": (Move.MEETING,),
 }
 
 
@@ -136,7 +140,8 @@ def state_content(state: DueState | None) -> Content:
 
 
 _STATE_STYLE = {DueState.OVERDUE: "error", DueState.DUE_TODAY: "warning", DueState.DUE_SOON: "warning",
-                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.DONE: "success",
+                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.LATE: "warning",
+                DueState.DONE: "success",
                 DueState.NONE: "muted"}
 
 
@@ -205,6 +210,9 @@ def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
         _ro("Raised by", f"{v.raised_by_name} ({p.vocabulary.chair_title})"),
         _ro(sec.field("start_stage").label, stage_label(p, v.start_stage)),
     ]
+    facts = [next((f.label for f in p.facts if f.key == k), k) for k in v.facts]
+    if facts:
+        parts.append(_ro("Facts", "; ".join(facts)))
     group = forms.Group.MAIN
     for f in sec.fields:
         if f.editable is forms.EditWhen.RAISING:  # fixed once raised: shown above
@@ -218,6 +226,9 @@ def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
         parts += _field(f, getattr(v, f.key), open_to_edit(ed, f))
     if not v.status.is_open:
         parts.append(_ro("Outcome", f"{v.status.label}: {v.outcome}" if v.outcome else v.status.label, "ro outcome"))
+    for mt in v.meetings:
+        parts.append(_ro(f"Meeting ({stage_label(p, mt.stage_key)})",
+                         f"held {format_date(mt.held_on)} with {mt.attendees}: {mt.outcome}"))
     for mm in v.monitoring:
         held = f"held {format_date(mm.held_on)}: {mm.outcome}" if mm.held_on else "not yet held"
         parts.append(_ro("Monitoring meeting", f"due {format_date(mm.due_on)}, {held}"))
@@ -256,9 +267,14 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
     parts: list[Widget] = []
     if stage.guidance:
         parts.append(Static(Content.styled(stage.guidance, "italic"), classes="guidance"))
-    level = p.level_label(stage.responder_level)
-    parts.append(_ro("Responder", f"{level}: {sv.responder_name}" if sv.responder_name
-                     else f"{level} (named when sent)"))
+    level = p.responders_label(stage)
+    if sv.responses:
+        parts.append(_ro("Responders", f"{level}: " + ", ".join(r.responder_name for r in sv.responses)))
+    else:
+        parts.append(_ro("Responder", f"{level}: {sv.responder_name}" if sv.responder_name
+                         else f"{level} (named when sent)"))
+    if not stage.response_expected:
+        parts.append(_ro("Response", "none expected: a report or notice"))
     if sv.inform_ids:
         parts.append(_ro("For information", ", ".join(ld.names.get(i, str(i)) for i in sv.inform_ids)))
     if stage.requires_approval:
@@ -266,6 +282,17 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
         agreed = (f"agreed by {ld.names.get(sv.approval_by_id, '?')} on {format_london(sv.approval_at)}"
                   if sv.approval_by_id and sv.approval_at else f"awaiting {who}'s agreement")
         parts.append(_ro("Approval", agreed))
+    prev = [x.stage_key for x in ld.view.stages if x.seq < sv.seq]
+    for g in p.entry_gates(prev[-1] if prev else None, stage.key):  # approvals on the transition into it
+        if g.on == "stage":
+            continue  # shown above, as before
+        st = ld.view.gate_state(sv.id, g.gate)
+        who = p.level_label(g.level)
+        if st is None:
+            text = f"awaiting {who}'s approval ({g.on})"
+        else:  # the approver's own words stay text, never markup (_ro shows plain text)
+            text = f"{st.decision} by {st.by_name} on {format_london(st.at)}" + (f": {st.reason}" if st.reason else "")
+        parts.append(_ro("Approval", text))
     fields = forms.stage_section(p, stage)
     for f in fields.fields:
         if f.group is not forms.Group.RESPONSE:
@@ -274,14 +301,22 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
     if sv.sent_at:
         parts.append(Static(due_line(sv, state), classes="ro due", id=f"due-{stage.section}"))
     if sv.extension_until:
-        parts.append(_ro("Extension", f"to {format_date(sv.extension_until)}; "
-                         f"benefit to the child: {sv.extension_reason}"))
+        why = f"; benefit to the child: {sv.extension_reason}" if sv.extension_reason else ""
+        parts.append(_ro("Extension", f"to {format_date(due_day(sv.extension_until))}{why}"))
     response = fields.field("response")
     if open_to_edit(ed, response) and current:
         # required, but checked when it is recorded: an empty response may be kept as a draft
         parts.append(EditField(FieldSpec.of(response, "", required=False)))
         parts.append(ActionsEditor())
-    elif sv.sent_at:
+    elif sv.sent_at and sv.responses:  # answered jointly: each responder's own, with who and when
+        for r in sv.responses:
+            if r.response_at is None:
+                parts.append(_ro(f"{response.label} ({r.responder_name})", "still to respond"))
+                continue
+            by = f"{r.responder_name}, recorded on their behalf" if r.on_behalf else r.responder_name
+            parts += _long_ro(f"{response.label} ({by}, {format_london(r.response_at)})", r.response)
+        parts += _actions(sv, ld, clock)
+    elif sv.sent_at and stage.response_expected:
         by = ld.names.get(sv.response_by_id or 0, "")
         if sv.response_on_behalf:
             by = f"{by} on behalf of {sv.responder_name}"

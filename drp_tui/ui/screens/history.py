@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
+from drp_tui.domain.deadlines import Deadline
 from drp_tui.domain.model import DisputeView, EventView, Role
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import access, reads
@@ -235,7 +236,10 @@ class HistoryScreen(Screen[None]):
         cols: list[tuple[str, int | None]] = [("State", 12)]
         if data.many:
             cols.append(("Ref", 13))
-        clock_w = min(40, max([5, *(len(c.deadline.label) for c in data.clocks)]))  # not auto: see _fill_stages
+        def label(d: Deadline) -> str:  # a clock met late says how late
+            return f"{d.label} ({d.late})" if d.late else d.label
+
+        clock_w = min(40, max([5, *(len(label(c.deadline)) for c in data.clocks)]))  # not auto: see _fill_stages
         cols += [("Clock", clock_w), ("Due", 16)]
         self._columns(table, cols)
         for i, c in enumerate(data.clocks):
@@ -244,7 +248,7 @@ class HistoryScreen(Screen[None]):
             if data.many:
                 cells.append(safe_text(c.reference, width=13))
             due = format_date(d.due.day) if d.due.day else format_london(d.due.at)
-            cells += [safe_text(d.label, width=clock_w), Text(due)]
+            cells += [safe_text(label(d), width=clock_w), Text(due)]
             table.add_row(*cells, key=str(i))
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)

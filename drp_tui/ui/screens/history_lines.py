@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import Deadline, due_soon_window, state_at
+from drp_tui.domain.deadlines import Deadline, due_soon_window, lateness, response_clock, state_at
 from drp_tui.domain.model import DisputeView, DueState, StageView, Status
-from drp_tui.domain.policy import Policy, Timescale
+from drp_tui.domain.policy import ClockFrom, Policy, Timescale
 from drp_tui.domain.timeutil import format_date, format_london, london_date
 
 _TICK = timedelta(microseconds=1)
@@ -143,10 +143,10 @@ def stage_lines(view: DisputeView, policy: Policy, calendar: WorkingCalendar, no
         elif st.response_at is not None:
             if deadline is None:
                 result, state = "answered", DueState.DONE
-            elif st.response_at < deadline:
-                result, state = "on time", DueState.DONE
             else:
-                result, state = "late", DueState.OVERDUE
+                clock = response_clock(st, view)
+                late = lateness(clock[0], st.response_at, calendar, "responded") if clock is not None else ""
+                result, state = (late, DueState.LATE) if late else ("on time", DueState.DONE)
         elif current and view.status in (Status.SENT, Status.NEGOTIATING):
             state = (state_at(deadline, now, calendar, soon, paused=st.extension_until is not None)
                      if deadline else DueState.NONE)
@@ -170,6 +170,12 @@ def stage_lines(view: DisputeView, policy: Policy, calendar: WorkingCalendar, no
     return out
 
 
+_STARTED = {
+    ClockFrom.SENT: "it was sent", ClockFrom.ISSUE_AROSE: "the issue arose",
+    ClockFrom.FORMAL_START: "the formal process started", ClockFrom.CONVERSATION: "the conversation was held",
+}
+
+
 def clock_explanation(view: DisputeView, d: Deadline, calendar: WorkingCalendar,
                       policy: Policy | None = None) -> Explanation:
     due = d.due
@@ -183,10 +189,15 @@ def clock_explanation(view: DisputeView, d: Deadline, calendar: WorkingCalendar,
     elif due.start is not None and due.working_days is not None:
         end = calendar.add_working_days(due.start, due.working_days)
         title = f"{d.label}: due by the end of {format_date(end)}"
-        what = "the issue arose" if d.kind == "raise" else "the clock started"
+        what = _STARTED.get(due.counted_from, "the issue arose" if d.kind == "raise" else "the clock started")
         intro.append(f"{_plural(due.working_days, 'working day')} after {format_date(due.start)}, the day "
                      f"{what} (that day never counts).")
         lines = day_lines(calendar, due.start, due.working_days, "issue arose" if d.kind == "raise" else "start")
+    elif due.start is not None and due.calendar_days is not None:
+        title = f"{d.label}: due by the end of {format_date(due.day or due.start)}"
+        what = _STARTED.get(due.counted_from, "the issue arose" if d.kind == "raise" else "the clock started")
+        intro.append(f"{_plural(due.calendar_days, 'calendar day')} after {format_date(due.start)}, the day "
+                     f"{what} (that day never counts; weekends and holidays do).")
     elif due.hours is not None:
         title = f"{d.label}: due {format_london(due.at)}"
         intro.append(f"{_plural(due.hours, 'clock hour')} from when it started; clock hours run straight "
@@ -198,7 +209,7 @@ def clock_explanation(view: DisputeView, d: Deadline, calendar: WorkingCalendar,
         title = f"{d.label}: due {format_london(due.at)}"
         intro.append("A time that was agreed or set, not counted in working days.")
     if d.met_at is not None:
-        intro.append(f"Met {format_london(d.met_at)}.")
+        intro.append(f"Met {format_london(d.met_at)}" + (f": {d.late}." if d.late else "."))
     intro.append(f"State now: {d.state.label}.")
     return Explanation(f"{view.reference} {title}", tuple(intro), lines)
 

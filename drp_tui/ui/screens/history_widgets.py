@@ -35,7 +35,7 @@ class StateTable(DeskTable[Text]):
 
     COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
         "state--overdue", "state--due-today", "state--due-soon", "state--on-track",
-        "state--paused", "state--done", "state--none",
+        "state--paused", "state--late", "state--done", "state--none",
     }
 
     def state_text(self, word: str, state: DueState, symbol: bool = True) -> Text:

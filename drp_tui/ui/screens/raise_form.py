@@ -24,7 +24,7 @@ from textual.worker import WorkerFailed
 from drp_tui.crash import user_message
 from drp_tui.domain import forms
 from drp_tui.domain.model import ChildView
-from drp_tui.domain.policy import Policy
+from drp_tui.domain.policy import ClockFrom, Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services import disputes as ds
 from drp_tui.services import drafts, reads
@@ -98,8 +98,11 @@ class RaiseScreen(Screen[None]):
         hints = []
         if p.rules.not_for:
             hints.append(p.rules.not_for)
-        if p.rules.raise_window.is_set:
-            hints.append(f"Raise within {p.rules.raise_window.describe()} of the issue arising.")
+        rw = p.rules.raise_window
+        if rw.is_set:
+            frm = rw.counted_from(ClockFrom.ISSUE_AROSE)
+            hints.append(f"Raise within {rw.describe()} of the issue arising." if frm is ClockFrom.ISSUE_AROSE
+                         else f"Send the {p.vocabulary.short} report within {rw.describe()} {frm.phrase}.")
         self.query_one("#raise-hint", Static).update(plain(" ".join(hints)))
         starts = p.starting_stages()
         # What the form starts with (the rest starts empty): the first starting level, today.
@@ -201,7 +204,8 @@ class RaiseScreen(Screen[None]):
             child_ids=[self.data.child.id, *sibs], category=v["category"], start_stage=v["start_stage"],
             issue_arose=v["issue_arose"], raised_on=v["raised_on"], concern=v["concern"], impact=v["impact"],
             wanted=v["wanted"], timescales=v["timescales"], child_wishes=v["child_wishes"],
-            against_wishes=bool(v["against_wishes"]), immediate=bool(v.get("immediate", False)))
+            against_wishes=bool(v["against_wishes"]), immediate=bool(v.get("immediate", False)),
+            facts={k[len(forms.FACT_PREFIX):]: bool(x) for k, x in v.items() if k.startswith(forms.FACT_PREFIX)})
 
     def action_raise(self) -> None:
         if self.data is None:

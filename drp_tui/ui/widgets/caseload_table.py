@@ -30,6 +30,7 @@ STATE_CLASS = {
     DueState.DUE_SOON: "caseload--due-soon",
     DueState.ON_TRACK: "caseload--on-track",
     DueState.PAUSED: "caseload--paused",
+    DueState.LATE: "caseload--late",
     DueState.DONE: "caseload--done",
     DueState.NONE: "caseload--none",
 }

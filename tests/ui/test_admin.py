@@ -101,7 +101,7 @@ def test_only_an_administrator_opens_it(make_app: Any) -> None:
 
     async def body(pilot: Pilot[Any]) -> None:
         await keys(pilot, "A", "f8")
-        assert not isinstance(app.screen, AdminScreen) and app.current_mode == "work"  # still at home
+        assert not isinstance(app.screen, AdminScreen) and app.current_mode == "caseload"
 
     run(app, body)
 

@@ -42,6 +42,7 @@ class Config:
     theme: str | None = None  # a Textual theme name, e.g. "drp-16" for 16-colour terminals
     audit_key: str | None = None  # audit key file (default: <db>.key; see docs/DEPLOYMENT.md)
     home: str = "work"  # the first screen after sign-in: "work" (what needs me now) or "caseload"
+    keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id -> keys, e.g. "mode.inbox" = "f4,i"
     path: str | None = None  # where this config was read from
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -107,6 +108,14 @@ def load_config(explicit: str | None = None) -> Config:
             _expect(path, key, value, str)
             if value not in NATIONS:
                 raise ConfigError(f"{path}: 'nation' must be one of {', '.join(NATIONS)}, not {value!r}")
+        elif key == "keys":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: 'keys' must be a table, e.g. [keys] then \"mode.inbox\" = \"f4,i\"")
+            for name, keys in value.items():
+                if not isinstance(keys, str) or not keys.strip() or any(not k.strip() for k in keys.split(",")):
+                    raise ConfigError(f"{path}: keys.'{name}' must be keys separated by commas, like \"f4,i\", "
+                                      f"not {keys!r}")
+            value = {str(k): str(v).replace(" ", "") for k, v in value.items()}
         elif key == "closures":
             # a TOML date-time is a datetime (a date subclass): which London day would it be?
             if not isinstance(value, list) or not all(

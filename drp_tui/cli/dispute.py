@@ -35,7 +35,7 @@ from drp_tui.domain.model import DisputeView, StepView
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
-from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, parse_day, to_london, utc
+from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, london_today, parse_day, to_london, utc
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
 from drp_tui.services.errors import DomainError, NotFound
 from drp_tui.ui.desk import Desk
@@ -352,9 +352,10 @@ def _fail(args: argparse.Namespace, message: str, field: str | None) -> int:
 # --- values from the command line ----------------------------------------------------------------
 
 def parse_date(value: str, name: str) -> date:
-    """DD/MM/YYYY (D/M/YYYY) or YYYY-MM-DD, read as the desk reads a typed date."""
+    """DD/MM/YYYY (D/M/YYYY), YYYY-MM-DD, or today / tomorrow / yesterday (London days by the
+    command's clock), read as the desk reads a typed date."""
     try:
-        return parse_day(value)
+        return parse_day(value, london_today(clock()))
     except ValueError as exc:
         raise UsageError(f"{name}: '{_safe(value.strip())}' {exc}") from None
 

@@ -20,9 +20,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
-
-import holidays
 
 NATIONS: tuple[str, ...] = ("ENG", "WLS", "SCT", "NIR")
 NATION_NAMES: Mapping[str, str] = {
@@ -34,6 +33,40 @@ NATION_NAMES: Mapping[str, str] = {
 LOCAL_CLOSURE = "Local closure"
 
 _WEEKEND = {5: "Saturday", 6: "Sunday"}
+_UK_CLASS: list[Any] = []  # the United Kingdom's holiday class, once loaded
+
+
+def _uk_holidays(subdiv: str, year: int) -> Any:
+    """The bank holidays of one UK nation for one year (the ``holidays`` package's ``GB``).
+
+    Only the United Kingdom's module is loaded: ``holidays.country_holidays("GB")`` first
+    imports every country's calendars (``holidays.countries``), most of a second at start-up.
+    Falls back to it if that module is not where this version of the package keeps it.
+    """
+    if not _UK_CLASS:
+        _UK_CLASS.append(_load_uk_class())
+    return _UK_CLASS[0](subdiv=subdiv, years=year)
+
+
+def _load_uk_class() -> Any:
+    import importlib.util
+    import sys
+
+    import holidays
+
+    loaded = sys.modules.get("holidays.countries.united_kingdom")
+    if loaded is not None:
+        return loaded.UnitedKingdom
+    path = Path(holidays.__file__).parent / "countries" / "united_kingdom.py"
+    spec = importlib.util.spec_from_file_location("drp_tui._holidays_united_kingdom", path)
+    if spec is not None and spec.loader is not None and path.is_file():
+        try:
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module.UnitedKingdom
+        except (ImportError, AttributeError):
+            pass
+    return lambda subdiv, years: holidays.country_holidays("GB", subdiv=subdiv, years=years)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -164,7 +197,7 @@ class WorkingCalendar:
         if cached is not None:
             return cached
         reasons: dict[date, str] = {}
-        bank = holidays.country_holidays("GB", subdiv=self._nation, years=year)
+        bank = _uk_holidays(self._nation, year)
         for d in bank:
             if d.year == year:
                 reasons[d] = "; ".join(bank.get_list(d))

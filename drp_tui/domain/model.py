@@ -130,6 +130,14 @@ class ChildView:
     social_worker_name: str
     sibling_group_id: int | None
     date_of_birth: date | None = None
+    # A family across teams (seed 001:49): the team with main case responsibility. A formal
+    # challenge goes to its management chain; the child's own team, if another, is copied.
+    lead_team_id: int | None = None
+
+    @property
+    def chain_team_id(self) -> int:
+        """The team whose management chain answers for this child: the lead team, else its own."""
+        return self.lead_team_id or self.team_id
 
 
 @dataclass(frozen=True)
@@ -345,6 +353,8 @@ class DisputeRow:
     responder_id: int | None
     policy_key: str = ""  # the procedure the dispute is pinned to (with policy_digest)
     policy_digest: str = ""  # the procedure it is pinned to: where stage_label comes from
+    stage_short: str = ""  # the stage's short label (narrow screens); "" = stage_label
+    short_reference: str = ""  # the reference as narrow screens show it; "" = reference
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ class _Facts:
         v = self.view
         if kind == "allocated" and v.child.social_worker_id == self.actor.id:
             return True
-        team = v.raised_by_team_id if kind == "chair_team" else v.child.team_id
+        team = v.raised_by_team_id if kind == "chair_team" else v.child.chain_team_id
         return team is not None and (level, team) in self.actor.levels
 
     def is_party(self, party: str) -> bool:
@@ -272,7 +272,7 @@ def responder_candidates(view: DisputeView, policy: Policy, stage: Stage) -> tup
         if kind == "allocated" and view.social_worker_active and view.child.social_worker_id is not None:
             out.setdefault(view.child.social_worker_id, view.child.social_worker_name)
             continue
-        team = view.raised_by_team_id if kind == "chair_team" else view.child.team_id
+        team = view.raised_by_team_id if kind == "chair_team" else view.child.chain_team_id
         for h in view.holders:
             if h.level == key and h.team_id == team:
                 out.setdefault(h.staff_id, h.name)
@@ -465,7 +465,7 @@ def _approval_scope(f: _Facts) -> None:
         kind = f.policy.level(level).holder if level else "chair_team"
     except KeyError:
         kind = "chair_team"
-    team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.team_id
+    team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.chain_team_id
     if f.oversight_of or (level and team is not None and (level, team) in f.actor.levels):
         return
     holds_anywhere = bool(level) and any(lv == level for lv, _t in f.actor.levels)
@@ -652,7 +652,7 @@ def _meeting(f: _Facts) -> tuple[str, ...]:
             kind = f.policy.level(arranger).holder if arranger else ""
         except KeyError:
             kind = ""
-        team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.team_id
+        team = f.view.raised_by_team_id if kind == "chair_team" else f.view.child.chain_team_id
         if not (arranger and team is not None and (arranger, team) in f.actor.levels):
             also = f" or the {f.policy.level_label(arranger)} who arranges it" if arranger else ""
             raise _who(f"Only the {f.policy.vocabulary.chair_title} who raised {f.ref}{also} can record "

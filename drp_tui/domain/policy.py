@@ -192,6 +192,7 @@ class Stage:
     # is then the usual length, used when the chair gives no day.
     chair_sets_timescale: bool = False
     guidance: str = ""  # short text shown on the form section
+    short_label: str = ""  # for narrow screens (the caseload at 80 columns); "" = the label
     # Who acts on this stage: "chair" (the chair who raised the dispute) or level keys;
     # any one of the listed parties may send / escalate / close it.
     sent_by: tuple[str, ...] = (CHAIR,)
@@ -274,6 +275,9 @@ class Vocabulary:
     chair_title: str = "IRO"
     concern_word: str = "concern"
     stage_word: str = "Stage"
+    # On narrow screens a reference is shown with this prefix instead of ``reference_prefix``
+    # ("" = as it is), e.g. ALERT-2026-0001 as AL-2026-0001.
+    short_reference_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -424,6 +428,13 @@ class Policy:
         if before == "cafcass_referral" and self.rules.cafcass is not CafcassRule.NOT_APPLICABLE:
             return self.rules.cafcass_tell_levels
         return ()
+
+    def short_reference(self, reference: str) -> str:
+        """``reference`` as narrow screens show it (the vocabulary's ``short_reference_prefix``)."""
+        v = self.vocabulary
+        if v.short_reference_prefix and reference.startswith(v.reference_prefix + "-"):
+            return v.short_reference_prefix + reference[len(v.reference_prefix):]
+        return reference
 
     def reference(self, year: int, number: int) -> str:
         return f"{self.vocabulary.reference_prefix}-{year}-{number:04d}"

@@ -28,14 +28,13 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, NoReturn
 
-# The checks of a loaded profile live in ``policy_check``; re-exported for older callers.
-from drp_tui.domain.policy_check import SEVERITIES, Finding, check_policy  # noqa: F401
 from drp_tui.domain.policy import (
     APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, Approval, ClockFrom, RaiseMetBy,
     BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
     Timescale, Vocabulary,
 )
 
+SHORT_LABEL_MAX = 12  # the caseload's Stage column at 80 columns
 STATUSES = BASE_STATUSES  # the built-in legal statuses (a profile's [[statuses]] add to them)
 _STATUS_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 LEVEL_HOLDERS = ("team", "chair_team", "allocated")  # see Level.holder
@@ -217,6 +216,7 @@ _STAGE: dict[str, tuple[Any, bool]] = {
     **{f: (_bool, False) for f in ("meeting_expected", "may_start", "bypass_target", "requires_approval", "informal",
                                    "chair_sets_timescale")},
     "guidance": (_text, False),
+    "short_label": (_name, False),
     **{f: (_list_of(_ident), False) for f in ("sent_by", "escalated_by", "closed_by")},
     "close_needs_all": (_bool, False),
 }
@@ -354,6 +354,9 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
             if meeting.arranged_by:
                 level_ref(meeting.arranged_by, f"{p}.meeting.arranged_by")
             st["meeting_expected"] = True
+        if len(st.get("short_label", "")) > SHORT_LABEL_MAX:
+            r.fail(f"{p}.short_label", f"at most {SHORT_LABEL_MAX} characters (it stands in for the label in the "
+                                       f"caseload at 80 columns), got {len(st['short_label'])}")
         if st["section"] < 2:
             r.fail(f"{p}.section", f"must be 2 or more (section 1 is the chair's opening section), got {st['section']}")
         if st["section"] in sections:
@@ -480,3 +483,13 @@ def resolve_policy(spec: str) -> Policy:
     if spec.endswith(".toml") or os.sep in spec or Path(spec).exists():
         return load_policy(spec)
     raise PolicyError(f"{spec}: neither a built-in policy ({', '.join(builtin_keys())}) nor a .toml file")
+
+
+def __getattr__(name: str) -> Any:
+    """The checks of a loaded profile live in ``policy_check``; re-exported here for older callers,
+    imported on first use (not at start-up: loading a profile does not need them)."""
+    if name in ("SEVERITIES", "Finding", "check_policy"):
+        from drp_tui.domain import policy_check
+
+        return getattr(policy_check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

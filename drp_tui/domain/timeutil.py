@@ -96,9 +96,13 @@ DAY_HINT = "DD/MM/YYYY"
 """How a date is asked for on screen (``YYYY-MM-DD`` is accepted too)."""
 
 
-def parse_day(text: str) -> date:
+_RELATIVE = {"today": 0, "tomorrow": 1, "yesterday": -1}
+
+
+def parse_day(text: str, today: date | None = None) -> date:
     """A day as UK staff type it: ``26/11/2026`` or ``4/12/2026`` (day first, year in full),
-    or ISO ``2026-11-26``.
+    or ISO ``2026-11-26``; with ``today`` given (London today from the injected clock) also
+    ``today``, ``tomorrow`` and ``yesterday``.
 
     Raises ``ValueError`` whose message is the reason a person can act on, worded to
     follow the field's name and the text typed (``Held on: '31/02/2026' is not a day of
@@ -107,6 +111,8 @@ def parse_day(text: str) -> date:
     (``12-04-2026``, ``2026/12/04``: day or month first cannot be told).
     """
     value = text.strip()
+    if today is not None and value.lower() in _RELATIVE:  # the caller's clock says which day today is
+        return today + timedelta(days=_RELATIVE[value.lower()])
     iso = _ISO_DAY.fullmatch(value)
     uk = _UK_DAY.fullmatch(value)
     if iso:

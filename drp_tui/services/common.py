@@ -219,10 +219,32 @@ def level_holder(policy: Policy, level: str, d: m.Dispute) -> m.Staff | None:
         kind = "team"
     if kind == "allocated":
         sw = d.child.social_worker
-        return sw if sw is not None and sw.active else holder(level, (d.child.team_id,))
+        return sw if sw is not None and sw.active else holder(level, (chain_team(d.child),))
     if kind == "chair_team":
         return holder(level, (d.raised_by.team_id,))
-    return holder(level, (d.child.team_id,))
+    return holder(level, (chain_team(d.child),))
+
+
+def chain_team(child: m.Child) -> int:
+    """The team whose management chain answers for ``child``: its lead team (a family across
+    teams, seed 001:49), else its own team."""
+    return int(child.lead_team_id or child.team_id)
+
+
+def teams_involved(d: m.Dispute) -> list[int]:
+    """The other teams working with the child's family (its own team when another team leads,
+    and its linked siblings' teams), not the one whose chain answers: they are copied."""
+    lead = chain_team(d.child)
+    out: list[int] = []
+    kids = [d.child]
+    if d.child.sibling_group_id is not None:
+        kids += list(m.Child.select().where((m.Child.sibling_group == d.child.sibling_group_id)
+                                            & (m.Child.id != d.child.id) & m.Child.closed_on.is_null()))
+    for c in kids:
+        for t in (c.team_id, chain_team(c)):
+            if t != lead and t not in out:
+                out.append(t)
+    return out
 
 
 def party_holders(policy: Policy, parties: Iterable[str], d: m.Dispute) -> list[m.Staff]:
@@ -264,7 +286,7 @@ def holds_level(policy: Policy, level: str, d: m.Dispute, staff: m.Staff) -> boo
         kind = "team"
     if kind == "allocated" and d.child.social_worker_id == staff.id:
         return True
-    team = d.raised_by.team_id if kind == "chair_team" else d.child.team_id
+    team = d.raised_by.team_id if kind == "chair_team" else chain_team(d.child)
     if team is None:
         return False
     return m.TeamRole.select().where((m.TeamRole.team == team) & (m.TeamRole.level == level)
@@ -299,6 +321,16 @@ def inform_for(policy: Policy, stage: Stage, d: m.Dispute) -> list[m.Staff]:
         for who in (m.Staff.select().join(m.Team).where((m.Team.name == name) & (m.Staff.active == True))  # noqa: E712
                     .order_by(m.Staff.id)):
             if who not in out:
+                out.append(who)
+    # A family across teams (001:49): the same level in each other team involved is copied.
+    for team in teams_involved(d):
+        for level in stage.answering_levels:
+            try:
+                kind = policy.level(level).holder
+            except KeyError:
+                kind = "team"
+            who = holder(level, (team,)) if kind != "chair_team" else None
+            if who is not None and who not in out:
                 out.append(who)
     return out
 

@@ -112,8 +112,8 @@ def _cannot_act(policy: Policy, view: DisputeView, new: m.Staff, actor: Actor, c
                 f"holds that level in {_team_name(new.team_id)}")
     if stage.requires_approval and cur.approval_by_id is None:
         approval = policy.rules.approval_level
-        team = new.team_id if (not approval or _level_kind(policy, approval) == "chair_team") else view.child.team_id
-        teams = {t for t in (new.team_id, view.child.team_id) if t is not None}
+        team = new.team_id if (not approval or _level_kind(policy, approval) == "chair_team") else view.child.chain_team_id
+        teams = {t for t in (new.team_id, view.child.chain_team_id) if t is not None}
         by_level = bool(approval) and holder(approval, (team,)) is not None
         by_oversight = bool(teams) and m.Staff.select().where(
             (m.Staff.role == Role.OVERSIGHT.value) & (m.Staff.active == True)  # noqa: E712

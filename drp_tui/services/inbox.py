@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import cast
 
 from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.deadlines import due_state
@@ -97,17 +99,32 @@ def remind(ctx: Ctx) -> int:
                 & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id)
                    | awaiting_reply(ctx.actor_id))
                 & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value])))
+    due: list[tuple[str, m.Dispute, DueState]] = []
+    for d in q:
+        st = due_state(d.next_due_at, now, ctx.calendar, _policy_of(ctx, d), ctx.due_soon_days, paused=d.paused)
+        if st in (DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON):
+            due.append((f"{ctx.actor_id}:{d.id}:{d.next_due_kind}:{st.value}:{d.next_due_at.isoformat()}", d, st))
+    missing = _not_sent([key for key, _, _ in due])
+    if not missing:
+        return 0  # the usual case: nothing new, and no write transaction (no commit, no refresh anywhere)
     made = 0
     with write_txn():
-        for d in q:
-            st = due_state(d.next_due_at, now, ctx.calendar, _policy_of(ctx, d), ctx.due_soon_days, paused=d.paused)
-            if st not in (DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON):
-                continue
-            key = f"{ctx.actor_id}:{d.id}:{d.next_due_kind}:{st.value}:{d.next_due_at.isoformat()}"
-            if m.Notification.select().where(m.Notification.dedupe == key).exists():
+        missing = _not_sent(sorted(missing))  # again inside the transaction: another session may have just sent them
+        for key, d, st in due:
+            if key not in missing:
                 continue
             m.Notification.create(recipient=ctx.actor_id, kind="reminder", dispute=d.id, created_at=now,
                                   text=f"{d.reference}: {d.next_due_kind} {st.label} (due {format_due(d.next_due_at)})",
                                   dedupe=key)
             made += 1
     return made
+
+
+def _not_sent(keys: list[str], chunk: int = 500) -> set[str]:
+    """The reminder keys in ``keys`` that no notification has yet (one query per ``chunk`` keys)."""
+    sent: set[str] = set()
+    for i in range(0, len(keys), chunk):
+        part = keys[i:i + chunk]
+        found = m.Notification.select(m.Notification.dedupe).where(m.Notification.dedupe.in_(part)).tuples()
+        sent.update(str(row[0]) for row in cast("Iterable[tuple[str]]", found))
+    return set(keys) - sent

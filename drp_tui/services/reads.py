@@ -53,18 +53,51 @@ def caseload_count(ctx: Ctx, q: CaseloadQuery) -> int:
 
 
 def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
-                  stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
+                  stage_label: dict[str, str] | None = None, *, total: int | None = None) -> list[DisputeRow]:
     """One page of the caseload; each row's stage is labelled by the procedure its dispute
     is pinned to (``stage_label``, the installation's labels, only where that has no such stage)."""
     who = reader(ctx)
-    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label)
+    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label, total=total)
     out = []
     for row in rows:
+        policy = ctx.policy_of(row)
+        short_ref = policy.short_reference(row.reference)
         try:
-            out.append(replace(row, stage_label=ctx.policy_of(row).stage(row.stage_key).label))
+            stage = policy.stage(row.stage_key)
         except KeyError:
-            out.append(row)
+            out.append(replace(row, short_reference=short_ref))
+            continue
+        out.append(replace(row, stage_label=stage.label, stage_short=stage.short_label, short_reference=short_ref))
     return out
+
+
+# --- find anything ------------------------------------------------------------------
+
+FIND_AT_MOST = 12  # of each kind: a finder shows a few, the person types more to narrow
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the finder lists: children (by name or case number) and disputes (by reference,
+    child's name or case number) this person may see."""
+
+    children: tuple[ChildView, ...]
+    disputes: tuple[DisputeRow, ...]
+
+
+def find(ctx: Ctx, text: str) -> Found:
+    """Children and disputes matching ``text``, among those this person may see (the read
+    rule), at most FIND_AT_MOST of each. An administrator sees no child: refused."""
+    who = reader(ctx)
+    if Role(who.role) is Role.ADMIN:
+        raise PermissionDenied("An administrator finds children by case number in the Admin screen, not by name.")
+    want = " ".join(str(text or "").split())[:64]
+    if len(want) < 2:
+        return Found((), ())
+    kids = tuple(queries.children_for(search=want, viewer_id=who.id)[:FIND_AT_MOST])
+    q = CaseloadQuery(view="all", text=want, sort="reference", viewer_id=who.id, now=ctx.now())
+    rows = tuple(caseload_page(ctx, q, 0, FIND_AT_MOST))
+    return Found(kids, rows)
 
 
 # --- children -----------------------------------------------------------------------
@@ -105,8 +138,10 @@ def child_siblings(ctx: Ctx, child_id: int) -> list[ChildView]:
 
 
 def team_ids(ctx: Ctx) -> tuple[int, ...]:
-    """Teams of the children this person may see (the caseload's "team" view)."""
-    return tuple(sorted({line.child.team_id for line in children(ctx)}))
+    """Teams of the children this person may see (the caseload's "team" view): the teams of the
+    children screen's children, read as one DISTINCT query (not the whole children screen)."""
+    who = reader(ctx)
+    return queries.child_team_ids(viewer_id=who.id)
 
 
 def team_view_ids(ctx: Ctx) -> tuple[int, ...]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from peewee import Database, DatabaseError, SqliteDatabase
-from playhouse.db_url import connect
 from playhouse.migrations import Runner
 
 from drp_tui.store.models import ALL_MODELS, database
@@ -85,6 +84,8 @@ def sqlite_path(target: str) -> Path | None:
 
 def make_database(target: str) -> Database:
     if is_url(target):
+        from playhouse.db_url import connect  # (only for a URL: a plain file path needs none of it)
+
         if target.startswith("sqlite"):
             db = connect(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
         elif target.startswith(("postgres://", "postgresql://")) and "lock_timeout" not in target:

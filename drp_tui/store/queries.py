@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from peewee import JOIN, Expression, fn
 
@@ -64,7 +65,7 @@ def child_view(c: m.Child) -> ChildView:
     sw = c.social_worker
     return ChildView(
         c.id, c.case_number, c.name, c.legal_status, c.team_id, c.team.name, c.chair_id,
-        c.social_worker_id, sw.name if sw else "", c.sibling_group_id, c.date_of_birth,
+        c.social_worker_id, sw.name if sw else "", c.sibling_group_id, c.date_of_birth, c.lead_team_id,
     )
 
 
@@ -92,6 +93,13 @@ def children_for(chair_id: int | None = None, search: str = "", *, viewer_id: in
     if search:
         q = q.where(matches(m.Child.name, search) | matches(m.Child.case_number, search))
     return [child_view(c) for c in q.order_by(m.Child.name)]
+
+
+def child_team_ids(*, viewer_id: int) -> tuple[int, ...]:
+    """The teams of the children ``children_for(viewer_id=...)`` lists (open to the service)."""
+    q = (m.Child.select(m.Child.team).distinct()
+         .where(m.Child.closed_on.is_null() & children_visible_to(viewer(viewer_id))))
+    return tuple(sorted(int(team) for (team,) in cast("Iterable[tuple[int]]", q.tuples())))
 
 
 def siblings_of(child_id: int, *, viewer_id: int | None = None) -> list[ChildView]:
@@ -209,7 +217,7 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
         stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, [])) for r in records),
         monitoring=monitoring, conversations=conversations, steps=steps, sibling_ids=siblings,
         policy_digest=d.policy_digest, facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
-        holders=holders_for((d.child.team_id, d.raised_by.team_id)),
+        holders=holders_for((d.child.lead_team_id or d.child.team_id, d.raised_by.team_id)),
         social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),
         approvals=approvals,
     )
@@ -220,11 +228,12 @@ def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView
 VIEWS = ("mine", "awaiting", "team", "overdue", "resolved", "all")
 
 
-def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
+def _caseload_columns():  # type: ignore[no-untyped-def]
+    """Every column a caseload row shows (read for one page's ids only)."""
     Responder = m.Staff.alias()
     SR = m.StageRecord.alias()
     last_sent = (SR.select(fn.MAX(SR.sent_at)).where(SR.dispute == m.Dispute.id))
-    sel = (
+    return (
         m.Dispute.select(
             m.Dispute.id, m.Dispute.reference, m.Dispute.category, m.Dispute.current_stage,
             m.Dispute.status, m.Dispute.next_due_at, m.Dispute.next_due_kind, m.Dispute.paused,
@@ -238,6 +247,11 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         .join(Responder, JOIN.LEFT_OUTER, on=(m.Dispute.responder == Responder.id))
         .switch(m.Dispute)
     )
+
+
+def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
+    """The disputes of the view ``q`` (their ids: which and in what order, nothing else)."""
+    sel = m.Dispute.select(m.Dispute.id).join(m.Child, on=(m.Dispute.child == m.Child.id)).switch(m.Dispute)
     open_statuses = [s.value for s in Status if s.is_open]
     closed = [Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]
     if q.view == "mine":
@@ -280,22 +294,43 @@ def _awaiting(staff_id: int | None) -> Expression:
 
 
 def caseload_count(q: CaseloadQuery) -> int:
-    return _caseload_select(q).count()
+    """How many disputes the view holds (reads every one of them: not for every key press)."""
+    return int(_caseload_select(q).count())
 
 
-def caseload_page(q: CaseloadQuery, offset: int, limit: int,
-                  stage_label: dict[str, str] | None = None) -> list[DisputeRow]:
-    sel = _caseload_select(q)
-    order = {
-        "due": [m.Dispute.next_due_at.is_null(), m.Dispute.next_due_at, m.Dispute.id],
+def _caseload_order(sort: str) -> list[Any]:
+    orders: dict[str, list[Any]] = {
+        "due": [m.Dispute.next_due_at.is_null(), m.Dispute.next_due_at, m.Dispute.id],  # index dispute_due_order
         "reference": [m.Dispute.reference],
         "child": [m.Child.name, m.Dispute.id],
         "stage": [m.Dispute.current_stage, m.Dispute.id],
-    }[q.sort]
-    rows = sel.order_by(*order).offset(offset).limit(limit).dicts()
+    }
+    return orders[sort]
+
+
+def caseload_page(q: CaseloadQuery, offset: int, limit: int,
+                  stage_label: dict[str, str] | None = None, *, total: int | None = None) -> list[DisputeRow]:
+    """Rows ``offset`` .. ``offset + limit`` of the view, in its order.
+
+    First only the page's ids (walking the order's index where there is one, and stopping
+    after the page), then the shown columns of those ids alone. With ``total`` (the view's
+    size, when known) a page in the second half is read from the end, backwards."""
+    order = _caseload_order(q.sort)
+    if total is not None and offset > total // 2:
+        back = max(0, total - offset - limit)
+        take = max(0, min(limit, total - offset))
+        found = _caseload_select(q).order_by(*[o.desc() for o in order]).offset(back).limit(take)
+        ids = [i for (i,) in found.tuples()][::-1]
+    else:
+        ids = [i for (i,) in _caseload_select(q).order_by(*order).offset(offset).limit(limit).tuples()]
+    if not ids:
+        return []
+    by_id: dict[int, dict[str, Any]] = {}
+    for i in range(0, len(ids), 500):  # (a bound on the query's parameters)
+        by_id.update((r["id"], r) for r in _caseload_columns().where(m.Dispute.id.in_(ids[i:i + 500])).dicts())
     labels = stage_label or {}
     out = []
-    for r in rows:
+    for r in (by_id[i] for i in ids if i in by_id):
         sent = r["sent_at"]
         if isinstance(sent, str):  # aggregate bypasses the field converter
             sent = m.StageRecord.sent_at.python_value(sent)

@@ -51,7 +51,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
 from drp_tui.ui.keygate import OrderedKeys
-from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE
+from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE, binding_ids
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
 from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
@@ -63,7 +63,7 @@ from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
 ADMIN_MODES = {"admin"}  # only for an administrator
-GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "back_or_quit", "drafts"}  # only while signed in and unlocked
+GATED = {"mode", "lock", "sign_out", "command_palette", "go_back", "back_or_quit", "drafts", "find"}  # only while signed in and unlocked
 
 
 def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Screen[Any]:
@@ -143,6 +143,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.apply_config_keys()
         self.theme = initial_theme(self)
         if self.theme != ANSI_THEME:
             self._colour_theme = self.theme
@@ -156,6 +157,21 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             self._demo_sign_in(self.sign_in_as)
         else:
             self.push_screen(LoginScreen())
+
+    def apply_config_keys(self) -> None:
+        """The ``[keys]`` table of the config file: binding id -> keys (Textual's keymap).
+        An id the desk does not have is named in a warning (the rest still apply)."""
+        keymap = dict(self.desk.setup.config.keys)
+        if not keymap:
+            return
+        unknown = sorted(set(keymap) - binding_ids())
+        for key in unknown:
+            del keymap[key]
+        if keymap:
+            self.set_keymap(keymap)
+        if unknown:
+            self.notify(f"[keys] in the config file: no key is called {', '.join(unknown)} "
+                        "(see the key ids in docs/KEYS.md)", title="Config", severity="warning", markup=False)
 
     def on_unmount(self) -> None:
         self.remove_signal_handlers()
@@ -276,7 +292,37 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     def action_mode(self, mode: str) -> None:
         if mode in DESK_MODES and self.signed_in_and_open and (mode not in OVERSIGHT_MODES or self.is_oversight) \
                 and (mode not in ADMIN_MODES or self.desk.role is Role.ADMIN):
+            if mode == "caseload":
+                self.home()
+                return
             self.switch_mode(mode)
+
+    def home(self) -> None:
+        """The caseload key: always the caseload list, never the last dispute opened there.
+
+        Screens opened over the list are closed; text typed in them is kept as drafts for the
+        signed-in person (F6 offers it back), as at sign-out. A dialog open on top of the caseload
+        is left alone (it is answered first); on the list itself nothing happens."""
+        if self.current_mode != "caseload":
+            self.switch_mode("caseload")
+        stack = self._screen_stacks.get("caseload", [])
+        if len(stack) <= 1 or isinstance(self.screen, ModalScreen):
+            return
+        kept: list[tuple[int | None, int | None, dict[str, object]]] = []
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            screen = self.screen
+            draft = getattr(screen, "unsaved_draft", None)
+            payload = draft() if callable(draft) else None
+            if payload:
+                dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
+                child_id = getattr(screen, "child_id", None)
+                kept.append((dispute_id if isinstance(dispute_id, int) else None,
+                             child_id if isinstance(child_id, int) else None, dict(payload)))
+            self.pop_screen()
+        if kept:
+            self._save_drafts(self.desk.ctx(), kept, "kept when going back to the caseload")
+            self.notify("Your unsaved text was kept as a draft (F6 lists your drafts).", title="Kept as a draft",
+                        markup=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -284,6 +330,12 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     def action_lock(self) -> None:
         self.lock("Desk locked (ctrl+l)")
+
+    def action_find(self) -> None:
+        from drp_tui.ui.screens.find import FindScreen
+
+        if self.signed_in_and_open and not isinstance(self.screen, FindScreen):
+            self.push_screen(FindScreen())
 
     def action_drafts(self) -> None:
         from drp_tui.ui.screens.drafts import DraftsScreen

@@ -149,9 +149,14 @@ class Desk:
         """How many disputes the caseload view ``q`` holds for the signed-in person."""
         return self.call(reads.caseload_count, q)
 
-    def caseload_page(self, q: CaseloadQuery, offset: int, limit: int) -> list[DisputeRow]:
-        """One page of the caseload view ``q`` (rows ``offset`` .. ``offset + limit``), stages labelled."""
-        return self.call(reads.caseload_page, q, offset, limit, self.stage_labels())
+    def caseload_page(self, q: CaseloadQuery, offset: int, limit: int, *, total: int | None = None) -> list[DisputeRow]:
+        """One page of the caseload view ``q`` (rows ``offset`` .. ``offset + limit``), stages labelled;
+        ``total``, the view's size when known, lets a page near the end be read from the end."""
+        return self.call(reads.caseload_page, q, offset, limit, self.stage_labels(), total=total)
+
+    def find(self, text: str) -> reads.Found:
+        """Children and disputes matching ``text`` that the signed-in person may see (the finder)."""
+        return self.call(reads.find, text)
 
     def caseload_teams(self) -> tuple[int, ...]:
         """The teams of the caseload's "team" view for the signed-in person."""

@@ -48,6 +48,10 @@ from textual import events
 from textual.app import ScreenStackError
 from textual.worker import Worker, WorkerState
 
+# Worker groups no key waits for: what they bring changes no focus and opens no dialog
+# (the caseload's count, read after its page is on screen).
+BACKGROUND_GROUPS = frozenset({"caseload-count"})
+
 if TYPE_CHECKING:
     from textual.message_pump import MessagePump
     from textual.screen import Screen
@@ -161,7 +165,8 @@ class OrderedKeys:
         app: Any = self
         if self._top() is not self._key_screen:
             return []
-        return [w for w in app.workers if w.state in _LIVE and w not in self._workers_before]
+        return [w for w in app.workers if w.state in _LIVE and w not in self._workers_before
+                and w.group not in BACKGROUND_GROUPS]
 
     async def _lap_done(self, serial: int) -> None:
         if serial != self._lap:

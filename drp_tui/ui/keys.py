@@ -29,7 +29,8 @@ MODE_TIPS = {"caseload": "My disputes: the lists by view", "children": "Children
 APP_BINDINGS: list[BindingType] = [
     Binding(HOME_KEYS, f"mode('{HOME_MODE}')", "My work", key_display="H", show=False, id="mode.work",
             tooltip="Home: what needs you now, worst first"),
-    *[Binding(key, f"mode('{mode}')", mode.title(), key_display=key.upper(), show=mode != "reports",
+    # Shown in the footer as "F2/L": the F-key and its letter twin (Reports only where the desk allows it).
+    *[Binding(key, f"mode('{mode}')", mode.title(), key_display=f"{key.upper()}/{MODE_LETTERS[mode]}",
               id=f"mode.{mode}", tooltip=MODE_TIPS[mode]) for mode, key in MODE_KEYS.items()],
     *[Binding(f"{letter},shift+{letter.lower()}", f"mode('{mode}')", mode.title(), key_display=letter,
               show=False, id=f"mode.{mode}.letter", tooltip=MODE_TIPS[mode]) for mode, letter in MODE_LETTERS.items()],
@@ -45,6 +46,8 @@ APP_BINDINGS: list[BindingType] = [
             tooltip="Sign out (unsaved text is kept as a draft)"),
     Binding("f6", "drafts", "Drafts", key_display="F6", show=False, id="app.drafts",
             tooltip="My drafts: unsaved text kept for me"),
+    Binding("ctrl+f", "find", "Find", show=False, id="app.find", priority=True,
+            tooltip="Find a child or dispute by name, case number or reference"),
 ]
 
 # --- the caseload (CaseloadScreen.BINDINGS) -------------------------------------
@@ -61,7 +64,7 @@ CASELOAD_BINDINGS: list[BindingType] = [
             id="caseload.next_view"),
     Binding("left_square_bracket", "prev_view", "Previous view", key_display="[", show=False,
             id="caseload.prev_view"),
-    Binding("r", "reload", "Reload", show=False, id="caseload.reload", tooltip="Reload from the database"),
+    Binding("ctrl+r", "reload", "Reload", show=False, id="caseload.reload", tooltip="Reload from the database"),
     *[Binding(key, f"view('{view}')", VIEW_LABELS[view], show=False, id=f"caseload.view.{view}")
       for view, key in VIEW_KEYS.items()],
 ]
@@ -70,6 +73,8 @@ CASELOAD_BINDINGS: list[BindingType] = [
 LIST_BINDINGS: list[BindingType] = [
     Binding("j", "cursor_down", "Down", show=False, id="list.down"),
     Binding("k", "cursor_up", "Up", show=False, id="list.up"),
+    Binding("g", "scroll_top", "First row", show=False, id="list.top"),
+    Binding("G,shift+g", "scroll_bottom", "Last row", key_display="G", show=False, id="list.bottom"),
 ]
 
 # --- the caseload table (CaseloadTable.BINDINGS, on top of DeskTable's) -------
@@ -101,6 +106,8 @@ LOCK_BINDINGS: list[BindingType] = [
 
 HELP_BINDINGS: list[BindingType] = [
     Binding("escape,q,f1,question_mark", "close", "Close", key_display="Esc", id="help.close"),
+    Binding("e", "toggle_generic", "Editing keys", id="help.editing",
+            tooltip="Show or hide the generic editing keys of text fields and tables"),
 ]
 
 PLACEHOLDER_BINDINGS: list[BindingType] = []
@@ -129,3 +136,32 @@ ADMIN_BINDINGS: list[BindingType] = [
             tooltip="Find children by case number, team or chair"),
     Binding("ctrl+r", "reload", "Reload", show=False, id="admin.reload"),
 ]
+# --- every key of the desk, for the help, the keymap check and the tests -------------------
+def desk_bindings() -> list[tuple[str, Binding]]:
+    """(owner class name, binding) for every binding the desk's own classes declare.
+
+    Walks the modules of ``drp_tui.ui`` (imported here, at call time: they import this
+    module) and reads each class's own ``BINDINGS``."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import drp_tui.ui as ui_package
+
+    found: list[tuple[str, Binding]] = []
+    seen: set[int] = set()
+    for info in pkgutil.walk_packages(ui_package.__path__, "drp_tui.ui."):
+        module = importlib.import_module(info.name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if not cls.__module__.startswith("drp_tui.ui") or id(cls) in seen:
+                continue
+            seen.add(id(cls))
+            for b in cls.__dict__.get("BINDINGS", ()):
+                if isinstance(b, Binding):
+                    found.append((cls.__name__, b))
+    return found
+
+
+def binding_ids() -> set[str]:
+    """Every binding id the ``[keys]`` table of the config file may remap."""
+    return {b.id for _owner, b in desk_bindings() if b.id}

@@ -153,6 +153,15 @@ class LiveMixin(_Base):
         if isinstance(screen, LockScreen):
             screen.call_after_refresh(screen.show_error, DISABLED)
 
+    remind_pending = False
+
+    def first_page_shown(self) -> None:
+        """The caseload's first page is on screen: the sign-in's reminders run now, not while the
+        first page is being read and drawn (they would compete for the processor)."""
+        if self.remind_pending:
+            self.remind_pending = False
+            self.remind_now()
+
     def tick(self) -> None:
         """The clock moved: recolour every screen from it (no database work)."""
         self.minute = format_london(self.desk.clock.now())

@@ -50,6 +50,7 @@ class SessionMixin(_Base):
     _locked_ctx: Ctx | None
     _mode_before_lock: str
     _stale: bool
+    remind_pending: bool
     drafts: Any
     _signals_installed: list[tuple[int, Any]]
     _ending: bool
@@ -81,7 +82,7 @@ class SessionMixin(_Base):
             self.pop_screen()
         self.switch_mode(self.home_mode)
         self.session += 1
-        self.remind_now()
+        self.remind_pending = True  # once the first page is on screen (``first_page_shown``), not before it
         self.refresh_drafts()
         self.show_sign_in_notices()
 

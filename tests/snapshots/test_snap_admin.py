@@ -1,5 +1,5 @@
 """Snapshots at 80x24 of the administrator's screen (F8 or A) on the demo data (frozen clock):
-each tab, and the add-account dialog.
+each tab; and of the finder (ctrl+f).
 
 Accept changes only after looking at the SVGs: ``pytest tests/snapshots/test_snap_admin.py --snapshot-update``.
 """
@@ -28,3 +28,11 @@ class TestAdmin:
 
     def test_procedure(self, snap_compare: Any, make_app: Any) -> None:
         assert snap_compare(make_app("admin"), terminal_size=SIZE, run_before=opened(lambda a: AdminScreen(), "5"))
+
+
+class TestFind:
+    def test_chair_finds_by_name(self, snap_compare: Any, make_app: Any) -> None:
+        from drp_tui.ui.screens.find import FindScreen
+
+        run = opened(lambda a: FindScreen(), *"Elsw")
+        assert snap_compare(make_app("cpatel"), terminal_size=SIZE, run_before=run)

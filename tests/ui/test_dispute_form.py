@@ -217,7 +217,7 @@ def test_conflict_names_who_changed_it_and_keeps_the_typed_text(make_app: Any) -
         assert m.Dispute.get_by_id(did).child_wishes == ""
         await keys(pilot, "ctrl+s")  # asks again
         assert isinstance(app.screen, ConflictDialog)
-        await keys(pilot, "k")  # keep mine, knowingly
+        await keys(pilot, "m")  # keep mine, knowingly
         assert "Saved: your text replaced what Dana Whitlow saved" in message(form)
         assert m.Dispute.get_by_id(did).child_wishes == "She wants to stay with her foster carers."
 

@@ -5,7 +5,7 @@
 - ``j``/``k`` move the cursor in the desk's tables (and ``k`` no longer does anything else there);
 - ``q`` closes the screen like Escape, at home quits (asking about unsaved text), but is typed
   into a text field that has focus;
-- ``H``/``C``/``I``/``R``: the F2–F5 screens without function keys.
+- ``L``/``C``/``I``/``R``: the F2–F5 screens without function keys; ``H`` (or F7) home, my work.
 """
 
 from __future__ import annotations

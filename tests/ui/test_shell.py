@@ -218,10 +218,19 @@ async def test_help_lists_every_key_of_the_desk_and_the_screen(make_app: Any) ->
         table = app.screen.query_one("#help-keys")
         listed = {str(table.get_row_at(i)[1]).split(" — ")[0] for i in range(table.row_count)}
         sections = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
-        assert {"— everywhere —", "— Caseload —", "— the list —"} <= sections
+        assert {"THIS SCREEN: CASELOAD", "EVERYWHERE", "Go to", "Move and open"} <= sections
+        rows = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert rows.index("THIS SCREEN: CASELOAD") < rows.index("EVERYWHERE")  # this screen's keys first
+        assert not any("Screen" in r or "VerticalScroll" in r or r.startswith("— ") for r in rows)  # no class names
         for binding in [*APP_BINDINGS, *CASELOAD_BINDINGS]:
             assert binding.description in listed, binding.id
         assert {"Open", "Next page", "Previous page"} <= listed  # the table's own keys
+        assert "EDITING KEYS" not in sections and not any("cursor left" in x.lower() for x in listed)  # on request only
+        await pilot.press("e")
+        await settle(pilot)
+        listed = {str(table.get_row_at(i)[1]).split(" — ")[0] for i in range(table.row_count)}
+        assert "EDITING KEYS" in {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert any("cursor left" in x.lower() for x in listed)
 
 
 @desk_test

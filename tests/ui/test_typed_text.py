@@ -227,7 +227,7 @@ def test_conflict_shows_both_and_a_second_save_does_not_overwrite(make_app: Any)
         await keys(pilot, "ctrl+s")  # a second save asks again
         assert isinstance(app.screen, ConflictDialog)
         assert record(did).chair_wanted == "Theirs: a new social worker." and m.Dispute.get_by_id(did).version == theirs
-        await keys(pilot, "k")  # keep mine: saved over theirs, on their version
+        await keys(pilot, "m")  # keep mine: saved over theirs, on their version
         assert app.screen is form and "your text replaced" in message(form)
         assert record(did).chair_wanted == "Mine: a contact plan by Friday."
         assert m.Dispute.get_by_id(did).version == theirs + 1

@@ -411,7 +411,7 @@ def test_the_stage_meeting_is_recorded_from_the_form(make_app: Any) -> None:
         ds.send(ctx, did)
         form = await open_form(pilot, did)
         assert form.check_action("meeting", ()) is True
-        await keys(pilot, "g")
+        await keys(pilot, "v")
         await fill_dialog(pilot, attendees="IRO, TM, Operations Manager", outcome="Tasks and dates agreed.")
         held = m.Meeting.get(m.Meeting.dispute == did)
         assert (held.stage_key, held.held_on, held.attendees) == ("stage_3", TODAY, "IRO, TM, Operations Manager")

@@ -532,3 +532,13 @@ def test_siblings_in_one_go_from_the_command_line(cli: Cli) -> None:
     lines = text.strip().splitlines()
     assert lines[0].startswith(f"{first}: decided not resolved") and lines[1].startswith(f"{second}: decided")
     assert lines[2].startswith(f"{third}: refused, left as it was: ") and "withdrawn" in lines[2]
+
+
+def test_the_command_line_reads_today_and_yesterday_by_its_clock(cli: Cli) -> None:
+    """The frozen clock says Mon 23 Nov 2026 (tests/conftest.py): "yesterday" is Sun 22 Nov."""
+    c = cli
+    ref = raise_at(c, "informal")["reference"]
+    c.ok("chair1", "edit", ref, "issue_arose=yesterday")
+    assert c.ok("chair1", "show", ref)["issue_arose"] == "2026-11-22"
+    c.ok("chair1", "edit", ref, "issue_arose=today")
+    assert c.ok("chair1", "show", ref)["issue_arose"] == "2026-11-23"

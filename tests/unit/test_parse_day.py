@@ -44,3 +44,24 @@ def test_a_day_typed_back_reads_as_itself() -> None:
     for day in (date(2026, 1, 4), date(2026, 12, 31), date(2028, 2, 29)):
         assert day_text(day) == f"{day.day:02d}/{day.month:02d}/{day.year}"
         assert parse_day(day_text(day)) == day
+
+
+def test_today_and_tomorrow_come_from_the_day_given() -> None:
+    from datetime import date as _date
+
+    from drp_tui.domain.timeutil import parse_day as _parse
+
+    today = _date(2026, 12, 31)  # a year end: tomorrow is in the next year
+    assert _parse("today", today) == today
+    assert _parse(" Tomorrow ", today) == _date(2027, 1, 1)
+    assert _parse("yesterday", today) == _date(2026, 12, 30)
+    assert _parse("4/12/2026", today) == _date(2026, 12, 4)
+
+
+def test_today_without_a_clock_is_not_a_date() -> None:
+    import pytest as _pytest
+
+    from drp_tui.domain.timeutil import parse_day as _parse
+
+    with _pytest.raises(ValueError, match="is not a date"):
+        _parse("today")

@@ -394,3 +394,20 @@ def test_no_authority_names_in_python_source() -> None:
         if name in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_short_labels_and_short_references_for_narrow_screens() -> None:
+    """Issue 11: each profile may give short stage labels and a short reference form (80 columns)."""
+    th = load_builtin("tower-hamlets-alerts")
+    assert th.short_reference("ALERT-2026-0001") == "AL-2026-0001"
+    assert th.short_reference("DRP-2026-0001") == "DRP-2026-0001"  # another procedure's reference: as it is
+    assert [s.short_label for s in th.stages] == ["Informal", "1st Alert", "2nd Alert", "3rd Alert", "4th Alert",
+                                                  "5th Alert"]
+    for key in BUILTINS:
+        p = load_builtin(key)
+        shown = [s.short_label or s.label for s in p.stages]
+        assert all(len(x) <= 12 for x in shown) and len(set(shown)) == len(shown), (key, shown)
+        assert len(p.short_reference(p.reference(2026, 1))) <= 13  # the Reference column at 80 columns
+    text = load_builtin("knowsley-dr").text.replace('short_label = "DR - Dir"', 'short_label = "Dispute Res - Director"')
+    with pytest.raises(PolicyError, match=r"stages\[3\]\.short_label: at most 12 characters"):
+        policy_loader.policy_from_text(text, "knowsley-dr.toml")

@@ -1,9 +1,12 @@
 """The caseload (home): the signed-in person's disputes, one page at a time.
 
-Only the visible page is read (``caseload_page`` with offset/limit, plus a count), in
-one exclusive worker group, so a view over 100,000 disputes opens as fast as one
-over 100. The clock tick recolours the page without a query (``clock_tick``); a
-change in the database (``refresh_data``) reloads just this page.
+Only the visible page is read (``caseload_page``: one row more than the page, to know
+whether there are more), in one exclusive worker group, so a view over 100,000 disputes
+opens as fast as one over 100. How many the view holds is counted after its page is on
+screen ("rows 1–19 of many" until then) and kept per view and filter, so no key waits
+for a count; End counts first when the count is not known yet. The clock tick recolours
+the page without a query (``clock_tick``); a change in the database (``refresh_data``)
+reloads just this page (showing the previous count until the new one arrives).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.reading import CaseloadQuery
@@ -38,20 +41,38 @@ SORT_LABELS = {"due": "due date", "reference": "reference", "child": "child", "s
 CHROME_ROWS = 6  # header, view bar, filter line, table header, the row's detail line, footer
 
 
+LAST = -1  # an offset meaning "the last page"
+
+CountKey = tuple[str, int | None, tuple[int, ...], int | None, str]
+
+
+def count_key(q: CaseloadQuery) -> CountKey:
+    """What a view's size depends on (not its order)."""
+    return (q.view, q.staff_id, q.team_ids, q.viewer_id, q.text)
+
+
 @dataclass(frozen=True)
 class Page:
     generation: int
     offset: int
-    total: int
+    total: int | None  # None: not counted yet ("of many")
     rows: tuple[DisputeRow, ...]
     states: tuple[DueState, ...]
     cursor: int
+    query: CaseloadQuery  # (its team ids filled in)
 
 
 class PageLoaded(Message):
     def __init__(self, page: Page) -> None:
         super().__init__()
         self.page = page
+
+
+class CountLoaded(Message):
+    def __init__(self, key: CountKey, total: int) -> None:
+        super().__init__()
+        self.key = key
+        self.total = total
 
 
 class FilterInput(Input):
@@ -102,6 +123,9 @@ class CaseloadScreen(Screen[None]):
         self.shown_generation = -1  # the load whose page is on screen
         self._team_ids: tuple[int, ...] | None = None
         self._filter_timer: Timer | None = None
+        self._counts: dict[CountKey, int] = {}  # view size by count_key, for the data as last read
+        self._stale_counts: dict[CountKey, int] = {}  # before the last change: shown until recounted
+        self._first_shown = False
 
     @property
     def desk_app(self) -> DrpApp:
@@ -168,11 +192,40 @@ class CaseloadScreen(Screen[None]):
         if q.view == "team" and self._team_ids is None:
             self._team_ids = self._teams()
             q = replace(q, team_ids=self._team_ids)
-        total = desk.caseload_count(q)
-        offset = max(0, min(offset, (max(total, 1) - 1) // self.page_size * self.page_size))
-        rows = tuple(desk.caseload_page(q, offset, self.page_size))
+        key, size = count_key(q), self.page_size
+        total = self._counts.get(key)
+        if offset == LAST and total is None:  # End: which page is last needs the count
+            total = self._counted(key, q)
+        if total is not None:
+            offset = self._clamped(offset, total)
+            rows = desk.caseload_page(q, offset, size, total=total)
+        else:
+            got = desk.caseload_page(q, offset, size + 1)  # one more: are there more after this page?
+            if not got and offset > 0:  # past the end (the view shrank): its last page
+                total = self._counted(key, q)
+                offset = self._clamped(offset, total)
+                got = desk.caseload_page(q, offset, size, total=total)
+            elif len(got) <= size:  # this page holds the end: the count is known without counting
+                total = self._counts[key] = offset + len(got)
+            rows = got[:size]
         states = tuple(desk.row_state(r) for r in rows)
-        self.post_message(PageLoaded(Page(generation, offset, total, rows, states, cursor)))
+        self.post_message(PageLoaded(Page(generation, offset, total, tuple(rows), states, cursor, q)))
+
+    @work(thread=True, exclusive=True, group="caseload-count", name="caseload-count", exit_on_error=False)
+    def _count(self, q: CaseloadQuery) -> None:
+        """The view's size, once its page is on screen (no key waits for it: keygate.BACKGROUND_GROUPS)."""
+        key = count_key(q)
+        total = self._counted(key, q)
+        if not get_current_worker().is_cancelled:
+            self.post_message(CountLoaded(key, total))
+
+    def _counted(self, key: CountKey, q: CaseloadQuery) -> int:
+        total = self._counts[key] = self.desk_app.desk.caseload_count(q)
+        return total
+
+    def _clamped(self, offset: int, total: int) -> int:
+        last = (max(total, 1) - 1) // self.page_size * self.page_size
+        return last if offset == LAST else max(0, min(offset, last))
 
     def _teams(self) -> tuple[int, ...]:
         """Teams for the "team" view: a responder's own; a chair's children's; everyone's for oversight."""
@@ -184,13 +237,28 @@ class CaseloadScreen(Screen[None]):
         page = message.page
         if page.generation != self._generation:
             return  # a newer load is on its way
-        self.page_offset, self.total_rows = page.offset, page.total
+        self.page_offset = page.offset
+        self.total_rows = page.total if page.total is not None else self._stale_counts.get(self._key())
         self.shown_generation = page.generation
         table = self.query_one(CaseloadTable)
         table.today = london_date(self.desk_app.desk.clock.now())
         table.show_page(page.rows, page.states, cursor=page.cursor)
         self._show_status()
         self._show_detail()
+        if page.total is None:
+            self._count(page.query)
+        if not self._first_shown:
+            self._first_shown = True
+            self.app.call_after_refresh(self.desk_app.first_page_shown)
+
+    @on(CountLoaded)
+    def _counted_now(self, message: CountLoaded) -> None:
+        if message.key == self._key():
+            self.total_rows = message.total
+            self._show_status()
+
+    def _key(self) -> CountKey:
+        return count_key(replace(self.caseload_query(), team_ids=self._team_ids or ()))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed load (the database did not answer) is said on the status line, not a crash."""
@@ -200,20 +268,24 @@ class CaseloadScreen(Screen[None]):
                 Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))
 
     def _show_status(self) -> None:
-        total = self.total_rows or 0
+        total = self.total_rows
         shown = len(self.query_one(CaseloadTable).rows_shown)
-        if total == 0:
+        if total is None:
+            status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of many"
+        elif total == 0:
             where = f" matching '{visible(self.filter_text)}'" if self.filter_text else ""
             status = f"no disputes{where}"
             if self.desk_app.desk.role is Role.ADMIN:
                 status = "no disputes: admin sees no case content"
         else:
             status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of {total:,}"
-        self.query_one("#status", Static).update(Text(f"{status} · s sort: {SORT_LABELS[self.sort_key]} ", end=""))
+        self.query_one("#status", Static).update(Text(f"{status} · o sort: {SORT_LABELS[self.sort_key]} ", end=""))
 
     # --- the app asks ---------------------------------------------------------------------------
     def refresh_data(self) -> None:
-        """The database changed (this or another session): reload this page only."""
+        """The database changed (this or another session): reload this page only (the counts
+        are read again; the old ones are shown until then)."""
+        self._stale_counts, self._counts = {**self._stale_counts, **self._counts}, {}
         self.load(cursor="keep")
 
     def clock_tick(self) -> None:
@@ -222,6 +294,7 @@ class CaseloadScreen(Screen[None]):
         table = self.query_one(CaseloadTable)
         table.today = london_date(desk.clock.now())
         table.recolour([desk.row_state(r) for r in table.rows_shown])
+        self._counts = {k: n for k, n in self._counts.items() if k[0] != "overdue"}  # "overdue" moves with time
 
     # --- keys ---------------------------------------------------------------------------------
     def action_view(self, view: str) -> None:
@@ -275,19 +348,23 @@ class CaseloadScreen(Screen[None]):
 
     @on(CaseloadTable.PageRequest)
     def _page(self, request: CaseloadTable.PageRequest) -> None:
-        total, size, table = self.total_rows or 0, self.page_size, self.query_one(CaseloadTable)
-        last = (max(total, 1) - 1) // size * size
+        total, size, table = self.total_rows, self.page_size, self.query_one(CaseloadTable)
+        shown = len(table.rows_shown)
+        if total is None:  # not counted yet: the page says whether more follow (a full page may)
+            last = self.page_offset + (size if shown >= size else 0)
+        else:
+            last = (max(total, 1) - 1) // size * size
         if request.to:
-            target = 0 if request.to == "first" else last
+            target = 0 if request.to == "first" else (LAST if total is None else last)
         else:
             target = self.page_offset + request.step * size
-        if target < 0 or target > last or target == self.page_offset:
+        if target != LAST and (target < 0 or target > last or target == self.page_offset):
             if request.cursor == "keep" and table.row_count:  # PageUp on page 1 / PageDown on the last
                 table.move_cursor(row=0 if request.step < 0 else table.row_count - 1)
             elif request.to and table.row_count:
                 table.move_cursor(row=0 if request.to == "first" else table.row_count - 1)
             return
-        self.load(offset=max(0, target), cursor=request.cursor)
+        self.load(offset=target if target == LAST else max(0, target), cursor=request.cursor)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -198,7 +198,7 @@ class ConflictDialog(ModalScreen[str]):
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [
         Binding("escape,c,q", "choose('cancel')", "Cancel / merge by hand", id="conflict.cancel"),
-        Binding("k", "choose('mine')", "Keep mine", show=False, id="conflict.mine"),
+        Binding("m", "choose('mine')", "Keep mine", show=False, id="conflict.mine"),
         Binding("t", "choose('theirs')", "Take theirs", show=False, id="conflict.theirs"),
     ]
 
@@ -216,7 +216,7 @@ class ConflictDialog(ModalScreen[str]):
                 for row in self.rows:
                     yield Static(self._version(row), classes="version")
             with Vertical(classes="dialog-buttons"):
-                yield Button(Content("Keep mine (overwrite theirs) (k)"), id="mine", compact=True)
+                yield Button(Content("Keep mine (overwrite theirs) (m)"), id="mine", compact=True)
                 yield Button(Content("Take theirs (my text kept as a draft) (t)"), id="theirs", compact=True)
                 yield Button(Content("Cancel / merge by hand (esc)"), id="cancel", variant="primary",
                              compact=True)

@@ -55,6 +55,7 @@ class DisputeScreen(Screen[None]):
     """One dispute, as the signed-in person may see and act on it."""
 
     CSS_PATH = "../tcss/dispute.tcss"
+    TITLE = "Dispute form"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="dispute.save",
                 tooltip="Save your own text on the form; nothing is sent until you send it (s)"),
@@ -74,7 +75,7 @@ class DisputeScreen(Screen[None]):
         Binding("w", "flow('withdraw')", "Withdraw", id="dispute.withdraw"),
         Binding("o", "flow('reopen')", "Reopen", id="dispute.reopen"),
         Binding("m", "flow('monitoring')", "Monitoring meeting", id="dispute.monitoring"),
-        Binding("g", "flow('meeting')", "Stage meeting", id="dispute.meeting",
+        Binding("v", "flow('meeting')", "Stage meeting", id="dispute.meeting",
                 tooltip="Record the meeting the procedure expects at this stage: day, who attended, outcome"),
         Binding("t", "flow('conversation')", "Record conversation", id="dispute.conversation"),
         Binding("f", "flow('action_done')", "Action done", id="dispute.action_done",

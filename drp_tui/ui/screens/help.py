@@ -1,8 +1,9 @@
-"""Help (F1 or ?): every key of the desk and of the screen underneath, read from the bindings.
+"""Help (F1 or ?): the keys of the screen underneath first, grouped by purpose, then the desk's.
 
 Nothing is typed in twice: the list is collected from the app's bindings, the
 screen's, and those of every focusable widget on it, so a new key shows up here
-(and in the command palette) the moment it is bound.
+(and in the command palette) the moment it is bound. A widget's generic editing and
+cursor keys (Textual's own, without an id) are listed only when asked for (``e``).
 """
 
 from __future__ import annotations
@@ -27,34 +28,80 @@ def bindings_of(node: DOMNode) -> list[Binding]:
     return [b for _key, b in node._bindings]
 
 
-def key_rows(app: DOMNode, screen: Screen[object]) -> list[tuple[str, str, str]]:
-    """(keys, what it does, where) for every binding of the app, the screen and its widgets."""
-    rows: list[tuple[str, str, str]] = []
-    seen: set[tuple[str, str]] = set()
+# What each key is for: the help lists a screen's keys under these headings, in this order.
+GROUPS = ("Act", "Save and close", "Views and tabs", "Find, sort, reload", "Move and open", "Go to", "The desk",
+          "Editing")
+_MOVE = {"cursor_down", "cursor_up", "cursor_left", "cursor_right", "scroll_top", "scroll_bottom", "scroll_home",
+         "scroll_end", "page_down", "page_up", "select_cursor", "open", "done"}
+_CLOSE = {"save", "save_draft", "send", "submit", "raise", "close", "back", "go_back", "back_or_quit", "cancel",
+          "answer", "choose", "quit"}
+_FIND = {"filter", "sort", "reload", "find"}
+_DESK = {"help", "lock", "sign_out", "toggle_theme", "drafts", "other_user"}
 
-    def add(where: str, bindings: Iterable[Binding]) -> None:
-        grouped: dict[tuple[str, str], list[str]] = {}
-        for b in bindings:
-            if b.system and not b.description:
-                continue
-            what = b.description or b.tooltip or b.action
-            if b.description and b.tooltip and b.tooltip != b.description:
-                what = f"{b.description} — {b.tooltip}"
-            keys = grouped.setdefault((b.action, what), [])
-            shown = screen.app.get_key_display(b)
-            if shown not in keys:
-                keys.append(shown)
-        for (action, what), keys in grouped.items():
-            if (action, where) in seen:
-                continue
-            seen.add((action, where))
-            rows.append((" / ".join(keys), what, where))
 
-    add("everywhere", bindings_of(app))
-    add(screen.title or type(screen).__name__, [b for b in bindings_of(screen) if _offered(screen, b)])
+def purpose(binding: Binding) -> str:
+    """The heading a key is listed under in the help."""
+    _ns, action, _params = parse_action(binding.action)
+    if action == "mode":
+        return "Go to"
+    if action in ("tab", "view", "next_view", "prev_view"):
+        return "Views and tabs"
+    if action in _FIND:
+        return "Find, sort, reload"
+    if action in _MOVE:
+        return "Move and open"
+    if action in _DESK:
+        return "The desk"
+    if action in _CLOSE:
+        return "Save and close"
+    return "Act"
+
+
+def _generic(binding: Binding) -> bool:
+    """A widget's own editing or cursor key (Textual's, no id): listed only on request."""
+    return binding.id is None
+
+
+def key_rows(app: DOMNode, screen: Screen[object], *, generic: bool = False) -> list[tuple[str, str, str]]:
+    """(keys, what it does, heading) for the keys of ``screen`` first (its own and those of the desk's
+    widgets on it, grouped by purpose), then the desk's keys; Textual's generic editing keys only
+    when ``generic`` is asked for. Headings read ``This screen · Act``, ``Everywhere · Go to`` ..."""
+    here: list[Binding] = [b for b in bindings_of(screen) if _offered(screen, b) and not _generic(b)]
+    editing: list[Binding] = [b for b in bindings_of(screen) if _generic(b)]  # Textual's tab, copy ...
     for widget in screen.walk_children(Widget):
         if widget.can_focus and widget._bindings:
-            add(_widget_name(widget), bindings_of(widget))
+            for b in bindings_of(widget):
+                (editing if _generic(b) else here).append(b)
+    rows: list[tuple[str, str, str]] = []
+    rows += _grouped("This screen", here, screen)
+    rows += _grouped("Everywhere", bindings_of(app), screen)
+    if generic:
+        rows += _grouped("Editing keys", editing, screen, by_purpose=False)
+    return rows
+
+
+def _grouped(section: str, bindings: Iterable[Binding], screen: Screen[object], *,
+             by_purpose: bool = True) -> list[tuple[str, str, str]]:
+    found: dict[str, dict[tuple[str, str], list[str]]] = {}
+    for b in bindings:
+        if b.system and not b.description:
+            continue
+        what = b.description or b.tooltip or b.action.replace("_", " ")
+        if b.description and b.tooltip and b.tooltip != b.description:
+            what = f"{b.description} — {b.tooltip}"
+        group = purpose(b) if by_purpose else "Editing"
+        keys = found.setdefault(group, {}).setdefault((b.action, what), [])
+        shown = screen.app.get_key_display(b)
+        if shown not in keys:
+            keys.append(shown)
+    rows: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for group in GROUPS:
+        for (action, what), keys in found.get(group, {}).items():
+            if action in seen:
+                continue
+            seen.add(action)
+            rows.append((" / ".join(keys), what, f"{section} · {group}" if by_purpose else section))
     return rows
 
 
@@ -64,13 +111,6 @@ def _offered(screen: Screen[object], binding: Binding) -> bool:
     return screen.check_action(action, params) is not False
 
 
-def _widget_name(widget: DOMNode) -> str:
-    label = {"CaseloadTable": "the list", "DataTable": "tables", "DeskTable": "tables", "StateTable": "tables",
-             "InboxTable": "tables", "Input": "text fields",
-             "FilterInput": "the filter", "TextArea": "text boxes", "Button": "buttons"}
-    return label.get(type(widget).__name__, type(widget).__name__)
-
-
 class HelpScreen(Screen[None]):
     BINDINGS = HELP_BINDINGS
     TITLE = "Help"
@@ -78,30 +118,47 @@ class HelpScreen(Screen[None]):
     def __init__(self, target: Screen[object]) -> None:
         super().__init__()
         self.target = target
+        self.generic = False
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(private=not getattr(self.app, "signed_in_and_open", True))
-        yield Static(Text(f"Keys — {self.target.title or 'this screen'}  (Esc closes)", style="bold"),
-                     id="help-title")
+        yield Static(Text(f"Keys — {self.target.title or 'this screen'}  (Esc closes, e: editing keys)",
+                          style="bold"), id="help-title")
         yield DeskTable(id="help-keys", cursor_type="row", zebra_stripes=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.fill()
+        self.query_one("#help-keys", DataTable).focus()
+
+    def fill(self) -> None:
         table = self.query_one("#help-keys", DataTable)
-        rows = key_rows(self.app, self.target)
+        table.clear(columns=True)
+        rows = key_rows(self.app, self.target, generic=self.generic)
         key_width = min(18, max((len(k) for k, _w, _s in rows), default=4))
         table.add_column("Key", key="key", width=key_width)
         table.add_column("Does", key="does", width=max(20, self.app.size.width - key_width - 6))
-        where = None
-        for keys, what, section in rows:
-            if section != where:
-                where = section
-                table.add_row(Text(""), Text(f"— {section} —", style="bold italic"))
+        section = group = None
+        for keys, what, heading in rows:
+            where, _sep, kind = heading.partition(" · ")
+            if where != section:
+                section, group = where, None
+                title = f"{where}: {self.target.title}" if where == "This screen" and self.target.title else where
+                table.add_row(Text(""), Text(title.upper(), style="bold"))
+            if kind and kind != group:
+                group = kind
+                table.add_row(Text(""), Text(kind, style="bold italic"))
             table.add_row(Text(keys, style="bold"), Text(what))
-        table.focus()
+        if not self.generic:
+            table.add_row(Text("e", style="bold"), Text("Show the editing keys of text fields and tables too",
+                                                        style="italic"))
 
     def action_close(self) -> None:
         self.dismiss()
+
+    def action_toggle_generic(self) -> None:
+        self.generic = not self.generic
+        self.fill()
 
 
 class PlaceholderScreen(Screen[None]):

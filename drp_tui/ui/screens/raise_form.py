@@ -51,6 +51,7 @@ class RaiseScreen(Screen[None]):
     """The chair's section 1: what the concern is, for which children, at which level."""
 
     CSS_PATH = "../tcss/dispute.tcss"
+    TITLE = "Raise a dispute"
     BINDINGS = [
         Binding("ctrl+s", "raise", "Raise", priority=True, id="raise.submit"),
         Binding("escape", "close", "Close", id="raise.close"),

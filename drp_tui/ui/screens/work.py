@@ -172,8 +172,11 @@ class WorkScreen(Screen[None]):
         table = self.query_one(WorkTable)
         table.today = today
         table.show(items, self.app.size.width)
+        first = not self.loaded
         self.loaded = True
         self.query_one("#work-title", Static).update(title(items))
+        if first:  # the home screen's first list is on screen: the sign-in's reminders may run now
+            self.app.call_after_refresh(self.desk_app.first_page_shown)
 
     def on_resize(self) -> None:
         table = self.query_one(WorkTable)

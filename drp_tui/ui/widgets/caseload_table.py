@@ -187,7 +187,9 @@ class CaseloadTable(DeskTable[Text]):
             "category": self.category_labels.get(row.category, row.category),
             "sent": short_date(row.sent_at, self.today),
         }
-        return [safe_text(values[c.key], style, width=c.width) for c in self._cols]
+        narrow = {"reference": row.short_reference, "stage": row.stage_short}  # what the profile gives for 80 columns
+        return [safe_text(narrow[c.key] if narrow.get(c.key) and len(values[c.key]) > c.width else values[c.key],
+                          style, width=c.width) for c in self._cols]
 
     def _fill(self, cursor: int) -> None:
         if not self._cols:

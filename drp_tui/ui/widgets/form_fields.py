@@ -26,7 +26,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 from textual.widgets.text_area import EditResult, Location
 
 from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, Field
-from drp_tui.domain.timeutil import DAY_HINT, day_text, parse_day
+from drp_tui.domain.timeutil import DAY_HINT, day_text, format_date, london_today, parse_day
 from drp_tui.ui.widgets.text import visible as _visible
 
 
@@ -111,16 +111,25 @@ class FieldProblem(ValueError):
         self.widget_id = widget_id
 
 
-def parse_date(text: str, key: str, label: str) -> date | None:
+def parse_date(text: str, key: str, label: str, today: date | None = None) -> date | None:
     """``DD/MM/YYYY`` (or ``D/M/YYYY``, or ``YYYY-MM-DD``) → date; blank → None; anything else
     (a day the calendar does not have, a two-digit year) → FieldProblem naming the field."""
     text = text.strip()
     if not text:
         return None
     try:
-        return parse_day(text)
+        return parse_day(text, today)
     except ValueError as exc:
         raise FieldProblem(key, f"{label}: '{visible(text)}' {exc}") from None
+
+
+def desk_today(widget: Widget) -> date | None:
+    """London today from the desk's (injected) clock; None outside the desk (no "today" then)."""
+    try:
+        clock = getattr(getattr(widget.app, "desk", None), "clock", None)
+    except Exception:  # noqa: BLE001 - not attached to an app yet
+        return None
+    return london_today(clock) if clock is not None else None
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,7 @@ class EditField(Vertical):
     EditField > .ef-label { color: $text-muted; text-style: bold; }
     EditField > .ef-hint { color: $text-muted; }
     EditField > .ef-error { color: $error; text-style: bold; display: none; }
+    EditField > .ef-words { color: $text-muted; }
     EditField.-error > .ef-error { display: block; }
     EditField > TextArea { height: auto; min-height: 3; max-height: 10; }
     EditField > Input, EditField > Select { width: 1fr; }
@@ -172,6 +182,8 @@ class EditField(Vertical):
         if s.hint:
             yield Static(plain(s.hint), classes="ef-hint")
         yield self._editor()
+        if s.kind == "date":
+            yield Static(self.words(self.raw_text()), classes="ef-words")
         yield Static("", classes="ef-error")
 
     def _editor(self) -> Widget:
@@ -200,6 +212,24 @@ class EditField(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._clear_too_long()
+        if self.spec.kind == "date" and self.is_mounted:
+            self.query_one(".ef-words", Static).update(self.words(event.value))
+
+    def today(self) -> date | None:
+        return desk_today(self)
+
+    def raw_text(self) -> str:
+        value = self.spec.value
+        return day_text(value) if isinstance(value, date) else str(value or "")
+
+    def words(self, text: str) -> Content:
+        """The day typed, shown back in words (``= Fri 4 Dec 2026``); nothing until it is a day."""
+        if not text.strip():
+            return Content("")
+        try:
+            return Content(f"= {format_date(parse_day(text, self.today()))}")
+        except ValueError:
+            return Content("")
 
     def _clear_too_long(self) -> None:
         if getattr(self, "_too_long", ""):  # the limit's message goes once the text is accepted again
@@ -238,7 +268,7 @@ class EditField(Vertical):
         """The value for a service: dates parsed, text as typed; FieldProblem if unusable."""
         s, raw = self.spec, self.raw
         if s.kind == "date":
-            value: Any = parse_date(raw, s.key, s.label)
+            value: Any = parse_date(raw, s.key, s.label, self.today())
         else:
             value = raw
         if s.required and (value is None or isinstance(value, str) and not value.strip()):
@@ -313,7 +343,7 @@ class ActionsEditor(Vertical):
             if missing:
                 idx = ("what", "who", "by when").index(missing[0])
                 raise FieldProblem("actions", f"action {n}: fill in {', '.join(missing)}", inputs[idx].id)
-            day = parse_date(due, "actions", f"action {n} by when")
+            day = parse_date(due, "actions", f"action {n} by when", desk_today(self))
             assert day is not None
             out.append((what, who, day))
         return out

@@ -1,0 +1,54 @@
+"""The caseload's page reads at scale: pages read backwards from the end equal pages read forwards,
+in every order, and the copied-for-information rule still shows a dispute (its partial index)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from drp_tui.services import disputes as ds
+from drp_tui.store import models as m
+from drp_tui.store import visibility
+from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
+from tests.factories import World
+
+
+def _raise(w: World, n: int) -> list[int]:
+    ids = []
+    for i in range(n):
+        (did,) = ds.raise_dispute(w.ctx(w.chair), ds.RaiseInput(
+            child_ids=[w.child.id], category=w.policy.categories[0].key, start_stage=w.policy.stages[0].key,
+            issue_arose=date(2026, 11, 20), concern=f"Concern {i}"))
+        ids.append(did)
+    for i, did in enumerate(ids):  # due dates in no particular order, some none (they sort last)
+        due = None if i % 4 == 0 else w.clock.now() + timedelta(days=(i * 7) % 11)
+        m.Dispute.update(next_due_at=due).where(m.Dispute.id == did).execute()
+    return ids
+
+
+@pytest.mark.parametrize("sort", ["due", "reference", "child", "stage"])
+def test_a_page_read_from_the_end_is_the_page_read_from_the_start(world: World, sort: str) -> None:
+    _raise(world, 11)
+    q = CaseloadQuery(view="all", viewer_id=world.chair.id, sort=sort)
+    total = caseload_count(q)
+    assert total == 11
+    forward = [r.id for r in caseload_page(q, 0, total)]
+    assert len(set(forward)) == total
+    for size in (3, 4):
+        for offset in range(0, total, size):
+            want = forward[offset:offset + size]
+            assert [r.id for r in caseload_page(q, offset, size)] == want
+            assert [r.id for r in caseload_page(q, offset, size, total=total)] == want  # backwards past half
+
+
+def test_a_manager_copied_for_information_sees_the_dispute(world: World) -> None:
+    w = world
+    (did,) = _raise(w, 1)
+    outsider = w.other_chair
+    assert not visibility.can_see(outsider.id, did)
+    m.StageRecord.update(inform=f"{outsider.id + 1000},{outsider.id}").where(m.StageRecord.dispute == did).execute()
+    assert visibility.can_see(outsider.id, did)
+    assert [r.id for r in caseload_page(CaseloadQuery(view="all", viewer_id=outsider.id), 0, 10)] == [did]
+    m.StageRecord.update(inform=f"{outsider.id}0").where(m.StageRecord.dispute == did).execute()
+    assert not visibility.can_see(outsider.id, did)  # another person whose id starts with theirs

@@ -57,7 +57,7 @@ from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
-from drp_tui.ui.session import SessionMixin
+from drp_tui.ui.session import SessionMixin, kept_of
 from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_variable_defaults
 from drp_tui.ui.widgets.header import DeskHeader
 
@@ -310,14 +310,9 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             return
         kept: list[tuple[int | None, int | None, dict[str, object]]] = []
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
-            screen = self.screen
-            draft = getattr(screen, "unsaved_draft", None)
-            payload = draft() if callable(draft) else None
-            if payload:
-                dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
-                child_id = getattr(screen, "child_id", None)
-                kept.append((dispute_id if isinstance(dispute_id, int) else None,
-                             child_id if isinstance(child_id, int) else None, dict(payload)))
+            one = kept_of(self.screen)
+            if one is not None:
+                kept.append(one)
             self.pop_screen()
         if kept:
             self._save_drafts(self.desk.ctx(), kept, "kept when going back to the caseload")

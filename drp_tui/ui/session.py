@@ -41,6 +41,18 @@ Kept = tuple[int | None, int | None, dict[str, object]]  # (dispute id, child id
 SIGNALS = tuple(s for s in (getattr(signal, "SIGHUP", None), getattr(signal, "SIGTERM", None)) if s is not None)
 
 
+def kept_of(screen: object) -> Kept | None:
+    """A screen's unsaved form text as a draft to keep (its dispute or child, the fields), or None."""
+    draft = getattr(screen, "unsaved_draft", None)
+    payload = draft() if callable(draft) else None
+    if not payload:
+        return None
+    dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
+    child_id = getattr(screen, "child_id", None)
+    return (dispute_id if isinstance(dispute_id, int) else None, child_id if isinstance(child_id, int) else None,
+            dict(payload))
+
+
 class SessionMixin(_Base):
     desk: Desk
     locked: bool
@@ -135,13 +147,9 @@ class SessionMixin(_Base):
         kept: list[Kept] = []
         for mode in DESK_MODES:
             for screen in self._screen_stacks.get(mode, []):
-                draft = getattr(screen, "unsaved_draft", None)
-                payload = draft() if callable(draft) else None
-                if payload:
-                    dispute_id = payload.get("dispute_id", getattr(screen, "dispute_id", None))
-                    child_id = getattr(screen, "child_id", None)
-                    kept.append((dispute_id if isinstance(dispute_id, int) else None,
-                                 child_id if isinstance(child_id, int) else None, dict(payload)))
+                one = kept_of(screen)
+                if one is not None:
+                    kept.append(one)
         return kept
 
     def _end_session(self, ctx: Ctx, reason: str) -> None:

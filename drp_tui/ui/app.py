@@ -20,7 +20,7 @@ Contract the screens rely on (keep it stable):
   set ``DESK_HEADER = False`` on a screen class to opt out).
 - Modes ``work`` (H or F7, home: what needs me now, the first screen after sign-in), ``caseload`` (F2 or L),
   ``children`` (F3 or C), ``inbox`` (F4 or I), ``reports`` (F5 or R, oversight/admin only), ``admin``
-  (F8 or A, administrator only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
+  (F8 or M, administrator only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
   Escape, on another mode's first screen goes home, and at home quits.
 - Also callable: ``app.lock()``, ``app.refresh_unread()``, ``app.signed_in_and_open``,
   ``app.is_oversight``; for tests (what the timers call): ``app.check_idle_lock()``,

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 
 # --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
 MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5", "admin": "f8"}
-MODE_LETTERS = {"caseload": "L", "children": "C", "inbox": "I", "reports": "R", "admin": "A"}  # the F-keys' twins
+MODE_LETTERS = {"caseload": "L", "children": "C", "inbox": "I", "reports": "R", "admin": "M"}  # the F-keys' twins
 HOME_MODE = "work"  # "My work": what needs the signed-in person now (the first screen after sign-in)
 HOME_KEYS = "H,shift+h,f7"  # H for home (F7 where a letter is awkward)
 DESK_MODES = (HOME_MODE, *MODE_KEYS)  # the modes that hold a signed-in person's screens

@@ -150,21 +150,27 @@ SAME = {"scroll_home": "scroll_top", "scroll_end": "scroll_bottom", "select_curs
 # Letters that mean different things on different screens, on purpose (each screen's own verbs and
 # tab initials, shown in its footer and help). A new meaning for any key fails until it is added here.
 INTENDED: dict[str, set[str]] = {
-    "a": {"acknowledge", "flow('approve')", "tab('access')"},
+    "a": {"acknowledge", "flow('approve')", "tab('access')", "add"},  # admin: add (the screen's own verb)
     "c": {"compliment", "flow('cafcass')", "tab('clocks')", "close"},  # conflict dialog: cancel
     "d": {"flow('decide')", "discard"},
-    "e": {"explain", "flow('escalate')", "close", "toggle_generic"},  # explanation: closes; help: editing keys
+    "e": {"explain", "flow('escalate')", "close", "toggle_generic", "enable"},  # explanation: closes; help: editing keys
     "n": {"flow('negotiate')", "tab('numbers')", "close"},  # a yes/no question: n is no
     "o": {"sort", "flow('reopen')", "open", "tab('outstanding')"},
     "r": {"raise_dispute", "flow('respond')"},
     "s": {"flow('send')", "tab('stages')"},
-    "t": {"flow('conversation')", "tab('timeline')", "choose('theirs')"},
-    "m": {"flow('monitoring')", "choose('mine')"},
+    "t": {"flow('conversation')", "tab('timeline')", "choose('theirs')", "hand_over"},
+    "m": {"flow('monitoring')", "choose('mine')", "move"},
+    "x": {"flow('extension')", "remove"},  # admin: disable an account, close a child, remove a closure day
+    "slash": {"filter", "find"},  # filter a list as you type / find children (admin), the same idea
+    # the admin screen's tabs are digits, as the caseload's views are
+    **{d: {f"view('{v}')", f"tab('{t}')"} for d, v, t in (
+        ("1", "mine", "staff"), ("2", "awaiting", "teams"), ("3", "team", "children"), ("4", "overdue", "closures"),
+        ("5", "resolved", "procedure"))},
     "ctrl+s": {"save", "save_draft", "send", "raise", "submit"},  # save or submit the form on screen
     "ctrl+r": {"reload", "remove_row"},  # remove_row: the SMART actions editor, on a form without reload
     "ctrl+o": {"sign_out"},
     "enter": {"open", "submit", "close", "done"},
-    "down": {"cursor_down", "done"},  # from a filter, down moves into the list below it
+    "down": {"cursor_down", "done", "to_list"},  # from a filter (or the finder), down moves into the list below it
     "escape": {"close", "done"},  # ... and escape leaves the filter for the list
     "f1": {"help", "close"},  # the help key closes the help again
     "question_mark": {"help", "close"},

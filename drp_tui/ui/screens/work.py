@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 WORK_BINDINGS: list[BindingType] = [
     Binding("enter", "select_cursor", "Open", key_display="⏎", id="work.open",
             tooltip="Open the dispute to do what the row says"),
-    Binding("r", "reload", "Reload", show=False, id="work.reload", tooltip="Read the list again"),
+    Binding("ctrl+r", "reload", "Reload", show=False, id="work.reload", tooltip="Read the list again"),
 ]
 
 STATE_CLASS = {

@@ -124,6 +124,20 @@ def send_due(dispute: DisputeView, policy: Policy, stage: Stage, calendar: Worki
     return compute_due(start, timescale, calendar)
 
 
+def monitoring_due(policy: Policy, stage_key: str, agreed_at: datetime | date, calendar: WorkingCalendar, *,
+                   at_resolution: bool) -> date | None:
+    """The day a monitoring meeting is due after an outcome agreed at ``stage_key`` (at
+    ``agreed_at``; a day alone counts from its middle): the stage's own ``monitoring`` window,
+    else, when the dispute is resolved, the procedure's ``rules.monitoring_meeting``; None when
+    the procedure sets none."""
+    if not isinstance(agreed_at, datetime):
+        agreed_at = _london_noon(agreed_at)
+    own = policy.stage(stage_key).monitoring if _has_stage(policy, stage_key) else Timescale()
+    window = own if own.is_set or not at_resolution else policy.rules.monitoring_meeting
+    due = compute_due(agreed_at, window, calendar) if window.is_set else None
+    return None if due is None else (due.day or due_day(due.at))
+
+
 def lateness(due: Due, met_at: datetime, calendar: WorkingCalendar, verb: str) -> str:
     """"responded 2 working days late": how far after ``due`` it was met ("" if in time). Counted
     in the window's own unit: hours for an hours window, calendar days for a calendar-day one,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from drp_tui.domain.deadlines import compute_due, due_day
+from drp_tui.domain.deadlines import compute_due, monitoring_due
 from drp_tui.domain.model import Decision, Status
 from drp_tui.domain.moves import Move, gates_awaiting, satisfied_parties
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, london_date, utc
@@ -78,11 +78,8 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         changes: dict[str, object] = {}
         if resolved:
             changes = {"status": Status.RESOLVED.value, "closed_at": ctx.now(), "outcome": text or "Resolved"}
-            stage_mm = policy.stage(rec.stage_key).monitoring
-            mm = stage_mm if stage_mm.is_set else policy.rules.monitoring_meeting
-            mm_due = compute_due(ctx.now(), mm, ctx.calendar) if (mm.working_days or mm.calendar_days or mm.hours) else None
-            if mm_due is not None:
-                due_on = mm_due.day or due_day(mm_due.at)
+            due_on = monitoring_due(policy, rec.stage_key, ctx.now(), ctx.calendar, at_resolution=True)
+            if due_on is not None:
                 m.MonitoringMeeting.create(dispute=d, due_on=due_on)
                 notify(ctx, [who], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)
         verdict = "resolved" if resolved else "not resolved"
@@ -445,8 +442,8 @@ def record_meeting(ctx: Ctx, dispute_id: int, held_on: date, attendees: str, out
     m.Meeting.create(dispute=d, stage_key=stage.key, held_on=day, attendees=people, outcome=text,
                      recorded_by=who, recorded_at=ctx.now())
     after: dict[str, object] = {"stage": stage.key, "held_on": day, "attendees": people, "outcome": text}
-    if stage.monitoring.working_days:
-        due_on = ctx.calendar.add_working_days(day, stage.monitoring.working_days)
+    due_on = monitoring_due(policy, stage.key, day, ctx.calendar, at_resolution=False)
+    if due_on is not None:
         m.MonitoringMeeting.create(dispute=d, due_on=due_on)
         after["monitoring_due"] = due_on
         notify(ctx, [d.raised_by_id], "reminder", f"{d.reference}: monitoring meeting due by {format_date(due_on)}", d)

@@ -58,6 +58,8 @@ class WorkItem:
     stage_label: str
     policy_key: str = ""
     policy_digest: str = ""
+    stage_short: str = ""  # the profile's short label and reference, for a narrow screen ("" = the full one)
+    short_reference: str = ""
 
     @property
     def due_word(self) -> str:
@@ -100,10 +102,14 @@ def judge(view: DisputeView, policy: Policy, who: Actor, verdicts: dict[Move, Ve
         return [d for d in clocks if d.kind == kind and d.state is not DueState.DONE]
 
     cur = view.current
-    try:
-        label = policy.stage(cur.stage_key).label if cur is not None else ""
-    except KeyError:
-        label = cur.stage_key if cur is not None else ""
+    label = short = ""
+    if cur is not None:
+        try:
+            stage = policy.stage(cur.stage_key)
+            label, short = stage.label, stage.short_label
+        except KeyError:
+            label = cur.stage_key
+    short_ref = policy.short_reference(view.reference)
     responder = cur.responder_name if cur is not None else ""
     out: list[WorkItem] = []
 
@@ -112,7 +118,7 @@ def judge(view: DisputeView, policy: Policy, who: Actor, verdicts: dict[Move, Ve
         state = clock.state if clock is not None else DueState.NONE
         out.append(WorkItem(view.id, view.reference, view.child.name, move, verb, kind,
                             clock.due.at if clock is not None else None, since, state, with_whom, label,
-                            view.policy_key, view.policy_digest))
+                            view.policy_key, view.policy_digest, short, short_ref))
 
     response = running("response")
     if ok(Move.DECIDE) and cur is not None and cur.decision is None:
@@ -144,7 +150,8 @@ def judge(view: DisputeView, policy: Policy, who: Actor, verdicts: dict[Move, Ve
     actions = [d for d in running("action") if d.state in (DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON)]
     if actions and ok(Move.ACTION_DONE):
         who_did = view.raised_by_name if who.id != view.raised_by_id else responder
-        add(Move.ACTION_DONE, "Check an action is done", "action", actions[0], with_whom=who_did)
+        verb = "Check an action is done" if who.id == view.raised_by_id else "Do the agreed action"
+        add(Move.ACTION_DONE, verb, "action", actions[0], with_whom=who_did)
     return out
 
 

@@ -94,8 +94,10 @@ class WorkTable(DeskTable[Text]):
             self.add_row(
                 safe_text(f"{symbol} {word}", style, width=FIXED["state"]),
                 two(item.verb, due_line(item, self.today), what, style),
-                two(item.reference, item.child_name, FIXED["dispute"], style),
-                two(item.with_whom or "-", item.stage_label, FIXED["with"], style),
+                two(fit(item.reference, item.short_reference, FIXED["dispute"]), item.child_name, FIXED["dispute"],
+                    style),
+                two(item.with_whom or "-", fit(item.stage_label, item.stage_short, FIXED["with"]), FIXED["with"],
+                    style),
                 key=f"{item.dispute_id}:{item.move.value}", height=2)
         if keep is not None:
             for i, item in enumerate(self.items):
@@ -108,6 +110,11 @@ class WorkTable(DeskTable[Text]):
         if not self.items or not 0 <= self.cursor_row < len(self.items):
             return None
         return self.items[self.cursor_row]
+
+
+def fit(full: str, short: str, width: int) -> str:
+    """The full text where it fits, else the profile's short one for narrow screens (if it has one)."""
+    return short if short and len(full) > width else full
 
 
 def two(first: str, second: str, width: int, style: object) -> Text:

@@ -24,6 +24,9 @@ SITE_CONFIG = Path("/etc/drp-tui/config.toml")
 NATIONS = ("ENG", "WLS", "SCT", "NIR")
 
 
+HOMES = ("work", "caseload")  # what 'home' may name: the first screen after sign-in
+
+
 class ConfigError(Exception):
     """A bad config file: the message names the file, the key and the problem."""
 
@@ -104,6 +107,7 @@ class Config:
     due_soon_working_days: int | None = None  # overrides the profile's value
     theme: str | None = None  # a Textual theme name, e.g. "drp-16" for 16-colour terminals
     audit_key: str | None = None  # audit key file (default: <db>.key; see docs/DEPLOYMENT.md)
+    home: str = "work"  # the first screen after sign-in: "work" (what needs me now) or "caseload"
     keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id -> keys, e.g. "mode.inbox" = "f4,i"
     retention: RetentionRule | None = None  # [retention]: how long closed records are kept (None: not set)
     mail: MailConfig | None = None  # [mail]: e-mail from 'drp notify' (None: mail is off)
@@ -160,7 +164,7 @@ def load_config(explicit: str | None = None) -> Config:
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{path}: unknown key '{key}' (known: {', '.join(sorted(known))})")
-        if key in ("db", "policy", "auth", "shared_group", "theme", "audit_key"):
+        if key in ("db", "policy", "auth", "shared_group", "theme", "audit_key", "home"):
             _expect(path, key, value, str)
             if key in ("db", "policy", "audit_key") and not str(value).strip():
                 raise ConfigError(f"{path}: '{key}' must not be empty (leave it out for the default)")
@@ -194,6 +198,8 @@ def load_config(explicit: str | None = None) -> Config:
         elif key == "mail":
             value = _mail(path, value)
         kwargs[key] = value
+    if kwargs.get("home", "work") not in HOMES:
+        raise ConfigError(f"{path}: 'home' must be one of {', '.join(HOMES)}, not {kwargs['home']!r}")
     if kwargs.get("auth", "password") not in ("password", "os"):
         raise ConfigError(f"{path}: 'auth' must be \"password\" or \"os\"")
     return Config(path=str(path), **kwargs)  # type: ignore[arg-type]

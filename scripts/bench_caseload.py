@@ -118,7 +118,7 @@ async def desk_timings(path: Path, size: tuple[int, int] = (80, 24), reps: int =
     from drp_tui.ui.app import DrpApp
 
     policy = load_builtin("mosaic-iro")
-    setup = Setup(Config(db=str(path), idle_lock_minutes=0), str(path), policy, WorkingCalendar("ENG"))
+    setup = Setup(Config(db=str(path), idle_lock_minutes=0, home="caseload"), str(path), policy, WorkingCalendar("ENG"))
     app = DrpApp(setup, policy=policy, sign_in_as="user1", clock=FrozenClock(NOW))
 
     async def shown(pilot) -> str:  # type: ignore[no-untyped-def]

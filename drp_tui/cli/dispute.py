@@ -133,6 +133,8 @@ def register(subparsers: Any) -> None:
                    help="an action: what, who, by when (repeatable)")
     p.add_argument("--on-behalf", action="store_true",
                    help="the chair records the manager's response received by phone or e-mail")
+    p.add_argument("--siblings", action="store_true",
+                   help="the same response for the linked siblings' disputes awaiting it (each keeps its own record)")
     p.add_argument("--for", dest="for_user", metavar="USER",
                    help="with --on-behalf at a stage answered jointly: whose response it is")
 
@@ -482,7 +484,11 @@ def done_many(s: Session, ids: list[int], verb: str) -> dict[str, Any]:
     first.update(action=verb, references=[i["reference"] for i in infos])
     if len(infos) > 1:
         first["disputes"] = infos
-    first["_text"] = "\n".join(_safe(_line(i, verb)) for i in infos)
+    lines = [_safe(_line(i, verb)) for i in infos]
+    refused = getattr(ids, "refused", [])  # siblings left as they were, and why (the others went ahead)
+    first["refused"] = [{"reference": r.reference, "reason": r.reason} for r in refused]
+    lines += [_safe(f"{r.reference}: refused, left as it was: {r.reason}") for r in refused]
+    first["_text"] = "\n".join(lines)
     return first
 
 
@@ -566,7 +572,10 @@ def cmd_respond(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     if args.for_user and not args.on_behalf:
         raise UsageError("--for: only with --on-behalf (a responder records their own response)")
     for_id = s.staff_id(args.for_user, "--for") if args.for_user else None
-    s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf, for_id=for_id)
+    ids = s.call(disputes.record_response, did, text, actions, on_behalf=args.on_behalf, for_id=for_id,
+                 include_siblings=args.siblings)
+    if args.siblings:
+        return done_many(s, ids, "response recorded")
     return done(s, did, "response recorded", actions=len(actions))
 
 

@@ -411,6 +411,49 @@ def linked(d: m.Dispute, include_siblings: bool) -> list[m.Dispute]:
     return list(for_update(m.Dispute.select().where(m.Dispute.link_group == d.link_group).order_by(m.Dispute.id)))
 
 
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """A linked sibling an "all siblings" action left alone, and why (in the rule's words)."""
+
+    dispute_id: int
+    reference: str
+    reason: str
+
+
+class Done(list[int]):
+    """The disputes an action was done to (a list of ids, in id order), and ``refused``: the
+    linked siblings it was refused for, each with its reason."""
+
+    def __init__(self, ids: Iterable[int] = (), refused: Iterable[Refused] = ()) -> None:
+        super().__init__(ids)
+        self.refused: list[Refused] = list(refused)
+
+
+def each_linked(ctx: Ctx, first: m.Dispute, include_siblings: bool, do: Callable[[m.Dispute], None]) -> Done:
+    """``do`` to ``first`` and, with ``include_siblings``, to each linked sibling in turn.
+
+    ``first`` (the dispute the person is looking at) must succeed, or nothing is done. Each
+    sibling then goes on its own (a savepoint): one the rule refuses, or whose values are
+    refused, is left as it was and named in ``Done.refused`` with the reason; the others
+    proceed. A sibling refused because of who is asking is recorded as refused in the trail."""
+    out = Done()
+    for d in linked(first, include_siblings):
+        if d.id == first.id:
+            do(d)
+            out.append(d.id)
+            continue
+        try:
+            with write_txn():
+                do(d)
+        except (ConflictError, PermissionDenied, ValidationError, DomainError) as exc:
+            out.refused.append(Refused(d.id, d.reference, exc.message))
+            if isinstance(exc, PermissionDenied):
+                event(ctx, "refused", f"{d.reference} left out of an action on its siblings: {exc.message}", d)
+            continue
+        out.append(d.id)
+    return out
+
+
 def stage_label(policy: Policy, key: str) -> str:
     try:
         return policy.stage(key).label

@@ -16,8 +16,8 @@ from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
-    MAX_ACTIONS, actor, check_version, clean_date, clean_field, clean_text, current_record, event, inform_for,
-    ask_approvals, linked, load, notify, party_holders, require_move, require_role, responder_for,
+    MAX_ACTIONS, Done, actor, ask_approvals, check_version, clean_date, clean_field, clean_text, current_record,
+    each_linked, event, inform_for, load, notify, party_holders, require_move, require_role, responder_for,
     response_copies_for, service, stage_label, touch,
 )
 from drp_tui.services.context import Ctx
@@ -191,8 +191,9 @@ def update_draft(ctx: Ctx, dispute_id: int, version: int | None, changes: dict[s
 
 @service
 def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings: bool = False,
-         to: int | None = None, due_on: date | None = None) -> list[int]:
-    """Send the current stage to its responder (and the linked siblings' too).
+         to: int | None = None, due_on: date | None = None) -> Done:
+    """Send the current stage to its responder (and, sibling by sibling, the linked siblings'
+    too: ``Done.refused`` names those it could not send, and why).
 
     ``to``: the person the chair picks among those who may answer the stage (its
     responder levels' holders); by default the first. A stage answered jointly goes
@@ -204,8 +205,8 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
     check_version(first, version)
     if due_on is not None:
         clean_date(ctx, due_on, "due_on", "due by", past=False)
-    sent = []
-    for d in linked(first, include_siblings):
+
+    def one(d: m.Dispute) -> None:
         ok = require_move(ctx, d, Move.SEND, target=str(to) if to is not None else None)
         policy = ctx.policy_of(d)
         rec = current_record(d)
@@ -259,38 +260,41 @@ def send(ctx: Ctx, dispute_id: int, version: int | None = None, include_siblings
                      "due": due.at if due else None,
                      "timescale": Timescale.describe(timescale) if due_on is None else "set by the chair"})
         touch(ctx, d, status=Status.SENT.value)
-        sent.append(d.id)
-    return sent
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 @service
 def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[ActionInput] = (),
-                    on_behalf: bool = False, version: int | None = None, for_id: int | None = None) -> None:
+                    on_behalf: bool = False, version: int | None = None, for_id: int | None = None,
+                    include_siblings: bool = False) -> Done:
     """The responder's section: a response and its SMART actions (what, who, by when).
 
     A stage answered jointly: each responder records their own (the chair may record one
-    on behalf of ``for_id``); the stage is responded, for the chair to decide, once all have."""
+    on behalf of ``for_id``); the stage is responded, for the chair to decide, once all have.
+
+    With ``include_siblings`` the same response (and actions) is recorded, sibling by sibling,
+    for each linked sibling dispute awaiting it (at a joint stage: awaiting the same responder):
+    typed once, each child keeps its own record; ``Done.refused`` names the siblings it could
+    not be recorded for, and why."""
     who = actor(ctx)
-    d = load(dispute_id)
-    require_move(ctx, d, Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND)
-    rec = current_record(d)
-    policy = ctx.policy_of(d)
-    stage = policy.stage(rec.stage_key)
-    rows = list(m.StageResponse.select().where(m.StageResponse.stage_record == rec.id).order_by(m.StageResponse.id))
-    if on_behalf and rows:  # answered jointly: on whose behalf, among those still to respond
-        if for_id is None:
-            pending = [r for r in rows if r.response_at is None]
-            if len(pending) > 1:
-                raise ValidationError("responder: say on whose behalf you record it (still to respond: "
-                                      f"{', '.join(r.responder.name for r in pending)})", field="responder")
-            for_id = pending[0].responder_id if pending else None
-        if for_id is not None:
-            require_move(ctx, d, Move.RESPOND_ON_BEHALF, target=str(for_id))
-    elif for_id is not None and for_id != rec.responder_id:
-        raise ValidationError(f"responder: {stage.label} was sent to "
-                              f"{rec.responder.name if rec.responder else 'no one'} only", field="responder")
-    check_version(d, version, {"response": str(text)})
-    body = clean_field(ctx, forms.stage_section(policy, stage).field("response"), text)
+    first = load(dispute_id)
+    move = Move.RESPOND_ON_BEHALF if on_behalf else Move.RESPOND
+    require_move(ctx, first, move)
+    # On whose behalf, at a joint stage of the dispute in hand: the same person for its siblings.
+    whose = for_id
+    first_rec = current_record(first)
+    first_rows = list(m.StageResponse.select().where(m.StageResponse.stage_record == first_rec.id))
+    if on_behalf and first_rows and whose is None:
+        pending = [r for r in first_rows if r.response_at is None]
+        if len(pending) > 1:
+            raise ValidationError("responder: say on whose behalf you record it (still to respond: "
+                                  f"{', '.join(r.responder.name for r in pending)})", field="responder")
+        whose = pending[0].responder_id if pending else None
+    check_version(first, version, {"response": str(text)})
+    policy = ctx.policy_of(first)
+    clean_field(ctx, forms.stage_section(policy, policy.stage(first_rec.stage_key)).field("response"),
+                text)  # the response first, then its actions (each sibling's form checks it again)
     if len(actions) > MAX_ACTIONS:
         raise ValidationError(f"actions: {len(actions)} actions in one response; at most {MAX_ACTIONS}",
                               field="actions")
@@ -300,49 +304,78 @@ def record_response(ctx: Ctx, dispute_id: int, text: str, actions: Sequence[Acti
         owner = clean_text(a.owner, f"action {i} who", required=True, short=True)
         due = clean_date(ctx, a.due, "actions", f"action {i} by when", past=False)
         clean_actions.append((desc, owner, due))
-    before = {"response": rec.response}
-    still: list[str] = []
-    if rows:  # answered jointly: this responder's own response
-        whose = for_id if on_behalf else who.id
-        mine = next(r for r in rows if r.responder_id == whose)
-        mine.response, mine.response_at, mine.recorded_by, mine.on_behalf = body, ctx.now(), who, bool(on_behalf)
-        mine.save()
-        by = f"{who.name} on behalf of {mine.responder.name}" if on_behalf else who.name
-        still = [r.responder.name for r in rows if r.response_at is None]
-        if not still:  # the last of them: the stage is responded
-            rec.response = "\n\n".join(f"{r.responder.name}: {r.response}" for r in rows)
-            rec.response_at, rec.response_by, rec.response_on_behalf = ctx.now(), who, bool(on_behalf)
-    else:
-        rec.response = body
-        rec.response_at = ctx.now()
-        rec.response_by = who
-        rec.response_on_behalf = bool(on_behalf)
-        by = f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None else who.name
-    rec.save()
-    for desc, owner, due in clean_actions:
-        m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
-    waiting = f" (still to respond: {', '.join(still)})" if still else ""
-    notify(ctx, [d.raised_by], "response",
-           f"{d.reference} ({d.child.name}): response to {stage.label} from {by}{waiting}", d)
-    if tuple(stage.closed_by) != (CHAIR,):  # the profile names others who close (or must be satisfied)
-        notify(ctx, party_holders(policy, stage.closed_by, d), "decision",
-               f"{d.reference}: response to {stage.label} from {by}; your decision is awaited", d)
-    copies = response_copies_for(policy, stage, d)
-    notify(ctx, copies, "response", f"{d.reference} ({d.child.name}): written response to {stage.label} from {by}", d)
-    notify(ctx, [int(x) for x in rec.inform.split(",") if x and int(x) not in {w.id for w in copies}], "info",
-           f"For information: {d.reference} {stage.label} response recorded", d)
-    if on_behalf:
-        notify(ctx, [for_id if rows else rec.responder], "info", f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)
-    event(ctx, "responded", f"Response to {stage.label} recorded by {by} with {len(clean_actions)} action(s)"
-          + waiting, d, before=before, after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
-                                             "on_behalf": bool(on_behalf), "still_to_respond": still})
-    if still:
-        touch(ctx, d)
-    else:
-        touch(ctx, d, status=Status.RESPONDED.value)
-    # The responder's kept draft of this form is what has just been recorded: it must not be offered again.
-    if m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute():
-        event(ctx, "draft_removed", f"Draft removed ({d.reference}): the response was recorded")
+
+    def one(d: m.Dispute) -> None:
+        require_move(ctx, d, move)
+        rec = current_record(d)
+        policy = ctx.policy_of(d)
+        stage = policy.stage(rec.stage_key)
+        rows = list(m.StageResponse.select().where(m.StageResponse.stage_record == rec.id)
+                    .order_by(m.StageResponse.id))
+        target = whose
+        if on_behalf and rows:  # answered jointly: on behalf of one still to respond
+            if target is None:
+                pending = [r for r in rows if r.response_at is None]
+                if len(pending) != 1:
+                    names = ", ".join(r.responder.name for r in pending) or "no one"
+                    raise ValidationError(f"responder: say on whose behalf you record {d.reference}'s response "
+                                          f"(still to respond: {names})", field="responder")
+                target = pending[0].responder_id
+            require_move(ctx, d, Move.RESPOND_ON_BEHALF, target=str(target))
+        elif for_id is not None and for_id != rec.responder_id:
+            raise ValidationError(f"responder: {stage.label} was sent to "
+                                  f"{rec.responder.name if rec.responder else 'no one'} only", field="responder")
+        body = clean_field(ctx, forms.stage_section(policy, stage).field("response"), text)
+        before = {"response": rec.response}
+        still: list[str] = []
+        if rows:  # answered jointly: this responder's own response
+            mine_id = target if on_behalf else who.id
+            mine = next(r for r in rows if r.responder_id == mine_id)
+            mine.response, mine.response_at, mine.recorded_by, mine.on_behalf = body, ctx.now(), who, bool(on_behalf)
+            mine.save()
+            by = f"{who.name} on behalf of {mine.responder.name}" if on_behalf else who.name
+            still = [r.responder.name for r in rows if r.response_at is None]
+            if not still:  # the last of them: the stage is responded
+                rec.response = "\n\n".join(f"{r.responder.name}: {r.response}" for r in rows)
+                rec.response_at, rec.response_by, rec.response_on_behalf = ctx.now(), who, bool(on_behalf)
+        else:
+            rec.response = body
+            rec.response_at = ctx.now()
+            rec.response_by = who
+            rec.response_on_behalf = bool(on_behalf)
+            by = (f"{who.name} on behalf of {rec.responder.name}" if on_behalf and rec.responder is not None
+                  else who.name)
+        rec.save()
+        for desc, owner, due in clean_actions:
+            m.Action.create(stage_record=rec, description=desc, owner=owner, due=due)
+        waiting = f" (still to respond: {', '.join(still)})" if still else ""
+        notify(ctx, [d.raised_by], "response",
+               f"{d.reference} ({d.child.name}): response to {stage.label} from {by}{waiting}", d)
+        if tuple(stage.closed_by) != (CHAIR,):  # the profile names others who close (or must be satisfied)
+            notify(ctx, party_holders(policy, stage.closed_by, d), "decision",
+                   f"{d.reference}: response to {stage.label} from {by}; your decision is awaited", d)
+        copies = response_copies_for(policy, stage, d)
+        notify(ctx, copies, "response",
+               f"{d.reference} ({d.child.name}): written response to {stage.label} from {by}", d)
+        notify(ctx, [int(x) for x in rec.inform.split(",") if x and int(x) not in {w.id for w in copies}], "info",
+               f"For information: {d.reference} {stage.label} response recorded", d)
+        if on_behalf:
+            notify(ctx, [target if rows else rec.responder], "info",
+                   f"{d.reference}: {who.name} recorded your response (received by phone/e-mail)", d)
+        also = " (recorded once for its linked siblings)" if include_siblings and d.link_group else ""
+        event(ctx, "responded", f"Response to {stage.label} recorded by {by} with {len(clean_actions)} action(s)"
+              + waiting + also, d, before=before,
+              after={"response": body, "actions": [list(map(str, a)) for a in clean_actions],
+                     "on_behalf": bool(on_behalf), "still_to_respond": still})
+        if still:
+            touch(ctx, d)
+        else:
+            touch(ctx, d, status=Status.RESPONDED.value)
+        # The responder's kept draft of this form is what has just been recorded: it must not be offered again.
+        if m.Draft.delete().where((m.Draft.owner == who.id) & (m.Draft.dispute == d.id)).execute():
+            event(ctx, "draft_removed", f"Draft removed ({d.reference}): the response was recorded")
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 __all__ = ["RaiseInput", "ActionInput", "raise_dispute", "update_draft", "send", "record_response"]

@@ -9,8 +9,9 @@ from drp_tui.domain.model import Decision, Status
 from drp_tui.domain.moves import Move, gates_awaiting, satisfied_parties
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_due, format_london, london_date, utc
 from drp_tui.services.common import (
-    actor, actor_of, ask_approvals, check_version, clean_date, clean_datetime, clean_text, current_record, event,
-    holds_level, level_holder, linked, load, notify, party_holders, require_move, service, stage_label, touch, valid_id,
+    Done, actor, actor_of, ask_approvals, check_version, clean_date, clean_datetime, clean_text, current_record,
+    each_linked, event, holds_level, level_holder, load, notify, party_holders, require_move, service,
+    stage_label, touch, valid_id,
 )
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ValidationError
@@ -37,26 +38,41 @@ def _responders(rec: m.StageRecord) -> list[int | None]:
     return [rec.responder_id, *joint]
 
 
+COMMENT_BREAK = "\n\n"  # between a stage's decision comments, oldest first (the form shows each)
+
+
+def kept_comment(rec: m.StageRecord, text: str, when: datetime) -> str:
+    """The stage's decision comments with ``text`` added: an earlier comment (a "not
+    resolved" before further negotiation, say) stays on the stage's record; the new one
+    follows it with when it was made."""
+    earlier = rec.decision_comment or ""
+    if not text:
+        return earlier
+    if not earlier:
+        return text
+    return f"{earlier}{COMMENT_BREAK}{format_london(when)}: {text}"
+
+
 @service
 def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int | None = None,
-           include_siblings: bool = False) -> list[int]:
-    """The chair's decision on a response: resolved (finalise) or not resolved."""
+           include_siblings: bool = False) -> Done:
+    """The chair's decision on a response: resolved (finalise) or not resolved (and, sibling by
+    sibling, the linked siblings': ``Done.refused`` names those refused, and why)."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version, {"comment": str(comment)})
-    done = []
-    for d in linked(first, include_siblings):
+
+    def one(d: m.Dispute) -> None:
         v = require_move(ctx, d, Move.DECIDE)
         policy = ctx.policy_of(d)
         rec = current_record(d)
         label = stage_label(policy, rec.stage_key)
         text = clean_text(comment, "comments", required=not resolved)
         if resolved and v.targets and not _all_satisfied(ctx, d, rec, v.targets, text, label):
-            done.append(d.id)
-            continue
+            return  # recorded as satisfied: the stage waits for its other closing parties
         before = {"status": d.status, "decision": rec.decision}
         rec.decision = (Decision.RESOLVED if resolved else Decision.NOT_RESOLVED).value
-        rec.decision_comment = text
+        rec.decision_comment = kept_comment(rec, text, ctx.now())
         rec.decision_at = ctx.now()
         rec.save()
         changes: dict[str, object] = {}
@@ -72,8 +88,8 @@ def decide(ctx: Ctx, dispute_id: int, resolved: bool, comment: str, version: int
         event(ctx, "decided", f"{label}: {verdict}" + (f" - {text}" if text else ""), d, before=before,
               after={"decision": rec.decision, "comment": text, "status": changes.get("status", d.status)})
         touch(ctx, d, **changes)
-        done.append(d.id)
-    return done
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 def _all_satisfied(ctx: Ctx, d: m.Dispute, rec: m.StageRecord, parties: tuple[str, ...], text: str,
@@ -159,13 +175,14 @@ def agree_extension(ctx: Ctx, dispute_id: int, until: date, reason: str = "", ve
 
 @service
 def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment: str = "",
-             version: int | None = None, include_siblings: bool = False) -> list[int]:
-    """Move to the next stage, or to a later stage the procedure lets the chair bypass to."""
+             version: int | None = None, include_siblings: bool = False) -> Done:
+    """Move to the next stage, or to a later stage the procedure lets the chair bypass to (and,
+    sibling by sibling, the linked siblings: ``Done.refused`` names those refused, and why)."""
     who = actor(ctx)
     first = load(dispute_id)
     check_version(first, version, {"comment": str(comment)})
-    done = []
-    for d in linked(first, include_siblings):
+
+    def one(d: m.Dispute) -> None:
         ok = require_move(ctx, d, Move.ESCALATE, target=target_stage)
         policy = ctx.policy_of(d)
         rec = current_record(d)
@@ -177,8 +194,11 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
             if not text:
                 raise ValidationError("comments: say why the response does not resolve it", field="comment")
             rec.decision = Decision.NOT_RESOLVED.value
-            rec.decision_comment = text
+            rec.decision_comment = kept_comment(rec, text, now)
             rec.decision_at = now
+            rec.save()
+        elif rec.decision == Decision.NOT_RESOLVED.value and text:  # decided earlier: this comment joins it
+            rec.decision_comment = kept_comment(rec, text, now)
             rec.save()
         m.StageRecord.create(dispute=d, stage_key=target.key, seq=rec.seq + 1, started_at=now, chair_concern=d.concern,
                              chair_impact=d.impact, chair_wanted=d.wanted, chair_timescales=d.timescales)
@@ -188,8 +208,8 @@ def escalate(ctx: Ctx, dispute_id: int, target_stage: str | None = None, comment
         notify(ctx, [*_responders(rec), *_informs(rec)], "info", f"{d.reference}: escalated by {who.name} to {target.label}", d)
         ask_approvals(ctx, policy, d, cur.key, target, who)
         touch(ctx, d, current_stage=target.key, status=Status.DRAFT.value)
-        done.append(d.id)
-    return done
+
+    return each_linked(ctx, first, include_siblings, one)
 
 
 def _gate_words(ctx: Ctx, d: m.Dispute, gates: tuple[str, ...]) -> list[str]:

@@ -257,7 +257,7 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
     if q.view == "mine":
         sel = sel.where((m.Dispute.raised_by == q.staff_id) & m.Dispute.status.in_(open_statuses))
     elif q.view == "awaiting":
-        sel = sel.where(awaiting_reply(q.staff_id))
+        sel = sel.where(_awaiting(q.staff_id))
     elif q.view == "team":
         sel = sel.where(m.Child.team.in_(list(q.team_ids)) & m.Dispute.status.in_(open_statuses))
     elif q.view == "overdue":
@@ -274,6 +274,23 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
                         | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))
     return sel
+
+
+def _awaiting(staff_id: int | None) -> Expression:
+    """The caseload's "Awaiting me": a response awaited from this person (sent to them, or to
+    them among a stage's joint responders and not yet given, or further actions agreed with
+    them), a response awaiting their decision (they raised it), or a stage awaiting their agreement (they were asked, and it is not yet agreed, declined by them, or sent)."""
+    D, SR, SRR = m.Dispute, m.StageRecord, m.StageResponse
+    answering = (SR.select(SR.dispute).where(SR.responder == staff_id)
+                 | SR.select(SR.dispute).join(SRR, on=(SRR.stage_record == SR.id)).where(SRR.responder == staff_id))
+    asked = m.Notification.select(m.Notification.dispute).where(
+        (m.Notification.recipient == staff_id) & (m.Notification.kind == "approval"))
+    decided = m.Approval.select(m.Approval.stage_record).where(m.Approval.by == staff_id)
+    unagreed = SR.select(SR.dispute).where(SR.sent_at.is_null() & SR.approval_by.is_null() & SR.id.not_in(decided))
+    return (awaiting_reply(staff_id)
+            | ((D.status == Status.NEGOTIATING.value) & D.id.in_(answering))
+            | ((D.raised_by == staff_id) & D.status.in_([Status.RESPONDED.value, Status.NEGOTIATING.value]))
+            | ((D.status == Status.DRAFT.value) & D.id.in_(asked) & D.id.in_(unagreed)))
 
 
 def caseload_count(q: CaseloadQuery) -> int:

@@ -18,9 +18,10 @@ Contract the screens rely on (keep it stable):
   keep it as drafts and exit cleanly (``SessionMixin``).
 - Every non-modal screen gets the :class:`DeskHeader` (compose your own to place it;
   set ``DESK_HEADER = False`` on a screen class to opt out).
-- Modes ``caseload`` (F2 or H, home), ``children`` (F3 or C), ``inbox`` (F4 or I), ``reports`` (F5 or R,
-  oversight/admin only), ``admin`` (F7 or M, administrator only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
-  Escape, and at home quits.
+- Modes ``work`` (H or F7, home: what needs me now, the first screen after sign-in), ``caseload`` (F2 or L),
+  ``children`` (F3 or C), ``inbox`` (F4 or I), ``reports`` (F5 or R, oversight/admin only), ``admin``
+  (F8 or M, administrator only); ``gate`` holds the log-in and lock screens. ``q`` closes a screen like
+  Escape, on another mode's first screen goes home, and at home quits.
 - Also callable: ``app.lock()``, ``app.refresh_unread()``, ``app.signed_in_and_open``,
   ``app.is_oversight``; for tests (what the timers call): ``app.check_idle_lock()``,
   ``await app.poll_now()``, ``app.tick()``, ``app.remind_now()``.
@@ -50,7 +51,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
 from drp_tui.ui.keygate import OrderedKeys
-from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, binding_ids
+from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE, binding_ids
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
 from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
@@ -76,6 +77,10 @@ def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Scree
     except AttributeError:
         return PlaceholderScreen(title)
     return found(*args, **kwargs)  # type: ignore[no-any-return]
+
+
+def _work() -> Screen[Any]:
+    return build("drp_tui.ui.screens.work", "WorkScreen", "My work")
 
 
 def _children() -> Screen[Any]:
@@ -108,8 +113,8 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     # caseload to ~/Downloads, a list of themes, a second Quit). DeskCommands has the one Quit.
     COMMANDS = {DeskCommands, ScreenCommands}
     DEFAULT_MODE = "gate"
-    MODES = {"gate": GateScreen, "caseload": CaseloadScreen, "children": _children, "inbox": _inbox,
-             "reports": _reports, "admin": _admin}
+    MODES = {"gate": GateScreen, HOME_MODE: _work, "caseload": CaseloadScreen, "children": _children,
+             "inbox": _inbox, "reports": _reports, "admin": _admin}
     ANSI_THEME = ANSI_THEME
 
     unread: reactive[int | None] = reactive(None)
@@ -127,7 +132,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self.last_input: datetime = self.desk.clock.now()
         self.data_watch = DataWatch()
         self._locked_ctx: Ctx | None = None
-        self._mode_before_lock = "caseload"
+        self._mode_before_lock = self.home_mode
         self._colour_theme = "textual-dark"
         self._stale = False
         self._polling = False
@@ -274,6 +279,12 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         return True
 
     @property
+    def home_mode(self) -> str:
+        """The first screen after sign-in (config ``home``): my work, unless set to the caseload."""
+        home = self.desk.setup.config.home
+        return home if home in DESK_MODES else HOME_MODE
+
+    @property
     def is_oversight(self) -> bool:
         return self.desk.role in (Role.OVERSIGHT, Role.ADMIN)
 
@@ -333,7 +344,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     async def action_back_or_quit(self) -> None:
         """``q``: what Escape does on this screen (close it, cancel the dialog); on the first screen
-        of another mode, home; at home (the caseload), quit, asking about unsaved text like ctrl+q.
+        of another mode, home; at home (my work), quit, asking about unsaved text like ctrl+q.
         A text field with focus types the letter instead (it never reaches here)."""
         screen = self.screen
         if len(self.screen_stack) > 1:
@@ -343,8 +354,8 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             else:
                 self.action_go_back()
             return
-        if self.current_mode != "caseload":
-            self.action_mode("caseload")
+        if self.current_mode != self.home_mode:
+            self.action_mode(self.home_mode)
             return
         await self.action_quit()
 

@@ -26,7 +26,8 @@ class DeskCommands(Provider):
 
     def commands(self) -> Iterator[Command]:
         app = cast("DrpApp", self.app)
-        for mode, label, help_text in (("caseload", "Caseload", "my disputes, coloured by deadline"),
+        for mode, label, help_text in (("work", "My work", "home: what needs me now, worst first"),
+                                       ("caseload", "Caseload", "my disputes, coloured by deadline"),
                                        ("children", "Children", "raise a dispute from a child"),
                                        ("inbox", "Inbox", "requests, reminders, for information")):
             yield f"Go to {label}", partial(app.action_mode, mode), help_text

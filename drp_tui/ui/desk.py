@@ -20,7 +20,7 @@ from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth, bundle_files, connection, drafts, export, reads
+from drp_tui.services import access, auth, bundle_files, connection, drafts, export, reads, work
 from drp_tui.services.context import Ctx, PinnedTo
 
 T = TypeVar("T")
@@ -139,6 +139,11 @@ class Desk:
     def staff_names(self, staff_ids: Iterable[int]) -> dict[int, str]:
         """Names of these staff, by id (those not found are left out)."""
         return self.call(reads.staff_names, staff_ids)
+
+    # --- my work (home) -------------------------------------------------------------
+    def my_work(self) -> list[work.WorkItem]:
+        """What needs the signed-in person now, worst first (judged by the moves and the clocks)."""
+        return self.call(work.my_work)
 
     # --- the caseload ---------------------------------------------------------------
     def caseload_count(self, q: CaseloadQuery) -> int:

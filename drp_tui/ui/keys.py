@@ -5,8 +5,8 @@ sends ESC[11~..ESC[14~, which Textual reads), plain ctrl+letter, and single
 characters only where no text field has focus (a focused Input swallows them).
 
 Function keys have letter twins (some SSH clients and terminals swallow F-keys): ``H`` home
-(the caseload), ``C`` children, ``I`` inbox, ``R`` reports — capitals, free on every screen
-(the screens' own letters are lower case), working wherever no text field has focus. ``j``/``k``
+(my work: what needs me now; F7), ``L`` the caseload (the lists), ``C`` children, ``I`` inbox, ``R`` reports,
+``A`` admin (F8, administrator only) — capitals, free on every screen (the screens' own letters are lower case), working wherever no text field has focus. ``j``/``k``
 move down/up in every table, ``q`` closes the screen (at home: quit, asking about unsaved text).
 """
 
@@ -15,17 +15,21 @@ from __future__ import annotations
 from textual.binding import Binding, BindingType
 
 # --- the whole desk (DrpApp.BINDINGS) -------------------------------------------
-MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5", "admin": "f7"}
-MODE_LETTERS = {"caseload": "H", "children": "C", "inbox": "I", "reports": "R", "admin": "M"}  # the F-keys' twins
-DESK_MODES = tuple(MODE_KEYS)  # the modes that hold a signed-in person's screens
+MODE_KEYS = {"caseload": "f2", "children": "f3", "inbox": "f4", "reports": "f5", "admin": "f8"}
+MODE_LETTERS = {"caseload": "L", "children": "C", "inbox": "I", "reports": "R", "admin": "M"}  # the F-keys' twins
+HOME_MODE = "work"  # "My work": what needs the signed-in person now (the first screen after sign-in)
+HOME_KEYS = "H,shift+h,f7"  # H for home (F7 where a letter is awkward)
+DESK_MODES = (HOME_MODE, *MODE_KEYS)  # the modes that hold a signed-in person's screens
 
-MODE_TIPS = {"caseload": "My disputes (home)", "children": "Children: raise a dispute",
+MODE_TIPS = {"caseload": "My disputes: the lists by view", "children": "Children: raise a dispute",
              "inbox": "Requests, reminders, for information",
              "reports": "Reports and the supervision list (oversight only)",
              "admin": "Staff, teams, children, closure days, the procedure (administrator only)"}
 
 APP_BINDINGS: list[BindingType] = [
-    # Shown in the footer as "F2/H": the F-key and its letter twin (Reports only where the desk allows it).
+    Binding(HOME_KEYS, f"mode('{HOME_MODE}')", "My work", key_display="H", show=False, id="mode.work",
+            tooltip="Home: what needs you now, worst first"),
+    # Shown in the footer as "F2/L": the F-key and its letter twin (Reports only where the desk allows it).
     *[Binding(key, f"mode('{mode}')", mode.title(), key_display=f"{key.upper()}/{MODE_LETTERS[mode]}",
               id=f"mode.{mode}", tooltip=MODE_TIPS[mode]) for mode, key in MODE_KEYS.items()],
     *[Binding(f"{letter},shift+{letter.lower()}", f"mode('{mode}')", mode.title(), key_display=letter,
@@ -35,7 +39,7 @@ APP_BINDINGS: list[BindingType] = [
     Binding("ctrl+l", "lock", "Lock", id="app.lock", priority=True, tooltip="Lock the desk now (password or PIN to unlock)"),
     Binding("escape", "go_back", "Back", show=False, id="app.back", tooltip="Close this screen"),
     Binding("q", "back_or_quit", "Back / quit", show=False, id="app.q",
-            tooltip="Close this screen like Esc; on the caseload, quit (asks about unsaved text)"),
+            tooltip="Close this screen like Esc; at home (my work), quit (asks about unsaved text)"),
     Binding("ctrl+t", "toggle_theme", "16 colours", show=False, id="app.theme",
             tooltip="Switch to or from the 16-colour theme"),
     Binding("ctrl+o", "sign_out", "Sign out", show=False, id="app.sign_out",

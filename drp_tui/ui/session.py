@@ -67,6 +67,7 @@ class SessionMixin(_Base):
     _signals_installed: list[tuple[int, Any]]
     _ending: bool
     _asking_quit: bool
+    home_mode: str
 
     if TYPE_CHECKING:  # provided by LiveMixin
         def remind_now(self) -> Any: ...
@@ -91,7 +92,7 @@ class SessionMixin(_Base):
         self.last_input = self.desk.clock.now()
         if isinstance(self.screen, LoginScreen):
             self.pop_screen()
-        self.switch_mode("caseload")
+        self.switch_mode(self.home_mode)
         self.session += 1
         self.remind_pending = True  # once the first page is on screen (``first_page_shown``), not before it
         self.refresh_drafts()
@@ -132,7 +133,7 @@ class SessionMixin(_Base):
         if before is not None and before.actor_id != user.id:
             self.unread = None
             self._end_session(before, f"closed at the idle lock: {user.username} signed in")
-            self._mode_before_lock = "caseload"
+            self._mode_before_lock = self.home_mode
         self.switch_mode(self._mode_before_lock)
         self.session += 1
         if self._stale:

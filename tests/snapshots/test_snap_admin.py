@@ -1,4 +1,4 @@
-"""Snapshots at 80x24 of the administrator's screen on the demo data (frozen clock):
+"""Snapshots at 80x24 of the administrator's screen (F8 or A) on the demo data (frozen clock):
 each tab; and of the finder (ctrl+f).
 
 Accept changes only after looking at the SVGs: ``pytest tests/snapshots/test_snap_admin.py --snapshot-update``.

@@ -26,3 +26,13 @@ async def _loaded(pilot: Any) -> None:
 @pytest.mark.parametrize("policy_key", PROFILES)
 def test_caseload_at_80_columns(policy_key: str, snap_compare: Any, make_app: Any) -> None:
     assert snap_compare(make_app("cpatel", policy_key=policy_key), terminal_size=SIZE, run_before=_loaded)
+
+
+HOME_USERS = ("cpatel", "dwhitlow", "osman")  # a chair, a manager who responds, the IRO service manager (oversight)
+
+
+@pytest.mark.parametrize("policy_key", PROFILES)
+@pytest.mark.parametrize("user", HOME_USERS)
+def test_home_at_80_columns(user: str, policy_key: str, snap_compare: Any, make_app: Any) -> None:
+    """My work, the first screen after sign-in, for each kind of person under each built-in profile."""
+    assert snap_compare(make_app(user, policy_key=policy_key, home="work"), terminal_size=SIZE, run_before=settle)

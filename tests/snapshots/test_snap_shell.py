@@ -58,3 +58,20 @@ class TestHelp:
 class TestLock:
     def test_lock(self, snap_compare: Any, make_app: Any) -> None:
         assert snap_compare(make_app("cpatel"), terminal_size=SMALL, run_before=keys("ctrl+l"))
+
+
+class TestHome:
+    """My work, the first screen after sign-in (``home = "work"``, the installed default)."""
+
+    def test_chair(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("cpatel", home="work"), terminal_size=SMALL, run_before=keys())
+
+    def test_manager(self, snap_compare: Any, make_app: Any) -> None:
+        assert snap_compare(make_app("dwhitlow", home="work"), terminal_size=SMALL, run_before=keys())
+
+    def test_oversight(self, snap_compare: Any, make_app: Any) -> None:
+        from tests.ui.test_work import escalate_as_chair
+
+        app = make_app("osman", home="work")
+        escalate_as_chair("DRP-2026-0014", "stage_2")  # a request for oversight's agreement
+        assert snap_compare(app, terminal_size=SMALL, run_before=keys())

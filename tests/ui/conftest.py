@@ -2,7 +2,8 @@
 
 ``make_app(user="cpatel", size=...)`` gives a DrpApp on a fresh copy of the
 demo data, signed in as ``user`` (None = at the log-in screen), clock frozen at
-FROZEN_NOW. Use ``app.desk.clock`` (a FrozenClock) to move time.
+FROZEN_NOW. It opens on the caseload (config ``home = "caseload"``), where most tests
+start; pass ``home="work"`` for the installed default, the "my work" home screen. Use ``app.desk.clock`` (a FrozenClock) to move time.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def make_app(tmp_path: Path, demo_template: Callable[[str], Path]) -> Iterator[C
                 shutil.copy(f"{template}{suffix}", f"{db}{suffix}")
         open_database(str(db))
         policy = load_builtin(policy_key)
+        config.setdefault("home", "caseload")
         setup = Setup(Config(db=str(db), policy=policy_key, **config), str(db), policy,  # type: ignore[arg-type]
                       WorkingCalendar("ENG"))
         return DrpApp(setup, policy=policy, sign_in_as=user, clock=FrozenClock(FROZEN_NOW))

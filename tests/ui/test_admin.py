@@ -1,4 +1,4 @@
-"""The administrator's screen (F7 or M): staff, teams, children, closure days and the procedure,
+"""The administrator's screen (F8 or M): staff, teams, children, closure days and the procedure,
 through the same services as the command line; checked on screen and in the database.
 
 Pilot tests on the demo data (frozen clock: Mon 23 Nov 2026 10:00 London), signed in as the
@@ -100,7 +100,7 @@ def test_only_an_administrator_opens_it(make_app: Any) -> None:
     app = make_app("cpatel")
 
     async def body(pilot: Pilot[Any]) -> None:
-        await keys(pilot, "M", "f7")
+        await keys(pilot, "M", "f8")
         assert not isinstance(app.screen, AdminScreen) and app.current_mode == "caseload"
 
     run(app, body)

@@ -82,8 +82,11 @@ async def test_view_keys_switch_the_tab(make_app: Any) -> None:
         assert screen.view_name == "resolved" and screen.total_rows == closed
         await pilot.press("2")
         await settle(pilot)
-        assert screen.view_name == "awaiting" and screen.total_rows == 0
-        assert "no disputes" in status(app)
+        with raw(app) as con:  # responses awaiting her decision (the issue: "Awaiting me" was empty)
+            (deciding,) = con.execute("SELECT count(*) FROM dispute WHERE raised_by_id = 3 AND status IN "
+                                      "('responded', 'negotiating')").fetchone()
+        assert screen.view_name == "awaiting" and screen.total_rows == deciding > 0
+        assert {r.status.value for r in screen.query_one(CaseloadTable).rows_shown} <= {"responded", "negotiating"}
         await pilot.press("]")
         await settle(pilot)
         assert screen.view_name == "team" and screen.total_rows
@@ -99,7 +102,13 @@ async def test_a_responder_starts_on_awaiting_me(make_app: Any) -> None:
         await settle(pilot)
         screen = caseload(app)
         assert screen.view_name == "awaiting" and screen.total_rows
-        assert all(row.responder_id == app.desk.user.id for row in screen.query_one(CaseloadTable).rows_shown)
+        with raw(app) as con:  # sent to them and unanswered, or further actions agreed with them
+            waiting = {r[0] for r in con.execute(
+                "SELECT d.id FROM dispute d WHERE (d.responder_id = ? AND d.status = 'sent') OR (d.status = "
+                "'negotiating' AND d.id IN (SELECT dispute_id FROM stage_record WHERE responder_id = ?))",
+                (app.desk.user.id, app.desk.user.id))}
+        assert {row.id for row in screen.query_one(CaseloadTable).rows_shown} <= waiting
+        assert screen.total_rows == len(waiting)
         await pilot.press("3")
         await settle(pilot)
         assert screen.total_rows  # the team view: children of their own team
@@ -181,7 +190,7 @@ async def test_sort_cycles(make_app: Any) -> None:
 @desk_test
 async def test_only_the_visible_page_is_loaded_and_keys_page(make_app: Any) -> None:
     app = make_app("cpatel", idle_lock_minutes=0)
-    async with app.run_test(size=(80, 12)) as pilot:  # 7 rows a page
+    async with app.run_test(size=(80, 13)) as pilot:  # 7 rows a page (and the row detail line)
         await settle(pilot)
         screen = caseload(app)
         size, total = screen.page_size, screen.total_rows
@@ -341,3 +350,31 @@ async def test_no_color_still_shows_every_state(make_app: Any, monkeypatch: pyte
         text = screen_text(app)
         for word in ("!! OVERDUE", "!  due today", ">  due soon", "on track"):
             assert word in text, word
+
+
+@desk_test
+async def test_at_80_columns_due_says_what_and_the_detail_line_says_with_whom(make_app: Any) -> None:
+    """Issue 11: the Due column mixed response deadlines, actions and negotiation windows without
+    saying which, and "With whom" was hidden at 80 columns."""
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = caseload(app)
+        rows = screen.query_one(CaseloadTable).rows_shown
+        assert "with" not in screen.query_one(CaseloadTable).column_keys  # no room for the column ...
+        kinds = {"response": "response ", "action": "action ", "negotiation": "negotiation "}
+        for row, due in zip(rows, column(app, "due"), strict=True):
+            if row.next_due_kind in kinds:
+                assert due.startswith(kinds[row.next_due_kind]), (row.reference, due)
+        assert {r.next_due_kind for r in rows} >= {"response", "action"}
+        table = screen.query_one(CaseloadTable)
+        with_whom = next(i for i, r in enumerate(rows) if r.with_whom)
+        table.move_cursor(row=with_whom)
+        await settle(pilot)
+        detail = str(screen.query_one("#row-detail").render())  # ... so the highlighted row says it
+        row = rows[with_whom]
+        assert detail.startswith(f"{row.reference} · due: ") and f"with {row.with_whom}" in detail
+        with raw(app) as con:
+            (name,) = con.execute("SELECT s.name FROM dispute d JOIN staff s ON s.id = d.responder_id "
+                                  "WHERE d.reference = ?", (row.reference,)).fetchone()
+        assert name == row.with_whom

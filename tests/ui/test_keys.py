@@ -5,7 +5,7 @@
 - ``j``/``k`` move the cursor in the desk's tables (and ``k`` no longer does anything else there);
 - ``q`` closes the screen like Escape, at home quits (asking about unsaved text), but is typed
   into a text field that has focus;
-- ``H``/``C``/``I``/``R``: the F2–F5 screens without function keys.
+- ``L``/``C``/``I``/``R``: the F2–F5 screens without function keys; ``H`` (or F7) home, my work.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def test_q_goes_home_from_another_mode_and_asks_at_home_when_text_is_unsaved(mak
         app.push_screen(DisputeScreen(pick(Status.DRAFT, stage="informal")))  # a form open in the children
         await settle(pilot)
         fields(app.screen)["chair_wanted"].set_raw("Typed, not saved")
-        await keys(pilot, "H")
+        await keys(pilot, "L")  # the caseload's letter (H is home: my work)
         assert app.current_mode == "caseload"
         await keys(pilot, "q")
         assert isinstance(app.screen, ChoiceDialog) and app.is_running
@@ -197,8 +197,9 @@ def test_letters_open_the_function_key_screens(make_app: Any) -> None:
     app = make_app("osman")
 
     async def body(pilot: Pilot[Any]) -> None:
-        for letter, mode in (("C", "children"), ("I", "inbox"), ("R", "reports"), ("H", "caseload"),
-                             ("shift+i", "inbox"), ("shift+h", "caseload")):
+        for letter, mode in (("C", "children"), ("I", "inbox"), ("R", "reports"), ("L", "caseload"),
+                             ("shift+i", "inbox"), ("H", "work"), ("shift+l", "caseload"), ("shift+h", "work"),
+                             ("f7", "work")):
             await keys(pilot, letter)
             assert app.current_mode == mode, letter
 

@@ -85,7 +85,7 @@ def test_the_footer_shows_the_letters_beside_the_f_keys(make_app: Any) -> None:
 
     async def body(pilot: Pilot[Any]) -> None:
         line = footer_line(app)
-        assert "F2/H" in line and "F3/C" in line and "F4/I" in line
+        assert "F2/L" in line and "F3/C" in line and "F4/I" in line
         assert "F5/R" not in line and "Reports" not in line  # a chair has no reports
 
     run(app, body, size=(120, 24))
@@ -114,10 +114,10 @@ def test_the_caseload_key_returns_to_the_list_not_the_last_dispute(make_app: Any
         await keys(pilot, "f2")
         assert isinstance(app.screen, CaseloadScreen)  # the list, not the dispute opened before
         assert len(app.screen_stack) == 1
-        await keys(pilot, "f2", "H")  # again on the list: still the list, nothing else happens
+        await keys(pilot, "f2", "L")  # again on the list: still the list, nothing else happens
         assert isinstance(app.screen, CaseloadScreen) and len(app.screen_stack) == 1
         await open_form(pilot, pick(Status.SENT, stage="informal", overdue=True, now=app.desk.clock.now()))
-        await keys(pilot, "H")  # from the dispute itself, by its letter
+        await keys(pilot, "L")  # from the dispute itself, by its letter
         assert isinstance(app.screen, CaseloadScreen) and len(app.screen_stack) == 1
 
     run(app, body)
@@ -240,7 +240,7 @@ def test_keys_are_remapped_from_the_config_file(make_app: Any) -> None:
         assert "no.such.key" in " ".join(str(n.message) for n in app._notifications)
         await keys(pilot, "ctrl+b")
         assert app.current_mode == "inbox"
-        await keys(pilot, "H")
+        await keys(pilot, "L")
         table = app.screen.query_one(CaseloadTable)
         await keys(pilot, "j", "j", "0")
         assert table.cursor_row == 0

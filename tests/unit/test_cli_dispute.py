@@ -509,6 +509,31 @@ def test_walks_run_on_postgresql(pg_cli: Cli) -> None:
         close_database()
 
 
+def test_siblings_in_one_go_from_the_command_line(cli: Cli) -> None:
+    """Issue 11 item 7: one response for linked siblings (each keeps its own record); an "all
+    siblings" action goes sibling by sibling, names the one refused and why, the others proceed."""
+    c, w = cli, cli.world
+    raised = raise_at(c, "informal", "--sibling", "T101", "--sibling", "T102")
+    first, second, third = raised["references"]
+    c.ok("chair1", "send", first, "--siblings")
+    c.ok("chair1", "withdraw", third, "--reason", "Raised in error for this child.")
+    responder = w.responder("informal")
+    out = c.ok(responder.username, "respond", second, "--siblings", "--text", "Contact booked for all three.",
+               "--action", "Book contact|SW|26/11/2026")
+    assert out["references"] == [first, second]
+    assert [r["reference"] for r in out["refused"]] == [third] and "withdrawn" in out["refused"][0]["reason"]
+    for ref in (first, second):
+        st = c.ok("chair1", "show", ref)["stages"][0]
+        assert st["response"] == "Contact booked for all three."
+        assert [(a["owner"], a["due"]) for a in st["actions"]] == [("SW", "2026-11-26")]
+    status, text, _ = c.run("chair1", "decide", first, "--not-resolved", "--comment", "No dates yet.",
+                            "--siblings", json_out=False)
+    assert status == 0
+    lines = text.strip().splitlines()
+    assert lines[0].startswith(f"{first}: decided not resolved") and lines[1].startswith(f"{second}: decided")
+    assert lines[2].startswith(f"{third}: refused, left as it was: ") and "withdrawn" in lines[2]
+
+
 def test_the_command_line_reads_today_and_yesterday_by_its_clock(cli: Cli) -> None:
     """The frozen clock says Mon 23 Nov 2026 (tests/conftest.py): "yesterday" is Sun 22 Nov."""
     c = cli

@@ -94,9 +94,16 @@ def test_bad_values_name_the_file_and_the_key(tmp_path: Path, text: str, key: st
 
 
 def test_unknown_key_lists_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"known: audit_key, auth, closures, db, due_soon_working_days, idle_lock_minutes, "
-                                          r"keys, mail, nation, policy, retention, shared_group"):
+    with pytest.raises(ConfigError, match=r"known: audit_key, auth, closures, db, due_soon_working_days, home, "
+                                          r"idle_lock_minutes, keys, mail, nation, policy, retention, shared_group"):
         load_config(str(write(tmp_path / "c.toml", "colour = 1\n")))
+
+
+def test_home_is_my_work_unless_set_to_the_caseload(tmp_path: Path) -> None:
+    assert load_config(str(write(tmp_path / "a.toml", "nation = 'ENG'\n"))).home == "work"
+    assert load_config(str(write(tmp_path / "b.toml", "home = 'caseload'\n"))).home == "caseload"
+    with pytest.raises(ConfigError, match=r"'home' must be one of work, caseload, not 'inbox'"):
+        load_config(str(write(tmp_path / "c.toml", "home = 'inbox'\n")))
 
 
 def test_unreadable_files(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """Siblings (000:83, 002:77): one linked dispute per sibling the concern relates to.
 
 Raised together, each child keeps its own reference, record and history; the chair
-can send, decide or escalate the linked group in one action, which is one
-transaction: if any sibling's move is refused, no sibling is changed.
+can send, decide or escalate the linked group in one action, and a manager can record one
+response for the group. The dispute acted on must succeed (else nothing changes); the
+siblings then go one by one: a sibling refused is left as it was and named with the
+reason (``Done.refused``), the others proceed (issue 11, item 7).
 """
 
 from __future__ import annotations
@@ -104,47 +106,67 @@ def test_send_decide_escalate_the_group_in_one_action(world: World) -> None:
     approver = w.levels[w.policy.rules.approval_level]
     assert len([n for n in notifications_for(approver.id) if n.kind == "approval"]) == 3
     outcomes.approve_stage(w.ctx(approver), ids[0], "Agreed.")
-    unchanged_after(lambda: ds.send(w.ctx(), ids[0], include_siblings=True), DomainError,
-                    "DRP-2026-0002", "agreement")
+    done = ds.send(w.ctx(), ids[0], include_siblings=True)  # only the first is agreed: it goes alone
+    assert done == ids[:1]
+    assert [(r.dispute_id, r.reference) for r in done.refused] == [
+        (ids[1], "DRP-2026-0002"), (ids[2], "DRP-2026-0003")]
+    assert all("agreement" in r.reason for r in done.refused)
+    assert [get_dispute(i).status for i in ids] == [Status.SENT, Status.DRAFT, Status.DRAFT]
     for i in ids[1:]:
         outcomes.approve_stage(w.ctx(approver), i, "Agreed.")
-    assert ds.send(w.ctx(), ids[0], include_siblings=True) == ids
+    done = ds.send(w.ctx(), ids[1], include_siblings=True)
+    assert done == ids[1:] and [r.reference for r in done.refused] == ["DRP-2026-0001"]  # already sent
     assert {get_dispute(i).status for i in ids} == {Status.SENT}
 
 
-def test_send_group_fails_for_one_none_changed(world: World) -> None:
+def test_send_group_one_already_sent_the_others_go_and_it_is_named(world: World) -> None:
     w = world
     ids = raise_group(w, "stage_1")
     ds.send(w.ctx(), ids[2])  # the third was already sent on its own
-    unchanged_after(lambda: ds.send(w.ctx(), ids[0], include_siblings=True), DomainError,
+    done = ds.send(w.ctx(), ids[0], include_siblings=True)
+    assert done == ids[:2]
+    (refused,) = done.refused
+    assert (refused.dispute_id, refused.reference) == (ids[2], "DRP-2026-0003") and "already sent" in refused.reason
+    assert [get_dispute(i).status for i in ids] == [Status.SENT] * 3
+    assert [e.kind for e in events_for(dispute_id=ids[2])] == ["raised", "sent"]  # sent once, not twice
+
+
+def test_the_dispute_acted_on_refused_nothing_changes(world: World) -> None:
+    w = world
+    ids = raise_group(w, "stage_1")
+    ds.send(w.ctx(), ids[2])
+    unchanged_after(lambda: ds.send(w.ctx(), ids[2], include_siblings=True), DomainError,
                     "DRP-2026-0003", "already sent")
     assert [get_dispute(i).status for i in ids] == [Status.DRAFT, Status.DRAFT, Status.SENT]
 
 
-def test_send_group_with_a_withdrawn_sibling_none_changed(world: World) -> None:
+def test_send_group_with_a_withdrawn_sibling_the_others_go(world: World) -> None:
     w = world
     ids = raise_group(w, "stage_1")
     outcomes.withdraw(w.ctx(), ids[1], "Raised in error for this child.")
-    unchanged_after(lambda: ds.send(w.ctx(), ids[0], include_siblings=True), DomainError,
-                    "DRP-2026-0002", "withdrawn")
-    assert [get_dispute(i).status for i in ids] == [Status.DRAFT, Status.WITHDRAWN, Status.DRAFT]
+    done = ds.send(w.ctx(), ids[0], include_siblings=True)
+    assert done == [ids[0], ids[2]]
+    assert [(r.reference, "withdrawn" in r.reason) for r in done.refused] == [("DRP-2026-0002", True)]
+    assert [get_dispute(i).status for i in ids] == [Status.SENT, Status.WITHDRAWN, Status.SENT]
 
 
-def test_decide_group_fails_for_one_none_changed(world: World) -> None:
+def test_decide_group_one_without_a_response_is_named_the_others_decided(world: World) -> None:
     w = world
     ids = raise_group(w, "stage_1")
     ds.send(w.ctx(), ids[0], include_siblings=True)
     tm = w.responder("stage_1")
     for i in ids[:2]:
         ds.record_response(w.ctx(tm), i, "Done.", [])
-    exc = unchanged_after(lambda: outcomes.decide(w.ctx(), ids[0], True, "Resolved.", include_siblings=True),
-                          DomainError, "DRP-2026-0003", "no response")
-    assert "record it on the manager's behalf" in exc.message
-    assert [get_dispute(i).status for i in ids] == [Status.RESPONDED, Status.RESPONDED, Status.SENT]
-    assert m.MonitoringMeeting.select().count() == 0
+    done = outcomes.decide(w.ctx(), ids[0], True, "Resolved.", include_siblings=True)
+    assert done == ids[:2]
+    (refused,) = done.refused
+    assert refused.reference == "DRP-2026-0003" and "no response" in refused.reason
+    assert "record it on the manager's behalf" in refused.reason
+    assert [get_dispute(i).status for i in ids] == [Status.RESOLVED, Status.RESOLVED, Status.SENT]
+    assert m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == ids[2]).count() == 0
 
 
-def test_escalate_group_fails_for_one_none_changed(world: World) -> None:
+def test_escalate_group_one_resolved_is_named_the_others_escalate(world: World) -> None:
     w = world
     ids = raise_group(w, "stage_1")
     ds.send(w.ctx(), ids[0], include_siblings=True)
@@ -152,12 +174,32 @@ def test_escalate_group_fails_for_one_none_changed(world: World) -> None:
     for i in ids:
         ds.record_response(w.ctx(tm), i, "Done.", [])
     outcomes.decide(w.ctx(), ids[1], True, "Resolved for this child.")
-    unchanged_after(lambda: outcomes.escalate(w.ctx(), ids[0], comment="No dates.", include_siblings=True),
-                    DomainError, "DRP-2026-0002", "resolved")
-    assert [get_dispute(i).current_stage for i in ids] == ["stage_1"] * 3
-    # without the group flag, one child escalates alone
-    outcomes.escalate(w.ctx(), ids[0], comment="No dates.")
-    assert [get_dispute(i).current_stage for i in ids] == ["stage_2", "stage_1", "stage_1"]
+    done = outcomes.escalate(w.ctx(), ids[0], comment="No dates.", include_siblings=True)
+    assert done == [ids[0], ids[2]]
+    assert [(r.reference, "resolved" in r.reason) for r in done.refused] == [("DRP-2026-0002", True)]
+    assert [get_dispute(i).current_stage for i in ids] == ["stage_2", "stage_1", "stage_2"]
+
+
+def test_a_manager_records_one_response_for_the_siblings_each_keeps_its_own(world: World) -> None:
+    w = world
+    ids = raise_group(w, "stage_1")
+    ds.send(w.ctx(), ids[0], include_siblings=True)
+    outcomes.withdraw(w.ctx(), ids[2], "Raised in error for this child.")
+    tm = w.responder("stage_1")
+    done = ds.record_response(w.ctx(tm), ids[1], "Contact booked for all three.",
+                              [ds.ActionInput("Book contact", "Team manager", date(2026, 12, 4))],
+                              include_siblings=True)
+    assert done == ids[:2]
+    assert [(r.reference, "withdrawn" in r.reason) for r in done.refused] == [("DRP-2026-0003", True)]
+    records = [get_dispute(i).current for i in ids]
+    for rec in records[:2]:  # each child's own record: its own response and its own copy of the actions
+        assert rec is not None and rec.response == "Contact booked for all three." and rec.response_by_id == tm.id
+        assert [(a.description, a.due) for a in rec.actions] == [("Book contact", date(2026, 12, 4))]
+    assert records[0].actions[0].id != records[1].actions[0].id  # type: ignore[union-attr]
+    assert records[2] is not None and records[2].response_at is None
+    assert [get_dispute(i).status for i in ids] == [Status.RESPONDED, Status.RESPONDED, Status.WITHDRAWN]
+    chair_notes = [n.dispute_id for n in notifications_for(w.chair.id) if n.kind == "response"]
+    assert sorted(chair_notes) == ids[:2]  # the chair is told about each child's response
 
 
 def test_group_action_with_a_stale_version_none_changed(world: World) -> None:

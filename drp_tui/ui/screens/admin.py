@@ -1,5 +1,5 @@
 """The administrator's screen: staff, teams and their management chain, children, closure days
-and the procedure in force, without SQL (F7 or M; administrator only).
+and the procedure in force, without SQL (F8 or M; administrator only).
 
 Every change goes through the same services as ``drp user|team|child|closure`` (the same
 checks, the same audit events). An administrator manages accounts and configuration, not

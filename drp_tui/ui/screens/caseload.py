@@ -28,7 +28,7 @@ from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import london_date
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
-from drp_tui.ui.widgets.caseload_table import CaseloadTable
+from drp_tui.ui.widgets.caseload_table import CaseloadTable, due_cell
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import visible
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 VIEWS = tuple(VIEW_KEYS)
 SORTS = ("due", "reference", "child", "stage")
 SORT_LABELS = {"due": "due date", "reference": "reference", "child": "child", "stage": "stage"}
-CHROME_ROWS = 5  # header, view bar, filter line, table header, footer
+CHROME_ROWS = 6  # header, view bar, filter line, table header, the row's detail line, footer
 
 
 LAST = -1  # an offset meaning "the last page"
@@ -139,6 +139,7 @@ class CaseloadScreen(Screen[None]):
                               id="filter", compact=True)
             yield Static("", id="status")
         yield CaseloadTable(id="caseload-table")
+        yield Static("", id="row-detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -243,6 +244,7 @@ class CaseloadScreen(Screen[None]):
         table.today = london_date(self.desk_app.desk.clock.now())
         table.show_page(page.rows, page.states, cursor=page.cursor)
         self._show_status()
+        self._show_detail()
         if page.total is None:
             self._count(page.query)
         if not self._first_shown:
@@ -363,6 +365,22 @@ class CaseloadScreen(Screen[None]):
                 table.move_cursor(row=0 if request.to == "first" else table.row_count - 1)
             return
         self.load(offset=target if target == LAST else max(0, target), cursor=request.cursor)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The highlighted row in words, whatever columns fit: what is due and when, with whom, the stage."""
+        row = self.current_row
+        line = self.query_one("#row-detail", Static)
+        if row is None:
+            line.update("")
+            return
+        due = due_cell(row, london_date(self.desk_app.desk.clock.now()))
+        parts = [row.reference, f"due: {due}" if due else row.status.label,
+                 f"with {row.with_whom}" if row.with_whom else "", row.stage_label]
+        line.update(Text(" · ".join(p for p in parts if p), no_wrap=True, end="", overflow="ellipsis"))
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:

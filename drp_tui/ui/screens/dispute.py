@@ -389,7 +389,11 @@ class DisputeScreen(Screen[None]):
         self._rebase = True
         if on_success is not None:
             on_success()
-        self.say(done)
+        refused = getattr(result, "refused", None)  # "all siblings": those left as they were, and why
+        if refused:
+            done = f"{done} Not done for {len(refused)} linked sibling{'s' if len(refused) > 1 else ''}: " + "; ".join(
+                f"{r.reference}: {r.reason}" for r in refused)
+        self.say(done, bool(refused))
         self.drp.data_changed()
         await self.reload()
         if self.draft_id is not None and not self.unsaved_draft():  # the restored text is saved

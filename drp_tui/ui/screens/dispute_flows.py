@@ -316,9 +316,10 @@ async def respond(scr: DisputeScreen) -> None:
                          title="Record and send the response", yes="Record and send", no="Keep editing"):
         scr.say("Not sent. " + unsaved_hint(scr) + ".")
         return
+    sibs = await scr.ask_siblings("record this same response", (Status.SENT, Status.NEGOTIATING))  # typed once
     ok, res = await scr.write(f"Response recorded and sent to {ld.view.raised_by_name}.", ds.record_response,
                               ld.view.id, text, actions, on_behalf=scr.on_behalf, version=scr.base_version,
-                              on_success=scr.after_response)
+                              include_siblings=sibs, on_success=scr.after_response)
     if ok:
         scr.drafted = None
     else:

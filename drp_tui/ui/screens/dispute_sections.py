@@ -326,11 +326,26 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
         parts += _actions(sv, ld, clock)
     if sv.negotiation_until:
         parts.append(_ro("Further negotiation", f"until {format_london(sv.negotiation_until)}: {sv.negotiation_note}"))
+    parts += decision_lines(sv)
+    return Collapsible(*parts, title=title, collapsed=collapsed, id=sid)  # type: ignore[arg-type]
+
+
+COMMENT_BREAK = "\n\n"  # as services.outcomes keeps a stage's decision comments, oldest first
+
+
+def decision_lines(sv: StageView) -> list[Widget]:
+    """The chair's decision on this stage and every comment made on it, oldest first. They stay
+    on the stage's section after further negotiation and after escalating to the next stage."""
+    first, *later = sv.decision_comment.split(COMMENT_BREAK) if sv.decision_comment else [""]
+    when = f" ({format_london(sv.decision_at)})" if sv.decision_at else ""
     if sv.decision is not None:
         word = "Resolved" if sv.decision is Decision.RESOLVED else "Not resolved"
-        when = format_london(sv.decision_at) if sv.decision_at else ""
-        parts.append(_ro("Decision", f"{word} ({when}). {sv.decision_comment}".strip()))
-    return Collapsible(*parts, title=title, collapsed=collapsed, id=sid)  # type: ignore[arg-type]
+        lines = [_ro("Decision", f"{word}{when}. {first}".strip())]
+    elif first:  # decided not resolved, then further negotiation was agreed: the decision is open again
+        lines = [_ro("Earlier decision", f"Not resolved, then further negotiation. {first}")]
+    else:
+        return []
+    return lines + [_ro("Further comment", more) for more in later]
 
 
 def due_line(sv: StageView, state: DueState | None) -> Content:

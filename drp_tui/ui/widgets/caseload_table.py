@@ -48,7 +48,7 @@ COLUMNS = (
     Column("state", "State", 12, 0),
     Column("reference", "Reference", 13, 0),
     Column("child", "Child", 15, 0),
-    Column("due", "Due", 11, 0),
+    Column("due", "Due", 17, 0),
     Column("stage", "Stage", 12, 1),
     Column("with", "With whom", 14, 2),
     Column("category", "Category", 16, 4),
@@ -89,6 +89,29 @@ def due_text(at: datetime | None, today: date) -> str:
     if local.time() == time(0):
         return short_date(at - timedelta(microseconds=1), today)
     return f"{short_date(at, today)} {local:%H:%M}" if local.date() != today else f"today {local:%H:%M}"
+
+
+# What a row's next deadline is for (its ``next_due_kind``, a kind of domain.deadlines), as the Due
+# column says it: "response 30 Nov", "action 4 Dec", "negotiation 14:00".
+DUE_KINDS = {"response": "response", "action": "action", "negotiation": "negotiation", "monitoring": "meeting",
+             "raise": "send by", "cap": "process"}
+
+
+def due_cell(row: DisputeRow, today: date) -> str:
+    """What is due and when, compactly: ``response 13 Nov``, ``negotiation 14:00`` (today)."""
+    if row.next_due_at is None:
+        return ""
+    local = to_london(row.next_due_at)
+    if local.time() == time(0):  # end of the day before
+        day = (row.next_due_at - timedelta(microseconds=1))
+        d = to_london(day).date()
+        when = f"{d.day} {d:%b}" if d.year == today.year else f"{d.day} {d:%b} {d:%y}"
+    elif local.date() == today:
+        when = f"{local:%H:%M}"
+    else:
+        when = f"{local.day} {local:%b} {local:%H:%M}"
+    word = DUE_KINDS.get(row.next_due_kind, row.next_due_kind)
+    return f"{word} {when}".strip()
 
 
 class CaseloadTable(DeskTable[Text]):
@@ -158,7 +181,7 @@ class CaseloadTable(DeskTable[Text]):
             "state": f"{state.symbol} {state.label}" if state is not DueState.NONE else f"   {row.status.label}",
             "reference": row.reference,
             "child": row.child_name,
-            "due": due_text(row.next_due_at, self.today),
+            "due": due_cell(row, self.today),
             "stage": row.stage_label,
             "with": row.with_whom,
             "category": self.category_labels.get(row.category, row.category),

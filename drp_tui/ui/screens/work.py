@@ -1,0 +1,209 @@
+"""My work (home): what needs the signed-in person now, worst first.
+
+The first screen after sign-in. Each row says what to do (the verb of a move the person
+may make now), on which dispute, what is due and when, and with whom; overdue first.
+The list comes from ``Desk.my_work`` (the move function and the deadline rule judge each
+dispute; this screen decides nothing). Enter opens the dispute's form, where the move is
+offered; the caseload (F2) keeps the full lists.
+
+Every row carries its state as a word and symbol (``!! OVERDUE``), not colour alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from drp_tui.crash import user_message
+from drp_tui.domain.model import DueState
+from drp_tui.domain.timeutil import london_date
+from drp_tui.services.work import WorkItem
+from drp_tui.ui.widgets.caseload_table import due_text, short_date
+from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.tables import DeskTable
+from drp_tui.ui.widgets.text import safe_text
+
+if TYPE_CHECKING:
+    from drp_tui.ui.app import DrpApp
+
+WORK_BINDINGS: list[BindingType] = [
+    Binding("enter", "select_cursor", "Open", key_display="⏎", id="work.open",
+            tooltip="Open the dispute to do what the row says"),
+    Binding("ctrl+r", "reload", "Reload", show=False, id="work.reload", tooltip="Read the list again"),
+]
+
+STATE_CLASS = {
+    DueState.OVERDUE: "work--overdue", DueState.DUE_TODAY: "work--due-today", DueState.DUE_SOON: "work--due-soon",
+    DueState.ON_TRACK: "work--on-track", DueState.PAUSED: "work--paused", DueState.DONE: "work--on-track",
+    DueState.NONE: "work--waiting",
+}
+STATE_WORDS = {DueState.NONE: "waiting"}  # no clock of its own, but it waits on you
+FIXED = {"state": 11, "dispute": 15, "with": 14}  # "what" takes the rest of the width
+
+
+def due_line(item: WorkItem, today: date) -> str:
+    """What is due and when: ``response due Mon 30 Nov``, ``your decision since Thu 26 Nov``."""
+    if item.due_at is not None:
+        return f"{item.due_word} {due_text(item.due_at, today)}"
+    if item.since is not None:
+        return f"{item.due_word} since {short_date(item.since, today)}"
+    return item.due_word
+
+
+class WorkTable(DeskTable[Text]):
+    """Two lines a row: what to do and what is due; which dispute; with whom, at which stage."""
+
+    BINDINGS = WORK_BINDINGS
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | set(STATE_CLASS.values())
+    DEFAULT_CSS = """
+    WorkTable { height: 1fr; width: 1fr; overflow-x: hidden; scrollbar-size-vertical: 1; }
+    WorkTable > .work--overdue { color: $error; text-style: bold; }
+    WorkTable > .work--due-today { color: $warning; text-style: bold; }
+    WorkTable > .work--waiting { text-style: bold; }
+    WorkTable > .work--due-soon { color: $due-soon; }
+    WorkTable > .work--paused { color: $paused; text-style: italic; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, cell_padding=1)
+        self.items: list[WorkItem] = []
+        self.today = date.min
+
+    def show(self, items: Sequence[WorkItem], width: int) -> None:
+        keep = self.current
+        self.items = list(items)
+        self.clear(columns=True)
+        what = max(20, width - sum(FIXED.values()) - 2 * 4 - 3)  # (room for the scroll bar)
+        self.add_column("State", key="state", width=FIXED["state"])
+        self.add_column("What to do · what is due", key="what", width=what)
+        self.add_column("Dispute · child", key="dispute", width=FIXED["dispute"])
+        self.add_column("With whom", key="with", width=FIXED["with"])
+        for item in self.items:
+            style = self.get_component_rich_style(STATE_CLASS[item.state], partial=True)
+            word = STATE_WORDS.get(item.state, item.state.label)
+            symbol = item.state.symbol.strip() if item.state is not DueState.NONE else "*"
+            self.add_row(
+                safe_text(f"{symbol} {word}", style, width=FIXED["state"]),
+                two(item.verb, due_line(item, self.today), what, style),
+                two(fit(item.reference, item.short_reference, FIXED["dispute"]), item.child_name, FIXED["dispute"],
+                    style),
+                two(item.with_whom or "-", fit(item.stage_label, item.stage_short, FIXED["with"]), FIXED["with"],
+                    style),
+                key=f"{item.dispute_id}:{item.move.value}", height=2)
+        if keep is not None:
+            for i, item in enumerate(self.items):
+                if (item.dispute_id, item.move) == (keep.dispute_id, keep.move):
+                    self.move_cursor(row=i, animate=False)
+                    break
+
+    @property
+    def current(self) -> WorkItem | None:
+        if not self.items or not 0 <= self.cursor_row < len(self.items):
+            return None
+        return self.items[self.cursor_row]
+
+
+def fit(full: str, short: str, width: int) -> str:
+    """The full text where it fits, else the profile's short one for narrow screens (if it has one)."""
+    return short if short and len(full) > width else full
+
+
+def two(first: str, second: str, width: int, style: object) -> Text:
+    """Two lines of a cell, each cut to ``width`` (user text: never markup)."""
+    top = safe_text(first, style, width=width)  # type: ignore[arg-type]
+    below = safe_text(second, width=width)
+    return Text.assemble(top, "\n", below, no_wrap=True, end="")
+
+
+class WorkScreen(Screen[None]):
+    """Home: the signed-in person's work, worst first."""
+
+    TITLE = "My work"
+    DEFAULT_CSS = """
+    WorkScreen #work-title { height: 1; padding: 0 1; text-style: bold; background: $boost; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = False
+
+    @property
+    def desk_app(self) -> DrpApp:
+        return cast("DrpApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield Static("My work", id="work-title")
+        yield WorkTable(id="work-table")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(WorkTable).focus()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        self._load()
+
+    def clock_tick(self) -> None:
+        """Time passed: states and what is overdue change with it."""
+        self._load()
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="work", name="my-work", exit_on_error=False)
+    def _load(self) -> None:
+        desk = self.desk_app.desk
+        if desk.user is None:
+            return
+        items = desk.my_work()
+        self.app.call_from_thread(self._show, items, london_date(desk.clock.now()))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "work" and event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.query_one("#work-title", Static).update(
+                Text(f"My work: could not load ({user_message(event.worker.error)}) · r to retry", end=""))
+
+    def _show(self, items: list[WorkItem], today: date) -> None:
+        if not self.is_attached:
+            return
+        table = self.query_one(WorkTable)
+        table.today = today
+        table.show(items, self.app.size.width)
+        first = not self.loaded
+        self.loaded = True
+        self.query_one("#work-title", Static).update(title(items))
+        if first:  # the home screen's first list is on screen: the sign-in's reminders may run now
+            self.app.call_after_refresh(self.desk_app.first_page_shown)
+
+    def on_resize(self) -> None:
+        table = self.query_one(WorkTable)
+        if self.loaded:
+            table.show(table.items, self.app.size.width)
+
+    @on(DataTable.RowSelected, "#work-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        item = self.query_one(WorkTable).current
+        if item is not None:
+            self.desk_app.open_dispute(item.dispute_id)
+
+
+def title(items: Sequence[WorkItem]) -> Text:
+    """``My work · 5 things need you · 2 overdue`` (or that nothing does)."""
+    if not items:
+        return Text("My work · nothing needs you now · F2 for the caseload", no_wrap=True, end="")
+    overdue = sum(1 for i in items if i.state is DueState.OVERDUE)
+    n = len(items)
+    text = f"My work · {n} thing{'s need' if n != 1 else ' needs'} you"
+    if overdue:
+        text += f" · {overdue} overdue"
+    return Text(text + " · ⏎ open", no_wrap=True, end="")

@@ -138,7 +138,7 @@ ADMIN_BINDINGS: list[BindingType] = [
 ]
 # --- the history screen: its record written out (HistoryScreen.BINDINGS, with the screen's own) ---
 HISTORY_EXPORT_BINDINGS: list[BindingType] = [
-    Binding("p", "case_note", "Case note", show=False, id="history.case_note",
+    Binding("P,shift+p", "case_note", "Copy case note", key_display="P", show=False, id="history.case_note",
             tooltip="Copy the case-note text of the highlighted stage (else of the whole dispute) to paste into "
                     "the child's record; it is also shown on screen"),
     Binding("x", "export", "Export", show=False, id="history.export",

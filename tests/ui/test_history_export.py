@@ -19,14 +19,14 @@ def last_event() -> m.Event:
 
 
 @pilot_test
-async def test_p_copies_the_highlighted_stages_case_note_and_shows_it(make_app: Any) -> None:
+async def test_P_copies_the_highlighted_stages_case_note_and_shows_it(make_app: Any) -> None:
     app = make_app("cpatel")
     d = climbed()
     records = list(m.StageRecord.select().where(m.StageRecord.dispute == d.id).order_by(m.StageRecord.seq))
     second = app.desk.policy.stage(records[1].stage_key).label
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await push(app, pilot, HistoryScreen(dispute_id=d.id))
-        await pilot.press("s", "j", "p")  # the second stage
+        await pilot.press("s", "j", "P")  # the second stage
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, ExplainDialog)
@@ -42,7 +42,7 @@ async def test_p_copies_the_highlighted_stages_case_note_and_shows_it(make_app: 
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
-        await pilot.press("t", "p")  # on the timeline: every step of the dispute, oldest first
+        await pilot.press("t", "P")  # on the timeline: every step of the dispute, oldest first
         await settle(pilot)
         assert isinstance(app.screen, ExplainDialog)
         whole = app.clipboard

@@ -11,17 +11,16 @@ event too (who, when, the reference). ``--redact`` replaces staff names by their
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from drp_tui.cli import UsageError
-from drp_tui.cli.dispute import Session, _safe
+from drp_tui.cli.dispute import Session, _runner, _safe
 from drp_tui.domain.timeutil import to_london
 from drp_tui.services import export
-from drp_tui.services.errors import DomainError, NotFound
+from drp_tui.services.errors import NotFound, ValidationError
 
 PREFIX = "drp export: "
 
@@ -47,19 +46,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("ref", metavar="REF", help="the dispute's reference, e.g. DRP-2026-0001")
     p.add_argument("-o", "--out", required=True, metavar="DIR_OR_FILE",
                    help="a folder (files named by the reference), or a file name (.pdf and .html are written)")
-    p.set_defaults(func=_runner(cmd_dispute))
+    p.set_defaults(func=_runner(_writing(cmd_dispute)), _prefix=PREFIX)
 
     p = sub.add_parser("child", parents=[common], help="every dispute of a child that you may see, as one bundle")
     p.add_argument("case", metavar="CASE_NUMBER", help="the child's case number")
     p.add_argument("-o", "--out", required=True, metavar="DIR_OR_FILE",
                    help="a folder (files named by the case number), or a file name (.pdf and .html are written)")
-    p.set_defaults(func=_runner(cmd_child))
+    p.set_defaults(func=_runner(_writing(cmd_child)), _prefix=PREFIX)
 
     p = sub.add_parser("casenote", parents=[common],
                        help="the case-note text of each step of a dispute, ready to paste into the child's record")
     p.add_argument("ref", metavar="REF", help="the dispute's reference")
     p.add_argument("--stage", type=int, metavar="N", help="only the steps of the dispute's Nth stage record (1 = first)")
-    p.set_defaults(func=_runner(cmd_casenote))
+    p.set_defaults(func=_runner(cmd_casenote), _prefix=PREFIX)
 
 
 def _no_action(args: argparse.Namespace) -> int:
@@ -68,35 +67,16 @@ def _no_action(args: argparse.Namespace) -> int:
     return 2
 
 
-def _runner(func: Callable[[Session, argparse.Namespace], dict[str, Any]]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
+def _writing(func: Callable[[Session, argparse.Namespace], dict[str, Any]]
+             ) -> Callable[[Session, argparse.Namespace], dict[str, Any]]:
+    """A command that writes files: a folder or file it cannot write is refused naming ``--out``
+    (the export itself is recorded). Run by ``drp dispute``'s runner (the same output and exits)."""
+    def run(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         try:
-            result = func(Session(args), args)
-        except DomainError as exc:
-            return _fail(args, exc.message, exc.field)
-        except UsageError as exc:
-            return _fail(args, str(exc), None)
-        except OSError as exc:  # the files could not be written (the export itself is recorded)
-            return _fail(args, f"--out: cannot write there: {exc.__class__.__name__}", "out")
-        text = result.pop("_text", "")
-        if args.json:
-            print(json.dumps({"ok": True, **result}, ensure_ascii=False))
-        elif text:
-            print(text)
-        return 0
+            return func(s, args)
+        except OSError as exc:
+            raise ValidationError(f"--out: cannot write there: {exc.__class__.__name__}", field="out") from None
     return run
-
-
-def _fail(args: argparse.Namespace, message: str, field: str | None) -> int:
-    line = " ".join(str(message).split())
-    if getattr(args, "json", False):
-        out: dict[str, Any] = {"ok": False, "error": line}
-        if field:
-            out["field"] = field
-        print(json.dumps(out, ensure_ascii=False))
-    else:
-        print(f"{PREFIX}{line}", file=sys.stderr)
-    return 2
 
 
 def _dispute_id(s: Session, ref: str) -> int:

@@ -266,6 +266,13 @@ def test_drp_export_writes_pdf_and_html_and_refuses_and_records(world: World, db
                                    str(tmp_path / "no"))
             assert status == 2 and "REF: no dispute" in err
 
+        blocker = tmp_path / "a-file"
+        blocker.write_text("", encoding="utf-8")
+        status, out, err = run(capsys, monkeypatch, db_path, config, "chair1", "dispute", ref, "-o",
+                               str(blocker / "inside"), "--json")
+        assert status == 2 and json.loads(out) == {"ok": False, "error": "--out: cannot write there: "
+                                                   "NotADirectoryError", "field": "out"}
+
         status, out, err = run(capsys, monkeypatch, db_path, config, "chair1", "casenote", ref, "--stage", "1")
         assert status == 0 and out.startswith(f"{world.policy.vocabulary.process} {ref}: ") and "Book sibling" in out
         assert m.Event.select().order_by(m.Event.id.desc()).first().summary == f"Exported case-note text: {ref}"

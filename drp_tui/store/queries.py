@@ -155,72 +155,123 @@ def awaiting_reply(staff_id: int | None) -> Expression:
 
 
 def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView:
-    """One dispute in full; with ``viewer_id``, ``sibling_ids`` lists only siblings that person may see
-    (the caller checks the dispute itself with ``visibility.can_see``)."""
-    d = m.Dispute.get_by_id(dispute_id)
-    records = list(m.StageRecord.select().where(m.StageRecord.dispute == d.id).order_by(m.StageRecord.seq))
+    """One dispute in full (``m.Dispute.DoesNotExist`` if there is none); with ``viewer_id``,
+    ``sibling_ids`` lists only siblings that person may see (the caller checks the dispute
+    itself with ``visibility.can_see``)."""
+    found = dispute_views([dispute_id], viewer_id=viewer_id)
+    if not found:
+        raise m.Dispute.DoesNotExist(f"no dispute {dispute_id}")
+    return found[0]
+
+
+def dispute_views(ids: Iterable[int], *, viewer_id: int | None = None) -> list[DisputeView]:
+    """These disputes in full, in a fixed number of queries (not a few per dispute), in the order
+    given; ids that do not exist are left out. The one way a ``DisputeView`` is read (one dispute
+    is :func:`get_dispute`). With ``viewer_id``, ``sibling_ids`` lists only the siblings that
+    person may see (the caller checks the disputes themselves with ``visibility.can_see``)."""
+    order = list(dict.fromkeys(ids))
+    if not order:
+        return []
+    D = m.Dispute
+    rows = {d.id: d for d in D.select().where(D.id.in_(order))}
+    kids = {c.id: c for c in m.Child.select(m.Child, m.Team).join(m.Team)
+            .where(m.Child.id.in_({d.child_id for d in rows.values()}))}
+    records: dict[int, list[m.StageRecord]] = {}
+    for r in m.StageRecord.select().where(m.StageRecord.dispute.in_(order)).order_by(m.StageRecord.seq):
+        records.setdefault(r.dispute_id, []).append(r)
     acts: dict[int, list[m.Action]] = {}
-    if records:
-        for a in m.Action.select().where(m.Action.stage_record.in_([r.id for r in records])).order_by(m.Action.due, m.Action.id):
+    rec_ids = [r.id for rs in records.values() for r in rs]
+    if rec_ids:
+        for a in (m.Action.select().where(m.Action.stage_record.in_(rec_ids))
+                  .order_by(m.Action.due, m.Action.id)):
             acts.setdefault(a.stage_record_id, []).append(a)
     resp: dict[int, list[m.StageResponse]] = {}
-    if records:
-        for x in (m.StageResponse.select().where(m.StageResponse.stage_record.in_([r.id for r in records]))
-                  .order_by(m.StageResponse.id)):
-            resp.setdefault(x.stage_record_id, []).append(x)
-    ids = [d.raised_by_id, d.updated_by_id or 0] + [r.responder_id or 0 for r in records]
-    ids += [x.responder_id for xs in resp.values() for x in xs]
-    names = staff_names(i for i in ids if i)
-    siblings: tuple[int, ...] = ()
-    if d.link_group:
-        sq = m.Dispute.select(m.Dispute.id).where((m.Dispute.link_group == d.link_group) & (m.Dispute.id != d.id))
-        if viewer_id is not None:
-            sq = sq.where(visible_to(viewer(viewer_id)))
-        siblings = tuple(x.id for x in sq.order_by(m.Dispute.id))
-    monitoring = tuple(
-        MonitoringView(x.id, x.due_on, x.held_on, x.outcome)
-        for x in m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute == d.id).order_by(m.MonitoringMeeting.due_on)
-    )
-    meetings = tuple(
-        MeetingView(x.id, x.stage_key, x.held_on, x.attendees, x.outcome, staff_names([x.recorded_by_id]).get(
-            x.recorded_by_id, ""))
-        for x in m.Meeting.select().where(m.Meeting.dispute == d.id).order_by(m.Meeting.held_on, m.Meeting.id)
-    )
-    approvals = tuple(
-        ApprovalView(x.id, x.stage_record_id, x.gate, x.decision, x.reason, x.by_id, x.by.name, x.at)
-        for x in m.Approval.select(m.Approval, m.Staff).join(m.Staff).where(m.Approval.dispute == d.id)
-        .order_by(m.Approval.at, m.Approval.id)
-    )
-    conversations = tuple(
-        ConversationView(x.id, x.held_at, x.with_whom, x.how, x.agreed, x.timescale)
-        for x in m.Conversation.select().where(m.Conversation.dispute == d.id).order_by(m.Conversation.held_at, m.Conversation.id)
-    )
-    step_rows = list(m.CafcassStep.select().where(m.CafcassStep.dispute == d.id).order_by(m.CafcassStep.at, m.CafcassStep.id))
-    step_names = staff_names({x.by_id for x in step_rows} | {x.with_staff_id for x in step_rows if x.with_staff_id})
-    steps = tuple(
-        StepView(x.id, x.kind, x.at, x.note, x.by_id, step_names.get(x.by_id, ""), told=x.told, before=x.before_step,
-                 level=x.level, with_id=x.with_staff_id, with_name=step_names.get(x.with_staff_id or 0, ""),
-                 held_at=x.held_at)
-        for x in step_rows
-    )
-    return DisputeView(
-        id=d.id, reference=d.reference, child=child_view(d.child), raised_by_id=d.raised_by_id,
-        raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
-        category=d.category, policy_key=d.policy_key, policy_version=d.policy_version,
-        start_stage=d.start_stage, current_stage=d.current_stage, status=Status(d.status),
-        immediate=d.immediate, link_group=d.link_group, concern=d.concern, impact=d.impact,
-        wanted=d.wanted, timescales=d.timescales, child_wishes=d.child_wishes,
-        against_wishes=d.against_wishes, child_informed_on=d.child_informed_on,
-        child_informed_how=d.child_informed_how, outcome=d.outcome, created_at=d.created_at,
-        updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
-        closed_at=d.closed_at, version=d.version, raised_by_team_id=d.raised_by.team_id,
-        stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, [])) for r in records),
-        monitoring=monitoring, conversations=conversations, steps=steps, sibling_ids=siblings,
-        policy_digest=d.policy_digest, facts=tuple(k for k in d.facts.split(",") if k), meetings=meetings,
-        holders=holders_for((d.child.lead_team_id or d.child.team_id, d.raised_by.team_id)),
-        social_worker_active=bool(d.child.social_worker_id and d.child.social_worker.active),
-        approvals=approvals,
-    )
+    if rec_ids:
+        for sr in (m.StageResponse.select().where(m.StageResponse.stage_record.in_(rec_ids))
+                   .order_by(m.StageResponse.id)):
+            resp.setdefault(sr.stage_record_id, []).append(sr)
+    meetings: dict[int, list[MonitoringView]] = {}
+    for x in (m.MonitoringMeeting.select().where(m.MonitoringMeeting.dispute.in_(order))
+              .order_by(m.MonitoringMeeting.due_on)):
+        meetings.setdefault(x.dispute_id, []).append(MonitoringView(x.id, x.due_on, x.held_on, x.outcome))
+    held = list(m.Meeting.select().where(m.Meeting.dispute.in_(order)).order_by(m.Meeting.held_on, m.Meeting.id))
+    approvals: dict[int, list[ApprovalView]] = {}
+    for ap in (m.Approval.select(m.Approval, m.Staff).join(m.Staff).where(m.Approval.dispute.in_(order))
+               .order_by(m.Approval.at, m.Approval.id)):
+        approvals.setdefault(ap.dispute_id, []).append(
+            ApprovalView(ap.id, ap.stage_record_id, ap.gate, ap.decision, ap.reason, ap.by_id, ap.by.name, ap.at))
+    talks: dict[int, list[ConversationView]] = {}
+    for t in (m.Conversation.select().where(m.Conversation.dispute.in_(order))
+              .order_by(m.Conversation.held_at, m.Conversation.id)):
+        talks.setdefault(t.dispute_id, []).append(
+            ConversationView(t.id, t.held_at, t.with_whom, t.how, t.agreed, t.timescale))
+    step_rows = list(m.CafcassStep.select().where(m.CafcassStep.dispute.in_(order))
+                     .order_by(m.CafcassStep.at, m.CafcassStep.id))
+    people = {d.raised_by_id for d in rows.values()} | {d.updated_by_id or 0 for d in rows.values()}
+    people |= {r.responder_id or 0 for rs in records.values() for r in rs}
+    people |= {x.responder_id for xs in resp.values() for x in xs}
+    people |= {c.social_worker_id or 0 for c in kids.values()}
+    people |= {mt.recorded_by_id for mt in held} | {st.by_id for st in step_rows}
+    people |= {st.with_staff_id or 0 for st in step_rows}
+    names = staff_names(i for i in people if i)
+    staff = {s.id: s for s in m.Staff.select(m.Staff.id, m.Staff.team, m.Staff.active)
+             .where(m.Staff.id.in_({d.raised_by_id for d in rows.values()}
+                                   | {c.social_worker_id for c in kids.values() if c.social_worker_id}))}
+    teams = {i: s.team_id for i, s in staff.items()}
+    steps: dict[int, list[StepView]] = {}
+    for st in step_rows:
+        steps.setdefault(st.dispute_id, []).append(
+            StepView(st.id, st.kind, st.at, st.note, st.by_id, names.get(st.by_id, ""), told=st.told,
+                     before=st.before_step, level=st.level, with_id=st.with_staff_id,
+                     with_name=names.get(st.with_staff_id or 0, ""), held_at=st.held_at))
+    held_at: dict[int, list[MeetingView]] = {}
+    for mt in held:
+        held_at.setdefault(mt.dispute_id, []).append(
+            MeetingView(mt.id, mt.stage_key, mt.held_on, mt.attendees, mt.outcome, names.get(mt.recorded_by_id, "")))
+    holders = holders_for({c.lead_team_id or c.team_id for c in kids.values()}
+                          | {t for t in teams.values() if t is not None})
+    siblings: dict[str, tuple[int, ...]] = {}
+    groups = {d.link_group for d in rows.values() if d.link_group}
+    sq = D.select(D.id, D.link_group).where(D.link_group.in_(groups))  # (run even for none: a fixed count)
+    if viewer_id is not None:
+        sq = sq.where(visible_to(viewer(viewer_id)))
+    for sib in sq.order_by(D.id):
+        group = str(sib.link_group)
+        siblings[group] = (*siblings.get(group, ()), sib.id)
+    out = []
+    for i in order:
+        d = rows.get(i)
+        if d is None:
+            continue
+        c = kids[d.child_id]
+        child = ChildView(c.id, c.case_number, c.name, c.legal_status, c.team_id, c.team.name, c.chair_id,
+                          c.social_worker_id, names.get(c.social_worker_id or 0, ""), c.sibling_group_id,
+                          c.date_of_birth, c.lead_team_id)
+        chain = (child.chain_team_id, teams.get(d.raised_by_id))
+        out.append(DisputeView(
+            id=d.id, reference=d.reference, child=child, raised_by_id=d.raised_by_id,
+            raised_by_name=names.get(d.raised_by_id, ""), issue_arose=d.issue_arose, raised_on=d.raised_on,
+            category=d.category, policy_key=d.policy_key, policy_version=d.policy_version,
+            start_stage=d.start_stage, current_stage=d.current_stage, status=Status(d.status),
+            immediate=d.immediate, link_group=d.link_group, concern=d.concern, impact=d.impact,
+            wanted=d.wanted, timescales=d.timescales, child_wishes=d.child_wishes,
+            against_wishes=d.against_wishes, child_informed_on=d.child_informed_on,
+            child_informed_how=d.child_informed_how, outcome=d.outcome, created_at=d.created_at,
+            updated_at=d.updated_at, updated_by_name=names.get(d.updated_by_id or 0, ""),
+            closed_at=d.closed_at, version=d.version, raised_by_team_id=teams.get(d.raised_by_id),
+            stages=tuple(_stage_view(r, names, acts.get(r.id, []), resp.get(r.id, []))
+                         for r in records.get(d.id, [])),
+            monitoring=tuple(meetings.get(d.id, ())), policy_digest=d.policy_digest,
+            conversations=tuple(talks.get(d.id, ())), steps=tuple(steps.get(d.id, ())),
+            facts=tuple(k for k in (d.facts or "").split(",") if k), meetings=tuple(held_at.get(d.id, ())),
+            holders=tuple(h for h in holders if h.team_id in chain), sibling_ids=tuple(i for i in siblings.get(d.link_group or "", ()) if i != d.id),
+            social_worker_active=bool(c.social_worker_id and c.social_worker_id in staff
+                                      and staff[c.social_worker_id].active),
+            approvals=tuple(approvals.get(d.id, ())),
+        ))
+    return out
+
+
 
 
 # --- the caseload ------------------------------------------------------------

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from drp_tui.domain.moves import Move
+from drp_tui.services import work
 from drp_tui.store import models as m
 from tests.unit.test_cli_dispute import START, Cli, cli, raise_at  # noqa: F401  (the cli fixture)
 
@@ -47,6 +49,10 @@ def test_the_lead_teams_chain_answers_and_the_childs_own_team_is_copied(cli: Cli
     kinds = {(n.recipient_id, n.kind) for n in m.Notification.select().where(m.Notification.dispute == d.id)}
     assert (lead_tm.id, "request") in kinds
     assert (own_tm.id, "info") in kinds  # the other team involved is copied
+    # Their home screen says so (the work list reads the lead team too); the child's own team's does not.
+    asks = [i for i in work.my_work(w.ctx(lead_tm)) if i.dispute_id == d.id]
+    assert [i.move for i in asks] == [Move.RESPOND]
+    assert not [i for i in work.my_work(w.ctx(own_tm)) if i.dispute_id == d.id and i.move is Move.RESPOND]
     # The lead team's manager responds (the move allows them); the child's own team's manager may not.
     c.at(START, 14)
     c.refused(own_tm.username, "respond", ref, "--text", "Not mine to answer.")

@@ -58,7 +58,8 @@ from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
 from drp_tui.ui.session import SessionMixin, kept_of
-from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_variable_defaults
+from drp_tui.ui.theme import (ANSI_THEME, initial_theme, keep_desk_themes, readable_variables,
+                             theme_variable_defaults)
 from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
@@ -255,6 +256,12 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return theme_variable_defaults(self.current_theme)
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables, every text colour lifted to 4.5:1 on its backgrounds (theme.py)."""
+        variables = readable_variables(super().get_css_variables())
+        self.theme_variables = variables
+        return variables
 
     # --- chrome -------------------------------------------------------------------------------------
     def _add_header(self, screen: Screen[Any]) -> None:

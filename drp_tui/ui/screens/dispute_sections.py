@@ -135,14 +135,14 @@ def state_content(state: DueState | None) -> Content:
     if state is None or state is DueState.NONE:
         return Content("")
     if state is DueState.DONE:
-        return Content.styled("done", "$text-success")
-    return Content.styled(f"{state.symbol.strip()} {state.label}".strip(), f"$text-{_STATE_STYLE[state]}")
+        return Content.styled("done", "$done")
+    return Content.styled(f"{state.symbol.strip()} {state.label}".strip(), _STATE_STYLE[state])
 
 
-_STATE_STYLE = {DueState.OVERDUE: "error", DueState.DUE_TODAY: "warning", DueState.DUE_SOON: "warning",
-                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.LATE: "warning",
-                DueState.DONE: "success",
-                DueState.NONE: "muted"}
+# Each state's theme variable (theme.py: readable in every theme); urgent ones bold, not colour alone.
+_STATE_STYLE = {DueState.OVERDUE: "bold $overdue", DueState.DUE_TODAY: "bold $due-today",
+                DueState.DUE_SOON: "$due-soon", DueState.ON_TRACK: "$text-success", DueState.PAUSED: "$paused",
+                DueState.LATE: "$late", DueState.DONE: "$done", DueState.NONE: "$text-muted"}
 
 
 def due_text(dt: datetime) -> str:

@@ -66,8 +66,8 @@ class WorkTable(DeskTable[Text]):
     COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | set(STATE_CLASS.values())
     DEFAULT_CSS = """
     WorkTable { height: 1fr; width: 1fr; overflow-x: hidden; scrollbar-size-vertical: 1; }
-    WorkTable > .work--overdue { color: $error; text-style: bold; }
-    WorkTable > .work--due-today { color: $warning; text-style: bold; }
+    WorkTable > .work--overdue { color: $overdue; text-style: bold; }
+    WorkTable > .work--due-today { color: $due-today; text-style: bold; }
     WorkTable > .work--waiting { text-style: bold; }
     WorkTable > .work--due-soon { color: $due-soon; }
     WorkTable > .work--paused { color: $paused; text-style: italic; }

@@ -161,7 +161,7 @@ class EditField(Vertical):
     EditField { height: auto; margin-bottom: 1; }
     EditField > .ef-label { color: $text-muted; text-style: bold; }
     EditField > .ef-hint { color: $text-muted; }
-    EditField > .ef-error { color: $error; text-style: bold; display: none; }
+    EditField > .ef-error { color: $text-error; text-style: bold; display: none; }
     EditField > .ef-words { color: $text-muted; }
     EditField.-error > .ef-error { display: block; }
     EditField > TextArea { height: auto; min-height: 3; max-height: 10; }
@@ -291,7 +291,7 @@ class ActionsEditor(Vertical):
     ActionsEditor .a-what { width: 1fr; }
     ActionsEditor .a-who { width: 18; }
     ActionsEditor .a-due { width: 12; }
-    ActionsEditor .ef-error { color: $error; text-style: bold; }
+    ActionsEditor .ef-error { color: $text-error; text-style: bold; }
     ActionsEditor Button { min-width: 5; }
     """
     BINDINGS = [

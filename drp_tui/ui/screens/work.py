@@ -27,6 +27,7 @@ from drp_tui.crash import user_message
 from drp_tui.domain.model import DueState
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.work import WorkItem
+from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.caseload_table import due_text, short_date
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.tables import DeskTable
@@ -174,7 +175,7 @@ class WorkScreen(Screen[None]):
         table.show(items, self.app.size.width)
         first = not self.loaded
         self.loaded = True
-        self.query_one("#work-title", Static).update(title(items))
+        self.query_one("#work-title", Static).update(title(items, enter="Enter" if is_plain(self) else "⏎"))
         if first:  # the home screen's first list is on screen: the sign-in's reminders may run now
             self.app.call_after_refresh(self.desk_app.first_page_shown)
 
@@ -190,7 +191,7 @@ class WorkScreen(Screen[None]):
             self.desk_app.open_dispute(item.dispute_id)
 
 
-def title(items: Sequence[WorkItem]) -> Text:
+def title(items: Sequence[WorkItem], enter: str = "⏎") -> Text:
     """``My work · 5 things need you · 2 overdue`` (or that nothing does)."""
     if not items:
         return Text("My work · nothing needs you now · F2 for the caseload", no_wrap=True, end="")
@@ -199,4 +200,4 @@ def title(items: Sequence[WorkItem]) -> Text:
     text = f"My work · {n} thing{'s need' if n != 1 else ' needs'} you"
     if overdue:
         text += f" · {overdue} overdue"
-    return Text(text + " · ⏎ open", no_wrap=True, end="")
+    return Text(text + f" · {enter} open", no_wrap=True, end="")

@@ -27,6 +27,7 @@ from textual.widgets.text_area import EditResult, Location
 
 from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, Field
 from drp_tui.domain.timeutil import DAY_HINT, day_text, format_date, london_today, parse_day
+from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.text import visible as _visible
 
 
@@ -52,6 +53,14 @@ class Tick(Checkbox):
     @property
     def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
         return "X" if self.value else " "
+
+    @property
+    def BUTTON_LEFT(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
+        return "[" if is_plain(self) else "▐"  # plain mode: [X] in ASCII
+
+    @property
+    def BUTTON_RIGHT(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
+        return "]" if is_plain(self) else "▌"
 
 
 class TooLong(Message):

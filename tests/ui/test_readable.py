@@ -22,6 +22,7 @@ from drp_tui.store import models as m
 from drp_tui.ui.plain import is_decorative, plain_text
 from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.screens.raise_form import RaiseScreen
+from drp_tui.ui.screens.work import WorkTable
 from drp_tui.ui.widgets.caseload_table import CaseloadTable
 from drp_tui.ui.widgets.form_fields import EditField
 from tests.ui.desk_helpers import desk_test, screen_text, settle
@@ -149,6 +150,14 @@ async def test_plain_mode_home_caseload_and_dispute_have_no_box_drawing_or_glyph
         assert "My work" in home and decorative(home) == []
         assert " | " in home  # the header's pieces, without a box-drawing bar
         assert "Enter" in home  # the footer's key in words, not a glyph
+        # one item per line: each row of my work is one line; the highlighted one in full below the list
+        table = app.screen.query_one(WorkTable)
+        assert table.row_count == len(table.items) and all(row.height == 1 for row in table.ordered_rows)
+        first = table.items[0]
+        detail = str(app.screen.query_one("#work-detail").render())
+        assert f"{first.verb}: " in detail and first.reference in detail and first.child_name in detail
+        assert first.child_name in screen_text(app)  # shown, below the list
+        assert m.Dispute.get(m.Dispute.reference == first.reference).child.name == first.child_name
 
         await pilot.press("f2")
         await settle(pilot)

@@ -31,7 +31,7 @@ from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.caseload_table import due_text, short_date
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.tables import DeskTable
-from drp_tui.ui.widgets.text import safe_text
+from drp_tui.ui.widgets.text import safe_text, visible
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -88,16 +88,24 @@ class WorkTable(DeskTable[Text]):
         self.add_column("What to do · what is due", key="what", width=what)
         self.add_column("Dispute · child", key="dispute", width=FIXED["dispute"])
         self.add_column("With whom", key="with", width=FIXED["with"])
+        one_line = is_plain(self)  # plain mode: one item per line (the rest in the line below the list)
         for item in self.items:
             style = self.get_component_rich_style(STATE_CLASS[item.state], partial=True)
             word = STATE_WORDS.get(item.state, item.state.label)
             symbol = item.state.symbol.strip() if item.state is not DueState.NONE else "*"
+            state = safe_text(f"{symbol} {word}", style, width=FIXED["state"])
+            key = f"{item.dispute_id}:{item.move.value}"
+            if one_line:
+                self.add_row(state, safe_text(f"{item.verb}: {due_line(item, self.today)}", style, width=what),
+                             safe_text(item.reference, style, width=FIXED["dispute"]),
+                             safe_text(item.with_whom or "-", style, width=FIXED["with"]), key=key, height=1)
+                continue
             self.add_row(
-                safe_text(f"{symbol} {word}", style, width=FIXED["state"]),
+                state,
                 two(item.verb, due_line(item, self.today), what, style),
                 two(item.reference, item.child_name, FIXED["dispute"], style),
                 two(item.with_whom or "-", item.stage_label, FIXED["with"], style),
-                key=f"{item.dispute_id}:{item.move.value}", height=2)
+                key=key, height=2)
         if keep is not None:
             for i, item in enumerate(self.items):
                 if (item.dispute_id, item.move) == (keep.dispute_id, keep.move):
@@ -124,6 +132,7 @@ class WorkScreen(Screen[None]):
     TITLE = "My work"
     DEFAULT_CSS = """
     WorkScreen #work-title { height: 1; padding: 0 1; text-style: bold; background: $boost; }
+    WorkScreen #work-detail { display: none; height: auto; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -138,6 +147,7 @@ class WorkScreen(Screen[None]):
         yield DeskHeader()
         yield Static("My work", id="work-title")
         yield WorkTable(id="work-table")
+        yield Static("", id="work-detail")  # plain mode: the highlighted row in full, in words
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -184,11 +194,26 @@ class WorkScreen(Screen[None]):
         if self.loaded:
             table.show(table.items, self.app.size.width)
 
+    @on(DataTable.RowHighlighted, "#work-table")
+    def _highlighted(self) -> None:
+        item = self.query_one(WorkTable).current
+        detail = self.query_one("#work-detail", Static)
+        detail.update(Text("") if item is None else detail_line(item, self.query_one(WorkTable).today))
+
     @on(DataTable.RowSelected, "#work-table")
     def _open(self, event: DataTable.RowSelected) -> None:
         item = self.query_one(WorkTable).current
         if item is not None:
             self.desk_app.open_dispute(item.dispute_id)
+
+
+def detail_line(item: WorkItem, today: date) -> Text:
+    """The highlighted row in words, for plain mode: ``Check an action is done: action due Fri 16 Oct.
+    DRP-2026-0018, Ivy Quarley, Stage 4 DRP, with Imran Sethi. Overdue.`` (user text: never markup)."""
+    word = STATE_WORDS.get(item.state, item.state.label)
+    parts = [f"{item.verb}: {due_line(item, today)}.", f"{item.reference}, {item.child_name}, {item.stage_label}"
+             + (f", with {item.with_whom}." if item.with_whom else "."), f"{word[:1].upper()}{word[1:]}."]
+    return Text(visible(" ".join(parts)), end="")  # wraps: the whole row, however narrow the screen
 
 
 def title(items: Sequence[WorkItem], enter: str = "⏎") -> Text:

@@ -171,9 +171,20 @@ async def test_plain_mode_home_caseload_and_dispute_have_no_box_drawing_or_glyph
         assert decorative(form) == [], form
         reference = m.Dispute.get_by_id(app.screen.dispute_id).reference
         assert reference in form  # the dispute the database has, in words
-        # the same keys: escape back to the list, h home
+        # the same keys: escape back to the list
         await pilot.press("escape")
         await settle(pilot)
+        assert decorative(screen_text(app)) == []
+
+        # a text box with no label of its own (the compliment's): an ASCII bar marks it while focused
+        child = m.Child.get_by_id(m.Dispute.get(m.Dispute.reference == reference).child_id)
+        app.open_compliment(child.id)
+        await settle(pilot)
+        box_area = app.screen.query_one(TextArea)
+        assert app.focused is box_area
+        region = box_area.region
+        lines = screen_text(app).splitlines()
+        assert all(lines[y][region.x] == "|" for y in range(region.y, region.bottom))
         assert decorative(screen_text(app)) == []
 
 

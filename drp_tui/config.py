@@ -108,6 +108,7 @@ class Config:
     theme: str | None = None  # a Textual theme name, e.g. "drp-16" for 16-colour terminals
     audit_key: str | None = None  # audit key file (default: <db>.key; see docs/DEPLOYMENT.md)
     home: str = "work"  # the first screen after sign-in: "work" (what needs me now) or "caseload"
+    plain: bool = False  # plain mode for screen readers: no box drawing or decorative glyphs (also --plain)
     keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id -> keys, e.g. "mode.inbox" = "f4,i"
     retention: RetentionRule | None = None  # [retention]: how long closed records are kept (None: not set)
     mail: MailConfig | None = None  # [mail]: e-mail from 'drp notify' (None: mail is off)
@@ -172,6 +173,9 @@ def load_config(explicit: str | None = None) -> Config:
             _expect(path, key, value, int)
             if int(value) < 0:
                 raise ConfigError(f"{path}: '{key}' must not be negative")
+        elif key == "plain":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: 'plain' must be true or false, not {value!r}")
         elif key == "nation":
             _expect(path, key, value, str)
             if value not in NATIONS:

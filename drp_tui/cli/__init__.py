@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="database file or URL (else $DRP_DB, else config, else the user data folder)",
     )
     parser.add_argument("--config", metavar="FILE", help="config file (TOML)")
+    parser.add_argument("--plain", action="store_true",
+                        help="plain mode for screen readers: no box drawing or decorative glyphs, "
+                             "states in words, the same keys (also 'plain = true' in the config)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

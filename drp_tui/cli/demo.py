@@ -64,4 +64,5 @@ def run_demo(args: argparse.Namespace) -> int:
         return 0
     from drp_tui.cli.run import open_desk
 
-    return open_desk(setup, policy=policy, sign_in_as=summary.chair_username)
+    return open_desk(setup, policy=policy, sign_in_as=summary.chair_username,
+                     plain=bool(getattr(args, "plain", False)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from drp_tui.bootstrap import Setup, SetupError, load_setup
 from drp_tui.cli import UsageError
@@ -19,10 +20,12 @@ def run_desk(args: argparse.Namespace) -> int:
         setup = load_setup(args)
     except SetupError as exc:
         raise UsageError(str(exc)) from None
-    return open_desk(setup)
+    return open_desk(setup, plain=bool(getattr(args, "plain", False)))
 
 
-def open_desk(setup: Setup, *, policy: Policy | None = None, sign_in_as: str | None = None) -> int:
+def open_desk(setup: Setup, *, policy: Policy | None = None, sign_in_as: str | None = None,
+              plain: bool = False) -> int:
+    """``plain``: plain mode (``--plain``) whatever the config says (``plain = true`` there also turns it on)."""
     try:
         from drp_tui.ui.app import DrpApp
     except ImportError:  # the desk is not built yet: say what is there
@@ -30,6 +33,8 @@ def open_desk(setup: Setup, *, policy: Policy | None = None, sign_in_as: str | N
 
         print(f"{caseload_count(CaseloadQuery(view='all'))} disputes in the database; the desk is not built yet.")
         return 0
+    if plain and not setup.config.plain:
+        setup = replace(setup, config=replace(setup.config, plain=True))
     app = DrpApp(setup, policy=policy or setup.policy, sign_in_as=sign_in_as)
     app.run()
     return int(app.return_code or 0)

@@ -12,6 +12,7 @@ Contract the screens rely on (keep it stable):
 - Screens may define ``unsaved_draft() -> dict | None`` (and a ``dispute_id``
   attribute): when someone else signs in at the idle lock, or on sign-out, the
   text is saved as a Draft for its owner before the screens are discarded.
+- ``app.plain``: plain mode for screen readers (``--plain`` / config ``plain``; ui/plain.py).
 - ``app.unread``: the signed-in person's unread inbox count (None = not known yet);
   ``app.drafts``: how many drafts they have (``app.refresh_drafts()`` re-reads it; F6 lists them).
 - Quitting (ctrl+q, the palette's Quit) asks when forms hold unsaved text; SIGHUP and SIGTERM
@@ -38,6 +39,7 @@ from typing import Any
 from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
@@ -52,13 +54,15 @@ from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
 from drp_tui.ui.keygate import OrderedKeys
 from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE, binding_ids
+from drp_tui.ui.plain import PLAIN_CLASS, plain_text
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
 from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
 from drp_tui.ui.session import SessionMixin, kept_of
-from drp_tui.ui.theme import ANSI_THEME, initial_theme, keep_desk_themes, theme_variable_defaults
+from drp_tui.ui.theme import (ANSI_THEME, initial_theme, keep_desk_themes, readable_variables,
+                             theme_variable_defaults)
 from drp_tui.ui.widgets.header import DeskHeader
 
 OVERSIGHT_MODES = {"reports"}  # only for the service manager (and admin)
@@ -140,9 +144,12 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self._signals_installed: list[tuple[int, Any]] = []
         self._ending = False
         self._asking_quit = False
+        self.plain = setup.config.plain  # plain mode for screen readers (ui/plain.py)
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
+        if self.plain:
+            self.add_class(PLAIN_CLASS)
         self.apply_config_keys()
         self.theme = initial_theme(self)
         if self.theme != ANSI_THEME:
@@ -255,6 +262,17 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return theme_variable_defaults(self.current_theme)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Textual's key names; in plain mode a glyph (⏎, ↑) is said in words (Enter, Up)."""
+        shown = super().get_key_display(binding)
+        return plain_text(shown) if self.plain else shown
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables, every text colour lifted to 4.5:1 on its backgrounds (theme.py)."""
+        variables = readable_variables(super().get_css_variables())
+        self.theme_variables = variables
+        return variables
 
     # --- chrome -------------------------------------------------------------------------------------
     def _add_header(self, screen: Screen[Any]) -> None:

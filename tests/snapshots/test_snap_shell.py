@@ -69,6 +69,19 @@ class TestHome:
     def test_manager(self, snap_compare: Any, make_app: Any) -> None:
         assert snap_compare(make_app("dwhitlow", home="work"), terminal_size=SMALL, run_before=keys())
 
+    def test_chair_16_colours(self, snap_compare: Any, make_app: Any) -> None:
+        """drp-16: the terminal's own colours; urgent rows in bright red and yellow, and bold."""
+        assert snap_compare(make_app("cpatel", home="work"), terminal_size=SMALL, run_before=keys("ctrl+t"))
+
+    def test_chair_no_color(self, snap_compare: Any, make_app: Any, monkeypatch: Any) -> None:
+        """NO_COLOR: overdue rows bold and underlined, due today bold, the cursor row reverse."""
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert snap_compare(make_app("cpatel", home="work"), terminal_size=SMALL, run_before=keys())
+
+    def test_chair_plain(self, snap_compare: Any, make_app: Any) -> None:
+        """Plain mode (drp --plain): no box drawing, no glyphs; keys in words."""
+        assert snap_compare(make_app("cpatel", home="work", plain=True), terminal_size=SMALL, run_before=keys())
+
     def test_oversight(self, snap_compare: Any, make_app: Any) -> None:
         from tests.ui.test_work import escalate_as_chair
 

@@ -87,6 +87,10 @@ def test_bars_fit_their_width_and_show_user_text_as_typed() -> None:
     assert lines[2].rstrip().endswith(" 4") and "░" in lines[2]
     assert "…" in lines[3] and lines[5].split() == ["Zero", "0"] and lines[6].split() == ["0"]
     assert not text.spans or all(s.style in ("bold", "dim") for s in text.spans)
+    plain = bar_chart(chart, 60, plain=True).plain.splitlines()  # plain mode: figures in words, no bars
+    assert plain[0].startswith("[b]Team[/b]") and plain[0].endswith(": This period 8, A year earlier 4")
+    assert len(plain) == 3 and plain[2].endswith(": This period 0, A year earlier 0")
+    assert not any(0x2580 <= ord(ch) <= 0x259F for line in plain for ch in line)
     section = Section("teams", "By team", ("Team", "All", "Open"), (("=1+1", 3, 1), ("North", 1, None)),
                       Chart(("=1+1", "North"), (("All", (3.0, 1.0)),)), note="A note.")
     shown = section_text(section, 60).plain

@@ -95,7 +95,7 @@ def test_bad_values_name_the_file_and_the_key(tmp_path: Path, text: str, key: st
 
 def test_unknown_key_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"known: audit_key, auth, closures, db, due_soon_working_days, home, "
-                                          r"idle_lock_minutes, keys, mail, nation, policy, retention, shared_group"):
+                                          r"idle_lock_minutes, keys, mail, nation, plain, policy, retention, shared_group, theme"):
         load_config(str(write(tmp_path / "c.toml", "colour = 1\n")))
 
 

@@ -29,7 +29,7 @@ ConfirmDialog > Vertical, FormDialog > Vertical {
 }
 ConfirmDialog .dialog-title, FormDialog .dialog-title { text-style: bold; margin-bottom: 1; }
 FormDialog .dialog-intro { color: $text-muted; margin-bottom: 1; }
-FormDialog .dialog-error { color: $error; text-style: bold; display: none; }
+FormDialog .dialog-error { color: $text-error; text-style: bold; display: none; }
 FormDialog .dialog-error.-shown { display: block; }
 FormDialog VerticalScroll { height: auto; max-height: 16; }
 ConfirmDialog .dialog-buttons, FormDialog .dialog-buttons { height: auto; align-horizontal: right; margin-top: 1; }

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
+from textual.widgets._collapsible import CollapsibleTitle
 
 from drp_tui.domain import forms
 from drp_tui.domain.calendar import WorkingCalendar
@@ -22,6 +23,7 @@ from drp_tui.domain.moves import Actor, Move, Verdict
 from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
+from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain
 
 @dataclass(frozen=True)
@@ -135,14 +137,14 @@ def state_content(state: DueState | None) -> Content:
     if state is None or state is DueState.NONE:
         return Content("")
     if state is DueState.DONE:
-        return Content.styled("done", "$text-success")
-    return Content.styled(f"{state.symbol.strip()} {state.label}".strip(), f"$text-{_STATE_STYLE[state]}")
+        return Content.styled("done", "$done")
+    return Content.styled(f"{state.symbol.strip()} {state.label}".strip(), _STATE_STYLE[state])
 
 
-_STATE_STYLE = {DueState.OVERDUE: "error", DueState.DUE_TODAY: "warning", DueState.DUE_SOON: "warning",
-                DueState.ON_TRACK: "success", DueState.PAUSED: "secondary", DueState.LATE: "warning",
-                DueState.DONE: "success",
-                DueState.NONE: "muted"}
+# Each state's theme variable (theme.py: readable in every theme); urgent ones bold, not colour alone.
+_STATE_STYLE = {DueState.OVERDUE: "bold $overdue", DueState.DUE_TODAY: "bold $due-today",
+                DueState.DUE_SOON: "$due-soon", DueState.ON_TRACK: "$text-success", DueState.PAUSED: "$paused",
+                DueState.LATE: "$late", DueState.DONE: "$done", DueState.NONE: "$text-muted"}
 
 
 def due_text(dt: datetime) -> str:
@@ -233,7 +235,17 @@ def section_one(ld: Loaded, ed: Editable, collapsed: bool) -> Collapsible:
         held = f"held {format_date(mm.held_on)}: {mm.outcome}" if mm.held_on else "not yet held"
         parts.append(_ro("Monitoring meeting", f"due {format_date(mm.due_on)}, {held}"))
     title = Content(f"{sec.number}. {sec.title}: {category_label(p, v.category)}")
-    return Collapsible(*parts, title=title, collapsed=collapsed, id="sec-1")  # type: ignore[arg-type]
+    return Section(*parts, title=title, collapsed=collapsed, id="sec-1")  # type: ignore[arg-type]
+
+
+class Section(Collapsible):
+    """A section of the form; in plain mode its title starts with ``+`` (closed) or ``-`` (open), not a triangle."""
+
+    def on_mount(self) -> None:
+        if is_plain(self):
+            title = self.query_one(CollapsibleTitle)
+            title.collapsed_symbol, title.expanded_symbol = "+", "-"
+            title._update_label()
 
 
 def stage_title(stage: Stage, sv: StageView | None, state: DueState | None, ld: Loaded) -> Content:
@@ -261,8 +273,8 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
     title = stage_title(stage, sv, state, ld)
     sid = f"sec-{stage.section}"
     if sv is None:
-        return Collapsible(Static(Content.styled("Not reached.", "dim")), title=title,  # type: ignore[arg-type]
-                           collapsed=True, id=sid)
+        return Section(Static(Content.styled("Not reached.", "dim")), title=title,  # type: ignore[arg-type]
+                       collapsed=True, id=sid)
     p, current = ld.policy, sv.id == (ld.view.current.id if ld.view.current else None)
     parts: list[Widget] = []
     if stage.guidance:
@@ -327,7 +339,7 @@ def stage_section(stage: Stage, sv: StageView | None, ld: Loaded, ed: Editable, 
     if sv.negotiation_until:
         parts.append(_ro("Further negotiation", f"until {format_london(sv.negotiation_until)}: {sv.negotiation_note}"))
     parts += decision_lines(sv)
-    return Collapsible(*parts, title=title, collapsed=collapsed, id=sid)  # type: ignore[arg-type]
+    return Section(*parts, title=title, collapsed=collapsed, id=sid)  # type: ignore[arg-type]
 
 
 COMMENT_BREAK = "\n\n"  # as services.outcomes keeps a stage's decision comments, oldest first

@@ -31,6 +31,7 @@ from drp_tui.domain.timeutil import format_date, format_london, london_date
 from drp_tui.services import report_pack, reports
 from drp_tui.services.errors import DomainError
 from drp_tui.ui.screens.history_widgets import StateTable, short_day
+from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.bars import bar_chart, fit
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
@@ -111,13 +112,13 @@ def shows_table(s: report_pack.Section) -> bool:
     return len(s.rows) != len(c.labels) or len(s.headers) > shown
 
 
-def section_text(s: report_pack.Section, width: int) -> Text:
+def section_text(s: report_pack.Section, width: int, *, plain: bool = False) -> Text:
     """One section of the pack: its title, its bars, then its table where the bars leave figures out."""
     text = Text(end="")
     text.append(s.title, style="bold")
     if s.chart is not None and s.chart.labels:
         text.append("\n")
-        text.append(bar_chart(s.chart, width))
+        text.append(bar_chart(s.chart, width, plain=plain))
     if shows_table(s):
         label_w = min(44, max([cell_len(visible(str(r[0]))) for r in s.rows] + [len(s.headers[0]), 6]))
         cols = [max(len(h), *(len(_cell(r[i])) for r in s.rows)) if s.rows else len(h)
@@ -247,7 +248,7 @@ class ReportsScreen(Screen[None]):
         shown = self.query_one("#report-pack", VerticalScroll).size.width  # 0 while another tab is shown
         width = max(40, (shown or self.size.width - 2) - 4)
         for s in report_pack.sections(self.pack):
-            self.query_one(f"#pack-{s.key}", Static).update(section_text(s, width))
+            self.query_one(f"#pack-{s.key}", Static).update(section_text(s, width, plain=is_plain(self)))
 
     def on_resize(self) -> None:
         if self.pack is not None:

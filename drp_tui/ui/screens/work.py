@@ -27,10 +27,11 @@ from drp_tui.crash import user_message
 from drp_tui.domain.model import DueState
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.work import WorkItem
+from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.caseload_table import due_text, short_date
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.tables import DeskTable
-from drp_tui.ui.widgets.text import safe_text
+from drp_tui.ui.widgets.text import safe_text, visible
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -66,8 +67,8 @@ class WorkTable(DeskTable[Text]):
     COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | set(STATE_CLASS.values())
     DEFAULT_CSS = """
     WorkTable { height: 1fr; width: 1fr; overflow-x: hidden; scrollbar-size-vertical: 1; }
-    WorkTable > .work--overdue { color: $error; text-style: bold; }
-    WorkTable > .work--due-today { color: $warning; text-style: bold; }
+    WorkTable > .work--overdue { color: $overdue; text-style: bold; }
+    WorkTable > .work--due-today { color: $due-today; text-style: bold; }
     WorkTable > .work--waiting { text-style: bold; }
     WorkTable > .work--due-soon { color: $due-soon; }
     WorkTable > .work--paused { color: $paused; text-style: italic; }
@@ -87,18 +88,26 @@ class WorkTable(DeskTable[Text]):
         self.add_column("What to do · what is due", key="what", width=what)
         self.add_column("Dispute · child", key="dispute", width=FIXED["dispute"])
         self.add_column("With whom", key="with", width=FIXED["with"])
+        one_line = is_plain(self)  # plain mode: one item per line (the rest in the line below the list)
         for item in self.items:
             style = self.get_component_rich_style(STATE_CLASS[item.state], partial=True)
             word = STATE_WORDS.get(item.state, item.state.label)
             symbol = item.state.symbol.strip() if item.state is not DueState.NONE else "*"
+            state = safe_text(f"{symbol} {word}", style, width=FIXED["state"])
+            key = f"{item.dispute_id}:{item.move.value}"
+            if one_line:
+                self.add_row(state, safe_text(f"{item.verb}: {due_line(item, self.today)}", style, width=what),
+                             safe_text(fit(item.reference, item.short_reference, FIXED["dispute"]), style, width=FIXED["dispute"]),
+                             safe_text(item.with_whom or "-", style, width=FIXED["with"]), key=key, height=1)
+                continue
             self.add_row(
-                safe_text(f"{symbol} {word}", style, width=FIXED["state"]),
+                state,
                 two(item.verb, due_line(item, self.today), what, style),
                 two(fit(item.reference, item.short_reference, FIXED["dispute"]), item.child_name, FIXED["dispute"],
                     style),
                 two(item.with_whom or "-", fit(item.stage_label, item.stage_short, FIXED["with"]), FIXED["with"],
                     style),
-                key=f"{item.dispute_id}:{item.move.value}", height=2)
+                key=key, height=2)
         if keep is not None:
             for i, item in enumerate(self.items):
                 if (item.dispute_id, item.move) == (keep.dispute_id, keep.move):
@@ -130,6 +139,7 @@ class WorkScreen(Screen[None]):
     TITLE = "My work"
     DEFAULT_CSS = """
     WorkScreen #work-title { height: 1; padding: 0 1; text-style: bold; background: $boost; }
+    WorkScreen #work-detail { display: none; height: auto; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -144,6 +154,7 @@ class WorkScreen(Screen[None]):
         yield DeskHeader()
         yield Static("My work", id="work-title")
         yield WorkTable(id="work-table")
+        yield Static("", id="work-detail")  # plain mode: the highlighted row in full, in words
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -181,7 +192,7 @@ class WorkScreen(Screen[None]):
         table.show(items, self.app.size.width)
         first = not self.loaded
         self.loaded = True
-        self.query_one("#work-title", Static).update(title(items))
+        self.query_one("#work-title", Static).update(title(items, enter="Enter" if is_plain(self) else "⏎"))
         if first:  # the home screen's first list is on screen: the sign-in's reminders may run now
             self.app.call_after_refresh(self.desk_app.first_page_shown)
 
@@ -190,6 +201,12 @@ class WorkScreen(Screen[None]):
         if self.loaded:
             table.show(table.items, self.app.size.width)
 
+    @on(DataTable.RowHighlighted, "#work-table")
+    def _highlighted(self) -> None:
+        item = self.query_one(WorkTable).current
+        detail = self.query_one("#work-detail", Static)
+        detail.update(Text("") if item is None else detail_line(item, self.query_one(WorkTable).today))
+
     @on(DataTable.RowSelected, "#work-table")
     def _open(self, event: DataTable.RowSelected) -> None:
         item = self.query_one(WorkTable).current
@@ -197,7 +214,16 @@ class WorkScreen(Screen[None]):
             self.desk_app.open_dispute(item.dispute_id)
 
 
-def title(items: Sequence[WorkItem]) -> Text:
+def detail_line(item: WorkItem, today: date) -> Text:
+    """The highlighted row in words, for plain mode: ``Check an action is done: action due Fri 16 Oct.
+    DRP-2026-0018, Ivy Quarley, Stage 4 DRP, with Imran Sethi. Overdue.`` (user text: never markup)."""
+    word = STATE_WORDS.get(item.state, item.state.label)
+    parts = [f"{item.verb}: {due_line(item, today)}.", f"{item.reference}, {item.child_name}, {item.stage_label}"
+             + (f", with {item.with_whom}." if item.with_whom else "."), f"{word[:1].upper()}{word[1:]}."]
+    return Text(visible(" ".join(parts)), end="")  # wraps: the whole row, however narrow the screen
+
+
+def title(items: Sequence[WorkItem], enter: str = "⏎") -> Text:
     """``My work · 5 things need you · 2 overdue`` (or that nothing does)."""
     if not items:
         return Text("My work · nothing needs you now · F2 for the caseload", no_wrap=True, end="")
@@ -206,4 +232,4 @@ def title(items: Sequence[WorkItem]) -> Text:
     text = f"My work · {n} thing{'s need' if n != 1 else ' needs'} you"
     if overdue:
         text += f" · {overdue} overdue"
-    return Text(text + " · ⏎ open", no_wrap=True, end="")
+    return Text(text + f" · {enter} open", no_wrap=True, end="")

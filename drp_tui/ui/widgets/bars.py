@@ -39,11 +39,20 @@ def _num(v: float) -> str:
     return f"{v:g}"
 
 
-def bar_chart(chart: Chart, width: int) -> Text:
-    """``chart`` in ``width`` cells; a legend line first when it has more than one series."""
+def bar_chart(chart: Chart, width: int, *, plain: bool = False) -> Text:
+    """``chart`` in ``width`` cells; a legend line first when it has more than one series.
+    ``plain`` (plain mode, for screen readers): no bars, one "label: series value" line each."""
     out = Text(end="")
     if not chart.labels:
         out.append("none")
+        return out
+    if plain:
+        rows = []
+        for i, label in enumerate(chart.labels):
+            figures = ", ".join(f"{visible(name)} {_num(vals[i] if i < len(vals) else 0.0)}" if len(chart.series) > 1
+                                else _num(vals[i] if i < len(vals) else 0.0) for name, vals in chart.series)
+            rows.append(f"{visible(label)}: {figures}")
+        out.append("\n".join(rows))
         return out
     label_w = min(LABEL_MAX, max(cell_len(visible(label)) for label in chart.labels))
     values = [v for _name, vals in chart.series for v in vals]

@@ -27,6 +27,7 @@ from textual.widgets.text_area import EditResult, Location
 
 from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, Field
 from drp_tui.domain.timeutil import DAY_HINT, day_text, format_date, london_today, parse_day
+from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.text import visible as _visible
 
 
@@ -52,6 +53,14 @@ class Tick(Checkbox):
     @property
     def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
         return "X" if self.value else " "
+
+    @property
+    def BUTTON_LEFT(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
+        return "[" if is_plain(self) else "▐"  # plain mode: [X] in ASCII
+
+    @property
+    def BUTTON_RIGHT(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
+        return "]" if is_plain(self) else "▌"
 
 
 class TooLong(Message):
@@ -161,7 +170,7 @@ class EditField(Vertical):
     EditField { height: auto; margin-bottom: 1; }
     EditField > .ef-label { color: $text-muted; text-style: bold; }
     EditField > .ef-hint { color: $text-muted; }
-    EditField > .ef-error { color: $error; text-style: bold; display: none; }
+    EditField > .ef-error { color: $text-error; text-style: bold; display: none; }
     EditField > .ef-words { color: $text-muted; }
     EditField.-error > .ef-error { display: block; }
     EditField > TextArea { height: auto; min-height: 3; max-height: 10; }
@@ -291,7 +300,7 @@ class ActionsEditor(Vertical):
     ActionsEditor .a-what { width: 1fr; }
     ActionsEditor .a-who { width: 18; }
     ActionsEditor .a-due { width: 12; }
-    ActionsEditor .ef-error { color: $error; text-style: bold; }
+    ActionsEditor .ef-error { color: $text-error; text-style: bold; }
     ActionsEditor Button { min-width: 5; }
     """
     BINDINGS = [

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from drp_tui.domain.timeutil import to_london
+from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.text import visible
 
 if TYPE_CHECKING:
@@ -72,22 +73,23 @@ class DeskHeader(Widget):
 
     def render(self) -> Text:
         width = max(self.size.width, 20)
+        bar = " | " if is_plain(self) else " │ "  # plain mode: no box drawing
         for level in range(3):
             parts = self._parts(level)
-            if len(" │ ".join(p for p in parts if p)) + 2 <= width:
+            if len(bar.join(p for p in parts if p)) + 2 <= width:
                 break
         process, who, unread, kept, when = parts
         left = Text(" ")
         left.append(process, style=self.get_component_rich_style("deskheader--process"))
         if who:
-            left.append(" │ " + who)
+            left.append(bar + who)
         right = Text()
         if unread:
             right.append(unread, style=self.get_component_rich_style("deskheader--unread"))
-            right.append(" │ ")
+            right.append(bar)
         if kept:
             right.append(kept, style=self.get_component_rich_style("deskheader--unread"))
-            right.append(" │ ")
+            right.append(bar)
         right.append(when + " ", style=self.get_component_rich_style("deskheader--time"))
         gap = width - left.cell_len - right.cell_len
         if gap < 1:

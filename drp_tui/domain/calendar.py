@@ -36,6 +36,21 @@ _WEEKEND = {5: "Saturday", 6: "Sunday"}
 _UK_CLASS: list[Any] = []  # the United Kingdom's holiday class, once loaded
 
 
+def _bank_days(subdiv: str, year: int) -> dict[date, str]:
+    """The bank holidays of one UK nation for one year, each with its name(s).
+
+    From the table generated out of the ``holidays`` package (``domain/bank_holidays.py``,
+    ``scripts/bank_holidays.py``; a test keeps the two equal), so a desk does not load the
+    package (about 9 MB, every calendar system) at start; other years from the package."""
+    from drp_tui.domain import bank_holidays
+
+    days = bank_holidays.DAYS.get(subdiv, {}).get(year)
+    if days is not None:
+        return {date.fromisoformat(d): name for d, name in days}
+    bank = _uk_holidays(subdiv, year)
+    return {d: "; ".join(bank.get_list(d)) for d in bank if d.year == year}
+
+
 def _uk_holidays(subdiv: str, year: int) -> Any:
     """The bank holidays of one UK nation for one year (the ``holidays`` package's ``GB``).
 
@@ -196,11 +211,7 @@ class WorkingCalendar:
         cached = self._reasons.get(year)
         if cached is not None:
             return cached
-        reasons: dict[date, str] = {}
-        bank = _uk_holidays(self._nation, year)
-        for d in bank:
-            if d.year == year:
-                reasons[d] = "; ".join(bank.get_list(d))
+        reasons = _bank_days(self._nation, year)
         for d, why in self._closures.items():
             if d.year == year and d not in reasons:
                 reasons[d] = why

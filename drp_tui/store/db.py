@@ -29,6 +29,10 @@ SQLITE_PRAGMAS = {
     # the last commits, and the audit head file, written after each commit, would then be
     # ahead of the database and report a truncation that no one made).
     "synchronous": "full",
+    # Each thread's connection keeps at most 512 KiB of pages (SQLite's default is 2 MiB): the
+    # desk reads pages of rows, the operating system caches the file for every session alike,
+    # and fifty sessions share one box (about 3 MB less per desk; no measurable slower page).
+    "cache_size": -512,
 }
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
-from typing import cast
+from typing import Any
 
 from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.deadlines import due_state
@@ -16,7 +15,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
 from drp_tui.store import models as m
 from drp_tui.store.db import write_txn
-from drp_tui.store.queries import awaiting_reply
+from drp_tui.store.queries import awaiting_reply, sent_dedupes
 
 
 def _own(ctx: Ctx, notification_id: int) -> m.Notification:
@@ -78,7 +77,7 @@ def send_compliment(ctx: Ctx, child_id: int, text: str) -> int:
     return int(c.id)
 
 
-def _policy_of(ctx: Ctx, d: m.Dispute) -> Policy:
+def _policy_of(ctx: Ctx, d: Any) -> Policy:
     try:
         return ctx.policy_of(d)
     except PolicyError:  # a procedure no longer installed: the one in force decides "due soon"
@@ -94,12 +93,13 @@ def remind(ctx: Ctx) -> int:
     now = ctx.now()
     horizon = now + timedelta(days=7)
     q = (m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.next_due_at, m.Dispute.next_due_kind,
-                          m.Dispute.raised_by, m.Dispute.responder, m.Dispute.paused, m.Dispute.policy_key)
+                          m.Dispute.paused, m.Dispute.policy_key, m.Dispute.policy_digest)
          .where(m.Dispute.next_due_at.is_null(False) & (m.Dispute.next_due_at < horizon)
                 & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id)
                    | awaiting_reply(ctx.actor_id))
-                & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value])))
-    due: list[tuple[str, m.Dispute, DueState]] = []
+                & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]))
+         .namedtuples())  # (plain rows: a chair may have thousands, read every minute)
+    due: list[tuple[str, Any, DueState]] = []
     for d in q:
         st = due_state(d.next_due_at, now, ctx.calendar, _policy_of(ctx, d), ctx.due_soon_days, paused=d.paused)
         if st in (DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON):
@@ -120,11 +120,6 @@ def remind(ctx: Ctx) -> int:
     return made
 
 
-def _not_sent(keys: list[str], chunk: int = 500) -> set[str]:
-    """The reminder keys in ``keys`` that no notification has yet (one query per ``chunk`` keys)."""
-    sent: set[str] = set()
-    for i in range(0, len(keys), chunk):
-        part = keys[i:i + chunk]
-        found = m.Notification.select(m.Notification.dedupe).where(m.Notification.dedupe.in_(part)).tuples()
-        sent.update(str(row[0]) for row in cast("Iterable[tuple[str]]", found))
-    return set(keys) - sent
+def _not_sent(keys: list[str]) -> set[str]:
+    """The reminder keys in ``keys`` that no notification has yet."""
+    return set(keys) - sent_dedupes(keys)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from peewee import Database, DatabaseError, PostgresqlDatabase, SqliteDatabase
-from playhouse.migrations import Runner
 
 from drp_tui.store.models import ALL_MODELS, database
 
@@ -37,6 +36,10 @@ SQLITE_PRAGMAS = {
     # the last commits, and the audit head file, written after each commit, would then be
     # ahead of the database and report a truncation that no one made).
     "synchronous": "full",
+    # Each thread's connection keeps at most 512 KiB of pages (SQLite's default is 2 MiB): the
+    # desk reads pages of rows, the operating system caches the file for every session alike,
+    # and fifty sessions share one box (about 3 MB less per desk; no measurable slower page).
+    "cache_size": -512,
 }
 
 
@@ -266,11 +269,24 @@ def for_update(query: Any) -> Any:
     return query.for_update()
 
 
+def pending_migrations(db: Database) -> bool:
+    """Is any migration file not yet applied? (Read without loading the migration runner,
+    which loads every database driver.)"""
+    names = {p.stem for p in Path(MIGRATIONS_DIR).glob("[0-9]*.py")}
+    if not db.table_exists("schema_migration"):
+        return bool(names)
+    return bool(names - {name for (name,) in db.execute_sql("SELECT name FROM schema_migration")})
+
+
 def run_migrations(db: Database, target: str | None = None) -> list[str]:
+    if target is None and not pending_migrations(db):
+        return []  # the common case: nothing to do, no write lock taken
+    from playhouse.migrations import Runner
+
     runner = Runner(db, directory=MIGRATIONS_DIR)
     if isinstance(db, SqliteDatabase):
         if all(m.applied is not None for m in runner.status()):
-            return []  # the common case: nothing to do, no write lock taken
+            return []
         # Many sessions may open a new (or older) file at once: one of them migrates
         # under the write lock, the others wait for it and then find nothing pending.
         # (Each migration runs as a savepoint inside; SQLite DDL is transactional.)
@@ -293,6 +309,8 @@ def run_migrations(db: Database, target: str | None = None) -> list[str]:
 
 
 def schema_status(db: Database) -> list[tuple[str, bool]]:
+    from playhouse.migrations import Runner
+
     runner = Runner(db, directory=MIGRATIONS_DIR)
     return [(m.name, m.applied is not None) for m in runner.status()]
 

@@ -56,7 +56,6 @@ from drp_tui.ui.keygate import OrderedKeys
 from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE, binding_ids
 from drp_tui.ui.plain import PLAIN_CLASS, plain_text
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
-from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
 from drp_tui.ui.screens.lock import LockScreen
 from drp_tui.ui.screens.login import LoginScreen
@@ -85,6 +84,10 @@ def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Scree
 
 def _work() -> Screen[Any]:
     return build("drp_tui.ui.screens.work", "WorkScreen", "My work")
+
+
+def _caseload() -> Screen[Any]:
+    return build("drp_tui.ui.screens.caseload", "CaseloadScreen", "Caseload")
 
 
 def _children() -> Screen[Any]:
@@ -117,7 +120,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     # caseload to ~/Downloads, a list of themes, a second Quit). DeskCommands has the one Quit.
     COMMANDS = {DeskCommands, ScreenCommands}
     DEFAULT_MODE = "gate"
-    MODES = {"gate": GateScreen, HOME_MODE: _work, "caseload": CaseloadScreen, "children": _children,
+    MODES = {"gate": GateScreen, HOME_MODE: _work, "caseload": _caseload, "children": _children,
              "inbox": _inbox, "reports": _reports, "admin": _admin}
     ANSI_THEME = ANSI_THEME
 

@@ -24,7 +24,7 @@ from textual import events, work
 from textual.screen import Screen
 
 from drp_tui.domain.timeutil import format_london
-from drp_tui.services import connection, inbox, reads
+from drp_tui.services import connection, reads
 from drp_tui.ui.keys import DESK_MODES
 from drp_tui.ui.screens.lock import LockScreen
 
@@ -198,6 +198,8 @@ class LiveMixin(_Base):
         ctx = self.desk.ctx()
         if not reads.account_active(ctx.actor_id):
             return  # a disabled account gets nothing (the next poll locks the desk)
+        from drp_tui.services import inbox  # (after the first screen is on show: not at start)
+
         made = inbox.remind(ctx)
         count = reads.unread(ctx)
         self.call_from_thread(self._reminded, ctx.actor_id, count, made)

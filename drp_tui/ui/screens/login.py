@@ -18,8 +18,6 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from drp_tui.domain.model import StaffView
 from drp_tui.ui.keys import LOGIN_BINDINGS
 from drp_tui.ui.screens.credentials import AuthDone, CredentialsScreen, attempt
-from drp_tui.ui.screens.first_password import ChoosePasswordScreen
-from drp_tui.ui.screens.pin import SetPinScreen
 from drp_tui.ui.widgets.header import DeskHeader
 
 __all__ = ["AuthDone", "LoginScreen", "attempt"]
@@ -60,9 +58,13 @@ class LoginScreen(CredentialsScreen):
     def authenticated(self, user: StaffView) -> None:
         self.show_error("", error=False)
         if self.os_auth and self.desk_app.desk.needs_pin:  # first OS sign-in: a PIN for the idle lock
+            from drp_tui.ui.screens.pin import SetPinScreen  # (rare: imported when needed)
+
             self.app.push_screen(SetPinScreen())
             return
         if self.desk_app.desk.needs_password:  # signed in with a one-time set-up code
+            from drp_tui.ui.screens.first_password import ChoosePasswordScreen  # (rare: imported when needed)
+
             self.app.push_screen(ChoosePasswordScreen())
             return
         self.desk_app.signed_in()

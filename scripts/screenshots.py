@@ -2,8 +2,8 @@
 
     python scripts/screenshots.py [--out assets] [--size 100x30]
 
-Writes ``caseload.svg`` and, when the dispute form is built, ``form.svg`` (the most
-overdue dispute of the demo chair). Runs headless; nothing is read from or written to
+Writes ``home.svg`` (my work, the first screen after sign-in), ``caseload.svg`` and
+``form.svg`` (the most overdue dispute of the demo chair). Runs headless; nothing is read from or written to
 the user's own config or data folders.
 """
 
@@ -52,6 +52,13 @@ async def shoot(db: Path, out: Path, size: tuple[int, int], policy_key: str) -> 
     app = DrpApp(setup, policy=policy, sign_in_as="cpatel", clock=FrozenClock(NOW))
     written: list[Path] = []
     async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        from drp_tui.ui.screens.work import WorkScreen
+
+        assert isinstance(app.screen, WorkScreen), app.screen
+        written.append(out / "home.svg")
+        written[-1].write_text(app.export_screenshot(title="drp-tui: my work"), encoding="utf-8")
+        await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, CaseloadScreen), app.screen
         written.append(out / "caseload.svg")

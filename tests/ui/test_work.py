@@ -118,3 +118,34 @@ async def test_q_goes_home_from_the_caseload_and_quits_at_home(make_app: Any) ->
         await pilot.press("q")
         await settle(pilot)
     assert app.return_code == 0
+
+
+@desk_test
+async def test_home_away_from_view_reloads_when_shown_not_on_every_change(make_app: Any) -> None:
+    app = make_app("osman", home="work")
+    calls: list[int] = []
+    real = app.desk.my_work
+
+    def counting() -> Any:
+        calls.append(1)
+        return real()
+
+    app.desk.my_work = counting
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert not [r for r in rows(app) if r[1].startswith("Agree")] and calls == [1]
+        await pilot.press("f2")
+        await settle(pilot)
+        escalate_as_chair("DRP-2026-0014", "stage_2")  # another session's commit, and time passing
+        app.data_changed()
+        app.tick()
+        await settle(pilot)
+        assert calls == [1]  # nothing read for a list no one sees
+        await pilot.press("H")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkScreen) and len(calls) >= 2  # (the live watch may see the commit too)
+        assert [r[2] for r in rows(app) if r[1].startswith("Agree")] == ["DRP-2026-0014\nWren Marrick"]
+        shown = len(calls)
+        app.tick()  # on show: time passing reloads it
+        await settle(pilot)
+        assert len(calls) == shown + 1

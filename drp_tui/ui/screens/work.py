@@ -145,6 +145,7 @@ class WorkScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.loaded = False
+        self.stale = False  # data or time moved while another screen was on show
 
     @property
     def desk_app(self) -> DrpApp:
@@ -159,14 +160,26 @@ class WorkScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(WorkTable).focus()
-        self.refresh_data()
+        self._load()
 
     def refresh_data(self) -> None:
-        self._load()
+        """Another session (or this one) changed data: reload if on show, else when next shown."""
+        self._reload_when_shown()
 
     def clock_tick(self) -> None:
         """Time passed: states and what is overdue change with it."""
-        self._load()
+        self._reload_when_shown()
+
+    def _reload_when_shown(self) -> None:
+        if self.is_current:
+            self._load()
+        else:
+            self.stale = True  # no database work for a list no one sees: on_screen_resume reloads it
+
+    def on_screen_resume(self) -> None:
+        if self.stale:
+            self.stale = False
+            self._load()
 
     def action_reload(self) -> None:
         self._load()

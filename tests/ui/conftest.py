@@ -8,6 +8,7 @@ start; pass ``home="work"`` for the installed default, the "my work" home screen
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,13 +34,24 @@ def _build_template(path: Path, policy_key: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+def demo_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Callable[[str], Path]:
+    """The demo database of a profile, built once for the whole run: the test processes
+    (pytest-xdist workers) share one folder, and the first to need a profile builds it under
+    a lock while the others wait for it (building one takes seconds)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if worker_id != "master" else base) / "demo-templates"
+    shared.mkdir(parents=True, exist_ok=True)
     made: dict[str, Path] = {}
 
     def get(policy_key: str = "mosaic-iro") -> Path:
         if policy_key not in made:
-            path = tmp_path_factory.mktemp("demo") / f"{policy_key}.db"
-            _build_template(path, policy_key)
+            path = shared / f"{policy_key}.db"
+            done = shared / f"{policy_key}.done"
+            with open(shared / f"{policy_key}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not done.exists():
+                    _build_template(path, policy_key)
+                    done.write_text("built\n", encoding="utf-8")
             made[policy_key] = path
         return made[policy_key]
 

@@ -8,6 +8,8 @@ pure narrowing, for every demo account, at several moments as the clocks run out
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,18 +24,23 @@ from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services import outcomes, work
 from drp_tui.services.common import actor_of
 from drp_tui.services.context import Ctx
-from drp_tui.services.demo import build_demo
 from drp_tui.store import queries, queries_work
 from drp_tui.store import models as m
+from drp_tui.store.db import close_database, open_database
 from drp_tui.store.visibility import viewer, visible_to
 from tests.conftest import FROZEN_NOW
+from tests.ui.conftest import demo_template  # noqa: F401  (the fixture: the demo database built once)
 
 
 @pytest.fixture
-def demo(db_path: Path) -> WorkingCalendar:
-    calendar = WorkingCalendar("ENG")
-    build_demo(load_builtin("mosaic-iro"), calendar, FROZEN_NOW)
-    return calendar
+def demo(tmp_path: Path, demo_template: Callable[[str], Path]) -> Iterator[WorkingCalendar]:
+    """A fresh copy of the demo database (built once per run: tests/ui/conftest.py)."""
+    template, db = demo_template("mosaic-iro"), tmp_path / "demo.db"
+    for suffix in ("", ".key", ".head"):
+        shutil.copy(f"{template}{suffix}", f"{db}{suffix}")
+    open_database(str(db))
+    yield WorkingCalendar("ENG")
+    close_database()
 
 
 def ctx_for(username: str, calendar: WorkingCalendar, days: int = 0) -> Ctx:

@@ -83,7 +83,10 @@ class Terminal:
 
 
 def _type_into_a_form(term: Terminal) -> None:
-    term.wait_for(b"Caseload")
+    term.wait_for(b"My work")  # home
+    term.out = b""
+    term.type("L")  # the caseload, once its first page is on screen
+    term.wait_for(b"rows 1")
     term.out = b""
     term.type("\r")  # open the first dispute of the caseload
     term.wait_for(b"You raised this")  # loading (the chair's own dispute, from "Mine")

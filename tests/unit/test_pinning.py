@@ -342,7 +342,7 @@ def test_the_desk_opens_the_caseload_and_a_dispute_at_a_changed_stage(desk: Desk
     from drp_tui.ui.screens.dispute import DisputeScreen
 
     new = desk.edit(how)
-    setup = Setup(Config(db=str(desk.db), policy=str(desk.path)), str(desk.db), new, desk.w.calendar)
+    setup = Setup(Config(db=str(desk.db), policy=str(desk.path), home="caseload"), str(desk.db), new, desk.w.calendar)
     app = DrpApp(setup, policy=new, sign_in_as="chair1", clock=desk.w.clock)
     old = desk.w.policy
 

@@ -494,7 +494,7 @@ def test_it_signs_in_with_the_password_file(mailed: World, tmp_path: Path) -> No
         raise_and_send(mailed)
         bad = tmp_path / "wrong.password"
         bad.write_text("nope\n", encoding="utf-8")
-        rep = notify.run(ops(mailed), mail_cfg(port, user="drp", password_file=str(bad)))
+        rep = notify.run(ops(mailed), mail_cfg(port, user="drp", password_file=str(bad), timeout=3))  # (the test server answers a wrong LOGIN only at the timeout)
         assert (rep.sent, rep.retry) == (0, 1) and inbox.got == [] and seen[0] == (b"drp", b"nope")
         assert outbox()[0].last_error.startswith("SMTP")  # the kind of failure, never the password
         mailed.clock.advance(minutes=5)

@@ -383,7 +383,10 @@ def _flock_wait(fd: int, timeout: float) -> bool:
             return
         with cond:
             if state["abandoned"]:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                except OSError:
+                    pass  # (the descriptor was closed meanwhile: the lock went with it)
                 return
             state["got"] = True
             cond.notify()

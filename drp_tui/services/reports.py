@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.deadlines import due_state
+from drp_tui.domain.deadlines import due_state, working_days_taken
 from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date, utc
@@ -172,7 +172,7 @@ def timeliness(facts: Sequence[DisputeFacts], stages: Sequence[StageFacts], cale
         deadline = s.extension_until or s.due_at
         if s.response_at is not None:
             answered += 1
-            taken.append(calendar.working_days_between(london_date(s.sent_at), london_date(s.response_at)))
+            taken.append(working_days_taken(s.sent_at, s.response_at, calendar))
             if deadline is None:
                 none_due += 1
             elif utc(s.response_at) < utc(deadline):

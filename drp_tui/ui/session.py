@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -72,6 +76,39 @@ class SessionMixin(_Base):
     if TYPE_CHECKING:  # provided by LiveMixin
         def remind_now(self) -> Any: ...
         def data_changed(self) -> None: ...
+
+    # --- workers hand results back without ever outliving the desk --------------------------------
+    CALLBACK_POLL = 0.25  # seconds between looks at whether the desk is still there
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Textual's ``call_from_thread``, except that the worker stops waiting when the desk has ended.
+
+        Textual waits for the callback with no time limit; a worker whose callback was queued just as
+        the event loop stopped (the connection dropped, SIGHUP) would then wait for ever, and the
+        process, which joins its worker threads on the way out, would never end. Here the worker
+        looks every ``CALLBACK_POLL`` seconds and gives up (``RuntimeError``) once the loop has stopped.
+        """
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            raise RuntimeError("the desk is not running")
+        if self._thread_id == threading.get_ident():
+            raise RuntimeError("call_from_thread must run in a worker thread, not the desk's own")
+        call = partial(callback, *args, **kwargs)
+
+        async def run_callback() -> Any:
+            from textual._callback import invoke
+
+            with self._context():
+                return await invoke(call)
+
+        future = asyncio.run_coroutine_threadsafe(run_callback(), loop=loop)
+        while True:
+            try:
+                return future.result(timeout=self.CALLBACK_POLL)
+            except FutureTimeout:
+                if not loop.is_running() or loop.is_closed():
+                    future.cancel()
+                    raise RuntimeError("the desk ended before this worker's result could be shown") from None
 
     @work(thread=True, exclusive=True, group="auth", name="demo-sign-in", exit_on_error=False)
     def _demo_sign_in(self, username: str) -> None:

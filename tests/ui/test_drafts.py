@@ -373,3 +373,41 @@ def test_a_restored_draft_closed_with_discard_is_removed(make_app: Any) -> None:
         assert ev.kind == "draft_removed" and "discarded on closing" in ev.summary
 
     run(app, body)
+
+
+def test_a_worker_whose_result_comes_as_the_desk_ends_stops_waiting_so_the_process_can_end(make_app: Any) -> None:
+    """SIGHUP stops the event loop; a worker that had just queued its result must not wait for ever,
+    or the process (which joins its worker threads on the way out) never ends."""
+    import asyncio
+    import threading
+
+    app = make_app()
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever)
+    runner.start()
+    gate, queued = threading.Event(), threading.Event()
+    loop.call_soon_threadsafe(gate.wait)  # the loop is busy: what is queued now runs after it
+    app._loop = loop
+    outcome: list[object] = []
+
+    def worker() -> None:
+        queued.set()
+        try:
+            outcome.append(app.call_from_thread(lambda: "shown"))
+        except RuntimeError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert queued.wait(5)
+    while not loop._ready:  # type: ignore[attr-defined]  # the worker's callback is queued behind the busy one
+        thread.join(0.01)
+    loop.call_soon_threadsafe(loop.stop)  # the desk ends before the callback runs
+    gate.set()
+    runner.join(5)
+    thread.join(5 + app.CALLBACK_POLL)
+    try:
+        assert not thread.is_alive(), "the worker still waits for a desk that has ended"
+        assert isinstance(outcome[0], RuntimeError) and "ended" in str(outcome[0])
+    finally:
+        loop.close()

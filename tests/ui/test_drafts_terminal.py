@@ -77,7 +77,19 @@ class Terminal:
         except (ProcessLookupError, ChildProcessError):
             pass
 
-    def exit_code(self) -> int:
+    def exit_code(self, timeout: float = 60) -> int:
+        """The desk's exit code; a desk still running ``timeout`` seconds after it was told to end fails
+        the test (and is killed) instead of hanging it. Waits on the process's own descriptor (Linux)."""
+        opener = getattr(os, "pidfd_open", None)
+        if opener is not None:
+            pidfd = opener(self.pid)
+            try:
+                ended, _, _ = select.select([pidfd], [], [], timeout)
+            finally:
+                os.close(pidfd)
+            if not ended:
+                self.kill()
+                raise AssertionError(f"the desk had not ended {timeout:.0f} s after it was told to")
         _, status = os.waitpid(self.pid, 0)
         return os.waitstatus_to_exitcode(status)
 

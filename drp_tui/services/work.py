@@ -35,6 +35,10 @@ DUE_WORDS = {"response": "response due", "decision": "your decision", "action": 
              "negotiation": "negotiation ends", "monitoring": "meeting due", "raise": "send by",
              "approval": "agreement", "cap": "process ends"}
 
+# The moves a work row can ask for (``judge`` reads only these): the others are not judged here.
+ASKED = (Move.DECIDE, Move.ESCALATE, Move.RESPOND, Move.APPROVE, Move.SEND, Move.EDIT, Move.MONITORING,
+         Move.ACTION_DONE)
+
 # Order of urgency: a thing waiting on the person with no clock of its own comes after
 # what is due today and before what is merely due soon.
 _ORDER = {DueState.OVERDUE: 0, DueState.DUE_TODAY: 1, DueState.NONE: 2, DueState.DUE_SOON: 3,
@@ -83,7 +87,7 @@ def my_work(ctx: Ctx) -> list[WorkItem]:
     items: list[WorkItem] = []
     for view in queries_work.views(ids):
         policy = ctx.policy_of(view)
-        verdicts = moves(view, policy, who, now, ctx.calendar)
+        verdicts = moves(view, policy, who, now, ctx.calendar, only=ASKED)
         clocks = deadlines(view, policy, ctx.calendar, now, ctx.due_soon_days)
         items += judge(view, policy, who, verdicts, clocks)
     items.sort(key=lambda i: i.rank)
@@ -95,8 +99,7 @@ def judge(view: DisputeView, policy: Policy, who: Actor, verdicts: dict[Move, Ve
     """The rows one dispute gives this person: one per thing they may do now that is waiting on them."""
 
     def ok(move: Move) -> bool:
-        v = verdicts.get(move)
-        return v is not None and v.allowed
+        return verdicts[move].allowed  # (a move not in ASKED is a KeyError here, not a silent no)
 
     def running(kind: str) -> list[Deadline]:
         return [d for d in clocks if d.kind == kind and d.state is not DueState.DONE]

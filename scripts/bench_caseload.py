@@ -76,7 +76,18 @@ def build(path: Path, n: int, seed: int = 1) -> None:
                          date(2026, 9, 2).isoformat(), "care_plan", "mosaic-iro", 1, "stage_1", "stage_1",
                          status, 21 + i % 40 if status == "sent" else None,
                          due.replace(tzinfo=None).isoformat(sep=" ") if due else None, "response", ts, ts))
-            stages.append((i, i, "stage_1", 1, sent.replace(tzinfo=None).isoformat(sep=" ")))
+            # the stage as its status says: a draft is not sent; a sent one runs its response clock with
+            # its manager; a responded one has its response (so "my work" has real rows to judge)
+            responder = 21 + i % 40
+            at = sent.replace(tzinfo=None).isoformat(sep=" ")
+            answered = (sent + timedelta(days=3)).replace(tzinfo=None).isoformat(sep=" ")
+            stages.append((i, i, "stage_1", 1, None if status == "draft" else at,
+                           None if status == "draft" else responder,
+                           due.replace(tzinfo=None).isoformat(sep=" ") if due and status == "sent" else None,
+                           "" if status in ("draft", "sent") else "The plan will be reviewed.",
+                           None if status in ("draft", "sent") else answered,
+                           None if status in ("draft", "sent") else responder,
+                           "resolved" if status == "resolved" else None))
         con.executemany(
             "INSERT INTO dispute (policy_digest, id, reference, child_id, raised_by_id, issue_arose, raised_on, category,"
             " policy_key, policy_version, start_stage, current_stage, status, responder_id, next_due_at,"
@@ -85,9 +96,10 @@ def build(path: Path, n: int, seed: int = 1) -> None:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 1, '', '', '', '', '', '', '', '')",
             [(policy.digest, *r) for r in rows])
         con.executemany(
-            "INSERT INTO stage_record (id, dispute_id, stage_key, seq, sent_at, inform, chair_concern, chair_impact,"
-            " chair_wanted, chair_timescales, response, response_on_behalf, decision_comment, extension_reason,"
-            " negotiation_note) VALUES (?, ?, ?, ?, ?, '', '', '', '', '', '', 0, '', '', '')", stages)
+            "INSERT INTO stage_record (id, dispute_id, stage_key, seq, sent_at, responder_id, due_at, response,"
+            " response_at, response_by_id, decision, inform, chair_concern, chair_impact,"
+            " chair_wanted, chair_timescales, response_on_behalf, decision_comment, extension_reason,"
+            " negotiation_note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', '', '', '', 0, '', '', '')", stages)
     con.close()
 
 

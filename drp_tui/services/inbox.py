@@ -84,34 +84,54 @@ def _policy_of(ctx: Ctx, d: Any) -> Policy:
         return ctx.policy
 
 
+REMIND_CHUNK = 500  # due disputes checked against the notifications sent, per query
+
+
 def remind(ctx: Ctx) -> int:
     """Reminders for the signed-in person: their disputes due soon, due today or overdue.
 
     One notification per dispute, clock and state (a dedupe key), so calling this
-    every minute from the desk is cheap and never repeats itself.
+    every minute from the desk is cheap and never repeats itself. The disputes are read as
+    a stream and checked ``REMIND_CHUNK`` at a time, so a chair with thousands of open
+    disputes does not hold them all (only the reminders still to make are kept).
     """
     now = ctx.now()
     horizon = now + timedelta(days=7)
-    q = (m.Dispute.select(m.Dispute.id, m.Dispute.reference, m.Dispute.next_due_at, m.Dispute.next_due_kind,
-                          m.Dispute.paused, m.Dispute.policy_key, m.Dispute.policy_digest)
-         .where(m.Dispute.next_due_at.is_null(False) & (m.Dispute.next_due_at < horizon)
-                & ((m.Dispute.raised_by == ctx.actor_id) | (m.Dispute.responder == ctx.actor_id)
-                   | awaiting_reply(ctx.actor_id))
-                & m.Dispute.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]))
-         .namedtuples())  # (plain rows: a chair may have thousands, read every minute)
-    due: list[tuple[str, Any, DueState]] = []
-    for d in q:
+    D, SR, SRR = m.Dispute, m.StageRecord, m.StageResponse
+    # a stage answered jointly, where this person's own answer is still missing: its dispute ids
+    # first (an index on the responder), then the exact rule (awaiting_reply) on those few only
+    joint = (SR.select(SR.dispute).join(SRR, on=(SRR.stage_record == SR.id))
+             .where((SRR.responder == ctx.actor_id) & SRR.response_at.is_null()))
+    q = (D.select(D.id, D.reference, D.next_due_at, D.next_due_kind, D.paused, D.policy_key, D.policy_digest)
+         .where(D.next_due_at.is_null(False) & (D.next_due_at < horizon)
+                & ((D.raised_by == ctx.actor_id) | (D.responder == ctx.actor_id)
+                   | (D.id.in_(joint) & awaiting_reply(ctx.actor_id)))
+                & D.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]))
+         .namedtuples())  # (plain rows, streamed: a chair may have thousands, read every minute)
+    missing: list[tuple[str, Any, DueState]] = []
+    chunk: list[tuple[str, Any, DueState]] = []
+
+    def check() -> None:
+        new = _not_sent([key for key, _, _ in chunk])
+        missing.extend(item for item in chunk if item[0] in new)
+        chunk.clear()
+
+    for d in q.iterator():
         st = due_state(d.next_due_at, now, ctx.calendar, _policy_of(ctx, d), ctx.due_soon_days, paused=d.paused)
         if st in (DueState.OVERDUE, DueState.DUE_TODAY, DueState.DUE_SOON):
-            due.append((f"{ctx.actor_id}:{d.id}:{d.next_due_kind}:{st.value}:{d.next_due_at.isoformat()}", d, st))
-    missing = _not_sent([key for key, _, _ in due])
+            chunk.append((f"{ctx.actor_id}:{d.id}:{d.next_due_kind}:{st.value}:{d.next_due_at.isoformat()}", d, st))
+            if len(chunk) >= REMIND_CHUNK:
+                check()
+    if chunk:
+        check()
     if not missing:
         return 0  # the usual case: nothing new, and no write transaction (no commit, no refresh anywhere)
     made = 0
     with write_txn():
-        missing = _not_sent(sorted(missing))  # again inside the transaction: another session may have just sent them
-        for key, d, st in due:
-            if key not in missing:
+        # again inside the transaction: another session may have just sent them
+        still = _not_sent(sorted(key for key, _, _ in missing))
+        for key, d, st in missing:
+            if key not in still:
                 continue
             m.Notification.create(recipient=ctx.actor_id, kind="reminder", dispute=d.id, created_at=now,
                                   text=f"{d.reference}: {d.next_due_kind} {st.label} (due {format_due(d.next_due_at)})",

@@ -288,3 +288,37 @@ def test_check_against_the_installation_knows_any_one_from_jointly() -> None:
     assert (pc.UNFILLED_LEVEL, "warning", "stages[0].responder_levels") in found  # atm: the TM may answer
     assert (pc.UNFILLED_LEVEL, "error", "stages[1].responder_levels") in found  # service_manager, jointly
     assert "service_manager" in found[(pc.UNFILLED_LEVEL, "error", "stages[1].responder_levels")]
+
+
+def test_reminders_reach_each_joint_responder_still_to_answer_and_not_one_who_has(cli: Cli) -> None:
+    """The every-minute reminders find a jointly answered stage for each holder whose own answer
+    is missing (not only the one the dispute row names), and not for one who has answered."""
+    from drp_tui.services import inbox
+    from drp_tui.store import models as m
+
+    c, w = cli, cli.world
+    tm, sm = w.levels["team_manager"], w.levels["service_manager"]
+    c.at(MON, 9)
+    ref = _raise(c)
+    c.at(MON, 10)
+    c.ok("chair1", "send", ref, "--to", tm.username)
+    c.at(MON, 14)
+    c.ok(tm.username, "respond", ref, "--text", "Plan reviewed; dates set.")
+    c.at(TUE, 10)
+    c.ok("chair1", "escalate", ref, "--comment", "The dates are not agreed with the family.")
+    assert c.ok("chair1", "send", ref)["responders"] == [tm.name, sm.name]  # due Tue 1 December
+
+    def reminded(who: m.Staff) -> list[str]:
+        return [n.text for n in m.Notification.select().where((m.Notification.recipient == who.id)
+                                                               & (m.Notification.kind == "reminder"))]
+
+    named = m.Dispute.get(m.Dispute.reference == ref).responder_id
+    other = sm if named == tm.id else tm  # awaited only through the joint stage's own rows
+    c.at(date(2026, 12, 1), 9)  # the response is due today
+    assert inbox.remind(w.ctx(other)) == 1
+    assert [t.split(":")[0] for t in reminded(other)] == [ref] and "due today" in reminded(other)[0]
+    assert inbox.remind(w.ctx(other)) == 0  # never twice
+    c.ok(other.username, "respond", ref, "--text", "Agreed: contact weekly.")
+    m.Notification.delete().where(m.Notification.recipient == other.id).execute()
+    if m.Dispute.get(m.Dispute.reference == ref).responder_id != other.id:
+        assert inbox.remind(w.ctx(other)) == 0  # answered: nothing awaits them

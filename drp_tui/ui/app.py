@@ -78,8 +78,27 @@ def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Scree
             raise
         return PlaceholderScreen(title)
     except AttributeError:
-        return PlaceholderScreen(title)
-    return found(*args, **kwargs)  # type: ignore[no-any-return]
+        return with_current_css(PlaceholderScreen(title))
+    return with_current_css(found(*args, **kwargs))
+
+
+def with_current_css(screen: Screen[Any]) -> Screen[Any]:
+    """A new mode's screen, marked as styled with the app's current CSS when it is current.
+
+    Textual re-parses every stylesheet (tens of ms) when a mode's first screen is made and again
+    when it is switched to, only because a new screen's CSS count (-1) is not the app's. A new
+    screen is styled from the stylesheet as it is registered, so when nothing has changed since
+    the last parse (no theme or variable change pending) the re-parse gives the same styles."""
+    app = getattr(screen, "app", None) if _active_app_known() else None
+    if isinstance(app, DrpApp) and app.css_current:
+        screen._css_update_count = app._css_update_count
+    return screen
+
+
+def _active_app_known() -> bool:
+    from textual._context import active_app
+
+    return active_app.get(None) is not None
 
 
 def _work() -> Screen[Any]:
@@ -148,6 +167,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self._ending = False
         self._asking_quit = False
         self.plain = setup.config.plain  # plain mode for screen readers (ui/plain.py)
+        self._css_parsed_at: int | None = None  # the CSS count at the last full parse (refresh_css)
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -270,6 +290,16 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         """Textual's key names; in plain mode a glyph (⏎, ↑) is said in words (Enter, Up)."""
         shown = super().get_key_display(binding)
         return plain_text(shown) if self.plain else shown
+
+    def refresh_css(self, animate: bool = True) -> None:
+        super().refresh_css(animate)
+        self._css_parsed_at = self._css_update_count
+
+    @property
+    def css_current(self) -> bool:
+        """Has the stylesheet been parsed with the current variables since the last change
+        (a theme set, a terminal's colours)? Then a new screen needs no re-parse."""
+        return self._css_parsed_at is not None and self._css_parsed_at == self._css_update_count
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables, every text colour lifted to 4.5:1 on its backgrounds (theme.py)."""

@@ -56,9 +56,7 @@ from drp_tui.ui.keygate import OrderedKeys
 from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE, binding_ids
 from drp_tui.ui.plain import PLAIN_CLASS, plain_text
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
-from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
-from drp_tui.ui.screens.lock import LockScreen
-from drp_tui.ui.screens.login import LoginScreen
+from drp_tui.ui.screens import HELP, LOCK, LOGIN, is_screen
 from drp_tui.ui.session import SessionMixin, kept_of
 from drp_tui.ui.theme import (ANSI_THEME, initial_theme, keep_desk_themes, readable_variables,
                              theme_variable_defaults)
@@ -76,8 +74,12 @@ def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Scree
     except ModuleNotFoundError as exc:
         if exc.name != module:
             raise
-        return PlaceholderScreen(title)
+        found = None
     except AttributeError:
+        found = None
+    if found is None:
+        from drp_tui.ui.screens.help import PlaceholderScreen
+
         return with_current_css(PlaceholderScreen(title))
     return with_current_css(found(*args, **kwargs))
 
@@ -186,6 +188,8 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         if self.sign_in_as:
             self._demo_sign_in(self.sign_in_as)
         else:
+            from drp_tui.ui.screens.login import LoginScreen  # (not when signed in by the OS login)
+
             self.push_screen(LoginScreen())
 
     def apply_config_keys(self) -> None:
@@ -371,7 +375,9 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
                         markup=False)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        from drp_tui.ui.screens.help import HelpScreen  # (when first asked for: not at start)
+
+        if not is_screen(self.screen, HELP):
             self.push_screen(HelpScreen(self.screen))
 
     def action_lock(self) -> None:
@@ -390,7 +396,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             self.push_screen(DraftsScreen())
 
     def action_go_back(self) -> None:
-        if len(self.screen_stack) > 1 and not isinstance(self.screen, (LoginScreen, LockScreen)):
+        if len(self.screen_stack) > 1 and not (is_screen(self.screen, LOGIN) or is_screen(self.screen, LOCK)):
             self.pop_screen()
 
     async def action_back_or_quit(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from drp_tui.bootstrap import Setup
 from drp_tui.domain.calendar import WorkingCalendar
@@ -20,8 +20,11 @@ from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth, bundle_files, connection, drafts, export, reads, work
+from drp_tui.services import access, auth, connection, drafts, reads, work
 from drp_tui.services.context import Ctx, PinnedTo
+
+if TYPE_CHECKING:
+    from drp_tui.services import export
 
 T = TypeVar("T")
 
@@ -187,6 +190,8 @@ class Desk:
         """Write the evidence bundle of a dispute (or of a child's disputes) as PDF and HTML into
         ``out`` (a folder, or a file name; default ``export_dir()``): (pdf, html). The read rule
         applies and the export is recorded (a refusal too)."""
+        from drp_tui.services import bundle_files, export  # (only when a bundle is written: not at start)
+
         if dispute_id is not None:
             bundle = self.call(export.export_dispute, dispute_id, redact)
         elif child_id is not None:
@@ -197,6 +202,8 @@ class Desk:
 
     def case_notes(self, dispute_id: int, stage_id: int | None = None, *, redact: bool = False) -> tuple[export.CaseNote, ...]:
         """The case-note text of each step of a dispute (of one stage record with ``stage_id``); recorded."""
+        from drp_tui.services import export
+
         return self.call(export.case_notes, dispute_id, stage_id, redact)
 
     def actor(self) -> Actor:

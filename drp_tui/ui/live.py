@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import events, work
 from textual.screen import Screen
@@ -26,12 +26,13 @@ from textual.screen import Screen
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import connection, reads
 from drp_tui.ui.keys import DESK_MODES
-from drp_tui.ui.screens.lock import LockScreen
+from drp_tui.ui.screens import LOCK, is_screen
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from drp_tui.ui.desk import Desk
+    from drp_tui.ui.screens.lock import LockScreen
 
     _Base = App[int]
 else:
@@ -153,8 +154,9 @@ class LiveMixin(_Base):
             return
         self.lock()
         screen = self.screen
-        if isinstance(screen, LockScreen):
-            screen.call_after_refresh(screen.show_error, DISABLED)
+        if is_screen(screen, LOCK):
+            lock_screen = cast("LockScreen", screen)
+            lock_screen.call_after_refresh(lock_screen.show_error, DISABLED)
 
     remind_pending = False
 

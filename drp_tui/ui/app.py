@@ -50,6 +50,7 @@ from drp_tui.domain.model import Role
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, format_london
 from drp_tui.services.context import Ctx
+from drp_tui.services.errors import Abandoned
 from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
 from drp_tui.ui.keygate import OrderedKeys
@@ -207,11 +208,20 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             self.notify(f"[keys] in the config file: no key is called {', '.join(unknown)} "
                         "(see the key ids in docs/KEYS.md)", title="Config", severity="warning", markup=False)
 
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any | None = None) -> None:
+        """End the desk; a background read still running (the caseload's count) is given up, so a
+        person quitting does not wait for it."""
+        self.desk.close()
+        super().exit(result, return_code, message)
+
     def on_unmount(self) -> None:
+        self.desk.close()
         self.remove_signal_handlers()
         self.data_watch.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and isinstance(event.worker.error, Abandoned):
+            return  # given up as the desk closes: nothing to say
         if event.state is WorkerState.ERROR and event.worker.name != "data-watch":
             # A refusal's own message; anything else only a reference (its text may hold field values).
             text = crash.user_message(event.worker.error, where=f"worker {event.worker.name}",

@@ -7,7 +7,9 @@ call it from a thread worker (``@work(thread=True)``), never from an event handl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,6 +43,7 @@ class Desk:
         self.policy: Policy = policy or setup.policy
         self.calendar: WorkingCalendar = setup.calendar
         self.clock: Clock = clock or SystemClock()
+        self.closing = threading.Event()  # set by close(): background reads give up
         self.user: StaffView | None = None
         self.idle_lock_minutes = setup.config.idle_lock_minutes
         self.due_soon_days = setup.config.due_soon_working_days
@@ -150,8 +153,19 @@ class Desk:
 
     # --- the caseload ---------------------------------------------------------------
     def caseload_count(self, q: CaseloadQuery) -> int:
-        """How many disputes the caseload view ``q`` holds for the signed-in person."""
-        return self.call(reads.caseload_count, q)
+        """How many disputes the caseload view ``q`` holds for the signed-in person. Given up
+        (``Abandoned``) once the desk is closing: a person quitting does not wait for a count."""
+        with self.given_up_at_close():
+            return self.call(reads.caseload_count, q)
+
+    def given_up_at_close(self) -> AbstractContextManager[None]:
+        """A block of background work whose reads stop (``Abandoned``) once the desk closes;
+        a write transaction in it still runs to its commit."""
+        return connection.abandoned_when(self.closing)
+
+    def close(self) -> None:
+        """The desk is ending: background reads still running (the caseload's count, reminders) stop."""
+        self.closing.set()
 
     def caseload_page(self, q: CaseloadQuery, offset: int, limit: int, *, total: int | None = None) -> list[DisputeRow]:
         """One page of the caseload view ``q`` (rows ``offset`` .. ``offset + limit``), stages labelled;

@@ -25,6 +25,7 @@ from textual.screen import Screen
 
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import connection, reads
+from drp_tui.services.errors import Abandoned
 from drp_tui.ui.keys import DESK_MODES
 from drp_tui.ui.screens import LOCK, is_screen
 
@@ -202,8 +203,12 @@ class LiveMixin(_Base):
             return  # a disabled account gets nothing (the next poll locks the desk)
         from drp_tui.services import inbox  # (after the first screen is on show: not at start)
 
-        made = inbox.remind(ctx)
-        count = reads.unread(ctx)
+        try:
+            with self.desk.given_up_at_close():  # a person quitting does not wait for this
+                made = inbox.remind(ctx)
+                count = reads.unread(ctx)
+        except Abandoned:
+            return
         self.call_from_thread(self._reminded, ctx.actor_id, count, made)
 
     def _reminded(self, actor_id: int, count: int, made: int) -> None:

@@ -48,6 +48,7 @@ NOT_AT_START = (
     "drp_tui.ui.screens.help",  # F1, when asked for
     "drp_tui.ui.screens.lock", "drp_tui.ui.screens.credentials",  # the lock screen, when the desk locks
     "drp_tui.ui.screens.login",  # the log-in screen: not when signed in already (the OS login, the demo)
+    "importlib.resources", "zipfile",  # the built-in profiles are read from the package's folder
 )
 
 

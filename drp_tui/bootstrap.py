@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from drp_tui.config import Config, ConfigError, load_config, resolve_db
-from drp_tui.domain.calendar import WorkingCalendar
+from drp_tui.domain.calendar import HolidaySource, WorkingCalendar
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.policy_loader import PolicyError, resolve_policy
 from drp_tui.store.db import StoreError, open_database
@@ -38,7 +38,7 @@ def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: s
     except (ConfigError, PolicyError) as exc:
         raise SetupError(str(exc)) from None
     target = db_override or resolve_db(getattr(args, "db", None), config)
-    calendar = WorkingCalendar(config.nation, config.closures)
+    calendar = WorkingCalendar(config.nation, config.closures, holidays=holiday_source())
     if open_db:
         try:
             # A database named by the caller (the demo's) never uses the installation's key file.
@@ -59,7 +59,15 @@ def _with_stored_closures(calendar: WorkingCalendar, config: Config) -> WorkingC
 
     if not stored_closures():
         return calendar
-    return calendar_with_closures(config.nation, config.closures)
+    return calendar_with_closures(config.nation, config.closures, holidays=calendar.holiday_source)
+
+
+def holiday_source() -> HolidaySource:
+    """Where a session's bank holidays come from: the ``holidays`` package's answers, kept
+    between starts in the user cache folder (drp_tui/holiday_cache.py)."""
+    from drp_tui.holiday_cache import cached_holidays
+
+    return cached_holidays()
 
 
 def pin_old_disputes(policy: Policy, calendar: WorkingCalendar) -> int:

@@ -25,7 +25,9 @@ The desk's modules are byte-compiled first (``compileall``, into their ``__pycac
 ``pip install`` does when the desk is installed and as Textual's own are in the virtual
 environment: without it a process with ``PYTHONDONTWRITEBYTECODE`` set (or a read-only tree)
 compiles every module of the desk again at each start, and the ratio measures the compiler.
-``--from-source`` skips that.
+``--from-source`` skips that. The desk's calendar is made as ``load_setup`` makes it: bank
+holidays kept between starts in the user cache folder (the first run writes them, as a
+person's first start does).
 
 Then, in this process (``--no-live`` skips it), the live path with a chair holding 5,000
 open disputes among the N: the desk opened at home with the caseload ("mine", 5,000 rows)
@@ -77,7 +79,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 import drp_tui.ui.app
-from drp_tui.bootstrap import Setup
+from drp_tui.bootstrap import Setup, holiday_source
 from drp_tui.config import Config
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
@@ -88,7 +90,8 @@ from drp_tui.ui.app import DrpApp
 path, home, keys = sys.argv[1], sys.argv[2], sys.argv[3:]
 open_database(path)
 policy = load_builtin("mosaic-iro")
-setup = Setup(Config(db=path, idle_lock_minutes=0, home=home), path, policy, WorkingCalendar("ENG"))
+calendar = WorkingCalendar("ENG", holidays=holiday_source())  # as load_setup makes it: bank holidays kept between starts
+setup = Setup(Config(db=path, idle_lock_minutes=0, home=home), path, policy, calendar)
 
 
 class Timed(DrpApp):

@@ -1,6 +1,6 @@
 """Shared fixtures: a fresh database file per test, a frozen clock, a small world.
 
-The developer's own config and data folders are never read: HOME, XDG folders and
+The developer's own config, data and cache folders are never used: HOME, XDG folders and
 DRP_* variables are pointed at the test's tmp_path.
 """
 
@@ -48,6 +48,7 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     for var in ("DRP_DB", "DRP_CONFIG", "DRP_DEMO_DB"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "")

@@ -17,6 +17,7 @@ import sys
 from datetime import date
 from typing import Any
 
+from drp_tui.bootstrap import holiday_source
 from drp_tui.config import ConfigError, load_config
 from drp_tui.domain.calendar import NATIONS, WorkingCalendar
 
@@ -100,7 +101,7 @@ def _calendar(args: argparse.Namespace, nation: str | None) -> WorkingCalendar:
     except ConfigError as exc:
         raise _BadArgument(f"config: {exc}") from None
     try:
-        return WorkingCalendar(nation or config.nation, config.closures)
+        return WorkingCalendar(nation or config.nation, config.closures, holidays=holiday_source())
     except (TypeError, ValueError) as exc:
         where = config.path or "config"
         raise _BadArgument(f"{where}: {exc}") from None

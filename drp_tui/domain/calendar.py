@@ -17,7 +17,7 @@ dates is :mod:`drp_tui.domain.timeutil`'s job.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -33,6 +33,9 @@ NATION_NAMES: Mapping[str, str] = {
 LOCAL_CLOSURE = "Local closure"
 
 _WEEKEND = {5: "Saturday", 6: "Sunday"}
+
+HolidaySource = Callable[[str, int], Mapping[date, str]]
+"""Where bank holidays come from: ``(nation, year) -> {date: name}`` for that year's days."""
 _UK_CLASS: list[Any] = []  # the United Kingdom's holiday class, once loaded
 
 
@@ -67,6 +70,16 @@ def _load_uk_class() -> Any:
         except (ImportError, AttributeError):
             pass
     return lambda subdiv, years: holidays.country_holidays("GB", subdiv=subdiv, years=years)
+
+
+def package_holidays(nation: str, year: int) -> dict[date, str]:
+    """The bank holidays of ``nation`` in ``year``, from the ``holidays`` package: {date: name}
+    (two holidays on one day are joined with "; "). The default :data:`HolidaySource`; the one
+    source of bank holidays (a cache outside the domain may keep its answers)."""
+    bank = _uk_holidays(nation, year)
+    return {d: "; ".join(bank.get_list(d)) for d in sorted(bank) if d.year == year}
+
+
 _ONE_DAY = timedelta(days=1)
 
 
@@ -131,8 +144,9 @@ class WorkingCalendar:
     between threads (a race only computes the same year twice).
     """
 
-    __slots__ = ("_nation", "_closures", "_reasons", "_working")
+    __slots__ = ("_nation", "_closures", "_reasons", "_working", "_source")
     _nation: str
+    _source: HolidaySource
     _closures: dict[date, str]
     _reasons: dict[int, dict[date, str]]  # year -> {date: why}
     _working: dict[int, tuple[int, ...]]  # year -> ordinals of working days
@@ -141,7 +155,11 @@ class WorkingCalendar:
         self,
         nation: str = "ENG",
         closures: Iterable[date] | Mapping[date, str] = (),
+        *,
+        holidays: HolidaySource | None = None,
     ) -> None:
+        """``holidays``: where the bank holidays come from (default :func:`package_holidays`);
+        it must give the package's answers (a cache of them), so it is not part of equality."""
         if nation not in NATIONS:
             raise ValueError(f"nation must be one of {', '.join(NATIONS)}, not {nation!r}")
         named: dict[date, str] = {}
@@ -156,6 +174,7 @@ class WorkingCalendar:
             name = (name or "").strip()
             named[d] = f"{LOCAL_CLOSURE}: {name}" if name else LOCAL_CLOSURE
         object.__setattr__(self, "_nation", nation)
+        object.__setattr__(self, "_source", holidays or package_holidays)
         object.__setattr__(self, "_closures", dict(sorted(named.items())))
         # year -> {date: name} for every bank holiday and closure (any weekday)
         object.__setattr__(self, "_reasons", {})
@@ -186,6 +205,11 @@ class WorkingCalendar:
         return self._nation
 
     @property
+    def holiday_source(self) -> HolidaySource:
+        """Where this calendar's bank holidays come from (pass it on to a calendar made from this one)."""
+        return self._source
+
+    @property
     def closures(self) -> Mapping[date, str]:
         """Local closure days and their reasons (a copy)."""
         return dict(self._closures)
@@ -197,10 +221,9 @@ class WorkingCalendar:
         if cached is not None:
             return cached
         reasons: dict[date, str] = {}
-        bank = _uk_holidays(self._nation, year)
-        for d in bank:
+        for d, name in self._source(self._nation, year).items():
             if d.year == year:
-                reasons[d] = "; ".join(bank.get_list(d))
+                reasons[d] = name
         for d, why in self._closures.items():
             if d.year == year and d not in reasons:
                 reasons[d] = why

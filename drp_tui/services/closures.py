@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from drp_tui.domain.calendar import WorkingCalendar
+from drp_tui.domain.calendar import HolidaySource, WorkingCalendar
 from drp_tui.domain.timeutil import format_date, parse_day
 from drp_tui.services.accounts import _admin
 from drp_tui.services.common import clean_text, event, service
@@ -37,12 +37,13 @@ def stored_closures() -> dict[date, str]:
     return {c.day: c.reason for c in m.ClosureDay.select().order_by(m.ClosureDay.day)}
 
 
-def calendar_with_closures(nation: str, configured: Iterable[date]) -> WorkingCalendar:
-    """The working calendar: the nation's bank holidays, the config file's closures, and the
-    administrator's (which name their reason)."""
+def calendar_with_closures(nation: str, configured: Iterable[date],
+                           holidays: HolidaySource | None = None) -> WorkingCalendar:
+    """The working calendar: the nation's bank holidays (from ``holidays``, by default the
+    package), the config file's closures, and the administrator's (which name their reason)."""
     days: dict[date, str] = {d: "" for d in configured}
     days.update(stored_closures())
-    return WorkingCalendar(nation, days)
+    return WorkingCalendar(nation, days, holidays=holidays)
 
 
 def _day(ctx: Ctx, value: object) -> date:

@@ -6,6 +6,8 @@
 - :func:`stop_watching`: close the PostgreSQL listener's connection (the desk closing);
 - :func:`close_this_thread`: close the calling thread's connection (peewee keeps
   one per thread);
+- :func:`abandoned_when`: a block of reads that stops once an event is set (the desk
+  closing: its count need not be waited for), raising ``Abandoned``;
 - :func:`storage_errors`: run a call, turning the store's ``StorageFault`` (a write
   outside ``@service``: sign-in counts, reminders) into the ``StorageError`` the
   desk shows.
@@ -13,10 +15,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-from drp_tui.services.errors import StorageError
+from drp_tui.services.errors import Abandoned, StorageError
 from drp_tui.store import db
 from drp_tui.store.models import database
 
@@ -40,6 +44,17 @@ def close_this_thread() -> None:
     obj = database.obj
     if obj is not None and not obj.is_closed():
         obj.close()
+
+
+@contextmanager
+def abandoned_when(stop: threading.Event) -> Iterator[None]:
+    """Reads only: a query of the block still running when ``stop`` is set stops there and
+    ``Abandoned`` is raised (SQLite; on PostgreSQL the read runs to its end)."""
+    try:
+        with db.interruptible(stop.is_set):
+            yield
+    except db.ReadInterrupted:
+        raise Abandoned("The desk is closing: a read was given up.") from None
 
 
 def storage_errors(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -41,6 +41,12 @@ class ConflictError(DomainError):
         self.yours = yours or {}
 
 
+class Abandoned(DomainError):
+    """A read given up because the desk is closing (its answer would never be shown)."""
+
+    title = "Closing"
+
+
 class StorageError(DomainError):
     """The database could not take the write (file gone, disk full, read-only, busy).
     Nothing was saved; the desk keeps the text on screen."""

@@ -18,7 +18,7 @@ import select
 import stat
 import threading
 from contextlib import contextmanager
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -600,3 +600,34 @@ def data_version(wait: float = 0.0) -> int:
 
 __all__ = ["ALL_MODELS", "open_database", "write_txn", "data_version", "close_listener", "StoreError", "StorageFault",
            "storage_fault", "for_update", "check_file_still_there"]
+
+
+class ReadInterrupted(Exception):
+    """A read in :func:`interruptible` stopped because its ``stop`` said so."""
+
+
+@contextmanager
+def interruptible(stop: Callable[[], bool]) -> Iterator[None]:
+    """Run the block's queries on this thread's SQLite connection so that one still running
+    stops soon after ``stop()`` becomes true (SQLite's progress handler, asked every
+    ``INTERRUPT_STEPS`` virtual machine steps): :class:`ReadInterrupted` is raised. Only reads
+    outside a transaction stop: a write transaction in the block runs to its commit.
+    Elsewhere (PostgreSQL) the block runs as is."""
+    db = database.obj
+    if not isinstance(db, SqliteDatabase):
+        yield
+        return
+    conn = db.connection()
+    # never inside a transaction (a write in write_txn, BEGIN IMMEDIATE): it finishes
+    conn.set_progress_handler(lambda: 1 if stop() and not conn.in_transaction else 0, INTERRUPT_STEPS)
+    try:
+        yield
+    except DatabaseError as exc:
+        if stop() and "interrupt" in str(exc).lower():
+            raise ReadInterrupted(str(exc)) from None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+INTERRUPT_STEPS = 10_000  # (asked about every few hundred microseconds of a long query)

@@ -50,15 +50,14 @@ from drp_tui.domain.model import Role
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import Clock, format_london
 from drp_tui.services.context import Ctx
+from drp_tui.services.errors import Abandoned
 from drp_tui.ui.commands import DeskCommands, ScreenCommands
 from drp_tui.ui.desk import Desk
 from drp_tui.ui.keygate import OrderedKeys
 from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE, binding_ids
 from drp_tui.ui.plain import PLAIN_CLASS, plain_text
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
-from drp_tui.ui.screens.help import HelpScreen, PlaceholderScreen
-from drp_tui.ui.screens.lock import LockScreen
-from drp_tui.ui.screens.login import LoginScreen
+from drp_tui.ui.screens import HELP, LOCK, LOGIN, is_screen
 from drp_tui.ui.session import SessionMixin, kept_of
 from drp_tui.ui.theme import (ANSI_THEME, initial_theme, keep_desk_themes, readable_variables,
                              theme_variable_defaults)
@@ -76,10 +75,33 @@ def build(module: str, cls: str, title: str, *args: Any, **kwargs: Any) -> Scree
     except ModuleNotFoundError as exc:
         if exc.name != module:
             raise
-        return PlaceholderScreen(title)
+        found = None
     except AttributeError:
-        return PlaceholderScreen(title)
-    return found(*args, **kwargs)  # type: ignore[no-any-return]
+        found = None
+    if found is None:
+        from drp_tui.ui.screens.help import PlaceholderScreen
+
+        return with_current_css(PlaceholderScreen(title))
+    return with_current_css(found(*args, **kwargs))
+
+
+def with_current_css(screen: Screen[Any]) -> Screen[Any]:
+    """A new mode's screen, marked as styled with the app's current CSS when it is current.
+
+    Textual re-parses every stylesheet (tens of ms) when a mode's first screen is made and again
+    when it is switched to, only because a new screen's CSS count (-1) is not the app's. A new
+    screen is styled from the stylesheet as it is registered, so when nothing has changed since
+    the last parse (no theme or variable change pending) the re-parse gives the same styles."""
+    app = getattr(screen, "app", None) if _active_app_known() else None
+    if isinstance(app, DrpApp) and app.css_current:
+        screen._css_update_count = app._css_update_count
+    return screen
+
+
+def _active_app_known() -> bool:
+    from textual._context import active_app
+
+    return active_app.get(None) is not None
 
 
 def _work() -> Screen[Any]:
@@ -148,6 +170,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self._ending = False
         self._asking_quit = False
         self.plain = setup.config.plain  # plain mode for screen readers (ui/plain.py)
+        self._css_parsed_at: int | None = None  # the CSS count at the last full parse (refresh_css)
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -166,6 +189,8 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         if self.sign_in_as:
             self._demo_sign_in(self.sign_in_as)
         else:
+            from drp_tui.ui.screens.login import LoginScreen  # (not when signed in by the OS login)
+
             self.push_screen(LoginScreen())
 
     def apply_config_keys(self) -> None:
@@ -183,11 +208,20 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             self.notify(f"[keys] in the config file: no key is called {', '.join(unknown)} "
                         "(see the key ids in docs/KEYS.md)", title="Config", severity="warning", markup=False)
 
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any | None = None) -> None:
+        """End the desk; a background read still running (the caseload's count) is given up, so a
+        person quitting does not wait for it."""
+        self.desk.close()
+        super().exit(result, return_code, message)
+
     def on_unmount(self) -> None:
+        self.desk.close()
         self.remove_signal_handlers()
         self.data_watch.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and isinstance(event.worker.error, Abandoned):
+            return  # given up as the desk closes: nothing to say
         if event.state is WorkerState.ERROR and event.worker.name != "data-watch":
             # A refusal's own message; anything else only a reference (its text may hold field values).
             text = crash.user_message(event.worker.error, where=f"worker {event.worker.name}",
@@ -271,6 +305,16 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         shown = super().get_key_display(binding)
         return plain_text(shown) if self.plain else shown
 
+    def refresh_css(self, animate: bool = True) -> None:
+        super().refresh_css(animate)
+        self._css_parsed_at = self._css_update_count
+
+    @property
+    def css_current(self) -> bool:
+        """Has the stylesheet been parsed with the current variables since the last change
+        (a theme set, a terminal's colours)? Then a new screen needs no re-parse."""
+        return self._css_parsed_at is not None and self._css_parsed_at == self._css_update_count
+
     def get_css_variables(self) -> dict[str, str]:
         """The theme's variables, every text colour lifted to 4.5:1 on its backgrounds (theme.py)."""
         variables = readable_variables(super().get_css_variables())
@@ -341,7 +385,9 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
                         markup=False)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        from drp_tui.ui.screens.help import HelpScreen  # (when first asked for: not at start)
+
+        if not is_screen(self.screen, HELP):
             self.push_screen(HelpScreen(self.screen))
 
     def action_lock(self) -> None:
@@ -360,7 +406,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
             self.push_screen(DraftsScreen())
 
     def action_go_back(self) -> None:
-        if len(self.screen_stack) > 1 and not isinstance(self.screen, (LoginScreen, LockScreen)):
+        if len(self.screen_stack) > 1 and not (is_screen(self.screen, LOGIN) or is_screen(self.screen, LOCK)):
             self.pop_screen()
 
     async def action_back_or_quit(self) -> None:

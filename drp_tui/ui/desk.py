@@ -7,10 +7,12 @@ call it from a thread worker (``@work(thread=True)``), never from an event handl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from drp_tui.bootstrap import Setup
 from drp_tui.domain.calendar import WorkingCalendar
@@ -20,8 +22,11 @@ from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth, bundle_files, connection, drafts, export, reads, work
+from drp_tui.services import access, auth, connection, drafts, reads, work
 from drp_tui.services.context import Ctx, PinnedTo
+
+if TYPE_CHECKING:
+    from drp_tui.services import export
 
 T = TypeVar("T")
 
@@ -38,6 +43,7 @@ class Desk:
         self.policy: Policy = policy or setup.policy
         self.calendar: WorkingCalendar = setup.calendar
         self.clock: Clock = clock or SystemClock()
+        self.closing = threading.Event()  # set by close(): background reads give up
         self.user: StaffView | None = None
         self.idle_lock_minutes = setup.config.idle_lock_minutes
         self.due_soon_days = setup.config.due_soon_working_days
@@ -147,8 +153,19 @@ class Desk:
 
     # --- the caseload ---------------------------------------------------------------
     def caseload_count(self, q: CaseloadQuery) -> int:
-        """How many disputes the caseload view ``q`` holds for the signed-in person."""
-        return self.call(reads.caseload_count, q)
+        """How many disputes the caseload view ``q`` holds for the signed-in person. Given up
+        (``Abandoned``) once the desk is closing: a person quitting does not wait for a count."""
+        with self.given_up_at_close():
+            return self.call(reads.caseload_count, q)
+
+    def given_up_at_close(self) -> AbstractContextManager[None]:
+        """A block of background work whose reads stop (``Abandoned``) once the desk closes;
+        a write transaction in it still runs to its commit."""
+        return connection.abandoned_when(self.closing)
+
+    def close(self) -> None:
+        """The desk is ending: background reads still running (the caseload's count, reminders) stop."""
+        self.closing.set()
 
     def caseload_page(self, q: CaseloadQuery, offset: int, limit: int, *, total: int | None = None) -> list[DisputeRow]:
         """One page of the caseload view ``q`` (rows ``offset`` .. ``offset + limit``), stages labelled;
@@ -187,6 +204,8 @@ class Desk:
         """Write the evidence bundle of a dispute (or of a child's disputes) as PDF and HTML into
         ``out`` (a folder, or a file name; default ``export_dir()``): (pdf, html). The read rule
         applies and the export is recorded (a refusal too)."""
+        from drp_tui.services import bundle_files, export  # (only when a bundle is written: not at start)
+
         if dispute_id is not None:
             bundle = self.call(export.export_dispute, dispute_id, redact)
         elif child_id is not None:
@@ -197,6 +216,8 @@ class Desk:
 
     def case_notes(self, dispute_id: int, stage_id: int | None = None, *, redact: bool = False) -> tuple[export.CaseNote, ...]:
         """The case-note text of each step of a dispute (of one stage record with ``stage_id``); recorded."""
+        from drp_tui.services import export
+
         return self.call(export.case_notes, dispute_id, stage_id, redact)
 
     def actor(self) -> Actor:

@@ -18,20 +18,22 @@ import asyncio
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import events, work
 from textual.screen import Screen
 
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import connection, reads
+from drp_tui.services.errors import Abandoned
 from drp_tui.ui.keys import DESK_MODES
-from drp_tui.ui.screens.lock import LockScreen
+from drp_tui.ui.screens import LOCK, is_screen
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from drp_tui.ui.desk import Desk
+    from drp_tui.ui.screens.lock import LockScreen
 
     _Base = App[int]
 else:
@@ -153,8 +155,9 @@ class LiveMixin(_Base):
             return
         self.lock()
         screen = self.screen
-        if isinstance(screen, LockScreen):
-            screen.call_after_refresh(screen.show_error, DISABLED)
+        if is_screen(screen, LOCK):
+            lock_screen = cast("LockScreen", screen)
+            lock_screen.call_after_refresh(lock_screen.show_error, DISABLED)
 
     remind_pending = False
 
@@ -200,8 +203,12 @@ class LiveMixin(_Base):
             return  # a disabled account gets nothing (the next poll locks the desk)
         from drp_tui.services import inbox  # (after the first screen is on show: not at start)
 
-        made = inbox.remind(ctx)
-        count = reads.unread(ctx)
+        try:
+            with self.desk.given_up_at_close():  # a person quitting does not wait for this
+                made = inbox.remind(ctx)
+                count = reads.unread(ctx)
+        except Abandoned:
+            return
         self.call_from_thread(self._reminded, ctx.actor_id, count, made)
 
     def _reminded(self, actor_id: int, count: int, made: int) -> None:

@@ -29,8 +29,7 @@ from drp_tui.domain.model import StaffView
 from drp_tui.services import drafts
 from drp_tui.services.context import Ctx
 from drp_tui.ui.keys import DESK_MODES
-from drp_tui.ui.screens.lock import LockScreen
-from drp_tui.ui.screens.login import LoginScreen
+from drp_tui.ui.screens import LOCK, LOGIN, is_screen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -115,6 +114,8 @@ class SessionMixin(_Base):
         try:
             self.desk.sign_in_demo(username)
         except Exception:
+            from drp_tui.ui.screens.login import LoginScreen
+
             self.call_from_thread(self.push_screen, LoginScreen(f"Could not open the desk as '{username}'."))
             return
         self.call_from_thread(self.signed_in)
@@ -127,7 +128,7 @@ class SessionMixin(_Base):
         """Called by the log-in screen once ``desk.user`` is set."""
         self.locked = False
         self.last_input = self.desk.clock.now()
-        if isinstance(self.screen, LoginScreen):
+        if is_screen(self.screen, LOGIN):
             self.pop_screen()
         self.switch_mode(self.home_mode)
         self.session += 1
@@ -151,6 +152,8 @@ class SessionMixin(_Base):
             self._mode_before_lock = self.current_mode
         self.clear_notifications()
         self.switch_mode("gate")
+        from drp_tui.ui.screens.lock import LockScreen  # (when first locked: not at start)
+
         self.push_screen(LockScreen(user.username, user.name, user.id))
         self.session += 1
         self._record_event(user.id, "locked", reason)
@@ -165,7 +168,7 @@ class SessionMixin(_Base):
         self.locked = False
         self._locked_ctx = None
         self.last_input = self.desk.clock.now()
-        if isinstance(self.screen, LockScreen):
+        if is_screen(self.screen, LOCK):
             self.pop_screen()
         if before is not None and before.actor_id != user.id:
             self.unread = None
@@ -350,7 +353,7 @@ class SessionMixin(_Base):
         self._locked_ctx = None
         self.clear_notifications()
         self.switch_mode("gate")
-        while isinstance(self.screen, LockScreen):
+        while is_screen(self.screen, LOCK):
             self.pop_screen()
         kept = self._close_screens()
         self.desk.sign_out()
@@ -359,6 +362,8 @@ class SessionMixin(_Base):
         os_auth = self.desk.setup.config.auth == "os"
         self._signed_out(ctx, kept, os_auth)
         if not os_auth:
+            from drp_tui.ui.screens.login import LoginScreen
+
             self.push_screen(LoginScreen())
 
     @work(thread=True, group="drafts", name="sign-out", exit_on_error=False)

@@ -92,6 +92,7 @@ def run_login(emit: Any) -> int:
     from drp_tui.domain.timeutil import FrozenClock
     from drp_tui.services.auth import AuthError
     from drp_tui.ui.desk import Desk
+    import drp_tui.ui.screens.login as login_module
     from drp_tui.ui.screens.login import LoginScreen
     from tests.conftest import FROZEN_NOW
 
@@ -122,7 +123,7 @@ def run_login(emit: Any) -> int:
 
                 self.app.call_later(self.app.call_later, report)
 
-    app_module.LoginScreen = Login  # type: ignore[misc]
+    login_module.LoginScreen = Login  # type: ignore[misc]  # (the desk imports it when it first shows it)
     with tempfile.TemporaryDirectory() as folder:
         setup, policy = _setup(folder, demo=False)
         app = app_module.DrpApp(setup, policy=policy, sign_in_as=None, clock=FrozenClock(FROZEN_NOW))

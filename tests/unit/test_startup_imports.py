@@ -40,3 +40,63 @@ def test_pending_migrations_reads_the_files_against_the_history(tmp_path: Path) 
         assert pending_migrations(db) is True
     finally:
         close_database()
+
+
+NOT_AT_START = (
+    "holidays",  # the bank holidays come from the user cache folder once kept (drp_tui/holiday_cache.py)
+    "drp_tui.services.export", "drp_tui.services.bundle_files",  # an evidence bundle, when one is written
+    "drp_tui.ui.screens.help",  # F1, when asked for
+    "drp_tui.ui.screens.lock", "drp_tui.ui.screens.credentials",  # the lock screen, when the desk locks
+    "drp_tui.ui.screens.login",  # the log-in screen: not when signed in already (the OS login, the demo)
+    "importlib.resources", "zipfile",  # the built-in profiles are read from the package's folder
+)
+
+
+def test_the_desk_started_signed_in_to_its_first_page_loads_none_of_what_it_does_not_show(
+        tmp_path: Path) -> None:
+    """The desk, signed in (as the OS login or the demo does), until its first caseload page is shown
+    (its bank holidays kept by an earlier start): none of NOT_AT_START is loaded."""
+    from datetime import UTC, datetime
+
+    from drp_tui.domain.calendar import WorkingCalendar
+    from drp_tui.domain.policy_loader import load_builtin
+    from drp_tui.holiday_cache import cached_holidays
+    from drp_tui.services.demo import build_demo
+
+    path = tmp_path / "desk.db"
+    open_database(str(path))
+    try:
+        build_demo(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    finally:
+        close_database()
+    cached_holidays()("ENG", 2026)  # an earlier start (in this test's own cache folder: $XDG_CACHE_HOME)
+    out = run(
+        "import sys\n"
+        "from datetime import datetime, timezone\n"
+        "from pathlib import Path\n"
+        "import drp_tui.ui.app\n"
+        "from drp_tui.bootstrap import Setup, holiday_source\n"
+        "from drp_tui.config import Config\n"
+        "from drp_tui.domain.calendar import WorkingCalendar\n"
+        "from drp_tui.domain.policy_loader import load_builtin\n"
+        "from drp_tui.domain.timeutil import FrozenClock\n"
+        "from drp_tui.store.db import open_database\n"
+        "from drp_tui.ui.app import DrpApp\n"
+        f"path = {str(path)!r}\n"
+        "open_database(path)\n"
+        "policy = load_builtin('mosaic-iro')\n"
+        "setup = Setup(Config(db=path, idle_lock_minutes=0, home='caseload'), path, policy,\n"
+        "              WorkingCalendar('ENG', holidays=holiday_source()))\n"
+        "class Probe(DrpApp):\n"
+        "    CSS_PATH = str(Path(drp_tui.ui.app.__file__).parent / DrpApp.CSS_PATH)\n"
+        "    def on_mount(self):\n"
+        "        super().on_mount()\n"
+        "        self.set_interval(0.01, self.check)\n"
+        "    def check(self):\n"
+        "        screen = self.screen\n"
+        "        if getattr(screen, 'shown_generation', 0) and screen.shown_generation == screen._generation:\n"
+        f"            print(type(screen).__name__, sorted(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
+        "            self.exit()\n"
+        "now = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)\n"
+        "Probe(setup, policy=policy, sign_in_as='cpatel', clock=FrozenClock(now)).run(headless=True, size=(80, 24))\n")
+    assert out == "CaseloadScreen []"

@@ -298,7 +298,8 @@ class AdminScreen(Screen[None]):
     async def _calendar(self) -> Any:
         desk = self.desk_app.desk
         worker = self.run_worker(partial(closures.calendar_with_closures, desk.calendar.nation,
-                                         desk.setup.config.closures), thread=True, group="admin-write")
+                                         desk.setup.config.closures, desk.calendar.holiday_source),
+                                 thread=True, group="admin-write")
         return await worker.wait()
 
     async def _add_account(self) -> None:

@@ -1,0 +1,62 @@
+"""A desk that is closing does not wait for its background reads (the caseload's count,
+reminders): they stop where they are; a write transaction still runs to its commit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drp_tui.bootstrap import Setup
+from drp_tui.config import Config
+from drp_tui.domain.reading import CaseloadQuery
+from drp_tui.services.errors import Abandoned
+from drp_tui.store import db as store_db
+from drp_tui.store import models as m
+from drp_tui.store.db import ReadInterrupted, interruptible, write_txn
+from drp_tui.ui.desk import Desk
+from tests.factories import World
+
+LONG = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) "
+        "SELECT count(*) FROM c")
+
+
+def test_a_read_stops_once_asked_and_the_connection_is_as_before(db_path: Path) -> None:
+    database = m.database.obj
+    with pytest.raises(ReadInterrupted), interruptible(lambda: True):
+        database.execute_sql(LONG, (10_000_000,)).fetchone()
+    assert database.execute_sql(LONG, (100_000,)).fetchone()[0] == 100_000  # no handler left behind
+    with interruptible(lambda: False):
+        assert database.execute_sql(LONG, (100_000,)).fetchone()[0] == 100_000
+
+
+def test_a_write_transaction_in_the_block_runs_to_its_commit(world: World) -> None:
+    database = m.database.obj
+    with interruptible(lambda: True), write_txn():
+        assert database.execute_sql(LONG, (100_000,)).fetchone()[0] == 100_000
+        m.Team.create(name="Written while closing", kind="social_care")
+    assert m.Team.select().where(m.Team.name == "Written while closing").count() == 1
+
+
+def desk_of(world: World, db_path: Path) -> Desk:
+    setup = Setup(Config(db=str(db_path)), str(db_path), world.policy, world.calendar)
+    desk = Desk(setup, world.policy, world.clock)
+    desk.sign_in_demo(world.chair.username)
+    return desk
+
+
+def test_the_desk_count_is_given_up_once_the_desk_closes(world: World, db_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    desk = desk_of(world, db_path)
+    q = CaseloadQuery(view="all", staff_id=world.chair.id, viewer_id=world.chair.id)
+    monkeypatch.setattr(store_db, "INTERRUPT_STEPS", 1)  # even this small database's count is long enough
+    counted = desk.caseload_count(q)
+    events = m.Event.select().count()
+    desk.close()
+    with pytest.raises(Abandoned) as raised:
+        desk.caseload_count(q)
+    assert "closing" in raised.value.message
+    assert m.Event.select().count() == events  # a read: nothing written
+    # the thread's connection reads as before for what is not given up
+    assert m.Staff.select().where(m.Staff.id == world.chair.id).count() == 1
+    assert counted >= 0

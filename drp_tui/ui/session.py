@@ -100,13 +100,18 @@ class SessionMixin(_Base):
             with self._context():
                 return await invoke(call)
 
-        future = asyncio.run_coroutine_threadsafe(run_callback(), loop=loop)
+        coroutine = run_callback()
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop=loop)
         while True:
             try:
                 return future.result(timeout=self.CALLBACK_POLL)
             except FutureTimeout:
                 if not loop.is_running() or loop.is_closed():
                     future.cancel()
+                    try:  # never to run now: closed, so no "never awaited" warning reaches the terminal
+                        coroutine.close()
+                    except (RuntimeError, ValueError):
+                        pass
                     raise RuntimeError("the desk ended before this worker's result could be shown") from None
 
     @work(thread=True, exclusive=True, group="auth", name="demo-sign-in", exit_on_error=False)

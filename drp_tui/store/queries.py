@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from peewee import JOIN, Expression, fn
+from peewee import JOIN, Expression, Field, Tuple, Value, fn
 
 from drp_tui.domain.model import (
     ActionView,
@@ -359,18 +359,44 @@ def _caseload_order(sort: str) -> list[Any]:
     return orders[sort]
 
 
+def _seek_condition(q: CaseloadQuery, order: list[Any]) -> Expression | None:
+    """Rows after (``>``), from (``>=``) or before (``<``) the dispute ``q.seek_id`` in the order
+    ``order``, as one row-value comparison on the order's own columns (so the order's index is
+    entered at that row, not walked from the top). None when that dispute is gone."""
+    anchor = (m.Dispute.select(*order).join(m.Child, on=(m.Dispute.child == m.Child.id))
+              .where(m.Dispute.id == q.seek_id).tuples().first())
+    if anchor is None:
+        return None
+    keys, values = list(order), list(anchor)
+    if q.sort == "due" and values[1] is None:  # no deadline (they sort last, by id): the flag and the id
+        keys, values = [keys[0], keys[2]], [values[0], values[2]]
+    params = [Value(v, converter=k.db_value) if isinstance(k, Field) else Value(v) for k, v in zip(keys, values, strict=True)]
+    left, right = Tuple(*keys), Tuple(*params)
+    return {"after": left > right, "from": left >= right, "before": left < right}[q.seek]
+
+
 def caseload_page(q: CaseloadQuery, offset: int, limit: int,
                   stage_label: dict[str, str] | None = None, *, total: int | None = None) -> list[DisputeRow]:
     """Rows ``offset`` .. ``offset + limit`` of the view, in its order.
 
     First only the page's ids (walking the order's index where there is one, and stopping
-    after the page), then the shown columns of those ids alone. With ``total`` (the view's
-    size, when known) a page in the second half is read from the end, backwards."""
+    after the page), then the shown columns of those ids alone. With ``q.seek`` the page is
+    found by keyset instead of ``offset``: the ``limit`` rows after, from or before the
+    dispute ``q.seek_id`` in the view's order, or the view's last ``limit`` rows (``"last"``);
+    if that dispute is gone, ``offset`` is used. With ``total`` (the view's size, when
+    known) a page by offset in the second half is read from the end, backwards."""
     order = _caseload_order(q.sort)
-    if total is not None and offset > total // 2:
+    backwards = [o.desc() for o in order]
+    cond = _seek_condition(q, order) if q.seek in ("after", "from", "before") and q.seek_id is not None else None
+    if q.seek == "last" or q.seek == "before" and cond is not None:
+        sel = _caseload_select(q) if cond is None else _caseload_select(q).where(cond)
+        ids = [i for (i,) in sel.order_by(*backwards).limit(limit).tuples()][::-1]
+    elif cond is not None:
+        ids = [i for (i,) in _caseload_select(q).where(cond).order_by(*order).limit(limit).tuples()]
+    elif total is not None and offset > total // 2:
         back = max(0, total - offset - limit)
         take = max(0, min(limit, total - offset))
-        found = _caseload_select(q).order_by(*[o.desc() for o in order]).offset(back).limit(take)
+        found = _caseload_select(q).order_by(*backwards).offset(back).limit(take)
         ids = [i for (i,) in found.tuples()][::-1]
     else:
         ids = [i for (i,) in _caseload_select(q).order_by(*order).offset(offset).limit(limit).tuples()]

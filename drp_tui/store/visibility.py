@@ -53,8 +53,12 @@ def sees_content(who: m.Staff | None) -> bool:
     return who is not None and bool(who.active) and Role(who.role) is not Role.ADMIN
 
 
-def visible_to(who: m.Staff | None) -> Expression:
-    """A condition on ``Dispute`` rows: the disputes ``who`` may see (see the module text)."""
+def visible_to(who: m.Staff | None, *, lead: bool = False) -> Expression:
+    """A condition on ``Dispute`` rows: the disputes ``who`` may see (see the module text).
+
+    ``lead``: the person's own disputes lead the query (read first, then filtered and sorted),
+    for a condition no index serves (a text filter) that would otherwise test every dispute
+    in the order's index; without it each row the query finds is tested."""
     if not sees_content(who):
         return m.Dispute.id < 0  # nothing
     assert who is not None
@@ -63,7 +67,8 @@ def visible_to(who: m.Staff | None) -> Expression:
     # ``id + 0``: a test of each row the query's own order or view finds, never a list SQLite loops
     # over as an index key (crossed with another index, that loop multiplies the two lists).
     # A dispute whose content was disposed of (retention) is visible to nobody.
-    return (m.Dispute.id + 0).in_(EnclosedNodeList([SQL(sql, list(params))])) & (m.Dispute.id + 0).not_in(
+    ids = m.Dispute.id if lead else m.Dispute.id + 0
+    return ids.in_(EnclosedNodeList([SQL(sql, list(params))])) & (m.Dispute.id + 0).not_in(
         m.Disposal.select(m.Disposal.dispute))
 
 

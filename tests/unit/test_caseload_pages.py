@@ -74,3 +74,17 @@ def test_pages_found_from_a_row_on_show_are_the_pages_read_by_offset(world: Worl
     gone = 10**6  # a dispute that is not there: read by offset
     assert [r.id for r in caseload_page(replace(q, seek="after", seek_id=gone), 3, size)] == \
         [r.id for r in caseload_page(q, 3, size)]
+
+
+@pytest.mark.parametrize("sort", ["due", "reference", "child"])
+def test_a_filter_finds_the_same_rows_whichever_way_the_query_is_led(world: World, sort: str) -> None:
+    """A short text walks the order; a longer one reads the person's disputes first: the same rows."""
+    ids = _raise(world, 11)
+    q = CaseloadQuery(view="all", viewer_id=world.chair.id, sort=sort)
+    every = caseload_page(q, 0, 50)
+    ref = every[3].reference
+    for text in (ref[-1], ref[-3:], ref, ref.lower()):
+        want = [r.id for r in every if text.lower() in (r.reference + r.child_name + r.case_number + r.category).lower()]
+        assert [r.id for r in caseload_page(replace(q, text=text), 0, 50)] == want
+        assert caseload_count(replace(q, text=text)) == len(want)
+    assert set(ids) == {r.id for r in every}

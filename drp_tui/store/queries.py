@@ -305,8 +305,9 @@ def _caseload_columns():  # type: ignore[no-untyped-def]
 LEAD_TEXT = 3  # characters of filter text from which the person's disputes lead the query
 
 
-def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
-    """The disputes of the view ``q`` (their ids: which and in what order, nothing else)."""
+def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[no-untyped-def]
+    """The disputes of the view ``q`` (their ids: which and in what order, nothing else);
+    ``count``: for counting them (no order to walk: the person's own disputes may lead)."""
     sel = m.Dispute.select(m.Dispute.id)
     if q.view == "team" or q.text or q.sort == "child":  # (the child's row only where it is read)
         sel = sel.join(m.Child, on=(m.Dispute.child == m.Child.id)).switch(m.Dispute)
@@ -333,7 +334,7 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         # A text of a few characters or more matches few disputes: the person's own lead (read
         # first, then sorted) rather than walking every dispute in the order for a page of
         # matches; a character or two matches many, found soon along the order.
-        sel = sel.where(visible_to(viewer(q.viewer_id), lead=len(q.text) >= LEAD_TEXT))
+        sel = sel.where(visible_to(viewer(q.viewer_id), lead=count or len(q.text) >= LEAD_TEXT))
     if q.text:
         sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
                         | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))
@@ -359,7 +360,7 @@ def _awaiting(staff_id: int | None) -> Expression:
 
 def caseload_count(q: CaseloadQuery) -> int:
     """How many disputes the view holds (reads every one of them: not for every key press)."""
-    return int(_caseload_select(q).count())
+    return int(_caseload_select(q, count=True).count())
 
 
 def _caseload_order(sort: str) -> list[Any]:

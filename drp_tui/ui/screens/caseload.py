@@ -4,9 +4,12 @@ Only the visible page is read (``caseload_page``: one row more than the page, to
 whether there are more), in one exclusive worker group, so a view over 100,000 disputes
 opens as fast as one over 100. How many the view holds is counted after its page is on
 screen ("rows 1–19 of many" until then) and kept per view and filter, so no key waits
-for a count; End counts first when the count is not known yet. The clock tick recolours
-the page without a query (``clock_tick``); a change in the database (``refresh_data``)
-reloads just this page (showing the previous count until the new one arrives).
+for a count. Pages are found by keyset, not counted from the top: PageDown/PageUp (and the
+cursor past either end) read the rows after the page's last row or before its first
+(``CaseloadQuery.seek``), End reads the view's last rows backwards ("the last 19 rows of
+many" until the count places them). The clock tick recolours the page without a query
+(``clock_tick``); a change in the database (``refresh_data``) reloads just this page
+(showing the previous count until the new one arrives).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ enter the order at a row), instead of reading and sorting every matching dispute
 - ``dispute_stage_order``: "by stage" (the stage, then id);
 - ``child_name_order``: "by child" (the child's name; each child's disputes by id);
 - ``dispute_raised_due``: "Mine" and "Resolved" by due date (the raising chair, then the
-  due-date order of ``dispute_due_order``).
+  due-date order of ``dispute_due_order``); ``dispute_raised_reference`` and
+  ``dispute_raised_stage``: the same by reference and by stage.
 
 Plain SQL that SQLite and PostgreSQL share (the same text is in ``store.models``).
 """
@@ -19,8 +20,10 @@ CHILD_NAME_ORDER = 'CREATE INDEX IF NOT EXISTS "child_name_order" ON "child" ("n
 RAISED_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_due" ON "dispute" '
               '("raised_by_id", ("next_due_at" IS NULL), "next_due_at", "id")')
 
+RAISED_REFERENCE = 'CREATE INDEX IF NOT EXISTS "dispute_raised_reference" ON "dispute" ("raised_by_id", "reference")'
+RAISED_STAGE = 'CREATE INDEX IF NOT EXISTS "dispute_raised_stage" ON "dispute" ("raised_by_id", "current_stage", "id")'
+
 
 def up(migrator: Any, db: Any) -> None:
-    db.execute_sql(STAGE_ORDER)
-    db.execute_sql(CHILD_NAME_ORDER)
-    db.execute_sql(RAISED_DUE)
+    for sql in (STAGE_ORDER, CHILD_NAME_ORDER, RAISED_DUE, RAISED_REFERENCE, RAISED_STAGE):
+        db.execute_sql(sql)

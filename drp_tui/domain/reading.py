@@ -21,6 +21,11 @@ class CaseloadQuery:
     now: datetime | None = None  # for "overdue"
     sort: str = "due"  # due | reference | child | stage
     viewer_id: int | None = None  # only disputes this person may see (store.visibility)
+    # Keyset paging: read the page next to a row on show instead of counting rows from the top.
+    # seek = "after" | "before" | "from" the dispute ``seek_id`` (in this order), or "last" (the
+    # view's last rows, read backwards); "" = by offset. Not part of what the view holds.
+    seek: str = ""
+    seek_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -588,5 +588,19 @@ DISPUTE_DUE_ORDER = ('CREATE INDEX IF NOT EXISTS "dispute_due_order" ON "dispute
                      '(("next_due_at" IS NULL), "next_due_at", "id")')  # the caseload's "by due date" order
 STAGE_RECORD_INFORMED = ('CREATE INDEX IF NOT EXISTS "stage_record_informed" ON "stage_record" '
                          '("inform", "dispute_id") WHERE "inform" <> \'\'')  # only records with copies
+# The caseload's other orders (built by migration 0019_caseload_orders; the same text here).
+DISPUTE_STAGE_ORDER = 'CREATE INDEX IF NOT EXISTS "dispute_stage_order" ON "dispute" ("current_stage", "id")'
+CHILD_NAME_ORDER = 'CREATE INDEX IF NOT EXISTS "child_name_order" ON "child" ("name", "id")'
+DISPUTE_RAISED_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_due" ON "dispute" '
+                      '("raised_by_id", ("next_due_at" IS NULL), "next_due_at", "id")')  # "Mine" by due date
+DISPUTE_RAISED_REFERENCE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_reference" ON "dispute" '
+                            '("raised_by_id", "reference")')
+DISPUTE_RAISED_STAGE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_stage" ON "dispute" '
+                        '("raised_by_id", "current_stage", "id")')
 Dispute.add_index(SQL(DISPUTE_DUE_ORDER))
 StageRecord.add_index(SQL(STAGE_RECORD_INFORMED))
+Dispute.add_index(SQL(DISPUTE_STAGE_ORDER))
+Dispute.add_index(SQL(DISPUTE_RAISED_DUE))
+Dispute.add_index(SQL(DISPUTE_RAISED_REFERENCE))
+Dispute.add_index(SQL(DISPUTE_RAISED_STAGE))
+Child.add_index(SQL(CHILD_NAME_ORDER))

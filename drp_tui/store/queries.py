@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from peewee import JOIN, Expression, fn
+from peewee import JOIN, Expression, Field, Tuple, Value, fn
 
 from drp_tui.domain.model import (
     ActionView,
@@ -147,11 +147,13 @@ def holders_for(team_ids: Iterable[int | None]) -> tuple[HolderView, ...]:
 def awaiting_reply(staff_id: int | None) -> Expression:
     """A condition on ``Dispute`` rows: the current stage awaits a response from ``staff_id``
     (its one responder, or one of its joint responders who has not yet responded)."""
-    sr, rec = m.StageResponse, m.StageRecord
-    joint = (sr.select(sr.id).join(rec, on=(sr.stage_record == rec.id))
-             .where((sr.responder == staff_id) & sr.response_at.is_null()
-                    & (rec.dispute == m.Dispute.id) & (rec.stage_key == m.Dispute.current_stage)))
-    return (m.Dispute.status == Status.SENT.value) & ((m.Dispute.responder == staff_id) | fn.EXISTS(joint))
+    sr, rec, cur = m.StageResponse, m.StageRecord, m.Dispute.alias()
+    # (one set of ids from the person's joint responses, not a look-up per sent dispute)
+    joint = (sr.select(rec.dispute).join(rec, on=(sr.stage_record == rec.id))
+             .join(cur, on=((cur.id == rec.dispute) & (cur.current_stage == rec.stage_key)))
+             .where((sr.responder == staff_id) & sr.response_at.is_null()))
+    sent = m.Dispute.status == Status.SENT.value  # (each branch on its own index: an OR of ANDs)
+    return (sent & (m.Dispute.responder == staff_id)) | (sent & m.Dispute.id.in_(joint))
 
 
 def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView:
@@ -300,9 +302,15 @@ def _caseload_columns():  # type: ignore[no-untyped-def]
     )
 
 
-def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
-    """The disputes of the view ``q`` (their ids: which and in what order, nothing else)."""
-    sel = m.Dispute.select(m.Dispute.id).join(m.Child, on=(m.Dispute.child == m.Child.id)).switch(m.Dispute)
+LEAD_TEXT = 3  # characters of filter text from which the person's disputes lead the query
+
+
+def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[no-untyped-def]
+    """The disputes of the view ``q`` (their ids: which and in what order, nothing else);
+    ``count``: for counting them (no order to walk: the person's own disputes may lead)."""
+    sel = m.Dispute.select(m.Dispute.id)
+    if q.view == "team" or q.text or q.sort == "child":  # (the child's row only where it is read)
+        sel = sel.join(m.Child, on=(m.Dispute.child == m.Child.id)).switch(m.Dispute)
     open_statuses = [s.value for s in Status if s.is_open]
     closed = [Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]
     if q.view == "mine":
@@ -310,7 +318,10 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
     elif q.view == "awaiting":
         sel = sel.where(_awaiting(q.staff_id))
     elif q.view == "team":
-        sel = sel.where(m.Child.team.in_(list(q.team_ids)) & m.Dispute.status.in_(open_statuses))
+        # ``team_id + 0``: a test of each row the order's index walks (most disputes are a team's),
+        # never the team's every child and dispute read and sorted before the first row (nor, by
+        # ``status || ''``, every open dispute).
+        sel = sel.where((m.Child.team + 0).in_(list(q.team_ids)) & m.Dispute.status.concat("").in_(open_statuses))
     elif q.view == "overdue":
         sel = sel.where(m.Dispute.next_due_at < q.now)
         if q.staff_id is not None:
@@ -320,7 +331,10 @@ def _caseload_select(q: CaseloadQuery):  # type: ignore[no-untyped-def]
         if q.staff_id is not None:
             sel = sel.where(m.Dispute.raised_by == q.staff_id)
     if q.viewer_id is not None:
-        sel = sel.where(visible_to(viewer(q.viewer_id)))
+        # A text of a few characters or more matches few disputes: the person's own lead (read
+        # first, then sorted) rather than walking every dispute in the order for a page of
+        # matches; a character or two matches many, found soon along the order.
+        sel = sel.where(visible_to(viewer(q.viewer_id), lead=count or len(q.text) >= LEAD_TEXT))
     if q.text:
         sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
                         | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))
@@ -346,7 +360,7 @@ def _awaiting(staff_id: int | None) -> Expression:
 
 def caseload_count(q: CaseloadQuery) -> int:
     """How many disputes the view holds (reads every one of them: not for every key press)."""
-    return int(_caseload_select(q).count())
+    return int(_caseload_select(q, count=True).count())
 
 
 def _caseload_order(sort: str) -> list[Any]:
@@ -359,18 +373,44 @@ def _caseload_order(sort: str) -> list[Any]:
     return orders[sort]
 
 
+def _seek_condition(q: CaseloadQuery, order: list[Any]) -> Expression | None:
+    """Rows after (``>``), from (``>=``) or before (``<``) the dispute ``q.seek_id`` in the order
+    ``order``, as one row-value comparison on the order's own columns (so the order's index is
+    entered at that row, not walked from the top). None when that dispute is gone."""
+    anchor = (m.Dispute.select(*order).join(m.Child, on=(m.Dispute.child == m.Child.id))
+              .where(m.Dispute.id == q.seek_id).tuples().first())
+    if anchor is None:
+        return None
+    keys, values = list(order), list(anchor)
+    if q.sort == "due" and values[1] is None:  # no deadline (they sort last, by id): the flag and the id
+        keys, values = [keys[0], keys[2]], [values[0], values[2]]
+    params = [Value(v, converter=k.db_value) if isinstance(k, Field) else Value(v) for k, v in zip(keys, values, strict=True)]
+    left, right = Tuple(*keys), Tuple(*params)
+    return {"after": left > right, "from": left >= right, "before": left < right}[q.seek]
+
+
 def caseload_page(q: CaseloadQuery, offset: int, limit: int,
                   stage_label: dict[str, str] | None = None, *, total: int | None = None) -> list[DisputeRow]:
     """Rows ``offset`` .. ``offset + limit`` of the view, in its order.
 
     First only the page's ids (walking the order's index where there is one, and stopping
-    after the page), then the shown columns of those ids alone. With ``total`` (the view's
-    size, when known) a page in the second half is read from the end, backwards."""
+    after the page), then the shown columns of those ids alone. With ``q.seek`` the page is
+    found by keyset instead of ``offset``: the ``limit`` rows after, from or before the
+    dispute ``q.seek_id`` in the view's order, or the view's last ``limit`` rows (``"last"``);
+    if that dispute is gone, ``offset`` is used. With ``total`` (the view's size, when
+    known) a page by offset in the second half is read from the end, backwards."""
     order = _caseload_order(q.sort)
-    if total is not None and offset > total // 2:
+    backwards = [o.desc() for o in order]
+    cond = _seek_condition(q, order) if q.seek in ("after", "from", "before") and q.seek_id is not None else None
+    if q.seek == "last" or q.seek == "before" and cond is not None:
+        sel = _caseload_select(q) if cond is None else _caseload_select(q).where(cond)
+        ids = [i for (i,) in sel.order_by(*backwards).limit(limit).tuples()][::-1]
+    elif cond is not None:
+        ids = [i for (i,) in _caseload_select(q).where(cond).order_by(*order).limit(limit).tuples()]
+    elif total is not None and offset > total // 2:
         back = max(0, total - offset - limit)
         take = max(0, min(limit, total - offset))
-        found = _caseload_select(q).order_by(*[o.desc() for o in order]).offset(back).limit(take)
+        found = _caseload_select(q).order_by(*backwards).offset(back).limit(take)
         ids = [i for (i,) in found.tuples()][::-1]
     else:
         ids = [i for (i,) in _caseload_select(q).order_by(*order).offset(offset).limit(limit).tuples()]

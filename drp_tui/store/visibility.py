@@ -28,9 +28,9 @@ give them counts only). A disabled account (``active`` false) sees nothing.
 from __future__ import annotations
 
 import operator
-from functools import reduce
+from functools import lru_cache, reduce
 
-from peewee import Expression, Value
+from peewee import SQL, EnclosedNodeList, Expression, Value
 
 from drp_tui.domain.model import Role
 from drp_tui.store import models as m
@@ -53,12 +53,32 @@ def sees_content(who: m.Staff | None) -> bool:
     return who is not None and bool(who.active) and Role(who.role) is not Role.ADMIN
 
 
-def visible_to(who: m.Staff | None) -> Expression:
-    """A condition on ``Dispute`` rows: the disputes ``who`` may see (see the module text)."""
+def visible_to(who: m.Staff | None, *, lead: bool = False) -> Expression:
+    """A condition on ``Dispute`` rows: the disputes ``who`` may see (see the module text).
+
+    ``lead``: the person's own disputes lead the query (read first, then filtered and sorted),
+    for a condition no index serves (a text filter) that would otherwise test every dispute
+    in the order's index; without it each row the query finds is tested."""
     if not sees_content(who):
         return m.Dispute.id < 0  # nothing
     assert who is not None
-    role = Role(who.role)
+    db = m.database.obj
+    sql, params = _visible_ids_sql(type(db).__name__, db.param, who.id, str(who.role), who.team_id)
+    # ``id + 0``: a test of each row the query's own order or view finds, never a list SQLite loops
+    # over as an index key (crossed with another index, that loop multiplies the two lists).
+    # A dispute whose content was disposed of (retention) is visible to nobody.
+    ids = m.Dispute.id if lead else m.Dispute.id + 0
+    return ids.in_(EnclosedNodeList([SQL(sql, list(params))])) & (m.Dispute.id + 0).not_in(
+        m.Disposal.select(m.Disposal.dispute))
+
+
+@lru_cache(maxsize=256)
+def _visible_ids_sql(engine: str, param: str, staff_id: int, role_value: str,
+                     team_id: int | None) -> tuple[str, tuple[object, ...]]:
+    """The SQL of the ids :func:`visible_to` allows (its text only, never its rows: what it
+    selects is read afresh by every query), built once per person and database engine: the
+    query builder takes longer to write this union than the database takes to run it."""
+    role = Role(role_value)
     sr = m.StageRecord
     d = m.Dispute
     # One set of ids, a UNION of indexed look-ups (never an OR over whole tables), so what it costs
@@ -66,34 +86,31 @@ def visible_to(who: m.Staff | None) -> Expression:
     # walks its order's index and keeps the rows in this set (SQLite builds an ``IN (SELECT ...)``
     # set once per query).
     parts = [
-        d.select(d.id).where(d.raised_by == who.id),
-        d.select(d.id).where(d.responder == who.id),
+        d.select(d.id).where(d.raised_by == staff_id),
+        d.select(d.id).where(d.responder == staff_id),
         d.select(d.id).where(d.child.in_(  # the children they chair or are allocated
-            m.Child.select(m.Child.id).where(m.Child.chair == who.id)
-            | m.Child.select(m.Child.id).where(m.Child.social_worker == who.id))),
-        sr.select(sr.dispute).where(sr.responder == who.id),  # a manager a stage was sent to,
-        sr.select(sr.dispute).where(sr.response_by == who.id),  # who responded,
-        sr.select(sr.dispute).where(sr.approval_by == who.id),  # who approved,
+            m.Child.select(m.Child.id).where(m.Child.chair == staff_id)
+            | m.Child.select(m.Child.id).where(m.Child.social_worker == staff_id))),
+        sr.select(sr.dispute).where(sr.responder == staff_id),  # a manager a stage was sent to,
+        sr.select(sr.dispute).where(sr.response_by == staff_id),  # who responded,
+        sr.select(sr.dispute).where(sr.approval_by == staff_id),  # who approved,
         sr.select(sr.dispute).where(  # or was copied (only stage records with copies: a partial index)
-            (sr.inform != "") & Value(",").concat(sr.inform).concat(",").contains(f",{who.id},")),
+            (sr.inform != "") & Value(",").concat(sr.inform).concat(",").contains(f",{staff_id},")),
         m.StageResponse.select(m.StageRecord.dispute).join(m.StageRecord).where(  # a joint responder,
-            m.StageResponse.responder == who.id),
+            m.StageResponse.responder == staff_id),
         m.StageResponse.select(m.StageRecord.dispute).join(m.StageRecord).where(  # or who recorded one for them
-            m.StageResponse.recorded_by == who.id),
+            m.StageResponse.recorded_by == staff_id),
         m.Notification.select(m.Notification.dispute).where(
-            (m.Notification.recipient == who.id) & m.Notification.dispute.is_null(False)),
+            (m.Notification.recipient == staff_id) & m.Notification.dispute.is_null(False)),
         d.select(d.id).where(d.raised_by.in_(  # a management level in the raising chair's team
             m.Staff.select(m.Staff.id).where(m.Staff.team.in_(
-                m.TeamRole.select(m.TeamRole.team).where(m.TeamRole.staff == who.id))))),
+                m.TeamRole.select(m.TeamRole.team).where(m.TeamRole.staff == staff_id))))),
     ]
-    if role is Role.OVERSIGHT and who.team_id is not None:
-        parts.append(d.select(d.id).where(d.raised_by.in_(m.Staff.select(m.Staff.id).where(m.Staff.team == who.team_id))))
-        parts.append(d.select(d.id).where(d.child.in_(m.Child.select(m.Child.id).where(m.Child.team == who.team_id))))
-    # ``id + 0``: a test of each row the query's own order or view finds, never a list SQLite loops
-    # over as an index key (crossed with another index, that loop multiplies the two lists).
-    # A dispute whose content was disposed of (retention) is visible to nobody.
-    return (m.Dispute.id + 0).in_(reduce(operator.or_, parts)) & (m.Dispute.id + 0).not_in(
-        m.Disposal.select(m.Disposal.dispute))
+    if role is Role.OVERSIGHT and team_id is not None:
+        parts.append(d.select(d.id).where(d.raised_by.in_(m.Staff.select(m.Staff.id).where(m.Staff.team == team_id))))
+        parts.append(d.select(d.id).where(d.child.in_(m.Child.select(m.Child.id).where(m.Child.team == team_id))))
+    sql, params = m.database.get_sql_context().sql(reduce(operator.or_, parts)).query()
+    return sql, tuple(params)
 
 
 def children_visible_to(who: m.Staff | None) -> Expression:

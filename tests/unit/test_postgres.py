@@ -53,3 +53,21 @@ def test_tampering_is_detected_on_postgresql(pg: object) -> None:
     m.database.obj.execute_sql("UPDATE event SET summary = 'edited' WHERE id = %s", (target.id,))
     problems = audit.verify()
     assert [p.event_id for p in problems] == [target.id]
+
+
+@pytest.mark.parametrize("sort", ["due", "reference", "child", "stage"])
+def test_keyset_pages_equal_offset_pages_on_postgresql(pg: object, sort: str) -> None:
+    """The caseload's row-value seeks (booleans, timestamps, text) order as PostgreSQL sorts."""
+    from dataclasses import replace
+
+    build_demo(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FROZEN_NOW)
+    chair = m.Staff.select().where(m.Staff.role == "chair").order_by(m.Staff.id).first()
+    for view in ("all", "mine", "team", "resolved"):
+        q = CaseloadQuery(view=view, staff_id=chair.id, team_ids=tuple(t.id for t in m.Team.select()),
+                          viewer_id=None if view == "all" else chair.id, sort=sort)
+        forward = [r.id for r in caseload_page(q, 0, 100)]
+        pages = [forward[i:i + 4] for i in range(0, len(forward), 4)]
+        for before, after in zip(pages, pages[1:], strict=False):
+            assert [r.id for r in caseload_page(replace(q, seek="after", seek_id=before[-1]), 0, 4)] == after
+            assert [r.id for r in caseload_page(replace(q, seek="before", seek_id=after[0]), 0, 4)] == before
+        assert [r.id for r in caseload_page(replace(q, seek="last"), 0, 4)] == forward[-4:]

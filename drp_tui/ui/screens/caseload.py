@@ -4,9 +4,12 @@ Only the visible page is read (``caseload_page``: one row more than the page, to
 whether there are more), in one exclusive worker group, so a view over 100,000 disputes
 opens as fast as one over 100. How many the view holds is counted after its page is on
 screen ("rows 1–19 of many" until then) and kept per view and filter, so no key waits
-for a count; End counts first when the count is not known yet. The clock tick recolours
-the page without a query (``clock_tick``); a change in the database (``refresh_data``)
-reloads just this page (showing the previous count until the new one arrives).
+for a count. Pages are found by keyset, not counted from the top: PageDown/PageUp (and the
+cursor past either end) read the rows after the page's last row or before its first
+(``CaseloadQuery.seek``), End reads the view's last rows backwards ("the last 19 rows of
+many" until the count places them). The clock tick recolours the page without a query
+(``clock_tick``); a change in the database (``refresh_data``) reloads just this page
+(showing the previous count until the new one arrives).
 """
 
 from __future__ import annotations
@@ -157,7 +160,7 @@ class CaseloadScreen(Screen[None]):
 
     def on_resize(self) -> None:
         if self._layout(self.app.size.width, self.app.size.height):
-            self.load(cursor="keep")
+            self.load(cursor="keep", seek="from" if self.page_offset else "")
 
     def _layout(self, width: int, height: int) -> bool:
         self.query_one(CaseloadTable).set_width(width)
@@ -177,14 +180,19 @@ class CaseloadScreen(Screen[None]):
                              viewer_id=user.id if user is not None else None,
                              text=self.filter_text, now=desk.clock.now(), sort=self.sort_key)
 
-    def load(self, *, offset: int | None = None, cursor: str | int = "keep") -> None:
-        """Read one page (in a worker); ``cursor`` = keep | first | last | a row index."""
+    def load(self, *, offset: int | None = None, cursor: str | int = "keep", seek: str = "") -> None:
+        """Read one page (in a worker); ``cursor`` = keep | first | last | a row index; ``seek`` =
+        after | before | from the rows on show (keyset: found from them, not counted from the
+        top; "from" = the page on show read again), or last (the view's last page)."""
         self._generation += 1
         table = self.query_one(CaseloadTable)
         at = {"keep": table.cursor_row, "first": 0, "last": self.page_size - 1}.get(cursor, cursor) \
             if isinstance(cursor, str) else cursor
-        self._load(self._generation, self.caseload_query(), self.page_offset if offset is None else offset,
-                   max(0, int(at)))
+        q = self.caseload_query()
+        shown = table.rows_shown
+        if seek == "last" or (seek and shown):
+            q = replace(q, seek=seek, seek_id=None if seek == "last" else (shown[-1] if seek == "after" else shown[0]).id)
+        self._load(self._generation, q, self.page_offset if offset is None else offset, max(0, int(at)))
 
     @work(thread=True, exclusive=True, group="caseload", name="caseload-page", exit_on_error=False)
     def _load(self, generation: int, q: CaseloadQuery, offset: int, cursor: int) -> None:
@@ -194,8 +202,17 @@ class CaseloadScreen(Screen[None]):
             q = replace(q, team_ids=self._team_ids)
         key, size = count_key(q), self.page_size
         total = self._counts.get(key)
-        if offset == LAST and total is None:  # End: which page is last needs the count
+        rows = self._seek(q, key, offset, total)
+        if rows is not None:
+            offset, total, got = rows
+            states = tuple(desk.row_state(r) for r in got)
+            self.post_message(PageLoaded(Page(generation, offset, total, tuple(got), states, cursor, q)))
+            return
+        q = replace(q, seek="", seek_id=None)
+        if offset == LAST and total is None:  # which page is last needs the count
             total = self._counted(key, q)
+        if offset < 0 and offset != LAST:
+            offset = 0
         if total is not None:
             offset = self._clamped(offset, total)
             rows = desk.caseload_page(q, offset, size, total=total)
@@ -210,6 +227,39 @@ class CaseloadScreen(Screen[None]):
             rows = got[:size]
         states = tuple(desk.row_state(r) for r in rows)
         self.post_message(PageLoaded(Page(generation, offset, total, tuple(rows), states, cursor, q)))
+
+    def _seek(self, q: CaseloadQuery, key: CountKey, offset: int,
+              total: int | None) -> tuple[int, int | None, list[DisputeRow]] | None:
+        """The page by keyset (``q.seek``): (its offset, the view's size if known, its rows), or
+        None to read it by offset instead (the row it was read from is gone, or the top is reached)."""
+        desk, size = self.desk_app.desk, self.page_size
+        if q.seek == "last":  # End: the last rows, read backwards (no count needed)
+            if total is not None:
+                offset = self._clamped(LAST, total)
+                return offset, total, desk.caseload_page(q, 0, total - offset) if total > offset else []
+            rows = desk.caseload_page(q, 0, size)
+            if len(rows) < size:  # all of it fits on one page: counted as read
+                total = self._counts[key] = len(rows)
+                return 0, total, rows
+            return LAST, None, rows
+        if q.seek in ("after", "from"):
+            if offset == LAST:  # (a page from the last one before it was counted: nothing after it)
+                return None
+            got = desk.caseload_page(q, offset, size + 1)  # one more: are there more after this page?
+            if not got:
+                return None
+            if len(got) <= size and total is None:
+                total = self._counts[key] = offset + len(got)
+            return offset, total, got[:size]
+        if q.seek == "before":
+            if offset < 0:  # before the last page, read before it was counted: where it is needs the count
+                total = self._counted(key, q) if total is None else total
+                offset = max(0, total - 2 * size)  # (that last page is a whole page)
+            got = desk.caseload_page(q, offset, size)
+            if len(got) < size or offset <= 0:
+                return None  # the top: the first page, by offset
+            return offset, total, got
+        return None
 
     @work(thread=True, exclusive=True, group="caseload-count", name="caseload-count", exit_on_error=False)
     def _count(self, q: CaseloadQuery) -> None:
@@ -239,6 +289,8 @@ class CaseloadScreen(Screen[None]):
             return  # a newer load is on its way
         self.page_offset = page.offset
         self.total_rows = page.total if page.total is not None else self._stale_counts.get(self._key())
+        if page.offset == LAST and self.total_rows is not None:  # the last rows, and a count to place them
+            self.page_offset = max(0, self.total_rows - len(page.rows))
         self.shown_generation = page.generation
         table = self.query_one(CaseloadTable)
         table.today = london_date(self.desk_app.desk.clock.now())
@@ -255,6 +307,8 @@ class CaseloadScreen(Screen[None]):
     def _counted_now(self, message: CountLoaded) -> None:
         if message.key == self._key():
             self.total_rows = message.total
+            if self.page_offset == LAST:  # the last rows, read before they were counted: now placed
+                self.page_offset = max(0, message.total - len(self.query_one(CaseloadTable).rows_shown))
             self._show_status()
 
     def _key(self) -> CountKey:
@@ -270,7 +324,9 @@ class CaseloadScreen(Screen[None]):
     def _show_status(self) -> None:
         total = self.total_rows
         shown = len(self.query_one(CaseloadTable).rows_shown)
-        if total is None:
+        if total is None and self.page_offset == LAST:
+            status = f"the last {shown:,} rows of many"
+        elif total is None:
             status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of many"
         elif total == 0:
             where = f" matching '{visible(self.filter_text)}'" if self.filter_text else ""
@@ -284,9 +340,10 @@ class CaseloadScreen(Screen[None]):
     # --- the app asks ---------------------------------------------------------------------------
     def refresh_data(self) -> None:
         """The database changed (this or another session): reload this page only (the counts
-        are read again; the old ones are shown until then)."""
+        are read again; the old ones are shown until then). The first page is read from the top
+        again; a later one from its first row (keyset), so it costs no more than the first."""
         self._stale_counts, self._counts = {**self._stale_counts, **self._counts}, {}
-        self.load(cursor="keep")
+        self.load(cursor="keep", seek="from" if self.page_offset else "")
 
     def clock_tick(self) -> None:
         """Time passed: recolour the rows on show from the clock, without a query."""
@@ -350,21 +407,31 @@ class CaseloadScreen(Screen[None]):
     def _page(self, request: CaseloadTable.PageRequest) -> None:
         total, size, table = self.total_rows, self.page_size, self.query_one(CaseloadTable)
         shown = len(table.rows_shown)
-        if total is None:  # not counted yet: the page says whether more follow (a full page may)
+        at_end = self.page_offset == LAST  # the last rows, not counted yet
+        if at_end:
+            last = LAST
+        elif total is None:  # not counted yet: the page says whether more follow (a full page may)
             last = self.page_offset + (size if shown >= size else 0)
         else:
-            last = (max(total, 1) - 1) // size * size
+            last = max((max(total, 1) - 1) // size * size, self.page_offset)
         if request.to:
             target = 0 if request.to == "first" else (LAST if total is None else last)
+        elif at_end:
+            target = LAST if request.step > 0 else LAST - 1
         else:
             target = self.page_offset + request.step * size
-        if target != LAST and (target < 0 or target > last or target == self.page_offset):
+        if (target == self.page_offset or (not at_end and target != LAST and (target < 0 or target > last))
+                or (at_end and request.step > 0)):
             if request.cursor == "keep" and table.row_count:  # PageUp on page 1 / PageDown on the last
                 table.move_cursor(row=0 if request.step < 0 else table.row_count - 1)
             elif request.to and table.row_count:
                 table.move_cursor(row=0 if request.to == "first" else table.row_count - 1)
             return
-        self.load(offset=target if target == LAST else max(0, target), cursor=request.cursor)
+        if request.to:  # Home: the first page; End: the last rows, read backwards
+            self.load(offset=0 if request.to == "first" else LAST, cursor=request.cursor,
+                      seek="" if request.to == "first" else "last")
+        else:  # the page next to this one, found from its first or last row (keyset)
+            self.load(offset=target, cursor=request.cursor, seek="after" if request.step > 0 else "before")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -73,6 +73,7 @@ class OrderedKeys:
     _workers_before: set[Worker[Any]]
     _key_screen: Screen[Any] | None
     _awaiting_workers: bool
+    _awaited: list[Worker[Any]]
     _subscribed: bool
     _waiter: asyncio.Task[None] | None
     _bound: bool
@@ -88,6 +89,7 @@ class OrderedKeys:
             self._workers_before = set()
             self._key_screen = None
             self._awaiting_workers = False
+            self._awaited = []
             self._subscribed = False
             self._waiter = None
             self._bound = False
@@ -176,12 +178,21 @@ class OrderedKeys:
         started = self._started_workers() if self._bound else []
         if started:
             # Worker.StateChanged does not bubble to the app, so wait on the workers' tasks.
+            # Only these: a worker started later by something else (the reminders after a first
+            # page, a timer's reload) is not this key's, and waiting for it left the gate to the
+            # watchdog (a 1 s stall).
             self._awaiting_workers = True
-            tasks = [w._task for w in started if w._task is not None]
-            if tasks:
-                self._waiter = asyncio.create_task(self._when_finished(tasks))
-            return
+            self._awaited = started
+            if self._wait_for(started):
+                return
         await self._open()
+
+    def _wait_for(self, workers: list[Worker[Any]]) -> bool:
+        tasks = [w._task for w in workers if w._task is not None and w.state in _LIVE]
+        if not tasks:
+            return False
+        self._waiter = asyncio.create_task(self._when_finished(tasks))
+        return True
 
     async def _when_finished(self, tasks: list[asyncio.Task[Any]]) -> None:
         app: Any = self
@@ -208,7 +219,9 @@ class OrderedKeys:
         self._start_lap(self._key_screen)
 
     async def _recheck_workers(self) -> None:
-        if self._awaiting_workers and not self._started_workers():
+        if not self._awaiting_workers:
+            return
+        if self._top() is not self._key_screen or not self._wait_for(self._awaited):  # (a new screen: its turn)
             await self._open()
 
     async def _open(self) -> None:

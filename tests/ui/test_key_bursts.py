@@ -22,7 +22,7 @@ from textual.widgets import Input
 from drp_tui.store import models as m
 from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.screens.lock import LockScreen
-from tests.ui.desk_helpers import PASSWORD, raw
+from tests.ui.desk_helpers import PASSWORD, desk_test, raw
 from tests.ui.pty_burst import PtyApp
 from tests.ui.test_dispute_form import fields, run, settle
 from tests.ui.test_raise import a_child, disputes_of, message, open_raise
@@ -120,3 +120,61 @@ def test_bursts_on_the_lock_screen_sign_in_someone_else_field_by_field(make_app:
         assert not app.locked and app.desk.user is not None and app.desk.user.username == "jokafor"
 
     run(app, body)
+
+
+@desk_test
+async def test_a_key_waits_for_its_own_worker_only_not_one_started_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key whose binding started a worker holds the next key until that worker ends; a worker
+    something else started meanwhile (the reminders after a first page, a timer's reload) is not
+    waited for: the held key goes as soon as the key's own worker is done, not at the watchdog."""
+    import threading
+
+    from textual import events
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from drp_tui.ui import keygate
+
+    monkeypatch.setattr(keygate, "STUCK_SECONDS", 600.0)  # the watchdog would open the gate only after this
+    own, other = threading.Event(), threading.Event()
+
+    class Gate(keygate.OrderedKeys, App[None]):
+        BINDINGS = [("a", "start", ""), ("b", "after", "")]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.done: list[str] = []
+
+        def compose(self) -> ComposeResult:
+            yield Static("gate")
+
+        def action_start(self) -> None:
+            self.done.append("a")
+            self.run_worker(own.wait, thread=True, group="own")
+
+        def action_after(self) -> None:
+            self.done.append("b")
+
+    app = Gate()
+    try:
+        async with app.run_test() as pilot:
+            for key in "ab":  # one terminal read: both queued at once
+                event = events.Key(key, key)
+                event.set_sender(app)
+                app._driver.send_message(event)
+            for _ in range(200):
+                await pilot.pause()
+                if app.done == ["a"] and app.keys_pending:
+                    break
+            assert app.done == ["a"] and app.keys_pending  # "b" is held while the key's worker runs
+            app.run_worker(other.wait, thread=True, group="other")  # not the key's
+            own.set()
+            for _ in range(200):
+                await pilot.pause()
+                if app.done == ["a", "b"]:
+                    break
+            assert app.done == ["a", "b"], "the held key waited for a worker the key did not start"
+            other.set()
+    finally:
+        own.set()
+        other.set()

@@ -72,13 +72,21 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def register(subparsers: Any) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--as", dest="as_user", metavar="USER",
-                        help='act as this staff account (auth = "os": must be the account of the OS user)')
-    common.add_argument("--password-stdin", action="store_true",
+def who_arguments(parser: argparse.ArgumentParser, *, json_out: bool = True,
+                  who: str = "act as this staff account") -> argparse.ArgumentParser:
+    """The arguments every signed-in command takes (``--as``, ``--password-stdin``, ``--json``),
+    read by :class:`Session`; ``who`` says whose account may be given."""
+    parser.add_argument("--as", dest="as_user", metavar="USER",
+                        help=f'{who} (auth = "os": must be the account of the OS user)')
+    parser.add_argument("--password-stdin", action="store_true",
                         help="read the password from the first line of standard input")
-    common.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    if json_out:
+        parser.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    return parser
+
+
+def register(subparsers: Any) -> None:
+    common = who_arguments(argparse.ArgumentParser(add_help=False))
 
     top = subparsers.add_parser(
         "dispute", help="every dispute action from a script: raise, send, respond, decide, escalate ...",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drp_tui.cli import UsageError
-from drp_tui.cli.dispute import Session, _runner, _safe
+from drp_tui.cli.dispute import Session, _runner, _safe, who_arguments
 from drp_tui.domain.timeutil import to_london
 from drp_tui.services import export
 from drp_tui.services.errors import NotFound, ValidationError
@@ -26,12 +26,7 @@ PREFIX = "drp export: "
 
 
 def register(subparsers: Any) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--as", dest="as_user", metavar="USER",
-                        help='act as this staff account (auth = "os": must be the account of the OS user)')
-    common.add_argument("--password-stdin", action="store_true",
-                        help="read the password from the first line of standard input")
-    common.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    common = who_arguments(argparse.ArgumentParser(add_help=False))
     common.add_argument("--redact", action="store_true",
                         help="replace the names of staff by their role or level")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from drp_tui.cli import UsageError
-from drp_tui.cli.dispute import Session, parse_date
+from drp_tui.cli.dispute import Session, parse_date, who_arguments
 from drp_tui.domain.timeutil import format_date
 from drp_tui.services import report_files
 from drp_tui.services.errors import DomainError
@@ -39,10 +39,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", dest="fmt", choices=report_files.FORMATS,
                    help="csv, xlsx or pdf (default: from the name of the file)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (replaced if it exists)")
-    p.add_argument("--as", dest="as_user", metavar="USER",
-                   help='sign in as this staff account (auth = "os": must be the account of the OS user)')
-    p.add_argument("--password-stdin", action="store_true",
-                   help="read the password from the first line of standard input")
+    who_arguments(p, json_out=False, who="sign in as this staff account")
     p.set_defaults(func=run)
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from drp_tui.cli.dispute import Session, _runner, _safe
+from drp_tui.cli.dispute import Session, _runner, _safe, who_arguments
 from drp_tui.domain.timeutil import format_date
 from drp_tui.services import retention
 
@@ -20,13 +20,8 @@ PREFIX = "drp retention: "
 
 
 def register(subparsers: Any) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--as", dest="as_user", metavar="USER",
-                        help='act as this staff account, an administrator or oversight '
-                             '(auth = "os": must be the account of the OS user)')
-    common.add_argument("--password-stdin", action="store_true",
-                        help="read the password from the first line of standard input")
-    common.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    common = who_arguments(argparse.ArgumentParser(add_help=False),
+                           who="act as this staff account, an administrator or oversight")
     top = subparsers.add_parser(
         "retention", help="closed records due for disposal, legal holds, disposal",
         description="Closed disputes at the end of the retention period set in the config file's "

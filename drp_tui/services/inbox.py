@@ -97,15 +97,10 @@ def remind(ctx: Ctx) -> int:
     """
     now = ctx.now()
     horizon = now + timedelta(days=7)
-    D, SR, SRR = m.Dispute, m.StageRecord, m.StageResponse
-    # a stage answered jointly, where this person's own answer is still missing: its dispute ids
-    # first (an index on the responder), then the exact rule (awaiting_reply) on those few only
-    joint = (SR.select(SR.dispute).join(SRR, on=(SRR.stage_record == SR.id))
-             .where((SRR.responder == ctx.actor_id) & SRR.response_at.is_null()))
+    D = m.Dispute
     q = (D.select(D.id, D.reference, D.next_due_at, D.next_due_kind, D.paused, D.policy_key, D.policy_digest)
          .where(D.next_due_at.is_null(False) & (D.next_due_at < horizon)
-                & ((D.raised_by == ctx.actor_id) | (D.responder == ctx.actor_id)
-                   | (D.id.in_(joint) & awaiting_reply(ctx.actor_id)))
+                & ((D.raised_by == ctx.actor_id) | (D.responder == ctx.actor_id) | awaiting_reply(ctx.actor_id))
                 & D.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]))
          .namedtuples())  # (plain rows, streamed: a chair may have thousands, read every minute)
     missing: list[tuple[str, Any, DueState]] = []

@@ -134,6 +134,10 @@ class GateScreen(Screen[None]):
     DESK_HEADER = False
 
 
+def _gate() -> Screen[Any]:
+    return with_current_css(GateScreen())
+
+
 class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     TITLE = "drp"
     CSS_PATH = "tcss/app.tcss"
@@ -142,7 +146,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     # caseload to ~/Downloads, a list of themes, a second Quit). DeskCommands has the one Quit.
     COMMANDS = {DeskCommands, ScreenCommands}
     DEFAULT_MODE = "gate"
-    MODES = {"gate": GateScreen, HOME_MODE: _work, "caseload": _caseload, "children": _children,
+    MODES = {"gate": _gate, HOME_MODE: _work, "caseload": _caseload, "children": _children,
              "inbox": _inbox, "reports": _reports, "admin": _admin}
     ANSI_THEME = ANSI_THEME
 
@@ -170,7 +174,10 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self._ending = False
         self._asking_quit = False
         self.plain = setup.config.plain  # plain mode for screen readers (ui/plain.py)
-        self._css_parsed_at: int | None = None  # the CSS count at the last full parse (refresh_css)
+        # The CSS count at the last full parse with the current variables: App.__init__ made the
+        # stylesheet with the theme's variables (count 0), so it is current until a theme or the
+        # terminal's colours change (each bumps the count); refresh_css records each full re-parse.
+        self._css_parsed_at: int | None = self._css_update_count
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -100,8 +100,7 @@ setup = Setup(Config(db=path, idle_lock_minutes=0, home=home), path, policy, cal
 class Timed(DrpApp):
     CSS_PATH = str(Path(drp_tui.ui.app.__file__).parent / DrpApp.CSS_PATH)  # relative to this -c script otherwise
 
-    def on_mount(self):
-        super().on_mount()
+    def on_mount(self):  # (Textual calls DrpApp.on_mount itself: every class's handler in the MRO)
         self._keys = list(keys)
         self._seen = None
         self._on_screen = False

@@ -105,8 +105,7 @@ def run_login(emit: Any) -> int:
     Desk.sign_in = sign_in  # type: ignore[method-assign]
 
     class Login(LoginScreen):
-        def on_mount(self) -> None:
-            super().on_mount()
+        def on_mount(self) -> None:  # (Textual calls LoginScreen.on_mount itself, as every class's in the MRO)
             self.app.call_later(self.app.call_later, emit, {"ready": "login"})
 
         def show_error(self, message: str, *, error: bool = True) -> None:

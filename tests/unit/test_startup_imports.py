@@ -89,8 +89,7 @@ def test_the_desk_started_signed_in_to_its_first_page_loads_none_of_what_it_does
         "              WorkingCalendar('ENG', holidays=holiday_source()))\n"
         "class Probe(DrpApp):\n"
         "    CSS_PATH = str(Path(drp_tui.ui.app.__file__).parent / DrpApp.CSS_PATH)\n"
-        "    def on_mount(self):\n"
-        "        super().on_mount()\n"
+        "    def on_mount(self):\n"  # (Textual calls DrpApp.on_mount too: every class's handler in the MRO)
         "        self.set_interval(0.01, self.check)\n"
         "    def check(self):\n"
         "        screen = self.screen\n"

@@ -135,6 +135,7 @@ class CaseloadScreen(Screen[None]):
         return cast("DrpApp", self.app)
 
     def compose(self) -> ComposeResult:
+        self._read_first_page()
         yield DeskHeader()
         yield ViewBar(id="views")
         with Horizontal(id="filter-line"):
@@ -145,10 +146,19 @@ class CaseloadScreen(Screen[None]):
         yield Static("", id="row-detail")
         yield Footer(compact=True)
 
-    def on_mount(self) -> None:
+    def _read_first_page(self) -> None:
+        """The first page is read while the screen is still being built (its widgets mounted,
+        styled and laid out), not after: the page arrives (as a message, handled after on_mount)
+        about when the screen is ready to show it."""
         user = self.desk_app.desk.user
-        if user is not None:
-            self.view_name = {Role.RESPONDER: "awaiting", Role.OVERSIGHT: "team", Role.ADMIN: "all"}.get(user.role, "mine")
+        if user is None:
+            return  # (read in on_mount)
+        self.view_name = {Role.RESPONDER: "awaiting", Role.OVERSIGHT: "team", Role.ADMIN: "all"}.get(user.role, "mine")
+        self.page_size = self._rows_for(self.app.size.height)
+        self._generation += 1
+        self._load(self._generation, self.caseload_query(), 0, 0)
+
+    def on_mount(self) -> None:
         table = self.query_one(CaseloadTable)
         desk = self.desk_app.desk
         table.category_labels = {c.key: c.label for c in desk.policy.categories}
@@ -156,7 +166,8 @@ class CaseloadScreen(Screen[None]):
         self._layout(self.app.size.width, self.app.size.height)
         self.query_one(ViewBar).show(self.view_name)
         table.focus()
-        self.load()
+        if not self._generation:
+            self.load()
 
     def on_resize(self) -> None:
         if self._layout(self.app.size.width, self.app.size.height):
@@ -164,10 +175,14 @@ class CaseloadScreen(Screen[None]):
 
     def _layout(self, width: int, height: int) -> bool:
         self.query_one(CaseloadTable).set_width(width)
-        size = max(1, height - CHROME_ROWS)
+        size = self._rows_for(height)
         changed = size != self.page_size
         self.page_size = size
         return changed
+
+    @staticmethod
+    def _rows_for(height: int) -> int:
+        return max(1, height - CHROME_ROWS)
 
     # --- loading ------------------------------------------------------------------------------
     def caseload_query(self) -> CaseloadQuery:

@@ -14,6 +14,7 @@ many" until the count places them). The clock tick recolours the page without a 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
@@ -112,6 +113,7 @@ class ViewBar(Static):
 class CaseloadScreen(Screen[None]):
     BINDINGS = CASELOAD_BINDINGS
     FILTER_DELAY = 0.3  # seconds of quiet typing before the filter runs
+    FIRST_PAINT_WAIT = 0.3  # seconds the screen waits for its first page before it is drawn without it
     TITLE = "Caseload"
 
     def __init__(self) -> None:
@@ -129,6 +131,8 @@ class CaseloadScreen(Screen[None]):
         self._counts: dict[CountKey, int] = {}  # view size by count_key, for the data as last read
         self._stale_counts: dict[CountKey, int] = {}  # before the last change: shown until recounted
         self._first_shown = False
+        self._paint_held: AbstractContextManager[None] | None = None  # drawing held for the first page
+        self._paint_timer: Timer | None = None  # (ends the hold after FIRST_PAINT_WAIT)
 
     @property
     def desk_app(self) -> DrpApp:
@@ -157,6 +161,28 @@ class CaseloadScreen(Screen[None]):
         self.page_size = self._rows_for(self.app.size.height)
         self._generation += 1
         self._load(self._generation, self.caseload_query(), 0, 0)
+        self._hold_paint()
+
+    def _hold_paint(self) -> None:
+        """Not drawn empty while the first page is on its way (at most ``FIRST_PAINT_WAIT``): the
+        desk is drawn once, with the page, instead of several times without it (each drawing holds
+        the interpreter the page's reader needs)."""
+        held = self.app.batch_update()
+        held.__enter__()
+        self._paint_held = held
+        self._paint_timer = self.set_timer(self.FIRST_PAINT_WAIT, self._release_paint)
+
+    def _release_paint(self) -> None:
+        held, self._paint_held = self._paint_held, None
+        if held is not None:
+            held.__exit__(None, None, None)
+            self.refresh()
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+            self._paint_timer = None
+
+    def on_unmount(self) -> None:
+        self._release_paint()
 
     def on_mount(self) -> None:
         table = self.query_one(CaseloadTable)
@@ -312,6 +338,7 @@ class CaseloadScreen(Screen[None]):
         table.show_page(page.rows, page.states, cursor=page.cursor)
         self._show_status()
         self._show_detail()
+        self._release_paint()
         if page.total is None:
             self._count(page.query)
         if not self._first_shown:
@@ -332,6 +359,7 @@ class CaseloadScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed load (the database did not answer) is said on the status line, not a crash."""
         if event.worker.group == "caseload" and event.state is WorkerState.ERROR:
+            self._release_paint()
             error = event.worker.error
             self.query_one("#status", Static).update(
                 Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))

@@ -14,7 +14,6 @@ many" until the count places them). The clock tick recolours the page without a 
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
@@ -31,6 +30,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import london_date
+from drp_tui.ui.first_paint import HeldPaint
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
 from drp_tui.ui.widgets.caseload_table import CaseloadTable, due_cell
 from drp_tui.ui.widgets.header import DeskHeader
@@ -131,8 +131,7 @@ class CaseloadScreen(Screen[None]):
         self._counts: dict[CountKey, int] = {}  # view size by count_key, for the data as last read
         self._stale_counts: dict[CountKey, int] = {}  # before the last change: shown until recounted
         self._first_shown = False
-        self._paint_held: AbstractContextManager[None] | None = None  # drawing held for the first page
-        self._paint_timer: Timer | None = None  # (ends the hold after FIRST_PAINT_WAIT)
+        self._paint: HeldPaint | None = None  # drawing held until the first page is applied (first_paint.py)
 
     @property
     def desk_app(self) -> DrpApp:
@@ -161,25 +160,11 @@ class CaseloadScreen(Screen[None]):
         self.page_size = self._rows_for(self.app.size.height)
         self._generation += 1
         self._load(self._generation, self.caseload_query(), 0, 0)
-        self._hold_paint()
-
-    def _hold_paint(self) -> None:
-        """Not drawn empty while the first page is on its way (at most ``FIRST_PAINT_WAIT``): the
-        desk is drawn once, with the page, instead of several times without it (each drawing holds
-        the interpreter the page's reader needs)."""
-        held = self.app.batch_update()
-        held.__enter__()
-        self._paint_held = held
-        self._paint_timer = self.set_timer(self.FIRST_PAINT_WAIT, self._release_paint)
+        self._paint = HeldPaint(self, self.FIRST_PAINT_WAIT)
 
     def _release_paint(self) -> None:
-        held, self._paint_held = self._paint_held, None
-        if held is not None:
-            held.__exit__(None, None, None)
-            self.refresh()
-        if self._paint_timer is not None:
-            self._paint_timer.stop()
-            self._paint_timer = None
+        if self._paint is not None:
+            self._paint.release()
 
     def on_unmount(self) -> None:
         self._release_paint()

@@ -308,7 +308,7 @@ LEAD_TEXT = 3  # characters of filter text from which the person's disputes lead
 def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[no-untyped-def]
     """The disputes of the view ``q`` (their ids: which and in what order, nothing else);
     ``count``: for counting them (no order to walk: the person's own disputes may lead)."""
-    sel = m.Dispute.select(m.Dispute.id)
+    sel: Any = m.Dispute.select(m.Dispute.id)
     if q.sort == "child" and q.view in ("all", "team") and not count:
         # "By child" in the views no index of the person's own leads: the children in name order
         # (index child_name_order), each one's disputes (dispute_child_id), stopping after the

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache, reduce
+from typing import cast
 
 from peewee import SQL, EnclosedNodeList, Expression, SqliteDatabase, Value
 
@@ -43,12 +44,18 @@ NOTHING_DISPUTES = "administrators and disabled accounts see no dispute"
 
 
 def viewer(staff_id: int | None) -> m.Staff | None:
-    """The staff row of an active, existing account (None: sees nothing)."""
+    """The staff row of an active, existing account (None: sees nothing); read once per
+    :func:`one_snapshot` (the snapshot's row cannot change within it)."""
     if staff_id is None or isinstance(staff_id, bool) or not isinstance(staff_id, int):
         return None
+    read = getattr(_kept, "viewers", None) if in_read_snapshot() else None
+    if read is not None and staff_id in read:
+        return cast("m.Staff | None", read[staff_id])
     who = m.Staff.get_or_none(m.Staff.id == staff_id)
     if who is None or not who.active:
-        return None
+        who = None
+    if read is not None:
+        read[staff_id] = who
     return who
 
 
@@ -89,7 +96,7 @@ def visible_to(who: m.Staff | None, *, lead: bool = False) -> Expression:
 # in the very next read. Elsewhere (outside one_snapshot, or on PostgreSQL) the set is the query.
 
 KEPT_TABLE = "drp_visible_ids"
-_kept = threading.local()  # per thread, as peewee's connections are: conn, key, used
+_kept = threading.local()  # per thread, as peewee's connections are: conn, key; used, checked, viewers
 
 
 @contextmanager
@@ -103,11 +110,11 @@ def one_snapshot() -> Iterator[None]:
             if not opened:
                 yield
                 return
-            _kept.used = None  # (whose ids the table holds in this snapshot)
+            _kept.used, _kept.checked, _kept.viewers = None, None, {}  # (this snapshot's: see _kept_ids)
             try:
                 yield
             finally:
-                _kept.used = None
+                _kept.used, _kept.checked, _kept.viewers = None, None, None
     except BaseException:
         _kept.key = None  # rolled back: a fill made in it was undone with it
         raise
@@ -122,6 +129,8 @@ def _kept_ids(db: object, who: m.Staff, sql: str, params: tuple[object, ...]) ->
     if getattr(_kept, "used", None) not in (None, person):
         return None  # a second person in one snapshot: the table stays the first one's
     _kept.used = person
+    if _kept.checked == conn.total_changes and getattr(_kept, "conn", None) is conn and _kept.key is not None:
+        return SQL(f"(SELECT id FROM temp.{KEPT_TABLE})")  # checked already in this snapshot, nothing written since
     # (the transaction's first read, if nothing before it: the snapshot starts here)
     version = int(db.execute_sql("PRAGMA data_version").fetchone()[0])
     key = (version, conn.total_changes, *person)
@@ -132,6 +141,7 @@ def _kept_ids(db: object, who: m.Staff, sql: str, params: tuple[object, ...]) ->
         db.execute_sql(f"INSERT OR IGNORE INTO temp.{KEPT_TABLE} {sql}", list(params))
         _kept.conn = conn
         _kept.key = (version, conn.total_changes, *person)  # (read after the fill: it counts its rows)
+    _kept.checked = conn.total_changes
     return SQL(f"(SELECT id FROM temp.{KEPT_TABLE})")
 
 

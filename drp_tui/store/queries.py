@@ -359,11 +359,14 @@ def _awaiting(staff_id: int | None) -> Expression:
     asked = m.Notification.select(m.Notification.dispute).where(
         (m.Notification.recipient == staff_id) & (m.Notification.kind == "approval"))
     decided = m.Approval.select(m.Approval.stage_record).where(m.Approval.by == staff_id)
-    unagreed = SR.select(SR.dispute).where(SR.sent_at.is_null() & SR.approval_by.is_null() & SR.id.not_in(decided))
+    # (tested for each draft the person was asked about, by its own stage records: as a list,
+    # every unsent stage record of every dispute was read for each query, ~30 ms at 100,000)
+    unagreed = fn.EXISTS(SR.select(SR.id).where((SR.dispute == D.id) & SR.sent_at.is_null()
+                                                & SR.approval_by.is_null() & SR.id.not_in(decided)))
     return (awaiting_reply(staff_id)
             | ((D.status == Status.NEGOTIATING.value) & D.id.in_(answering))
             | ((D.raised_by == staff_id) & D.status.in_([Status.RESPONDED.value, Status.NEGOTIATING.value]))
-            | ((D.status == Status.DRAFT.value) & D.id.in_(asked) & D.id.in_(unagreed)))
+            | ((D.status == Status.DRAFT.value) & D.id.in_(asked) & unagreed))
 
 
 def caseload_count(q: CaseloadQuery) -> int:

@@ -317,7 +317,7 @@ def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[
         # (~100 ms at 100,000) to show 19. (The other views read the person's own disputes,
         # by their index, and sort those.)
         sel = m.Child.select(m.Dispute.id).join(m.Dispute, JOIN.CROSS).where(m.Dispute.child == m.Child.id)
-    elif q.view == "team" or q.text or q.sort == "child":  # (the child's row only where it is read)
+    elif q.view == "team" or q.text or (q.sort == "child" and not count):  # (the child's row only where it is read)
         sel = sel.join(m.Child, on=(m.Dispute.child == m.Child.id)).switch(m.Dispute)
     open_statuses = [s.value for s in Status if s.is_open]
     closed = [Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]

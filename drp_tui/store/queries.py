@@ -341,8 +341,11 @@ def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[
     if q.viewer_id is not None:
         # A text of a few characters or more matches few disputes: the person's own lead (read
         # first, then sorted) rather than walking every dispute in the order for a page of
-        # matches; a character or two matches many, found soon along the order.
-        sel = sel.where(visible_to(viewer(q.viewer_id), lead=count or len(q.text) >= LEAD_TEXT))
+        # matches; a character or two matches many, found soon along the order. (Only in the
+        # views no index of the person's own leads: Mine, Awaiting, Overdue and Resolved start
+        # from the person's own raised or awaited disputes, fewer than all they may see.)
+        lead = q.view in ("all", "team") and (count or len(q.text) >= LEAD_TEXT)
+        sel = sel.where(visible_to(viewer(q.viewer_id), lead=lead))
     if q.text:
         sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
                         | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))

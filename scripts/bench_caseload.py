@@ -1,6 +1,6 @@
 """Caseload at scale: build N disputes with bulk inserts, time count + first page.
 
-    python scripts/bench_caseload.py [--n 100000] [--db PATH] [--no-desk]
+    python scripts/bench_caseload.py [--n 100000] [--db PATH [--reuse]] [--no-desk] [--reps N]
 
 Prints the time to count and to fetch the first page of each caseload view, the
 way the desk does it when it opens, then opens the desk itself (headless, signed
@@ -287,16 +287,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="disputes to build (default 100000)")
     ap.add_argument("--db", help="database file to build (default: a temporary file)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="use the database at --db as it is when it exists (not built again)")
     ap.add_argument("--no-desk", action="store_true", help="skip opening the desk (headless) on the data")
     ap.add_argument("--reps", type=int, default=10, help="rounds of each kind of key in the desk (default 10)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.db) if args.db else Path(tmp) / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        t0 = time.perf_counter()
-        build(path, args.n)
-        print(f"built {args.n:,} disputes in {time.perf_counter() - t0:.1f} s ({path})")
+        if args.reuse and args.db and path.exists():
+            print(f"reusing {path}")
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            build(path, args.n)
+            print(f"built {args.n:,} disputes in {time.perf_counter() - t0:.1f} s ({path})")
         open_database(str(path))
         try:
             for n_label, q in [

@@ -47,14 +47,18 @@ def close_this_thread() -> None:
 
 
 @contextmanager
-def abandoned_when(stop: threading.Event) -> Iterator[None]:
-    """Reads only: a query of the block still running when ``stop`` is set stops there and
-    ``Abandoned`` is raised (SQLite; on PostgreSQL the read runs to its end)."""
+def abandoned_when(stop: threading.Event, also: Callable[[], bool] | None = None) -> Iterator[None]:
+    """Reads only: a query of the block still running when ``stop`` is set (or ``also()`` is
+    true) stops there and ``Abandoned`` is raised (SQLite; on PostgreSQL the read runs to its end)."""
+    def given_up() -> bool:
+        return stop.is_set() or (also is not None and also())
+
     try:
-        with db.interruptible(stop.is_set):
+        with db.interruptible(given_up):
             yield
     except db.ReadInterrupted:
-        raise Abandoned("The desk is closing: a read was given up.") from None
+        raise Abandoned("The desk is closing: a read was given up." if stop.is_set()
+                    else "A read no longer wanted was given up.") from None
 
 
 def storage_errors(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

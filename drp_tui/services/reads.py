@@ -48,16 +48,18 @@ def me(ctx: Ctx) -> Actor:
 # --- caseload -----------------------------------------------------------------------
 
 def caseload_count(ctx: Ctx, q: CaseloadQuery) -> int:
-    who = reader(ctx)
-    return queries.caseload_count(replace(q, viewer_id=who.id))
+    with visibility.one_snapshot():  # (the person and their disputes as of one moment)
+        who = reader(ctx)
+        return queries.caseload_count(replace(q, viewer_id=who.id))
 
 
 def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
                   stage_label: dict[str, str] | None = None, *, total: int | None = None) -> list[DisputeRow]:
     """One page of the caseload; each row's stage is labelled by the procedure its dispute
     is pinned to (``stage_label``, the installation's labels, only where that has no such stage)."""
-    who = reader(ctx)
-    rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label, total=total)
+    with visibility.one_snapshot():  # (the person and their disputes as of one moment)
+        who = reader(ctx)
+        rows = queries.caseload_page(replace(q, viewer_id=who.id), offset, limit, stage_label, total=total)
     out = []
     for row in rows:
         policy = ctx.policy_of(row)

@@ -602,6 +602,32 @@ __all__ = ["ALL_MODELS", "open_database", "write_txn", "data_version", "close_li
            "storage_fault", "for_update", "check_file_still_there"]
 
 
+_reading = threading.local()  # this thread is inside read_snapshot
+
+
+@contextmanager
+def read_snapshot() -> Iterator[bool]:
+    """The block's reads in one read transaction, so they all see one snapshot of the database
+    (SQLite: ``BEGIN`` deferred; what it writes is TEMP tables only, which take no write lock).
+    Yields whether this block opened it: not on PostgreSQL (there the block runs as is), nor
+    inside a transaction already open (a write, or another snapshot)."""
+    db = database.obj
+    if not isinstance(db, SqliteDatabase) or db.in_transaction():
+        yield False
+        return
+    _reading.active = True
+    try:
+        with db.atomic():
+            yield True
+    finally:
+        _reading.active = False
+
+
+def in_read_snapshot() -> bool:
+    """Is this thread inside a :func:`read_snapshot` it opened?"""
+    return bool(getattr(_reading, "active", False))
+
+
 class ReadInterrupted(Exception):
     """A read in :func:`interruptible` stopped because its ``stop`` said so."""
 
@@ -611,15 +637,17 @@ def interruptible(stop: Callable[[], bool]) -> Iterator[None]:
     """Run the block's queries on this thread's SQLite connection so that one still running
     stops soon after ``stop()`` becomes true (SQLite's progress handler, asked every
     ``INTERRUPT_STEPS`` virtual machine steps): :class:`ReadInterrupted` is raised. Only reads
-    outside a transaction stop: a write transaction in the block runs to its commit.
+    outside a transaction (or in a :func:`read_snapshot`) stop: a write transaction in the
+    block runs to its commit.
     Elsewhere (PostgreSQL) the block runs as is."""
     db = database.obj
     if not isinstance(db, SqliteDatabase):
         yield
         return
     conn = db.connection()
-    # never inside a transaction (a write in write_txn, BEGIN IMMEDIATE): it finishes
-    conn.set_progress_handler(lambda: 1 if stop() and not conn.in_transaction else 0, INTERRUPT_STEPS)
+    # never inside a write transaction (write_txn, BEGIN IMMEDIATE): it finishes
+    conn.set_progress_handler(lambda: 1 if stop() and (not conn.in_transaction or in_read_snapshot()) else 0,
+                              INTERRUPT_STEPS)
     try:
         yield
     except DatabaseError as exc:

@@ -597,10 +597,13 @@ DISPUTE_RAISED_REFERENCE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_referenc
                             '("raised_by_id", "reference")')
 DISPUTE_RAISED_STAGE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_stage" ON "dispute" '
                         '("raised_by_id", "current_stage", "id")')
+# The person's raised disputes by status (built by migration 0020_raised_status; the same text here).
+DISPUTE_RAISED_STATUS = 'CREATE INDEX IF NOT EXISTS "dispute_raised_status" ON "dispute" ("raised_by_id", "status")'
 Dispute.add_index(SQL(DISPUTE_DUE_ORDER))
 StageRecord.add_index(SQL(STAGE_RECORD_INFORMED))
 Dispute.add_index(SQL(DISPUTE_STAGE_ORDER))
 Dispute.add_index(SQL(DISPUTE_RAISED_DUE))
 Dispute.add_index(SQL(DISPUTE_RAISED_REFERENCE))
 Dispute.add_index(SQL(DISPUTE_RAISED_STAGE))
+Dispute.add_index(SQL(DISPUTE_RAISED_STATUS))
 Child.add_index(SQL(CHILD_NAME_ORDER))

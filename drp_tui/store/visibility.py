@@ -28,23 +28,34 @@ give them counts only). A disabled account (``active`` false) sees nothing.
 from __future__ import annotations
 
 import operator
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache, reduce
+from typing import cast
 
-from peewee import SQL, EnclosedNodeList, Expression, Value
+from peewee import SQL, EnclosedNodeList, Expression, SqliteDatabase, Value
 
 from drp_tui.domain.model import Role
 from drp_tui.store import models as m
+from drp_tui.store.db import in_read_snapshot, read_snapshot
 
 NOTHING_DISPUTES = "administrators and disabled accounts see no dispute"
 
 
 def viewer(staff_id: int | None) -> m.Staff | None:
-    """The staff row of an active, existing account (None: sees nothing)."""
+    """The staff row of an active, existing account (None: sees nothing); read once per
+    :func:`one_snapshot` (the snapshot's row cannot change within it)."""
     if staff_id is None or isinstance(staff_id, bool) or not isinstance(staff_id, int):
         return None
+    read = getattr(_kept, "viewers", None) if in_read_snapshot() else None
+    if read is not None and staff_id in read:
+        return cast("m.Staff | None", read[staff_id])
     who = m.Staff.get_or_none(m.Staff.id == staff_id)
     if who is None or not who.active:
-        return None
+        who = None
+    if read is not None:
+        read[staff_id] = who
     return who
 
 
@@ -68,8 +79,70 @@ def visible_to(who: m.Staff | None, *, lead: bool = False) -> Expression:
     # over as an index key (crossed with another index, that loop multiplies the two lists).
     # A dispute whose content was disposed of (retention) is visible to nobody.
     ids = m.Dispute.id if lead else m.Dispute.id + 0
-    return ids.in_(EnclosedNodeList([SQL(sql, list(params))])) & (m.Dispute.id + 0).not_in(
-        m.Disposal.select(m.Disposal.dispute))
+    kept = _kept_ids(db, who, sql, params)
+    allowed = ids.in_(kept) if kept is not None else ids.in_(EnclosedNodeList([SQL(sql, list(params))]))
+    return allowed & (m.Dispute.id + 0).not_in(m.Disposal.select(m.Disposal.dispute))
+
+
+# --- one snapshot: the person's visible ids kept on the connection (SQLite) ----------------
+#
+# SQLite builds an ``IN (SELECT ... UNION ...)`` set afresh for every query (about 10 ms for a
+# chair who may see 10,000 disputes), and a caseload key runs a few queries. Inside
+# :func:`one_snapshot` the set is kept in a TEMP table of this thread's connection instead, and
+# filled again whenever what it was filled from may have changed: another connection committed
+# (``PRAGMA data_version``), this connection wrote (``total_changes``), or the person, role or
+# team differ. The check, the fill and the queries that use the table all run in one read
+# transaction, so they see one snapshot of the database: a change another session commits is
+# in the very next read. Elsewhere (outside one_snapshot, or on PostgreSQL) the set is the query.
+
+KEPT_TABLE = "drp_visible_ids"
+_kept = threading.local()  # per thread, as peewee's connections are: conn, key; used, checked, viewers
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Run the block's reads in one read transaction (SQLite), in which :func:`visible_to`
+    reads the person's visible ids from this connection's kept table (refreshed first if the
+    data may have changed since it was filled). Reads only. Nested, or inside a transaction
+    already open (a write), the block runs as is and the set stays a query."""
+    try:
+        with read_snapshot() as opened:
+            if not opened:
+                yield
+                return
+            _kept.used, _kept.checked, _kept.viewers = None, None, {}  # (this snapshot's: see _kept_ids)
+            try:
+                yield
+            finally:
+                _kept.used, _kept.checked, _kept.viewers = None, None, None
+    except BaseException:
+        _kept.key = None  # rolled back: a fill made in it was undone with it
+        raise
+
+
+def _kept_ids(db: object, who: m.Staff, sql: str, params: tuple[object, ...]) -> SQL | None:
+    """The kept table (filled for ``who`` in this snapshot), or None when the set is the query."""
+    if not in_read_snapshot() or not isinstance(db, SqliteDatabase):
+        return None
+    conn = db.connection()
+    person = (who.id, str(who.role), who.team_id)
+    if getattr(_kept, "used", None) not in (None, person):
+        return None  # a second person in one snapshot: the table stays the first one's
+    _kept.used = person
+    if _kept.checked == conn.total_changes and getattr(_kept, "conn", None) is conn and _kept.key is not None:
+        return SQL(f"(SELECT id FROM temp.{KEPT_TABLE})")  # checked already in this snapshot, nothing written since
+    # (the transaction's first read, if nothing before it: the snapshot starts here)
+    version = int(db.execute_sql("PRAGMA data_version").fetchone()[0])
+    key = (version, conn.total_changes, *person)
+    if getattr(_kept, "conn", None) is not conn or getattr(_kept, "key", None) != key:
+        _kept.key = None
+        db.execute_sql(f"CREATE TEMP TABLE IF NOT EXISTS {KEPT_TABLE} (id INTEGER PRIMARY KEY)")
+        db.execute_sql(f"DELETE FROM temp.{KEPT_TABLE}")
+        db.execute_sql(f"INSERT OR IGNORE INTO temp.{KEPT_TABLE} {sql}", list(params))
+        _kept.conn = conn
+        _kept.key = (version, conn.total_changes, *person)  # (read after the fill: it counts its rows)
+    _kept.checked = conn.total_changes
+    return SQL(f"(SELECT id FROM temp.{KEPT_TABLE})")
 
 
 @lru_cache(maxsize=256)

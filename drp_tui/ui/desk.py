@@ -152,16 +152,18 @@ class Desk:
         return self.call(work.my_work)
 
     # --- the caseload ---------------------------------------------------------------
-    def caseload_count(self, q: CaseloadQuery) -> int:
+    def caseload_count(self, q: CaseloadQuery, *, unwanted: Callable[[], bool] | None = None) -> int:
         """How many disputes the caseload view ``q`` holds for the signed-in person. Given up
-        (``Abandoned``) once the desk is closing: a person quitting does not wait for a count."""
-        with self.given_up_at_close():
+        (``Abandoned``) once the desk is closing: a person quitting does not wait for a count;
+        and once ``unwanted()`` is true (another key moved on: the next key's page does not share
+        the machine with a count no one will see)."""
+        with self.given_up_at_close(also=unwanted):
             return self.call(reads.caseload_count, q)
 
-    def given_up_at_close(self) -> AbstractContextManager[None]:
-        """A block of background work whose reads stop (``Abandoned``) once the desk closes;
-        a write transaction in it still runs to its commit."""
-        return connection.abandoned_when(self.closing)
+    def given_up_at_close(self, *, also: Callable[[], bool] | None = None) -> AbstractContextManager[None]:
+        """A block of background work whose reads stop (``Abandoned``) once the desk closes
+        (or ``also()`` is true); a write transaction in it still runs to its commit."""
+        return connection.abandoned_when(self.closing, also)
 
     def close(self) -> None:
         """The desk is ending: background reads still running (the caseload's count, reminders) stop."""

@@ -60,3 +60,16 @@ def test_the_desk_count_is_given_up_once_the_desk_closes(world: World, db_path: 
     # the thread's connection reads as before for what is not given up
     assert m.Staff.select().where(m.Staff.id == world.chair.id).count() == 1
     assert counted >= 0
+
+
+def test_a_count_no_longer_wanted_is_given_up_and_the_next_one_counts(world: World, db_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caseload's count stops when the next key has moved on (its worker cancelled)."""
+    desk = desk_of(world, db_path)
+    q = CaseloadQuery(view="all", staff_id=world.chair.id, viewer_id=world.chair.id)
+    wanted = desk.caseload_count(q)
+    monkeypatch.setattr(store_db, "INTERRUPT_STEPS", 1)
+    with pytest.raises(Abandoned) as raised:
+        desk.caseload_count(q, unwanted=lambda: True)
+    assert "no longer wanted" in raised.value.message
+    assert desk.caseload_count(q, unwanted=lambda: False) == wanted  # the connection reads on as before

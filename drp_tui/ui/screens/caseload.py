@@ -30,6 +30,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import london_date
+from drp_tui.services.errors import Abandoned
 from drp_tui.ui.first_paint import HeldPaint
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
 from drp_tui.ui.widgets.caseload_table import CaseloadTable, due_cell
@@ -215,6 +216,9 @@ class CaseloadScreen(Screen[None]):
         at = {"keep": table.cursor_row, "first": 0, "last": self.page_size - 1}.get(cursor, cursor) \
             if isinstance(cursor, str) else cursor
         q = self.caseload_query()
+        # A count still running (another view's, or this one's before this key) is given up: the
+        # page comes first, and the count starts again once this page is on screen.
+        self.workers.cancel_group(self, "caseload-count")
         shown = table.rows_shown
         if seek == "last" or (seek and shown):
             q = replace(q, seek=seek, seek_id=None if seek == "last" else (shown[-1] if seek == "after" else shown[0]).id)
@@ -289,11 +293,20 @@ class CaseloadScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="caseload-count", name="caseload-count", exit_on_error=False)
     def _count(self, q: CaseloadQuery) -> None:
-        """The view's size, once its page is on screen (no key waits for it: keygate.BACKGROUND_GROUPS)."""
-        key = count_key(q)
-        total = self._counted(key, q)
-        if not get_current_worker().is_cancelled:
+        """The view's size, once its page is on screen (no key waits for it: keygate.BACKGROUND_GROUPS);
+        its read stops when the worker is cancelled (the next key's load)."""
+        key, worker = count_key(q), get_current_worker()
+        try:
+            total = self._counts[key] = self.desk_app.desk.caseload_count(q, unwanted=lambda: worker.is_cancelled)
+        except Abandoned:
+            return  # (given up: a later page starts it again)
+        if not worker.is_cancelled:
             self.post_message(CountLoaded(key, total))
+
+    def _count_when_drawn(self, q: CaseloadQuery, generation: int) -> None:
+        """Start counting the page's view, unless another load has started since it was shown."""
+        if generation == self._generation:
+            self._count(q)
 
     def _counted(self, key: CountKey, q: CaseloadQuery) -> int:
         total = self._counts[key] = self.desk_app.desk.caseload_count(q)
@@ -324,8 +337,8 @@ class CaseloadScreen(Screen[None]):
         self._show_status()
         self._show_detail()
         self._release_paint()
-        if page.total is None:
-            self._count(page.query)
+        if page.total is None:  # counted once the page is drawn (the count shares the interpreter)
+            self.call_after_refresh(self._count_when_drawn, page.query, page.generation)
         if not self._first_shown:
             self._first_shown = True
             self.app.call_after_refresh(self.desk_app.first_page_shown)

@@ -1,0 +1,205 @@
+"""The caseload's reads keep the person's visible disputes on the connection (a TEMP table,
+SQLite) between keys; what another session commits, or this one writes, is in the very next
+read (no stale visibility, no leak). "Another session" is a second connection: peewee keeps
+one per thread, so its writes run on a thread of their own."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drp_tui.domain.reading import CaseloadQuery
+from drp_tui.services import disputes as ds
+from drp_tui.services import reads
+from drp_tui.services.connection import close_this_thread
+from drp_tui.services.errors import PermissionDenied
+from drp_tui.store import models as m
+from drp_tui.store import visibility
+from drp_tui.store.db import write_txn
+from tests.factories import World
+
+ALL = CaseloadQuery(view="all")
+
+
+@pytest.fixture
+def other() -> Iterator[Callable[..., Any]]:
+    """Run a call on another session's connection (a thread of its own), and wait for it."""
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return pool.submit(fn, *args, **kwargs).result(timeout=30)
+
+    yield run
+    pool.submit(close_this_thread).result(timeout=30)
+    pool.shutdown(wait=True)
+
+
+def _raise(w: World, chair: m.Staff, child: m.Child | None) -> int:
+    (did,) = ds.raise_dispute(w.ctx(chair), ds.RaiseInput(
+        child_ids=[child.id if child else 0], category=w.policy.categories[0].key,
+        start_stage=w.policy.stages[0].key, issue_arose=date(2026, 11, 20), concern="Plan has drifted."))
+    return did
+
+
+def shown(w: World, who: m.Staff, q: CaseloadQuery = ALL) -> list[int]:
+    """The ids of the caseload's first page for ``who``, as the desk reads it (and its count)."""
+    ids = [r.id for r in reads.caseload_page(w.ctx(who), q, 0, 50)]
+    assert reads.caseload_count(w.ctx(who), q) == len(ids)
+    return ids
+
+
+def kept_ids() -> set[int]:
+    """What this connection's kept table holds now."""
+    db = m.database.obj
+    return {i for (i,) in db.execute_sql(f"SELECT id FROM temp.{visibility.KEPT_TABLE}").fetchall()}
+
+
+def _in_txn(fn: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        with write_txn():
+            fn()
+    return run
+
+
+def test_the_ids_are_kept_and_a_read_with_no_change_fills_nothing(world: World) -> None:
+    w = world
+    mine = _raise(w, w.chair, w.child)
+    _raise(w, w.other_chair, w.other_child)
+    assert shown(w, w.chair) == [mine]
+    assert mine in kept_ids()  # the set the reads used, kept on this connection
+    conn = m.database.obj.connection()
+    before = conn.total_changes
+    assert shown(w, w.chair) == [mine]
+    assert conn.total_changes == before  # nothing changed: not filled again
+
+
+def test_a_dispute_sent_by_another_session_shows_on_the_next_read(world: World, other: Callable[..., Any]) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    manager = w.responder(w.policy.stages[0].key)
+    assert shown(w, manager) == []
+    other(ds.send, w.ctx(), did)
+    assert shown(w, manager) == [did]
+
+
+def test_a_dispute_copied_by_another_session_shows_on_the_next_read(world: World, other: Callable[..., Any]) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    ds.send(w.ctx(), did)
+    copied = w.admin  # (any account: made a responder, not yet involved)
+    m.Staff.update(role="responder").where(m.Staff.id == copied.id).execute()
+    assert shown(w, copied) == []
+    other(_in_txn(lambda: m.StageRecord.update(inform=f"{copied.id}").where(m.StageRecord.dispute == did).execute()))
+    assert shown(w, copied) == [did]
+
+
+def test_a_level_given_and_taken_by_another_session_shows_and_hides_on_the_next_read(
+        world: World, other: Callable[..., Any]) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    held = {r.level for r in m.TeamRole.select().where(m.TeamRole.team == w.chair.team_id)}
+    level = next(lv.key for lv in w.policy.levels if lv.key not in held)  # (one a team holds once)
+    manager = m.Staff.create(username="newmgr", name="New Manager", role="responder", team=w.worker.team,
+                             password_hash="x", created_at=w.clock.now())
+    assert shown(w, manager) == []
+    given = other(_in_txn(lambda: m.TeamRole.create(team=w.chair.team, level=level, staff=manager)))
+    assert given is None
+    assert shown(w, manager) == [did]
+    other(_in_txn(lambda: m.TeamRole.delete().where(m.TeamRole.staff == manager.id).execute()))
+    assert shown(w, manager) == []  # the level taken away: not a dispute more
+
+
+def test_a_child_given_to_another_chair_by_another_session_shows_on_the_next_read(
+        world: World, other: Callable[..., Any]) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    assert did not in shown(w, w.other_chair)
+    assert w.child is not None
+    child_id = w.child.id
+    other(_in_txn(lambda: m.Child.update(chair=w.other_chair.id).where(m.Child.id == child_id).execute()))
+    assert did in shown(w, w.other_chair)
+
+
+def test_a_disposal_or_a_disabled_account_by_another_session_holds_on_the_next_read(
+        world: World, other: Callable[..., Any]) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    assert shown(w, w.chair) == [did]
+    other(_in_txn(lambda: m.Disposal.create(dispute=did, reason="Retention period ended", closed_on=date(2020, 1, 1),
+                                            due_on=date(2026, 1, 1),
+                                            disposed_at=w.clock.now(), disposed_by=w.admin)))
+    assert shown(w, w.chair) == []
+    other(_in_txn(lambda: m.Staff.update(active=False).where(m.Staff.id == w.chair.id).execute()))
+    with pytest.raises(PermissionDenied):
+        reads.caseload_page(w.ctx(w.chair), ALL, 0, 50)
+
+
+def test_this_sessions_own_write_shows_on_the_next_read(world: World) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    manager = w.responder(w.policy.stages[0].key)
+    assert shown(w, manager) == []
+    ds.send(w.ctx(), did)  # on this very connection: no other session committed
+    assert shown(w, manager) == [did]
+
+
+def test_another_person_on_the_same_connection_sees_only_their_own(world: World) -> None:
+    w = world
+    mine = _raise(w, w.chair, w.child)
+    theirs = _raise(w, w.other_chair, w.other_child)
+    assert shown(w, w.chair) == [mine]
+    assert shown(w, w.other_chair) == [theirs]
+    assert shown(w, w.chair) == [mine]
+
+
+def test_a_second_person_in_one_snapshot_is_read_by_the_rule_itself(world: World) -> None:
+    w = world
+    mine = _raise(w, w.chair, w.child)
+    theirs = _raise(w, w.other_chair, w.other_child)
+    with visibility.one_snapshot():
+        first = m.Dispute.select(m.Dispute.id).where(visibility.visible_to(w.chair))
+        second = m.Dispute.select(m.Dispute.id).where(visibility.visible_to(w.other_chair))
+        assert [d.id for d in first] == [mine] and [d.id for d in second] == [theirs]
+
+
+def test_a_snapshot_rolled_back_after_its_fill_leaves_no_stale_ids(world: World, other: Callable[..., Any]) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    manager = w.responder(w.policy.stages[0].key)
+    assert shown(w, manager) == []
+    other(ds.send, w.ctx(), did)
+    with pytest.raises(RuntimeError), visibility.one_snapshot():
+        assert [d.id for d in m.Dispute.select(m.Dispute.id).where(visibility.visible_to(manager))] == [did]
+        raise RuntimeError("a read that failed after the fill")
+    assert kept_ids() == set()  # the fill was rolled back with its transaction
+    assert shown(w, manager) == [did]
+
+
+def test_a_read_fills_its_ids_while_another_session_holds_the_write_lock(world: World, db_path: Path) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    writer = sqlite3.connect(db_path, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE team SET name = name")
+        m.database.obj.execute_sql("PRAGMA busy_timeout = 0")  # a read that waited would fail at once
+        assert shown(w, w.chair) == [did]  # the kept table is TEMP: no write lock to wait for
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def test_outside_a_snapshot_the_rule_is_the_query_itself(world: World) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    sql, _ = m.Dispute.select(m.Dispute.id).where(visibility.visible_to(w.chair)).sql()
+    assert visibility.KEPT_TABLE not in sql and "UNION" in sql
+    with visibility.one_snapshot():
+        q = m.Dispute.select(m.Dispute.id).where(visibility.visible_to(w.chair))
+        assert visibility.KEPT_TABLE in q.sql()[0] and [d.id for d in q] == [did]

@@ -108,6 +108,7 @@ class LiveMixin(_Base):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
             self.last_input = self.desk.clock.now()
+            self.start_work_done()  # a key's work never queues behind the start's (see start_on_one_thread)
         await super().on_event(event)
 
     def check_idle_lock(self) -> bool:
@@ -173,8 +174,9 @@ class LiveMixin(_Base):
         (peewee's is per thread, each with its page cache and schema) and its own malloc arena, so
         running them side by side cost a started desk about 1.3 MB more at its peak, for work that
         nobody waits for. The first page is read first and is not slowed: the rest queue behind it
-        (``first_page_shown``). Once the reminders end (``start_work_done``), workers run side by
-        side again, so a key's page never waits behind a later count or reminder."""
+        (``first_page_shown``). Once the reminders end, or at the first key or click
+        (``start_work_done``), workers run side by side again, so a key's page never waits behind
+        the start's count or reminders."""
         self._start_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drp-start")
         asyncio.get_running_loop().set_default_executor(self._start_pool)
 

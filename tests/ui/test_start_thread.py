@@ -46,3 +46,41 @@ async def test_the_starts_work_runs_on_one_thread_then_keys_get_a_pool(
         await pilot.press("6")  # "all": a key's page
         await settle(pilot)
         assert calls and all(thread != start_thread for _, thread in calls)
+
+
+@desk_test
+async def test_a_key_during_the_starts_work_does_not_wait_for_it(
+        make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app("cpatel")
+    held = threading.Event()
+    reminding = threading.Event()
+    original = inbox.remind
+
+    def slow_remind(ctx: Any) -> int:  # the start's reminders, held until the key's page is on screen
+        reminding.set()
+        held.wait(timeout=30)
+        return original(ctx)
+
+    monkeypatch.setattr(inbox, "remind", slow_remind)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(500):
+                await pilot.pause()
+                if reminding.is_set():
+                    break
+            assert reminding.is_set() and app._start_pool is not None  # the start's work is running
+            screen = app.screen
+            before = screen.shown_generation
+            await pilot.press("6")  # "all"
+            for _ in range(500):
+                await pilot.pause()
+                if screen.shown_generation > before and screen.shown_generation == screen._generation:
+                    break
+            assert screen.shown_generation > before  # the key's page came while the reminders still ran
+            assert app._start_pool is None
+            held.set()
+            await settle(pilot)
+            with raw(app) as con:
+                assert con.execute("SELECT count(*) FROM notification WHERE kind = 'reminder'").fetchone()[0] > 0
+    finally:
+        held.set()

@@ -193,6 +193,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         self.set_interval(TICK_SECONDS, self.tick)
         self.set_interval(REMIND_SECONDS, self.remind_now)
         self.install_signal_handlers()
+        self.start_on_one_thread()
         if self.sign_in_as:
             self._demo_sign_in(self.sign_in_as)
         else:
@@ -223,10 +224,13 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     def on_unmount(self) -> None:
         self.desk.close()
+        self.start_work_done()
         self.remove_signal_handlers()
         self.data_watch.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "remind" and event.worker.is_finished:
+            self.start_work_done()  # the start's last work has ended
         if event.state is WorkerState.ERROR and isinstance(event.worker.error, Abandoned):
             return  # given up as the desk closes: nothing to say
         if event.state is WorkerState.ERROR and event.worker.name != "data-watch":

@@ -137,8 +137,7 @@ class SessionMixin(_Base):
             self.pop_screen()
         self.switch_mode(self.home_mode)
         self.session += 1
-        self.remind_pending = True  # once the first page is on screen (``first_page_shown``), not before it
-        self.refresh_drafts()
+        self.remind_pending = True  # the reminders and the drafts count: once the first page is on screen
         self.show_sign_in_notices()
 
     def show_sign_in_notices(self) -> None:

@@ -23,7 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import WorkerFailed
 
 from drp_tui.crash import user_message
@@ -37,6 +37,7 @@ from drp_tui.ui.widgets.form_fields import FieldProblem, FieldSpec
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.tables import DeskTable
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -80,7 +81,7 @@ class AdminScreen(Screen[None]):
                     else:
                         yield DeskTable(id=f"admin-{tab}", cursor_type="row", zebra_stripes=True)
         yield Static("", id="admin-message", classes="detail")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         columns = {

@@ -24,7 +24,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from drp_tui.domain.model import DisputeRow, DueState, Role
@@ -36,6 +36,7 @@ from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_
 from drp_tui.ui.widgets.caseload_table import CaseloadTable, due_cell
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import visible
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -148,7 +149,7 @@ class CaseloadScreen(Screen[None]):
             yield Static("", id="status")
         yield CaseloadTable(id="caseload-table")
         yield Static("", id="row-detail")
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def _read_first_page(self) -> None:
         """The first page is read while the screen is still being built (its widgets mounted,

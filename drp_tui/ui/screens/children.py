@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
@@ -26,6 +26,7 @@ from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 from drp_tui.ui.widgets.tables import DeskTable
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -91,7 +92,7 @@ class ChildrenScreen(Screen[None]):
         table: DataTable[Text | str] = DeskTable(id="children-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="children-detail", classes="detail")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#children-table", DataTable)

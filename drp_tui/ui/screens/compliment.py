@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
@@ -30,6 +30,7 @@ from drp_tui.services.errors import DomainError
 from drp_tui.services.reads import ComplimentTarget
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -75,7 +76,7 @@ class ComplimentScreen(Screen[None]):
             yield Static("What was done well (shown to them as you type it)", classes="field-label")
             yield TextArea(id="compliment-text", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
             yield Static("", id="compliment-error", classes="error-line")
-        yield Footer()
+        yield DeskFooter()
 
     def _unsent(self) -> dict[tuple[int, int], str]:
         return _UNSENT.setdefault(self.app, {})

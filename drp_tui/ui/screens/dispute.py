@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Checkbox, Collapsible, Footer, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Collapsible, Input, Select, Static, TextArea
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
 from drp_tui.crash import user_message
@@ -44,6 +44,7 @@ from drp_tui.ui.screens.dispute_sections import (  # noqa: I001
     section_one, stage_section, stage_title,
 )
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldProblem, plain
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -111,7 +112,7 @@ class DisputeScreen(Screen[None]):
         yield Static("", id="dispute-sub")
         yield Static("", id="dispute-message")
         yield VerticalScroll(id="dispute-body")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#dispute-body").focus()

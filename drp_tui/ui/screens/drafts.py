@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import drafts
@@ -28,6 +28,7 @@ from drp_tui.services.drafts import DraftView
 from drp_tui.ui.screens.dialogs import DIALOG_CSS, ConfirmDialog
 from drp_tui.ui.widgets.form_fields import plain, visible
 from drp_tui.ui.widgets.tables import DeskTable
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -126,7 +127,7 @@ class DraftsScreen(Screen[None]):
         table: DataTable[Any] = DeskTable(id="drafts-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Form", "Kept", "Why", "Fields")
         yield table
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.refresh_data()

@@ -17,11 +17,12 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from drp_tui.ui.keys import HELP_BINDINGS, PLACEHOLDER_BINDINGS
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.tables import DeskTable
+from drp_tui.ui.widgets.footer import DeskFooter
 
 
 def bindings_of(node: DOMNode) -> list[Binding]:
@@ -125,7 +126,7 @@ class HelpScreen(Screen[None]):
         yield Static(Text(f"Keys — {self.target.title or 'this screen'}  (Esc closes, e: editing keys)",
                           style="bold"), id="help-title")
         yield DeskTable(id="help-keys", cursor_type="row", zebra_stripes=False)
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         self.fill()
@@ -173,4 +174,4 @@ class PlaceholderScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static(Text(f"{self.title}: not built yet."), classes="placeholder")
-        yield Footer()
+        yield DeskFooter()

@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
@@ -32,6 +32,7 @@ from drp_tui.ui.screens.history_lines import ClockLine, Explanation, StageLine, 
 from drp_tui.ui.screens.history_widgets import ExplainDialog, StateTable, short_day
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -104,7 +105,7 @@ class HistoryScreen(Screen[None]):
                 with TabPane("Who looked (a)", id="access"):
                     yield StateTable(id="access-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="history-detail", classes="detail")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#events-table", StateTable).focus()

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.ui.keys import LIST_BINDINGS
@@ -31,6 +31,7 @@ from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 from drp_tui.ui.widgets.tables import DeskTable
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -120,7 +121,7 @@ class InboxScreen(Screen[None]):
         yield Static("Inbox", id="inbox-title", classes="screen-title")
         yield InboxTable(id="inbox-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-detail", classes="detail")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(InboxTable)

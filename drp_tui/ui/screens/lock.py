@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from drp_tui.domain.model import StaffView
 from drp_tui.services.errors import DomainError
@@ -28,6 +28,7 @@ from drp_tui.ui.keys import LOCK_BINDINGS
 from drp_tui.ui.screens.credentials import AuthDone, CredentialsScreen
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import visible
+from drp_tui.ui.widgets.footer import DeskFooter
 
 
 class LockScreen(CredentialsScreen):
@@ -62,7 +63,7 @@ class LockScreen(CredentialsScreen):
                 yield Input(id="lock-password", password=True, placeholder="password", compact=True)
             yield Static("", id="lock-error", classes="gate-error")
             yield Button("Unlock", id="unlock", variant="primary", compact=True)
-        yield Footer()
+        yield DeskFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "other_user":

@@ -13,12 +13,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from drp_tui.domain.model import StaffView
 from drp_tui.ui.keys import LOGIN_BINDINGS
 from drp_tui.ui.screens.credentials import AuthDone, CredentialsScreen, attempt
 from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.footer import DeskFooter
 
 __all__ = ["AuthDone", "LoginScreen", "attempt"]
 
@@ -49,7 +50,7 @@ class LoginScreen(CredentialsScreen):
                 yield Input(id="password", password=True, placeholder="password", compact=True)
             yield Static(Text(self.message), id="login-error", classes="gate-error")
             yield Button("Sign in", id="sign-in", variant="primary", compact=True)
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         if self.os_auth and not self.message:

@@ -14,12 +14,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from drp_tui.services.errors import DomainError
 from drp_tui.ui.keys import LOGIN_BINDINGS
 from drp_tui.ui.screens.credentials import GateScreen
 from drp_tui.ui.widgets.header import DeskHeader
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.desk import Desk
@@ -62,7 +63,7 @@ class NewSecretScreen(GateScreen):
             yield Input(id=f"{self.ID}-confirm", password=True, placeholder=self.PLACEHOLDERS[1], compact=True)
             yield Static("", id=self.ERROR_ID, classes="gate-error")
             yield Button(self.BUTTON[1], id=self.BUTTON[0], variant="primary", compact=True)
-        yield Footer()
+        yield DeskFooter()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
 from textual.worker import WorkerFailed
 
 from drp_tui.crash import user_message
@@ -33,6 +33,7 @@ from drp_tui.services.errors import ValidationError
 from drp_tui.ui.screens.dialogs import ConfirmDialog
 from drp_tui.ui.screens.drafts import offer_question
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, Tick, plain
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -73,7 +74,7 @@ class RaiseScreen(Screen[None]):
         yield Static("", id="raise-hint")
         yield Static("", id="raise-message")
         yield VerticalScroll(id="raise-body")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self._load()

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
@@ -35,6 +35,7 @@ from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.bars import bar_chart, fit
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -179,7 +180,7 @@ class ReportsScreen(Screen[None]):
                     for key in PACK_SECTIONS:
                         yield Static("", id=f"pack-{key}", classes="report-section")
         yield Static("", id="reports-detail", classes="detail")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#outstanding-table", StateTable)

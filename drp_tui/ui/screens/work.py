@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
@@ -33,6 +33,7 @@ from drp_tui.ui.widgets.caseload_table import due_text, short_date
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.tables import DeskTable
 from drp_tui.ui.widgets.text import safe_text, visible
+from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
@@ -163,7 +164,7 @@ class WorkScreen(Screen[None]):
         yield Static("My work", id="work-title")
         yield WorkTable(id="work-table")
         yield Static("", id="work-detail")  # plain mode: the highlighted row in full, in words
-        yield Footer(compact=True)
+        yield DeskFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(WorkTable).focus()

@@ -31,7 +31,6 @@ from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.errors import Abandoned
-from drp_tui.ui.first_paint import HeldPaint
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
 from drp_tui.ui.widgets.caseload_table import CaseloadTable, due_cell
 from drp_tui.ui.widgets.header import DeskHeader
@@ -115,7 +114,6 @@ class ViewBar(Static):
 class CaseloadScreen(Screen[None]):
     BINDINGS = CASELOAD_BINDINGS
     FILTER_DELAY = 0.3  # seconds of quiet typing before the filter runs
-    FIRST_PAINT_WAIT = 0.3  # seconds the screen waits for its first page before it is drawn without it
     TITLE = "Caseload"
 
     def __init__(self) -> None:
@@ -133,7 +131,6 @@ class CaseloadScreen(Screen[None]):
         self._counts: dict[CountKey, int] = {}  # view size by count_key, for the data as last read
         self._stale_counts: dict[CountKey, int] = {}  # before the last change: shown until recounted
         self._first_shown = False
-        self._paint: HeldPaint | None = None  # drawing held until the first page is applied (first_paint.py)
 
     @property
     def desk_app(self) -> DrpApp:
@@ -162,14 +159,6 @@ class CaseloadScreen(Screen[None]):
         self.page_size = self._rows_for(self.app.size.height)
         self._generation += 1
         self._load(self._generation, self.caseload_query(), 0, 0)
-        self._paint = HeldPaint(self, self.FIRST_PAINT_WAIT)
-
-    def _release_paint(self) -> None:
-        if self._paint is not None:
-            self._paint.release()
-
-    def on_unmount(self) -> None:
-        self._release_paint()
 
     def on_mount(self) -> None:
         table = self.query_one(CaseloadTable)
@@ -337,7 +326,6 @@ class CaseloadScreen(Screen[None]):
         table.show_page(page.rows, page.states, cursor=page.cursor)
         self._show_status()
         self._show_detail()
-        self._release_paint()
         if page.total is None:  # counted once the page is drawn (the count shares the interpreter)
             self.call_after_refresh(self._count_when_drawn, page.query, page.generation)
         if not self._first_shown:
@@ -358,7 +346,6 @@ class CaseloadScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed load (the database did not answer) is said on the status line, not a crash."""
         if event.worker.group == "caseload" and event.state is WorkerState.ERROR:
-            self._release_paint()
             error = event.worker.error
             self.query_one("#status", Static).update(
                 Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))

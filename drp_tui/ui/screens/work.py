@@ -27,7 +27,6 @@ from drp_tui.crash import user_message
 from drp_tui.domain.model import DueState
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.work import WorkItem
-from drp_tui.ui.first_paint import HeldPaint
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.caseload_table import due_text, short_date
 from drp_tui.ui.widgets.header import DeskHeader
@@ -144,13 +143,11 @@ class WorkScreen(Screen[None]):
     WorkScreen #work-detail { display: none; height: auto; padding: 0 1; }
     """
 
-    FIRST_PAINT_WAIT = 0.3  # seconds the screen waits for its list before it is drawn without it
-
     def __init__(self) -> None:
         super().__init__()
         self.loaded = False
         self.stale = False  # data or time moved while another screen was on show
-        self._paint: HeldPaint | None = None  # drawing held until the list is shown (first_paint.py)
+        self._read_early = False  # the list was asked for while the screen was built
 
     @property
     def desk_app(self) -> DrpApp:
@@ -159,7 +156,7 @@ class WorkScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         if self.desk_app.desk.user is not None:  # the list is read while the screen is built, not after
             self._load()
-            self._paint = HeldPaint(self, self.FIRST_PAINT_WAIT)
+            self._read_early = True
         yield DeskHeader()
         yield Static("My work", id="work-title")
         yield WorkTable(id="work-table")
@@ -168,15 +165,8 @@ class WorkScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(WorkTable).focus()
-        if self._paint is None:
+        if not self._read_early:
             self._load()
-
-    def _release_paint(self) -> None:
-        if self._paint is not None:
-            self._paint.release()
-
-    def on_unmount(self) -> None:
-        self._release_paint()
 
     def refresh_data(self) -> None:
         """Another session (or this one) changed data: reload if on show, else when next shown."""
@@ -210,8 +200,6 @@ class WorkScreen(Screen[None]):
         self.app.call_from_thread(self.call_next, self._show, items, london_date(desk.clock.now()))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "work" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            self._release_paint()
         if event.worker.group == "work" and event.state is WorkerState.ERROR and event.worker.error is not None:
             self.query_one("#work-title", Static).update(
                 Text(f"My work: could not load ({user_message(event.worker.error)}) · r to retry", end=""))
@@ -225,7 +213,6 @@ class WorkScreen(Screen[None]):
         first = not self.loaded
         self.loaded = True
         self.query_one("#work-title", Static).update(title(items, enter="Enter" if is_plain(self) else "⏎"))
-        self._release_paint()
         if first:  # the home screen's first list is on screen: the sign-in's reminders may run now
             self.app.call_after_refresh(self.desk_app.first_page_shown)
 

@@ -14,28 +14,28 @@ from drp_tui.ui.screens.work import WorkScreen, WorkTable
 from tests.ui.desk_helpers import column, desk_test, settle
 
 
-def record_mounts(monkeypatch: pytest.MonkeyPatch, screen_class: type, events: list[str]) -> None:
-    original = screen_class.on_mount
+def record(monkeypatch: pytest.MonkeyPatch, screen_class: Any) -> list[str]:
+    """What happens to ``screen_class``, in order: "asked" (its list read started), "mounted"."""
+    events: list[str] = []
+    on_mount, load = screen_class.on_mount, screen_class._load
 
-    def on_mount(self: Any) -> None:
+    def mounted(self: Any) -> None:  # (no event argument: Textual passes one to a handler that takes it)
         events.append("mounted")
-        original(self)
+        on_mount(self)
 
-    monkeypatch.setattr(screen_class, "on_mount", on_mount)
+    def asked(self: Any, *args: Any) -> Any:
+        events.append("asked")
+        return load(self, *args)
+
+    monkeypatch.setattr(screen_class, "on_mount", mounted)
+    monkeypatch.setattr(screen_class, "_load", asked)
+    return events
 
 
 @desk_test
 async def test_the_caseload_asks_for_its_first_page_before_it_is_mounted(make_app: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    events: list[str] = []
-    record_mounts(monkeypatch, CaseloadScreen, events)
-    original = CaseloadScreen._load
-
-    def load(self: CaseloadScreen, *args: Any) -> Any:
-        events.append("asked")
-        return original(self, *args)
-
-    monkeypatch.setattr(CaseloadScreen, "_load", load)
+    events = record(monkeypatch, CaseloadScreen)
     app = make_app("cpatel")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -49,15 +49,7 @@ async def test_the_caseload_asks_for_its_first_page_before_it_is_mounted(make_ap
 @desk_test
 async def test_my_work_asks_for_its_list_before_it_is_mounted_and_shows_it(make_app: Any,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    events: list[str] = []
-    record_mounts(monkeypatch, WorkScreen, events)
-    original = WorkScreen._load
-
-    def load(self: WorkScreen) -> Any:
-        events.append("asked")
-        return original(self)
-
-    monkeypatch.setattr(WorkScreen, "_load", load)
+    events = record(monkeypatch, WorkScreen)
     app = make_app("cpatel", home="work")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

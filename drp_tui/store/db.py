@@ -105,8 +105,19 @@ def make_database(target: str) -> Database:
         else:
             db = connect(target)
     else:
-        db = SqliteDatabase(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
+        db = _FileDatabase(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
     return db
+
+
+class _FileDatabase(SqliteDatabase):
+    """A SQLite file that a new connection never creates again: a worker's connection (each thread
+    opens its own) made after the file opened at start was moved or deleted is refused with the
+    "has gone" fault, where SQLite would make a new empty database at its name."""
+
+    def _connect(self) -> Any:
+        if _opened.get("path") == Path(self.database):
+            check_file_still_there()
+        return super()._connect()
 
 
 def check_permissions(path: Path, shared_group: str | None = None) -> None:

@@ -14,6 +14,7 @@ many" until the count places them). The clock tick recolours the page without a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
@@ -287,7 +288,7 @@ class CaseloadScreen(Screen[None]):
         its read stops when the worker is cancelled (the next key's load)."""
         key, worker = count_key(q), get_current_worker()
         try:
-            total = self._counts[key] = self.desk_app.desk.caseload_count(q, unwanted=lambda: worker.is_cancelled)
+            total = self._counted(key, q, unwanted=lambda: worker.is_cancelled)
         except Abandoned:
             return  # (given up: a later page starts it again)
         if not worker.is_cancelled:
@@ -298,8 +299,8 @@ class CaseloadScreen(Screen[None]):
         if generation == self._generation:
             self._count(q)
 
-    def _counted(self, key: CountKey, q: CaseloadQuery) -> int:
-        total = self._counts[key] = self.desk_app.desk.caseload_count(q)
+    def _counted(self, key: CountKey, q: CaseloadQuery, unwanted: Callable[[], bool] | None = None) -> int:
+        total = self._counts[key] = self.desk_app.desk.caseload_count(q, unwanted=unwanted)
         return total
 
     def _clamped(self, offset: int, total: int) -> int:

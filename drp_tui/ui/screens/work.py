@@ -147,16 +147,13 @@ class WorkScreen(Screen[None]):
         super().__init__()
         self.loaded = False
         self.stale = False  # data or time moved while another screen was on show
-        self._read_early = False  # the list was asked for while the screen was built
 
     @property
     def desk_app(self) -> DrpApp:
         return cast("DrpApp", self.app)
 
     def compose(self) -> ComposeResult:
-        if self.desk_app.desk.user is not None:  # the list is read while the screen is built, not after
-            self._load()
-            self._read_early = True
+        self._load()  # the list is read while the screen is built, not after it is mounted
         yield DeskHeader()
         yield Static("My work", id="work-title")
         yield WorkTable(id="work-table")
@@ -165,8 +162,6 @@ class WorkScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(WorkTable).focus()
-        if not self._read_early:
-            self._load()
 
     def refresh_data(self) -> None:
         """Another session (or this one) changed data: reload if on show, else when next shown."""

@@ -131,7 +131,8 @@ async def desk_timings(path: Path, size: tuple[int, int] = (80, 24), reps: int =
 
     policy = load_builtin("mosaic-iro")
     setup = Setup(Config(db=str(path), idle_lock_minutes=0, home="caseload"), str(path), policy, WorkingCalendar("ENG"))
-    app = DrpApp(setup, policy=policy, sign_in_as="user1", clock=FrozenClock(NOW))
+    app = DrpApp(setup, policy=policy, sign_in_as="user1", clock=FrozenClock(NOW),
+                 settle_heap=True)  # (as `drp` makes it: cli/run.py)
 
     async def shown(pilot) -> str:  # type: ignore[no-untyped-def]
         """Wait (without sleeping) until the caseload's latest load is on screen."""

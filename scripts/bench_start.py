@@ -151,7 +151,7 @@ class Timed(DrpApp):
         self.simulate_key(key)
 
 
-Timed(setup, policy=policy, sign_in_as="user1",
+Timed(setup, policy=policy, sign_in_as="user1", settle_heap=True,  # (as `drp` makes it: cli/run.py)
       clock=FrozenClock(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))).run(headless=True, size=(80, 24))
 """
 
@@ -279,7 +279,7 @@ async def live_timings(path: Path, ticks: int) -> None:
     open_database(str(path))
     policy = load_builtin("mosaic-iro")
     setup = Setup(Config(db=str(path), idle_lock_minutes=0), str(path), policy, WorkingCalendar("ENG"))
-    app = DrpApp(setup, policy=policy, sign_in_as="user1",
+    app = DrpApp(setup, policy=policy, sign_in_as="user1", settle_heap=True,  # (as `drp` makes it)
                  clock=FrozenClock(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)))
 
     def caseload():  # type: ignore[no-untyped-def]

@@ -35,6 +35,6 @@ def open_desk(setup: Setup, *, policy: Policy | None = None, sign_in_as: str | N
         return 0
     if plain and not setup.config.plain:
         setup = replace(setup, config=replace(setup.config, plain=True))
-    app = DrpApp(setup, policy=policy or setup.policy, sign_in_as=sign_in_as)
+    app = DrpApp(setup, policy=policy or setup.policy, sign_in_as=sign_in_as, settle_heap=True)
     app.run()
     return int(app.return_code or 0)

@@ -156,7 +156,7 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     session: reactive[int] = reactive(0)  # bumped on sign-in, lock, unlock, sign-out
 
     def __init__(self, setup: Setup, *, policy: Policy | None = None, sign_in_as: str | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, settle_heap: bool = False) -> None:
         super().__init__()
         keep_desk_themes(self)
         self.desk = Desk(setup, policy, clock)
@@ -178,6 +178,8 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
         # stylesheet with the theme's variables (count 0), so it is current until a theme or the
         # terminal's colours change (each bumps the count); refresh_css records each full re-parse.
         self._css_parsed_at: int | None = self._css_update_count
+        self._settle_heap = settle_heap  # the imports and the stylesheet live for the session (see settle_heap)
+        self.settle_heap()
 
     # --- start and stop ----------------------------------------------------------------------
     def on_mount(self) -> None:

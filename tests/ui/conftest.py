@@ -62,7 +62,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> C
 def make_app(tmp_path: Path, demo_template: Callable[[str], Path]) -> Iterator[Callable[..., object]]:
     from drp_tui.ui.app import DrpApp
 
-    def factory(user: str | None = "cpatel", policy_key: str = "mosaic-iro", **config: object) -> DrpApp:
+    def factory(user: str | None = "cpatel", policy_key: str = "mosaic-iro", settle_heap: bool = False,
+                **config: object) -> DrpApp:
         db = tmp_path / "desk.db"
         if not db.exists():
             template = demo_template(policy_key)
@@ -74,7 +75,7 @@ def make_app(tmp_path: Path, demo_template: Callable[[str], Path]) -> Iterator[C
         config.setdefault("home", "caseload")
         setup = Setup(Config(db=str(db), policy=policy_key, **config), str(db), policy,  # type: ignore[arg-type]
                       WorkingCalendar("ENG"))
-        return DrpApp(setup, policy=policy, sign_in_as=user, clock=FrozenClock(FROZEN_NOW))
+        return DrpApp(setup, policy=policy, sign_in_as=user, clock=FrozenClock(FROZEN_NOW), settle_heap=settle_heap)
 
     yield factory
     close_database()

@@ -22,7 +22,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import WorkerFailed
 
@@ -31,6 +30,7 @@ from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import format_date
 from drp_tui.services import accounts, admin, closures, handover, imports
 from drp_tui.services.errors import DomainError, ValidationError
+from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.keys import ADMIN_BINDINGS, ADMIN_TAB_LABELS, ADMIN_TABS
 from drp_tui.ui.screens.dialogs import ConfirmDialog, FormDialog
 from drp_tui.ui.widgets.form_fields import FieldProblem, FieldSpec
@@ -54,7 +54,7 @@ class _Data:
         self.users, self.teams, self.children, self.days, self.proc = users, teams, children, days, proc
 
 
-class AdminScreen(Screen[None]):
+class AdminScreen(ModeScreen):
     CSS_PATH = "../tcss/screens.tcss"
     BINDINGS = ADMIN_BINDINGS
     TITLE = "Administration"

@@ -23,7 +23,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -32,6 +31,7 @@ from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.errors import Abandoned
+from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS
 from drp_tui.ui.widgets.caseload_table import CaseloadTable, due_cell
 from drp_tui.ui.widgets.header import DeskHeader
@@ -112,7 +112,7 @@ class ViewBar(Static):
         self.update(text)
 
 
-class CaseloadScreen(Screen[None]):
+class CaseloadScreen(ModeScreen):
     BINDINGS = CASELOAD_BINDINGS
     FILTER_DELAY = 0.3  # seconds of quiet typing before the filter runs
     TITLE = "Caseload"

@@ -16,13 +16,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView, Role
 from drp_tui.services import reads
+from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 from drp_tui.ui.widgets.tables import DeskTable
@@ -70,7 +70,7 @@ class ChildFilter(Input):
         self.screen.query_one("#children-table", DataTable).focus()
 
 
-class ChildrenScreen(Screen[None]):
+class ChildrenScreen(ModeScreen):
     CSS_PATH = CSS_PATH
     BINDINGS = CHILDREN_BINDINGS
     TITLE = "Children"

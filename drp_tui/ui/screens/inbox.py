@@ -18,10 +18,10 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.keys import LIST_BINDINGS
 from drp_tui.crash import user_message
 from drp_tui.domain.model import NotificationView
@@ -102,7 +102,7 @@ class InboxData:
     compliments: dict[int, str]  # notification id -> the compliment's text
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(ModeScreen):
     CSS_PATH = "../tcss/screens.tcss"
     BINDINGS = INBOX_BINDINGS
     TITLE = "Inbox"

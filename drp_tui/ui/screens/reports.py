@@ -21,7 +21,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -30,6 +29,7 @@ from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import format_date, format_london, london_date
 from drp_tui.services import report_pack, reports
 from drp_tui.services.errors import DomainError
+from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.screens.history_widgets import StateTable, short_day
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.bars import bar_chart, fit
@@ -145,7 +145,7 @@ def _cell(value: report_pack.Cell) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-class ReportsScreen(Screen[None]):
+class ReportsScreen(ModeScreen):
     CSS_PATH = "../tcss/screens.tcss"
     BINDINGS = REPORTS_BINDINGS
     TITLE = "Reports"

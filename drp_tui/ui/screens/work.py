@@ -19,7 +19,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
@@ -27,6 +26,7 @@ from drp_tui.crash import user_message
 from drp_tui.domain.model import DueState
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.work import WorkItem
+from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.caseload_table import due_text, short_date
 from drp_tui.ui.widgets.header import DeskHeader
@@ -134,7 +134,7 @@ def two(first: str, second: str, width: int, style: object) -> Text:
     return Text.assemble(top, "\n", below, no_wrap=True, end="")
 
 
-class WorkScreen(Screen[None]):
+class WorkScreen(ModeScreen):
     """Home: the signed-in person's work, worst first."""
 
     TITLE = "My work"

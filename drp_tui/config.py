@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import date, datetime
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class ConfigError(Exception):
 MAIL_BODIES = ("minimal", "initials")
 
 
-@dataclass(frozen=True)
+@record
 class MailConfig:
     """The ``[mail]`` table: how ``drp notify`` reaches the SMTP relay, and what it sends.
     No table: mail is off."""
@@ -95,7 +96,7 @@ def _mail(path: Path, value: object) -> MailConfig:
                       timeout=int(value.get("timeout", 30)))
 
 
-@dataclass(frozen=True)
+@record
 class Config:
     db: str | None = None
     policy: str = "mosaic-iro"  # a built-in profile key, or a path to a TOML file

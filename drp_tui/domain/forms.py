@@ -15,7 +15,7 @@ Who may edit (the chair, the responder) is decided with the moves; this module o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from drp_tui.domain.records import record
 from enum import Enum
 
 from drp_tui.domain.policy import Policy, Stage
@@ -61,7 +61,7 @@ class Group(str, Enum):
 GROUP_TITLES = {Group.VOICE: "The child's voice"}
 
 
-@dataclass(frozen=True)
+@record
 class Field:
     key: str
     label: str
@@ -104,7 +104,7 @@ class Field:
         return any(value == key for _, key in self.options)
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     number: int
     title: str

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import date, datetime
 from enum import Enum
 
@@ -106,7 +107,7 @@ def worst(states: Sequence[DueState]) -> DueState:
     return min(states, key=lambda s: s.rank) if states else DueState.NONE
 
 
-@dataclass(frozen=True)
+@record
 class StaffView:
     id: int
     username: str
@@ -117,7 +118,7 @@ class StaffView:
     active: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class ChildView:
     id: int
     case_number: str
@@ -140,7 +141,7 @@ class ChildView:
         return self.lead_team_id or self.team_id
 
 
-@dataclass(frozen=True)
+@record
 class ActionView:
     id: int
     description: str
@@ -149,7 +150,7 @@ class ActionView:
     done_on: date | None
 
 
-@dataclass(frozen=True)
+@record
 class ResponseView:
     """One responder's own response to a stage answered jointly (empty until they respond)."""
 
@@ -161,7 +162,7 @@ class ResponseView:
     on_behalf: bool
 
 
-@dataclass(frozen=True)
+@record
 class HolderView:
     """Who holds a level in a team (the management chain), as a stage's responder may be chosen."""
 
@@ -171,7 +172,7 @@ class HolderView:
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class StageView:
     id: int
     stage_key: str
@@ -209,7 +210,7 @@ class StageView:
         return tuple(r for r in self.responses if r.response_at is None)
 
 
-@dataclass(frozen=True)
+@record
 class ApprovalView:
     """One decision on a gate of a stage record (see ``Policy.entry_gates``): approved,
     declined (with the reason), or a party's "satisfied" before a stage closes."""
@@ -224,7 +225,7 @@ class ApprovalView:
     at: datetime
 
 
-@dataclass(frozen=True)
+@record
 class ConversationView:
     id: int
     held_at: datetime
@@ -234,7 +235,7 @@ class ConversationView:
     timescale: str
 
 
-@dataclass(frozen=True)
+@record
 class MonitoringView:
     id: int
     due_on: date
@@ -242,7 +243,7 @@ class MonitoringView:
     outcome: str
 
 
-@dataclass(frozen=True)
+@record
 class MeetingView:
     id: int
     stage_key: str
@@ -252,7 +253,7 @@ class MeetingView:
     recorded_by_name: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class StepView:
     """A step taken alongside the stages: legal advice sought, Cafcass consulted or referred to,
     or a discussion with a holder of a level the procedure asks the chair to talk to first."""
@@ -271,7 +272,7 @@ class StepView:
     held_at: datetime | None = None  # a discussion: when it was held
 
 
-@dataclass(frozen=True)
+@record
 class DisputeView:
     """One dispute with every stage reached, as the services and UI see it."""
 
@@ -332,7 +333,7 @@ class DisputeView:
         return self.stages[-1] if self.stages else None
 
 
-@dataclass(frozen=True)
+@record
 class DisputeRow:
     """A caseload row: just enough to show and colour one line."""
 
@@ -357,7 +358,7 @@ class DisputeRow:
     short_reference: str = ""  # the reference as narrow screens show it; "" = reference
 
 
-@dataclass(frozen=True)
+@record
 class NotificationView:
     id: int
     kind: str
@@ -369,7 +370,7 @@ class NotificationView:
     acknowledged_at: datetime | None
 
 
-@dataclass(frozen=True)
+@record
 class EventView:
     id: int
     at: datetime

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+from drp_tui.domain.records import record
 from enum import Enum
 from functools import cached_property
 from typing import Any
@@ -63,7 +64,7 @@ _FROM_PHRASES = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Timescale:
     """A timescale: working days, calendar days or clock hours (all None = none set), and
     optionally (``start``, the TOML key ``from``) the recorded event it is counted from
@@ -100,7 +101,7 @@ CHAIR = "chair"  # the party "the chair who raised the dispute" in sent_by / esc
 APPROVAL_ON = ("raise", "escalate", "bypass", "cafcass_referral")
 
 
-@dataclass(frozen=True)
+@record
 class Approval:
     """An approval gate on a transition: raising at ``to_stage``, escalating (next stage) or
     bypassing (a later stage) from ``from_stage`` ("" = any) to ``to_stage`` ("" = any), or a
@@ -119,7 +120,7 @@ class Approval:
         return f"{self.on}:{self.level}"
 
 
-@dataclass(frozen=True)
+@record
 class Level:
     """A rung of the management chain (a responder level), e.g. team manager."""
 
@@ -131,7 +132,7 @@ class Level:
     holder: str = "team"
 
 
-@dataclass(frozen=True)
+@record
 class Fact:
     """A yes/no fact of a dispute the raise form asks (e.g. "In PLO or care proceedings")."""
 
@@ -139,7 +140,7 @@ class Fact:
     label: str
 
 
-@dataclass(frozen=True)
+@record
 class ChildStatus:
     """A child's legal status the procedure names beyond CLA/CP/CIN (e.g. care experienced)."""
 
@@ -147,7 +148,7 @@ class ChildStatus:
     label: str
 
 
-@dataclass(frozen=True)
+@record
 class Copy:
     """A for-information copy to a level that holds only when the dispute has fact ``when``."""
 
@@ -155,7 +156,7 @@ class Copy:
     when: str
 
 
-@dataclass(frozen=True)
+@record
 class Meeting:
     """A meeting expected at a stage: held within ``within`` of the stage being sent,
     arranged by the holder of level ``arranged_by`` ("" = the chair)."""
@@ -164,7 +165,7 @@ class Meeting:
     arranged_by: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Category:
     key: str
     label: str
@@ -175,7 +176,7 @@ RESPONDERS_ANY = "any"  # any one holder of the stage's responder levels answers
 RESPONDERS_ALL = "all"  # every holder answers: the stage is responded when all have
 
 
-@dataclass(frozen=True)
+@record
 class Stage:
     key: str
     label: str
@@ -232,7 +233,7 @@ class Stage:
         return self.response_expected and self.responders == RESPONDERS_ALL
 
 
-@dataclass(frozen=True)
+@record
 class OverallCap:
     """A limit on the whole process, e.g. 17 working days for all stages."""
 
@@ -242,7 +243,7 @@ class OverallCap:
     label: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Rules:
     raise_window: Timescale = Timescale()  # raise/send within N of the issue arising
     raise_window_met_by: RaiseMetBy = RaiseMetBy.SENT
@@ -267,7 +268,7 @@ class Rules:
     approval_level: str = ""  # Level.key who agrees a requires_approval stage ("" = unnamed)
 
 
-@dataclass(frozen=True)
+@record
 class Vocabulary:
     process: str = "Dispute Resolution Process"
     short: str = "DRP"
@@ -280,7 +281,7 @@ class Vocabulary:
     short_reference_prefix: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     key: str
     name: str

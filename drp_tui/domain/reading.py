@@ -6,11 +6,11 @@ who is asking, and the store turns them into queries. Nothing here reads anythin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from drp_tui.domain.records import record
 from datetime import datetime
 
 
-@dataclass(frozen=True)
+@record
 class CaseloadQuery:
     """One caseload view: which disputes, filtered and sorted how."""
 
@@ -28,7 +28,7 @@ class CaseloadQuery:
     seek_id: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Recipient:
     """Someone a compliment about a child goes to."""
 

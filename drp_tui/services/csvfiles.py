@@ -19,7 +19,8 @@ import io
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
@@ -36,7 +37,7 @@ class FileProblem(ValidationError):
     title = "Cannot read the file"
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One bad cell or row: ``line`` of the file, ``column`` as the file names it."""
 
@@ -49,7 +50,7 @@ class Problem:
         return f"{where}: {self.problem}"
 
 
-@dataclass(frozen=True)
+@record
 class ColumnMap:
     """How one system's export names things: our field -> its header; our field -> {its word: ours}."""
 
@@ -65,7 +66,7 @@ class Row(NamedTuple):
     values: dict[str, str]  # our field -> the cell, cleaned ("" when the column is absent)
 
 
-@dataclass(frozen=True)
+@record
 class CsvFile:
     """The rows of a file, and the header the file uses for each of our fields (for messages)."""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import date
 from typing import Any
 
@@ -32,7 +33,7 @@ def _before_message(sec1: forms.Section) -> str:
     return f"{raised.label}: cannot be before the {forms.lower_first(arose.label)}"
 
 
-@dataclass(frozen=True)
+@record
 class RaiseInput:
     child_ids: Sequence[int]  # the child, then any siblings the concern also relates to
     category: str
@@ -49,7 +50,7 @@ class RaiseInput:
     facts: Mapping[str, bool] = field(default_factory=dict)  # the procedure's yes/no facts, by key
 
 
-@dataclass(frozen=True)
+@record
 class ActionInput:
     description: str
     owner: str

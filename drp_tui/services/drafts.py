@@ -16,7 +16,7 @@ A draft leaves when its owner discards it or saves the form it was restored into
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from drp_tui.domain.records import record
 from datetime import datetime
 
 from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT
@@ -30,7 +30,7 @@ MAX_ROWS = 200  # SMART action rows
 SHORT_KEYS = frozenset({"category", "start_stage", "issue_arose", "raised_on"})  # choices and dates
 
 
-@dataclass(frozen=True)
+@record
 class DraftView:
     id: int
     dispute_id: int | None

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from drp_tui.domain.records import record
 from datetime import date, datetime
 
 from peewee import fn
@@ -55,14 +56,14 @@ VERIFY = ("How to verify: each digest is this event's link in the desk's audit c
 
 # --- the bundle as data ------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     mono: tuple[int, ...] = ()  # columns shown in a fixed-width font (digests)
 
 
-@dataclass(frozen=True)
+@record
 class Block:
     """A labelled piece of text ("" label: a paragraph)."""
 
@@ -70,14 +71,14 @@ class Block:
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class Section:
     title: str
     items: tuple[Block | Table, ...]
     level: int = 1  # 1: a part of the record; 2: within one (a stage)
 
 
-@dataclass(frozen=True)
+@record
 class Bundle:
     title: str
     reference: str  # the dispute's reference, or the child's case number
@@ -101,7 +102,7 @@ class Bundle:
                         yield from row
 
 
-@dataclass(frozen=True)
+@record
 class CaseNote:
     """One step of a dispute as a case note: plain text, ready to paste."""
 

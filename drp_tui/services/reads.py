@@ -20,7 +20,8 @@ What each role sees (the rule itself is in ``store.visibility``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from drp_tui.domain.records import record
 
 from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView, Role
 from drp_tui.domain.moves import Actor
@@ -78,7 +79,7 @@ def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
 FIND_AT_MOST = 12  # of each kind: a finder shows a few, the person types more to narrow
 
 
-@dataclass(frozen=True)
+@record
 class Found:
     """What the finder lists: children (by name or case number) and disputes (by reference,
     child's name or case number) this person may see."""
@@ -104,7 +105,7 @@ def find(ctx: Ctx, text: str) -> Found:
 
 # --- children -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class ChildLine:
     child: ChildView
     open_disputes: int
@@ -173,7 +174,7 @@ def staff_id(ctx: Ctx, username: str) -> int | None:
 
 # --- compliments --------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class ComplimentTarget:
     """A child this person may see, and who a compliment about work with them goes to."""
 
@@ -212,7 +213,7 @@ def siblings(ctx: Ctx, dispute_id: int) -> list[DisputeView]:
     return [queries.get_dispute(i, viewer_id=ctx.actor_id) for i in view.sibling_ids]
 
 
-@dataclass(frozen=True)
+@record
 class History:
     child: ChildView | None  # for a child's history
     disputes: tuple[DisputeView, ...]

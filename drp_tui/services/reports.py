@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from drp_tui.domain.records import record
 from datetime import date, datetime
 
 from drp_tui.domain.calendar import WorkingCalendar
@@ -28,14 +28,14 @@ PolicyOf = Callable[[DisputeFacts], Policy]  # the procedure a dispute is pinned
 CLOSED = (Status.RESOLVED, Status.CAFCASS, Status.WITHDRAWN)
 
 
-@dataclass(frozen=True)
+@record
 class Count:
     key: str
     label: str
     count: int
 
 
-@dataclass(frozen=True)
+@record
 class TeamCount:
     team: str
     total: int
@@ -44,7 +44,7 @@ class TeamCount:
     closed: int
 
 
-@dataclass(frozen=True)
+@record
 class Timeliness:
     """Responses to stages sent: on time or late, and how long they took."""
 
@@ -63,7 +63,7 @@ class Timeliness:
         return round(100 * self.on_time / judged) if judged else None
 
 
-@dataclass(frozen=True)
+@record
 class Outstanding:
     """One open dispute on the supervision list."""
 
@@ -81,7 +81,7 @@ class Outstanding:
     working_days_open: int
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     generated_at: datetime
     total: int

@@ -9,7 +9,7 @@ social worker, team, siblings). ``r`` raises a dispute from the highlighted chil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from drp_tui.domain.records import record
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -45,7 +45,7 @@ CHILDREN_BINDINGS: list[Binding] = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class ChildRow:
     child: ChildView
     open_disputes: int
@@ -57,7 +57,7 @@ class ChildRow:
                          *self.siblings)).lower()
 
 
-@dataclass(frozen=True)
+@record
 class ChildrenData:
     rows: tuple[ChildRow, ...]
     read_only: bool

@@ -8,7 +8,8 @@ Only the parts the signed-in person may fill are editors; the rest is read-only 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import datetime, timedelta
 
 from textual.content import Content
@@ -26,7 +27,7 @@ from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_l
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain
 
-@dataclass(frozen=True)
+@record
 class Sibling:
     dispute_id: int
     reference: str
@@ -35,7 +36,7 @@ class Sibling:
     status: Status
 
 
-@dataclass(frozen=True)
+@record
 class Loaded:
     """Everything the form shows, read in a worker."""
 
@@ -48,7 +49,7 @@ class Loaded:
     moves: dict[Move, Verdict] = field(default_factory=dict)  # every move now, allowed or not and why
 
 
-@dataclass(frozen=True)
+@record
 class Editable:
     section1: bool = False  # the whole of section 1 (chair, nothing sent yet)
     voice: bool = False  # the child's voice fields (chair, while open)

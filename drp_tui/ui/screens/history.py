@@ -10,7 +10,8 @@ worked out there too (the calendar is pure).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from drp_tui.domain.records import record
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -53,7 +54,7 @@ HISTORY_BINDINGS: list[Binding] = [
 ]
 
 
-@dataclass(frozen=True)
+@record
 class HistoryData:
     title: str
     many: bool  # a child's several disputes: show references

@@ -6,8 +6,9 @@ who is asking, and the store turns them into queries. Nothing here reads anythin
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
 from datetime import datetime
+
+from drp_tui.domain.records import record
 
 
 @record

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import field
-from drp_tui.domain.records import record
 from datetime import date
+
+from drp_tui.domain.records import record
 
 MIN_AGE, MAX_AGE = 18, 120
 MAX_YEARS = 150

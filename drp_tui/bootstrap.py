@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from typing import TYPE_CHECKING
 
 from drp_tui.config import Config, ConfigError, load_config, resolve_db
 from drp_tui.domain.calendar import HolidaySource, WorkingCalendar
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.policy_loader import PolicyError, resolve_policy
-from drp_tui.domain.records import record
 from drp_tui.store.db import StoreError, open_database
 
 if TYPE_CHECKING:

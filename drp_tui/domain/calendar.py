@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
+from drp_tui.domain.records import record
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from drp_tui.domain.records import record
 
 NATIONS: tuple[str, ...] = ("ENG", "WLS", "SCT", "NIR")
 NATION_NAMES: Mapping[str, str] = {

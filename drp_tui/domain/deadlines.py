@@ -7,12 +7,12 @@ wall clock or the database.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from drp_tui.domain.records import record
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import DisputeView, DueState, StageView, Status, worst
 from drp_tui.domain.policy import ClockFrom, Policy, RaiseMetBy, Stage, Timescale
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, london_date, utc
 
 

@@ -15,10 +15,10 @@ Who may edit (the chair, the responder) is decided with the moves; this module o
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from enum import Enum
 
 from drp_tui.domain.policy import Policy, Stage
-from drp_tui.domain.records import record
 
 MAX_TEXT = 20_000  # characters in one free-text field
 MAX_SHORT = 200  # characters in a short value (a name, a date typed, a choice)

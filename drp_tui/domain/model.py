@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import date, datetime
 from enum import Enum
-
-from drp_tui.domain.records import record
 
 
 class Role(str, Enum):

@@ -14,13 +14,13 @@ a move can be allowed and its values still be refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from drp_tui.domain.records import record
 from datetime import datetime
 from enum import Enum
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import ActionView, ApprovalView, Decision, DisputeView, Role, StageView, Status
 from drp_tui.domain.policy import CHAIR, Approval, CafcassRule, Policy, Stage
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_due, format_london, utc
 
 ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dispute content; "

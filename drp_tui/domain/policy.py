@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import field
+from drp_tui.domain.records import record
 from enum import Enum
 from functools import cached_property
 from typing import Any
-
-from drp_tui.domain.records import record
 
 
 BASE_STATUSES = ("CLA", "CP", "CIN")  # the legal statuses every procedure knows

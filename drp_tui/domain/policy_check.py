@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import field
+from drp_tui.domain.records import record
 from pathlib import Path
 
 from drp_tui.domain.policy import CHAIR as chair_party, BypassRule, CafcassRule, ClockFrom, Policy, RaiseMetBy, Stage, Timescale
-from drp_tui.domain.records import record
 
 SEVERITIES = ("error", "warning", "note")
 

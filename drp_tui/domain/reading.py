@@ -6,9 +6,8 @@ who is asking, and the store turns them into queries. Nothing here reads anythin
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from drp_tui.domain.records import record
+from datetime import datetime
 
 
 @record

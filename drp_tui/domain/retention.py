@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import field
-from datetime import date
-
 from drp_tui.domain.records import record
+from datetime import date
 
 MIN_AGE, MAX_AGE = 18, 120
 MAX_YEARS = 150

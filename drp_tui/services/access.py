@@ -6,10 +6,10 @@ oversight and administrators.
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from datetime import datetime
 
 from drp_tui.domain.model import Role
-from drp_tui.domain.records import record
 from drp_tui.services.common import actor, service, valid_id
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied, ValidationError

@@ -13,12 +13,12 @@ Staff are named by user name (``str``) or id (``int``); teams by name or id.
 from __future__ import annotations
 
 import re
+from drp_tui.domain.records import record
 from datetime import datetime
 from typing import Any
 
 from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy_check import Installation, TeamCover
-from drp_tui.domain.records import record
 from drp_tui.services.auth import name_key, pin_key
 from drp_tui.services.common import clean_text, event, service
 from drp_tui.services.context import Ctx

@@ -8,6 +8,7 @@ the service, never the child's name or any dispute.
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from datetime import date
 from pathlib import Path
 from typing import cast
@@ -15,7 +16,6 @@ from typing import cast
 from peewee import JOIN
 
 from drp_tui.domain.policy_check import Finding, check_installation, check_policy
-from drp_tui.domain.records import record
 from drp_tui.services.accounts import _admin, installation_chains
 from drp_tui.services.common import service
 from drp_tui.services.context import Ctx

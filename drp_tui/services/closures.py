@@ -10,10 +10,10 @@ opened again; the administrator's own desk takes the change at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from drp_tui.domain.records import record
 from datetime import date
 
 from drp_tui.domain.calendar import HolidaySource, WorkingCalendar
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_date, parse_day
 from drp_tui.services.accounts import _admin
 from drp_tui.services.common import clean_text, event, service

@@ -20,11 +20,11 @@ import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 
-from drp_tui.domain.records import record
 from drp_tui.services.errors import ValidationError
 
 MAX_FILE_BYTES = 200 * 1024 * 1024

@@ -8,12 +8,12 @@ All names are invented.
 from __future__ import annotations
 
 import random
+from drp_tui.domain.records import record
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import Role
 from drp_tui.domain.policy import CHAIR, CafcassRule, Policy, Stage
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import LONDON, FrozenClock, london_date
 from drp_tui.services import disputes as ds
 from drp_tui.services import inbox, outcomes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,6 @@ from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import CHAIR
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Timescale
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_due
 from drp_tui.services.common import (
     MAX_ACTIONS, Done, actor, ask_approvals, check_version, clean_date, clean_field, clean_text, current_record,

@@ -16,9 +16,9 @@ A draft leaves when its owner discards it or saves the form it was restored into
 from __future__ import annotations
 
 import json
+from drp_tui.domain.records import record
 from datetime import datetime
 
-from drp_tui.domain.records import record
 from drp_tui.services.common import actor, clean_text, event, load, service, valid_id
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied, ValidationError

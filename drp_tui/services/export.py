@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from drp_tui.domain.records import record
 from datetime import date, datetime
 
 from peewee import fn
@@ -30,7 +31,6 @@ from drp_tui.domain.deadlines import (
 )
 from drp_tui.domain.model import ChildView, DisputeView, EventView, Role, StageView
 from drp_tui.domain.policy import Policy, Timescale
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_date
 from drp_tui.services import reads
 from drp_tui.services.common import service

@@ -27,11 +27,11 @@ to approve it where the procedure asks for approval) with the new chair's team.
 from __future__ import annotations
 
 import dataclasses
+from drp_tui.domain.records import record
 
 from drp_tui.domain.model import DisputeView, Role, Status
 from drp_tui.domain.moves import Actor, Move, moves, team_holding
 from drp_tui.domain.policy import Policy
-from drp_tui.domain.records import record
 from drp_tui.services.accounts import staff_account
 from drp_tui.services.common import event, holder, notify, service, touch
 from drp_tui.services.context import Ctx

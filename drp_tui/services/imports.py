@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from drp_tui.domain.records import record
 from datetime import date, timedelta
 from typing import Any
 
 from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import BASE_STATUSES
-from drp_tui.domain.records import record
 from drp_tui.services import accounts
 from drp_tui.services.accounts import (
     LEVEL_ROLES, OS_LOGIN_RE, TEAM_KINDS, USERNAME_RE, _admin,

@@ -29,6 +29,7 @@ import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from drp_tui.domain.records import record
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -39,7 +40,6 @@ from drp_tui.config import MailConfig
 from drp_tui.domain.deadlines import Due, deadlines, due_day, reminder_step, response_clock, worst_state
 from drp_tui.domain.model import DisputeView, DueState, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_date, london_date, utc
 from drp_tui.services import audit
 from drp_tui.services.common import holds_level, level_holder, response_copies_for

@@ -20,12 +20,12 @@ event, clocks refreshed). Both read no dispute text: the command line's
 from __future__ import annotations
 
 from collections import Counter
+from drp_tui.domain.records import record
 from typing import cast
 
 from drp_tui.domain.model import Status
 from drp_tui.domain.policy import Policy, Stage, Timescale
 from drp_tui.domain.policy_loader import PolicyError, builtin_keys, load_builtin
-from drp_tui.domain.records import record
 from drp_tui.services.common import event, refresh_clocks, service
 from drp_tui.services.context import Ctx, pinned_policy, remember
 from drp_tui.services.errors import DomainError, NotFound

@@ -17,9 +17,9 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from drp_tui.domain.records import record
 from datetime import date
 
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit
 from drp_tui.services.common import service

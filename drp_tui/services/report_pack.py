@@ -25,12 +25,12 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from drp_tui.domain.records import record
 from datetime import date, datetime
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import Status
 from drp_tui.domain.policy import Policy
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_date, format_month, london_date, utc
 from drp_tui.services.common import clean_date
 from drp_tui.services.context import Ctx

@@ -10,13 +10,13 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
+from drp_tui.domain.records import record
 from datetime import date, datetime
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import due_state, working_days_taken
 from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.policy import Policy
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import london_date, utc
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied

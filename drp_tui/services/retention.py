@@ -22,6 +22,7 @@ record of what happened.
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from datetime import date
 from typing import Any
 from collections.abc import Sequence
@@ -29,7 +30,6 @@ from collections.abc import Sequence
 from peewee import fn
 
 from drp_tui.domain.model import Role, Status
-from drp_tui.domain.records import record
 from drp_tui.domain.retention import RetentionRule, disposal_due
 from drp_tui.domain.timeutil import format_date, london_date
 from drp_tui.services.common import clean_text, event, service

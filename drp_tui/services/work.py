@@ -13,13 +13,13 @@ own (a response to decide on, a request to agree), then due soon, on track, paus
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from datetime import datetime, timedelta
 
 from drp_tui.domain.deadlines import Deadline, deadlines
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
 from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.common import actor_of
 from drp_tui.services.context import Ctx

@@ -28,13 +28,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from drp_tui.domain.records import record
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from peewee import JOIN, Field, PostgresqlDatabase
 
-from drp_tui.domain.records import record
 from drp_tui.store import models as m
 
 # ---------------------------------------------------------------- kinds of problem

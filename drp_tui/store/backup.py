@@ -23,13 +23,13 @@ import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from drp_tui.domain.records import record
 from datetime import datetime, timezone
 from pathlib import Path
 
 from peewee import Database, SqliteDatabase
 from playhouse.migrations import Runner
 
-from drp_tui.domain.records import record
 from drp_tui.store.db import BUSY_TIMEOUT_MS, MIGRATIONS_DIR
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -7,6 +7,7 @@ or plain values, never model rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from drp_tui.domain.records import record
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -14,7 +15,6 @@ from peewee import JOIN, fn
 
 from drp_tui.domain.model import ChildView, Status
 from drp_tui.domain.reading import Recipient as Recipient  # (its home is the domain)
-from drp_tui.domain.records import record
 from drp_tui.store import models as m
 from drp_tui.store.queries import child_view, matches
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to

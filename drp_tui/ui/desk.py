@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from drp_tui.domain.records import record
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +20,6 @@ from drp_tui.domain.deadlines import Deadline, deadlines, due_state, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import Clock, SystemClock
 from drp_tui.services import auth, connection, drafts, reads
 from drp_tui.services.context import Ctx, PinnedTo

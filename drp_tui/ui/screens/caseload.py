@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from drp_tui.domain.records import record
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -30,7 +31,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from drp_tui.domain.model import DisputeRow, DueState, Role
 from drp_tui.domain.reading import CaseloadQuery
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.errors import Abandoned
 from drp_tui.ui.keys import CASELOAD_BINDINGS, FILTER_BINDINGS, VIEW_KEYS, VIEW_LABELS

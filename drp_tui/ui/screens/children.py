@@ -9,6 +9,7 @@ social worker, team, siblings). ``r`` raises a dispute from the highlighted chil
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -21,7 +22,6 @@ from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
 from drp_tui.domain.model import ChildView, Role
-from drp_tui.domain.records import record
 from drp_tui.services import reads
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible

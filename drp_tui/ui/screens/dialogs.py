@@ -6,6 +6,7 @@ Text shown in them may contain what someone typed: it is always shown plain.
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,6 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import day_text
 from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, plain
 

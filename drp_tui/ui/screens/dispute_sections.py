@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import field
+from drp_tui.domain.records import record
 from datetime import datetime, timedelta
 
 from textual.content import Content
@@ -22,7 +23,6 @@ from drp_tui.domain.deadlines import Deadline, due_day, next_due, state_at
 from drp_tui.domain.moves import Actor, Move, Verdict
 from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
 from drp_tui.domain.policy import Policy, Stage
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain

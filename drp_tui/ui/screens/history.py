@@ -11,6 +11,7 @@ worked out there too (the calendar is pure).
 from __future__ import annotations
 
 from dataclasses import replace
+from drp_tui.domain.records import record
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -24,7 +25,6 @@ from textual.worker import Worker, WorkerState
 from drp_tui.crash import user_message
 from drp_tui.domain.deadlines import Deadline
 from drp_tui.domain.model import DisputeView, EventView, Role
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import access, reads
 from drp_tui.services.access import AccessEntry

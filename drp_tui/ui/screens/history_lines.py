@@ -9,13 +9,13 @@ them without a terminal.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from drp_tui.domain.records import record
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, due_soon_window, lateness, response_clock, state_at, working_days_taken
 from drp_tui.domain.model import DisputeView, DueState, StageView, Status
 from drp_tui.domain.policy import ClockFrom, Policy, Timescale
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import format_date, format_london, london_date
 
 _TICK = timedelta(microseconds=1)

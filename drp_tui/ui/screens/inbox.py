@@ -10,6 +10,7 @@ unread count follows).
 from __future__ import annotations
 
 from collections.abc import Callable
+from drp_tui.domain.records import record
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,7 +22,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from drp_tui.domain.records import record
 from drp_tui.ui.keys import LIST_BINDINGS
 from drp_tui.crash import user_message
 from drp_tui.domain.model import NotificationView

@@ -9,6 +9,7 @@ removes the restored draft.
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
@@ -24,7 +25,6 @@ from drp_tui.crash import user_message
 from drp_tui.domain import forms
 from drp_tui.domain.model import ChildView
 from drp_tui.domain.policy import ClockFrom, Policy
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services import disputes as ds
 from drp_tui.services import drafts, reads

@@ -11,6 +11,7 @@ nothing typed is ever cut short later (by a save or a draft).
 
 from __future__ import annotations
 
+from drp_tui.domain.records import record
 from datetime import date
 from typing import Any
 
@@ -25,7 +26,6 @@ from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 from textual.widgets.text_area import EditResult, Location
 
 from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT, Field
-from drp_tui.domain.records import record
 from drp_tui.domain.timeutil import DAY_HINT, day_text, format_date, london_today, parse_day
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.text import visible as _visible

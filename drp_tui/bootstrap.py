@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from drp_tui.config import Config, ConfigError, load_config, resolve_db
@@ -19,7 +19,7 @@ class SetupError(Exception):
     """Config, policy or database problem: one line for the user, exit 2."""
 
 
-@record
+@dataclass(frozen=True)
 class Setup:
     config: Config
     db_target: str

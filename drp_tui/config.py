@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
 
-from drp_tui.domain.records import record
 
 if TYPE_CHECKING:  # (the retention rule is read only from a config that sets one: not at start)
     from drp_tui.domain.retention import RetentionRule
@@ -38,7 +37,7 @@ class ConfigError(Exception):
 MAIL_BODIES = ("minimal", "initials")
 
 
-@record
+@dataclass(frozen=True)
 class MailConfig:
     """The ``[mail]`` table: how ``drp notify`` reaches the SMTP relay, and what it sends.
     No table: mail is off."""
@@ -99,7 +98,7 @@ def _mail(path: Path, value: object) -> MailConfig:
                       timeout=int(value.get("timeout", 30)))
 
 
-@record
+@dataclass(frozen=True)
 class Config:
     db: str | None = None
     policy: str = "mosaic-iro"  # a built-in profile key, or a path to a TOML file

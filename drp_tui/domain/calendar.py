@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ def package_holidays(nation: str, year: int) -> dict[date, str]:
 _ONE_DAY = timedelta(days=1)
 
 
-@record
+@dataclass(frozen=True)
 class DueExplanation:
     """How a due date was reached: every day after ``start`` up to ``due``.
 

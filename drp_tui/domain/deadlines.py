@@ -7,7 +7,7 @@ wall clock or the database.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
@@ -16,7 +16,7 @@ from drp_tui.domain.policy import ClockFrom, Policy, RaiseMetBy, Stage, Timescal
 from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, london_date, utc
 
 
-@record
+@dataclass(frozen=True)
 class Due:
     """A computed due instant, and what it was computed from (to explain it)."""
 
@@ -29,7 +29,7 @@ class Due:
     counted_from: ClockFrom | None = None  # the recorded event the window ran from (None: sending/setting)
 
 
-@record
+@dataclass(frozen=True)
 class Deadline:
     kind: str  # raise | response | meeting | negotiation | action | monitoring | cap
     label: str

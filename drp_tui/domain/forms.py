@@ -15,7 +15,7 @@ Who may edit (the chair, the responder) is decided with the moves; this module o
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from enum import Enum
 
 from drp_tui.domain.policy import Policy, Stage
@@ -61,7 +61,7 @@ class Group(str, Enum):
 GROUP_TITLES = {Group.VOICE: "The child's voice"}
 
 
-@record
+@dataclass(frozen=True)
 class Field:
     key: str
     label: str
@@ -104,7 +104,7 @@ class Field:
         return any(value == key for _, key in self.options)
 
 
-@record
+@dataclass(frozen=True)
 class Section:
     number: int
     title: str

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import field
-from drp_tui.domain.records import record
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
@@ -107,7 +106,7 @@ def worst(states: Sequence[DueState]) -> DueState:
     return min(states, key=lambda s: s.rank) if states else DueState.NONE
 
 
-@record
+@dataclass(frozen=True)
 class StaffView:
     id: int
     username: str
@@ -118,7 +117,7 @@ class StaffView:
     active: bool = True
 
 
-@record
+@dataclass(frozen=True)
 class ChildView:
     id: int
     case_number: str
@@ -141,7 +140,7 @@ class ChildView:
         return self.lead_team_id or self.team_id
 
 
-@record
+@dataclass(frozen=True)
 class ActionView:
     id: int
     description: str
@@ -150,7 +149,7 @@ class ActionView:
     done_on: date | None
 
 
-@record
+@dataclass(frozen=True)
 class ResponseView:
     """One responder's own response to a stage answered jointly (empty until they respond)."""
 
@@ -162,7 +161,7 @@ class ResponseView:
     on_behalf: bool
 
 
-@record
+@dataclass(frozen=True)
 class HolderView:
     """Who holds a level in a team (the management chain), as a stage's responder may be chosen."""
 
@@ -172,7 +171,7 @@ class HolderView:
     name: str
 
 
-@record
+@dataclass(frozen=True)
 class StageView:
     id: int
     stage_key: str
@@ -210,7 +209,7 @@ class StageView:
         return tuple(r for r in self.responses if r.response_at is None)
 
 
-@record
+@dataclass(frozen=True)
 class ApprovalView:
     """One decision on a gate of a stage record (see ``Policy.entry_gates``): approved,
     declined (with the reason), or a party's "satisfied" before a stage closes."""
@@ -225,7 +224,7 @@ class ApprovalView:
     at: datetime
 
 
-@record
+@dataclass(frozen=True)
 class ConversationView:
     id: int
     held_at: datetime
@@ -235,7 +234,7 @@ class ConversationView:
     timescale: str
 
 
-@record
+@dataclass(frozen=True)
 class MonitoringView:
     id: int
     due_on: date
@@ -243,7 +242,7 @@ class MonitoringView:
     outcome: str
 
 
-@record
+@dataclass(frozen=True)
 class MeetingView:
     id: int
     stage_key: str
@@ -253,7 +252,7 @@ class MeetingView:
     recorded_by_name: str = ""
 
 
-@record
+@dataclass(frozen=True)
 class StepView:
     """A step taken alongside the stages: legal advice sought, Cafcass consulted or referred to,
     or a discussion with a holder of a level the procedure asks the chair to talk to first."""
@@ -272,7 +271,7 @@ class StepView:
     held_at: datetime | None = None  # a discussion: when it was held
 
 
-@record
+@dataclass(frozen=True)
 class DisputeView:
     """One dispute with every stage reached, as the services and UI see it."""
 
@@ -333,7 +332,7 @@ class DisputeView:
         return self.stages[-1] if self.stages else None
 
 
-@record
+@dataclass(frozen=True)
 class DisputeRow:
     """A caseload row: just enough to show and colour one line."""
 
@@ -358,7 +357,7 @@ class DisputeRow:
     short_reference: str = ""  # the reference as narrow screens show it; "" = reference
 
 
-@record
+@dataclass(frozen=True)
 class NotificationView:
     id: int
     kind: str
@@ -370,7 +369,7 @@ class NotificationView:
     acknowledged_at: datetime | None
 
 
-@record
+@dataclass(frozen=True)
 class EventView:
     id: int
     at: datetime

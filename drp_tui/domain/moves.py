@@ -14,7 +14,7 @@ a move can be allowed and its values still be refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
@@ -89,7 +89,7 @@ _DOING = {
 }
 
 
-@record
+@dataclass(frozen=True)
 class Actor:
     """Who is asking: their role now, their own team, and the levels they hold (level key, team id)."""
 
@@ -99,7 +99,7 @@ class Actor:
     levels: frozenset[tuple[str, int]] = frozenset()
 
 
-@record
+@dataclass(frozen=True)
 class Verdict:
     move: Move
     allowed: bool
@@ -128,7 +128,7 @@ def _state(reason: str) -> _No:
     return _No(reason, False)
 
 
-@record
+@dataclass(frozen=True)
 class _Facts:
     view: DisputeView
     policy: Policy

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import field
-from drp_tui.domain.records import record
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import Any
@@ -64,7 +63,7 @@ _FROM_PHRASES = {
 }
 
 
-@record
+@dataclass(frozen=True)
 class Timescale:
     """A timescale: working days, calendar days or clock hours (all None = none set), and
     optionally (``start``, the TOML key ``from``) the recorded event it is counted from
@@ -101,7 +100,7 @@ CHAIR = "chair"  # the party "the chair who raised the dispute" in sent_by / esc
 APPROVAL_ON = ("raise", "escalate", "bypass", "cafcass_referral")
 
 
-@record
+@dataclass(frozen=True)
 class Approval:
     """An approval gate on a transition: raising at ``to_stage``, escalating (next stage) or
     bypassing (a later stage) from ``from_stage`` ("" = any) to ``to_stage`` ("" = any), or a
@@ -120,7 +119,7 @@ class Approval:
         return f"{self.on}:{self.level}"
 
 
-@record
+@dataclass(frozen=True)
 class Level:
     """A rung of the management chain (a responder level), e.g. team manager."""
 
@@ -132,7 +131,7 @@ class Level:
     holder: str = "team"
 
 
-@record
+@dataclass(frozen=True)
 class Fact:
     """A yes/no fact of a dispute the raise form asks (e.g. "In PLO or care proceedings")."""
 
@@ -140,7 +139,7 @@ class Fact:
     label: str
 
 
-@record
+@dataclass(frozen=True)
 class ChildStatus:
     """A child's legal status the procedure names beyond CLA/CP/CIN (e.g. care experienced)."""
 
@@ -148,7 +147,7 @@ class ChildStatus:
     label: str
 
 
-@record
+@dataclass(frozen=True)
 class Copy:
     """A for-information copy to a level that holds only when the dispute has fact ``when``."""
 
@@ -156,7 +155,7 @@ class Copy:
     when: str
 
 
-@record
+@dataclass(frozen=True)
 class Meeting:
     """A meeting expected at a stage: held within ``within`` of the stage being sent,
     arranged by the holder of level ``arranged_by`` ("" = the chair)."""
@@ -165,7 +164,7 @@ class Meeting:
     arranged_by: str = ""
 
 
-@record
+@dataclass(frozen=True)
 class Category:
     key: str
     label: str
@@ -176,7 +175,7 @@ RESPONDERS_ANY = "any"  # any one holder of the stage's responder levels answers
 RESPONDERS_ALL = "all"  # every holder answers: the stage is responded when all have
 
 
-@record
+@dataclass(frozen=True)
 class Stage:
     key: str
     label: str
@@ -233,7 +232,7 @@ class Stage:
         return self.response_expected and self.responders == RESPONDERS_ALL
 
 
-@record
+@dataclass(frozen=True)
 class OverallCap:
     """A limit on the whole process, e.g. 17 working days for all stages."""
 
@@ -243,7 +242,7 @@ class OverallCap:
     label: str = ""
 
 
-@record
+@dataclass(frozen=True)
 class Rules:
     raise_window: Timescale = Timescale()  # raise/send within N of the issue arising
     raise_window_met_by: RaiseMetBy = RaiseMetBy.SENT
@@ -268,7 +267,7 @@ class Rules:
     approval_level: str = ""  # Level.key who agrees a requires_approval stage ("" = unnamed)
 
 
-@record
+@dataclass(frozen=True)
 class Vocabulary:
     process: str = "Dispute Resolution Process"
     short: str = "DRP"
@@ -281,7 +280,7 @@ class Vocabulary:
     short_reference_prefix: str = ""
 
 
-@record
+@dataclass(frozen=True)
 class Policy:
     key: str
     name: str

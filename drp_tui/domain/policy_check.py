@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import field
-from drp_tui.domain.records import record
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from drp_tui.domain.policy import CHAIR as chair_party, BypassRule, CafcassRule, ClockFrom, Policy, RaiseMetBy, Stage, Timescale
@@ -53,7 +52,7 @@ PROFILE_NOTE = "profile_note"  # the author's own note, kept as written
 MAX_PATHS = 5000  # distinct capped paths examined per cap (bypass "any" doubles them per stage)
 
 
-@record
+@dataclass(frozen=True)
 class Finding:
     kind: str
     severity: str  # "error", "warning" or "note"
@@ -63,7 +62,7 @@ class Finding:
 
 
 # --- the installation, as the services read it --------------------------------------
-@record
+@dataclass(frozen=True)
 class TeamCover:
     """One team: the levels an active member holds in it, and who it serves."""
 
@@ -77,7 +76,7 @@ class TeamCover:
     members: int = -1  # active staff whose own team this is (-1: not counted)
 
 
-@record
+@dataclass(frozen=True)
 class Installation:
     teams: tuple[TeamCover, ...] = field(default=())
 

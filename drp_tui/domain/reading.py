@@ -6,11 +6,11 @@ who is asking, and the store turns them into queries. Nothing here reads anythin
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime
 
 
-@record
+@dataclass(frozen=True)
 class CaseloadQuery:
     """One caseload view: which disputes, filtered and sorted how."""
 
@@ -28,7 +28,7 @@ class CaseloadQuery:
     seek_id: int | None = None
 
 
-@record
+@dataclass(frozen=True)
 class Recipient:
     """Someone a compliment about a child goes to."""
 

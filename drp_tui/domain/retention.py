@@ -16,15 +16,14 @@ policy, not the dispute procedure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
-from drp_tui.domain.records import record
+from dataclasses import dataclass, field
 from datetime import date
 
 MIN_AGE, MAX_AGE = 18, 120
 MAX_YEARS = 150
 
 
-@record
+@dataclass(frozen=True)
 class RetentionRule:
     closed_years: int = 0  # kept at least this many years after the dispute closed
     until_age: Mapping[str, int] = field(default_factory=dict)  # legal status -> age (birthday) kept until
@@ -35,7 +34,7 @@ class RetentionRule:
         return "; ".join(parts) or "no period"
 
 
-@record
+@dataclass(frozen=True)
 class Due:
     on: date | None  # the day it may be disposed of (None: never, see ``why``)
     why: str  # which part of the rule decided it

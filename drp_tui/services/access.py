@@ -6,7 +6,7 @@ oversight and administrators.
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime
 
 from drp_tui.domain.model import Role
@@ -59,7 +59,7 @@ def record_read(ctx: Ctx, view: str, *, dispute_id: int | None = None, child_id:
     return int(ev.id)
 
 
-@record
+@dataclass(frozen=True)
 class AccessEntry:
     """One access: who (staff id and user name), when, what (view and dispute reference)."""
 

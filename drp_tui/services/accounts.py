@@ -13,7 +13,7 @@ Staff are named by user name (``str``) or id (``int``); teams by name or id.
 from __future__ import annotations
 
 import re
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ LEVEL_ROLES = (Role.RESPONDER, Role.OVERSIGHT)  # who may hold a level of a mana
 OPEN = [s.value for s in Status if s.is_open]
 
 
-@record
+@dataclass(frozen=True)
 class AccountView:
     """One staff account as the administrator sees it (never the password hash)."""
 
@@ -60,7 +60,7 @@ class AccountView:
         return self.locked_until is not None and self.locked_until > now
 
 
-@record
+@dataclass(frozen=True)
 class TeamView:
     id: int
     name: str
@@ -69,7 +69,7 @@ class TeamView:
     chain: tuple[tuple[str, AccountView], ...]  # (level key, holder) in level order of the policy
 
 
-@record
+@dataclass(frozen=True)
 class ChangeReport:
     """What a change left for the administrator to sort out (shown, never blocking)."""
 

@@ -8,7 +8,7 @@ the service, never the child's name or any dispute.
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import cast
@@ -26,7 +26,7 @@ BUILTIN_DIR = Path(__file__).resolve().parent.parent / "policies"
 CHILDREN_AT_MOST = 500  # rows of the children list (search narrows it)
 
 
-@record
+@dataclass(frozen=True)
 class AdminChild:
     case_number: str
     legal_status: str
@@ -36,7 +36,7 @@ class AdminChild:
     closed_on: date | None
 
 
-@record
+@dataclass(frozen=True)
 class Procedure:
     key: str
     name: str

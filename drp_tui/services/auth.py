@@ -35,7 +35,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from drp_tui.domain import records
 from datetime import datetime, timedelta
 
 from drp_tui.domain.model import StaffView
@@ -65,7 +64,7 @@ class AuthError(DomainError):
     title = "Cannot sign in"
 
 
-@records.record
+@dataclass(frozen=True)
 class SignedIn:
     """A successful sign-in or unlock: who, and what they must be told (may be empty)."""
 

@@ -10,7 +10,7 @@ opened again; the administrator's own desk takes the change at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date
 
 from drp_tui.domain.calendar import HolidaySource, WorkingCalendar
@@ -24,7 +24,7 @@ from drp_tui.store import models as m
 FAR_PAST_YEARS = 1  # a closure day more than this long ago is a typing mistake
 
 
-@record
+@dataclass(frozen=True)
 class ClosureView:
     day: date
     reason: str

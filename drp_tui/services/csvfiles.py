@@ -19,8 +19,7 @@ import io
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import field
-from drp_tui.domain.records import record
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
@@ -37,7 +36,7 @@ class FileProblem(ValidationError):
     title = "Cannot read the file"
 
 
-@record
+@dataclass(frozen=True)
 class Problem:
     """One bad cell or row: ``line`` of the file, ``column`` as the file names it."""
 
@@ -50,7 +49,7 @@ class Problem:
         return f"{where}: {self.problem}"
 
 
-@record
+@dataclass(frozen=True)
 class ColumnMap:
     """How one system's export names things: our field -> its header; our field -> {its word: ours}."""
 
@@ -66,7 +65,7 @@ class Row(NamedTuple):
     values: dict[str, str]  # our field -> the cell, cleaned ("" when the column is absent)
 
 
-@record
+@dataclass(frozen=True)
 class CsvFile:
     """The rows of a file, and the header the file uses for each of our fields (for messages)."""
 

@@ -8,7 +8,7 @@ All names are invented.
 from __future__ import annotations
 
 import random
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
@@ -35,7 +35,7 @@ MANAGER_NAMES = ["Dana Whitlow", "Glen Ashby", "Harriet Vane", "Imran Sethi", "J
                  "Lena Holt", "Marcus Dyer", "Nadia Rowe", "Owen Stroud", "Petra Lusk", "Quentin Abel"]
 
 
-@record
+@dataclass(frozen=True)
 class DemoSummary:
     staff: int
     children: int

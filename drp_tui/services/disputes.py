@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import field
-from drp_tui.domain.records import record
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -33,7 +32,7 @@ def _before_message(sec1: forms.Section) -> str:
     return f"{raised.label}: cannot be before the {forms.lower_first(arose.label)}"
 
 
-@record
+@dataclass(frozen=True)
 class RaiseInput:
     child_ids: Sequence[int]  # the child, then any siblings the concern also relates to
     category: str
@@ -50,7 +49,7 @@ class RaiseInput:
     facts: Mapping[str, bool] = field(default_factory=dict)  # the procedure's yes/no facts, by key
 
 
-@record
+@dataclass(frozen=True)
 class ActionInput:
     description: str
     owner: str

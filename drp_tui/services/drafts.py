@@ -16,7 +16,7 @@ A draft leaves when its owner discards it or saves the form it was restored into
 from __future__ import annotations
 
 import json
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime
 
 from drp_tui.services.common import actor, clean_text, event, load, service, valid_id
@@ -29,7 +29,7 @@ MAX_ROWS = 200  # SMART action rows
 SHORT_KEYS = frozenset({"category", "start_stage", "issue_arose", "raised_on"})  # choices and dates
 
 
-@record
+@dataclass(frozen=True)
 class DraftView:
     id: int
     dispute_id: int | None

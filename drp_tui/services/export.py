@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from drp_tui.domain.records import record
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from peewee import fn
@@ -56,14 +55,14 @@ VERIFY = ("How to verify: each digest is this event's link in the desk's audit c
 
 # --- the bundle as data ------------------------------------------------------------------
 
-@record
+@dataclass(frozen=True)
 class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     mono: tuple[int, ...] = ()  # columns shown in a fixed-width font (digests)
 
 
-@record
+@dataclass(frozen=True)
 class Block:
     """A labelled piece of text ("" label: a paragraph)."""
 
@@ -71,14 +70,14 @@ class Block:
     text: str
 
 
-@record
+@dataclass(frozen=True)
 class Section:
     title: str
     items: tuple[Block | Table, ...]
     level: int = 1  # 1: a part of the record; 2: within one (a stage)
 
 
-@record
+@dataclass(frozen=True)
 class Bundle:
     title: str
     reference: str  # the dispute's reference, or the child's case number
@@ -102,7 +101,7 @@ class Bundle:
                         yield from row
 
 
-@record
+@dataclass(frozen=True)
 class CaseNote:
     """One step of a dispute as a case note: plain text, ready to paste."""
 

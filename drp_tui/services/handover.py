@@ -27,7 +27,7 @@ to approve it where the procedure asks for approval) with the new chair's team.
 from __future__ import annotations
 
 import dataclasses
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 
 from drp_tui.domain.model import DisputeView, Role, Status
 from drp_tui.domain.moves import Actor, Move, moves, team_holding
@@ -43,14 +43,14 @@ from drp_tui.store.queries import get_dispute, levels_of
 OPEN = [s.value for s in Status if s.is_open]
 
 
-@record
+@dataclass(frozen=True)
 class MovedDispute:
     reference: str
     status: str  # Status value
     responder: str | None  # user name of the manager its current stage was sent to (told of the change)
 
 
-@record
+@dataclass(frozen=True)
 class HandoverReport:
     """What a hand-over moved (or, with ``dry_run``, would move)."""
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from drp_tui.domain.records import record
 from datetime import date, timedelta
 from typing import Any
 
@@ -59,13 +58,13 @@ STAFF_ALIASES = {"user_name": "username", "user": "username", "e_mail": "email",
 OPEN = [s.value for s in Status if s.is_open]
 
 
-@record
+@dataclass(frozen=True)
 class Change:
     key: str  # case number, team name or user name
     fields: tuple[str, ...]
 
 
-@record
+@dataclass(frozen=True)
 class ImportReport:
     what: str  # children | teams | staff | disputes
     rows: int

@@ -29,7 +29,6 @@ import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from drp_tui.domain.records import record
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -64,7 +63,7 @@ STALE_CLAIM = timedelta(minutes=30)  # a run that claimed rows and died: they go
 AUDIT_KIND = "mail_sent"
 
 
-@record
+@dataclass(frozen=True)
 class Mail:
     """One e-mail to one person about one event, as derived from the database."""
 
@@ -502,7 +501,7 @@ def run(ctx: Ctx, cfg: MailConfig, *, dry_run: bool = False, connect: Connect = 
 # ---------------------------------------------------------------- for 'drp check'
 
 
-@record
+@dataclass(frozen=True)
 class OutboxState:
     pending: int
     retrying: int  # pending after at least one failure

@@ -20,7 +20,7 @@ event, clocks refreshed). Both read no dispute text: the command line's
 from __future__ import annotations
 
 from collections import Counter
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from typing import cast
 
 from drp_tui.domain.model import Status
@@ -116,7 +116,7 @@ def unpinnable(policy: Policy) -> dict[str, int]:
 # --- what moving to the current profile changes ------------------------------------
 
 
-@record
+@dataclass(frozen=True)
 class Move:
     """One open dispute pinned to other content than the current profile."""
 
@@ -291,7 +291,7 @@ def upgrade_dispute(ctx: Ctx, reference: str) -> Move:
 # --- what 'drp check' reports ---------------------------------------------------------
 
 
-@record
+@dataclass(frozen=True)
 class PinReport:
     current: int  # open disputes on the current profile
     older: tuple[tuple[str, int, int], ...]  # (key, version, open disputes) pinned elsewhere

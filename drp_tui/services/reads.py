@@ -20,12 +20,11 @@ What each role sees (the rule itself is in ``store.visibility``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView, Role
 from drp_tui.domain.reading import CaseloadQuery, Recipient
-from drp_tui.domain.records import record
 from drp_tui.services.common import actor, actor_of
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied
@@ -82,7 +81,7 @@ def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
 FIND_AT_MOST = 12  # of each kind: a finder shows a few, the person types more to narrow
 
 
-@record
+@dataclass(frozen=True)
 class Found:
     """What the finder lists: children (by name or case number) and disputes (by reference,
     child's name or case number) this person may see."""
@@ -108,7 +107,7 @@ def find(ctx: Ctx, text: str) -> Found:
 
 # --- children -----------------------------------------------------------------------
 
-@record
+@dataclass(frozen=True)
 class ChildLine:
     child: ChildView
     open_disputes: int
@@ -177,7 +176,7 @@ def staff_id(ctx: Ctx, username: str) -> int | None:
 
 # --- compliments --------------------------------------------------------------------
 
-@record
+@dataclass(frozen=True)
 class ComplimentTarget:
     """A child this person may see, and who a compliment about work with them goes to."""
 
@@ -216,7 +215,7 @@ def siblings(ctx: Ctx, dispute_id: int) -> list[DisputeView]:
     return [queries.get_dispute(i, viewer_id=ctx.actor_id) for i in view.sibling_ids]
 
 
-@record
+@dataclass(frozen=True)
 class History:
     child: ChildView | None  # for a child's history
     disputes: tuple[DisputeView, ...]

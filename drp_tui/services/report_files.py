@@ -17,7 +17,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date
 
 from drp_tui.domain.timeutil import format_london
@@ -255,7 +255,7 @@ def render(p: Pack, fmt: str) -> bytes:
     return RENDER[fmt](p)
 
 
-@record
+@dataclass(frozen=True)
 class PackFile:
     data: bytes
     fmt: str

@@ -25,7 +25,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from drp_tui.domain.calendar import WorkingCalendar
@@ -53,7 +53,7 @@ MAX_MONTHS = 36  # the longest period one pack covers (its by-month table stays 
 
 # --- figures -----------------------------------------------------------------------------------
 
-@record
+@dataclass(frozen=True)
 class MonthCount:
     month: date  # its first day
     label: str  # "Apr 2026"
@@ -61,7 +61,7 @@ class MonthCount:
     previous: int  # raised in the same month a year earlier
 
 
-@record
+@dataclass(frozen=True)
 class Summary:
     """One period's headline figures (this period, or the same months a year earlier)."""
 
@@ -76,7 +76,7 @@ class Summary:
     median_days_to_resolution: float | None  # working days, raised -> resolved
 
 
-@record
+@dataclass(frozen=True)
 class Pack:
     date_from: date
     date_to: date
@@ -156,7 +156,7 @@ def summary(facts: Sequence[DisputeFacts], stages: Sequence[StageFacts], referra
         median_days_to_resolution=median(days_to_resolution(facts, calendar)))
 
 
-@record
+@dataclass(frozen=True)
 class Period:
     """The facts of one period, as read from the store (or made by a test)."""
 
@@ -234,7 +234,7 @@ def financial_year(day: date) -> tuple[date, date]:
 Cell = str | int | float | None
 
 
-@record
+@dataclass(frozen=True)
 class Chart:
     """Bars: one label per bar group, one or more series (name, a value per label)."""
 
@@ -242,7 +242,7 @@ class Chart:
     series: tuple[tuple[str, tuple[float, ...]], ...]
 
 
-@record
+@dataclass(frozen=True)
 class Section:
     key: str
     title: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from drp_tui.domain.calendar import WorkingCalendar
@@ -28,14 +28,14 @@ PolicyOf = Callable[[DisputeFacts], Policy]  # the procedure a dispute is pinned
 CLOSED = (Status.RESOLVED, Status.CAFCASS, Status.WITHDRAWN)
 
 
-@record
+@dataclass(frozen=True)
 class Count:
     key: str
     label: str
     count: int
 
 
-@record
+@dataclass(frozen=True)
 class TeamCount:
     team: str
     total: int
@@ -44,7 +44,7 @@ class TeamCount:
     closed: int
 
 
-@record
+@dataclass(frozen=True)
 class Timeliness:
     """Responses to stages sent: on time or late, and how long they took."""
 
@@ -63,7 +63,7 @@ class Timeliness:
         return round(100 * self.on_time / judged) if judged else None
 
 
-@record
+@dataclass(frozen=True)
 class Outstanding:
     """One open dispute on the supervision list."""
 
@@ -81,7 +81,7 @@ class Outstanding:
     working_days_open: int
 
 
-@record
+@dataclass(frozen=True)
 class Report:
     generated_at: datetime
     total: int

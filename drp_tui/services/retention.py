@@ -22,7 +22,7 @@ record of what happened.
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from collections.abc import Sequence
@@ -45,7 +45,7 @@ DISPOSED_NAME = "(disposed)"
 TEXT_FIELDS = ("concern", "impact", "wanted", "timescales", "child_wishes", "child_informed_how", "outcome")
 
 
-@record
+@dataclass(frozen=True)
 class RetentionLine:
     """One closed dispute as retention sees it: no names, no text."""
 
@@ -59,7 +59,7 @@ class RetentionLine:
     due: bool  # due_on has come and there is no hold
 
 
-@record
+@dataclass(frozen=True)
 class Disposed:
     reference: str
     closed_on: date

@@ -13,7 +13,7 @@ own (a response to decide on, a request to agree), then due soon, on track, paus
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from drp_tui.domain.deadlines import Deadline, deadlines
@@ -45,7 +45,7 @@ _ORDER = {DueState.OVERDUE: 0, DueState.DUE_TODAY: 1, DueState.NONE: 2, DueState
           DueState.ON_TRACK: 4, DueState.PAUSED: 5, DueState.DONE: 6}
 
 
-@record
+@dataclass(frozen=True)
 class WorkItem:
     """One thing that needs the signed-in person: what to do, on which dispute, by when."""
 

@@ -28,7 +28,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from drp_tui.domain.records import record
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -54,7 +53,7 @@ READ_KIND = "read"
 EXPORT_KIND = "export"  # a child's record written out of the database (a bundle, a case note): an access too
 
 
-@record
+@dataclass(frozen=True)
 class AuditProblem:
     event_id: int  # 0 when the problem is not about one event (key or head file)
     problem: str
@@ -286,7 +285,7 @@ def create_key(*, shared_group: str | None = None, now: datetime | None = None) 
     return f.key_path, True
 
 
-@record
+@dataclass(frozen=True)
 class Head:
     event_id: int
     hash: str
@@ -547,7 +546,7 @@ def record_read(at: datetime, actor_id: int | None, view: str, *, dispute_id: in
     return flush()[-1] if ev.id is None else ev
 
 
-@record
+@dataclass(frozen=True)
 class Access:
     event_id: int
     at: datetime
@@ -729,7 +728,7 @@ def verify(*, use_head: bool = True) -> list[AuditProblem]:
     return _walk(use_head).problems
 
 
-@record
+@dataclass(frozen=True)
 class ContentReport:
     problems: list[AuditProblem]
     covered: int

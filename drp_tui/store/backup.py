@@ -23,7 +23,7 @@ import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,14 +40,14 @@ class BackupError(Exception):
     """A backup or restore that cannot be done; the message says why and what to do."""
 
 
-@record
+@dataclass(frozen=True)
 class CheckLine:
     name: str
     ok: bool
     detail: str
 
 
-@record
+@dataclass(frozen=True)
 class BackupResult:
     path: Path
     size: int
@@ -55,7 +55,7 @@ class BackupResult:
     pages: int
 
 
-@record
+@dataclass(frozen=True)
 class RestoreResult:
     restored_from: Path
     kept: Path | None  # the database as it was before, or None if there was none

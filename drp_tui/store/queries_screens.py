@@ -7,7 +7,7 @@ or plain values, never model rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -105,7 +105,7 @@ def compliment_texts(notification_ids: Iterable[int]) -> dict[int, str]:
 
 # --- reports ------------------------------------------------------------------
 
-@record
+@dataclass(frozen=True)
 class DisputeFacts:
     """One dispute, flattened for the reports (no text fields)."""
 
@@ -130,7 +130,7 @@ class DisputeFacts:
     closed_at: datetime | None = None  # resolved, referred to Cafcass or withdrawn: when
 
 
-@record
+@dataclass(frozen=True)
 class StageFacts:
     dispute_id: int
     stage_key: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # (the moves and My work: loaded when first used, not at star
 T = TypeVar("T")
 
 
-@record
+@dataclass(frozen=True)
 class RowState:
     row: DisputeRow
     state: DueState

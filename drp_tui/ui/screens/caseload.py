@@ -15,8 +15,7 @@ many" until the count places them). The clock tick recolours the page without a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from drp_tui.domain.records import record
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -58,7 +57,7 @@ def count_key(q: CaseloadQuery) -> CountKey:
     return (q.view, q.staff_id, q.team_ids, q.viewer_id, q.text)
 
 
-@record
+@dataclass(frozen=True)
 class Page:
     generation: int
     offset: int

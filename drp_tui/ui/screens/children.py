@@ -9,7 +9,7 @@ social worker, team, siblings). ``r`` raises a dispute from the highlighted chil
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -45,7 +45,7 @@ CHILDREN_BINDINGS: list[Binding] = [
 ]
 
 
-@record
+@dataclass(frozen=True)
 class ChildRow:
     child: ChildView
     open_disputes: int
@@ -57,7 +57,7 @@ class ChildRow:
                          *self.siblings)).lower()
 
 
-@record
+@dataclass(frozen=True)
 class ChildrenData:
     rows: tuple[ChildRow, ...]
     read_only: bool

@@ -6,7 +6,7 @@ Text shown in them may contain what someone typed: it is always shown plain.
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -182,7 +182,7 @@ def _comparable(value: Any) -> Any:
     return "" if value is None else value
 
 
-@record
+@dataclass(frozen=True)
 class Version:
     """One field of a save conflict: what is saved now (theirs) and what was typed here (yours)."""
 

@@ -8,8 +8,7 @@ Only the parts the signed-in person may fill are editors; the rest is read-only 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import field
-from drp_tui.domain.records import record
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from textual.content import Content
@@ -27,7 +26,7 @@ from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_l
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain
 
-@record
+@dataclass(frozen=True)
 class Sibling:
     dispute_id: int
     reference: str
@@ -36,7 +35,7 @@ class Sibling:
     status: Status
 
 
-@record
+@dataclass(frozen=True)
 class Loaded:
     """Everything the form shows, read in a worker."""
 
@@ -49,7 +48,7 @@ class Loaded:
     moves: dict[Move, Verdict] = field(default_factory=dict)  # every move now, allowed or not and why
 
 
-@record
+@dataclass(frozen=True)
 class Editable:
     section1: bool = False  # the whole of section 1 (chair, nothing sent yet)
     voice: bool = False  # the child's voice fields (chair, while open)

@@ -10,8 +10,7 @@ worked out there too (the calendar is pure).
 
 from __future__ import annotations
 
-from dataclasses import replace
-from drp_tui.domain.records import record
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -54,7 +53,7 @@ HISTORY_BINDINGS: list[Binding] = [
 ]
 
 
-@record
+@dataclass(frozen=True)
 class HistoryData:
     title: str
     many: bool  # a child's several disputes: show references

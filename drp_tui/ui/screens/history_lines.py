@@ -9,7 +9,7 @@ them without a terminal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from drp_tui.domain.calendar import WorkingCalendar
@@ -29,14 +29,14 @@ _WAITING = {
 }
 
 
-@record
+@dataclass(frozen=True)
 class Explanation:
     title: str
     intro: tuple[str, ...]
     lines: tuple[str, ...]  # one a day: counted ("working day 1") or skipped (with the reason)
 
 
-@record
+@dataclass(frozen=True)
 class StageLine:
     dispute_id: int
     reference: str
@@ -53,7 +53,7 @@ class StageLine:
     explanation: Explanation
 
 
-@record
+@dataclass(frozen=True)
 class ClockLine:
     dispute_id: int
     reference: str

@@ -10,7 +10,7 @@ unread count follows).
 from __future__ import annotations
 
 from collections.abc import Callable
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -96,7 +96,7 @@ class InboxTable(DeskTable[Text], inherit_bindings=False):
     BINDINGS = [*(b for b in DataTable.BINDINGS if not (isinstance(b, Binding) and b.key == "enter")), *LIST_BINDINGS]
 
 
-@record
+@dataclass(frozen=True)
 class InboxData:
     items: tuple[NotificationView, ...]
     compliments: dict[int, str]  # notification id -> the compliment's text

@@ -9,7 +9,7 @@ removes the restored draft.
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 EDITORS = (Input, TextArea, Select, Checkbox)
 
 
-@record
+@dataclass(frozen=True)
 class RaiseData:
     child: ChildView
     siblings: tuple[ChildView, ...]

@@ -11,7 +11,7 @@ nothing typed is ever cut short later (by a save or a draft).
 
 from __future__ import annotations
 
-from drp_tui.domain.records import record
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -141,7 +141,7 @@ def desk_today(widget: Widget) -> date | None:
     return london_today(clock) if clock is not None else None
 
 
-@record
+@dataclass(frozen=True)
 class FieldSpec:
     key: str
     label: str

@@ -14,10 +14,13 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from drp_tui.domain.retention import RetentionRule, rule_from_table
+
+if TYPE_CHECKING:  # (the retention rule is read only from a config that sets one: not at start)
+    from drp_tui.domain.retention import RetentionRule
 
 APP_NAME = "drp-tui"
 SITE_CONFIG = Path("/etc/drp-tui/config.toml")
@@ -195,6 +198,8 @@ def load_config(explicit: str | None = None) -> Config:
                 raise ConfigError(f"{path}: 'closures' must be a list of dates like [2026-12-29]")
             value = tuple(value)
         elif key == "retention":
+            from drp_tui.domain.retention import rule_from_table
+
             try:
                 value = rule_from_table(value, f"{path}: retention")
             except ValueError as exc:

@@ -10,15 +10,12 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from drp_tui.domain.deadlines import deadlines, next_due
-from drp_tui.domain import forms
-from drp_tui.domain.forms import MAX_SHORT as MAX_SHORT, MAX_TEXT as MAX_TEXT, DateRule, Field, Kind  # re-exported
 from drp_tui.domain.model import DisputeView, DueState, Role, Status
-from drp_tui.domain.moves import Actor, Move, Verdict, verdict
 from drp_tui.domain.policy import CHAIR, Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
@@ -30,6 +27,10 @@ from drp_tui.store import models as m
 from drp_tui.store.db import StorageFault, for_update, storage_fault, write_txn
 from drp_tui.store.queries import get_dispute, levels_of
 
+if TYPE_CHECKING:  # the forms and the moves are loaded by the services that use them, not at start
+    from drp_tui.domain.forms import Field
+    from drp_tui.domain.moves import Actor, Move, Verdict
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 def clean_text(value: object, field: str, *, required: bool = False, short: bool = False, label: str | None = None,
@@ -38,6 +39,8 @@ def clean_text(value: object, field: str, *, required: bool = False, short: bool
 
     ``label`` is how the message names the field (default: ``field``); ``limit`` the most
     characters accepted (default: MAX_SHORT if ``short``, else MAX_TEXT)."""
+    from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT
+
     name = label or field
     if value is None:
         value = ""
@@ -58,6 +61,8 @@ def clean_text(value: object, field: str, *, required: bool = False, short: bool
 def clean_field(ctx: Ctx, f: Field, value: object) -> Any:
     """Validate a value typed into the form's field ``f`` as the form schema describes it
     (kind, required, length, date rule, options); a refusal names the field by its label."""
+    from drp_tui.domain.forms import DateRule, Kind
+
     if f.kind in (Kind.SHORT, Kind.LONG):
         return clean_text(value, f.key, label=f.label, required=f.required, limit=f.max_length)
     if f.kind is Kind.DATE:
@@ -151,6 +156,8 @@ def load(dispute_id: int) -> m.Dispute:
 
 def actor_of(ctx: Ctx) -> Actor:
     """The acting person as the moves see them: role now, team, levels held."""
+    from drp_tui.domain.moves import Actor
+
     who = actor(ctx)
     return Actor(who.id, Role(who.role), who.team_id, levels_of(who.id))
 
@@ -158,6 +165,8 @@ def actor_of(ctx: Ctx) -> Actor:
 def require_move(ctx: Ctx, d: m.Dispute, move: Move, target: str | None = None) -> Verdict:
     """Refuse ``move`` on ``d`` unless the one rule (``domain.moves``) allows it now:
     PermissionDenied when it is about who is asking, else DomainError."""
+    from drp_tui.domain.moves import verdict
+
     view = get_dispute(d.id)
     v = verdict(view, ctx.policy_of(view), actor_of(ctx), ctx.now(), ctx.calendar, move, target=target)
     if not v.allowed:
@@ -567,6 +576,8 @@ def service(fn: F) -> F:
             if name in hints and name != "ctx":
                 bad = type_problem(value, hints[name], name)
                 if bad:
+                    from drp_tui.domain import forms
+
                     f = forms.find(ctx.policy, bad)  # a field of the form: named by its label
                     label = f.label if f is not None else bad.replace("_", " ")
                     raise ValidationError(f"{label}: not a valid value", field=bad)

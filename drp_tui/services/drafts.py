@@ -19,7 +19,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT
 from drp_tui.services.common import actor, clean_text, event, load, service, valid_id
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied, ValidationError
@@ -47,6 +46,8 @@ class DraftView:
 
 def _check_value(key: str, value: object) -> None:
     """Every text in a payload within the field limits (a ValidationError naming the field otherwise)."""
+    from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT  # (the forms' limits: loaded when a draft is kept)
+
     if value is None or isinstance(value, (bool, int, float)):
         return
     if isinstance(value, str):
@@ -68,6 +69,8 @@ def _check_value(key: str, value: object) -> None:
 
 
 def _body(payload: object) -> str:
+    from drp_tui.domain.forms import MAX_SHORT
+
     if not isinstance(payload, dict) or not payload:
         raise ValidationError("draft: the payload must be a mapping of field names to text", field="payload")
     if len(payload) > MAX_KEYS:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drp_tui.domain import moves
 from drp_tui.domain.model import Role
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied
@@ -38,7 +37,6 @@ from drp_tui.store.visibility import can_see, visible_to  # noqa: F401  (the rea
 CONTENT_MODULES = frozenset({"drp_tui.services.disputes", "drp_tui.services.outcomes"})
 CONTENT_SERVICES = frozenset({"send_compliment"})
 
-ADMIN_NOT_CONTENT = moves.ADMIN_NOT_CONTENT
 CLI_NOT_CONTENT = "The command line manages staff accounts and teams, not dispute content."
 INACTIVE = "Your account is not active; ask an administrator."
 
@@ -86,6 +84,8 @@ def check(ctx: Ctx, action: str, module: str, dispute_id: int | None) -> None:
     if who is None or not who.active:
         raise PermissionDenied(INACTIVE)
     if content and Role(who.role) is Role.ADMIN:
+        from drp_tui.domain.moves import ADMIN_NOT_CONTENT  # (the moves' own text; not loaded at start)
+
         raise PermissionDenied(ADMIN_NOT_CONTENT)
 
 

@@ -21,15 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView, Role
-from drp_tui.domain.moves import Actor
 from drp_tui.domain.reading import CaseloadQuery, Recipient
 from drp_tui.services.common import actor, actor_of
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied
 from drp_tui.store import models as m
 from drp_tui.store import queries, queries_screens, visibility
+
+if TYPE_CHECKING:
+    from drp_tui.domain.moves import Actor  # (the moves are loaded when first asked: not at start)
 
 NOT_YOURS = "That dispute is not one you are involved in, so it cannot be shown."
 NOT_YOUR_CHILD = "That child is not one of yours, so they cannot be shown."

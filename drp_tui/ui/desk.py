@@ -18,15 +18,15 @@ from drp_tui.bootstrap import Setup
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, deadlines, due_state, worst_state
 from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
-from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import access, auth, connection, drafts, reads, work
+from drp_tui.services import auth, connection, drafts, reads
 from drp_tui.services.context import Ctx, PinnedTo
 
-if TYPE_CHECKING:
-    from drp_tui.services import export
+if TYPE_CHECKING:  # (the moves and My work: loaded when first used, not at start)
+    from drp_tui.domain.moves import Actor, Move, Verdict
+    from drp_tui.services import export, work
 
 T = TypeVar("T")
 
@@ -149,6 +149,8 @@ class Desk:
     # --- my work (home) -------------------------------------------------------------
     def my_work(self) -> list[work.WorkItem]:
         """What needs the signed-in person now, worst first (judged by the moves and the clocks)."""
+        from drp_tui.services import work
+
         return self.call(work.my_work)
 
     # --- the caseload ---------------------------------------------------------------
@@ -192,6 +194,8 @@ class Desk:
 
         Call it once per opening (not on each refresh: a read is a commit, which makes
         every open desk refresh), from a worker, after the visibility check."""
+        from drp_tui.services import access
+
         self.call(access.record_read, view, dispute_id=dispute_id, child_id=child_id, what=what)
 
     # --- the record written out (audited) --------------------------------------------
@@ -229,6 +233,8 @@ class Desk:
     def moves(self, view: DisputeView, actor: Actor | None = None, policy: Policy | None = None) -> dict[Move, Verdict]:
         """Every move on ``view`` for the signed-in person now, allowed or not and why
         (the rule the services refuse with). Pass ``actor`` (from ``actor()``) to skip the read."""
+        from drp_tui.domain.moves import moves
+
         who = actor if actor is not None else self.actor()
         return moves(view, policy or self.policy_of(view), who, self.clock.now(), self.calendar)
 

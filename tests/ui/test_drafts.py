@@ -320,7 +320,7 @@ def test_sigterm_keeps_every_open_forms_text_and_exits_cleanly(make_app: Any) ->
 
 
 def test_over_long_text_is_refused_at_input_naming_the_field(make_app: Any) -> None:
-    from drp_tui.services.common import MAX_SHORT, MAX_TEXT
+    from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT
 
     app = make_app("dwhitlow")
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from drp_tui.services import drafts
-from drp_tui.services.common import MAX_SHORT, MAX_TEXT
+from drp_tui.domain.forms import MAX_SHORT, MAX_TEXT
 from drp_tui.services.errors import NotFound, PermissionDenied, ValidationError
 from drp_tui.store import models as m
 from tests.factories import World

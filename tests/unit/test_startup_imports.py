@@ -49,6 +49,11 @@ NOT_AT_START = (
     "drp_tui.ui.screens.lock", "drp_tui.ui.screens.credentials",  # the lock screen, when the desk locks
     "drp_tui.ui.screens.login",  # the log-in screen: not when signed in already (the OS login, the demo)
     "importlib.resources", "zipfile",  # the built-in profiles are read from the package's folder
+    # the caseload's first page judges no moves and fills no form: the moves (My work, a dispute's
+    # keys), the forms' fields and limits (a form, a draft kept), My work's list, the read trail (a
+    # dispute opened) and the retention rule (a config that sets one) are loaded when first used
+    "drp_tui.domain.moves", "drp_tui.domain.forms", "drp_tui.domain.retention",
+    "drp_tui.services.work", "drp_tui.store.queries_work", "drp_tui.services.access",
 )
 
 

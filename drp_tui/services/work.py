@@ -23,7 +23,7 @@ from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.common import actor_of
 from drp_tui.services.context import Ctx
-from drp_tui.store import queries_work
+from drp_tui.store import queries_work, visibility
 
 # How far ahead the store looks for clocks that may be "due soon" under some profile (a
 # pre-filter only: the profile's own window decides, see domain.deadlines.due_soon_window).
@@ -83,9 +83,12 @@ def my_work(ctx: Ctx) -> list[WorkItem]:
         return []
     now = ctx.now()
     approver = who.role is Role.OVERSIGHT or bool(who.levels)
-    ids = queries_work.candidates(who.id, now + LOOK_AHEAD, london_date(now + LOOK_AHEAD), approver=approver)
+    with visibility.one_snapshot():  # (the candidates and their views as of one moment; the person's
+        # visible ids kept on the connection, as the caseload's page keeps them)
+        ids = queries_work.candidates(who.id, now + LOOK_AHEAD, london_date(now + LOOK_AHEAD), approver=approver)
+        views = queries_work.views(ids)
     items: list[WorkItem] = []
-    for view in queries_work.views(ids):
+    for view in views:
         policy = ctx.policy_of(view)
         verdicts = moves(view, policy, who, now, ctx.calendar, only=ASKED)
         clocks = deadlines(view, policy, ctx.calendar, now, ctx.due_soon_days)

@@ -597,13 +597,21 @@ DISPUTE_RAISED_REFERENCE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_referenc
                             '("raised_by_id", "reference")')
 DISPUTE_RAISED_STAGE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_stage" ON "dispute" '
                         '("raised_by_id", "current_stage", "id")')
-# The person's raised disputes by status (built by migration 0020_raised_status; the same text here).
-DISPUTE_RAISED_STATUS = 'CREATE INDEX IF NOT EXISTS "dispute_raised_status" ON "dispute" ("raised_by_id", "status")'
+# The person's raised disputes by status, with their next deadline (built by migration 0021_work_indexes,
+# in place of 0020's dispute_raised_status), and a person's notifications by kind (the same text here).
+DISPUTE_RAISED_STATUS_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_status_due" ON "dispute" '
+                             '("raised_by_id", "status", "next_due_at")')
+NOTIFICATION_RECIPIENT_KIND = ('CREATE INDEX IF NOT EXISTS "notification_recipient_kind" ON "notification" '
+                               '("recipient_id", "kind", "dispute_id")')
+ACTION_OPEN_DUE = ('CREATE INDEX IF NOT EXISTS "action_open_due" ON "action" ("due", "stage_record_id") '
+                   'WHERE "done_on" IS NULL')  # only the actions not yet done
 Dispute.add_index(SQL(DISPUTE_DUE_ORDER))
 StageRecord.add_index(SQL(STAGE_RECORD_INFORMED))
 Dispute.add_index(SQL(DISPUTE_STAGE_ORDER))
 Dispute.add_index(SQL(DISPUTE_RAISED_DUE))
 Dispute.add_index(SQL(DISPUTE_RAISED_REFERENCE))
 Dispute.add_index(SQL(DISPUTE_RAISED_STAGE))
-Dispute.add_index(SQL(DISPUTE_RAISED_STATUS))
+Dispute.add_index(SQL(DISPUTE_RAISED_STATUS_DUE))
+Notification.add_index(SQL(NOTIFICATION_RECIPIENT_KIND))
+Action.add_index(SQL(ACTION_OPEN_DUE))
 Child.add_index(SQL(CHILD_NAME_ORDER))

@@ -9,13 +9,14 @@ import pytest
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
-from drp_tui.services import audit
+from drp_tui.services import audit, work
 from drp_tui.services.demo import build_demo
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database, schema_status
 from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page, get_dispute
 from tests.conftest import FROZEN_NOW
 from tests.pg import scratch_database
+from tests.unit.test_work import ctx_for, everything, key
 
 
 @pytest.fixture
@@ -45,6 +46,14 @@ def test_demo_workflows_run_on_postgresql(pg: object, policy_key: str) -> None:
     assert page[0].next_due_at is not None and page[0].next_due_at.tzinfo is not None
     view = get_dispute(page[0].id)
     assert view.stages and view.stages[0].sent_at is not None
+    # My work's candidates (a union of look-ups, each with its deadline) only narrow here too
+    work_rows = 0
+    for username in [s.username for s in m.Staff.select().where(m.Staff.role != "admin")]:
+        ctx = ctx_for(username, WorkingCalendar("ENG"), 6)
+        fast = work.my_work(ctx)
+        assert key(fast) == key(everything(ctx)), username
+        work_rows += len(fast)
+    assert work_rows > 5
 
 
 def test_tampering_is_detected_on_postgresql(pg: object) -> None:

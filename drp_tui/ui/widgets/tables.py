@@ -13,6 +13,7 @@ the widget's ancestors.
 from __future__ import annotations
 
 from functools import lru_cache
+from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
@@ -22,6 +23,7 @@ from rich.style import Style
 from rich.text import Text, TextType
 from textual._types import SegmentLines
 from textual.geometry import Region
+from textual.render import measure
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellCacheKey, Coordinate, RowKey
@@ -53,6 +55,27 @@ class DeskTable(DataTable[CellType]):
         headings that are never markup."""
         return super().add_column(Text(label) if isinstance(label, str) else label,
                                   width=width, key=key, default=default)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """DataTable's, with a text cell measured as Rich measures Text (its widest line) without
+        building the console's options for every cell (each asks the terminal for its size).
+        Rows with labels or an automatic height are DataTable's own."""
+        rows = [(key, self._row_locations.get(key)) for key in new_rows]
+        rows = [(key, index) for key, index in rows if index is not None]
+        if any(self.rows[key].label is not None or self.rows[key].auto_height for key, _ in rows):
+            super()._update_dimensions([key for key, _ in rows])
+            return
+        console = self.app.console
+        columns = self.ordered_columns
+        for _, index in rows:
+            for column, renderable in zip(columns, self._get_row_renderables(index)[1], strict=False):
+                if type(renderable) is Text:
+                    lines = renderable.plain.splitlines()
+                    width = max(cell_len(line) for line in lines) if lines else 0
+                else:
+                    width = measure(console, renderable, 1)
+                column.content_width = max(column.content_width, width)
+        super()._update_dimensions(())  # (the table's size)
 
     # --- one drawing: the shared styles read once ----------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:

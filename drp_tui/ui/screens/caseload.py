@@ -127,6 +127,7 @@ class CaseloadScreen(Screen[None]):
         self.page_size = 19
         self._generation = 0
         self.shown_generation = -1  # the load whose page is on screen
+        self._status_cells = -1  # the status line's width in cells (laid out again when it changes)
         self._team_ids: tuple[int, ...] | None = None
         self._filter_timer: Timer | None = None
         self._counts: dict[CountKey, int] = {}  # view size by count_key, for the data as last read
@@ -348,8 +349,7 @@ class CaseloadScreen(Screen[None]):
         """A failed load (the database did not answer) is said on the status line, not a crash."""
         if event.worker.group == "caseload" and event.state is WorkerState.ERROR:
             error = event.worker.error
-            self.query_one("#status", Static).update(
-                Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))
+            self._say(Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))
 
     def _show_status(self) -> None:
         total = self.total_rows
@@ -365,7 +365,13 @@ class CaseloadScreen(Screen[None]):
                 status = "no disputes: admin sees no case content"
         else:
             status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of {total:,}"
-        self.query_one("#status", Static).update(Text(f"{status} · o sort: {SORT_LABELS[self.sort_key]} ", end=""))
+        self._say(Text(f"{status} · o sort: {SORT_LABELS[self.sort_key]} ", end=""))
+
+    def _say(self, status: Text) -> None:
+        """Put ``status`` on the status line. The line is as wide as its words, so the screen is
+        laid out again only when their width changes (a page down keeps it: "rows 19–36 of 3,988")."""
+        self.query_one("#status", Static).update(status, layout=status.cell_len != self._status_cells)
+        self._status_cells = status.cell_len
 
     # --- the app asks ---------------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -472,12 +478,12 @@ class CaseloadScreen(Screen[None]):
         row = self.current_row
         line = self.query_one("#row-detail", Static)
         if row is None:
-            line.update("")
+            line.update("", layout=False)  # (the line's size is its own, whatever it says)
             return
         due = due_cell(row, london_date(self.desk_app.desk.clock.now()))
         parts = [row.reference, f"due: {due}" if due else row.status.label,
                  f"with {row.with_whom}" if row.with_whom else "", row.stage_label]
-        line.update(Text(" · ".join(p for p in parts if p), no_wrap=True, end="", overflow="ellipsis"))
+        line.update(Text(" · ".join(p for p in parts if p), no_wrap=True, end="", overflow="ellipsis"), layout=False)
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:

@@ -143,12 +143,17 @@ class DeskTable(DataTable[CellType]):
         row_style = self._get_row_style(row_index, base_style)
         widths = [column.get_render_width(self) for column in self.ordered_columns]
         scrollable_row: list[list[Segment]] = []
+        texts = self._one_line_texts(row_key, row_index)
         for column_index, width in enumerate(widths):
             cell_location = Coordinate(row_index, column_index)
-            scrollable_row.append(render_cell(
-                row_index, column_index, row_style, width,
-                cursor=should_highlight(cursor_location, cell_location, cursor_type),
-                hover=should_highlight(hover_location, cell_location, cursor_type))[line_no])
+            cursor = should_highlight(cursor_location, cell_location, cursor_type)
+            hover = should_highlight(hover_location, cell_location, cursor_type)
+            if texts is not None:  # (drawn straight away: a cell is drawn once a drawing, no use keeping it)
+                scrollable_row.append(self._one_line(texts[column_index], row_index, column_index, row_style,
+                                                     width, cursor, hover)[0])
+            else:
+                scrollable_row.append(render_cell(row_index, column_index, row_style, width, cursor=cursor,
+                                                  hover=hover)[line_no])
         remaining_space = max(0, self.size.width - (sum(widths) + self._row_label_column_width))
         if cursor_type == "row":
             extend_style, _ = self._get_styles_to_render_cell(
@@ -165,6 +170,20 @@ class DeskTable(DataTable[CellType]):
         row_pair: tuple[SegmentLines, SegmentLines] = ([], scrollable_row)
         self._row_render_cache[cache_key] = row_pair
         return row_pair
+
+    def _one_line_texts(self, row_key: RowKey, row_index: int) -> list[Text] | None:
+        """The row's cells, if it is one line high and each is a text ``_one_line`` draws."""
+        if row_index == -1:
+            one_line = self.header_height == 1
+        else:
+            row = self.rows.get(row_key)
+            one_line = row is not None and row.height == 1 and not row.auto_height
+        if not one_line or self.fixed_rows:
+            return None
+        cells = self._get_row_renderables(row_index)[1]
+        if len(cells) != len(self.columns) or not all(isinstance(c, Text) and c.end in ("", "\n") for c in cells):
+            return None
+        return cells  # type: ignore[return-value]
 
     # --- one cell ----------------------------------------------------------------------------
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,

@@ -33,6 +33,8 @@ CELLS = [
     Text("an ellipsis where it is cut", overflow="ellipsis"),
     Text("right", justify="right"),
     Text.assemble("plain then ", ("a styled tail past the edge of the column", "underline blue")),
+    Text("a link", style=Style(link="https://example.org/a")),  # (links and meta: styles laid in DataTable's order)
+    Text("with meta", style=Style.from_meta({"@click": "app.bell"})),
 ]
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from collections.abc import Iterable
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text, TextType
+from textual._segment_tools import line_crop
 from textual._types import SegmentLines
 from textual.geometry import Region
 from textual.render import measure
@@ -32,6 +33,31 @@ from textual.widgets.data_table import CellType, ColumnKey
 from drp_tui.ui.keys import LIST_BINDINGS
 
 _NULL = Style.null()
+
+
+class _Lines:
+    """What the lines of one drawing of a table share, read once: the widget's size, scroll and
+    style, the columns' widths, the cursor and the mouse's hover."""
+
+    def __init__(self, table: DeskTable[Any], base: Style | None = None) -> None:
+        self.drawing = base is None  # (else one line drawn outside a drawing)
+        self.base = table.rich_style if base is None else base
+        self.width = table.size.width
+        self.scroll_x, self.scroll_y = table.scroll_offset
+        self.header_rows = table.header_height if table.show_header else 0
+        self.widths = [column.get_render_width(table) for column in table.ordered_columns]
+        self.table_width = sum(self.widths) + table._row_label_column_width
+        self.cursor_type = table.cursor_type
+        self.show_cursor = table.show_cursor
+        self.show_hover_cursor = table._show_hover_cursor
+        self.cursor = table.cursor_coordinate
+        self.hover = table.hover_coordinate
+
+
+@lru_cache(maxsize=1024)
+def _out_of_bounds(row_index: int) -> Style:
+    """What DataTable lays over the space after a row's last column, for the mouse."""
+    return Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
 
 
 @lru_cache(maxsize=4096)
@@ -77,7 +103,7 @@ class DeskTable(DataTable[CellType]):
                 column.content_width = max(column.content_width, width)
         super()._update_dimensions(())  # (the table's size)
 
-    # --- one drawing: the shared styles read once ----------------------------------------
+    # --- one drawing: what its lines share, read once ---------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
         self._drawing = {}
         try:
@@ -89,20 +115,37 @@ class DeskTable(DataTable[CellType]):
         """Whether a line can be drawn the short way: no fixed rows or columns, no row labels."""
         return not (self.fixed_rows or self.fixed_columns or (self._labelled_row_exists and self.show_row_labels))
 
-    def render_line(self, y: int) -> Strip:
-        """DataTable's, with the widget's style read once per drawing (no fixed rows here)."""
+    def _lines(self) -> _Lines | None:
+        """What every line of this drawing shares (None: not in a drawing, or not drawn the short way)."""
         drawing = self._drawing
-        if drawing is None or not self._quick_lines():
+        if drawing is None:
+            return None
+        if "lines" not in drawing:
+            drawing["lines"] = _Lines(self) if self._quick_lines() else None
+        lines: _Lines | None = drawing["lines"]
+        return lines
+
+    def render_line(self, y: int) -> Strip:
+        """DataTable's ``render_line`` and ``_render_line`` (no fixed rows here), with what the
+        lines share read once per drawing."""
+        lines = self._lines()
+        if lines is None:
             return super().render_line(y)
-        base = drawing.get("base")
-        if base is None:
-            base = drawing["base"] = self.rich_style
-        width = self.size.width
-        scroll_x, scroll_y = self.scroll_offset
-        fixed_rows_height = self.get_row_height(self._header_row_key) if self.show_header else 0
-        if y >= fixed_rows_height:
-            y += scroll_y
-        return self._render_line(y, scroll_x, scroll_x + width, base)
+        if y >= lines.header_rows:
+            y += lines.scroll_y
+        width, base, x1 = lines.width, lines.base, lines.scroll_x
+        try:
+            row_key, y_offset_in_row = self._get_offsets(y)
+        except LookupError:
+            return Strip.blank(width, base)
+        cache_key = (y, x1, x1 + width, width, lines.cursor, lines.hover, base, lines.cursor_type,
+                     lines.show_hover_cursor, self._update_count, self._pseudo_class_state)
+        strip = self._line_cache.get(cache_key)
+        if strip is None:
+            _, scrollable = self._render_line_in_row(row_key, y_offset_in_row, base, lines.cursor, lines.hover)
+            segments = line_crop(list(chain.from_iterable(scrollable)), x1, x1 + width, width)
+            strip = self._line_cache[cache_key] = Strip(segments).adjust_cell_length(width, base).simplify()
+        return strip
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
         """DataTable's, each kind of row's component style read once per drawing."""
@@ -126,25 +169,29 @@ class DeskTable(DataTable[CellType]):
                             hover_location: Coordinate) -> tuple[SegmentLines, SegmentLines]:
         """DataTable's for a table without fixed columns or row labels, without reading the header's
         style (only those use it) or the widget's background colours (only a cell cursor uses them)
-        for every line."""
-        if not self._quick_lines():
-            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-        cursor_type = self.cursor_type
-        show_cursor = self.show_cursor
-        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, cursor_type, show_cursor,
-                     self._show_hover_cursor, self._update_count, self._pseudo_class_state)
-        cached = self._row_render_cache.get(cache_key)
-        if cached is not None:
-            return cached
+        for every line; in a drawing, nothing is kept (each line is drawn once a drawing, and kept
+        whole in DataTable's line cache)."""
+        lines = self._lines()
+        if lines is None:
+            if not self._quick_lines():
+                return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+            lines = _Lines(self, base_style)
+        cursor_type = lines.cursor_type
+        if lines.drawing:
+            cache_key = None
+        else:
+            cache_key = (row_key, line_no, base_style, cursor_location, hover_location, cursor_type,
+                         lines.show_cursor, lines.show_hover_cursor, self._update_count, self._pseudo_class_state)
+            cached = self._row_render_cache.get(cache_key)
+            if cached is not None:
+                return cached
         should_highlight = self._should_highlight
-        render_cell = self._render_cell
         row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
         assert row_index is not None
         row_style = self._get_row_style(row_index, base_style)
-        widths = [column.get_render_width(self) for column in self.ordered_columns]
         scrollable_row: list[list[Segment]] = []
         texts = self._one_line_texts(row_key, row_index)
-        for column_index, width in enumerate(widths):
+        for column_index, width in enumerate(lines.widths):
             cell_location = Coordinate(row_index, column_index)
             cursor = should_highlight(cursor_location, cell_location, cursor_type)
             hover = should_highlight(hover_location, cell_location, cursor_type)
@@ -152,23 +199,24 @@ class DeskTable(DataTable[CellType]):
                 scrollable_row.append(self._one_line(texts[column_index], row_index, column_index, row_style,
                                                      width, cursor, hover)[0])
             else:
-                scrollable_row.append(render_cell(row_index, column_index, row_style, width, cursor=cursor,
-                                                  hover=hover)[line_no])
-        remaining_space = max(0, self.size.width - (sum(widths) + self._row_label_column_width))
+                scrollable_row.append(self._render_cell(row_index, column_index, row_style, width, cursor=cursor,
+                                                        hover=hover)[line_no])
+        remaining_space = max(0, lines.width - lines.table_width)
         if cursor_type == "row":
             extend_style, _ = self._get_styles_to_render_cell(
                 row_index == -1, False, False,
                 should_highlight(hover_location, Coordinate(row_index or 0, 0), cursor_type),
-                row_index == cursor_location.row, self.show_cursor, self._show_hover_cursor, False, False)
+                row_index == cursor_location.row, lines.show_cursor, lines.show_hover_cursor, False, False)
             extend_style = row_style + extend_style
         elif row_style.bgcolor is not None:
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         else:
             extend_style = Style.from_color(row_style.color, row_style.bgcolor)
-        extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        extend_style += _out_of_bounds(row_index)
         scrollable_row.append([Segment(" " * remaining_space, extend_style)])
         row_pair: tuple[SegmentLines, SegmentLines] = ([], scrollable_row)
-        self._row_render_cache[cache_key] = row_pair
+        if cache_key is not None:
+            self._row_render_cache[cache_key] = row_pair
         return row_pair
 
     def _one_line_texts(self, row_key: RowKey, row_index: int) -> list[Text] | None:
@@ -218,7 +266,7 @@ class DeskTable(DataTable[CellType]):
                   cursor: bool, hover: bool) -> SegmentLines:
         """What ``console.render_lines(Styled(Padding(cell, (0, p)), pre, post))`` gives at height 1:
         the cell rendered once at the inner width, padded, then the styles laid over it."""
-        base_style += _cell_meta(row_index, column_index)
+        meta = _cell_meta(row_index, column_index)
         drawing = self._drawing
         settings = drawing.get("settings") if drawing is not None else None
         if settings is None:
@@ -239,7 +287,8 @@ class DeskTable(DataTable[CellType]):
             options = options.update_width(inner).update_height(1)
             line = self._first_line(console.render(cell, options), inner)
         else:  # what Text's own rendering does with one line, no wrapping, at the inner width
-            if len(plain) <= inner and cell_len(plain) <= inner:
+            cells = cell_len(plain)
+            if len(plain) <= inner and cells <= inner:
                 cut = cell  # (nothing to strip or cut)
             else:
                 cut = cell.copy()
@@ -249,22 +298,56 @@ class DeskTable(DataTable[CellType]):
                 # (joined, as Text renders its lines)
                 line = self._first_line(Text("\n").join([cut]).render(console, end=cell.end), inner)
             else:  # Text("\n").join([cut]) renders as one segment (in the cut's style if it has one)
-                plain = cut.plain
+                if cut is not cell:
+                    plain = cut.plain
+                    cells = cell_len(plain)
                 if not cut.style:
                     segments = [Segment(plain)]
                 elif plain:
                     segments = [Segment(plain, console.get_style(cut.style, default=null))]
                 else:
                     segments = []
-                if segments or cell.end:  # (else no line at all: a blank one)
+                if segments and cells <= inner:  # (what Segment.adjust_line_length gives, padded to the width)
+                    line = segments if cells == inner else [*segments, Segment(" " * (inner - cells), null)]
+                elif segments or cell.end:  # (else no line at all: a blank one)
                     line = Segment.adjust_line_length(segments, inner, style=null, pad=True)
                 else:
                     line = [Segment(" " * inner, null)]
         padded = [Segment(" " * pad, null), *line, Segment(" " * pad, null)] if pad else line
-        pre = console.get_style(base_style + component_style)
         post = console.get_style(post_style)
-        styled = list(Segment.apply_style(padded, style=pre, post_style=post))
-        return [list(Segment.adjust_line_length(styled, width, pad=True))]
+        marked = self._marked(padded, base_style, component_style, post, meta)
+        if marked is None:  # DataTable's order: the row and column first, then the styles over them
+            pre = console.get_style(base_style + meta + component_style)
+            marked = list(Segment.apply_style(padded, style=pre, post_style=post))
+        elif width >= 2 * pad and sum(segment.cell_length for segment in line) == inner:
+            return [marked]  # (as wide as the column already)
+        return [list(Segment.adjust_line_length(marked, width, pad=True))]
+
+    def _marked(self, segments: list[Segment], base_style: Style, component_style: Style, post: Style,
+                meta: Style) -> list[Segment] | None:
+        """``segments`` styled as DataTable styles them (``base_style``, the cell's row and column
+        ``meta``, ``component_style``, the segment's own, then ``post``), with the cell's row and
+        column laid on last: the rest is then the same for many cells of a drawing and is kept for
+        it. The order makes no difference when no style but ``meta`` carries any meta or a link
+        (else None: DataTable's order)."""
+        drawing = self._drawing
+        every: dict[tuple[Style, Style, Style], dict[Style | None, Style | None]] = (
+            drawing.setdefault("styled", {}) if drawing is not None else {})
+        cell_styles = (base_style, component_style, post)
+        kept = every.get(cell_styles)
+        if kept is None:
+            kept = every[cell_styles] = {}
+        marked = []
+        for text, style, control in segments:
+            if style in kept:
+                unmarked = kept[style]
+            else:
+                plain = all(part is None or not (part._meta or part._link) for part in (*cell_styles, style))
+                unmarked = kept[style] = (base_style + component_style + style) + post if plain else None
+            if unmarked is None or control:
+                return None
+            marked.append(Segment(text, unmarked + meta))
+        return marked
 
     @staticmethod
     def _first_line(rendered: Any, inner: int) -> list[Segment]:

@@ -4,16 +4,18 @@ The keys are the table's own, so they reach it only while it has focus: a text f
 beside it keeps typing the letters, and a screen's own ``k`` elsewhere is never shadowed.
 
 It also draws faster than DataTable, with exactly DataTable's output (tests/ui/test_table_cells.py
-compares cells and whole lines with DataTable's own): a one-line text cell is rendered once, not
-three times over; and the styles that every line of one drawing shares (the widget's style, the
-header's and zebra rows' styles) are read once per drawing, not once per line, each read walking
-the widget's ancestors.
+compares cells and whole lines with a plain DataTable's): a one-line text cell is rendered once,
+not three times over through a padding and a style layer; what every line of one drawing shares
+(the widget's size, scroll and style, the header's and zebra rows' styles, the columns' widths,
+the cursor) is read once a drawing, not for every line or cell; and each line is drawn in one
+pass. Whatever the short way does not draw (fixed rows or columns, row labels, taller rows,
+cells that are not text) is DataTable's own.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import chain, islice
 from typing import Any
 
@@ -71,7 +73,7 @@ class DeskTable(DataTable[CellType]):
 
     BINDINGS = LIST_BINDINGS
 
-    # the styles of one drawing (render_lines), read once: "base" (the widget's), and each row kind's
+    # what one drawing (render_lines) reads once: its _Lines, each kind of row's style, the cells' styles
     _drawing: dict[str, Any] | None = None
 
     def add_column(self, label: TextType, *, width: int | None = None, key: str | None = None,

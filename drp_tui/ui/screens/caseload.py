@@ -127,7 +127,6 @@ class CaseloadScreen(Screen[None]):
         self.page_size = 19
         self._generation = 0
         self.shown_generation = -1  # the load whose page is on screen
-        self._status_cells = -1  # the status line's width in cells (laid out again when it changes)
         self._team_ids: tuple[int, ...] | None = None
         self._filter_timer: Timer | None = None
         self._counts: dict[CountKey, int] = {}  # view size by count_key, for the data as last read
@@ -369,9 +368,10 @@ class CaseloadScreen(Screen[None]):
 
     def _say(self, status: Text) -> None:
         """Put ``status`` on the status line. The line is as wide as its words, so the screen is
-        laid out again only when their width changes (a page down keeps it: "rows 19–36 of 3,988")."""
-        self.query_one("#status", Static).update(status, layout=status.cell_len != self._status_cells)
-        self._status_cells = status.cell_len
+        laid out again only when it is not that wide already (a page down keeps its width:
+        "rows 19–36 of 3,988")."""
+        line = self.query_one("#status", Static)
+        line.update(status, layout=line.size.width != status.cell_len)
 
     # --- the app asks ---------------------------------------------------------------------------
     def refresh_data(self) -> None:

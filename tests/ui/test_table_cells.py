@@ -100,7 +100,7 @@ async def test_other_cells_are_datatable_s_own() -> None:
 # --- whole lines: a DeskTable's drawing against a plain DataTable's, side by side -----------------
 
 LINE_CSS = """
-DataTable { width: 40; height: 9; }
+DataTable { width: 40; height: 7; }
 """
 
 
@@ -192,11 +192,11 @@ async def test_whole_lines_are_drawn_as_datatable_draws_them() -> None:
     compared = 0
     for app, states in ((SideBySide(), STATES), (SideBySide(NARROW), NARROW_STATES)):
         compared += await compared_in_themes(app, states)
-    assert compared == 3 * 2 * (len(STATES) + len(NARROW_STATES)) * 9
+    assert compared == 3 * 2 * (len(STATES) + len(NARROW_STATES)) * 7
 
 
 NARROW = (3, 6, 2, 1, 4)  # narrower together than the tables: each line is carried on to the edge
-NARROW_STATES = [state for state in STATES if state[0] in ("row", "cell")]
+NARROW_STATES = [state for state in STATES if state[0] in ("row", "cell") and state[4] in ((0, 0), (9, 4))]
 
 
 async def compared_in_themes(app: SideBySide, states: list[tuple[Any, ...]]) -> int:

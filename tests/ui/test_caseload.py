@@ -230,6 +230,40 @@ async def test_only_the_visible_page_is_loaded_and_keys_page(make_app: Any) -> N
         assert screen.page_offset == 0 and table.cursor_row == 0
 
 
+@desk_test
+async def test_the_status_line_lays_the_screen_out_only_when_its_width_changes(make_app: Any) -> None:
+    """A page down from "rows 11–15 of 17" to "rows 16–17 of 17" keeps the status line's width: it is
+    drawn anew without laying the screen out again; Home narrows it ("rows 1–5"): then it is laid
+    out, as wide as its words."""
+    app = make_app("cpatel", idle_lock_minutes=0)
+    async with app.run_test(size=(80, 11)) as pilot:  # 5 rows a page
+        await settle(pilot)
+        screen = caseload(app)
+        assert screen.page_size == 5 and screen.total_rows == 17
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        assert "rows 11–15 of 17" in screen_text(app)
+        line = screen.query_one("#status")
+        layouts: list[bool] = []
+        refresh = line.refresh
+
+        def counted(*regions: Any, layout: bool = False, **kwargs: Any) -> Any:
+            layouts.append(layout)
+            return refresh(*regions, layout=layout, **kwargs)
+
+        line.refresh = counted  # type: ignore[method-assign]
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert "rows 16–17 of 17 · o sort: due date" in screen_text(app)  # on screen
+        assert layouts and not any(layouts)
+        layouts.clear()
+        await pilot.press("home")
+        await settle(pilot)
+        words = "rows 1–5 of 17 · o sort: due date "
+        assert words in screen_text(app) and any(layouts)
+        assert line.size.width == len(words)
+
+
 # --- opening ------------------------------------------------------------------------------------------------
 @desk_test
 async def test_enter_opens_the_dispute_under_the_cursor(make_app: Any) -> None:

@@ -348,8 +348,7 @@ class CaseloadScreen(ModeScreen):
         """A failed load (the database did not answer) is said on the status line, not a crash."""
         if event.worker.group == "caseload" and event.state is WorkerState.ERROR:
             error = event.worker.error
-            self.query_one("#status", Static).update(
-                Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))
+            self._say(Text(f"could not load ({type(error).__name__}) · r to retry ", end=""))
 
     def _show_status(self) -> None:
         total = self.total_rows
@@ -365,7 +364,14 @@ class CaseloadScreen(ModeScreen):
                 status = "no disputes: admin sees no case content"
         else:
             status = f"rows {self.page_offset + 1:,}–{self.page_offset + shown:,} of {total:,}"
-        self.query_one("#status", Static).update(Text(f"{status} · o sort: {SORT_LABELS[self.sort_key]} ", end=""))
+        self._say(Text(f"{status} · o sort: {SORT_LABELS[self.sort_key]} ", end=""))
+
+    def _say(self, status: Text) -> None:
+        """Put ``status`` on the status line. The line is as wide as its words, so the screen is
+        laid out again only when it is not that wide already (a page down keeps its width:
+        "rows 19–36 of 3,988")."""
+        line = self.query_one("#status", Static)
+        line.update(status, layout=line.size.width != status.cell_len)
 
     # --- the app asks ---------------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -472,12 +478,12 @@ class CaseloadScreen(ModeScreen):
         row = self.current_row
         line = self.query_one("#row-detail", Static)
         if row is None:
-            line.update("")
+            line.update("", layout=False)  # (the line's size is its own, whatever it says)
             return
         due = due_cell(row, london_date(self.desk_app.desk.clock.now()))
         parts = [row.reference, f"due: {due}" if due else row.status.label,
                  f"with {row.with_whom}" if row.with_whom else "", row.stage_label]
-        line.update(Text(" · ".join(p for p in parts if p), no_wrap=True, end="", overflow="ellipsis"))
+        line.update(Text(" · ".join(p for p in parts if p), no_wrap=True, end="", overflow="ellipsis"), layout=False)
 
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:

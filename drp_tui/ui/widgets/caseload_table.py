@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
+from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
@@ -175,8 +176,11 @@ class CaseloadTable(DeskTable[Text]):
             self.states = list(states)
             self._fill(self.cursor_row)
 
-    def _cells(self, row: DisputeRow, state: DueState) -> list[Text]:
-        style = self.get_component_rich_style(STATE_CLASS[state], partial=True)
+    def _cells(self, row: DisputeRow, state: DueState, styles: dict[DueState, Style]) -> list[Text]:
+        """The row's cells, in its state's style (``styles``: each state's, read once a page)."""
+        style = styles.get(state)
+        if style is None:
+            style = styles[state] = self.get_component_rich_style(STATE_CLASS[state], partial=True)
         values = {
             "state": f"{state.symbol} {state.label}" if state is not DueState.NONE else f"   {row.status.label}",
             "reference": row.reference,
@@ -195,8 +199,9 @@ class CaseloadTable(DeskTable[Text]):
         if not self._cols:
             return
         self.clear()
+        styles: dict[DueState, Style] = {}
         for row, state in zip(self.rows_shown, self.states, strict=True):
-            self.add_row(*self._cells(row, state), key=str(row.id))
+            self.add_row(*self._cells(row, state, styles), key=str(row.id))
         if self.row_count:
             self.move_cursor(row=max(0, min(cursor, self.row_count - 1)), animate=False)
 

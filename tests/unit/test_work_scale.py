@@ -9,32 +9,18 @@ PostgreSQL: ``tests/unit/test_postgres.py``.)
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.services import work
 from drp_tui.store import models as m
 from drp_tui.store import queries_work
-from drp_tui.store.db import close_database, open_database
 from drp_tui.store.visibility import one_snapshot
 from tests.conftest import FROZEN_NOW
 from tests.ui.conftest import demo_template  # noqa: F401  (the fixture: the demo database built once)
-from tests.unit.test_work import ctx_for, everything, key
-
-
-@pytest.fixture
-def demo(tmp_path: Path, demo_template: Callable[[str], Path]) -> Iterator[WorkingCalendar]:
-    template, db = demo_template("mosaic-iro"), tmp_path / "demo.db"
-    for suffix in ("", ".key", ".head"):
-        shutil.copy(f"{template}{suffix}", f"{db}{suffix}")
-    open_database(str(db))
-    yield WorkingCalendar("ENG")
-    close_database()
+from tests.unit.test_work import ctx_for, demo, everything, key  # noqa: F401  (demo: the fixture)
 
 
 def copy_disputes(raised_by: int, times: int) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import chain, islice
-from typing import Any
+from typing import Any, TypeGuard
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -221,17 +221,24 @@ class DeskTable(DataTable[CellType]):
             self._row_render_cache[cache_key] = row_pair
         return row_pair
 
+    def _one_line_row(self, row_key: RowKey | None, row_index: int) -> bool:
+        """Is the row (-1: the header) one line high, as ``_one_line`` draws?"""
+        if row_index == -1:
+            return self.header_height == 1
+        row = self.rows.get(row_key) if row_key is not None else None
+        return row is not None and row.height == 1 and not row.auto_height
+
+    @staticmethod
+    def _one_line_text(cell: object) -> TypeGuard[Text]:
+        """Is the cell a text ``_one_line`` draws (it ends the line, or nothing)?"""
+        return isinstance(cell, Text) and cell.end in ("", "\n")
+
     def _one_line_texts(self, row_key: RowKey, row_index: int) -> list[Text] | None:
         """The row's cells, if it is one line high and each is a text ``_one_line`` draws."""
-        if row_index == -1:
-            one_line = self.header_height == 1
-        else:
-            row = self.rows.get(row_key)
-            one_line = row is not None and row.height == 1 and not row.auto_height
-        if not one_line or self.fixed_rows:
+        if self.fixed_rows or not self._one_line_row(row_key, row_index):
             return None
         cells = self._get_row_renderables(row_index)[1]
-        if len(cells) != len(self.columns) or not all(isinstance(c, Text) and c.end in ("", "\n") for c in cells):
+        if len(cells) != len(self.columns) or not all(self._one_line_text(c) for c in cells):
             return None
         return cells  # type: ignore[return-value]
 
@@ -243,22 +250,15 @@ class DeskTable(DataTable[CellType]):
         own), without rendering the cell three times over through a padding and a style layer
         (a page of 19 rows took about 30 ms to draw that way)."""
         if column_index >= 0 and not self.fixed_rows and not self.fixed_columns:
-            row_key: RowKey | None
-            if row_index == -1:
-                row_key = self._header_row_key
-                one_line = self.header_height == 1
-            else:
-                row_key = self._row_locations.get_key(row_index)
-                row = self.rows.get(row_key) if row_key is not None else None
-                one_line = row is not None and row.height == 1 and not row.auto_height
-            if one_line:
+            row_key = self._header_row_key if row_index == -1 else self._row_locations.get_key(row_index)
+            if self._one_line_row(row_key, row_index):
                 key: CellCacheKey = (row_key, self._column_locations.get_key(column_index), base_style, cursor,
                                      hover, self._show_hover_cursor, self._update_count, self._pseudo_class_state)
                 lines = self._cell_render_cache.get(key)
                 if lines is not None:
                     return lines
                 cell = self._get_row_renderables(row_index)[1][column_index]
-                if isinstance(cell, Text) and cell.end in ("", "\n"):
+                if self._one_line_text(cell):
                     lines = self._one_line(cell, row_index, column_index, base_style, width, cursor, hover)
                     self._cell_render_cache[key] = lines
                     return lines

@@ -60,3 +60,26 @@ async def test_the_footer_builds_its_keys_again_only_when_they_change(
         await pilot.press("tab")  # back to the table: its keys again
         await settle(pilot)
         assert screen_text(app).splitlines()[-1] == shown
+
+
+@desk_test
+async def test_a_compact_footers_keys_are_not_restyled_as_they_mount(
+        make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    restyled: list[str] = []
+    add_class = FooterKey.add_class
+
+    def counted(key: FooterKey, *names: str, update: bool = True) -> Any:
+        if update and key.is_attached and not key.has_class(*names):
+            restyled.append(key.key)  # a class that changes on a key in the DOM restyles it
+        return add_class(key, *names, update=update)
+
+    monkeypatch.setattr(FooterKey, "add_class", counted)
+    app = make_app("cpatel")  # home: the caseload, its footer compact
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = list(app.screen.query(FooterKey))
+        assert keys and all(key.has_class("-compact") for key in keys)
+        assert restyled == []  # (each key was restyled once as it mounted, twice at the start)
+        await pilot.press("tab")  # other keys on show: built again, still not restyled
+        await settle(pilot)
+        assert restyled == [] and all(key.has_class("-compact") for key in app.screen.query(FooterKey))

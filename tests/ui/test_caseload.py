@@ -413,3 +413,27 @@ async def test_at_80_columns_due_says_what_and_the_detail_line_says_with_whom(ma
             (name,) = con.execute("SELECT s.name FROM dispute d JOIN staff s ON s.id = d.responder_id "
                                   "WHERE d.reference = ?", (row.reference,)).fetchone()
         assert name == row.with_whom
+
+
+@desk_test
+async def test_the_table_has_the_keys_from_the_start_and_the_filter_never_had_them(
+        make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drp_tui.ui.screens.caseload import FilterInput
+
+    focused: list[str] = []
+    set_focus = CaseloadScreen.set_focus
+
+    def kept(screen: CaseloadScreen, widget: Any, *args: Any, **kwargs: Any) -> Any:
+        if widget is not None and widget is not screen.focused:
+            focused.append(type(widget).__name__)
+        return set_focus(screen, widget, *args, **kwargs)
+
+    monkeypatch.setattr(CaseloadScreen, "set_focus", kept)
+    app = make_app("cpatel")  # home: the caseload
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen.focused, CaseloadTable)
+        assert focused == ["CaseloadTable"]  # (Textual's own first choice was the filter, which lost it at once)
+        await pilot.press("slash")  # the filter still takes the keys when asked
+        await settle(pilot)
+        assert isinstance(app.screen.focused, FilterInput)

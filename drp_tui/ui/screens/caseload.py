@@ -114,6 +114,9 @@ class ViewBar(Static):
 
 class CaseloadScreen(ModeScreen):
     BINDINGS = CASELOAD_BINDINGS
+    # The table has the keys from the start: Textual's own choice, the first that can take focus, was
+    # the filter, which lost it at once (each move restyles both).
+    AUTO_FOCUS = "CaseloadTable"
     FILTER_DELAY = 0.3  # seconds of quiet typing before the filter runs
     TITLE = "Caseload"
 

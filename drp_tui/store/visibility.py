@@ -154,7 +154,7 @@ def _visible_ids_sql(engine: str, param: str, staff_id: int, role_value: str,
     role = Role(role_value)
     sr = m.StageRecord
     d = m.Dispute
-    # One set of ids, a UNION of indexed look-ups (never an OR over whole tables), so what it costs
+    # One set of ids, a UNION (ALL) of indexed look-ups (never an OR over whole tables), so what it costs
     # is how much the person is involved in, not how many disputes there are; a caseload page then
     # walks its order's index and keeps the rows in this set (SQLite builds an ``IN (SELECT ...)``
     # set once per query).
@@ -163,7 +163,7 @@ def _visible_ids_sql(engine: str, param: str, staff_id: int, role_value: str,
         d.select(d.id).where(d.responder == staff_id),
         d.select(d.id).where(d.child.in_(  # the children they chair or are allocated
             m.Child.select(m.Child.id).where(m.Child.chair == staff_id)
-            | m.Child.select(m.Child.id).where(m.Child.social_worker == staff_id))),
+            + m.Child.select(m.Child.id).where(m.Child.social_worker == staff_id))),
         sr.select(sr.dispute).where(sr.responder == staff_id),  # a manager a stage was sent to,
         sr.select(sr.dispute).where(sr.response_by == staff_id),  # who responded,
         sr.select(sr.dispute).where(sr.approval_by == staff_id),  # who approved,
@@ -182,7 +182,10 @@ def _visible_ids_sql(engine: str, param: str, staff_id: int, role_value: str,
     if role is Role.OVERSIGHT and team_id is not None:
         parts.append(d.select(d.id).where(d.raised_by.in_(m.Staff.select(m.Staff.id).where(m.Staff.team == team_id))))
         parts.append(d.select(d.id).where(d.child.in_(m.Child.select(m.Child.id).where(m.Child.team == team_id))))
-    sql, params = m.database.get_sql_context().sql(reduce(operator.or_, parts)).query()
+    # UNION ALL: a dispute found by two parts is kept twice, which neither a set (``IN``) nor the kept
+    # table (its key) minds; UNION sorted every id to drop those (the kept table's fill: 8.6 -> 6.4 ms
+    # for a chair who may see 10,000 disputes).
+    sql, params = m.database.get_sql_context().sql(reduce(operator.add, parts)).query()
     return sql, tuple(params)
 
 

@@ -597,10 +597,11 @@ DISPUTE_RAISED_REFERENCE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_referenc
                             '("raised_by_id", "reference")')
 DISPUTE_RAISED_STAGE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_stage" ON "dispute" '
                         '("raised_by_id", "current_stage", "id")')
-# The person's raised disputes by status, with their next deadline (built by migration 0021_work_indexes,
-# in place of 0020's dispute_raised_status), and a person's notifications by kind (the same text here).
-DISPUTE_RAISED_STATUS_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_status_due" ON "dispute" '
-                             '("raised_by_id", "status", "next_due_at")')
+# The person's raised disputes by status, with their next deadline and child (built by migration
+# 0022_view_indexes, in place of 0021's dispute_raised_status_due, which replaced 0020's
+# dispute_raised_status), and a person's notifications by kind (0021; the same text here).
+DISPUTE_RAISED_STATUS_CHILD = ('CREATE INDEX IF NOT EXISTS "dispute_raised_status_child" ON "dispute" '
+                               '("raised_by_id", "status", "next_due_at", "child_id")')
 NOTIFICATION_RECIPIENT_KIND = ('CREATE INDEX IF NOT EXISTS "notification_recipient_kind" ON "notification" '
                                '("recipient_id", "kind", "dispute_id")')
 ACTION_OPEN_DUE = ('CREATE INDEX IF NOT EXISTS "action_open_due" ON "action" ("due", "stage_record_id") '
@@ -626,7 +627,7 @@ Dispute.add_index(SQL(DISPUTE_STAGE_ORDER))
 Dispute.add_index(SQL(DISPUTE_RAISED_DUE))
 Dispute.add_index(SQL(DISPUTE_RAISED_REFERENCE))
 Dispute.add_index(SQL(DISPUTE_RAISED_STAGE))
-Dispute.add_index(SQL(DISPUTE_RAISED_STATUS_DUE))
+Dispute.add_index(SQL(DISPUTE_RAISED_STATUS_CHILD))
 Notification.add_index(SQL(NOTIFICATION_RECIPIENT_KIND))
 Action.add_index(SQL(ACTION_OPEN_DUE))
 Child.add_index(SQL(CHILD_NAME_ORDER))

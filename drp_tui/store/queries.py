@@ -345,6 +345,12 @@ def _walks_children(q: CaseloadQuery) -> bool:
     return q.view in ("all", "team") or (q.view in ("overdue", "resolved") and q.staff_id is None)
 
 
+def _led_by_either(q: CaseloadQuery) -> bool:
+    """Is the view's query led by an OR of the person's indexes ("Awaiting me"; "Overdue" for a
+    person: raised by them or awaiting them), its rows then sorted?"""
+    return q.view == "awaiting" or (q.view == "overdue" and q.staff_id is not None)
+
+
 def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[no-untyped-def]
     """The disputes of the view ``q`` (their ids: which and in what order, nothing else);
     ``count``: for counting them (no order to walk: the person's own disputes may lead)."""
@@ -439,6 +445,10 @@ def _seek_condition(q: CaseloadQuery, order: list[Any]) -> Expression | None:
     if q.sort == "due" and values[1] is None:  # no deadline (they sort last, by id): the flag and the id
         keys, values = [keys[0], keys[2]], [values[0], values[2]]
     params = [Value(v, converter=k.db_value) if isinstance(k, Field) else Value(v) for k, v in zip(keys, values, strict=True)]
+    if q.sort in ("reference", "stage") and _led_by_either(q):
+        # (``|| ''``: not a range on the order's index for a part of the query's OR to enter; that
+        # part walked every dispute the person raised past the row, instead of its few by status)
+        keys[0] = keys[0].concat(SQL("''"))
     left, right = Tuple(*keys), Tuple(*params)
     return {"after": left > right, "from": left >= right, "before": left < right}[q.seek]
 

@@ -8,7 +8,10 @@ of "Resolved" or "Team" walks only the disputes of its kind and stops after the 
 - ``dispute_closed_due``, ``dispute_closed_reference``, ``dispute_closed_stage``: the closed
   disputes by due date, reference and stage ("Resolved" without a person: oversight);
 - ``dispute_closed_raised_due``: a chair's closed disputes by due date ("Resolved" by due date
-  walked the chair's every open dispute first).
+  walked the chair's every open dispute first);
+- ``dispute_raised_status_child``: 0021's ``dispute_raised_status_due`` with the child too, in
+  its place (its look-ups are served the same way): "Mine" by child reads the chair's open
+  disputes from the index alone, not each one's row (about 4,000 rows for a chair at 100,000).
 
 Their condition, ``("status" || '') IN (...)``, is the term the caseload's query writes
 (``store.queries._status_among``): a planner uses a partial index only for a query whose
@@ -27,8 +30,12 @@ CLOSED_DUE = f'CREATE INDEX IF NOT EXISTS "dispute_closed_due" ON "dispute" ({DU
 CLOSED_REFERENCE = f'CREATE INDEX IF NOT EXISTS "dispute_closed_reference" ON "dispute" ("reference") {CLOSED}'
 CLOSED_STAGE = f'CREATE INDEX IF NOT EXISTS "dispute_closed_stage" ON "dispute" ("current_stage", "id") {CLOSED}'
 CLOSED_RAISED_DUE = f'CREATE INDEX IF NOT EXISTS "dispute_closed_raised_due" ON "dispute" ("raised_by_id", {DUE}) {CLOSED}'
+RAISED_STATUS_CHILD = ('CREATE INDEX IF NOT EXISTS "dispute_raised_status_child" ON "dispute" '
+                       '("raised_by_id", "status", "next_due_at", "child_id")')
+DROP_RAISED_STATUS_DUE = 'DROP INDEX IF EXISTS "dispute_raised_status_due"'
 
 
 def up(migrator: Any, db: Any) -> None:
-    for sql in (OPEN_DUE, CLOSED_DUE, CLOSED_REFERENCE, CLOSED_STAGE, CLOSED_RAISED_DUE):
+    for sql in (OPEN_DUE, CLOSED_DUE, CLOSED_REFERENCE, CLOSED_STAGE, CLOSED_RAISED_DUE, RAISED_STATUS_CHILD,
+                DROP_RAISED_STATUS_DUE):
         db.execute_sql(sql)

@@ -621,6 +621,13 @@ DISPUTE_CLOSED_STAGE = ('CREATE INDEX IF NOT EXISTS "dispute_closed_stage" ON "d
 DISPUTE_CLOSED_RAISED_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_closed_raised_due" ON "dispute" '
                              '("raised_by_id", ("next_due_at" IS NULL), "next_due_at", "id") '
                              'WHERE ("status" || \'\') IN (\'resolved\', \'cafcass\', \'withdrawn\')')
+# A responder's disputes with what their views test and sort by, and the stage records sent to a
+# person with their dispute (built by migration 0022_view_indexes; the same text here).
+DISPUTE_RESPONDER_COVER = ('CREATE INDEX IF NOT EXISTS "dispute_responder_cover" ON "dispute" ("responder_id", '
+                           '"next_due_at", "status", "child_id", "current_stage", "reference") '
+                           'WHERE "responder_id" IS NOT NULL')
+STAGE_RECORD_RESPONDER_DISPUTE = ('CREATE INDEX IF NOT EXISTS "stage_record_responder_dispute" ON "stage_record" '
+                                  '("responder_id", "dispute_id")')
 Dispute.add_index(SQL(DISPUTE_DUE_ORDER))
 StageRecord.add_index(SQL(STAGE_RECORD_INFORMED))
 Dispute.add_index(SQL(DISPUTE_STAGE_ORDER))
@@ -636,3 +643,5 @@ Dispute.add_index(SQL(DISPUTE_CLOSED_DUE))
 Dispute.add_index(SQL(DISPUTE_CLOSED_REFERENCE))
 Dispute.add_index(SQL(DISPUTE_CLOSED_STAGE))
 Dispute.add_index(SQL(DISPUTE_CLOSED_RAISED_DUE))
+Dispute.add_index(SQL(DISPUTE_RESPONDER_COVER))
+StageRecord.add_index(SQL(STAGE_RECORD_RESPONDER_DISPUTE))

@@ -345,10 +345,19 @@ def _walks_children(q: CaseloadQuery) -> bool:
     return q.view in ("all", "team") or (q.view in ("overdue", "resolved") and q.staff_id is None)
 
 
-def _led_by_either(q: CaseloadQuery) -> bool:
-    """Is the view's query led by an OR of the person's indexes ("Awaiting me"; "Overdue" for a
-    person: raised by them or awaiting them), its rows then sorted?"""
-    return q.view == "awaiting" or (q.view == "overdue" and q.staff_id is not None)
+def _raised_or_awaited(staff_id: int) -> Expression:
+    """Disputes this person raised or whose response awaits them, written as the one side alone
+    when no dispute is on the other (a chair is seldom a dispute's responder, a manager raises
+    none): that side's index in the view's order then leads and the page stops after its rows,
+    where the OR read every one of the person's disputes and sorted them (two look-ups of one
+    index entry each decide it; the rows are the same)."""
+    D = m.Dispute
+    raised, awaited = D.raised_by == staff_id, D.responder == staff_id
+    if not D.select(D.id).where(awaited).exists():
+        return raised
+    if not D.select(D.id).where(raised).exists():
+        return awaited
+    return raised | awaited
 
 
 def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[no-untyped-def]
@@ -378,7 +387,7 @@ def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[
     elif q.view == "overdue":
         sel = sel.where(m.Dispute.next_due_at < q.now)
         if q.staff_id is not None:
-            sel = sel.where((m.Dispute.raised_by == q.staff_id) | (m.Dispute.responder == q.staff_id))
+            sel = sel.where(_raised_or_awaited(q.staff_id))
     elif q.view == "resolved":
         # (the closed disputes' own partial indexes, in each order: never every open one first)
         sel = sel.where(_status_among(CLOSED_STATUSES))
@@ -445,9 +454,9 @@ def _seek_condition(q: CaseloadQuery, order: list[Any]) -> Expression | None:
     if q.sort == "due" and values[1] is None:  # no deadline (they sort last, by id): the flag and the id
         keys, values = [keys[0], keys[2]], [values[0], values[2]]
     params = [Value(v, converter=k.db_value) if isinstance(k, Field) else Value(v) for k, v in zip(keys, values, strict=True)]
-    if q.sort in ("reference", "stage") and _led_by_either(q):
-        # (``|| ''``: not a range on the order's index for a part of the query's OR to enter; that
-        # part walked every dispute the person raised past the row, instead of its few by status)
+    if q.sort in ("reference", "stage") and q.view == "awaiting":
+        # (``|| ''``: not a range on the order's index for a part of "Awaiting me"'s OR to enter:
+        # that part walked every dispute the person raised past the row, not its few by status)
         keys[0] = keys[0].concat(SQL("''"))
     left, right = Tuple(*keys), Tuple(*params)
     return {"after": left > right, "from": left >= right, "before": left < right}[q.seek]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from peewee import JOIN, SQL, Expression, Field, ForeignKeyField, Tuple, Value, fn
+from peewee import JOIN, SQL, Expression, Field, ForeignKeyField, NodeList, Tuple, Value, fn
 
 from drp_tui.domain.model import (
     ActionView,
@@ -146,6 +146,13 @@ def holders_for(team_ids: Iterable[int | None]) -> tuple[HolderView, ...]:
     return tuple(HolderView(tr.level, tr.team_id, tr.staff.id, tr.staff.name) for tr in q)
 
 
+def _in_rows(lhs: Any, query: Any, op: str = "IN") -> Any:
+    """``lhs IN (query)`` (or ``NOT IN``), the same SQL text as peewee's ``in_``, written once: peewee
+    writes each ``IN (SELECT ...)`` twice (once to see whether it is empty), and so a subquery's
+    own subqueries four times ("Awaiting me": ~4 ms of Python for every page, more than its read)."""
+    return NodeList((lhs, SQL(op), query), parens=True)
+
+
 def awaiting_reply(staff_id: int | None) -> Expression:
     """A condition on ``Dispute`` rows: the current stage awaits a response from ``staff_id``
     (its one responder, or one of its joint responders who has not yet responded)."""
@@ -155,7 +162,7 @@ def awaiting_reply(staff_id: int | None) -> Expression:
              .join(cur, on=((cur.id == rec.dispute) & (cur.current_stage == rec.stage_key)))
              .where((sr.responder == staff_id) & sr.response_at.is_null()))
     sent = m.Dispute.status == Status.SENT.value  # (each branch on its own index: an OR of ANDs)
-    return (sent & (m.Dispute.responder == staff_id)) | (sent & m.Dispute.id.in_(joint))
+    return (sent & (m.Dispute.responder == staff_id)) | (sent & _in_rows(m.Dispute.id, joint))
 
 
 def get_dispute(dispute_id: int, *, viewer_id: int | None = None) -> DisputeView:
@@ -420,11 +427,11 @@ def _awaiting(staff_id: int | None) -> Expression:
     # (tested for each draft the person was asked about, by its own stage records: as a list,
     # every unsent stage record of every dispute was read for each query, ~30 ms at 100,000)
     unagreed = fn.EXISTS(SR.select(SR.id).where((SR.dispute == D.id) & SR.sent_at.is_null()
-                                                & SR.approval_by.is_null() & SR.id.not_in(decided)))
+                                                & SR.approval_by.is_null() & _in_rows(SR.id, decided, "NOT IN")))
     return (awaiting_reply(staff_id)
-            | ((D.status == Status.NEGOTIATING.value) & D.id.in_(answering))
+            | ((D.status == Status.NEGOTIATING.value) & _in_rows(D.id, answering))
             | ((D.raised_by == staff_id) & D.status.in_([Status.RESPONDED.value, Status.NEGOTIATING.value]))
-            | ((D.status == Status.DRAFT.value) & D.id.in_(asked) & unagreed))
+            | ((D.status == Status.DRAFT.value) & _in_rows(D.id, asked) & unagreed))
 
 
 def caseload_count(q: CaseloadQuery) -> int:

@@ -597,21 +597,51 @@ DISPUTE_RAISED_REFERENCE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_referenc
                             '("raised_by_id", "reference")')
 DISPUTE_RAISED_STAGE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_stage" ON "dispute" '
                         '("raised_by_id", "current_stage", "id")')
-# The person's raised disputes by status, with their next deadline (built by migration 0021_work_indexes,
-# in place of 0020's dispute_raised_status), and a person's notifications by kind (the same text here).
-DISPUTE_RAISED_STATUS_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_raised_status_due" ON "dispute" '
-                             '("raised_by_id", "status", "next_due_at")')
+# The person's raised disputes by status, with their next deadline and child (built by migration
+# 0022_view_indexes, in place of 0021's dispute_raised_status_due, which replaced 0020's
+# dispute_raised_status), and a person's notifications by kind (0021; the same text here).
+DISPUTE_RAISED_STATUS_CHILD = ('CREATE INDEX IF NOT EXISTS "dispute_raised_status_child" ON "dispute" '
+                               '("raised_by_id", "status", "next_due_at", "child_id")')
 NOTIFICATION_RECIPIENT_KIND = ('CREATE INDEX IF NOT EXISTS "notification_recipient_kind" ON "notification" '
                                '("recipient_id", "kind", "dispute_id")')
 ACTION_OPEN_DUE = ('CREATE INDEX IF NOT EXISTS "action_open_due" ON "action" ("due", "stage_record_id") '
                    'WHERE "done_on" IS NULL')  # only the actions not yet done
+# The open and the closed disputes, each in a caseload view's order (partial indexes, built by
+# migration 0022_view_indexes; the same text here). Their condition is the caseload query's own term.
+DISPUTE_OPEN_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_open_due" ON "dispute" '
+                    '(("next_due_at" IS NULL), "next_due_at", "id") '
+                    'WHERE ("status" || \'\') IN (\'draft\', \'sent\', \'responded\', \'negotiating\')')
+DISPUTE_CLOSED_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_closed_due" ON "dispute" '
+                      '(("next_due_at" IS NULL), "next_due_at", "id") '
+                      'WHERE ("status" || \'\') IN (\'resolved\', \'cafcass\', \'withdrawn\')')
+DISPUTE_CLOSED_REFERENCE = ('CREATE INDEX IF NOT EXISTS "dispute_closed_reference" ON "dispute" ("reference") '
+                            'WHERE ("status" || \'\') IN (\'resolved\', \'cafcass\', \'withdrawn\')')
+DISPUTE_CLOSED_STAGE = ('CREATE INDEX IF NOT EXISTS "dispute_closed_stage" ON "dispute" ("current_stage", "id") '
+                        'WHERE ("status" || \'\') IN (\'resolved\', \'cafcass\', \'withdrawn\')')
+DISPUTE_CLOSED_RAISED_DUE = ('CREATE INDEX IF NOT EXISTS "dispute_closed_raised_due" ON "dispute" '
+                             '("raised_by_id", ("next_due_at" IS NULL), "next_due_at", "id") '
+                             'WHERE ("status" || \'\') IN (\'resolved\', \'cafcass\', \'withdrawn\')')
+# A responder's disputes with what their views test and sort by, and the stage records sent to a
+# person with their dispute (built by migration 0022_view_indexes; the same text here).
+DISPUTE_RESPONDER_COVER = ('CREATE INDEX IF NOT EXISTS "dispute_responder_cover" ON "dispute" ("responder_id", '
+                           '"next_due_at", "status", "child_id", "current_stage", "reference") '
+                           'WHERE "responder_id" IS NOT NULL')
+STAGE_RECORD_RESPONDER_DISPUTE = ('CREATE INDEX IF NOT EXISTS "stage_record_responder_dispute" ON "stage_record" '
+                                  '("responder_id", "dispute_id")')
 Dispute.add_index(SQL(DISPUTE_DUE_ORDER))
 StageRecord.add_index(SQL(STAGE_RECORD_INFORMED))
 Dispute.add_index(SQL(DISPUTE_STAGE_ORDER))
 Dispute.add_index(SQL(DISPUTE_RAISED_DUE))
 Dispute.add_index(SQL(DISPUTE_RAISED_REFERENCE))
 Dispute.add_index(SQL(DISPUTE_RAISED_STAGE))
-Dispute.add_index(SQL(DISPUTE_RAISED_STATUS_DUE))
+Dispute.add_index(SQL(DISPUTE_RAISED_STATUS_CHILD))
 Notification.add_index(SQL(NOTIFICATION_RECIPIENT_KIND))
 Action.add_index(SQL(ACTION_OPEN_DUE))
 Child.add_index(SQL(CHILD_NAME_ORDER))
+Dispute.add_index(SQL(DISPUTE_OPEN_DUE))
+Dispute.add_index(SQL(DISPUTE_CLOSED_DUE))
+Dispute.add_index(SQL(DISPUTE_CLOSED_REFERENCE))
+Dispute.add_index(SQL(DISPUTE_CLOSED_STAGE))
+Dispute.add_index(SQL(DISPUTE_CLOSED_RAISED_DUE))
+Dispute.add_index(SQL(DISPUTE_RESPONDER_COVER))
+StageRecord.add_index(SQL(STAGE_RECORD_RESPONDER_DISPUTE))

@@ -9,6 +9,7 @@ import pytest
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
+from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services import audit, work
 from drp_tui.services.demo import build_demo
 from drp_tui.store import models as m
@@ -80,3 +81,13 @@ def test_keyset_pages_equal_offset_pages_on_postgresql(pg: object, sort: str) ->
             assert [r.id for r in caseload_page(replace(q, seek="after", seek_id=before[-1]), 0, 4)] == after
             assert [r.id for r in caseload_page(replace(q, seek="before", seek_id=after[0]), 0, 4)] == before
         assert [r.id for r in caseload_page(replace(q, seek="last"), 0, 4)] == forward[-4:]
+
+
+def test_every_view_reads_as_judged_on_postgresql(pg: object) -> None:
+    """Every view, sort and kind of page (the partial indexes' literal status terms, the one-side
+    "overdue", the children walked "by child") reads the rows judged one by one on PostgreSQL."""
+    from tests.factories import make_world
+    from tests.unit.test_caseload_pages import every_view_reads_as_judged, varied_caseload
+
+    w = make_world(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FrozenClock(FROZEN_NOW))
+    assert every_view_reads_as_judged(w, varied_caseload(w)) > 50

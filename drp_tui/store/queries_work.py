@@ -7,18 +7,19 @@ lets through that needs nothing is simply dropped there; the query must never dr
 one that might need the person (so its windows are generous).
 
 ``views`` loads many disputes in a fixed number of queries (not a few per dispute), so
-a chair with hundreds of open disputes gets their work list as fast as one with ten.
+a chair with hundreds of open disputes gets their work list as fast as one with ten;
+``each_view`` reads them the same way and makes each view only when it is asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import cast
 
 from drp_tui.domain.model import DisputeView, Status
 from drp_tui.store import models as m
-from drp_tui.store.queries import dispute_views
+from drp_tui.store.queries import dispute_views, each_dispute_view
 from drp_tui.store.visibility import viewer, visible_to
 
 MOST = 200  # disputes judged for one person's work list at most (the most urgent first; a caseload is far smaller)
@@ -84,4 +85,10 @@ def views(ids: Iterable[int]) -> list[DisputeView]:
     return dispute_views(ids)
 
 
-__all__ = ["MOST", "candidates", "views"]
+def each_view(ids: Iterable[int]) -> Iterator[DisputeView]:
+    """``views`` one at a time (each made when asked for: a caller that judges each and lets it go
+    holds one, not MOST). Ask for them all inside one ``visibility.one_snapshot()``."""
+    return each_dispute_view(ids)
+
+
+__all__ = ["MOST", "candidates", "each_view", "views"]

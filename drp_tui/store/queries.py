@@ -140,7 +140,7 @@ def holders_for(team_ids: Iterable[int | None]) -> tuple[HolderView, ...]:
     teams = [t for t in team_ids if t is not None]
     if not teams:
         return ()
-    q = (m.TeamRole.select(m.TeamRole, m.Staff).join(m.Staff)
+    q = (m.TeamRole.select(m.TeamRole, m.Staff.id, m.Staff.name).join(m.Staff)  # (not the rest of the person's row)
          .where(m.TeamRole.team.in_(teams) & (m.Staff.active == True))  # noqa: E712
          .order_by(m.TeamRole.id))
     return tuple(HolderView(tr.level, tr.team_id, tr.staff.id, tr.staff.name) for tr in q)
@@ -233,7 +233,7 @@ def each_dispute_view(ids: Iterable[int], *, viewer_id: int | None = None) -> It
         meetings.setdefault(x.dispute_id, []).append(MonitoringView(x.id, x.due_on, x.held_on, x.outcome))
     held = list(m.Meeting.select().where(m.Meeting.dispute.in_(among)).order_by(m.Meeting.held_on, m.Meeting.id))
     approvals: dict[int, list[ApprovalView]] = {}
-    for ap in (m.Approval.select(m.Approval, m.Staff).join(m.Staff).where(m.Approval.dispute.in_(among))
+    for ap in (m.Approval.select(m.Approval, m.Staff.id, m.Staff.name).join(m.Staff).where(m.Approval.dispute.in_(among))
                .order_by(m.Approval.at, m.Approval.id)):
         approvals.setdefault(ap.dispute_id, []).append(
             ApprovalView(ap.id, ap.stage_record_id, ap.gate, ap.decision, ap.reason, ap.by_id, ap.by.name, ap.at))

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services import outcomes
 from drp_tui.services.context import Ctx
+from drp_tui.services.work import WorkItem
 from drp_tui.ui.screens.caseload import CaseloadScreen
 from drp_tui.ui.screens.dispute import DisputeScreen
-from drp_tui.ui.screens.work import WorkScreen, WorkTable
+from drp_tui.ui.screens.work import Shown, WorkScreen, WorkTable
 from drp_tui.ui.widgets.caseload_table import CaseloadTable
 from tests.conftest import FROZEN_NOW
 from tests.ui.desk_helpers import desk_test, raw, screen_text, settle
@@ -149,3 +152,36 @@ async def test_home_away_from_view_reloads_when_shown_not_on_every_change(make_a
         app.tick()  # on show: time passing reloads it
         await settle(pilot)
         assert len(calls) > shown
+
+
+@desk_test
+async def test_a_rows_text_is_made_when_it_is_drawn_not_for_every_row(make_app: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The table holds a row for every item, but a cell's text is made only when its row is drawn
+    (the list may hold 200 disputes' worth; the screen shows a few)."""
+    made: list[WorkItem] = []
+    real = Shown.text
+
+    def counting(self: Shown, item: WorkItem, column: str) -> Any:
+        made.append(item)
+        return real(self, item, column)
+
+    monkeypatch.setattr(Shown, "text", counting)
+    app = make_app("cpatel", home="work")
+    async with app.run_test(size=(80, 12)) as pilot:  # (room for three rows of two lines)
+        await settle(pilot)
+        table = app.screen.query_one(WorkTable)
+        items = table.items
+        drawn = {(i.dispute_id, i.move) for i in made}
+        assert table.row_count == len(items) > len(drawn) > 0
+        assert drawn == {(i.dispute_id, i.move) for i in items[:len(drawn)]}  # the top rows, those on screen
+        made.clear()
+        table.move_cursor(row=len(items) - 1, animate=False)  # (the last row: scrolled to)
+        await settle(pilot)
+        assert (items[-1].dispute_id, items[-1].move) in {(i.dispute_id, i.move) for i in made}  # drawn once shown
+        last = [str(cell) for cell in table.get_row_at(len(items) - 1)]
+        assert last[2].split("\n") == [items[-1].reference, items[-1].child_name]
+        with raw(app) as con:  # the database agrees
+            (child,) = con.execute("SELECT c.name FROM dispute d JOIN child c ON c.id = d.child_id WHERE d.id = ?",
+                                   (items[-1].dispute_id,)).fetchone()
+        assert child == items[-1].child_name

@@ -145,3 +145,29 @@ def test_views_load_in_a_fixed_number_of_queries(demo: WorkingCalendar, monkeypa
             assert v == queries.get_dispute(v.id)
     assert any(v.sibling_ids for v in views)  # (linked siblings among them)
     assert counts[0] == counts[1] and len(ids) > 20
+
+
+def test_views_send_the_same_statements_for_any_number_of_disputes(demo: WorkingCalendar,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite a list of ids is one parameter: 3 disputes and all of them send the same statements
+    (the connection keeps one prepared statement each, not one more for each count of ids)."""
+    ids = [d.id for d in m.Dispute.select(m.Dispute.id)]
+    db = m.database.obj
+    original = db.execute_sql
+    sent: list[tuple[str, int]] = []
+
+    def keeping(sql: str, params: object = None, *args: object, **kwargs: object) -> object:
+        sent.append((sql, len(params or ())))  # type: ignore[arg-type]
+        return original(sql, params, *args, **kwargs)
+
+    linked = [d.id for d in m.Dispute.select(m.Dispute.id).where(m.Dispute.link_group.is_null(False))]
+    statements = []
+    for some in (linked[:3], ids):  # (each with linked siblings among them)
+        sent.clear()
+        monkeypatch.setattr(db, "execute_sql", keeping)
+        views = list(queries_work.each_view(some))  # (as My work reads them: one at a time)
+        monkeypatch.undo()
+        assert [v.id for v in views] == some
+        assert all(n <= 3 for _, n in sent)  # (the ids as one parameter)
+        statements.append([sql for sql, _ in sent])
+    assert statements[0] == statements[1] and len(ids) > 20

@@ -11,15 +11,17 @@ Every row carries its state as a word and symbol (``!! OVERDUE``), not colour al
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, cast
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
@@ -61,7 +63,53 @@ def due_line(item: WorkItem, today: date) -> str:
     return item.due_word
 
 
-class WorkTable(DeskTable[Text]):
+class Shown:
+    """What the cells of one showing of the list share: the day, the width of "what", plain mode
+    (one line a row) and each state's style."""
+
+    __slots__ = ("one_line", "styles", "today", "what")
+
+    def __init__(self, today: date, what: int, one_line: bool) -> None:
+        self.today, self.what, self.one_line = today, what, one_line
+        self.styles: dict[DueState, Style] = {}
+
+    def text(self, item: WorkItem, column: str) -> Text:
+        """The cell of ``item`` in ``column`` ("what", "dispute" or "with"), in its state's style."""
+        style = self.styles[item.state]
+        reference = fit(item.reference, item.short_reference, FIXED["dispute"])
+        if self.one_line:  # plain mode: one item per line (the rest in the line below the list)
+            if column == "what":
+                return safe_text(f"{item.verb}: {due_line(item, self.today)}", style, width=self.what)
+            if column == "dispute":
+                return safe_text(reference, style, width=FIXED["dispute"])
+            return safe_text(item.with_whom or "-", style, width=FIXED["with"])
+        if column == "what":
+            return two(item.verb, due_line(item, self.today), self.what, style)
+        if column == "dispute":
+            return two(reference, item.child_name, FIXED["dispute"], style)
+        return two(item.with_whom or "-", fit(item.stage_label, item.stage_short, FIXED["with"]), FIXED["with"], style)
+
+
+class WorkCell:
+    """A cell of the list, made into its ``Text`` only when it is drawn (Rich's ``__rich__``).
+
+    The table holds every row (up to 200 disputes' worth) and the screen shows about ten: made
+    at once, the rows' text held about 0.3 MB for as long as the list was shown, the larger part
+    of what My work added to a desk's peak memory. ``str`` gives the cell's text."""
+
+    __slots__ = ("column", "item", "shown")
+
+    def __init__(self, item: WorkItem, column: str, shown: Shown) -> None:
+        self.item, self.column, self.shown = item, column, shown
+
+    def __rich__(self) -> Text:
+        return self.shown.text(self.item, self.column)
+
+    def __str__(self) -> str:
+        return self.__rich__().plain
+
+
+class WorkTable(DeskTable[Text | WorkCell]):
     """Two lines a row: what to do and what is due; which dispute; with whom, at which stage."""
 
     BINDINGS = WORK_BINDINGS
@@ -89,31 +137,27 @@ class WorkTable(DeskTable[Text]):
         self.add_column("What to do · what is due", key="what", width=what)
         self.add_column("Dispute · child", key="dispute", width=FIXED["dispute"])
         self.add_column("With whom", key="with", width=FIXED["with"])
-        one_line = is_plain(self)  # plain mode: one item per line (the rest in the line below the list)
+        shown = Shown(self.today, what, is_plain(self))
+        states: dict[DueState, Text] = {}  # (each state's cell: one, shared by its rows)
         for item in self.items:
-            style = self.get_component_rich_style(STATE_CLASS[item.state], partial=True)
-            word = STATE_WORDS.get(item.state, item.state.label)
-            symbol = item.state.symbol.strip() if item.state is not DueState.NONE else "*"
-            state = safe_text(f"{symbol} {word}", style, width=FIXED["state"])
-            key = f"{item.dispute_id}:{item.move.value}"
-            if one_line:
-                self.add_row(state, safe_text(f"{item.verb}: {due_line(item, self.today)}", style, width=what),
-                             safe_text(fit(item.reference, item.short_reference, FIXED["dispute"]), style, width=FIXED["dispute"]),
-                             safe_text(item.with_whom or "-", style, width=FIXED["with"]), key=key, height=1)
-                continue
-            self.add_row(
-                state,
-                two(item.verb, due_line(item, self.today), what, style),
-                two(fit(item.reference, item.short_reference, FIXED["dispute"]), item.child_name, FIXED["dispute"],
-                    style),
-                two(item.with_whom or "-", fit(item.stage_label, item.stage_short, FIXED["with"]), FIXED["with"],
-                    style),
-                key=key, height=2)
+            if item.state not in states:
+                style = shown.styles[item.state] = self.get_component_rich_style(STATE_CLASS[item.state], partial=True)
+                word = STATE_WORDS.get(item.state, item.state.label)
+                symbol = item.state.symbol.strip() if item.state is not DueState.NONE else "*"
+                states[item.state] = safe_text(f"{symbol} {word}", style, width=FIXED["state"])
+            self.add_row(states[item.state], WorkCell(item, "what", shown), WorkCell(item, "dispute", shown),
+                         WorkCell(item, "with", shown), key=f"{item.dispute_id}:{item.move.value}",
+                         height=1 if shown.one_line else 2)
         if keep is not None:
             for i, item in enumerate(self.items):
                 if (item.dispute_id, item.move) == (keep.dispute_id, keep.move):
                     self.move_cursor(row=i, animate=False)
                     break
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Nothing to measure: every column's width is set (``show``), and every row's height.
+        (Measuring would make every row's text, which its cells make only when drawn.)"""
+        DataTable._update_dimensions(self, ())  # (the table's size)
 
     @property
     def current(self) -> WorkItem | None:

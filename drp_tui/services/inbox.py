@@ -102,6 +102,8 @@ def remind(ctx: Ctx) -> int:
          .where(D.next_due_at.is_null(False) & (D.next_due_at < horizon)
                 & ((D.raised_by == ctx.actor_id) | (D.responder == ctx.actor_id) | awaiting_reply(ctx.actor_id))
                 & D.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]))
+         .order_by(D.id)  # (made in the disputes' order, whatever index the database walks: the inbox
+         # lists a minute's reminders by the order they were made)
          .namedtuples())  # (plain rows, streamed: a chair may have thousands, read every minute)
     missing: list[tuple[str, Any, DueState]] = []
     chunk: list[tuple[str, Any, DueState]] = []

@@ -171,3 +171,15 @@ def test_views_send_the_same_statements_for_any_number_of_disputes(demo: Working
         assert all(n <= 3 for _, n in sent)  # (the ids as one parameter)
         statements.append([sql for sql, _ in sent])
     assert statements[0] == statements[1] and len(ids) > 20
+
+
+def test_a_minutes_reminders_are_made_in_the_disputes_order(demo: WorkingCalendar) -> None:
+    """The inbox lists reminders made in one minute by the order they were made: by dispute,
+    whichever index the database walks to find them (a new index once changed that order)."""
+    from drp_tui.services import inbox
+
+    ctx = ctx_for("dwhitlow", demo)  # a team manager: disputes awaiting them, others raised by chairs
+    assert inbox.remind(ctx) >= 3
+    made = [n.dispute_id for n in m.Notification.select().where(
+        (m.Notification.recipient == ctx.actor_id) & (m.Notification.kind == "reminder")).order_by(m.Notification.id)]
+    assert made == sorted(made)

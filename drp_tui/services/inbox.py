@@ -102,8 +102,6 @@ def remind(ctx: Ctx) -> int:
          .where(D.next_due_at.is_null(False) & (D.next_due_at < horizon)
                 & ((D.raised_by == ctx.actor_id) | (D.responder == ctx.actor_id) | awaiting_reply(ctx.actor_id))
                 & D.status.not_in([Status.RESOLVED.value, Status.CAFCASS.value, Status.WITHDRAWN.value]))
-         .order_by(D.id)  # (made in the disputes' order, whatever index the database walks: the inbox
-         # lists a minute's reminders by the order they were made)
          .namedtuples())  # (plain rows, streamed: a chair may have thousands, read every minute)
     missing: list[tuple[str, Any, DueState]] = []
     chunk: list[tuple[str, Any, DueState]] = []
@@ -127,7 +125,10 @@ def remind(ctx: Ctx) -> int:
     with write_txn():
         # again inside the transaction: another session may have just sent them
         still = _not_sent(sorted(key for key, _, _ in missing))
-        for key, d, st in missing:
+        # made in the disputes' order, whatever index the database walked to find them (the inbox
+        # lists a minute's reminders in the order they were made); sorted here, the few to make,
+        # not in the query: SQLite would hold every row it found to sort them (thousands for a chair)
+        for key, d, st in sorted(missing, key=lambda item: item[1].id):
             if key not in still:
                 continue
             m.Notification.create(recipient=ctx.actor_id, kind="reminder", dispute=d.id, created_at=now,

@@ -6,6 +6,8 @@
 - :func:`stop_watching`: close the PostgreSQL listener's connection (the desk closing);
 - :func:`close_this_thread`: close the calling thread's connection (peewee keeps
   one per thread);
+- :func:`keep_fewer_pages`: the calling thread's connection keeps fewer pages (the start's
+  one thread: ``store.db.START_CACHE_KIB``);
 - :func:`abandoned_when`: a block of reads that stops once an event is set (the desk
   closing: its count need not be waited for), raising ``Abandoned``;
 - :func:`storage_errors`: run a call, turning the store's ``StorageFault`` (a write
@@ -37,6 +39,11 @@ def data_version(wait: float = 0.0) -> int:
 def stop_watching() -> None:
     """Stop listening for other sessions' commits (PostgreSQL; nothing to do on SQLite)."""
     db.close_listener()
+
+
+def keep_fewer_pages() -> None:
+    """This thread's connection keeps fewer pages of the database (``store.db.keep_fewer_pages``)."""
+    db.keep_fewer_pages()
 
 
 def close_this_thread() -> None:

@@ -179,7 +179,9 @@ class LiveMixin(_Base):
         (``first_page_shown``). Once the reminders end, or at the first key or click
         (``start_work_done``), workers run side by side again, so a key's page never waits behind
         the start's count or reminders."""
-        self._start_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drp-start")
+        # (its connection keeps fewer pages: what the start reads, it reads once; store.db.START_CACHE_KIB)
+        self._start_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drp-start",
+                                              initializer=connection.keep_fewer_pages)
         asyncio.get_running_loop().set_default_executor(self._start_pool)
 
     def settle_heap(self) -> None:

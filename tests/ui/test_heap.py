@@ -69,3 +69,25 @@ def test_drp_opens_the_desk_with_its_heap_settled(monkeypatch: pytest.MonkeyPatc
     setup: Any = SimpleNamespace(policy=object(), config=SimpleNamespace(plain=False))
     assert run.open_desk(setup) == 0
     assert made and made[0]["settle_heap"] is True
+
+
+@desk_test
+async def test_the_starts_thread_keeps_fewer_pages_and_a_keys_thread_the_usual(make_app: Any) -> None:
+    import asyncio
+
+    from drp_tui.store.db import SQLITE_PRAGMAS, START_CACHE_KIB
+    from drp_tui.store.models import database
+
+    def kept() -> int:
+        return int(database.obj.execute_sql("PRAGMA cache_size").fetchone()[0])
+
+    app = make_app("cpatel")
+    async with app.run_test(size=(80, 24)) as pilot:
+        pool = app._start_pool
+        assert pool is not None  # the start's one thread, while its work runs
+        assert await asyncio.wrap_future(pool.submit(kept)) == -START_CACHE_KIB
+        await settle(pilot)
+        assert app._start_pool is None  # the start's work is done: keys get threads of their own
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, kept) == SQLITE_PRAGMAS["cache_size"] == -512
+        assert any(name in screen_text(app) for name in child_names(app))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from drp_tui.ui.live import GC_AFTER_START
 from drp_tui.ui.screens.caseload import CaseloadScreen
 from tests.ui.desk_helpers import child_names, desk_test, screen_text, settle
 
@@ -19,8 +20,10 @@ from tests.ui.desk_helpers import child_names, desk_test, screen_text, settle
 @pytest.fixture
 def nothing_frozen() -> Iterator[None]:
     gc.unfreeze()  # (what this process froze before, back in the collector's sight)
+    pace = gc.get_threshold()
     yield
     gc.unfreeze()  # a test process makes many desks: nothing of this one is kept after the test
+    gc.set_threshold(*pace)  # (and it collects at Python's pace)
 
 
 @desk_test
@@ -42,12 +45,29 @@ async def test_a_drp_desk_settles_its_heap_when_made_and_when_its_start_is_done(
 
 
 @desk_test
+async def test_a_drp_desk_collects_less_often_once_its_start_is_done(make_app: Any, nothing_frozen: None) -> None:
+
+    pace = gc.get_threshold()
+    assert pace != GC_AFTER_START
+    app = make_app("cpatel", settle_heap=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app._start_pool is not None and gc.get_threshold() == pace  # the start: Python's pace
+        await settle(pilot)
+        assert app._start_pool is None
+        assert gc.get_threshold() == GC_AFTER_START  # the start settled: fewer, larger batches
+        await pilot.press("6")  # the desk works as before
+        await settle(pilot)
+        assert "[6 All]" in screen_text(app)
+
+
+@desk_test
 async def test_a_desk_made_elsewhere_freezes_nothing(make_app: Any, nothing_frozen: None) -> None:
     app = make_app("cpatel")  # (a test's desk, or the benches' without the flag)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app._start_pool is None
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() != GC_AFTER_START  # (nor collects less often)
 
 
 def test_drp_opens_the_desk_with_its_heap_settled(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,9 +6,9 @@ nothing. Whether a move is open, and what is due when, is judged afterwards by
 lets through that needs nothing is simply dropped there; the query must never drop
 one that might need the person (so its windows are generous).
 
-``views`` loads many disputes in a fixed number of queries (not a few per dispute), so
-a chair with hundreds of open disputes gets their work list as fast as one with ten;
-``each_view`` reads them the same way and makes each view only when it is asked for.
+``each_view`` loads many disputes in a fixed number of queries (not a few per dispute), so
+a chair with hundreds of open disputes gets their work list as fast as one with ten, and
+makes each view only when it is asked for.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import cast
 
 from drp_tui.domain.model import DisputeView, Status
 from drp_tui.store import models as m
-from drp_tui.store.queries import dispute_views, each_dispute_view
+from drp_tui.store.queries import each_dispute_view
 from drp_tui.store.visibility import viewer, visible_to
 
 MOST = 200  # disputes judged for one person's work list at most (the most urgent first; a caseload is far smaller)
@@ -80,15 +80,11 @@ def candidates(staff_id: int, horizon: datetime, horizon_day: date, *, approver:
     return [int(i) for (i,) in cast("Iterable[tuple[int]]", q.tuples())]
 
 
-def views(ids: Iterable[int]) -> list[DisputeView]:
-    """These disputes in full, in a fixed number of queries, in the order given."""
-    return dispute_views(ids)
-
-
 def each_view(ids: Iterable[int]) -> Iterator[DisputeView]:
-    """``views`` one at a time (each made when asked for: a caller that judges each and lets it go
-    holds one, not MOST). Ask for them all inside one ``visibility.one_snapshot()``."""
+    """These disputes in full, in a fixed number of queries, in the order given, one at a time
+    (each made when asked for: a caller that judges each and lets it go holds one, not MOST).
+    Ask for them all inside one ``visibility.one_snapshot()``."""
     return each_dispute_view(ids)
 
 
-__all__ = ["MOST", "candidates", "each_view", "views"]
+__all__ = ["MOST", "candidates", "each_view"]

@@ -137,7 +137,7 @@ def test_views_load_in_a_fixed_number_of_queries(demo: WorkingCalendar, monkeypa
     for some in (ids[:3], ids):
         monkeypatch.setattr(db, "execute_sql", counting)
         sent.clear()
-        views = queries_work.views(some)
+        views = list(queries_work.each_view(some))
         counts.append(len(sent))
         monkeypatch.undo()
         assert [v.id for v in views] == some

@@ -8,8 +8,10 @@ at 80x24, ``--runs`` times:
 
 - bare:   a Textual app with a header, a 100-row DataTable and a footer, exiting at its
           first frame (what any Textual program costs);
-- home N: the desk signed in as a chair, exiting once the first screen a signed-in person
-          sees (home, "my work") has its list on screen, on the big database;
+- home N: the desk as ``drp --config FILE`` opens it (``drp_tui.cli.main``: the options, the
+          setup from the config file, the desk), signed in as a chair, exiting once the first
+          screen a signed-in person sees (home, "my work") has its list on screen, on the big
+          database;
 - desk N: the same with ``home = "caseload"``, exiting once the first caseload page is on
           screen (start to an interactive caseload, the target);
 - all N / all small: the caseload, then key ``6`` (the "all" view) until its page is on
@@ -17,20 +19,25 @@ at 80x24, ``--runs`` times:
 
 Prints, for each, the median (min–max) time from the process's start until what it waits
 for is on screen (the child says when, with the wall clock, after the refresh that draws it:
-the bare app after its first, the desk after the one following the list's arrival), the whole process's time
-and its peak resident memory (getrusage of the child), then the
-ratios the targets are set on, from the on-screen times: desk/bare start (home and
-caseload), desk/bare memory, all N / all small. The desk does not exit at once when its
-list is on screen: it first lets the start's own work finish (the sign-in's reminders, the
-view's background count), so its whole-process time and peak memory are those of a desk
-that has started, not of one cut short by quitting.
+the bare app after its first, the desk after the one following the list's arrival, which the
+desk itself tells: nothing polls), the whole process's time and its peak resident memory
+(getrusage of the child), then the ratios the targets are set on, from the on-screen times:
+desk/bare start (home and caseload), desk/bare memory, all N / all small. The desk does not
+exit at once when its list is on screen: it first lets the start's own work finish (the
+sign-in's reminders, the view's background count), so its whole-process time and peak memory
+are those of a desk that has started, not of one cut short by quitting.
+
+The desk runs through ``drp``'s own ``main``, so what ``drp`` imports and does before the desk
+(its options, ``load_setup``: the config file, the profile, the bank holidays and closure
+days, pinning old disputes) is in the figure. Only the sign-in (as a named chair, not at the
+log-in screen), the frozen clock and the headless 80x24 screen differ from a person's ``drp``.
 
 The desk's modules are byte-compiled first (``compileall``, into their ``__pycache__``), as
 ``pip install`` does when the desk is installed and as Textual's own are in the virtual
 environment: without it a process with ``PYTHONDONTWRITEBYTECODE`` set (or a read-only tree)
 compiles every module of the desk again at each start, and the ratio measures the compiler.
-``--from-source`` skips that. The desk's calendar is made as ``load_setup`` makes it: bank
-holidays kept between starts in the user cache folder. The runs use a cache folder of their
+``--from-source`` skips that. Bank holidays are kept between starts in the user cache folder,
+as ``load_setup`` keeps them. The runs use a cache folder of their
 own (``XDG_CACHE_HOME`` in the temporary folder), written by one untimed start before the
 timed ones: the kept holidays name the installed ``holidays`` package, so another install
 sharing the person's folder rewrote it, and the next run loaded the whole package again
@@ -82,46 +89,58 @@ Bare().run(headless=True, size=(80, 24))
 """
 
 DESK = r"""
+import gc
+gc.disable()  # (as drp's main does for the desk: its imports and setup are made with the collector paused)
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 import drp_tui.ui.app
-from drp_tui.bootstrap import Setup, holiday_source
-from drp_tui.config import Config
-from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.policy_loader import load_builtin
+from drp_tui.cli import main
 from drp_tui.domain.timeutil import FrozenClock
-from drp_tui.store.db import open_database
 from drp_tui.ui.app import DrpApp
 
-path, home, keys = sys.argv[1], sys.argv[2], sys.argv[3:]
-open_database(path)
-policy = load_builtin("mosaic-iro")
-calendar = WorkingCalendar("ENG", holidays=holiday_source())  # as load_setup makes it: bank holidays kept between starts
-setup = Setup(Config(db=path, idle_lock_minutes=0, home=home), path, policy, calendar)
+config, keys = sys.argv[1], sys.argv[2:]
 
 
 class Timed(DrpApp):
     CSS_PATH = str(Path(drp_tui.ui.app.__file__).parent / DrpApp.CSS_PATH)  # relative to this -c script otherwise
 
+    # Nothing polls: the desk tells when its first list is on screen (first_page_shown, called
+    # after the refresh that draws it, as the bare app's figure is taken after its first refresh),
+    # and a key's page is seen where the caseload puts it in its table. So the desk does no work
+    # for the bench that the bare app does not do.
     def on_mount(self):  # (Textual calls DrpApp.on_mount itself: every class's handler in the MRO)
         self._keys = list(keys)
-        self._seen = None
         self._on_screen = False
-        self._drawing = False
         self._reminders_done = False
-        self.set_interval(0.002, self._watch)
+
+    def first_page_shown(self):
+        if self._keys:
+            from drp_tui.ui.widgets.caseload_table import CaseloadTable  # (imported by now: it is on screen)
+
+            original = CaseloadTable.show_page
+
+            def told(table, *args, **kwargs):
+                original(table, *args, **kwargs)
+                self._page_in()
+            CaseloadTable.show_page = told
+            self.call_later(self.simulate_key, self._keys.pop(0))
+        else:
+            self._shown()
+        super().first_page_shown()
+
+    def _page_in(self):  # a key's page is in the table
+        if self._keys:
+            self.call_later(self.simulate_key, self._keys.pop(0))
+        elif not self._on_screen:
+            self.call_after_refresh(self._shown)
 
     def _reminded(self, *args):
         super()._reminded(*args)
         self._reminders_done = True
-
-    def _draw(self):
-        # the list is in the screen's widgets: on screen once the next refresh has drawn it (as the
-        # bare app's figure is taken after its first refresh)
-        self._drawing = True
-        self.call_after_refresh(self._shown)
+        if self._on_screen:
+            self._shown()
 
     def _shown(self):
         # on screen: the figure is taken now; then the start's own work (the sign-in's reminders,
@@ -130,33 +149,23 @@ class Timed(DrpApp):
         if not self._on_screen:
             self._on_screen = True
             print("ON_SCREEN", time.time(), file=sys.stderr)
-        if self._reminders_done and not any(w.is_running for w in self.workers):
+        if not self._reminders_done or any(w.is_running for w in self.workers):
+            self.set_timer(0.01, self._shown)  # (the start's work is still running: look again)
+        else:
             self.exit()
 
-    def _watch(self):
-        if self._on_screen:
-            self._shown()
-            return
-        if self._drawing:
-            return
-        screen = self.screen
-        if not hasattr(screen, "shown_generation"):  # home: its list is on screen once loaded
-            if getattr(screen, "loaded", False):
-                self._draw()
-            return
-        shown = screen.shown_generation
-        if shown != getattr(screen, "_generation", -1) or shown == self._seen:
-            return
-        self._seen = shown
-        if not self._keys:
-            self._draw()
-            return
-        key = self._keys.pop(0)
-        self.simulate_key(key)
+
+    def __init__(self, setup, **kwargs):  # as drp makes it (cli/run.py), signed in, on a frozen clock
+        super().__init__(setup, **kwargs | {"sign_in_as": "user1",
+                                            "clock": FrozenClock(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))})
 
 
-Timed(setup, policy=policy, sign_in_as="user1", settle_heap=True,  # (as `drp` makes it: cli/run.py)
-      clock=FrozenClock(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))).run(headless=True, size=(80, 24))
+    def run(self, **kwargs):  # headless at 80x24
+        return super().run(**kwargs | {"headless": True, "size": (80, 24)})
+
+
+drp_tui.ui.app.DrpApp = Timed  # (the class drp's open_desk makes: it imports it when it opens the desk)
+sys.exit(main(["--config", config]))  # drp --config FILE: the options, the setup, the desk, as drp does
 """
 
 
@@ -211,15 +220,19 @@ def main() -> int:
         build(big, args.n)
         build(small, args.small)
         os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # (for the runs: see the module text)
-        measured(DESK, str(big), "caseload")  # untimed: writes the kept bank holidays
+        for name in ("DRP_DB", "DRP_CONFIG"):  # (the runs' config file names their database)
+            os.environ.pop(name, None)
+        big_home, big_desk, small_desk = (desk_config(Path(tmp), db, home) for db, home in (
+            (big, "work"), (big, "caseload"), (small, "caseload")))
+        measured(DESK, big_desk)  # untimed: writes the kept bank holidays
         runs: dict[str, list[tuple[float, float, float]]] = {
             k: [] for k in ("bare", "home", "desk", "all_big", "all_small")}
         for _ in range(args.runs):  # interleaved, so drift in the machine's load hits every side alike
             runs["bare"].append(measured(BARE))
-            runs["home"].append(measured(DESK, str(big), "work"))
-            runs["desk"].append(measured(DESK, str(big), "caseload"))
-            runs["all_big"].append(measured(DESK, str(big), "caseload", "6"))
-            runs["all_small"].append(measured(DESK, str(small), "caseload", "6"))
+            runs["home"].append(measured(DESK, big_home))
+            runs["desk"].append(measured(DESK, big_desk))
+            runs["all_big"].append(measured(DESK, big_desk, "6"))
+            runs["all_small"].append(measured(DESK, small_desk, "6"))
         print(f"medians of {args.runs} runs, each a new process, headless 80x24 (from start until on screen;"
               " the whole process, exit included; peak resident memory):")
         bare = summary("bare Textual app", runs["bare"])
@@ -239,6 +252,13 @@ def main() -> int:
             five_thousand_open(big, live)
             asyncio.run(live_timings(live, args.ticks))
     return 0
+
+
+def desk_config(folder: Path, db: Path, home: str) -> str:
+    """A config file for ``drp --config FILE``: the database, the first screen, no idle lock."""
+    path = folder / f"{db.stem}-{home}.toml"
+    path.write_text(f'db = "{db}"\nhome = "{home}"\nidle_lock_minutes = 0\n', encoding="utf-8")
+    return str(path)
 
 
 def five_thousand_open(source: Path, target: Path, chair: int = 1, n: int = 5000) -> None:

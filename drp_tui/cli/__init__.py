@@ -2,7 +2,9 @@
 
 Each sub-command lives in its own module here with a ``register(subparsers)``
 function that adds its parser and sets ``func`` (``func(args) -> int``).
-With no command, ``drp`` opens the desk.
+With no command, ``drp`` opens the desk, and only the desk's modules are imported: the
+command modules (and what they import: reports, exports, imports...) are imported to parse
+a command, or ``--help``, not to open the desk.
 
 An unexpected error prints one line with a reference (``drp_tui.crash``): the
 details (exception type, file/line/function, never values) go to a private log.
@@ -11,6 +13,7 @@ details (exception type, file/line/function, never values) go to a private log.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -39,11 +42,8 @@ class UsageError(Exception):
     """A bad argument: printed as one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="drp",
-        description="Dispute Resolution Process desk for IROs and CP Chairs.",
-    )
+def _with_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options before any command (``drp [options]`` opens the desk with them)."""
     parser.add_argument(
         "--db",
         metavar="PATH_OR_URL",
@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plain", action="store_true",
                         help="plain mode for screen readers: no box drawing or decorative glyphs, "
                              "states in words, the same keys (also 'plain = true' in the config)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _with_options(argparse.ArgumentParser(
+        prog="drp",
+        description="Dispute Resolution Process desk for IROs and CP Chairs.",
+    ))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -65,11 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def desk_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """``argv`` with no command (and no ``--help``): the desk's options, read without importing
+    any command module. None when ``argv`` names a command, asks for help or is not understood,
+    which the whole parser then reads (and explains)."""
+    options = _with_options(argparse.ArgumentParser(prog="drp", add_help=False, exit_on_error=False))
+    try:
+        args, rest = options.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    return None if rest else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = desk_args(argv) or build_parser().parse_args(argv)
     func = getattr(args, "func", None)
-    if func is None:
+    paused = func is None and gc.isenabled()
+    if func is None:  # the desk: its modules and setup are made with the collector paused (cli.run.open_desk)
+        if paused:
+            gc.disable()
         run = importlib.import_module("drp_tui.cli.run")
         func = run.run_desk
     try:
@@ -86,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  shared_group=_shared_group(args))
         print(f"drp: {crash.message(reference)}", file=sys.stderr)
         return 1
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _shared_group(args: argparse.Namespace) -> str | None:

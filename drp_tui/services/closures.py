@@ -15,7 +15,6 @@ from datetime import date
 
 from drp_tui.domain.calendar import HolidaySource, WorkingCalendar
 from drp_tui.domain.timeutil import format_date, parse_day
-from drp_tui.services.accounts import _admin
 from drp_tui.services.common import clean_text, event, service
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, ValidationError
@@ -30,6 +29,15 @@ class ClosureView:
     reason: str
     added_by: str  # the administrator's name, or "the config file"
     from_config: bool = False
+
+
+def _admin(ctx: Ctx, doing: str) -> tuple[m.Staff | None, str]:
+    """An administrator's change (``accounts._admin``). Imported here, not at the top: every start
+    reads the closure days (``bootstrap``), and only an administrator's change needs the accounts
+    service and what it imports (the installation checks), some 0.4 MB."""
+    from drp_tui.services.accounts import _admin as admin
+
+    return admin(ctx, doing)
 
 
 def stored_closures() -> dict[date, str]:

@@ -1,0 +1,73 @@
+"""`drp` with no command opens the desk without importing the command modules, and with the
+collector paused for the desk's imports and setup only."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+
+import pytest
+
+from drp_tui.cli import desk_args, main
+
+
+def test_desk_args_are_the_options_before_any_command() -> None:
+    args = desk_args(["--db", "x.db", "--config", "c.toml", "--plain"])
+    assert args is not None
+    assert (args.db, args.config, args.plain) == ("x.db", "c.toml", True)
+    assert desk_args([]) is not None
+
+
+@pytest.mark.parametrize("argv", [["report"], ["--db", "x.db", "check"], ["--help"], ["-h"], ["--db"], ["--bogus"]])
+def test_a_command_help_or_bad_option_goes_to_the_whole_parser(argv: list[str]) -> None:
+    assert desk_args(argv) is None
+
+
+def test_a_missing_option_value_is_explained_by_the_whole_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--db"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --db: expected one argument" in err
+    assert "COMMAND" in err  # the whole parser's usage line, which names the commands
+
+
+def test_opening_the_desk_imports_no_command_module() -> None:
+    """Each command module imports its own services (reports, exports, imports...): some 300 ms and
+    a few MB that a desk never uses. A command still imports its module, and --help all of them."""
+    probe = (
+        "import sys\n"
+        "import drp_tui.cli as cli, drp_tui.cli.run as run\n"
+        "run.run_desk = lambda args: print(' '.join(sorted(m for m in sys.modules if m.startswith('drp_tui.cli.'))))\n"
+        "cli.main(sys.argv[1:])\n"
+    )
+
+    def commands_imported(*argv: str) -> set[str]:
+        out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True)
+        return set(out.stdout.split())
+
+    assert commands_imported("--db", "x.db") == {"drp_tui.cli.run"}
+    assert commands_imported() == {"drp_tui.cli.run"}
+    assert "drp_tui.cli.report" in commands_imported("run")  # a command: the whole parser, every module
+
+
+def test_the_collector_is_paused_for_the_desk_only_and_always_resumed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import drp_tui.cli.run as run
+
+    seen: list[bool] = []
+    original = run.run_desk
+    try:
+        run.run_desk = lambda args: seen.append(gc.isenabled()) or 0  # type: ignore[assignment]
+        assert main(["--db", str(tmp_path / "x.db")]) == 0
+        assert seen == [False]  # the desk's imports and setup: paused
+        assert gc.isenabled()  # and on again once main returns, however it ends
+
+        def fails(args):  # type: ignore[no-untyped-def]
+            seen.append(gc.isenabled())
+            raise RuntimeError("boom")
+        run.run_desk = fails  # type: ignore[assignment]
+        assert main(["--db", str(tmp_path / "x.db")]) == 1
+        assert seen[-1] is False and gc.isenabled()
+    finally:
+        run.run_desk = original  # type: ignore[assignment]

@@ -89,14 +89,13 @@ Bare().run(headless=True, size=(80, 24))
 """
 
 DESK = r"""
-import gc
-gc.disable()  # (as drp's main does for the desk: its imports and setup are made with the collector paused)
+from drp_tui.cli import main, slow_collector
+slow_collector()  # (as drp's main does for the desk, before it imports it: here the desk is imported to time it)
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 import drp_tui.ui.app
-from drp_tui.cli import main
 from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.ui.app import DrpApp
 

@@ -1,5 +1,5 @@
 """`drp` with no command opens the desk without importing the command modules, and with the
-collector paused for the desk's imports and setup only."""
+collector slowed for the desk's imports and setup only."""
 
 from __future__ import annotations
 
@@ -52,22 +52,52 @@ def test_opening_the_desk_imports_no_command_module() -> None:
     assert "drp_tui.cli.report" in commands_imported("run")  # a command: the whole parser, every module
 
 
-def test_the_collector_is_paused_for_the_desk_only_and_always_resumed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_collector_is_slowed_for_the_desk_only_and_always_restored(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import drp_tui.cli.run as run
+    from drp_tui.cli import START_GC_THRESHOLD
 
-    seen: list[bool] = []
+    usual = gc.get_threshold()
+    assert usual != START_GC_THRESHOLD
+    seen: list[tuple[int, int, int]] = []
     original = run.run_desk
     try:
-        run.run_desk = lambda args: seen.append(gc.isenabled()) or 0  # type: ignore[assignment]
+        run.run_desk = lambda args: seen.append(gc.get_threshold()) or 0  # type: ignore[assignment]
         assert main(["--db", str(tmp_path / "x.db")]) == 0
-        assert seen == [False]  # the desk's imports and setup: paused
-        assert gc.isenabled()  # and on again once main returns, however it ends
+        assert seen == [START_GC_THRESHOLD]  # the desk's imports and setup
+        assert gc.get_threshold() == usual  # and Python's pace again once main returns, however it ends
 
         def fails(args):  # type: ignore[no-untyped-def]
-            seen.append(gc.isenabled())
+            seen.append(gc.get_threshold())
             raise RuntimeError("boom")
         run.run_desk = fails  # type: ignore[assignment]
         assert main(["--db", str(tmp_path / "x.db")]) == 1
-        assert seen[-1] is False and gc.isenabled()
+        assert seen[-1] == START_GC_THRESHOLD and gc.get_threshold() == usual
     finally:
         run.run_desk = original  # type: ignore[assignment]
+
+
+def test_open_desk_restores_the_pace_once_the_desk_is_made(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import drp_tui.cli as cli
+    import drp_tui.cli.run as run
+    import drp_tui.ui.app as ui_app
+
+    made: list[tuple[int, int, int]] = []
+
+    class NoDesk:
+        return_code = 0
+
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            made.append(gc.get_threshold())
+
+        def run(self) -> None:
+            made.append(gc.get_threshold())
+
+    usual = gc.get_threshold()
+    monkeypatch.setattr(ui_app, "DrpApp", NoDesk)
+    cli.slow_collector()
+    try:
+        setup = type("S", (), {"config": type("C", (), {"plain": False})(), "policy": None})()
+        assert run.open_desk(setup) == 0  # type: ignore[arg-type]
+    finally:
+        cli.usual_collector()
+    assert made == [cli.START_GC_THRESHOLD, usual]  # made at the start's pace, run at Python's

@@ -101,3 +101,19 @@ def test_open_desk_restores_the_pace_once_the_desk_is_made(monkeypatch) -> None:
     finally:
         cli.usual_collector()
     assert made == [cli.START_GC_THRESHOLD, usual]  # made at the start's pace, run at Python's
+
+
+def test_the_desk_s_setup_reads_the_closure_days_without_the_accounts_service(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every start reads the closure days; only an administrator's change needs the accounts
+    service and the installation checks it imports (some 0.4 MB)."""
+    path = tmp_path / "desk.db"
+    assert main(["--db", str(path), "init"]) == 0
+    probe = (
+        "import sys\n"
+        "import drp_tui.cli as cli, drp_tui.cli.run as run\n"
+        "run.open_desk = lambda setup, **kw: print(' '.join(sorted(m for m in sys.modules\n"
+        "    if m in ('drp_tui.services.closures', 'drp_tui.services.accounts', 'drp_tui.domain.policy_check'))))\n"
+        "cli.main(sys.argv[1:])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["drp_tui.services.closures"]

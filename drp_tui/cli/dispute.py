@@ -25,13 +25,12 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drp_tui.bootstrap import SetupError, load_setup
 from drp_tui.cli import UsageError
 from drp_tui.domain import forms
 from drp_tui.domain.deadlines import lateness, response_clock
-from drp_tui.domain.model import DisputeView, StepView
 from drp_tui.domain.moves import Move
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
@@ -39,6 +38,9 @@ from drp_tui.domain.timeutil import LONDON, Clock, SystemClock, format_london, l
 from drp_tui.services import auth, disputes, inbox, outcomes, reads
 from drp_tui.services.errors import DomainError, NotFound
 from drp_tui.ui.desk import Desk
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView, StepView
 
 PREFIX = "drp dispute: "
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.model import DisputeView, DueState, StageView, Status, worst
+from drp_tui.domain.model import DueState, Status, worst
 from drp_tui.domain.policy import ClockFrom, Policy, RaiseMetBy, Stage, Timescale
 from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, london_date, utc
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView, StageView
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.model import ActionView, ApprovalView, Decision, DisputeView, Role, StageView, Status
+from drp_tui.domain.model import Decision, Role, Status
 from drp_tui.domain.policy import CHAIR, Approval, CafcassRule, Policy, Stage
 from drp_tui.domain.timeutil import format_due, format_london, utc
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import ActionView, ApprovalView, DisputeView, StageView
 
 ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dispute content; "
                      "sign in with a chair's or manager's account to do that.")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from peewee import DatabaseError as PeeweeDatabaseError
 
 from drp_tui.domain.deadlines import deadlines, next_due
-from drp_tui.domain.model import DisputeView, DueState, Role, Status
+from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.policy import CHAIR, Policy, Stage
 from drp_tui.domain.timeutil import format_london
 from drp_tui.services import audit, permissions
@@ -25,11 +25,12 @@ from drp_tui.services.errors import (
 )
 from drp_tui.store import models as m
 from drp_tui.store.db import StorageFault, for_update, storage_fault, write_txn
-from drp_tui.store.queries import get_dispute, levels_of
+from drp_tui.store.queries import levels_of
 
-if TYPE_CHECKING:  # the forms and the moves are loaded by the services that use them, not at start
+if TYPE_CHECKING:  # the forms, the moves and a dispute's view are loaded by the services that use them, not at start
     from drp_tui.domain.forms import Field
     from drp_tui.domain.moves import Actor, Move, Verdict
+    from drp_tui.domain.views import DisputeView
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -166,6 +167,7 @@ def require_move(ctx: Ctx, d: m.Dispute, move: Move, target: str | None = None) 
     """Refuse ``move`` on ``d`` unless the one rule (``domain.moves``) allows it now:
     PermissionDenied when it is about who is asking, else DomainError."""
     from drp_tui.domain.moves import verdict
+    from drp_tui.store.queries_dispute import get_dispute  # a dispute's view: not at the desk's start
 
     view = get_dispute(d.id)
     v = verdict(view, ctx.policy_of(view), actor_of(ctx), ctx.now(), ctx.calendar, move, target=target)
@@ -394,6 +396,8 @@ def touch(ctx: Ctx, d: m.Dispute, **changes: Any) -> None:
 
 def refresh_clocks(ctx: Ctx, d: m.Dispute) -> DisputeView:
     """Store the next running deadline on the row so the caseload can sort and filter fast."""
+    from drp_tui.store.queries_dispute import get_dispute  # a dispute's view: not at the desk's start
+
     view = get_dispute(d.id)
     policy = ctx.policy_of(view)
     items = deadlines(view, policy, ctx.calendar, ctx.now(), ctx.due_soon_days)

@@ -24,7 +24,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied, ValidationError
 from drp_tui.services.pinning import pin_in_force
 from drp_tui.store import models as m
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries_dispute import get_dispute
 
 
 def _before_message(sec1: forms.Section) -> str:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from peewee import fn
 
@@ -28,7 +29,7 @@ from drp_tui.domain import forms
 from drp_tui.domain.deadlines import (
     Due, deadlines, due_day, lateness, response_clock, stage_timescale, working_days_taken,
 )
-from drp_tui.domain.model import ChildView, DisputeView, EventView, Role, StageView
+from drp_tui.domain.model import Role
 from drp_tui.domain.policy import Policy, Timescale
 from drp_tui.domain.timeutil import LONDON, format_date, format_london, london_date
 from drp_tui.services import reads
@@ -36,6 +37,9 @@ from drp_tui.services.common import service
 from drp_tui.services.context import Ctx
 from drp_tui.store import audit as store_audit
 from drp_tui.store import models as m
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import ChildView, DisputeView, EventView, StageView
 
 __all__ = ["Table", "Block", "Section", "Bundle", "CaseNote", "export_dispute", "export_child", "case_notes",
            "dispute_id_of", "child_id_of", "VERIFY", "SECTION_TITLES"]

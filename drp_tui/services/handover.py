@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from drp_tui.domain.model import DisputeView, Role, Status
+from drp_tui.domain.model import Role, Status
 from drp_tui.domain.moves import Actor, Move, moves, team_holding
 from drp_tui.domain.policy import Policy
 from drp_tui.services.accounts import staff_account
@@ -38,7 +39,11 @@ from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, ValidationError
 from drp_tui.services.permissions import InstallationAdmin, require_admin
 from drp_tui.store import models as m
-from drp_tui.store.queries import get_dispute, levels_of
+from drp_tui.store.queries import levels_of
+from drp_tui.store.queries_dispute import get_dispute
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView
 
 OPEN = [s.value for s in Status if s.is_open]
 

@@ -33,11 +33,11 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drp_tui.config import MailConfig
 from drp_tui.domain.deadlines import Due, deadlines, due_day, reminder_step, response_clock, worst_state
-from drp_tui.domain.model import DisputeView, DueState, StageView, Status
+from drp_tui.domain.model import DueState, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import format_date, london_date, utc
 from drp_tui.services import audit
@@ -45,7 +45,10 @@ from drp_tui.services.common import holds_level, level_holder, response_copies_f
 from drp_tui.services.context import Ctx
 from drp_tui.store import models as m
 from drp_tui.store.db import write_txn
-from drp_tui.store.queries import dispute_views
+from drp_tui.store.queries_dispute import dispute_views
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView, StageView
 
 SENT, REMINDER, BREACH, RESPONSE, INFORM, DIGEST = "sent", "reminder", "breach", "response", "inform", "digest"
 KINDS = (SENT, REMINDER, BREACH, RESPONSE, INFORM, DIGEST)

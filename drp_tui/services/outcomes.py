@@ -16,7 +16,7 @@ from drp_tui.services.common import (
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import ValidationError
 from drp_tui.store import models as m
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries_dispute import get_dispute
 
 CAFCASS_KINDS = {
     "legal_advice": "Independent legal advice sought",

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from drp_tui.domain.model import ChildView, DisputeRow, DisputeView, EventView, NotificationView, Role
+from drp_tui.domain.model import DisputeRow, Role
 from drp_tui.domain.reading import CaseloadQuery, Recipient
 from drp_tui.services.common import actor, actor_of
 from drp_tui.services.context import Ctx
@@ -33,6 +33,7 @@ from drp_tui.store import queries, queries_screens, visibility
 
 if TYPE_CHECKING:
     from drp_tui.domain.moves import Actor  # (the moves are loaded when first asked: not at start)
+    from drp_tui.domain.views import ChildView, DisputeView, EventView, NotificationView  # (nor a dispute's view)
 
 NOT_YOURS = "That dispute is not one you are involved in, so it cannot be shown."
 NOT_YOUR_CHILD = "That child is not one of yours, so they cannot be shown."
@@ -93,13 +94,15 @@ class Found:
 def find(ctx: Ctx, text: str) -> Found:
     """Children and disputes matching ``text``, among those this person may see (the read
     rule), at most FIND_AT_MOST of each. An administrator sees no child: refused."""
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     who = reader(ctx)
     if Role(who.role) is Role.ADMIN:
         raise PermissionDenied("An administrator finds children by case number in the Admin screen, not by name.")
     want = " ".join(str(text or "").split())[:64]
     if len(want) < 2:
         return Found((), ())
-    kids = tuple(queries.children_for(search=want, viewer_id=who.id)[:FIND_AT_MOST])
+    kids = tuple(queries_dispute.children_for(search=want, viewer_id=who.id)[:FIND_AT_MOST])
     q = CaseloadQuery(view="all", text=want, sort="reference", viewer_id=who.id, now=ctx.now())
     rows = tuple(caseload_page(ctx, q, 0, FIND_AT_MOST))
     return Found(kids, rows)
@@ -117,8 +120,10 @@ class ChildLine:
 def children(ctx: Ctx, search: str = "") -> list[ChildLine]:
     """The children screen: the children this person may see, their open disputes
     (that they may see) and their visible siblings."""
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     who = reader(ctx)
-    found = queries.children_for(search=search, viewer_id=who.id)
+    found = queries_dispute.children_for(search=search, viewer_id=who.id)
     counts = queries_screens.open_dispute_counts((c.id for c in found), viewer_id=who.id)
     groups = queries_screens.sibling_names(
         (c.sibling_group_id for c in found if c.sibling_group_id is not None), viewer_id=who.id)
@@ -128,18 +133,22 @@ def children(ctx: Ctx, search: str = "") -> list[ChildLine]:
 
 
 def child(ctx: Ctx, child_id: int) -> ChildView:
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     who = reader(ctx)
     if not isinstance(child_id, int) or not visibility.can_see_child(who.id, child_id):
         raise PermissionDenied(NOT_YOUR_CHILD)
-    return queries.get_child(child_id)
+    return queries_dispute.get_child(child_id)
 
 
 def child_siblings(ctx: Ctx, child_id: int) -> list[ChildView]:
     """The child's siblings this person may see (the raise form offers them)."""
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     who = reader(ctx)
     if not visibility.can_see_child(who.id, child_id):
         raise PermissionDenied(NOT_YOUR_CHILD)
-    return queries.siblings_of(child_id, viewer_id=who.id)
+    return queries_dispute.siblings_of(child_id, viewer_id=who.id)
 
 
 def team_ids(ctx: Ctx) -> tuple[int, ...]:
@@ -201,18 +210,22 @@ def may_see(ctx: Ctx, dispute_id: int) -> bool:
 
 def dispute(ctx: Ctx, dispute_id: int) -> DisputeView:
     """One dispute in full (``sibling_ids``: only siblings this person may see)."""
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     who = reader(ctx)
     if not isinstance(dispute_id, int) or isinstance(dispute_id, bool):
         raise NotFound("That dispute does not exist.")
     if not visibility.can_see(who.id, dispute_id):
         raise PermissionDenied(NOT_YOURS)
-    return queries.get_dispute(dispute_id, viewer_id=who.id)
+    return queries_dispute.get_dispute(dispute_id, viewer_id=who.id)
 
 
 def siblings(ctx: Ctx, dispute_id: int) -> list[DisputeView]:
     """The disputes raised together with this one that this person may see."""
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     view = dispute(ctx, dispute_id)
-    return [queries.get_dispute(i, viewer_id=ctx.actor_id) for i in view.sibling_ids]
+    return [queries_dispute.get_dispute(i, viewer_id=ctx.actor_id) for i in view.sibling_ids]
 
 
 @dataclass(frozen=True)
@@ -225,16 +238,18 @@ class History:
 def history(ctx: Ctx, *, dispute_id: int | None = None, child_id: int | None = None) -> History:
     """A dispute's events, or a child's: the child's own events and those of the
     child's disputes this person may see."""
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     who = reader(ctx)
     if dispute_id is not None:
         view = dispute(ctx, dispute_id)
-        return History(None, (view,), tuple(queries.events_for(dispute_id=dispute_id)))
+        return History(None, (view,), tuple(queries_dispute.events_for(dispute_id=dispute_id)))
     if child_id is None:
         raise NotFound("Neither a dispute nor a child was given.")
     kid = child(ctx, child_id)
     ids = [i for i in queries.disputes_for_child(child_id) if visibility.can_see(who.id, i)]
-    events = tuple(e for e in queries.events_for(child_id=child_id) if e.dispute_id is None or e.dispute_id in ids)
-    return History(kid, tuple(queries.get_dispute(i, viewer_id=who.id) for i in ids), events)
+    events = tuple(e for e in queries_dispute.events_for(child_id=child_id) if e.dispute_id is None or e.dispute_id in ids)
+    return History(kid, tuple(queries_dispute.get_dispute(i, viewer_id=who.id) for i in ids), events)
 
 
 # --- inbox --------------------------------------------------------------------------------
@@ -242,8 +257,10 @@ def history(ctx: Ctx, *, dispute_id: int | None = None, child_id: int | None = N
 def inbox(ctx: Ctx, limit: int = 200) -> tuple[list[NotificationView], dict[int, str]]:
     """The person's own notifications (and the compliments behind them). An administrator's
     inbox holds only notes that name no dispute or child."""
+    from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+
     who = reader(ctx)
-    items = queries.notifications_for(who.id, limit)
+    items = queries_dispute.notifications_for(who.id, limit)
     if not visibility.sees_content(who):
         items = [n for n in items if n.dispute_id is None and n.kind != "compliment"]
     else:

@@ -15,15 +15,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from drp_tui.domain.deadlines import Deadline, deadlines
-from drp_tui.domain.model import DisputeView, DueState, Role, Status
+from drp_tui.domain.model import DueState, Role, Status
 from drp_tui.domain.moves import Actor, Move, Verdict, moves
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services.common import actor_of
 from drp_tui.services.context import Ctx
 from drp_tui.store import queries_work, visibility
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView
 
 # How far ahead the store looks for clocks that may be "due soon" under some profile (a
 # pre-filter only: the profile's own window decides, see domain.deadlines.due_soon_window).

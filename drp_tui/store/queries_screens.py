@@ -9,20 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from peewee import JOIN, fn
 
-from drp_tui.domain.model import ChildView, Status
+from drp_tui.domain.model import Status
 from drp_tui.domain.reading import Recipient as Recipient  # (its home is the domain)
 from drp_tui.store import models as m
-from drp_tui.store.queries import child_view, matches
+from drp_tui.store.queries import matches
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import ChildView
 
 
 def children_of_team(team_id: int | None, search: str = "", *, viewer_id: int | None = None) -> list[ChildView]:
     """Children of a team: allocated to the team, or chaired by one of its members
     (with ``viewer_id``: only those that person may see)."""
+    from drp_tui.store.queries_dispute import child_view  # a child's view: not at the desk's start
+
     if team_id is None:
         return []
     members = m.Staff.select(m.Staff.id).where(m.Staff.team == team_id)

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from drp_tui.domain.model import DisputeView, Status
+from drp_tui.domain.model import Status
 from drp_tui.store import models as m
-from drp_tui.store.queries import each_dispute_view
+from drp_tui.store.queries_dispute import each_dispute_view
 from drp_tui.store.visibility import viewer, visible_to
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView
 
 MOST = 200  # disputes judged for one person's work list at most (the most urgent first; a caseload is far smaller)
 

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from drp_tui.bootstrap import Setup
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, deadlines, due_state, worst_state
-from drp_tui.domain.model import DisputeRow, DisputeView, DueState, Role, StaffView
+from drp_tui.domain.model import DisputeRow, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
 from drp_tui.services import auth, connection, drafts, reads
 from drp_tui.services.context import Ctx, PinnedTo
 
-if TYPE_CHECKING:  # (the moves and My work: loaded when first used, not at start)
+if TYPE_CHECKING:  # (the moves, a dispute's view and My work: loaded when first used, not at start)
     from drp_tui.domain.moves import Actor, Move, Verdict
+    from drp_tui.domain.views import DisputeView
     from drp_tui.services import export, work
 
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from drp_tui.domain.model import Status
 from drp_tui.services import disputes as ds
 from drp_tui.services.context import Ctx
 from drp_tui.store import models as m
-from drp_tui.store import queries
+from drp_tui.store import queries_dispute
 from drp_tui.ui.screens.dialogs import ConfirmDialog, ConflictDialog
 from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField
@@ -342,7 +342,7 @@ def test_durham_form_has_a_section_per_stage(make_app: Any) -> None:
         form = await open_form(pilot, pick(Status.SENT))
         titles = [str(c.title) for c in form.query("Collapsible")]
         assert len(titles) == 8 and titles[-1].startswith("8. Formal Resolution - Chief Executive")
-        assert queries.get_dispute(form.dispute_id).policy_key == "durham-rp"
+        assert queries_dispute.get_dispute(form.dispute_id).policy_key == "durham-rp"
 
     run(app, body)
 

@@ -17,7 +17,7 @@ from drp_tui.domain.timeutil import end_of_london_day_utc
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.store import models as m
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries_dispute import get_dispute
 from drp_tui.ui.screens.dispute import DisputeScreen
 from drp_tui.ui.screens.dispute_sections import FLOW_MOVES
 from tests.ui.test_dispute_form import ctx_as, open_form, pick, run, settle, staff

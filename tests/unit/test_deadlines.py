@@ -15,22 +15,14 @@ import pytest
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, compute_due, deadlines, next_due, state_at, worst_state
-from drp_tui.domain.model import (
-    ActionView,
-    ChildView,
-    Decision,
-    DisputeView,
-    DueState,
-    MonitoringView,
-    StageView,
-    Status,
-)
+from drp_tui.domain.model import Decision, DueState, Status
+from drp_tui.domain.views import ActionView, ChildView, DisputeView, MonitoringView, StageView
 from drp_tui.domain.policy import Timescale
 from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import LONDON, end_of_london_day_utc, format_due, utc
 from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries_dispute import get_dispute
 from tests.factories import World
 
 CAL = WorkingCalendar("ENG")

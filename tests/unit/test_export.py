@@ -62,7 +62,7 @@ def walk(world: World) -> int:
 
 
 def ds_view(did: int) -> Any:
-    from drp_tui.store.queries import get_dispute
+    from drp_tui.store.queries_dispute import get_dispute
 
     return get_dispute(did)
 

@@ -26,7 +26,7 @@ from drp_tui.services.permissions import InstallationAdmin
 from drp_tui.store import audit
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries_dispute import get_dispute
 from tests.factories import World, make_world
 from tests.unit.test_refusals import refused, snapshot_db
 

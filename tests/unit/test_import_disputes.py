@@ -22,7 +22,7 @@ from drp_tui.domain.timeutil import FrozenClock, london_date
 from drp_tui.services import import_disputes as imp
 from drp_tui.services.csvfiles import CsvFile, load_map, read_csv
 from drp_tui.services.permissions import InstallationAdmin
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries_dispute import get_dispute
 from drp_tui.services.reports import report
 from drp_tui.store import audit
 from drp_tui.store import models as m

@@ -35,7 +35,8 @@ from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.errors import DomainError, PermissionDenied
 from drp_tui.store import models as m
-from drp_tui.store.queries import get_dispute, levels_of
+from drp_tui.store.queries import levels_of
+from drp_tui.store.queries_dispute import get_dispute
 from tests.factories import World, make_world
 
 Rows = dict[str, list[tuple[Any, ...]]]

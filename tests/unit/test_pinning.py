@@ -45,7 +45,8 @@ from drp_tui.store import backup as bk
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database, run_migrations
 from drp_tui.store.models import database
-from drp_tui.store.queries import CaseloadQuery, get_dispute
+from drp_tui.store.queries import CaseloadQuery
+from drp_tui.store.queries_dispute import get_dispute
 from tests.factories import World, make_world
 
 BASE = load_builtin("knowsley-dr").text  # every stage may start; a cap on stages 2-4

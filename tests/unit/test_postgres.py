@@ -14,7 +14,8 @@ from drp_tui.services import audit, work
 from drp_tui.services.demo import build_demo
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database, schema_status
-from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page, get_dispute
+from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
+from drp_tui.store.queries_dispute import get_dispute
 from tests.conftest import FROZEN_NOW
 from tests.pg import scratch_database
 from tests.unit.test_work import ctx_for, everything, key

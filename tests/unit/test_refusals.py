@@ -20,7 +20,7 @@ from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
 from drp_tui.store import models as m
-from drp_tui.store.queries import get_dispute
+from drp_tui.store.queries_dispute import get_dispute
 from tests.factories import World
 
 Rows = dict[str, list[tuple[Any, ...]]]

@@ -21,7 +21,7 @@ from drp_tui.services import disputes as ds
 from drp_tui.services import outcomes
 from drp_tui.services.errors import ConflictError, DomainError, PermissionDenied
 from drp_tui.store import models as m
-from drp_tui.store.queries import events_for, get_dispute, notifications_for
+from drp_tui.store.queries_dispute import events_for, get_dispute, notifications_for
 from tests.factories import World
 
 

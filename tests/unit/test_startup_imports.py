@@ -54,6 +54,9 @@ NOT_AT_START = (
     # dispute opened) and the retention rule (a config that sets one) are loaded when first used
     "drp_tui.domain.moves", "drp_tui.domain.forms", "drp_tui.domain.retention",
     "drp_tui.services.work", "drp_tui.store.queries_work", "drp_tui.services.access",
+    # the caseload's rows are not a dispute's view: one dispute's full view (and a child's, the
+    # inbox's, the history's) and the reads that build them load when a dispute is opened
+    "drp_tui.domain.views", "drp_tui.store.queries_dispute",
 )
 
 

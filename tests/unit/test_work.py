@@ -24,7 +24,7 @@ from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services import outcomes, work
 from drp_tui.services.common import actor_of
 from drp_tui.services.context import Ctx
-from drp_tui.store import queries, queries_work
+from drp_tui.store import queries_dispute, queries_work
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database
 from drp_tui.store.visibility import viewer, visible_to
@@ -53,7 +53,7 @@ def everything(ctx: Ctx) -> list[work.WorkItem]:
     who = actor_of(ctx)
     ids = [d.id for d in m.Dispute.select(m.Dispute.id).where(visible_to(viewer(who.id)))]
     out: list[work.WorkItem] = []
-    for view in (queries.get_dispute(i) for i in ids):
+    for view in (queries_dispute.get_dispute(i) for i in ids):
         policy = ctx.policy_of(view)
         out += work.judge(view, policy, who, moves(view, policy, who, ctx.now(), ctx.calendar),
                           deadlines(view, policy, ctx.calendar, ctx.now(), ctx.due_soon_days))
@@ -142,7 +142,7 @@ def test_views_load_in_a_fixed_number_of_queries(demo: WorkingCalendar, monkeypa
         monkeypatch.undo()
         assert [v.id for v in views] == some
         for v in views:  # the same as the one-at-a-time read
-            assert v == queries.get_dispute(v.id)
+            assert v == queries_dispute.get_dispute(v.id)
     assert any(v.sibling_ids for v in views)  # (linked siblings among them)
     assert counts[0] == counts[1] and len(ids) > 20
 

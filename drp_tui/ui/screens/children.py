@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
-from drp_tui.domain.model import ChildView, Role
+from drp_tui.domain.model import Role
 from drp_tui.services import reads
 from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.widgets.header import DeskHeader
@@ -29,6 +29,7 @@ from drp_tui.ui.widgets.tables import DeskTable
 from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
+    from drp_tui.domain.views import ChildView
     from drp_tui.ui.app import DrpApp
 
 CSS_PATH = "../tcss/screens.tcss"

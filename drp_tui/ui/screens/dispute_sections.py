@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widget import Widget
@@ -20,11 +21,15 @@ from drp_tui.domain import forms
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, due_day, next_due, state_at
 from drp_tui.domain.moves import Actor, Move, Verdict
-from drp_tui.domain.model import ActionView, Decision, DisputeView, DueState, Role, StaffView, StageView, Status
+from drp_tui.domain.model import Decision, DueState, Role, StaffView, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import end_of_london_day_utc, format_date, format_london, to_london
 from drp_tui.ui.plain import is_plain
 from drp_tui.ui.widgets.form_fields import ActionsEditor, EditField, FieldSpec, line, plain
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import ActionView, DisputeView, StageView
+
 
 @dataclass(frozen=True)
 class Sibling:

@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
 from drp_tui.domain.deadlines import Deadline
-from drp_tui.domain.model import DisputeView, EventView, Role
+from drp_tui.domain.model import Role
 from drp_tui.domain.timeutil import format_date, format_london
 from drp_tui.services import access, reads
 from drp_tui.services.access import AccessEntry
@@ -35,6 +35,7 @@ from drp_tui.ui.widgets.text import safe_text, visible
 from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView, EventView
     from drp_tui.ui.app import DrpApp
 
 CSS_PATH = "../tcss/screens.tcss"

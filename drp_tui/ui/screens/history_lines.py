@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.deadlines import Deadline, due_soon_window, lateness, response_clock, state_at, working_days_taken
-from drp_tui.domain.model import DisputeView, DueState, StageView, Status
+from drp_tui.domain.model import DueState, Status
 from drp_tui.domain.policy import ClockFrom, Policy, Timescale
 from drp_tui.domain.timeutil import format_date, format_london, london_date
+
+if TYPE_CHECKING:
+    from drp_tui.domain.views import DisputeView, StageView
 
 _TICK = timedelta(microseconds=1)
 _WAITING = {

@@ -24,7 +24,6 @@ from textual.worker import Worker, WorkerState
 from drp_tui.ui.screens.mode import ModeScreen
 from drp_tui.ui.keys import LIST_BINDINGS
 from drp_tui.crash import user_message
-from drp_tui.domain.model import NotificationView
 from drp_tui.domain.timeutil import format_date, format_london, to_london
 from drp_tui.services import inbox
 from drp_tui.services import reads
@@ -34,6 +33,7 @@ from drp_tui.ui.widgets.tables import DeskTable
 from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
+    from drp_tui.domain.views import NotificationView
     from drp_tui.ui.app import DrpApp
 
 KIND_LABELS = {

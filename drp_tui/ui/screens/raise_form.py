@@ -23,7 +23,6 @@ from textual.worker import WorkerFailed
 
 from drp_tui.crash import user_message
 from drp_tui.domain import forms
-from drp_tui.domain.model import ChildView
 from drp_tui.domain.policy import ClockFrom, Policy
 from drp_tui.domain.timeutil import london_date
 from drp_tui.services import disputes as ds
@@ -36,6 +35,7 @@ from drp_tui.ui.widgets.form_fields import EditField, FieldProblem, FieldSpec, T
 from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
+    from drp_tui.domain.views import ChildView
     from drp_tui.ui.app import DrpApp
 
 EDITORS = (Input, TextArea, Select, Checkbox)

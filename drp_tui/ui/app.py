@@ -34,6 +34,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -138,6 +139,9 @@ def _gate() -> Screen[Any]:
     return with_current_css(GateScreen())
 
 
+PLAIN_CSS = Path(__file__).parent / "tcss" / "plain.tcss"
+
+
 class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
     TITLE = "drp"
     CSS_PATH = "tcss/app.tcss"
@@ -157,7 +161,9 @@ class DrpApp(OrderedKeys, SessionMixin, LiveMixin, App[int]):
 
     def __init__(self, setup: Setup, *, policy: Policy | None = None, sign_in_as: str | None = None,
                  clock: Clock | None = None, settle_heap: bool = False) -> None:
-        super().__init__()
+        # plain mode's rules are read only in plain mode (it is set once, at the start): a third of
+        # the desk's own CSS, which every start parsed and matched against every widget
+        super().__init__(css_path=[self.CSS_PATH, PLAIN_CSS] if setup.config.plain else None)
         keep_desk_themes(self)
         self.desk = Desk(setup, policy, clock)
         self.sign_in_as = sign_in_as

@@ -91,3 +91,13 @@ async def test_no_colour_start_is_styled_as_a_full_parse(make_app: Any, parses: 
         await settle(pilot)
         assert parses == []  # NO_COLOR is known when App.__init__ makes the stylesheet
         await same_as_a_full_parse(app, pilot)
+
+
+def test_plain_mode_s_rules_are_read_only_in_plain_mode(make_app: Any) -> None:
+    """A third of the desk's own CSS is plain mode's: a desk not in plain mode does not parse it
+    or match it against its widgets (the plain snapshots hold plain mode's look)."""
+    from drp_tui.ui.app import PLAIN_CSS
+
+    assert PLAIN_CSS.is_file()
+    assert PLAIN_CSS not in make_app("cpatel").css_path
+    assert make_app("cpatel", plain=True).css_path[-1] == PLAIN_CSS

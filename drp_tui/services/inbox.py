@@ -84,7 +84,11 @@ def _policy_of(ctx: Ctx, d: Any) -> Policy:
         return ctx.policy
 
 
-REMIND_CHUNK = 500  # due disputes checked against the notifications sent, per query
+# Due disputes checked against the notifications sent, per query. Each chunk's rows, keys and
+# query are held at once: at 500 the sign-in's reminders for a chair with 3,600 due disputes
+# made the desk's peak 0.36 MB higher than at 100 (46.93 -> 46.57 MB), for 37 small queries
+# instead of 8, on the start's background thread.
+REMIND_CHUNK = 100
 
 
 def remind(ctx: Ctx) -> int:

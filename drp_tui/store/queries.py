@@ -311,14 +311,16 @@ def caseload_page(q: CaseloadQuery, offset: int, limit: int,
 
 def sent_dedupes(keys: Sequence[str], chunk: int = 500) -> set[str]:
     """Those of ``keys`` that a notification already carries as its dedupe key (one query per
-    ``chunk`` keys). Written as SQL with placeholders: peewee takes longer to build an IN list of
-    thousands than the database takes to answer it."""
+    ``chunk`` keys). Written as SQL: peewee takes longer to build an IN list of thousands than the
+    database takes to answer it. The keys go in as ``_among`` puts them: on SQLite one JSON
+    parameter, so the connection keeps one small statement, not one with 500 placeholders (and
+    another for the last, shorter chunk): the sign-in's reminders, which check a chair's
+    thousands of due disputes, made the desk's peak 0.65 MB higher, most of it those two."""
     table = m.Notification._meta.table_name
     found: set[str] = set()
     for i in range(0, len(keys), chunk):
-        part = list(keys[i:i + chunk])
-        marks = ", ".join([m.database.param] * len(part))
-        cursor = m.database.execute_sql(f"SELECT dedupe FROM {table} WHERE dedupe IN ({marks})", part)
+        among = _among(list(keys[i:i + chunk]))
+        cursor = m.database.execute_sql(f"SELECT dedupe FROM {table} WHERE dedupe IN {among.sql}", among.params)
         found.update(str(row[0]) for row in cursor.fetchall())
     return found
 

@@ -183,3 +183,48 @@ def test_a_minutes_reminders_are_made_in_the_disputes_order(demo: WorkingCalenda
     made = [n.dispute_id for n in m.Notification.select().where(
         (m.Notification.recipient == ctx.actor_id) & (m.Notification.kind == "reminder")).order_by(m.Notification.id)]
     assert made == sorted(made)
+
+
+def test_sent_reminder_keys_are_looked_up_with_one_statement_whatever_their_number(
+        demo: WorkingCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite the keys are one parameter: 3 keys, a full chunk and a shorter last chunk send the
+    same statement (the connection keeps one prepared statement, not one per count of keys)."""
+    from drp_tui.services import inbox
+    from drp_tui.store import queries
+
+    ctx = ctx_for("dwhitlow", demo)
+    assert inbox.remind(ctx) >= 3
+    sent_keys = [n.dedupe for n in m.Notification.select().where(m.Notification.dedupe.is_null(False))]
+    db = m.database.obj
+    original = db.execute_sql
+    sent: list[tuple[str, int]] = []
+
+    def keeping(sql: str, params: object = None, *args: object, **kwargs: object) -> object:
+        sent.append((sql, len(params or ())))  # type: ignore[arg-type]
+        return original(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute_sql", keeping)
+    keys = sent_keys[:2] + [f"none:{i}" for i in range(250)]
+    assert queries.sent_dedupes(keys[:3], chunk=100) == set(sent_keys[:2])
+    assert queries.sent_dedupes(keys, chunk=100) == set(sent_keys[:2])  # 100, 100, then 52
+    monkeypatch.undo()
+    assert len(sent) == 4 and len({sql for sql, _ in sent}) == 1 and all(n == 1 for _, n in sent)
+
+
+def test_reminders_are_checked_a_chunk_at_a_time(demo: WorkingCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person's due disputes are checked against the reminders sent REMIND_CHUNK at a time, so a
+    chair with thousands of them never holds more than a chunk; what is made is the same."""
+    from drp_tui.services import inbox
+
+    ctx = ctx_for("dwhitlow", demo)
+    asked: list[int] = []
+    original = inbox._not_sent
+
+    def counting(keys: list[str]) -> set[str]:
+        asked.append(len(keys))
+        return original(keys)
+
+    monkeypatch.setattr(inbox, "_not_sent", counting)
+    monkeypatch.setattr(inbox, "REMIND_CHUNK", 2)
+    made = inbox.remind(ctx)
+    assert made >= 3 and max(asked[:-1]) == 2 and len(asked) >= 3  # (the last: again inside the write)

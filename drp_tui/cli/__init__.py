@@ -73,9 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The desk's imports and setup make some 400,000 objects that live for the session (the desk
-# freezes them once it is made: ui.live's settle_heap). Python's collector, every 700 new
-# objects, walked them again and again and found little: with it every 20,000 they cost 1.4%
+# The desk's imports and setup leave some 40,000 objects the collector tracks, which live for
+# the session (the desk freezes them once it is made: ui.live's settle_heap). Python's
+# collector, every 700 new objects, walked them again and again and found little: with it every 20,000 they cost 1.4%
 # fewer instructions to the first page, and with no collection at all 2.7% fewer but 0.35 MB
 # more at the peak (their few cycles were frozen with them), which the memory target has no
 # room for. Only for the desk: a command keeps Python's pace.

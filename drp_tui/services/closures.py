@@ -34,7 +34,7 @@ class ClosureView:
 def _admin(ctx: Ctx, doing: str) -> tuple[m.Staff | None, str]:
     """An administrator's change (``accounts._admin``). Imported here, not at the top: every start
     reads the closure days (``bootstrap``), and only an administrator's change needs the accounts
-    service and what it imports (the installation checks), some 0.4 MB."""
+    service and what it imports (the installation checks, ``domain.policy_check``)."""
     from drp_tui.services.accounts import _admin as admin
 
     return admin(ctx, doing)

@@ -147,11 +147,9 @@ def test_views_load_in_a_fixed_number_of_queries(demo: WorkingCalendar, monkeypa
     assert counts[0] == counts[1] and len(ids) > 20
 
 
-def test_views_send_the_same_statements_for_any_number_of_disputes(demo: WorkingCalendar,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """On SQLite a list of ids is one parameter: 3 disputes and all of them send the same statements
-    (the connection keeps one prepared statement each, not one more for each count of ids)."""
-    ids = [d.id for d in m.Dispute.select(m.Dispute.id)]
+def statements_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Each statement sent to the database from now on, with its number of parameters (until
+    ``monkeypatch.undo()``)."""
     db = m.database.obj
     original = db.execute_sql
     sent: list[tuple[str, int]] = []
@@ -160,11 +158,19 @@ def test_views_send_the_same_statements_for_any_number_of_disputes(demo: Working
         sent.append((sql, len(params or ())))  # type: ignore[arg-type]
         return original(sql, params, *args, **kwargs)
 
+    monkeypatch.setattr(db, "execute_sql", keeping)
+    return sent
+
+
+def test_views_send_the_same_statements_for_any_number_of_disputes(demo: WorkingCalendar,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """On SQLite a list of ids is one parameter: 3 disputes and all of them send the same statements
+    (the connection keeps one prepared statement each, not one more for each count of ids)."""
+    ids = [d.id for d in m.Dispute.select(m.Dispute.id)]
     linked = [d.id for d in m.Dispute.select(m.Dispute.id).where(m.Dispute.link_group.is_null(False))]
     statements = []
     for some in (linked[:3], ids):  # (each with linked siblings among them)
-        sent.clear()
-        monkeypatch.setattr(db, "execute_sql", keeping)
+        sent = statements_sent(monkeypatch)
         views = list(queries_work.each_view(some))  # (as My work reads them: one at a time)
         monkeypatch.undo()
         assert [v.id for v in views] == some
@@ -195,15 +201,7 @@ def test_sent_reminder_keys_are_looked_up_with_one_statement_whatever_their_numb
     ctx = ctx_for("dwhitlow", demo)
     assert inbox.remind(ctx) >= 3
     sent_keys = [n.dedupe for n in m.Notification.select().where(m.Notification.dedupe.is_null(False))]
-    db = m.database.obj
-    original = db.execute_sql
-    sent: list[tuple[str, int]] = []
-
-    def keeping(sql: str, params: object = None, *args: object, **kwargs: object) -> object:
-        sent.append((sql, len(params or ())))  # type: ignore[arg-type]
-        return original(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db, "execute_sql", keeping)
+    sent = statements_sent(monkeypatch)
     keys = sent_keys[:2] + [f"none:{i}" for i in range(250)]
     assert queries.sent_dedupes(keys[:3], chunk=100) == set(sent_keys[:2])
     assert queries.sent_dedupes(keys, chunk=100) == set(sent_keys[:2])  # 100, 100, then 52

@@ -24,7 +24,7 @@ from drp_tui.services.common import clean_text, event, service
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, ValidationError
 from drp_tui.services.passwords import hash_password
-from drp_tui.services.permissions import InstallationAdmin, require_admin
+from drp_tui.services.permissions import InstallationAdmin, acting_admin, require_admin
 from drp_tui.store import models as m
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
@@ -78,18 +78,6 @@ class ChangeReport:
 
 
 # --- helpers ------------------------------------------------------------------
-
-def _by(ctx: Ctx, who: m.Staff | None) -> str:
-    if who is not None:
-        return f"by {who.name} ({who.username})"
-    os_user = ctx.os_user if isinstance(ctx, InstallationAdmin) else ""
-    return f"at the command line by OS user '{os_user or 'unknown'}'"
-
-
-def _admin(ctx: Ctx, doing: str) -> tuple[m.Staff | None, str]:
-    who = require_admin(ctx, doing)
-    return who, _by(ctx, who)
-
 
 def check_username(value: object) -> str:
     if not isinstance(value, str):
@@ -207,7 +195,7 @@ def add_user(ctx: Ctx, username: str, name: str, role: Role | str, password: str
              os_login: str | None = None, setup_code: bool = False) -> int:
     """Create a staff account. A password is required unless the account signs in by its OS login,
     or ``setup_code``: a one-time set-up code follows (``imports.issue_setup_code``)."""
-    who, by = _admin(ctx, "add staff accounts")
+    who, by = acting_admin(ctx, "add staff accounts")
     uname = check_username(username)
     full = clean_text(name, "name", required=True, short=True)
     r = _role(role)
@@ -239,7 +227,7 @@ def add_user(ctx: Ctx, username: str, name: str, role: Role | str, password: str
 @service
 def list_users(ctx: Ctx, include_disabled: bool = True) -> list[AccountView]:
     """Every staff account, by user name (disabled ones too unless asked not to)."""
-    _admin(ctx, "list staff accounts")
+    acting_admin(ctx, "list staff accounts")
     q = m.Staff.select().order_by(m.Staff.username)
     if not include_disabled:
         q = q.where(m.Staff.active == True)  # noqa: E712
@@ -248,7 +236,7 @@ def list_users(ctx: Ctx, include_disabled: bool = True) -> list[AccountView]:
 
 @service
 def get_user(ctx: Ctx, user: int | str) -> AccountView:
-    _admin(ctx, "look at staff accounts")
+    acting_admin(ctx, "look at staff accounts")
     return account_view(_staff(user))
 
 
@@ -262,7 +250,7 @@ def disable_user(ctx: Ctx, user: int | str, reason: str = "", keep: bool = False
     else the account leaves behind (disputes awaiting its response, levels held in
     management chains, children it chairs).
     """
-    who, by = _admin(ctx, "disable staff accounts")
+    who, by = acting_admin(ctx, "disable staff accounts")
     s = _staff(user)
     if who is not None and s.id == who.id:
         raise DomainError("You cannot disable your own account; ask another administrator.")
@@ -304,7 +292,7 @@ def _leaves_behind(s: m.Staff) -> list[str]:
 @service
 def enable_user(ctx: Ctx, user: int | str) -> None:
     """Enable a disabled account (and clear any lock-out)."""
-    who, by = _admin(ctx, "enable staff accounts")
+    who, by = acting_admin(ctx, "enable staff accounts")
     s = _staff(user)
     if s.active and s.locked_until is None:
         raise DomainError(f"{s.username} is already enabled.")
@@ -327,7 +315,7 @@ def _delay_keys(s: m.Staff) -> list[str]:
 def unlock_user(ctx: Ctx, user: int | str) -> None:
     """Clear the sign-in delay after failed sign-ins (there is no hard lock-out), without
     changing the password or PIN. The owner is no longer told of those failures."""
-    who, by = _admin(ctx, "unlock staff accounts")
+    who, by = acting_admin(ctx, "unlock staff accounts")
     s = _staff(user)
     delayed = m.SignInFailure.select().where(m.SignInFailure.key.in_(_delay_keys(s))).exists()
     if s.locked_until is None and not s.failed_logins and not delayed:
@@ -343,7 +331,7 @@ def unlock_user(ctx: Ctx, user: int | str) -> None:
 def reset_unlock_pin(ctx: Ctx, user: int | str) -> None:
     """Clear an account's unlock PIN (``auth = "os"``): the person sets a new one at their next
     sign-in. A desk locked now cannot be unlocked by PIN; it can only be signed out."""
-    who, by = _admin(ctx, "reset unlock PINs")
+    who, by = acting_admin(ctx, "reset unlock PINs")
     s = _staff(user)
     if not s.unlock_pin_hash:
         raise DomainError(f"{s.username} has no unlock PIN.")
@@ -356,7 +344,7 @@ def reset_unlock_pin(ctx: Ctx, user: int | str) -> None:
 @service
 def reset_password(ctx: Ctx, user: int | str, new_password: str) -> None:
     """Set a new password (the administrator tells the person); clears any lock-out."""
-    who, by = _admin(ctx, "reset passwords")
+    who, by = acting_admin(ctx, "reset passwords")
     s = _staff(user)
     pw_hash = hash_password(check_new_password(new_password, s.username))
     s.password_hash = pw_hash
@@ -370,7 +358,7 @@ def reset_password(ctx: Ctx, user: int | str, new_password: str) -> None:
 def set_role(ctx: Ctx, user: int | str, role: Role | str) -> ChangeReport:
     """Change an account's role. Refused while the change would strand work:
     a chair with open disputes stays a chair; a level holder cannot become a chair or admin."""
-    who, by = _admin(ctx, "change roles")
+    who, by = acting_admin(ctx, "change roles")
     s = _staff(user)
     new = _role(role)
     old = Role(s.role)
@@ -402,7 +390,7 @@ def set_role(ctx: Ctx, user: int | str, role: Role | str) -> ChangeReport:
 @service
 def link_os_login(ctx: Ctx, user: int | str, os_login: str | None) -> None:
     """Link (or, with None, unlink) the OS login that signs this account in when ``auth = "os"``."""
-    who, by = _admin(ctx, "link OS logins")
+    who, by = acting_admin(ctx, "link OS logins")
     s = _staff(user)
     login = _os_login(os_login)
     if login == s.os_login:
@@ -425,7 +413,7 @@ def link_os_login(ctx: Ctx, user: int | str, os_login: str | None) -> None:
 @service
 def set_team(ctx: Ctx, user: int | str, team: int | str | None) -> None:
     """Move an account to a team (or to none). Oversight sees and approves within its team."""
-    who, by = _admin(ctx, "move staff between teams")
+    who, by = acting_admin(ctx, "move staff between teams")
     s = _staff(user)
     t = _team(team) if team not in (None, "") else None
     if (t.id if t else None) == s.team_id:
@@ -441,7 +429,7 @@ def set_team(ctx: Ctx, user: int | str, team: int | str | None) -> None:
 
 @service
 def add_team(ctx: Ctx, name: str, kind: str = "social_care") -> int:
-    who, by = _admin(ctx, "add teams")
+    who, by = acting_admin(ctx, "add teams")
     tname = clean_text(name, "team name", required=True, short=True)
     if kind not in TEAM_KINDS:
         raise ValidationError(f"kind: must be one of {', '.join(TEAM_KINDS)}", field="kind")
@@ -458,7 +446,7 @@ def set_team_role(ctx: Ctx, team: int | str, level: str, staff: int | str | None
 
     ``staff`` None clears the level. Returns the previous holder's user name.
     """
-    who, by = _admin(ctx, "set management chains")
+    who, by = acting_admin(ctx, "set management chains")
     t = _team(team)
     keys = [lv.key for lv in ctx.policy.levels]
     if level not in keys:
@@ -496,13 +484,13 @@ def set_team_role(ctx: Ctx, team: int | str, level: str, staff: int | str | None
 
 @service
 def list_teams(ctx: Ctx) -> list[TeamView]:
-    _admin(ctx, "list teams")
+    acting_admin(ctx, "list teams")
     return [_team_view(ctx, t) for t in m.Team.select().order_by(m.Team.name)]
 
 
 @service
 def show_team(ctx: Ctx, team: int | str) -> TeamView:
-    _admin(ctx, "look at teams")
+    acting_admin(ctx, "look at teams")
     return _team_view(ctx, _team(team))
 
 

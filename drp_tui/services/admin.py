@@ -16,10 +16,11 @@ from typing import cast
 from peewee import JOIN
 
 from drp_tui.domain.policy_check import Finding, check_installation, check_policy
-from drp_tui.services.accounts import _admin, installation_chains
+from drp_tui.services.accounts import installation_chains
 from drp_tui.services.common import service
 from drp_tui.services.context import Ctx
 from drp_tui.services.pinning import PinReport, pin_report
+from drp_tui.services.permissions import acting_admin
 from drp_tui.store import models as m
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -52,7 +53,7 @@ class Procedure:
 def children(ctx: Ctx, search: str = "") -> list[AdminChild]:
     """Children by case number (a search narrows by case number, team or chair), at most
     CHILDREN_AT_MOST, open ones first."""
-    _admin(ctx, "manage children")
+    acting_admin(ctx, "manage children")
     team = m.Team.alias()
     lead = m.Team.alias()
     chair = m.Staff.alias()
@@ -76,7 +77,7 @@ def children(ctx: Ctx, search: str = "") -> list[AdminChild]:
 def procedure(ctx: Ctx) -> Procedure:
     """The profile in force, the open disputes pinned to it and to older versions, and its
     findings (its own, and against this installation's teams)."""
-    _admin(ctx, "see the procedure in force")
+    acting_admin(ctx, "see the procedure in force")
     p = ctx.policy
     findings = check_policy(p) + check_installation(p, installation_chains(ctx))
     builtin = bool(p.path) and Path(p.path).resolve().parent == BUILTIN_DIR

@@ -18,6 +18,7 @@ from drp_tui.domain.timeutil import format_date, parse_day
 from drp_tui.services.common import clean_text, event, service
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, ValidationError
+from drp_tui.services.permissions import acting_admin
 from drp_tui.store import models as m
 
 FAR_PAST_YEARS = 1  # a closure day more than this long ago is a typing mistake
@@ -29,15 +30,6 @@ class ClosureView:
     reason: str
     added_by: str  # the administrator's name, or "the config file"
     from_config: bool = False
-
-
-def _admin(ctx: Ctx, doing: str) -> tuple[m.Staff | None, str]:
-    """An administrator's change (``accounts._admin``). Imported here, not at the top: every start
-    reads the closure days (``bootstrap``), and only an administrator's change needs the accounts
-    service and what it imports (the installation checks, ``domain.policy_check``)."""
-    from drp_tui.services.accounts import _admin as admin
-
-    return admin(ctx, doing)
 
 
 def stored_closures() -> dict[date, str]:
@@ -69,7 +61,7 @@ def _day(ctx: Ctx, value: object) -> date:
 @service
 def list_closures(ctx: Ctx, configured: Iterable[date] = ()) -> list[ClosureView]:
     """Every local closure day, the config file's included, earliest first."""
-    _admin(ctx, "see the closure days")
+    acting_admin(ctx, "see the closure days")
     rows = {c.day: ClosureView(c.day, c.reason, (c.added_by.name if c.added_by is not None else "the command line"))
             for c in m.ClosureDay.select().order_by(m.ClosureDay.day)}
     for d in configured:
@@ -80,7 +72,7 @@ def list_closures(ctx: Ctx, configured: Iterable[date] = ()) -> list[ClosureView
 @service
 def add_closure(ctx: Ctx, day: object, reason: object) -> date:
     """Add a closure day (audited). Refused: a day already not a working day, or long past."""
-    who, by = _admin(ctx, "set closure days")
+    who, by = acting_admin(ctx, "set closure days")
     d = _day(ctx, day)
     why = clean_text(reason, "reason", required=True, short=True)
     if d.year < ctx.today().year - FAR_PAST_YEARS:
@@ -99,7 +91,7 @@ def add_closure(ctx: Ctx, day: object, reason: object) -> date:
 @service
 def remove_closure(ctx: Ctx, day: object) -> None:
     """Remove a closure day the administrator added (audited); the config file's stay there."""
-    _who, by = _admin(ctx, "set closure days")
+    _who, by = acting_admin(ctx, "set closure days")
     d = _day(ctx, day)
     row = m.ClosureDay.get_or_none(m.ClosureDay.day == d)
     if row is None:

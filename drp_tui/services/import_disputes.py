@@ -31,13 +31,13 @@ from drp_tui.domain.forms import MAX_TEXT
 from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import Policy, Stage
 from drp_tui.domain.timeutil import LONDON, utc
-from drp_tui.services.accounts import _admin
 from drp_tui.services.common import event, level_holder, service, touch
 from drp_tui.services.context import Ctx
 from drp_tui.services.csvfiles import CsvFile, norm_header, parse_date
 from drp_tui.services.disputes import _next_reference
 from drp_tui.services.imports import Change, ImportReport, _Directory, _file_problems, _key
 from drp_tui.services.pinning import pin_in_force
+from drp_tui.services.permissions import acting_admin
 from drp_tui.store import models as m
 
 DISPUTE_FIELDS = ("reference", "case_number", "chair", "category", "issue_arose", "raised_on", "stage",
@@ -231,7 +231,7 @@ CHECKED = ("case_number", "chair", "category", "issue_arose", "raised_on", "stag
 @service
 def import_disputes(ctx: Ctx, f: CsvFile, *, dry_run: bool = False, skip_bad: bool = False) -> ImportReport:
     """Disputes already running (or closed) from an old tracker's CSV (see the module text)."""
-    _who, by = _admin(ctx, "import disputes")
+    _who, by = acting_admin(ctx, "import disputes")
     policy = ctx.policy
     people = _Directory()
     today = ctx.today()

@@ -32,13 +32,14 @@ from drp_tui.domain.model import Role, Status
 from drp_tui.domain.policy import BASE_STATUSES
 from drp_tui.services import accounts
 from drp_tui.services.accounts import (
-    LEVEL_ROLES, OS_LOGIN_RE, TEAM_KINDS, USERNAME_RE, _admin,
+    LEVEL_ROLES, OS_LOGIN_RE, TEAM_KINDS, USERNAME_RE,
 )
 from drp_tui.services.common import event, service
 from drp_tui.services.context import Ctx
 from drp_tui.services.csvfiles import CsvFile, Problem, clean_cell, norm_header, parse_date
 from drp_tui.services.errors import DomainError, NotFound, ValidationError
 from drp_tui.services.passwords import hash_setup_code, new_setup_code
+from drp_tui.services.permissions import acting_admin
 from drp_tui.store import models as m
 
 LEGAL_STATUSES = BASE_STATUSES  # a profile's [[statuses]] add to these (Policy.legal_statuses)
@@ -353,7 +354,7 @@ def import_children(ctx: Ctx, f: CsvFile, *, dry_run: bool = False, skip_bad: bo
 
     ``full``: the file is the whole caseload: open children not in it are listed
     (never closed or deleted; ``drp child close`` does that, one by one)."""
-    who, by = _admin(ctx, "import children")
+    who, by = acting_admin(ctx, "import children")
     people = _Directory()
     today = ctx.today()
     present = [c for c in CHILD_FIELDS if c in f.headers]
@@ -427,7 +428,7 @@ def add_child(ctx: Ctx, case_number: str, name: str, legal_status: str, team: st
               date_of_birth: str = "", chair: str = "", social_worker: str = "", family_id: str = "",
               lead_team: str = "") -> int:
     """Add one child (the same checks as the import). Dates as DD/MM/YYYY or YYYY-MM-DD."""
-    who, by = _admin(ctx, "add children")
+    who, by = acting_admin(ctx, "add children")
     raw = {"case_number": case_number, "name": name, "legal_status": legal_status, "team": team,
            "date_of_birth": date_of_birth, "chair": chair, "social_worker": social_worker,
            "family_id": family_id, "lead_team": lead_team}
@@ -446,7 +447,7 @@ def edit_child(ctx: Ctx, case_number: str, changes: dict[str, str], *, kind: str
     """Change some of a child's fields (column names as in the import: name, date_of_birth,
     legal_status, team, social_worker, chair, family_id, lead_team; "" clears an optional one).
     Returns the fields that changed; nothing changed is a DomainError."""
-    who, by = _admin(ctx, "change children's records")
+    who, by = acting_admin(ctx, "change children's records")
     if kind not in ("child_changed", "child_moved"):
         raise ValidationError("kind: child_changed or child_moved", field="kind")
     c = _one_child(case_number)
@@ -477,7 +478,7 @@ def edit_child(ctx: Ctx, case_number: str, changes: dict[str, str], *, kind: str
 def close_child(ctx: Ctx, case_number: str, reason: str = "", on: date | None = None) -> None:
     """The child is no longer open to the service: kept, with its history (an import
     that lists the child again opens it again). Refused while it has open disputes."""
-    who, by = _admin(ctx, "close children's records")
+    who, by = acting_admin(ctx, "close children's records")
     c = _one_child(case_number)
     if c.closed_on is not None:
         raise DomainError(f"Child {c.case_number} was already closed on {c.closed_on.strftime('%d/%m/%Y')}.")
@@ -504,7 +505,7 @@ def _team_kind(text: str) -> str | None:
 @service
 def import_teams(ctx: Ctx, f: CsvFile, *, dry_run: bool = False, skip_bad: bool = False) -> ImportReport:
     """Teams by name (``kind``: social_care, the default, or iro_service)."""
-    who, by = _admin(ctx, "import teams")
+    who, by = acting_admin(ctx, "import teams")
     existing = {_key(t.name): t for t in m.Team.select()}
     has_kind = "kind" in f.headers
     seen: dict[str, int] = {}
@@ -662,7 +663,7 @@ def import_staff(ctx: Ctx, f: CsvFile, *, dry_run: bool = False, skip_bad: bool 
     ``os_login`` column, else the user name). ``prepared``: user name -> (code, its hash) made
     by ``prepare_codes`` before the transaction (scrypt is slow on purpose: the writers' lock
     is not held while it runs); a new account without one gets its code made here."""
-    who, by = _admin(ctx, "import staff")
+    who, by = acting_admin(ctx, "import staff")
     people = _Directory()
     present = set(f.headers)
     seen: dict[str, int] = {}
@@ -831,7 +832,7 @@ def issue_setup_code(ctx: Ctx, user: str) -> str:
     """A new one-time set-up code for an account (a new person, or one who lost theirs): returned
     once, stored hashed, valid ``SETUP_CODE_DAYS`` days. Only for an account without a password
     (a forgotten password is reset with 'drp user reset-password')."""
-    who, by = _admin(ctx, "issue set-up codes")
+    who, by = acting_admin(ctx, "issue set-up codes")
     s = m.Staff.get_or_none(m.Staff.username == (user or "").strip())
     if s is None:
         raise ValidationError(f"username: there is no staff account '{user}'", field="username")
@@ -842,7 +843,7 @@ def issue_setup_code(ctx: Ctx, user: str) -> str:
 def add_user_with_setup_code(ctx: Ctx, username: str, name: str, role: str, *, team: str | None = None,
                              title: str = "", email: str = "", os_login: str | None = None) -> str:
     """``accounts.add_user`` without a password, and its one-time set-up code, in one transaction."""
-    who, by = _admin(ctx, "add staff accounts")
+    who, by = acting_admin(ctx, "add staff accounts")
     add = accounts.add_user.__wrapped__  # type: ignore[attr-defined]  # within this service's transaction
     staff_id = add(ctx, username, name, role, None, team=team, title=title, email=email, os_login=os_login,
                    setup_code=True)

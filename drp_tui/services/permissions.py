@@ -73,6 +73,16 @@ def require_admin(ctx: Ctx, doing: str) -> m.Staff | None:
     return who
 
 
+def acting_admin(ctx: Ctx, doing: str) -> tuple[m.Staff | None, str]:
+    """``require_admin``, and how the audit trail names who did it: "by <name> (<username>)", or
+    the command line's OS user."""
+    who = require_admin(ctx, doing)
+    if who is not None:
+        return who, f"by {who.name} ({who.username})"
+    os_user = ctx.os_user if isinstance(ctx, InstallationAdmin) else ""
+    return who, f"at the command line by OS user '{os_user or 'unknown'}'"
+
+
 def check(ctx: Ctx, action: str, module: str, dispute_id: int | None) -> None:
     """The cross-cutting rules, run before a service's own checks. Raises PermissionDenied."""
     content = module in CONTENT_MODULES or action in CONTENT_SERVICES

@@ -41,7 +41,7 @@ def staff_names(ids: Iterable[int]) -> dict[int, str]:
     ids = list(set(ids))
     if not ids:
         return {}
-    return {s.id: s.name for s in m.Staff.select(m.Staff.id, m.Staff.name).where(m.Staff.id.in_(_among(ids)))}
+    return {s.id: s.name for s in m.Staff.select(m.Staff.id, m.Staff.name).where(m.Staff.id.in_(values_in(ids)))}
 
 
 def matches(field, text: str) -> Expression:  # type: ignore[no-untyped-def]
@@ -76,7 +76,7 @@ def awaiting_reply(staff_id: int | None) -> Expression:
     return (sent & (m.Dispute.responder == staff_id)) | (sent & _in_rows(m.Dispute.id, joint))
 
 
-def _among(values: Sequence[Any]) -> SQL:
+def values_in(values: Sequence[Any]) -> SQL:
     """``IN`` these ids, as one node (peewee builds a node for each value of a list, slower than
     the database answers: ~1 ms per hundred). ``values`` not empty.
 
@@ -312,14 +312,14 @@ def caseload_page(q: CaseloadQuery, offset: int, limit: int,
 def sent_dedupes(keys: Sequence[str], chunk: int = 500) -> set[str]:
     """Those of ``keys`` that a notification already carries as its dedupe key (one query per
     ``chunk`` keys). Written as SQL: peewee takes longer to build an IN list of thousands than the
-    database takes to answer it. The keys go in as ``_among`` puts them: on SQLite one JSON
+    database takes to answer it. The keys go in as ``values_in`` puts them: on SQLite one JSON
     parameter, so the connection keeps one small statement, not one with 500 placeholders (and
     another for the last, shorter chunk): the sign-in's reminders, which check a chair's
     thousands of due disputes, made the desk's peak 0.65 MB higher, most of it those two."""
     table = m.Notification._meta.table_name
     found: set[str] = set()
     for i in range(0, len(keys), chunk):
-        among = _among(list(keys[i:i + chunk]))
+        among = values_in(list(keys[i:i + chunk]))
         cursor = m.database.execute_sql(f"SELECT dedupe FROM {table} WHERE dedupe IN {among.sql}", among.params)
         found.update(str(row[0]) for row in cursor.fetchall())
     return found

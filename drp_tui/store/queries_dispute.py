@@ -27,7 +27,7 @@ from drp_tui.domain.views import (
     StepView,
 )
 from drp_tui.store import models as m
-from drp_tui.store.queries import _among, matches, staff_names
+from drp_tui.store.queries import values_in, matches, staff_names
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to
 
 HIDDEN_KINDS = ("read", "export")  # access records: the access log's, not a dispute's story
@@ -139,24 +139,24 @@ def each_dispute_view(ids: Iterable[int], *, viewer_id: int | None = None) -> It
     if not order:
         return
     D, SR = m.Dispute, m.StageRecord
-    among = _among(order)
+    among = values_in(order)
     rows = {d.id: d for d in D.select(*_row_columns(D, "imported_ref", "next_due_at", "next_due_kind", "paused"))
             .where(D.id.in_(among)).namedtuples().iterator()}
     kid_ids = list({d.child_id for d in rows.values()})
     kids = {c.id: c for c in m.Child.select(*_row_columns(m.Child), m.Team.name.alias("team_name"))
-            .join(m.Team).where(m.Child.id.in_(_among(kid_ids) if kid_ids else [])).namedtuples().iterator()}
+            .join(m.Team).where(m.Child.id.in_(values_in(kid_ids) if kid_ids else [])).namedtuples().iterator()}
     records: dict[int, list[Any]] = {}
     for r in SR.select(*_row_columns(SR)).where(SR.dispute.in_(among)).order_by(SR.seq).namedtuples().iterator():
         records.setdefault(r.dispute_id, []).append(r)
     acts: dict[int, list[m.Action]] = {}
     rec_ids = [r.id for rs in records.values() for r in rs]
     if rec_ids:
-        for a in (m.Action.select().where(m.Action.stage_record.in_(_among(rec_ids)))
+        for a in (m.Action.select().where(m.Action.stage_record.in_(values_in(rec_ids)))
                   .order_by(m.Action.due, m.Action.id)):
             acts.setdefault(a.stage_record_id, []).append(a)
     resp: dict[int, list[m.StageResponse]] = {}
     if rec_ids:
-        for sr in (m.StageResponse.select().where(m.StageResponse.stage_record.in_(_among(rec_ids)))
+        for sr in (m.StageResponse.select().where(m.StageResponse.stage_record.in_(values_in(rec_ids)))
                    .order_by(m.StageResponse.id)):
             resp.setdefault(sr.stage_record_id, []).append(sr)
     meetings: dict[int, list[MonitoringView]] = {}
@@ -184,7 +184,7 @@ def each_dispute_view(ids: Iterable[int], *, viewer_id: int | None = None) -> It
     people |= {st.with_staff_id or 0 for st in step_rows}
     names = staff_names(i for i in people if i)
     staff = {s.id: s for s in m.Staff.select(m.Staff.id, m.Staff.team, m.Staff.active)
-             .where(m.Staff.id.in_(_among(list({d.raised_by_id for d in rows.values()}
+             .where(m.Staff.id.in_(values_in(list({d.raised_by_id for d in rows.values()}
                                              | {c.social_worker_id for c in kids.values() if c.social_worker_id}))))}
     teams = {i: s.team_id for i, s in staff.items()}
     steps: dict[int, list[StepView]] = {}
@@ -202,7 +202,7 @@ def each_dispute_view(ids: Iterable[int], *, viewer_id: int | None = None) -> It
     siblings: dict[str, tuple[int, ...]] = {}
     groups = {d.link_group for d in rows.values() if d.link_group}
     # (run even for none: a fixed count of statements)
-    sq = D.select(D.id, D.link_group).where(D.link_group.in_(_among(sorted(groups)) if groups else []))
+    sq = D.select(D.id, D.link_group).where(D.link_group.in_(values_in(sorted(groups)) if groups else []))
     if viewer_id is not None:
         sq = sq.where(visible_to(viewer(viewer_id)))
     for sib in sq.order_by(D.id):

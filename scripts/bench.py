@@ -103,6 +103,7 @@ def big_file(folder: Path, disputes: int, events: int) -> None:
     from bench_caseload import build
 
     from drp_tui.services import audit
+    from drp_tui.store import audit_check
     from drp_tui.store import backup as bk
     from drp_tui.store.db import close_database, open_database, write_txn
 
@@ -122,7 +123,7 @@ def big_file(folder: Path, disputes: int, events: int) -> None:
     spent = time.perf_counter() - t0
     print(f"  {events:,} events appended (chained) in {spent:.1f} s ({events / spent:,.0f} events/s)")
     t0 = time.perf_counter()
-    problems = audit.verify()
+    problems = audit_check.verify()
     spent = time.perf_counter() - t0
     print(f"  audit verify: {'intact' if not problems else f'{len(problems)} problems'} in {spent:.1f} s "
           f"({events / spent:,.0f} events/s)")

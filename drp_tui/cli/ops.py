@@ -231,12 +231,13 @@ def run_audit_access(args: argparse.Namespace) -> int:
     try:
         from drp_tui.store import models as m
         from drp_tui.domain.timeutil import format_london
+        from drp_tui.store.access_log import accesses  # (this command only: not for every command's start)
 
         child = m.Child.get_or_none(m.Child.case_number == args.case_number)
         if child is None:
             print(f"drp: no child with case number {args.case_number}", file=sys.stderr)
             return 1
-        rows = audit.accesses(child.id)
+        rows = accesses(child.id)
         print(f"child id {child.id}: {len(rows)} access(es)")
         for a in rows:
             who = f"staff {a.actor_id} ({a.username})" if a.actor_id is not None else "operator"

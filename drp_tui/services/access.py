@@ -14,7 +14,7 @@ from drp_tui.services.common import actor, service, valid_id
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied, ValidationError
 from drp_tui.store import models as m
-from drp_tui.store.audit import accesses as _accesses
+from drp_tui.store.access_log import accesses as _accesses
 from drp_tui.store.audit import record_read as _record_read
 
 __all__ = ["record_read", "access_log", "AccessEntry", "VIEWS"]

@@ -10,11 +10,13 @@
   replaced atomically after each commit that appends events; events cut off the end
   of the chain (truncation) leave the database behind the head file.
 - Each event also records a digest (SHA-256 of canonical JSON) of every covered row
-  that its change left (``row_digests``): ``content_problems`` recomputes each covered
-  row and compares it with the digest of the latest event that wrote it. Rows are
+  that its change left (``row_digests``): ``audit_check.content_problems`` recomputes each
+  covered row and compares it with the digest of the latest event that wrote it. Rows are
   noticed automatically when saved or deleted through the models (``models.note_write``).
 
-``verify`` names each problem by its kind (``KINDS``). There is no update or delete path
+This module writes the trail. Checking it is ``audit_check``'s (``verify``, ``check``: each
+problem named by its kind), and a child's access record is ``access_log``'s: both are
+loaded when asked for, never at the desk's start. There is no update or delete path
 for events anywhere in the code (a test greps for one).
 """
 
@@ -32,36 +34,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from peewee import JOIN, Field, PostgresqlDatabase
+from peewee import Field, PostgresqlDatabase
 
 from drp_tui.store import models as m
-
-# ---------------------------------------------------------------- kinds of problem
-
-EDITED = "edited"
-INSERTED = "inserted"
-DELETED = "deleted"
-REORDERED = "reordered"
-TRUNCATED = "truncated"
-CONTENT_CHANGED = "content changed"
-KEY_MISSING = "key missing"
-HEAD_MISSING = "head missing"
-KINDS = (EDITED, INSERTED, DELETED, REORDERED, TRUNCATED, CONTENT_CHANGED, KEY_MISSING, HEAD_MISSING)
 
 KEY_MAGIC = "drp-audit-key 1"
 READ_KIND = "read"
 EXPORT_KIND = "export"  # a child's record written out of the database (a bundle, a case note): an access too
-
-
-@dataclass(frozen=True)
-class AuditProblem:
-    event_id: int  # 0 when the problem is not about one event (key or head file)
-    problem: str
-    kind: str = EDITED
-
-    def line(self) -> str:
-        text = f"{self.kind}: {self.problem}"
-        return f"event {self.event_id}: {text}" if self.event_id else text
 
 
 # ---------------------------------------------------------------- canonical forms
@@ -71,8 +50,9 @@ def _canonical(ev: dict[str, Any]) -> str:
     return json.dumps(ev, sort_keys=True, ensure_ascii=True, separators=(",", ":"), default=str)
 
 
-def _fields(*, id: int, at: datetime, actor: int | None, kind: str, dispute: int | None,
-            child: int | None, summary: str, before: str, after: str, rows: str = "") -> dict[str, Any]:
+def event_fields(*, id: int, at: datetime, actor: int | None, kind: str, dispute: int | None,
+                 child: int | None, summary: str, before: str, after: str, rows: str = "") -> dict[str, Any]:
+    """An event's fields as its link covers them."""
     out = {
         "id": id, "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"), "actor": actor, "kind": kind,
         "dispute": dispute, "child": child, "summary": summary, "before": before, "after": after,
@@ -82,12 +62,13 @@ def _fields(*, id: int, at: datetime, actor: int | None, kind: str, dispute: int
     return out
 
 
-def _digest(prev: str, fields: dict[str, Any]) -> str:
+def unkeyed_link(prev: str, fields: dict[str, Any]) -> str:
     """The unkeyed link (events written before the key existed)."""
     return hashlib.sha256((prev + "\n" + _canonical(fields)).encode("utf-8")).hexdigest()
 
 
-def _mac(key: bytes, prev: str, fields: dict[str, Any]) -> str:
+def keyed_link(key: bytes, prev: str, fields: dict[str, Any]) -> str:
+    """The keyed link (HMAC-SHA256 with the key file's secret)."""
     return hmac.new(key, (prev + "\n" + _canonical(fields)).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -108,7 +89,6 @@ COVERED: dict[type[m.BaseModel], tuple[str, ...]] = {
     m.StageRecord: (), m.StageResponse: (), m.Action: (), m.Conversation: (), m.MonitoringMeeting: (), m.CafcassStep: (),
     m.Approval: (), m.Compliment: (), m.Meeting: (), m.RetentionHold: (), m.Disposal: (),
 }
-_BY_TABLE = {model._meta.table_name: model for model in COVERED}
 DELETED_ROW = "deleted"
 
 
@@ -195,7 +175,8 @@ def files() -> tuple[Path, Path] | None:
     return (_files.key_path, _files.head_path) if _files else None
 
 
-def _load() -> _Files | None:
+def load_files() -> _Files | None:
+    """The configured key and head files, the key file read once (None before ``configure``)."""
     with _files_lock:
         f = _files
         if f is None or f.loaded:
@@ -225,7 +206,7 @@ def _load() -> _Files | None:
 
 def key_state() -> tuple[bool, str]:
     """(key usable, what to say) for ``drp check``."""
-    f = _load()
+    f = load_files()
     if f is None:
         return False, "no key file configured"
     if f.key is None:
@@ -297,7 +278,7 @@ def _head_mac(key: bytes, event_id: int, h: str) -> str:
 
 
 def read_head() -> Head | None:
-    f = _load()
+    f = load_files()
     if f is None:
         return None
     try:
@@ -338,7 +319,7 @@ def write_head(*, force: bool = False, event_id: int | None = None, h: str | Non
     finish in either order) unless ``force`` (a restore). Never raises: a head file
     that cannot be written shows up in ``drp check``, never as a failed action.
     """
-    f = _load()
+    f = load_files()
     if f is None or f.key is None:
         return False
     if event_id is None or h is None:
@@ -474,11 +455,11 @@ def _insert(at: datetime, actor_id: int | None, kind: str, summary: str, *, disp
     prev = last.hash if last else ""
     new_id = (last.id if last else 0) + 1
     rows = json.dumps(sorted([t, i, d] for (t, i), d in digests.items()), separators=(",", ":")) if digests else ""
-    fields = _fields(id=new_id, at=at.replace(tzinfo=None), actor=actor_id, kind=kind, dispute=dispute_id,
+    fields = event_fields(id=new_id, at=at.replace(tzinfo=None), actor=actor_id, kind=kind, dispute=dispute_id,
                      child=child_id, summary=summary, before=before, after=after, rows=rows)
-    f = _load()
+    f = load_files()
     keyed = f is not None and f.key is not None and f.keyed_from is not None and new_id >= f.keyed_from
-    digest = _mac(f.key, prev, fields) if keyed else _digest(prev, fields)  # type: ignore[arg-type]
+    digest = keyed_link(f.key, prev, fields) if keyed else unkeyed_link(prev, fields)  # type: ignore[arg-type]
     # One INSERT, never an UPDATE: the id is fixed inside the (serialised) write transaction.
     return m.Event.create(id=new_id, at=at, actor=actor_id, kind=kind, dispute=dispute_id,
                           child=child_id, summary=summary, before=before, after=after,
@@ -491,17 +472,17 @@ def _insert_many(pending: list[dict[str, Any]], digests: dict[tuple[str, int], s
     last = m.Event.select(m.Event.id, m.Event.hash).order_by(m.Event.id.desc()).first()
     prev = last.hash if last else ""
     next_id = (last.id if last else 0) + 1
-    f = _load()
+    f = load_files()
     out: list[m.Event] = []
     for k, args in enumerate(pending):
         mine = digests if k == len(pending) - 1 else {}
         rows = json.dumps(sorted([t, i, d] for (t, i), d in mine.items()), separators=(",", ":")) if mine else ""
         at = args["at"]
-        fields = _fields(id=next_id, at=at.replace(tzinfo=None), actor=args["actor_id"], kind=args["kind"],
+        fields = event_fields(id=next_id, at=at.replace(tzinfo=None), actor=args["actor_id"], kind=args["kind"],
                          dispute=args["dispute_id"], child=args["child_id"], summary=args["summary"],
                          before=args["before"], after=args["after"], rows=rows)
         keyed = f is not None and f.key is not None and f.keyed_from is not None and next_id >= f.keyed_from
-        digest = _mac(f.key, prev, fields) if keyed else _digest(prev, fields)  # type: ignore[arg-type]
+        digest = keyed_link(f.key, prev, fields) if keyed else unkeyed_link(prev, fields)  # type: ignore[arg-type]
         out.append(m.Event(id=next_id, at=at, actor=args["actor_id"], kind=args["kind"],
                            dispute=args["dispute_id"], child=args["child_id"], summary=args["summary"],
                            before=args["before"], after=args["after"], prev_hash=prev, hash=digest,
@@ -546,30 +527,6 @@ def record_read(at: datetime, actor_id: int | None, view: str, *, dispute_id: in
     return flush()[-1] if ev.id is None else ev
 
 
-@dataclass(frozen=True)
-class Access:
-    event_id: int
-    at: datetime
-    actor_id: int | None
-    username: str
-    summary: str
-    dispute_id: int | None
-
-
-def accesses(child_id: int) -> list[Access]:
-    """Who opened what about a child (their disputes, their history), oldest first."""
-    disputes = m.Dispute.select(m.Dispute.id).where(m.Dispute.child == child_id)
-    q = (m.Event.select(m.Event.id, m.Event.at, m.Event.actor, m.Event.summary, m.Event.dispute, m.Staff.username)
-         .join(m.Staff, on=(m.Event.actor == m.Staff.id), join_type=JOIN.LEFT_OUTER)
-         .where(m.Event.kind.in_((READ_KIND, EXPORT_KIND))
-                & ((m.Event.child == child_id) | m.Event.dispute.in_(disputes)))
-         .order_by(m.Event.id))
-    out = []
-    for e in q.objects():
-        out.append(Access(e.id, e.at, e.actor_id, getattr(e, "username", None) or "", e.summary, e.dispute_id))
-    return out
-
-
 def digests(event_ids: list[int]) -> dict[int, tuple[str, str]]:
     """Each event's (previous digest, digest) in the chain, by id (for an evidence bundle)."""
     out: dict[int, tuple[str, str]] = {}
@@ -579,184 +536,6 @@ def digests(event_ids: list[int]) -> dict[int, tuple[str, str]]:
                 m.Event.id.in_(ids[i:i + DIGEST_BATCH])):
             out[e.id] = (e.prev_hash, e.hash)
     return out
-
-
-# ---------------------------------------------------------------- checking
-
-
-def _row_fields(e: m.Event, as_id: int | None = None) -> dict[str, Any]:
-    return _fields(id=e.id if as_id is None else as_id, at=e.at.replace(tzinfo=None), actor=e.actor_id,
-                   kind=e.kind, dispute=e.dispute_id, child=e.child_id, summary=e.summary,
-                   before=e.before, after=e.after, rows=e.row_digests or "")
-
-
-@dataclass
-class _Walk:
-    problems: list[AuditProblem]
-    latest: dict[tuple[str, int], tuple[str, int]]  # (table, id) -> (digest, event id)
-    count: int
-    last: tuple[int, str] | None
-
-
-def _walk(use_head: bool) -> _Walk:
-    f = _load()
-    key = f.key if f else None
-    keyed_from = f.keyed_from if f and f.keyed_from is not None else None
-    events = list(m.Event.select().order_by(m.Event.id))
-    problems: list[AuditProblem] = []
-    latest: dict[tuple[str, int], tuple[str, int]] = {}
-    if events and key is None:
-        where = f.error if f else "no key file configured"
-        problems.append(AuditProblem(0, f"{where}: keyed events cannot be checked and the chain can be "
-                                        "rewritten; restore the key file from its backup, or create one "
-                                        "with: drp audit rekey", KEY_MISSING))
-
-    def authentic(e: m.Event, as_id: int | None = None) -> bool | None:
-        eid = e.id if as_id is None else as_id
-        fields = _row_fields(e, as_id)
-        if keyed_from is not None and eid >= keyed_from:
-            return hmac.compare_digest(_mac(key, e.prev_hash, fields), e.hash)  # type: ignore[arg-type]
-        if key is None and _digest(e.prev_hash, fields) != e.hash:
-            return None  # cannot tell without the key
-        return _digest(e.prev_hash, fields) == e.hash
-
-    by_hash = {e.hash: i for i, e in enumerate(events)}
-    by_prev = {e.prev_hash: i for i, e in enumerate(events)}
-    head = read_head() if use_head else None
-    ok = [authentic(e) for e in events]
-    reported: set[int] = set()
-    unchecked = 0
-    shift_run: int | None = None
-    for i, e in enumerate(events):
-        prev_e = events[i - 1] if i else None
-        expected_prev = prev_e.hash if prev_e else ""
-        expected_id = prev_e.id + 1 if prev_e else 1
-        if ok[i] is None:
-            unchecked += 1
-        elif not ok[i]:
-            # Was it written under another id (moved)?
-            cands = [e.id + s for s in (1, -1, 2, -2, 3, -3)]
-            if e.hash in by_prev:
-                cands.insert(0, events[by_prev[e.hash]].id - 1)
-            if e.prev_hash in by_hash:
-                cands.insert(0, events[by_hash[e.prev_hash]].id + 1)
-            orig = next((c for c in cands if c != e.id and c > 0 and authentic(e, c)), None)
-            if orig is not None:
-                other = next((j for j, x in enumerate(events) if x.id == orig), None)
-                if other is not None and authentic(events[other], e.id):
-                    problems.append(AuditProblem(e.id, f"was written as event {orig} (events {min(orig, e.id)} "
-                                                       f"and {max(orig, e.id)} swapped)", REORDERED))
-                elif orig - e.id != shift_run:
-                    kind = DELETED if orig > e.id else INSERTED
-                    what = "an earlier event was deleted" if kind == DELETED else "an event was inserted before it"
-                    problems.append(AuditProblem(e.id, f"was written as event {orig}: {what} and the later "
-                                                       "events renumbered", kind))
-                shift_run = orig - e.id
-                reported.add(i)
-                continue
-            shift_run = None
-            if e.hash in by_prev or (head is not None and head.valid and head.event_id == e.id
-                                     and head.hash == e.hash):
-                problems.append(AuditProblem(e.id, "its content was changed after it was written", EDITED))
-            elif i + 1 < len(events) and events[i + 1].prev_hash == e.prev_hash and ok[i + 1]:
-                problems.append(AuditProblem(e.id, "it was added without the key: the next event follows "
-                                                   "the one before it", INSERTED))
-            elif i + 1 == len(events) and (head is None or not head.valid or head.event_id < e.id):
-                problems.append(AuditProblem(e.id, "it was added at the end without the key "
-                                                   "(it does not carry the key's MAC)", INSERTED))
-            else:
-                problems.append(AuditProblem(e.id, "its content and hash were changed after it was written "
-                                                   "(rewritten without the key)", EDITED))
-            reported.add(i)
-            continue
-        shift_run = None
-        if e.prev_hash == expected_prev and e.id == expected_id:
-            continue
-        if e.id != expected_id:
-            problems.append(AuditProblem(e.id, f"events {expected_id}..{e.id - 1} are missing", DELETED))
-        elif (i - 1) in reported:
-            continue  # the event before it is named already
-        elif e.prev_hash in by_hash:
-            problems.append(AuditProblem(e.id, f"was written after event {events[by_hash[e.prev_hash]].id}, "
-                                               f"now follows event {prev_e.id if prev_e else 0}", REORDERED))
-        elif keyed_from is not None and e.id == keyed_from:
-            problems.append(AuditProblem(e.id, "the events before the key was created were rewritten "
-                                               "(this keyed event no longer follows them)", EDITED))
-        else:
-            problems.append(AuditProblem(e.id, "does not follow the event before it "
-                                               "(an event between them was removed or altered)", DELETED))
-        reported.add(i)
-    keyed = [i for i, e in enumerate(events) if keyed_from is not None and e.id >= keyed_from]
-    if key is not None and len(keyed) > 3 and all(ok[i] is False for i in keyed):
-        problems.append(AuditProblem(0, "no event matches the key: the chain was rewritten without it "
-                                        "(or the key file belongs to another database)", EDITED))
-    if unchecked and key is None:
-        problems.append(AuditProblem(0, f"{unchecked} keyed event(s) not checked", KEY_MISSING))
-    last = (events[-1].id, events[-1].hash) if events else None
-    if use_head and key is not None and keyed:
-        if head is None:
-            problems.append(AuditProblem(0, f"{f.head_path if f else 'head file'} not found: events cut off "  # noqa: E501
-                                            "the end cannot be seen (restore it from its backup)", HEAD_MISSING))
-        elif not head.valid:
-            problems.append(AuditProblem(0, f"{f.head_path if f else 'head file'} was altered "
-                                            "(its MAC does not match the key)", HEAD_MISSING))
-        elif last is None or last[0] < head.event_id:
-            upto = last[0] if last else 0
-            problems.append(AuditProblem(head.event_id, f"events {upto + 1}..{head.event_id} were removed from "
-                                                        f"the end (the head file records event {head.event_id})",
-                                         TRUNCATED))
-    # Digests: the latest event (by id) that wrote each row; only from events that check out.
-    for i, e in enumerate(events):
-        if e.row_digests and ok[i] is not False:
-            try:
-                for table, row_id, d in json.loads(e.row_digests):
-                    latest[(str(table), int(row_id))] = (str(d), e.id)
-            except (ValueError, TypeError):
-                continue
-    return _Walk(problems, latest, len(events), last)
-
-
-def check(*, use_head: bool = True) -> tuple[list[AuditProblem], ContentReport]:
-    """``verify`` and ``content_problems`` in one pass over the events."""
-    walk = _walk(use_head)
-    return walk.problems, content_problems(walk.latest)
-
-
-def verify(*, use_head: bool = True) -> list[AuditProblem]:
-    """Check the whole chain (and, with ``use_head``, that its end is where the head file says).
-    Empty list = intact."""
-    return _walk(use_head).problems
-
-
-@dataclass(frozen=True)
-class ContentReport:
-    problems: list[AuditProblem]
-    covered: int
-    not_covered: int
-
-
-def content_problems(latest: dict[tuple[str, int], tuple[str, int]] | None = None) -> ContentReport:
-    """Each covered row against the digest in the latest event that wrote it."""
-    if latest is None:
-        latest = _walk(False).latest
-    problems: list[AuditProblem] = []
-    covered = not_covered = 0
-    seen: set[tuple[str, int]] = set()
-    for model in COVERED:
-        table = model._meta.table_name
-        for row_id, digest in all_row_digests(model):
-            seen.add((table, row_id))
-            rec = latest.get((table, row_id))
-            if rec is None:
-                not_covered += 1
-            elif rec[0] != digest:
-                problems.append(AuditProblem(0, f"{table} id {row_id} (after event {rec[1]})", CONTENT_CHANGED))
-            else:
-                covered += 1
-    for (table, row_id), (digest, ev) in sorted(latest.items()):
-        if (table, row_id) not in seen and digest != DELETED_ROW and table in _BY_TABLE:
-            problems.append(AuditProblem(0, f"{table} id {row_id} deleted (after event {ev})", CONTENT_CHANGED))
-    return ContentReport(problems, covered, not_covered)
 
 
 def summary() -> tuple[int, tuple[int, str] | None]:

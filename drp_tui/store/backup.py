@@ -300,7 +300,7 @@ def migration_lines(db: Database) -> list[CheckLine]:
 
 def audit_lines(db: Database, *, use_head: bool = True, content: bool = True) -> list[CheckLine]:
     """The chain (keyed MACs, links, ids, the head file) and, with ``content``, the covered rows."""
-    from drp_tui.store import audit
+    from drp_tui.store import audit, audit_check
 
     cols = _columns(db, "event")
     if not cols:
@@ -308,9 +308,9 @@ def audit_lines(db: Database, *, use_head: bool = True, content: bool = True) ->
     if "hash" not in cols or "row_digests" not in cols:
         return [CheckLine("audit", False, "the schema predates the audit chain; apply migrations (drp init)")]
     if content:
-        problems, rep = audit.check(use_head=use_head)  # one pass over the events
+        problems, rep = audit_check.check(use_head=use_head)  # one pass over the events
     else:
-        problems, rep = audit.verify(use_head=use_head), None
+        problems, rep = audit_check.verify(use_head=use_head), None
     lines: list[CheckLine] = []
     if not problems:
         n, last = audit.summary()

@@ -1,4 +1,4 @@
-"""The audit trail: tampering with the file is named by ``audit.verify``; no code path edits events."""
+"""The audit trail: tampering with the file is named by ``audit_check.verify``; no code path edits events."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import FrozenClock
-from drp_tui.store import audit
+from drp_tui.store import audit, audit_check
 from drp_tui.services import disputes as ds
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import PermissionDenied
@@ -84,12 +84,12 @@ def tamper(db_path: Path, sql: str, *params: object) -> None:
     con.close()
 
 
-def named(problems: list[audit.AuditProblem]) -> set[int]:
+def named(problems: list[audit_check.AuditProblem]) -> set[int]:
     return {p.event_id for p in problems}
 
 
 def test_an_untouched_trail_verifies(trail: Trail) -> None:
-    assert audit.verify() == []
+    assert audit_check.verify() == []
     rows = list(m.Event.select().order_by(m.Event.id))
     assert all(len(e.hash) == 64 for e in rows)
     assert rows[0].prev_hash == ""
@@ -110,7 +110,7 @@ def test_editing_any_field_of_an_event_names_that_event(trail: Trail,
                                                         column: str, value: object) -> None:
     target = trail.ids[2]
     tamper(trail.path, f'UPDATE event SET "{column}" = ? WHERE id = ?', value, target)
-    problems = audit.verify()
+    problems = audit_check.verify()
     assert named(problems) == {target}
     assert "changed" in problems[0].problem
 
@@ -126,7 +126,7 @@ def test_editing_the_summary_is_named_by_drp_audit_verify_lines(trail: Trail) ->
 def test_deleting_a_middle_event_is_named(trail: Trail) -> None:
     gone = trail.ids[2]
     tamper(trail.path, "DELETE FROM event WHERE id = ?", gone)
-    problems = audit.verify()
+    problems = audit_check.verify()
     assert named(problems) == {gone + 1}
     text = " ".join(p.problem for p in problems)
     assert f"{gone}..{gone}" in text and "missing" in text
@@ -136,7 +136,7 @@ def test_deleting_and_renumbering_is_still_named(trail: Trail) -> None:
     gone = trail.ids[1]
     tamper(trail.path, "DELETE FROM event WHERE id = ?", gone)
     tamper(trail.path, "UPDATE event SET id = id - 1 WHERE id > ?", gone)
-    assert gone in named(audit.verify())
+    assert gone in named(audit_check.verify())
 
 
 def test_rehashing_the_edited_row_without_the_key_is_named(trail: Trail) -> None:
@@ -144,11 +144,11 @@ def test_rehashing_the_edited_row_without_the_key_is_named(trail: Trail) -> None
     target = trail.ids[2]
     tamper(trail.path, "UPDATE event SET summary = 'forged' WHERE id = ?", target)
     e = m.Event.get_by_id(target)
-    forged = audit._digest(e.prev_hash, audit._row_fields(e))
+    forged = audit.unkeyed_link(e.prev_hash, audit_check._row_fields(e))
     tamper(trail.path, "UPDATE event SET hash = ? WHERE id = ?", forged, target)
-    problems = audit.verify()
+    problems = audit_check.verify()
     assert named(problems) == {target}
-    assert problems[0].kind == audit.EDITED and "rewritten without the key" in problems[0].problem
+    assert problems[0].kind == audit_check.EDITED and "rewritten without the key" in problems[0].problem
 
 
 def test_swapping_two_events_is_named(trail: Trail) -> None:
@@ -160,7 +160,7 @@ def test_swapping_two_events_is_named(trail: Trail) -> None:
         con.execute("UPDATE event SET summary = ?, kind = ? WHERE id = ?", (*rb, a))
         con.execute("UPDATE event SET summary = ?, kind = ? WHERE id = ?", (*ra, b))
     con.close()
-    assert {a, b} <= named(audit.verify())
+    assert {a, b} <= named(audit_check.verify())
 
 
 def test_a_forged_event_appended_by_hand_is_named(trail: Trail) -> None:
@@ -168,7 +168,7 @@ def test_a_forged_event_appended_by_hand_is_named(trail: Trail) -> None:
     tamper(trail.path, "INSERT INTO event (id, at, actor_id, kind, summary, before, after, prev_hash, hash,"
                     " row_digests) VALUES (?, '2026-11-23 10:00:00', NULL, 'note', 'forged', '', '', ?, 'x', '')",
            last.id + 1, last.hash)
-    assert named(audit.verify()) == {last.id + 1}
+    assert named(audit_check.verify()) == {last.id + 1}
 
 
 def test_a_cut_off_tail_is_named_from_the_head_file(trail: Trail) -> None:
@@ -176,16 +176,16 @@ def test_a_cut_off_tail_is_named_from_the_head_file(trail: Trail) -> None:
     before = bk.audit_lines(database.obj)[0]
     assert before.ok and f"last: event {trail.ids[-1]}" in before.detail
     tamper(trail.path, "DELETE FROM event WHERE id = ?", trail.ids[-1])
-    problems = audit.verify()
-    assert [(p.event_id, p.kind) for p in problems] == [(trail.ids[-1], audit.TRUNCATED)]
-    assert audit.verify(use_head=False) == []  # the chain alone cannot tell
+    problems = audit_check.verify()
+    assert [(p.event_id, p.kind) for p in problems] == [(trail.ids[-1], audit_check.TRUNCATED)]
+    assert audit_check.verify(use_head=False) == []  # the chain alone cannot tell
 
 
 def test_a_refused_action_is_chained_too(trail: Trail) -> None:
     with pytest.raises(PermissionDenied):
         ds.update_draft(trail.ctx, trail.dispute_id, None, {"concern": "not mine"})
     assert m.Event.select().order_by(m.Event.id.desc()).first().kind == "refused"
-    assert audit.verify() == []
+    assert audit_check.verify() == []
 
 
 # ---------------------------------------------------------------- append-only: no code path edits events

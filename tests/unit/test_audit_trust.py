@@ -22,7 +22,7 @@ from drp_tui.cli import main
 from drp_tui.services import access
 from drp_tui.services import disputes as ds
 from drp_tui.services.errors import PermissionDenied
-from drp_tui.store import audit
+from drp_tui.store import audit, audit_check
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database
 from tests.factories import World
@@ -121,7 +121,7 @@ def test_events_carry_the_keyed_mac_not_a_plain_hash(built: Path) -> None:
     (prev, h, eid) = rows(built, "SELECT prev_hash, hash, id FROM event ORDER BY id LIMIT 1")[0]
     open_database(str(built))
     e = m.Event.get_by_id(eid)
-    plain = audit._digest(e.prev_hash, audit._row_fields(e))
+    plain = audit.unkeyed_link(e.prev_hash, audit_check._row_fields(e))
     close_database()
     assert h != plain and len(str(h)) == 64
 
@@ -209,7 +209,7 @@ def _rewrite_chain(path: Path, mac: object) -> None:
     prev = ""
     updates = []
     for e in m.Event.select().order_by(m.Event.id):
-        fields = audit._row_fields(e)
+        fields = audit_check._row_fields(e)
         msg = (prev + "\n" + audit._canonical(fields)).encode()
         h = mac(msg)  # type: ignore[operator]
         updates.append((prev, h, e.id))
@@ -236,8 +236,8 @@ def test_recomputing_the_whole_chain_without_the_key_is_detected(capsys: pytest.
 def test_without_tampering_verify_names_nothing_per_kind(built: Path) -> None:
     open_database(str(built))
     try:
-        assert audit.verify() == []
-        assert audit.content_problems().problems == []
+        assert audit_check.verify() == []
+        assert audit_check.content_problems().problems == []
     finally:
         close_database()
 
@@ -432,8 +432,8 @@ def test_the_demo_build_is_covered_and_passes(tmp_path: Path) -> None:
     try:
         audit.create_key()
         build_demo(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FROZEN_NOW)
-        assert audit.verify() == []
-        rep = audit.content_problems()
+        assert audit_check.verify() == []
+        rep = audit_check.content_problems()
         assert rep.problems == [], [p.line() for p in rep.problems[:5]]
         assert rep.covered > 0
     finally:

@@ -388,7 +388,7 @@ def test_lock_and_sign_out_are_events(world: World) -> None:
     auth.record(world.chair.id, "signed_out", "Signed out", world.clock.now())
     assert [(e.kind, e.actor_id) for e in m.Event.select().order_by(m.Event.id)][-2:] == [
         ("locked", world.chair.id), ("signed_out", world.chair.id)]
-    from drp_tui.services.audit import verify
+    from drp_tui.store.audit_check import verify
     assert verify() == []
 
 

@@ -498,12 +498,12 @@ def test_walks_run_on_postgresql(pg_cli: Cli) -> None:
     refusals as on SQLite, and the audit trail intact."""
     test_walk_to_the_last_stage_and_cafcass(pg_cli)
     test_walk_to_resolution(pg_cli)
-    from drp_tui.services import audit
+    from drp_tui.store import audit_check
 
     from drp_tui.store.db import open_database
     open_database(str(pg_cli.db))
     try:
-        assert audit.verify() == []
+        assert audit_check.verify() == []
         assert m.Dispute.select().where(m.Dispute.policy_digest == "").count() == 0  # every one pinned
     finally:
         close_database()

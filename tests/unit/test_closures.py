@@ -17,7 +17,7 @@ from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services import accounts, admin, closures
 from drp_tui.services.errors import NotFound, PermissionDenied, ValidationError
 from drp_tui.services.permissions import InstallationAdmin
-from drp_tui.store import audit
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database
 from tests.conftest import FROZEN_NOW
@@ -58,7 +58,7 @@ def test_add_list_remove_audited_and_refusals_name_the_field(ctx: InstallationAd
     assert not m.ClosureDay.select().exists()
     with pytest.raises(NotFound):
         closures.remove_closure(ctx, "29/12/2026")
-    assert audit.verify() == []
+    assert audit_check.verify() == []
 
 
 def test_only_an_administrator_sets_them(ctx: InstallationAdmin) -> None:

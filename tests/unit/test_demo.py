@@ -24,6 +24,7 @@ from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import LONDON, london_date
 from drp_tui.services import audit
 from drp_tui.services.demo import DemoSummary, build_demo
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database
 from drp_tui.store.queries import CaseloadQuery, caseload_page
@@ -99,7 +100,7 @@ def check_demo(policy: Policy, now: datetime, summary: DemoSummary) -> list[tupl
         assert m.Compliment.select().count() >= 1
     # nothing happens in the future, and the history is a valid chain
     assert all(e.at <= now for e in m.Event.select())
-    assert audit.verify() == []
+    assert audit_check.verify() == []
     # relative to now: some overdue and some due today
     rows = row_states(policy, now)
     states = Counter(st for st, _, _ in rows)

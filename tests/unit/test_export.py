@@ -28,7 +28,7 @@ from drp_tui.services import outcomes
 from drp_tui.services.bundle_files import latin1, to_html, to_pdf, write_bundle
 from drp_tui.services.errors import PermissionDenied
 from drp_tui.services.export import SECTION_TITLES, Block, Bundle, Section, Table, case_notes, export_child, export_dispute
-from drp_tui.store import audit
+from drp_tui.store import access_log, audit_check
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database
 from tests.factories import PASSWORD, World
@@ -100,7 +100,7 @@ def test_the_pdf_holds_every_section_and_the_chain_digests(world: World) -> None
     assert d.reference in own.summary
     for name in (world.child.name, world.chair.name, world.child.case_number):
         assert name not in own.summary and name not in own.after
-    assert audit.verify() == []
+    assert audit_check.verify() == []
 
 
 def test_due_against_actual_is_counted_in_working_days(world: World) -> None:
@@ -195,7 +195,7 @@ def test_a_childs_bundle_holds_each_dispute_they_may_see(world: World, tmp_path:
     ev = m.Event.get(m.Event.kind == "export")
     assert ev.child_id == world.child.id and ev.dispute_id is None and world.child.case_number in ev.summary
     # the export is part of the child's access record
-    assert [a.event_id for a in audit.accesses(world.child.id)][-1] == ev.id
+    assert [a.event_id for a in access_log.accesses(world.child.id)][-1] == ev.id
 
 
 # --- case notes ---------------------------------------------------------------------------------------

@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.services import audit, drafts, inbox, outcomes
+from drp_tui.services import drafts, inbox, outcomes
 from drp_tui.services import disputes as ds
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import DomainError, PermissionDenied
+from drp_tui.store import audit_check
 from drp_tui.store import backup as bk
 from drp_tui.store import models as m
 from drp_tui.store.models import database
@@ -186,7 +187,7 @@ def attempt(call: Callable[[], Any]) -> None:
 @pytest.fixture(autouse=True)
 def chain_still_holds(world: World) -> Iterator[None]:
     yield
-    assert audit.verify() == []
+    assert audit_check.verify() == []
     db = database.obj
     assert db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute_sql("PRAGMA foreign_key_check").fetchall() == []

@@ -23,7 +23,7 @@ from drp_tui.services import disputes as ds
 from drp_tui.services.common import actor_of
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
 from drp_tui.services.permissions import InstallationAdmin
-from drp_tui.store import audit
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database
 from drp_tui.store.queries_dispute import get_dispute
@@ -110,7 +110,7 @@ def test_open_disputes_and_children_move_closed_ones_stay(world: World) -> None:
     row = m.Dispute.get_by_id(load.sent)
     assert row.responder_id == tm.id and row.next_due_at is not None
 
-    assert audit.verify() == []  # the chain covers the rows the hand-over wrote
+    assert audit_check.verify() == []  # the chain covers the rows the hand-over wrote
 
     # a second hand-over finds nothing left to move
     again = handover.hand_over(cli_ctx(w), "chair1", "chair2")

@@ -24,7 +24,7 @@ from drp_tui.services.csvfiles import CsvFile, load_map, read_csv
 from drp_tui.services.permissions import InstallationAdmin
 from drp_tui.store.queries_dispute import get_dispute
 from drp_tui.services.reports import report
-from drp_tui.store import audit
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from tests.factories import World, make_world
 
@@ -85,7 +85,7 @@ def test_running_and_closed_disputes_come_in_pinned_with_their_clocks(world: Wor
     assert "where it was OLD-17" in events[0].summary and "OS user 'opsadmin'" in events[0].summary
     assert json.loads(events[0].after)["row"]["stage_sent_on"] == "2026-11-17"
     assert m.Event.select().where(m.Event.kind == "disputes_imported").count() == 1
-    assert audit.verify() == []
+    assert audit_check.verify() == []
     # Counted in the reports like any other.
     r = report(world.policy, world.calendar, world.clock.now(), policy_of=ctx.policy_of)
     assert r.total == 3 and r.open == 2

@@ -18,7 +18,7 @@ from drp_tui.services.csvfiles import CsvFile, FileProblem, load_map, read_csv
 from drp_tui.services.errors import DomainError, ValidationError
 from drp_tui.services.passwords import normalise_code, verify_password
 from drp_tui.services.permissions import InstallationAdmin
-from drp_tui.store import audit
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from tests.conftest import FROZEN_NOW
 
@@ -77,7 +77,7 @@ def test_utf8_with_bom_and_both_date_forms(ctx: InstallationAdmin) -> None:
     assert [e.child_id for e in added] == [maisie.id, oscar.id, m.Child.get(m.Child.case_number == "C1003").id]
     assert "by import" in added[0].summary and "OS user 'opsadmin'" in added[0].summary
     assert len(events("children_imported")) == 1
-    assert audit.verify() == []
+    assert audit_check.verify() == []
 
 
 def test_windows_1252_with_a_mapped_export_and_its_status_words(ctx: InstallationAdmin) -> None:
@@ -168,7 +168,7 @@ def test_reimport_changes_nothing_and_a_changed_row_updates_and_records_an_event
     ev = events("child_changed")
     assert len(ev) == 1 and ev[0].child_id == maisie.id
     assert '"North Team"' in ev[0].before and '"South Team"' in ev[0].after
-    assert audit.verify() == []
+    assert audit_check.verify() == []
 
 
 def test_a_column_the_file_does_not_have_is_left_as_stored(ctx: InstallationAdmin) -> None:
@@ -322,7 +322,7 @@ def test_staff_import_with_levels_and_one_time_set_up_codes(ctx: InstallationAdm
     report = imports.import_staff(ctx, staff_file(*swap))
     assert sorted((c.key, c.fields) for c in report.changed) == [("mdavies", ("levels",)), ("tquinn", ("levels",))]
     assert m.TeamRole.get(level="team_manager").staff.username == "mdavies"
-    assert audit.verify() == []
+    assert audit_check.verify() == []
 
 
 def test_staff_problems_are_named_and_nothing_is_written(ctx: InstallationAdmin) -> None:
@@ -368,7 +368,7 @@ def test_first_sign_in_with_the_code_then_a_password_of_ones_own(ctx: Installati
     with pytest.raises(auth.AuthError, match="already been used"):  # never a way to change a password
         auth.choose_password(s.id, "Another-Pass-99", now, "Another-Pass-99")
     assert [e.kind for e in events() if e.actor_id == s.id] == ["signed_in", "password_chosen", "signed_in"]
-    assert audit.verify() == []
+    assert audit_check.verify() == []
 
 
 def test_an_expired_set_up_code_does_not_sign_in(ctx: InstallationAdmin) -> None:

@@ -570,6 +570,7 @@ def test_the_outbox_on_postgresql(pg_url: str, clock: Any, calendar: WorkingCale
                                   smtp: tuple[Inbox, int]) -> None:
     """Queue once (ON CONFLICT DO NOTHING), claim once (the guarded UPDATE), on PostgreSQL."""
     from drp_tui.store import audit as store_audit
+    from drp_tui.store import audit_check
     from tests.factories import make_world
 
     inbox, port = smtp
@@ -594,7 +595,7 @@ def test_the_outbox_on_postgresql(pg_url: str, clock: Any, calendar: WorkingCale
         assert notify.run(ops(w), mail_cfg(port)).sent == 0
         assert len(inbox.got) == 2 and len(mail_events()) == 2
         assert [r.state for r in outbox()] == ["sent", "sent"]
-        assert store_audit.verify() == []
+        assert audit_check.verify() == []
     finally:
         close_database()
 
@@ -602,6 +603,7 @@ def test_the_outbox_on_postgresql(pg_url: str, clock: Any, calendar: WorkingCale
 def test_two_concurrent_drp_notify_processes_on_postgresql(pg_url: str, clock: Any, calendar: WorkingCalendar,
                                                            smtp: tuple[Inbox, int], tmp_path: Path) -> None:
     from drp_tui.store import audit as store_audit
+    from drp_tui.store import audit_check
     from tests.factories import make_world
 
     inbox, port = smtp
@@ -620,6 +622,6 @@ def test_two_concurrent_drp_notify_processes_on_postgresql(pg_url: str, clock: A
     open_database(pg_url)
     try:
         assert_each_sent_once(outs, inbox, 3)
-        assert store_audit.verify() == []
+        assert audit_check.verify() == []
     finally:
         close_database()

@@ -10,8 +10,9 @@ import pytest
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.timeutil import FrozenClock
-from drp_tui.services import audit, work
+from drp_tui.services import work
 from drp_tui.services.demo import build_demo
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database, open_database, schema_status
 from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
@@ -41,7 +42,7 @@ def test_demo_workflows_run_on_postgresql(pg: object, policy_key: str) -> None:
     summary = build_demo(load_builtin(policy_key), WorkingCalendar("ENG"), FROZEN_NOW)
     assert summary.disputes == 25
     assert {"sent", "resolved", "withdrawn", "draft"} <= set(summary.by_status)
-    assert audit.verify() == []
+    assert audit_check.verify() == []
     assert caseload_count(CaseloadQuery(view="all")) == 25
     page = caseload_page(CaseloadQuery(view="all"), 0, 10)
     assert len(page) == 10
@@ -62,7 +63,7 @@ def test_tampering_is_detected_on_postgresql(pg: object) -> None:
     build_demo(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FROZEN_NOW)
     target = m.Event.select().order_by(m.Event.id).offset(5).first()
     m.database.obj.execute_sql("UPDATE event SET summary = 'edited' WHERE id = %s", (target.id,))
-    problems = audit.verify()
+    problems = audit_check.verify()
     assert [p.event_id for p in problems] == [target.id]
 
 

@@ -20,7 +20,7 @@ from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.services import report_files as rf
 from drp_tui.services import report_pack as rp
 from drp_tui.services.errors import PermissionDenied, ValidationError
-from drp_tui.store import audit
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from drp_tui.store.queries_screens import DisputeFacts, StageFacts
 from tests.factories import World
@@ -226,7 +226,7 @@ def test_export_is_refused_for_a_chair_and_the_refusal_audited(world: World, bui
         rp.pack_for(world.ctx(world.worker), date(2026, 11, 1), date(2026, 11, 30))
     rf.export_pack(world.ctx(world.admin), date(2026, 11, 1), date(2026, 11, 30), "csv")
     assert [e.actor_id for e in _events("export")] == [world.admin.id]
-    assert audit.verify() == []  # the export and the refusal are links of the chain like any event
+    assert audit_check.verify() == []  # the export and the refusal are links of the chain like any event
 
 
 @pytest.mark.parametrize(("start", "end", "fmt", "field"), [

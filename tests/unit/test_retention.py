@@ -20,10 +20,11 @@ from drp_tui.cli import main
 from drp_tui.config import ConfigError, load_config
 from drp_tui.domain.retention import RetentionRule, disposal_due, plus_years
 from drp_tui.domain.timeutil import LONDON
-from drp_tui.services import audit, outcomes, reads, reports, retention
+from drp_tui.services import outcomes, reads, reports, retention
 from drp_tui.services import disputes as ds
 from drp_tui.services.errors import DomainError, PermissionDenied, ValidationError
 from drp_tui.store import audit as store_audit
+from drp_tui.store import audit_check
 from drp_tui.store import models as m
 from drp_tui.store.db import close_database
 from tests.factories import PASSWORD, World
@@ -158,8 +159,8 @@ def test_disposal_deletes_the_content_is_audited_and_the_chain_verifies(world: W
         assert "Sibling" not in text and "eight weeks" not in text and "booked" not in text
     assert json.loads(ev.after)["reason"] == "Retention period ended"
     # The chain and the covered rows still verify (deleted rows are recorded as deleted).
-    assert audit.verify() == []
-    problems, content = store_audit.check()
+    assert audit_check.verify() == []
+    problems, content = audit_check.check()
     assert problems == [] and content.problems == []
     # Nobody sees it any more; it is not due again; it cannot be disposed of twice.
     assert not reads.may_see(world.ctx(), d.id)
@@ -238,7 +239,7 @@ def test_the_command_line_lists_holds_and_disposes(world: World, db_path: Path, 
     assert status == 0 and data["ok"] and data["reference"] == d.reference and data["due_on"] == "2032-11-23"
     assert m.Disposal.select().where(m.Disposal.dispute == d.id).exists()
     assert m.Event.select().where(m.Event.kind == "disposed").count() == 1
-    assert audit.verify() == []
+    assert audit_check.verify() == []
     status, out, err = drp("admin1", "list")
     assert status == 0 and out.strip() == "nothing is due for disposal"
 
@@ -266,7 +267,7 @@ def test_disposal_on_postgresql(pg_url: str) -> None:
         done = retention.dispose(admin, SIX_YEARS, d.reference, "Retention period ended")
         assert done.deleted["stage_record"] == 1
         assert m.Dispute.get_by_id(d.id).concern == "" and m.Disposal.select().count() == 1
-        problems, content = store_audit.check()
+        problems, content = audit_check.check()
         assert problems == [] and content.problems == []
     finally:
         close_database()

@@ -57,6 +57,9 @@ NOT_AT_START = (
     # the caseload's rows are not a dispute's view: one dispute's full view (and a child's, the
     # inbox's, the history's) and the reads that build them load when a dispute is opened
     "drp_tui.domain.views", "drp_tui.store.queries_dispute",
+    # the sign-in appends audit events; checking the chain (drp audit verify, drp check) and reading
+    # a child's access record (oversight's history) load when asked for
+    "drp_tui.store.audit_check", "drp_tui.store.access_log",
 )
 
 

@@ -29,7 +29,7 @@ from drp_tui.services.common import actor, actor_of
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied
 from drp_tui.store import models as m
-from drp_tui.store import queries, queries_screens, visibility
+from drp_tui.store import queries, visibility
 
 if TYPE_CHECKING:
     from drp_tui.domain.moves import Actor  # (the moves are loaded when first asked: not at start)
@@ -121,6 +121,7 @@ def children(ctx: Ctx, search: str = "") -> list[ChildLine]:
     """The children screen: the children this person may see, their open disputes
     (that they may see) and their visible siblings."""
     from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+    from drp_tui.store import queries_screens  # the children screen's counts: not at the desk's start
 
     who = reader(ctx)
     found = queries_dispute.children_for(search=search, viewer_id=who.id)
@@ -196,6 +197,8 @@ class ComplimentTarget:
 def compliment_target(ctx: Ctx, child_id: int) -> ComplimentTarget:
     """The child (``PermissionDenied`` if not theirs to see), then its social worker and the
     holder of the procedure's first responder level in the child's team."""
+    from drp_tui.store import queries_screens  # a compliment's recipients: not at the desk's start
+
     kid = child(ctx, child_id)
     level = ctx.policy.stages[0].responder_level if ctx.policy.stages else "team_manager"
     return ComplimentTarget(kid, queries_screens.compliment_recipients(child_id, level))
@@ -258,6 +261,7 @@ def inbox(ctx: Ctx, limit: int = 200) -> tuple[list[NotificationView], dict[int,
     """The person's own notifications (and the compliments behind them). An administrator's
     inbox holds only notes that name no dispute or child."""
     from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+    from drp_tui.store import queries_screens  # the compliments behind the notes: not at the desk's start
 
     who = reader(ctx)
     items = queries_dispute.notifications_for(who.id, limit)

@@ -21,7 +21,7 @@ from drp_tui.domain.model import DisputeRow, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import auth, connection, drafts, reads
+from drp_tui.services import auth, connection, reads
 from drp_tui.services.context import Ctx, PinnedTo
 
 if TYPE_CHECKING:  # (the moves, a dispute's view and My work: loaded when first used, not at start)
@@ -133,6 +133,8 @@ class Desk:
         """Keep ``payload`` (a form's typed fields) privately for the signed-in person; the draft's id.
 
         Nothing anyone else sees changes: a draft is not a save of the dispute."""
+        from drp_tui.services import drafts  # (only when a draft is kept: not at start)
+
         return self.call(drafts.save_draft, dispute_id, payload, reason)
 
     def can_see(self, dispute_id: int) -> bool:

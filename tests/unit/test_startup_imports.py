@@ -58,6 +58,7 @@ NOT_AT_START = (
     # inbox's, the history's) and the reads that build them load when a dispute is opened
     "drp_tui.domain.views", "drp_tui.store.queries_dispute",
     "drp_tui.store.queries_screens",  # the children screen's counts, a compliment's recipients, the reports' facts
+    "drp_tui.services.drafts",  # counted once the first page is on show (LiveMixin.first_page_shown), or kept
 )
 
 

@@ -74,15 +74,17 @@ def pin_old_disputes(policy: Policy, calendar: WorkingCalendar) -> int:
     """Disputes written before pinning (migration 0007 leaves them unpinned: a migration
     does not know the installation's profile) are pinned here, at the first open that
     does: to this profile if the key matches, else to the built-in of their key."""
+    from drp_tui.store.queries import any_unpinned  # (the read side: once a database is open)
+
+    if not any_unpinned():  # the usual start: nothing to pin, and the pinning service is not loaded
+        return 0
     from drp_tui.domain.timeutil import SystemClock
-    from drp_tui.services import pinning
+    from drp_tui.services import pinning  # (only with a dispute to pin: not at every start)
     from drp_tui.services.auth import current_os_login
     from drp_tui.services.errors import DomainError
     from drp_tui.services.permissions import InstallationAdmin
 
     try:
-        if not pinning.any_unpinned():
-            return 0
         ctx = InstallationAdmin(None, policy, calendar, SystemClock(),  # type: ignore[arg-type]
                                 os_user=current_os_login())
         return pinning.pin_unpinned(ctx)

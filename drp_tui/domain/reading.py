@@ -1,4 +1,4 @@
-"""What a screen asks the read side for, and plain answers that are not a dispute or a child.
+"""What a screen asks the read side for (its answers are the frozen objects of ``model`` and ``views``).
 
 Frozen values only: the screens build them, the services (``services.reads``) check
 who is asking, and the store turns them into queries. Nothing here reads anything.
@@ -26,12 +26,3 @@ class CaseloadQuery:
     # view's last rows, read backwards); "" = by offset. Not part of what the view holds.
     seek: str = ""
     seek_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Someone a compliment about a child goes to."""
-
-    staff_id: int
-    name: str
-    title: str

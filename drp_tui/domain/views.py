@@ -1,13 +1,14 @@
-"""One dispute's view, and the child's, inbox and history views: read models the screens show
-(frozen, no ORM). The caseload's row (``DisputeRow``) and ``StaffView`` stay in ``model``: the
-desk's first page makes none of these, so they are not loaded at its start."""
+"""One dispute's view, and the child's, inbox and history views, and what the other screens'
+reads answer (the finder, the children screen, a compliment's recipients, a history): read
+models the screens show (frozen, no ORM). The caseload's row (``DisputeRow``) and ``StaffView``
+stay in ``model``: the desk's first page makes none of these, so they are not loaded at its start."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from drp_tui.domain.model import Decision, Status
+from drp_tui.domain.model import Decision, DisputeRow, Status
 
 
 @dataclass(frozen=True)
@@ -248,3 +249,43 @@ class EventView:
     after: str
     dispute_id: int | None
     reference: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the finder lists: children (by name or case number) and disputes (by reference,
+    child's name or case number) this person may see."""
+
+    children: tuple[ChildView, ...]
+    disputes: tuple[DisputeRow, ...]
+
+
+@dataclass(frozen=True)
+class ChildLine:
+    child: ChildView
+    open_disputes: int
+    siblings: tuple[str, ...]  # names of the siblings this person may see
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a compliment about a child goes to."""
+
+    staff_id: int
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ComplimentTarget:
+    """A child this person may see, and who a compliment about work with them goes to."""
+
+    child: ChildView
+    recipients: tuple[Recipient, ...]
+
+
+@dataclass(frozen=True)
+class History:
+    child: ChildView | None  # for a child's history
+    disputes: tuple[DisputeView, ...]
+    events: tuple[EventView, ...]

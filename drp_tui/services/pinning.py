@@ -96,11 +96,6 @@ def unpinned_count() -> int:
     return m.Dispute.select().where(m.Dispute.policy_digest == "").count()
 
 
-def any_unpinned() -> bool:
-    """At every start: stops at the first unpinned dispute instead of counting them all."""
-    return bool(m.Dispute.select(m.Dispute.id).where(m.Dispute.policy_digest == "").exists())
-
-
 def unpinnable(policy: Policy) -> dict[str, int]:
     """Unpinned disputes whose profile key is neither ``policy``'s nor a built-in's: key -> count.
     They cannot be pinned to what they started under (it is gone) and run under ``policy``."""

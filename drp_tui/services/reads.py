@@ -20,20 +20,21 @@ What each role sees (the rule itself is in ``store.visibility``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from drp_tui.domain.model import DisputeRow, Role
-from drp_tui.domain.reading import CaseloadQuery, Recipient
+from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.services.common import actor, actor_of
 from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, PermissionDenied
 from drp_tui.store import models as m
-from drp_tui.store import queries, queries_screens, visibility
+from drp_tui.store import queries, visibility
 
 if TYPE_CHECKING:
     from drp_tui.domain.moves import Actor  # (the moves are loaded when first asked: not at start)
-    from drp_tui.domain.views import ChildView, DisputeView, EventView, NotificationView  # (nor a dispute's view)
+    from drp_tui.domain.views import (  # (nor a dispute's view, nor what the other screens' reads answer)
+        ChildLine, ChildView, ComplimentTarget, DisputeView, Found, History, NotificationView)
 
 NOT_YOURS = "That dispute is not one you are involved in, so it cannot be shown."
 NOT_YOUR_CHILD = "That child is not one of yours, so they cannot be shown."
@@ -82,18 +83,10 @@ def caseload_page(ctx: Ctx, q: CaseloadQuery, offset: int, limit: int,
 FIND_AT_MOST = 12  # of each kind: a finder shows a few, the person types more to narrow
 
 
-@dataclass(frozen=True)
-class Found:
-    """What the finder lists: children (by name or case number) and disputes (by reference,
-    child's name or case number) this person may see."""
-
-    children: tuple[ChildView, ...]
-    disputes: tuple[DisputeRow, ...]
-
-
 def find(ctx: Ctx, text: str) -> Found:
     """Children and disputes matching ``text``, among those this person may see (the read
     rule), at most FIND_AT_MOST of each. An administrator sees no child: refused."""
+    from drp_tui.domain.views import Found  # the finder's answer: not at the desk's start
     from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
 
     who = reader(ctx)
@@ -110,17 +103,12 @@ def find(ctx: Ctx, text: str) -> Found:
 
 # --- children -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ChildLine:
-    child: ChildView
-    open_disputes: int
-    siblings: tuple[str, ...]  # names of the siblings this person may see
-
-
 def children(ctx: Ctx, search: str = "") -> list[ChildLine]:
     """The children screen: the children this person may see, their open disputes
     (that they may see) and their visible siblings."""
+    from drp_tui.domain.views import ChildLine  # the children screen's lines: not at the desk's start
     from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+    from drp_tui.store import queries_screens  # the children screen's counts: not at the desk's start
 
     who = reader(ctx)
     found = queries_dispute.children_for(search=search, viewer_id=who.id)
@@ -185,17 +173,12 @@ def staff_id(ctx: Ctx, username: str) -> int | None:
 
 # --- compliments --------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ComplimentTarget:
-    """A child this person may see, and who a compliment about work with them goes to."""
-
-    child: ChildView
-    recipients: tuple[Recipient, ...]
-
-
 def compliment_target(ctx: Ctx, child_id: int) -> ComplimentTarget:
     """The child (``PermissionDenied`` if not theirs to see), then its social worker and the
     holder of the procedure's first responder level in the child's team."""
+    from drp_tui.domain.views import ComplimentTarget  # a compliment's target: not at the desk's start
+    from drp_tui.store import queries_screens  # its recipients: not at the desk's start
+
     kid = child(ctx, child_id)
     level = ctx.policy.stages[0].responder_level if ctx.policy.stages else "team_manager"
     return ComplimentTarget(kid, queries_screens.compliment_recipients(child_id, level))
@@ -228,16 +211,10 @@ def siblings(ctx: Ctx, dispute_id: int) -> list[DisputeView]:
     return [queries_dispute.get_dispute(i, viewer_id=ctx.actor_id) for i in view.sibling_ids]
 
 
-@dataclass(frozen=True)
-class History:
-    child: ChildView | None  # for a child's history
-    disputes: tuple[DisputeView, ...]
-    events: tuple[EventView, ...]
-
-
 def history(ctx: Ctx, *, dispute_id: int | None = None, child_id: int | None = None) -> History:
     """A dispute's events, or a child's: the child's own events and those of the
     child's disputes this person may see."""
+    from drp_tui.domain.views import History  # a history: not at the desk's start
     from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
 
     who = reader(ctx)
@@ -258,6 +235,7 @@ def inbox(ctx: Ctx, limit: int = 200) -> tuple[list[NotificationView], dict[int,
     """The person's own notifications (and the compliments behind them). An administrator's
     inbox holds only notes that name no dispute or child."""
     from drp_tui.store import queries_dispute  # a dispute's view: not at the desk's start
+    from drp_tui.store import queries_screens  # the compliments behind the notes: not at the desk's start
 
     who = reader(ctx)
     items = queries_dispute.notifications_for(who.id, limit)

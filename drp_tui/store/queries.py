@@ -338,3 +338,9 @@ def levels_of(staff_id: int) -> frozenset[tuple[str, int]]:
 
 def disputes_for_child(child_id: int) -> list[int]:
     return [d.id for d in m.Dispute.select(m.Dispute.id).where(m.Dispute.child == child_id).order_by(m.Dispute.id)]
+
+
+def any_unpinned() -> bool:
+    """Is any dispute still unpinned (written before pinning: ``services.pinning``)? Asked at every
+    start, so it stops at the first one instead of counting them all."""
+    return bool(m.Dispute.select(m.Dispute.id).where(m.Dispute.policy_digest == "").exists())

@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any, cast
 from peewee import JOIN, fn
 
 from drp_tui.domain.model import Status
-from drp_tui.domain.reading import Recipient as Recipient  # (its home is the domain)
 from drp_tui.store import models as m
 from drp_tui.store.queries import matches
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to
 
 if TYPE_CHECKING:
-    from drp_tui.domain.views import ChildView
+    from drp_tui.domain.views import ChildView, Recipient
 
 
 def children_of_team(team_id: int | None, search: str = "", *, viewer_id: int | None = None) -> list[ChildView]:
@@ -75,6 +74,7 @@ def sibling_names(group_ids: Iterable[int], *, viewer_id: int | None = None) -> 
 
 def level_holder_of_team(team_id: int, level: str) -> Recipient | None:
     """Who holds ``level`` in the team's management chain (active staff only)."""
+    from drp_tui.domain.views import Recipient  # a compliment's recipient: the reports make none
     tr = (m.TeamRole.select(m.TeamRole, m.Staff).join(m.Staff)
           .where((m.TeamRole.team == team_id) & (m.TeamRole.level == level) & (m.Staff.active == True))  # noqa: E712
           .first())
@@ -85,6 +85,7 @@ def level_holder_of_team(team_id: int, level: str) -> Recipient | None:
 
 def compliment_recipients(child_id: int, manager_level: str) -> tuple[Recipient, ...]:
     """Who a compliment about work with this child goes to: social worker, then manager."""
+    from drp_tui.domain.views import Recipient  # a compliment's recipient: the reports make none
     c = m.Child.get_by_id(child_id)
     out: list[Recipient] = []
     sw = c.social_worker

@@ -21,12 +21,12 @@ from drp_tui.domain.model import DisputeRow, DueState, Role, StaffView
 from drp_tui.domain.policy import Policy
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.domain.timeutil import Clock, SystemClock
-from drp_tui.services import auth, connection, drafts, reads
+from drp_tui.services import auth, connection, reads
 from drp_tui.services.context import Ctx, PinnedTo
 
 if TYPE_CHECKING:  # (the moves, a dispute's view and My work: loaded when first used, not at start)
     from drp_tui.domain.moves import Actor, Move, Verdict
-    from drp_tui.domain.views import DisputeView
+    from drp_tui.domain.views import ComplimentTarget, DisputeView, Found
     from drp_tui.services import export, work
 
 T = TypeVar("T")
@@ -133,6 +133,8 @@ class Desk:
         """Keep ``payload`` (a form's typed fields) privately for the signed-in person; the draft's id.
 
         Nothing anyone else sees changes: a draft is not a save of the dispute."""
+        from drp_tui.services import drafts  # (only when a draft is kept: not at start)
+
         return self.call(drafts.save_draft, dispute_id, payload, reason)
 
     def can_see(self, dispute_id: int) -> bool:
@@ -177,7 +179,7 @@ class Desk:
         ``total``, the view's size when known, lets a page near the end be read from the end."""
         return self.call(reads.caseload_page, q, offset, limit, self.stage_labels(), total=total)
 
-    def find(self, text: str) -> reads.Found:
+    def find(self, text: str) -> Found:
         """Children and disputes matching ``text`` that the signed-in person may see (the finder)."""
         return self.call(reads.find, text)
 
@@ -185,7 +187,7 @@ class Desk:
         """The teams of the caseload's "team" view for the signed-in person."""
         return self.call(reads.team_view_ids)
 
-    def compliment_target(self, child_id: int) -> reads.ComplimentTarget:
+    def compliment_target(self, child_id: int) -> ComplimentTarget:
         """A child the signed-in person may see and who a compliment about them goes to."""
         return self.call(reads.compliment_target, child_id)
 

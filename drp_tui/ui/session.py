@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from drp_tui.domain.model import StaffView
-from drp_tui.services import drafts
 from drp_tui.services.context import Ctx
 from drp_tui.ui.keys import DESK_MODES
 from drp_tui.ui.screens import LOCK, LOGIN, is_screen
@@ -220,6 +219,8 @@ class SessionMixin(_Base):
     def save_drafts_now(self, ctx: Ctx, kept: list[Kept], reason: str) -> int:
         """Write the drafts now, in this thread (the exit paths: nothing may be left to a worker).
         A form whose draft cannot be stored does not stop the others; the first refusal is raised after."""
+        from drp_tui.services import drafts  # (only when a draft is kept: not at start)
+
         saved, problem = 0, None
         for dispute_id, child_id, payload in kept:
             try:
@@ -236,6 +237,8 @@ class SessionMixin(_Base):
     def refresh_drafts(self) -> None:
         if self.desk.user is None:
             return
+        from drp_tui.services import drafts  # (counted once the first page is on show: not at start)
+
         ctx = self.desk.ctx()
         count = drafts.draft_count(ctx)
         self.call_from_thread(self._set_drafts, ctx.actor_id, count)

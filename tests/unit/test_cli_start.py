@@ -117,3 +117,43 @@ def test_the_desk_s_setup_reads_the_closure_days_without_the_accounts_service(tm
     )
     out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["drp_tui.services.closures"]
+
+
+def test_the_desk_s_setup_loads_the_pinning_service_only_with_a_dispute_to_pin(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every start asks whether a dispute is still unpinned (a store query); the pinning service
+    (its upgrade plans and reports) is loaded only when one is, to pin it."""
+    from datetime import UTC, datetime
+
+    from drp_tui.domain.calendar import WorkingCalendar
+    from drp_tui.domain.policy_loader import load_builtin
+    from drp_tui.services.demo import build_demo
+    from drp_tui.store import models as m
+    from drp_tui.store.db import close_database, open_database
+
+    path = tmp_path / "desk.db"
+    open_database(str(path))
+    try:
+        build_demo(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    finally:
+        close_database()
+    probe = (
+        "import sys\n"
+        "import drp_tui.cli as cli, drp_tui.cli.run as run\n"
+        "run.open_desk = lambda setup, **kw: print('drp_tui.services.pinning' in sys.modules)\n"
+        "cli.main(sys.argv[1:])\n"
+    )
+
+    def pinning_loaded() -> str:
+        out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True,
+                             check=True)
+        return out.stdout.strip()
+
+    assert pinning_loaded() == "False"  # every dispute pinned
+    open_database(str(path), create=False)
+    try:
+        first = m.Dispute.select(m.Dispute.id).order_by(m.Dispute.id).first()
+        m.Dispute.update(policy_digest="").where(m.Dispute.id == first.id).execute()
+    finally:
+        close_database()
+    assert pinning_loaded() == "True"  # one written before pinning: pinned at this start
+    assert pinning_loaded() == "False"  # and only once

@@ -60,6 +60,9 @@ NOT_AT_START = (
     # the sign-in appends audit events; checking the chain (drp audit verify, drp check) and reading
     # a child's access record (oversight's history) load when asked for
     "drp_tui.store.audit_check", "drp_tui.store.access_log",
+    "drp_tui.store.queries_screens",  # the children screen's counts, a compliment's recipients, the reports' facts
+    "drp_tui.services.drafts",  # counted once the first page is on show (LiveMixin.first_page_shown), or kept
+    "drp_tui.services.pinning",  # only a start with a dispute to pin (bootstrap.pin_old_disputes; test_cli_start)
 )
 
 

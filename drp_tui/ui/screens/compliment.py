@@ -24,15 +24,14 @@ from textual.worker import Worker, WorkerState
 
 from drp_tui.crash import user_message
 from drp_tui.domain.model import Role
-from drp_tui.domain.reading import Recipient
 from drp_tui.services import inbox
 from drp_tui.services.errors import DomainError
-from drp_tui.services.reads import ComplimentTarget
 from drp_tui.ui.widgets.header import DeskHeader
 from drp_tui.ui.widgets.text import safe_text, visible
 from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
+    from drp_tui.domain.views import ComplimentTarget, Recipient
     from drp_tui.ui.app import DrpApp
 
 COMPLIMENT_BINDINGS: list[Binding] = [

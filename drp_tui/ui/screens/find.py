@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from drp_tui.crash import user_message
+from drp_tui.domain.views import Found
 from drp_tui.services.errors import DomainError
-from drp_tui.services.reads import Found
 from drp_tui.ui.widgets.tables import DeskTable
 from drp_tui.ui.widgets.text import safe_text
 

@@ -57,6 +57,7 @@ NOT_AT_START = (
     # the caseload's rows are not a dispute's view: one dispute's full view (and a child's, the
     # inbox's, the history's) and the reads that build them load when a dispute is opened
     "drp_tui.domain.views", "drp_tui.store.queries_dispute",
+    "drp_tui.domain.policy_parts",  # approval gates, facts, meetings, caps ...: only a profile that names one
 )
 
 

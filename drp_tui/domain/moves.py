@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from drp_tui.domain.calendar import WorkingCalendar
 from drp_tui.domain.model import Decision, Role, Status
-from drp_tui.domain.policy import CHAIR, Approval, CafcassRule, Policy, Stage
+from drp_tui.domain.policy import CHAIR, CafcassRule, Policy, Stage
 from drp_tui.domain.timeutil import format_due, format_london, utc
 
 if TYPE_CHECKING:
+    from drp_tui.domain.policy_parts import Approval
     from drp_tui.domain.views import ActionView, ApprovalView, DisputeView, StageView
 
 ADMIN_NOT_CONTENT = ("An administrator manages staff accounts and teams, not dispute content; "

@@ -3,6 +3,10 @@
 The built-in profiles live in ``drp_tui/policies/*.toml``; the loader in
 ``drp_tui.domain.policy_loader`` turns a TOML file into a :class:`Policy`.
 Nothing here knows about any particular authority.
+
+The parts a profile may name (approval gates, facts, extra legal statuses, conditional
+copies, meetings, overall caps) are in ``drp_tui.domain.policy_parts``, loaded when a
+profile names one; this module names them only in annotations.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # (the parts a profile may name: loaded only when one does, not at start)
+    from drp_tui.domain.policy_parts import Approval, ChildStatus, Copy, Fact, Meeting, OverallCap
 
 
 BASE_STATUSES = ("CLA", "CP", "CIN")  # the legal statuses every procedure knows
@@ -101,25 +108,6 @@ APPROVAL_ON = ("raise", "escalate", "bypass", "cafcass_referral")
 
 
 @dataclass(frozen=True)
-class Approval:
-    """An approval gate on a transition: raising at ``to_stage``, escalating (next stage) or
-    bypassing (a later stage) from ``from_stage`` ("" = any) to ``to_stage`` ("" = any), or a
-    Cafcass referral; ``level`` (a Level.key) approves. ``on = "stage"`` is the legacy
-    ``requires_approval`` gate (level = rules.approval_level, "" = the chairs' oversight)."""
-
-    on: str
-    level: str
-    to_stage: str = ""
-    from_stage: str = ""
-    source: str = ""
-
-    @property
-    def gate(self) -> str:
-        """The gate's identity on one stage record (what an approval record names)."""
-        return f"{self.on}:{self.level}"
-
-
-@dataclass(frozen=True)
 class Level:
     """A rung of the management chain (a responder level), e.g. team manager."""
 
@@ -129,39 +117,6 @@ class Level:
     # the chair's own service (e.g. the IRO service manager); "allocated" = the
     # child's allocated social worker.
     holder: str = "team"
-
-
-@dataclass(frozen=True)
-class Fact:
-    """A yes/no fact of a dispute the raise form asks (e.g. "In PLO or care proceedings")."""
-
-    key: str
-    label: str
-
-
-@dataclass(frozen=True)
-class ChildStatus:
-    """A child's legal status the procedure names beyond CLA/CP/CIN (e.g. care experienced)."""
-
-    key: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Copy:
-    """A for-information copy to a level that holds only when the dispute has fact ``when``."""
-
-    level: str
-    when: str
-
-
-@dataclass(frozen=True)
-class Meeting:
-    """A meeting expected at a stage: held within ``within`` of the stage being sent,
-    arranged by the holder of level ``arranged_by`` ("" = the chair)."""
-
-    within: Timescale = Timescale()
-    arranged_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,16 +185,6 @@ class Stage:
     def joint(self) -> bool:
         """All the holders of :attr:`answering_levels` must respond (each their own response)."""
         return self.response_expected and self.responders == RESPONDERS_ALL
-
-
-@dataclass(frozen=True)
-class OverallCap:
-    """A limit on the whole process, e.g. 17 working days for all stages."""
-
-    working_days: int
-    from_stage: str  # clock starts when this stage (or a later one) is first sent
-    to_stage: str | None = None  # last stage the cap covers (None = to the end)
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -420,6 +365,8 @@ class Policy:
         out: list[Approval] = []
         try:
             if self.stage(to_key).requires_approval:
+                from drp_tui.domain.policy_parts import Approval  # (a stage that needs approval: not at start)
+
                 out.append(Approval("stage", self.rules.approval_level, to_stage=to_key))
         except KeyError:
             pass

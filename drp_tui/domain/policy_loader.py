@@ -26,14 +26,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from drp_tui.domain.policy import (
+    APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, ClockFrom, RaiseMetBy,
+    BypassRule, CafcassRule, Category, Level, Policy, Rules, Stage, Timescale, Vocabulary,
+)
+
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-from drp_tui.domain.policy import (
-    APPROVAL_ON, BASE_STATUSES, CHAIR, RESPONDERS_ALL, RESPONDERS_ANY, Approval, ClockFrom, RaiseMetBy,
-    BypassRule, CafcassRule, Category, ChildStatus, Copy, Fact, Level, Meeting, OverallCap, Policy, Rules, Stage,
-    Timescale, Vocabulary,
-)
+    from drp_tui.domain.policy_parts import Copy, Meeting, OverallCap
 
 SHORT_LABEL_MAX = 12  # the caseload's Stage column at 80 columns
 STATUSES = BASE_STATUSES  # the built-in legal statuses (a profile's [[statuses]] add to them)
@@ -156,6 +157,8 @@ def _copy(r: _Reader, v: Any, path: str) -> str | Copy:
     """An ``inform_levels`` entry: a level key, or ``{ level = "...", when = "FACT" }``."""
     if isinstance(v, dict):
         got = r.table(v, path, {"level": (_ident, True), "when": (_ident, True)})
+        from drp_tui.domain.policy_parts import Copy  # (a profile that names one: not at start)
+
         return Copy(got["level"], got["when"])
     text: str = _ident(r, v, path)
     return text
@@ -163,6 +166,8 @@ def _copy(r: _Reader, v: Any, path: str) -> str | Copy:
 
 def _meeting(r: _Reader, v: Any, path: str) -> Meeting:
     got = r.table(v, path, {"within": (_timescale, False), "arranged_by": (_ident, False)})
+    from drp_tui.domain.policy_parts import Meeting  # (a profile that names one: not at start)
+
     return Meeting(**got)
 
 
@@ -192,6 +197,8 @@ def _window(r: _Reader, v: Any, path: str) -> Timescale:
 
 
 def _cap(r: _Reader, v: Any, path: str) -> OverallCap:
+    from drp_tui.domain.policy_parts import OverallCap  # (a profile that names one: not at start)
+
     return OverallCap(**r.table(v, path, _CAP))
 
 
@@ -336,15 +343,16 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
         plain: list[str] = []
         when: list[Copy] = []
         for j, entry in enumerate(st.get("inform_levels", ())):
-            lv = entry.level if isinstance(entry, Copy) else entry
+            # a level key, or a Copy (checked as "not a key": the class is loaded only when a profile names one)
+            lv = entry if isinstance(entry, str) else entry.level
             level_ref(lv, f"{p}.inform_levels[{j}]")
-            if isinstance(entry, Copy):
+            if isinstance(entry, str):
+                plain.append(entry)
+            else:
                 if entry.when not in facts:
                     r.fail(f"{p}.inform_levels[{j}].when", f"unknown fact {entry.when!r} "
                            f"(facts: {', '.join(facts) or 'none; declare it in [[facts]]'})")
                 when.append(entry)
-            else:
-                plain.append(entry)
         if "inform_levels" in st:
             st["inform_levels"] = tuple(plain)
             st["inform_when"] = tuple(when)
@@ -391,7 +399,6 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
             r.fail(f"rules.cafcass_after_stages[{j}]", f"unknown stage {key!r} (stages: {', '.join(stages)})")
     if "approval_level" in rules:
         level_ref(rules["approval_level"], "rules.approval_level")
-    approvals = []
     for i, ap in enumerate(top.get("approvals", ())):
         p = f"approvals[{i}]"
         level_ref(ap["level"], f"{p}.level")
@@ -410,8 +417,6 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
         if ap["on"] == "bypass" and "to" in ap and "from" in ap and stages[ap["to"]] <= stages[ap["from"]] + 1:
             r.fail(f"{p}.to", f"bypassing from {ap['from']!r} must jump past the next stage, not to {ap['to']!r} "
                               '(the next stage is on = "escalate")')
-        approvals.append(Approval(ap["on"], ap["level"], to_stage=ap.get("to", ""), from_stage=ap.get("from", ""),
-                                  source=ap.get("source", "")))
 
     return Policy(
         **{k: top[k] for k in ("key", "name", "version", "source", "applies_to")},
@@ -422,12 +427,26 @@ def policy_from_dict(data: Mapping[str, Any], source: str = "<profile>", text: s
         rules=Rules(**rules),
         path=source,
         notes=top.get("notes", ()),
-        facts=tuple(Fact(**row) for row in top.get("facts", [])),
-        statuses=tuple(ChildStatus(**row) for row in top.get("statuses", [])),
+        **_named_parts(top),
         local=top.get("local", {}),
-        approvals=tuple(approvals),
         text=text if text is not None else json.dumps(data, sort_keys=True, ensure_ascii=False, default=str),
     )
+
+
+def _named_parts(top: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile's facts, extra legal statuses and approval gates (checked already), for the
+    :class:`Policy`; none named: nothing (the Policy's empty defaults)."""
+    if not any(top.get(name) for name in ("facts", "statuses", "approvals")):
+        return {}
+    # (built only when a profile names one: the default profile names none, so not at start)
+    from drp_tui.domain.policy_parts import Approval, ChildStatus, Fact
+
+    return {
+        "facts": tuple(Fact(**row) for row in top.get("facts", [])),
+        "statuses": tuple(ChildStatus(**row) for row in top.get("statuses", [])),
+        "approvals": tuple(Approval(ap["on"], ap["level"], to_stage=ap.get("to", ""), from_stage=ap.get("from", ""),
+                                    source=ap.get("source", "")) for ap in top.get("approvals", [])),
+    }
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:

@@ -13,7 +13,7 @@ import drp_tui
 from drp_tui.cli import main
 from drp_tui.domain import policy_loader
 from drp_tui.domain.policy import (
-    BypassRule, CafcassRule, Category, Level, OverallCap, Policy, Rules, Stage, Timescale, Vocabulary,
+    BypassRule, CafcassRule, Category, Level, Policy, Rules, Stage, Timescale, Vocabulary,
 )
 from drp_tui.domain.policy_check import check_policy
 from drp_tui.domain.policy_loader import (
@@ -24,6 +24,7 @@ from drp_tui.domain.policy_loader import (
     policy_from_dict,
     resolve_policy,
 )
+from drp_tui.domain.policy_parts import OverallCap
 
 BUILTINS = ["durham-rp", "knowsley-dr", "mosaic-cpc", "mosaic-iro", "tower-hamlets-alerts"]
 PACKAGE = Path(drp_tui.__file__).parent

@@ -63,6 +63,7 @@ NOT_AT_START = (
     "drp_tui.store.queries_screens",  # the children screen's counts, a compliment's recipients, the reports' facts
     "drp_tui.services.drafts",  # counted once the first page is on show (LiveMixin.first_page_shown), or kept
     "drp_tui.services.pinning",  # only a start with a dispute to pin (bootstrap.pin_old_disputes; test_cli_start)
+    "drp_tui.domain.policy_parts",  # approval gates, facts, meetings, caps ...: only a profile that names one
 )
 
 

@@ -55,10 +55,12 @@ def load_setup(args: argparse.Namespace, *, open_db: bool = True, db_override: s
 
 def _with_stored_closures(calendar: WorkingCalendar, config: Config) -> WorkingCalendar:
     """The administrator's closure days (kept in the database) on top of the config file's."""
-    from drp_tui.services.closures import calendar_with_closures, stored_closures
+    from drp_tui.store.queries import closure_days  # (the read side: once a database is open)
 
-    if not stored_closures():
+    if not closure_days():  # the usual start: none kept, and the closures service is not loaded
         return calendar
+    from drp_tui.services.closures import calendar_with_closures  # (only with closure days kept)
+
     return calendar_with_closures(config.nation, config.closures, holidays=calendar.holiday_source)
 
 

@@ -20,6 +20,7 @@ from drp_tui.services.context import Ctx
 from drp_tui.services.errors import NotFound, ValidationError
 from drp_tui.services.permissions import acting_admin
 from drp_tui.store import models as m
+from drp_tui.store.queries import closure_days
 
 FAR_PAST_YEARS = 1  # a closure day more than this long ago is a typing mistake
 
@@ -34,7 +35,7 @@ class ClosureView:
 
 def stored_closures() -> dict[date, str]:
     """The closure days in the database: {day: reason}."""
-    return {c.day: c.reason for c in m.ClosureDay.select().order_by(m.ClosureDay.day)}
+    return closure_days()
 
 
 def calendar_with_closures(nation: str, configured: Iterable[date],

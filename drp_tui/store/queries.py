@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from peewee import JOIN, SQL, Expression, Field, NodeList, SqliteDatabase, Tuple, Value, fn
 
@@ -16,6 +16,9 @@ from drp_tui.domain.model import DisputeRow, Role, StaffView, Status
 from drp_tui.domain.reading import CaseloadQuery as CaseloadQuery  # (its home is the domain)
 from drp_tui.store import models as m
 from drp_tui.store.visibility import children_visible_to, viewer, visible_to
+
+if TYPE_CHECKING:
+    from datetime import date
 
 def staff_view(s: m.Staff) -> StaffView:
     return StaffView(s.id, s.username, s.name, Role(s.role), s.team_id, s.title, s.active)
@@ -338,6 +341,11 @@ def levels_of(staff_id: int) -> frozenset[tuple[str, int]]:
 
 def disputes_for_child(child_id: int) -> list[int]:
     return [d.id for d in m.Dispute.select(m.Dispute.id).where(m.Dispute.child == child_id).order_by(m.Dispute.id)]
+
+
+def closure_days() -> dict[date, str]:
+    """The closure days kept in the database (an administrator's): {day: reason}, in day order."""
+    return {c.day: c.reason for c in m.ClosureDay.select().order_by(m.ClosureDay.day)}
 
 
 def any_unpinned() -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,12 +29,6 @@ if TYPE_CHECKING:  # (the moves, a dispute's view and My work: loaded when first
     from drp_tui.services import export, work
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RowState:
-    row: DisputeRow
-    state: DueState
 
 
 class Desk:

@@ -103,20 +103,40 @@ def test_open_desk_restores_the_pace_once_the_desk_is_made(monkeypatch) -> None:
     assert made == [cli.START_GC_THRESHOLD, usual]  # made at the start's pace, run at Python's
 
 
-def test_the_desk_s_setup_reads_the_closure_days_without_the_accounts_service(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Every start reads the closure days; only an administrator's change needs the accounts
-    service and the installation checks it imports (some 0.4 MB)."""
+def test_the_desk_s_setup_reads_the_closure_days_without_the_closures_or_accounts_service(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every start reads the closure days kept in the database (a store query); the closures
+    service is loaded only when there are some, to build the calendar with them, and never the
+    accounts service and the installation checks it imports (some 0.4 MB): only an
+    administrator's change needs them."""
+    from datetime import UTC, date, datetime
+
+    from drp_tui.store import models as m
+    from drp_tui.store.db import close_database, open_database
+
     path = tmp_path / "desk.db"
     assert main(["--db", str(path), "init"]) == 0
     probe = (
         "import sys\n"
         "import drp_tui.cli as cli, drp_tui.cli.run as run\n"
         "run.open_desk = lambda setup, **kw: print(' '.join(sorted(m for m in sys.modules\n"
-        "    if m in ('drp_tui.services.closures', 'drp_tui.services.accounts', 'drp_tui.domain.policy_check'))))\n"
+        "    if m in ('drp_tui.services.closures', 'drp_tui.services.accounts', 'drp_tui.domain.policy_check'))),\n"
+        "    setup.calendar.why_not_working(__import__('datetime').date(2027, 1, 4)))\n"
         "cli.main(sys.argv[1:])\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["drp_tui.services.closures"]
+
+    def started() -> str:
+        out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True,
+                             check=True)
+        return out.stdout.strip()
+
+    assert started() == "None"  # none kept: neither service (4 January 2027 is a working day)
+    open_database(str(path), create=False)
+    try:
+        m.ClosureDay.create(day=date(2027, 1, 4), reason="Office move",
+                            added_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    finally:
+        close_database()
+    assert started() == "drp_tui.services.closures Local closure: Office move"  # in the calendar
 
 
 def test_the_desk_s_setup_loads_the_pinning_service_only_with_a_dispute_to_pin(tmp_path) -> None:  # type: ignore[no-untyped-def]

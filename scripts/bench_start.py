@@ -89,8 +89,8 @@ Bare().run(headless=True, size=(80, 24))
 """
 
 DESK = r"""
-from drp_tui.cli import main, slow_collector
-slow_collector()  # (as drp's main does for the desk, before it imports it: here the desk is imported to time it)
+from drp_tui.cli import main, pause_collector
+pause_collector()  # (as drp's main does for the desk, before it imports it: here the desk is imported to time it)
 import sys
 import time
 from datetime import datetime, timezone

@@ -73,30 +73,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# The desk's imports and setup leave some 40,000 objects the collector tracks, which live for
-# the session (the desk freezes them once it is made: ui.live's settle_heap). Python's
-# collector, every 700 new objects, walked them again and again and found little: with it every 20,000 they cost 1.4%
-# fewer instructions to the first page, and with no collection at all 2.7% fewer but 0.35 MB
-# more at the peak (their few cycles were frozen with them), which the memory target has no
-# room for. Only for the desk: a command keeps Python's pace.
-START_GC_THRESHOLD = (20_000, 10, 10)
-_usual_threshold: tuple[int, int, int] | None = None
+# The desk's imports and setup make some 75,000 objects the collector tracks, which live for the
+# session (the desk freezes them once it is made: ui.live's settle_heap). Walking them is slow: a
+# collection of them all took 45-50 ms, and at Python's pace (every 700 new objects) the imports'
+# collections took 30-45 ms of the start (at every 20,000, 30 ms: fewer passes, each missing the
+# processor's caches). So the collector is paused for the imports and the setup. Paused, they leave
+# little garbage: a few hundred objects (some standard modules' discarded classes), frozen with
+# the rest, except the largest, Python 3.11's pure-Python datetime classes, which ``import
+# datetime`` replaces with the C ones at once: they are collected first, while the heap is small
+# (some 3 ms; the peak then 0.02-0.17 MB higher than with the collector running, not 0.35 MB).
+# Only for the desk: a command keeps Python's collector.
+_paused = False
 
 
-def slow_collector() -> None:
-    """The collector's pace for the desk's imports and setup (``START_GC_THRESHOLD``)."""
-    global _usual_threshold
-    if _usual_threshold is None:
-        _usual_threshold = gc.get_threshold()
-        gc.set_threshold(*START_GC_THRESHOLD)
+def pause_collector() -> None:
+    """Pause the collector for the desk's imports and setup (see above; ``resume_collector``)."""
+    global _paused
+    if not _paused and gc.isenabled():
+        import datetime  # noqa: F401 - imported now for its garbage (see above)
+
+        gc.collect()
+        gc.disable()
+        _paused = True
 
 
-def usual_collector() -> None:
-    """Python's pace again (once the desk is made: ``cli.run.open_desk``; and as ``main`` ends)."""
-    global _usual_threshold
-    if _usual_threshold is not None:
-        gc.set_threshold(*_usual_threshold)
-        _usual_threshold = None
+def resume_collector() -> None:
+    """The collector runs again (once the desk is made: ``cli.run.open_desk``; and as ``main`` ends)."""
+    global _paused
+    if _paused:
+        gc.enable()
+        _paused = False
 
 
 def desk_args(argv: Sequence[str]) -> argparse.Namespace | None:
@@ -116,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = desk_args(argv) or build_parser().parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:  # the desk
-        slow_collector()
+        pause_collector()
         run = importlib.import_module("drp_tui.cli.run")
         func = run.run_desk
     try:
@@ -134,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"drp: {crash.message(reference)}", file=sys.stderr)
         return 1
     finally:
-        usual_collector()
+        resume_collector()
 
 
 def _shared_group(args: argparse.Namespace) -> str | None:

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import replace
 
 from drp_tui.bootstrap import Setup, SetupError, load_setup
-from drp_tui.cli import UsageError, usual_collector
+from drp_tui.cli import UsageError, resume_collector
 from drp_tui.domain.policy import Policy
 
 
@@ -36,6 +36,6 @@ def open_desk(setup: Setup, *, policy: Policy | None = None, sign_in_as: str | N
     if plain and not setup.config.plain:
         setup = replace(setup, config=replace(setup.config, plain=True))
     app = DrpApp(setup, policy=policy or setup.policy, sign_in_as=sign_in_as, settle_heap=True)
-    usual_collector()  # (slowed by main for the imports and the setup: what they made is frozen now, settle_heap)
+    resume_collector()  # (paused by main for the imports and the setup: what they made is frozen now, settle_heap)
     app.run()
     return int(app.return_code or 0)

@@ -70,6 +70,7 @@ class SessionMixin(_Base):
     _ending: bool
     _asking_quit: bool
     home_mode: str
+    _read_ahead: object | None = None  # the home caseload's first page, read on the sign-in's thread
 
     if TYPE_CHECKING:  # provided by LiveMixin
         def remind_now(self) -> Any: ...
@@ -113,10 +114,30 @@ class SessionMixin(_Base):
                         pass
                     raise RuntimeError("the desk ended before this worker's result could be shown") from None
 
+    def read_ahead_home(self) -> None:
+        """On the sign-in's thread, once signed in: the home caseload's first page, read before its
+        screen is built (``caseload.read_ahead``), so that the screen shows it at its first paint. A
+        read that fails here is left to the screen, which reads it again and says what went wrong."""
+        self._read_ahead = None
+        if self.home_mode != "caseload" or self.desk.needs_pin or self.desk.needs_password:
+            return
+        try:
+            from drp_tui.ui.screens.caseload import read_ahead  # (its screen is built next)
+
+            self._read_ahead = read_ahead(self.desk, self.size.height)
+        except Exception:  # noqa: BLE001 - the screen's own read reports it
+            self._read_ahead = None
+
+    def take_read_ahead(self) -> object | None:
+        """The page ``read_ahead_home`` read (once: a later screen reads its own)."""
+        ahead, self._read_ahead = self._read_ahead, None
+        return ahead
+
     @work(thread=True, exclusive=True, group="auth", name="demo-sign-in", exit_on_error=False)
     def _demo_sign_in(self, username: str) -> None:
         try:
             self.desk.sign_in_demo(username)
+            self.read_ahead_home()
         except Exception:
             from drp_tui.ui.screens.login import LoginScreen
 
@@ -365,6 +386,7 @@ class SessionMixin(_Base):
             self.pop_screen()
         kept = self._close_screens()
         self.desk.sign_out()
+        self._read_ahead = None
         self.unread = None
         self.session += 1
         os_auth = self.desk.setup.config.auth == "os"

@@ -40,6 +40,7 @@ from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
+    from drp_tui.ui.desk import Desk
 
 VIEWS = tuple(VIEW_KEYS)
 SORTS = ("due", "reference", "child", "stage")
@@ -50,6 +51,55 @@ CHROME_ROWS = 6  # header, view bar, filter line, table header, the row's detail
 LAST = -1  # an offset meaning "the last page"
 
 CountKey = tuple[str, int | None, tuple[int, ...], int | None, str]
+
+
+def first_view(role: Role) -> str:
+    """The view the caseload opens on for a person in ``role``."""
+    return {Role.RESPONDER: "awaiting", Role.OVERSIGHT: "team", Role.ADMIN: "all"}.get(role, "mine")
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """The home caseload's first page, read on the sign-in's thread (``read_ahead``)."""
+
+    staff_id: int
+    query: CaseloadQuery
+    page_size: int
+    rows: tuple[DisputeRow, ...]  # (one more than the page if there are more)
+    states: tuple[DueState, ...]
+
+    def fits(self, staff_id: int, view: str, page_size: int) -> bool:
+        """Is it the page the screen would read now (the same person, view and page size)?"""
+        return (self.staff_id, self.query.view, self.page_size) == (staff_id, view, page_size)
+
+
+def read_ahead(desk: Desk, height: int) -> ReadAhead | None:
+    """The first page of the caseload a signed-in person opens on, read on the sign-in's own
+    thread just after signing in, before the screen is built (``SessionMixin.read_ahead_home``).
+
+    Read by the screen, as it was, the page waited for the screen's building (its worker's thread
+    starts once the event loop runs it) and then shared the interpreter with it: 100-120 ms for
+    a read of some 15, so the screen was painted empty, then with its footer's keys, and only then
+    with its rows. Read ahead, the screen shows its rows at its first paint."""
+    user = desk.user
+    if user is None:
+        return None
+    view = first_view(user.role)
+    page_size = max(1, height - CHROME_ROWS)
+    q = view_query(desk, view, team_ids=desk.caseload_teams() if view == "team" else ())
+    rows = tuple(desk.caseload_page(q, 0, page_size + 1))  # one more: are there more after this page?
+    return ReadAhead(user.id, q, page_size, rows, tuple(desk.row_state(r) for r in rows[:page_size]))
+
+
+def view_query(desk: Desk, view: str, *, team_ids: tuple[int, ...] = (), text: str = "",
+               sort: str = "due") -> CaseloadQuery:
+    """The query of the caseload's view ``view`` for the signed-in person, now."""
+    user = desk.user
+    staff_id = user.id if user else None
+    if user is not None and user.role in (Role.OVERSIGHT, Role.ADMIN) and view in ("overdue", "resolved"):
+        staff_id = None  # the service manager sees the whole service
+    return CaseloadQuery(view=view, staff_id=staff_id, team_ids=team_ids,
+                         viewer_id=user.id if user is not None else None, text=text, now=desk.clock.now(), sort=sort)
 
 
 def count_key(q: CaseloadQuery) -> CountKey:
@@ -153,15 +203,25 @@ class CaseloadScreen(ModeScreen):
         yield DeskFooter(compact=True)
 
     def _read_first_page(self) -> None:
-        """The first page is read while the screen is still being built (its widgets mounted,
-        styled and laid out), not after: the page arrives (as a message, handled after on_mount)
-        about when the screen is ready to show it."""
+        """The first page: the one read ahead on the sign-in's thread (``read_ahead``) if it is this
+        screen's, shown at the screen's first paint; else read while the screen is still being built
+        (its widgets mounted, styled and laid out), not after: the page arrives (as a message,
+        handled after on_mount) about when the screen is ready to show it."""
         user = self.desk_app.desk.user
         if user is None:
             return  # (read in on_mount)
-        self.view_name = {Role.RESPONDER: "awaiting", Role.OVERSIGHT: "team", Role.ADMIN: "all"}.get(user.role, "mine")
+        self.view_name = first_view(user.role)
         self.page_size = self._rows_for(self.app.size.height)
         self._generation += 1
+        ahead = self.desk_app.take_read_ahead()
+        if isinstance(ahead, ReadAhead) and ahead.fits(user.id, self.view_name, self.page_size):
+            self._team_ids = ahead.query.team_ids if ahead.query.view == "team" else None
+            total = None
+            if len(ahead.rows) <= self.page_size:  # this page holds the end: the count is known
+                total = self._counts[count_key(ahead.query)] = len(ahead.rows)
+            self.post_message(PageLoaded(Page(self._generation, 0, total, ahead.rows[:self.page_size],
+                                              ahead.states, 0, ahead.query)))
+            return
         self._load(self._generation, self.caseload_query(), 0, 0)
 
     def on_mount(self) -> None:
@@ -192,14 +252,8 @@ class CaseloadScreen(ModeScreen):
 
     # --- loading ------------------------------------------------------------------------------
     def caseload_query(self) -> CaseloadQuery:
-        desk = self.desk_app.desk
-        user = desk.user
-        staff_id = user.id if user else None
-        if user is not None and user.role in (Role.OVERSIGHT, Role.ADMIN) and self.view_name in ("overdue", "resolved"):
-            staff_id = None  # the service manager sees the whole service
-        return CaseloadQuery(view=self.view_name, staff_id=staff_id, team_ids=self._team_ids or (),
-                             viewer_id=user.id if user is not None else None,
-                             text=self.filter_text, now=desk.clock.now(), sort=self.sort_key)
+        return view_query(self.desk_app.desk, self.view_name, team_ids=self._team_ids or (),
+                          text=self.filter_text, sort=self.sort_key)
 
     def load(self, *, offset: int | None = None, cursor: str | int = "keep", seek: str = "") -> None:
         """Read one page (in a worker); ``cursor`` = keep | first | last | a row index; ``seek`` =
@@ -334,7 +388,8 @@ class CaseloadScreen(ModeScreen):
             self.call_after_refresh(self._count_when_drawn, page.query, page.generation)
         if not self._first_shown:
             self._first_shown = True
-            self.app.call_after_refresh(self.desk_app.first_page_shown)
+            # (after this screen's next paint: the app's own queue could hold it past a later one)
+            self.call_after_refresh(self.desk_app.first_page_shown)
 
     @on(CountLoaded)
     def _counted_now(self, message: CountLoaded) -> None:

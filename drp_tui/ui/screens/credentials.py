@@ -106,7 +106,10 @@ class CredentialsScreen(GateScreen):
 
     @work(thread=True, exclusive=True, group="auth", exit_on_error=False)
     def _auth(self, username: str | None, password: str | None) -> None:
-        self.post_message(attempt(self.desk_app, username, password))
+        done = attempt(self.desk_app, username, password)
+        if done.user is not None:
+            self.desk_app.read_ahead_home()  # (on this thread: the desk opens next)
+        self.post_message(done)
 
     @on(AuthDone)
     def _done(self, result: AuthDone) -> None:

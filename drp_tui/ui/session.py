@@ -15,6 +15,7 @@ connection drops, SIGTERM) saves every open form's text as drafts for its owner 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import signal
 import threading
 from collections.abc import Callable
@@ -40,6 +41,8 @@ else:
     _Base = object
 
 Kept = tuple[int | None, int | None, dict[str, object]]  # (dispute id, child id of a raise form, payload)
+# The home screens whose list is read on the sign-in's thread (``read_ahead_home``): mode -> module.
+READ_AHEAD = {"work": "drp_tui.ui.screens.work", "caseload": "drp_tui.ui.screens.caseload"}
 SIGNALS = tuple(s for s in (getattr(signal, "SIGHUP", None), getattr(signal, "SIGTERM", None)) if s is not None)
 
 
@@ -70,7 +73,7 @@ class SessionMixin(_Base):
     _ending: bool
     _asking_quit: bool
     home_mode: str
-    _read_ahead: object | None = None  # the home caseload's first page, read on the sign-in's thread
+    _read_ahead: object | None = None  # the home screen's list, read on the sign-in's thread
 
     if TYPE_CHECKING:  # provided by LiveMixin
         def remind_now(self) -> Any: ...
@@ -115,16 +118,16 @@ class SessionMixin(_Base):
                     raise RuntimeError("the desk ended before this worker's result could be shown") from None
 
     def read_ahead_home(self) -> None:
-        """On the sign-in's thread, once signed in: the home caseload's first page, read before its
-        screen is built (``caseload.read_ahead``), so that the screen shows it at its first paint. A
-        read that fails here is left to the screen, which reads it again and says what went wrong."""
+        """On the sign-in's thread, once signed in: the home screen's list (My work's, the caseload's
+        first page), read before its screen is built (its module's ``read_ahead``), so that the screen
+        shows it at its first paint. A read that fails here is left to the screen, which reads it
+        again and says what went wrong."""
         self._read_ahead = None
-        if self.home_mode != "caseload" or self.desk.needs_pin or self.desk.needs_password:
+        module = READ_AHEAD.get(self.home_mode)
+        if module is None or self.desk.needs_pin or self.desk.needs_password:
             return
         try:
-            from drp_tui.ui.screens.caseload import read_ahead  # (its screen is built next)
-
-            self._read_ahead = read_ahead(self.desk, self.size.height)
+            self._read_ahead = importlib.import_module(module).read_ahead(self.desk, self.size.height)
         except Exception:  # noqa: BLE001 - the screen's own read reports it
             self._read_ahead = None
 

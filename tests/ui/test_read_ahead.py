@@ -97,3 +97,21 @@ async def test_signing_in_at_the_log_in_screen_reads_the_first_page_ahead_too(
         assert [name for name, _ in calls][:2] == ["caseload_page", "screen built"]
         assert calls[0][1] != threading.current_thread().name  # on the sign-in's worker thread
         assert shown(app) == the_chairs_first_page(app, "cpatel", app.screen.page_size)
+
+
+@desk_test
+async def test_my_work_as_home_is_read_ahead_too(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drp_tui.ui.screens.work import WorkScreen, WorkTable
+
+    app = make_app("cpatel", home="work")
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(app.desk, "my_work", recorded(calls, "my_work", app.desk.my_work))
+    monkeypatch.setattr(WorkScreen, "compose", recorded(calls, "screen built", WorkScreen.compose))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert [name for name, _ in calls][:2] == ["my_work", "screen built"]
+        assert calls[0][1] != threading.current_thread().name  # on the sign-in's thread
+        assert isinstance(app.screen, WorkScreen) and app.screen.loaded
+        items = app.screen.query_one(WorkTable).items
+        assert items and [i.reference for i in items] == [i.reference for i in app.desk.my_work()]
+        assert app.take_read_ahead() is None

@@ -12,6 +12,7 @@ Every row carries its state as a word and symbol (``!! OVERDUE``), not colour al
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, cast
 
@@ -38,6 +39,7 @@ from drp_tui.ui.widgets.footer import DeskFooter
 
 if TYPE_CHECKING:
     from drp_tui.ui.app import DrpApp
+    from drp_tui.ui.desk import Desk
 
 WORK_BINDINGS: list[BindingType] = [
     Binding("enter", "select_cursor", "Open", key_display="⏎", id="work.open",
@@ -52,6 +54,25 @@ STATE_CLASS = {
 }
 STATE_WORDS = {DueState.NONE: "waiting"}  # no clock of its own, but it waits on you
 FIXED = {"state": 11, "dispute": 15, "with": 14}  # "what" takes the rest of the width
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """My work's list, read on the sign-in's thread (``read_ahead``)."""
+
+    staff_id: int
+    items: tuple[WorkItem, ...]
+    today: date
+
+
+def read_ahead(desk: Desk, height: int) -> ReadAhead | None:
+    """My work's list for the person just signed in, read on the sign-in's own thread before the
+    screen is built (``SessionMixin.read_ahead_home``), so the screen shows it at its first paint
+    (read by the screen, it waited for the screen's building and then shared the interpreter with it)."""
+    user = desk.user
+    if user is None:
+        return None
+    return ReadAhead(user.id, tuple(desk.my_work()), london_date(desk.clock.now()))
 
 
 def due_line(item: WorkItem, today: date) -> str:
@@ -197,7 +218,12 @@ class WorkScreen(ModeScreen):
         return cast("DrpApp", self.app)
 
     def compose(self) -> ComposeResult:
-        self._load()  # the list is read while the screen is built, not after it is mounted
+        user = self.desk_app.desk.user
+        ahead = self.desk_app.take_read_ahead()
+        if isinstance(ahead, ReadAhead) and user is not None and ahead.staff_id == user.id:
+            self.call_next(self._show, list(ahead.items), ahead.today)  # read ahead: shown after on_mount
+        else:
+            self._load()  # the list is read while the screen is built, not after it is mounted
         yield DeskHeader()
         yield Static("My work", id="work-title")
         yield WorkTable(id="work-table")
@@ -253,7 +279,8 @@ class WorkScreen(ModeScreen):
         self.loaded = True
         self.query_one("#work-title", Static).update(title(items, enter="Enter" if is_plain(self) else "⏎"))
         if first:  # the home screen's first list is on screen: the sign-in's reminders may run now
-            self.app.call_after_refresh(self.desk_app.first_page_shown)
+            # (after this screen's next paint: the app's own queue could hold it past a later one)
+            self.call_after_refresh(self.desk_app.first_page_shown)
 
     def on_resize(self) -> None:
         table = self.query_one(WorkTable)

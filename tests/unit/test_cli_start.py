@@ -118,6 +118,19 @@ def test_pausing_the_collector_first_collects_the_garbage_of_importing_datetime(
     assert int(garbage) < 50  # (without the collection first: some 300 objects, datetime's classes)
 
 
+def desk_started(path, shown: str) -> str:  # type: ignore[no-untyped-def]
+    """Start ``drp --db PATH`` in a new process as far as its setup (the desk itself is not opened)
+    and return what the expression ``shown`` (of ``setup`` and ``sys``) printed then."""
+    probe = (
+        "import sys\n"
+        "import drp_tui.cli as cli, drp_tui.cli.run as run\n"
+        f"run.open_desk = lambda setup, **kw: print({shown})\n"
+        "cli.main(sys.argv[1:])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def test_the_desk_s_setup_reads_the_closure_days_without_the_closures_or_accounts_service(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Every start reads the closure days kept in the database (a store query); the closures
     service is loaded only when there are some, to build the calendar with them, and never the
@@ -130,19 +143,11 @@ def test_the_desk_s_setup_reads_the_closure_days_without_the_closures_or_account
 
     path = tmp_path / "desk.db"
     assert main(["--db", str(path), "init"]) == 0
-    probe = (
-        "import sys\n"
-        "import drp_tui.cli as cli, drp_tui.cli.run as run\n"
-        "run.open_desk = lambda setup, **kw: print(' '.join(sorted(m for m in sys.modules\n"
-        "    if m in ('drp_tui.services.closures', 'drp_tui.services.accounts', 'drp_tui.domain.policy_check'))),\n"
-        "    setup.calendar.why_not_working(__import__('datetime').date(2027, 1, 4)))\n"
-        "cli.main(sys.argv[1:])\n"
-    )
 
     def started() -> str:
-        out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True,
-                             check=True)
-        return out.stdout.strip()
+        return desk_started(path, "' '.join(sorted(m for m in sys.modules if m in ('drp_tui.services.closures', "
+                                  "'drp_tui.services.accounts', 'drp_tui.domain.policy_check'))), "
+                                  "setup.calendar.why_not_working(__import__('datetime').date(2027, 1, 4))")
 
     assert started() == "None"  # none kept: neither service (4 January 2027 is a working day)
     open_database(str(path), create=False)
@@ -171,17 +176,9 @@ def test_the_desk_s_setup_loads_the_pinning_service_only_with_a_dispute_to_pin(t
         build_demo(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     finally:
         close_database()
-    probe = (
-        "import sys\n"
-        "import drp_tui.cli as cli, drp_tui.cli.run as run\n"
-        "run.open_desk = lambda setup, **kw: print('drp_tui.services.pinning' in sys.modules)\n"
-        "cli.main(sys.argv[1:])\n"
-    )
 
     def pinning_loaded() -> str:
-        out = subprocess.run([sys.executable, "-c", probe, "--db", str(path)], capture_output=True, text=True,
-                             check=True)
-        return out.stdout.strip()
+        return desk_started(path, "'drp_tui.services.pinning' in sys.modules")
 
     assert pinning_loaded() == "False"  # every dispute pinned
     open_database(str(path), create=False)

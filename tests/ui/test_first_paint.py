@@ -1,6 +1,7 @@
-"""The first screen's list (the caseload's first page, My work's list) is asked for while the
-screen is still being built (compose), not after it is mounted, and is shown once the screen is
-(applied after on_mount, whether it arrives before the screen is ready or after)."""
+"""The first screen's list (the caseload's first page, My work's list) is read before the screen
+is mounted (on the sign-in's thread, before the screen is built: tests/ui/test_read_ahead.py; else
+while it is being built, in compose), not after, and is shown once the screen is (applied after
+on_mount, whether it arrives before the screen is ready or after)."""
 
 from __future__ import annotations
 
@@ -14,28 +15,29 @@ from drp_tui.ui.screens.work import WorkScreen, WorkTable
 from tests.ui.desk_helpers import column, desk_test, settle
 
 
-def record(monkeypatch: pytest.MonkeyPatch, screen_class: Any) -> list[str]:
-    """What happens to ``screen_class``, in order: "asked" (its list read started), "mounted"."""
+def record(monkeypatch: pytest.MonkeyPatch, screen_class: Any, read: str) -> list[str]:
+    """What happens to ``screen_class``, in order: "asked" (its list's read, ``Desk.<read>``, started),
+    "mounted"."""
     events: list[str] = []
-    on_mount, load = screen_class.on_mount, screen_class._load
+    on_mount, reads = screen_class.on_mount, getattr(Desk, read)
 
     def mounted(self: Any) -> None:  # (no event argument: Textual passes one to a handler that takes it)
         events.append("mounted")
         on_mount(self)
 
-    def asked(self: Any, *args: Any) -> Any:
+    def asked(self: Any, *args: Any, **kwargs: Any) -> Any:
         events.append("asked")
-        return load(self, *args)
+        return reads(self, *args, **kwargs)
 
     monkeypatch.setattr(screen_class, "on_mount", mounted)
-    monkeypatch.setattr(screen_class, "_load", asked)
+    monkeypatch.setattr(Desk, read, asked)
     return events
 
 
 @desk_test
 async def test_the_caseload_asks_for_its_first_page_before_it_is_mounted(make_app: Any,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    events = record(monkeypatch, CaseloadScreen)
+    events = record(monkeypatch, CaseloadScreen, "caseload_page")
     app = make_app("cpatel")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -49,7 +51,7 @@ async def test_the_caseload_asks_for_its_first_page_before_it_is_mounted(make_ap
 @desk_test
 async def test_my_work_asks_for_its_list_before_it_is_mounted_and_shows_it(make_app: Any,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    events = record(monkeypatch, WorkScreen)
+    events = record(monkeypatch, WorkScreen, "my_work")
     app = make_app("cpatel", home="work")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

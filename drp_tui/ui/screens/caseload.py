@@ -14,7 +14,7 @@ many" until the count places them). The clock tick recolours the page without a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
@@ -85,10 +85,15 @@ def read_ahead(desk: Desk, height: int) -> ReadAhead | None:
     if user is None:
         return None
     view = first_view(user.role)
-    page_size = max(1, height - CHROME_ROWS)
+    page_size = rows_for(height)
     q = view_query(desk, view, team_ids=desk.caseload_teams() if view == "team" else ())
     rows = tuple(desk.caseload_page(q, 0, page_size + 1))  # one more: are there more after this page?
     return ReadAhead(user.id, q, page_size, rows, tuple(desk.row_state(r) for r in rows[:page_size]))
+
+
+def rows_for(height: int) -> int:
+    """The rows of a page on a terminal ``height`` lines tall."""
+    return max(1, height - CHROME_ROWS)
 
 
 def view_query(desk: Desk, view: str, *, team_ids: tuple[int, ...] = (), text: str = "",
@@ -211,14 +216,12 @@ class CaseloadScreen(ModeScreen):
         if user is None:
             return  # (read in on_mount)
         self.view_name = first_view(user.role)
-        self.page_size = self._rows_for(self.app.size.height)
+        self.page_size = rows_for(self.app.size.height)
         self._generation += 1
         ahead = self.desk_app.take_read_ahead()
         if isinstance(ahead, ReadAhead) and ahead.fits(user.id, self.view_name, self.page_size):
             self._team_ids = ahead.query.team_ids if ahead.query.view == "team" else None
-            total = None
-            if len(ahead.rows) <= self.page_size:  # this page holds the end: the count is known
-                total = self._counts[count_key(ahead.query)] = len(ahead.rows)
+            total = self._known_end(count_key(ahead.query), 0, ahead.rows)
             self.post_message(PageLoaded(Page(self._generation, 0, total, ahead.rows[:self.page_size],
                                               ahead.states, 0, ahead.query)))
             return
@@ -241,14 +244,10 @@ class CaseloadScreen(ModeScreen):
 
     def _layout(self, width: int, height: int) -> bool:
         self.query_one(CaseloadTable).set_width(width)
-        size = self._rows_for(height)
+        size = rows_for(height)
         changed = size != self.page_size
         self.page_size = size
         return changed
-
-    @staticmethod
-    def _rows_for(height: int) -> int:
-        return max(1, height - CHROME_ROWS)
 
     # --- loading ------------------------------------------------------------------------------
     def caseload_query(self) -> CaseloadQuery:
@@ -300,11 +299,19 @@ class CaseloadScreen(ModeScreen):
                 total = self._counted(key, q)
                 offset = self._clamped(offset, total)
                 got = desk.caseload_page(q, offset, size, total=total)
-            elif len(got) <= size:  # this page holds the end: the count is known without counting
-                total = self._counts[key] = offset + len(got)
+            else:
+                total = self._known_end(key, offset, got)
             rows = got[:size]
         states = tuple(desk.row_state(r) for r in rows)
         self.post_message(PageLoaded(Page(generation, offset, total, tuple(rows), states, cursor, q)))
+
+    def _known_end(self, key: CountKey, offset: int, got: Sequence[DisputeRow]) -> int | None:
+        """The view's size if ``got`` (a page read with one row more than it shows) holds the view's
+        end: known without counting, and kept; else None."""
+        if len(got) > self.page_size:
+            return None
+        total = self._counts[key] = offset + len(got)
+        return total
 
     def _seek(self, q: CaseloadQuery, key: CountKey, offset: int,
               total: int | None) -> tuple[int, int | None, list[DisputeRow]] | None:
@@ -326,8 +333,8 @@ class CaseloadScreen(ModeScreen):
             got = desk.caseload_page(q, offset, size + 1)  # one more: are there more after this page?
             if not got:
                 return None
-            if len(got) <= size and total is None:
-                total = self._counts[key] = offset + len(got)
+            if total is None:
+                total = self._known_end(key, offset, got)
             return offset, total, got[:size]
         if q.seek == "before":
             if offset < 0:  # before the last page, read before it was counted: where it is needs the count

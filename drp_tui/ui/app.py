@@ -58,7 +58,7 @@ from drp_tui.ui.keygate import OrderedKeys
 from drp_tui.ui.keys import APP_BINDINGS, DESK_MODES, HOME_MODE, binding_ids
 from drp_tui.ui.plain import PLAIN_CLASS, plain_text
 from drp_tui.ui.live import POLL_SECONDS, REMIND_SECONDS, TICK_SECONDS, DataWatch, LiveMixin
-from drp_tui.ui.screens import HELP, LOCK, LOGIN, is_screen
+from drp_tui.ui.screens import CASELOAD, HELP, LOCK, LOGIN, WORK, is_screen
 from drp_tui.ui.session import SessionMixin, kept_of
 from drp_tui.ui.theme import (ANSI_THEME, initial_theme, keep_desk_themes, readable_variables,
                              theme_variable_defaults)
@@ -106,11 +106,11 @@ def _active_app_known() -> bool:
 
 
 def _work() -> Screen[Any]:
-    return build("drp_tui.ui.screens.work", "WorkScreen", "My work")
+    return build(*WORK, "My work")
 
 
 def _caseload() -> Screen[Any]:
-    return build("drp_tui.ui.screens.caseload", "CaseloadScreen", "Caseload")
+    return build(*CASELOAD, "Caseload")
 
 
 def _children() -> Screen[Any]:

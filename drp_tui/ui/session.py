@@ -29,7 +29,7 @@ from textual import work
 from drp_tui.domain.model import StaffView
 from drp_tui.services.context import Ctx
 from drp_tui.ui.keys import DESK_MODES
-from drp_tui.ui.screens import LOCK, LOGIN, is_screen
+from drp_tui.ui.screens import CASELOAD, LOCK, LOGIN, WORK, is_screen
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -42,7 +42,7 @@ else:
 
 Kept = tuple[int | None, int | None, dict[str, object]]  # (dispute id, child id of a raise form, payload)
 # The home screens whose list is read on the sign-in's thread (``read_ahead_home``): mode -> module.
-READ_AHEAD = {"work": "drp_tui.ui.screens.work", "caseload": "drp_tui.ui.screens.caseload"}
+READ_AHEAD = {"work": WORK[0], "caseload": CASELOAD[0]}
 SIGNALS = tuple(s for s in (getattr(signal, "SIGHUP", None), getattr(signal, "SIGTERM", None)) if s is not None)
 
 

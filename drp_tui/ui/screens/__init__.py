@@ -7,6 +7,8 @@ import sys
 LOCK = ("drp_tui.ui.screens.lock", "LockScreen")
 LOGIN = ("drp_tui.ui.screens.login", "LoginScreen")
 HELP = ("drp_tui.ui.screens.help", "HelpScreen")
+WORK = ("drp_tui.ui.screens.work", "WorkScreen")  # the home screens (the config's ``home``)
+CASELOAD = ("drp_tui.ui.screens.caseload", "CaseloadScreen")
 
 
 def is_screen(screen: object, which: tuple[str, str]) -> bool:

@@ -243,7 +243,7 @@ class SessionMixin(_Base):
     def save_drafts_now(self, ctx: Ctx, kept: list[Kept], reason: str) -> int:
         """Write the drafts now, in this thread (the exit paths: nothing may be left to a worker).
         A form whose draft cannot be stored does not stop the others; the first refusal is raised after."""
-        # (not at start; loaded by now: the drafts count after the first page imports it, before any form is open)
+        # (not at start: usually loaded already by the drafts count after the first page; an exit path may import it)
         from drp_tui.services import drafts
 
         saved, problem = 0, None

@@ -10,6 +10,7 @@
   one thread: ``store.db.START_CACHE_KIB``);
 - :func:`abandoned_when`: a block of reads that stops once an event is set (the desk
   closing: its count need not be waited for), raising ``Abandoned``;
+- :func:`stop_given_up_reads`: such blocks of reads only, given up now, stop at once;
 - :func:`storage_errors`: run a call, turning the store's ``StorageFault`` (a write
   outside ``@service``: sign-in counts, reminders) into the ``StorageError`` the
   desk shows.
@@ -54,18 +55,26 @@ def close_this_thread() -> None:
 
 
 @contextmanager
-def abandoned_when(stop: threading.Event, also: Callable[[], bool] | None = None) -> Iterator[None]:
+def abandoned_when(stop: threading.Event, also: Callable[[], bool] | None = None, *,
+                   reads_only: bool = False) -> Iterator[None]:
     """Reads only: a query of the block still running when ``stop`` is set (or ``also()`` is
-    true) stops there and ``Abandoned`` is raised (SQLite; on PostgreSQL the read runs to its end)."""
+    true) stops there and ``Abandoned`` is raised (SQLite; on PostgreSQL the read runs to its end).
+    ``reads_only``: the block cannot write, and :func:`stop_given_up_reads` stops it at once."""
     def given_up() -> bool:
         return stop.is_set() or (also is not None and also())
 
     try:
-        with db.interruptible(given_up):
+        with db.interruptible(given_up, reads_only=reads_only):
             yield
     except db.ReadInterrupted:
         raise Abandoned("The desk is closing: a read was given up." if stop.is_set()
                     else "A read no longer wanted was given up.") from None
+
+
+def stop_given_up_reads() -> None:
+    """Blocks of reads only (``abandoned_when(..., reads_only=True)``) given up by now stop at once,
+    not at their next check (this is called from the thread that gave them up)."""
+    db.stop_given_up_reads()
 
 
 def storage_errors(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -127,6 +127,12 @@ class _FileDatabase(SqliteDatabase):
             check_file_still_there()
         return super()._connect()
 
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        stop = getattr(_reads_only, "stop", None)  # (in a reads-only interruptible block given up: not begun)
+        if stop is not None and stop():
+            raise ReadInterrupted("A read given up was not begun.")
+        return super().execute_sql(sql, params)
+
 
 def check_permissions(path: Path, shared_group: str | None = None) -> None:
     """Refuse a database that anyone on the machine may read."""
@@ -446,6 +452,8 @@ def write_txn() -> Iterator[None]:
     (digests of rows saved after the last event) and after it (the head file)."""
     from drp_tui.store import audit
 
+    if getattr(_reads_only, "stop", None) is not None:  # (its reads may be stopped at once: stop_given_up_reads)
+        raise StoreError("A write inside a block of reads only (interruptible(reads_only=True)).")
     db = database.obj
     outer = not db.in_transaction()
     if outer:
@@ -664,12 +672,17 @@ class ReadInterrupted(Exception):
 
 
 @contextmanager
-def interruptible(stop: Callable[[], bool]) -> Iterator[None]:
+def interruptible(stop: Callable[[], bool], *, reads_only: bool = False) -> Iterator[None]:
     """Run the block's queries on this thread's SQLite connection so that one still running
     stops soon after ``stop()`` becomes true (SQLite's progress handler, asked every
     ``INTERRUPT_STEPS`` virtual machine steps): :class:`ReadInterrupted` is raised. Only reads
     outside a transaction (or in a :func:`read_snapshot`) stop: a write transaction in the
     block runs to its commit.
+    ``reads_only``: the block does not write (:func:`write_txn` in it refuses), so
+    :func:`stop_given_up_reads`, from another thread, may stop its read at once (``interrupt``),
+    not at the next question (a count shorter than ``INTERRUPT_STEPS`` is never asked), and a
+    read it has not begun by then is not begun. (What it writes to its connection's TEMP tables,
+    in a :func:`read_snapshot`, is rolled back with it.)
     Elsewhere (PostgreSQL) the block runs as is."""
     db = database.obj
     if not isinstance(db, SqliteDatabase):
@@ -679,6 +692,13 @@ def interruptible(stop: Callable[[], bool]) -> Iterator[None]:
     # never inside a write transaction (write_txn, BEGIN IMMEDIATE): it finishes
     conn.set_progress_handler(lambda: 1 if stop() and (not conn.in_transaction or in_read_snapshot()) else 0,
                               INTERRUPT_STEPS)
+    was_reads_only = getattr(_reads_only, "stop", None)
+    outer = None
+    if reads_only:
+        _reads_only.stop = stop
+        with _stoppable_lock:
+            outer = _stoppable.get(id(conn))
+            _stoppable[id(conn)] = (conn, stop)
     try:
         yield
     except DatabaseError as exc:
@@ -686,7 +706,30 @@ def interruptible(stop: Callable[[], bool]) -> Iterator[None]:
             raise ReadInterrupted(str(exc)) from None
         raise
     finally:
+        if reads_only:
+            with _stoppable_lock:  # (no interrupt for this block comes after this)
+                if outer is None:
+                    _stoppable.pop(id(conn), None)
+                else:
+                    _stoppable[id(conn)] = outer
+        _reads_only.stop = was_reads_only
         conn.set_progress_handler(None, 0)
+
+
+def stop_given_up_reads() -> None:
+    """Every reads-only :func:`interruptible` block whose ``stop()`` is now true (on any thread)
+    stops its running read at once: SQLite's ``interrupt``, safe from another thread, where the
+    progress handler would ask only after ``INTERRUPT_STEPS`` more steps and needs the interpreter
+    back to ask. (A block between two reads is not stopped here: its next question stops it.)"""
+    with _stoppable_lock:
+        for conn, stop in _stoppable.values():
+            if stop():
+                conn.interrupt()
+
+
+_reads_only = threading.local()  # .stop: this thread's reads-only interruptible block's stop
+_stoppable_lock = threading.Lock()
+_stoppable: dict[int, tuple[Any, Callable[[], bool]]] = {}  # reads-only blocks running: id(conn) -> (conn, stop)
 
 
 # Asked about every ~13 ms of a long query (200,000 steps of a warm count at 100,000 disputes).

@@ -154,9 +154,15 @@ class Desk:
         """How many disputes the caseload view ``q`` holds for the signed-in person. Given up
         (``Abandoned``) once the desk is closing: a person quitting does not wait for a count;
         and once ``unwanted()`` is true (another key moved on: the next key's page does not share
-        the machine with a count no one will see)."""
-        with self.given_up_at_close(also=unwanted):
+        the machine with a count no one will see): at once, with ``stop_unwanted_reads``."""
+        with connection.abandoned_when(self.closing, unwanted, reads_only=True):
             return self.call(reads.caseload_count, q)
+
+    def stop_unwanted_reads(self) -> None:
+        """Counts running on other threads whose ``unwanted()`` is now true (or all, once the desk
+        is closing) stop now, not at their next check: the key that gave them up does not share
+        the machine with them."""
+        connection.stop_given_up_reads()
 
     def given_up_at_close(self, *, also: Callable[[], bool] | None = None) -> AbstractContextManager[None]:
         """A block of background work whose reads stop (``Abandoned``) once the desk closes
@@ -166,6 +172,7 @@ class Desk:
     def close(self) -> None:
         """The desk is ending: background reads still running (the caseload's count, reminders) stop."""
         self.closing.set()
+        connection.stop_given_up_reads()
 
     def caseload_page(self, q: CaseloadQuery, offset: int, limit: int, *, total: int | None = None) -> list[DisputeRow]:
         """One page of the caseload view ``q`` (rows ``offset`` .. ``offset + limit``), stages labelled;

@@ -264,6 +264,41 @@ async def test_the_status_line_lays_the_screen_out_only_when_its_width_changes(m
         assert line.size.width == len(words)
 
 
+
+@desk_test
+async def test_a_view_key_stops_the_count_it_gives_up_at_once_and_lays_nothing_out_for_its_bar(make_app: Any) -> None:
+    """The key's page does not share the machine with a count no one will see: the count's worker is
+    cancelled and its read stopped then (``Desk.stop_unwanted_reads``), not at its next check. The
+    view bar's line is drawn anew, the screen not laid out again for it (it is the screen's width)."""
+    app = make_app("cpatel", idle_lock_minutes=0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = caseload(app)
+        held = threading.Event()
+        counting = screen.run_worker(held.wait, thread=True, group="caseload-count",
+                                     exit_on_error=False)  # (a count still running)
+        stops: list[bool] = []
+        desk = app.desk
+        stop = desk.stop_unwanted_reads
+        desk.stop_unwanted_reads = lambda: (stops.append(counting.is_cancelled), stop())[1]
+        bar = screen.query_one("#views")
+        layouts: list[bool] = []
+        refresh = bar.refresh
+
+        def counted(*regions: Any, layout: bool = False, **kwargs: Any) -> Any:
+            layouts.append(layout)
+            return refresh(*regions, layout=layout, **kwargs)
+
+        bar.refresh = counted  # type: ignore[method-assign]
+        try:
+            await pilot.press("6")
+        finally:
+            held.set()
+        await settle(pilot)
+        assert stops == [True]  # stopped once the worker was cancelled, by the key
+        assert "[6 All]" in screen_text(app) and layouts and not any(layouts)
+
+
 # --- opening ------------------------------------------------------------------------------------------------
 @desk_test
 async def test_enter_opens_the_dispute_under_the_cursor(make_app: Any) -> None:

@@ -3,6 +3,7 @@ reminders): they stop where they are; a write transaction still runs to its comm
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from drp_tui.bootstrap import Setup
 from drp_tui.config import Config
 from drp_tui.domain.reading import CaseloadQuery
+from drp_tui.services.connection import close_this_thread
 from drp_tui.services.errors import Abandoned
 from drp_tui.store import db as store_db
 from drp_tui.store import models as m
@@ -73,3 +75,60 @@ def test_a_count_no_longer_wanted_is_given_up_and_the_next_one_counts(world: Wor
         desk.caseload_count(q, unwanted=lambda: True)
     assert "no longer wanted" in raised.value.message
     assert desk.caseload_count(q, unwanted=lambda: False) == wanted  # the connection reads on as before
+
+
+def test_a_reads_only_block_given_up_on_another_thread_stops_at_once(db_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caseload's count is stopped by the key that gives it up (stop_given_up_reads, from the UI
+    thread), not at its next progress check: here there is none (a count shorter than
+    INTERRUPT_STEPS, the usual one, is never asked)."""
+    monkeypatch.setattr(store_db, "INTERRUPT_STEPS", 10**9)
+    given_up = threading.Event()
+    started = threading.Event()
+    outcome: list[object] = []
+
+    def count() -> None:
+        try:
+            with interruptible(given_up.is_set, reads_only=True):
+                started.set()
+                outcome.append(m.database.obj.execute_sql(LONG, (50_000_000,)).fetchone()[0])
+        except ReadInterrupted:
+            outcome.append("given up")
+        finally:
+            close_this_thread()
+
+    other = threading.Thread(target=count)
+    other.start()
+    started.wait()
+    store_db.stop_given_up_reads()  # not given up yet: this stops nothing
+    given_up.set()
+    while other.is_alive():  # (an interrupt between the block's check of its stop and SQLite's first step is lost)
+        store_db.stop_given_up_reads()
+        other.join(0.05)
+    assert outcome == ["given up"]
+
+
+def test_a_read_not_begun_in_a_block_given_up_is_not_begun_and_the_thread_reads_on(db_path: Path) -> None:
+    stop = [False]
+    with pytest.raises(ReadInterrupted), interruptible(lambda: stop[0], reads_only=True):
+        assert m.database.obj.execute_sql("SELECT 1").fetchone()[0] == 1
+        stop[0] = True
+        m.database.obj.execute_sql("SELECT 2")
+    assert m.database.obj.execute_sql("SELECT 3").fetchone()[0] == 3
+
+
+def test_a_block_still_wanted_is_not_stopped(db_path: Path) -> None:
+    with interruptible(lambda: False, reads_only=True):
+        store_db.stop_given_up_reads()
+        assert m.database.obj.execute_sql(LONG, (100_000,)).fetchone()[0] == 100_000
+
+
+def test_a_reads_only_block_refuses_a_write(world: World) -> None:
+    """A read there may be stopped at once, so nothing in it may write."""
+    with pytest.raises(store_db.StoreError, match="reads only"), interruptible(lambda: False, reads_only=True):
+        with write_txn():
+            m.Team.create(name="Never written", kind="social_care")
+    assert m.Team.select().where(m.Team.name == "Never written").count() == 0
+    with write_txn():  # after the block, writes as before
+        m.Team.create(name="Written after", kind="social_care")
+    assert m.Team.select().where(m.Team.name == "Written after").count() == 1

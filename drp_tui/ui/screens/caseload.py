@@ -164,7 +164,7 @@ class ViewBar(Static):
                 text.append(f"[{label.strip()}]", style=self.get_component_rich_style("viewbar--active"))
             else:
                 text.append(label)
-        self.update(text)
+        self.update(text, layout=False)  # (one line, as wide as the screen, whatever it says: no new layout)
 
 
 class CaseloadScreen(ModeScreen):
@@ -266,6 +266,7 @@ class CaseloadScreen(ModeScreen):
         # A count still running (another view's, or this one's before this key) is given up: the
         # page comes first, and the count starts again once this page is on screen.
         self.workers.cancel_group(self, "caseload-count")
+        self.desk_app.desk.stop_unwanted_reads()  # (its read stops now, not at its next check)
         shown = table.rows_shown
         if seek == "last" or (seek and shown):
             q = replace(q, seek=seek, seek_id=None if seek == "last" else (shown[-1] if seek == "after" else shown[0]).id)

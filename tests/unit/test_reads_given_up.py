@@ -89,11 +89,14 @@ def test_a_reads_only_block_given_up_on_another_thread_stops_at_once(db_path: Pa
 
     def count() -> None:
         try:
-            with interruptible(given_up.is_set, reads_only=True):
+            with interruptible(given_up.is_set, reads_only=True), store_db.read_snapshot():
                 started.set()
                 outcome.append(m.database.obj.execute_sql(LONG, (50_000_000,)).fetchone()[0])
         except ReadInterrupted:
             outcome.append("given up")
+            # the snapshot was rolled back (not left open, stale, for the thread's next read)
+            outcome.append(m.database.obj.in_transaction() or m.database.obj.connection().in_transaction)
+            outcome.append(m.database.obj.execute_sql("SELECT 1").fetchone()[0])
         finally:
             close_this_thread()
 
@@ -105,7 +108,7 @@ def test_a_reads_only_block_given_up_on_another_thread_stops_at_once(db_path: Pa
     while other.is_alive():  # (an interrupt between the block's check of its stop and SQLite's first step is lost)
         store_db.stop_given_up_reads()
         other.join(0.05)
-    assert outcome == ["given up"]
+    assert outcome == ["given up", False, 1]
 
 
 def test_a_read_not_begun_in_a_block_given_up_is_not_begun_and_the_thread_reads_on(db_path: Path) -> None:

@@ -19,6 +19,19 @@ def status(app: Any) -> str:
     return str(app.screen.query_one("#status").render())
 
 
+def layouts_of(widget: Any) -> list[bool]:
+    """Whether each refresh of ``widget`` from now on asks for a new layout, in order."""
+    layouts: list[bool] = []
+    refresh = widget.refresh
+
+    def counted(*regions: Any, layout: bool = False, **kwargs: Any) -> Any:
+        layouts.append(layout)
+        return refresh(*regions, layout=layout, **kwargs)
+
+    widget.refresh = counted
+    return layouts
+
+
 def caseload(app: Any) -> CaseloadScreen:
     assert isinstance(app.screen, CaseloadScreen)
     return app.screen
@@ -244,14 +257,7 @@ async def test_the_status_line_lays_the_screen_out_only_when_its_width_changes(m
         await settle(pilot)
         assert "rows 11–15 of 17" in screen_text(app)
         line = screen.query_one("#status")
-        layouts: list[bool] = []
-        refresh = line.refresh
-
-        def counted(*regions: Any, layout: bool = False, **kwargs: Any) -> Any:
-            layouts.append(layout)
-            return refresh(*regions, layout=layout, **kwargs)
-
-        line.refresh = counted  # type: ignore[method-assign]
+        layouts = layouts_of(line)
         await pilot.press("pagedown")
         await settle(pilot)
         assert "rows 16–17 of 17 · o sort: due date" in screen_text(app)  # on screen
@@ -262,7 +268,6 @@ async def test_the_status_line_lays_the_screen_out_only_when_its_width_changes(m
         words = "rows 1–5 of 17 · o sort: due date "
         assert words in screen_text(app) and any(layouts)
         assert line.size.width == len(words)
-
 
 
 @desk_test
@@ -281,15 +286,7 @@ async def test_a_view_key_stops_the_count_it_gives_up_at_once_and_lays_nothing_o
         desk = app.desk
         stop = desk.stop_unwanted_reads
         desk.stop_unwanted_reads = lambda: (stops.append(counting.is_cancelled), stop())[1]
-        bar = screen.query_one("#views")
-        layouts: list[bool] = []
-        refresh = bar.refresh
-
-        def counted(*regions: Any, layout: bool = False, **kwargs: Any) -> Any:
-            layouts.append(layout)
-            return refresh(*regions, layout=layout, **kwargs)
-
-        bar.refresh = counted  # type: ignore[method-assign]
+        layouts = layouts_of(screen.query_one("#views"))
         try:
             await pilot.press("6")
         finally:

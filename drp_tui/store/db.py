@@ -453,7 +453,7 @@ def write_txn() -> Iterator[None]:
     from drp_tui.store import audit
 
     if getattr(_reads_only, "stop", None) is not None:  # (its reads may be stopped at once: stop_given_up_reads)
-        raise StoreError("A write inside a block of reads only (interruptible(reads_only=True)).")
+        raise RuntimeError("A write inside a block of reads only (interruptible(reads_only=True)).")  # (a bug)
     db = database.obj
     outer = not db.in_transaction()
     if outer:
@@ -692,7 +692,7 @@ def interruptible(stop: Callable[[], bool], *, reads_only: bool = False) -> Iter
     # never inside a write transaction (write_txn, BEGIN IMMEDIATE): it finishes
     conn.set_progress_handler(lambda: 1 if stop() and (not conn.in_transaction or in_read_snapshot()) else 0,
                               INTERRUPT_STEPS)
-    was_reads_only = getattr(_reads_only, "stop", None)
+    outer_stop = getattr(_reads_only, "stop", None)  # (a reads-only block this one is inside, if any)
     outer = None
     if reads_only:
         _reads_only.stop = stop
@@ -712,7 +712,7 @@ def interruptible(stop: Callable[[], bool], *, reads_only: bool = False) -> Iter
                     _stoppable.pop(id(conn), None)
                 else:
                     _stoppable[id(conn)] = outer
-        _reads_only.stop = was_reads_only
+        _reads_only.stop = outer_stop
         conn.set_progress_handler(None, 0)
 
 

@@ -1,6 +1,7 @@
 """Caseload at scale: build N disputes with bulk inserts, time count + first page.
 
     python scripts/bench_caseload.py [--n 100000] [--db PATH [--reuse]] [--no-desk] [--reps N]
+                                     [--pg URL]
 
 Prints the time to count and to fetch the first page of each caseload view, the
 way the desk does it when it opens, then opens the desk itself (headless, signed
@@ -11,6 +12,10 @@ of a clock tick (recolour, no query) and of a live refresh (another session's co
 the page read again) with the chair's thousands of open disputes in the views.
 Not a timed test: figures for a person. The first desk figures include the
 reminders service filling that chair's inbox for the first time.
+
+``--pg URL``: the same, on PostgreSQL: the SQLite database built (or reused) is copied into
+the database at URL (its schema made by the real migrations; every row there first removed),
+and every figure is taken there (the desk as ``drp --db URL`` opens it). Needs psycopg2.
 """
 
 from __future__ import annotations
@@ -103,6 +108,45 @@ def build(path: Path, n: int, seed: int = 1) -> None:
     con.close()
 
 
+def copy_to_postgres(path: Path, url: str) -> None:
+    """Copy the SQLite database at ``path`` into the PostgreSQL database at ``url``: the schema by
+    the real migrations, then every table's rows (foreign keys not checked while copying: the rows
+    are a consistent database already), each table's id sequence moved past its rows, then ANALYZE
+    (the planner's figures, as a database in use has them)."""
+    from psycopg2.extras import execute_values
+
+    from drp_tui.store.models import ALL_MODELS, database
+
+    open_database(url, create=True)
+    try:
+        src = sqlite3.connect(path)
+        conn = database.obj.connection()
+        tables = [model._meta.table_name for model in ALL_MODELS]
+        with conn.cursor() as cur:
+            cur.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
+            cur.execute("SET session_replication_role = replica")
+            for table in tables:
+                cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
+                            (table,))
+                kinds = dict(cur.fetchall())
+                cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})") if r[1] in kinds]
+                flags = {i for i, c in enumerate(cols) if kinds[c] == "boolean"}  # (SQLite keeps 0 and 1)
+                rows = [tuple(bool(v) if i in flags and v is not None else v for i, v in enumerate(r))
+                        for r in src.execute(f"SELECT {', '.join(cols)} FROM {table}")]
+                if rows:
+                    execute_values(cur, f"INSERT INTO {table} ({', '.join(cols)}) VALUES %s", rows, page_size=5000)
+                if "id" in cols and rows:
+                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            cur.execute("SET session_replication_role = origin")
+        conn.commit()
+        with conn.cursor() as cur:
+            cur.execute("ANALYZE")
+        conn.commit()
+        src.close()
+    finally:
+        close_database()
+
+
 def timed(label: str, q: CaseloadQuery) -> None:
     t0 = time.perf_counter()
     total = caseload_count(q)
@@ -118,7 +162,7 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] if ordered else 0.0
 
 
-async def desk_timings(path: Path, size: tuple[int, int] = (80, 24), reps: int = 10) -> None:
+async def desk_timings(path: Path | str, size: tuple[int, int] = (80, 24), reps: int = 10) -> None:
     """The same, through the desk: sign in, then each view key, until its first page is on screen."""
     from textual.worker import WorkerCancelled
 
@@ -295,6 +339,7 @@ def main() -> int:
                     help="use the database at --db as it is when it exists (not built again)")
     ap.add_argument("--no-desk", action="store_true", help="skip opening the desk (headless) on the data")
     ap.add_argument("--reps", type=int, default=10, help="rounds of each kind of key in the desk (default 10)")
+    ap.add_argument("--pg", metavar="URL", help="take the figures on PostgreSQL: the database is copied there first")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(args.db) if args.db else Path(tmp) / "bench.db"
@@ -306,7 +351,13 @@ def main() -> int:
             t0 = time.perf_counter()
             build(path, args.n)
             print(f"built {args.n:,} disputes in {time.perf_counter() - t0:.1f} s ({path})")
-        open_database(str(path))
+        target = str(path)
+        if args.pg:
+            t0 = time.perf_counter()
+            copy_to_postgres(path, args.pg)
+            target = args.pg
+            print(f"copied into PostgreSQL in {time.perf_counter() - t0:.1f} s")
+        open_database(target)
         try:
             for n_label, q in [
                 ("all, by due", CaseloadQuery(view="all")),
@@ -321,7 +372,7 @@ def main() -> int:
             if not args.no_desk:
                 import asyncio
 
-                asyncio.run(desk_timings(path, reps=args.reps))
+                asyncio.run(desk_timings(target, reps=args.reps))
         finally:
             close_database()
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from peewee import fn
 
@@ -15,7 +16,8 @@ from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_benchmark_builder_makes_a_caseload_the_desk_reads(tmp_path: Path) -> None:
+def built(tmp_path: Path, n: int = 50) -> tuple[Any, Path]:
+    """``scripts/bench_caseload.py`` (imported from its folder) and a database it built of ``n`` disputes."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import bench_caseload
@@ -23,7 +25,12 @@ def test_the_benchmark_builder_makes_a_caseload_the_desk_reads(tmp_path: Path) -
         sys.path.remove(str(ROOT / "scripts"))
     close_database()
     path = tmp_path / "bench.db"
-    bench_caseload.build(path, 50)
+    bench_caseload.build(path, n)
+    return bench_caseload, path
+
+
+def test_the_benchmark_builder_makes_a_caseload_the_desk_reads(tmp_path: Path) -> None:
+    _, path = built(tmp_path)
     open_database(str(path))
     try:
         assert caseload_count(CaseloadQuery(view="all")) == 50
@@ -35,14 +42,7 @@ def test_the_benchmark_builder_makes_a_caseload_the_desk_reads(tmp_path: Path) -
 
 def test_the_benchmark_copies_its_database_into_postgresql(tmp_path: Path, pg_url: str) -> None:
     """``--pg``: the same figures on PostgreSQL, from the same rows (the copy keeps up with the schema)."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import bench_caseload
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    close_database()
-    path = tmp_path / "bench.db"
-    bench_caseload.build(path, 50)
+    bench_caseload, path = built(tmp_path)
     bench_caseload.copy_to_postgres(path, pg_url)
     open_database(pg_url)
     try:

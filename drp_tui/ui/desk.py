@@ -155,7 +155,7 @@ class Desk:
         (``Abandoned``) once the desk is closing: a person quitting does not wait for a count;
         and once ``unwanted()`` is true (another key moved on: the next key's page does not share
         the machine with a count no one will see): at once, with ``stop_unwanted_reads``."""
-        with connection.abandoned_when(self.closing, unwanted, reads_only=True):
+        with self.given_up_at_close(also=unwanted, reads_only=True):
             return self.call(reads.caseload_count, q)
 
     def stop_unwanted_reads(self) -> None:
@@ -164,10 +164,12 @@ class Desk:
         the machine with them."""
         connection.stop_given_up_reads()
 
-    def given_up_at_close(self, *, also: Callable[[], bool] | None = None) -> AbstractContextManager[None]:
+    def given_up_at_close(self, *, also: Callable[[], bool] | None = None,
+                          reads_only: bool = False) -> AbstractContextManager[None]:
         """A block of background work whose reads stop (``Abandoned``) once the desk closes
-        (or ``also()`` is true); a write transaction in it still runs to its commit."""
-        return connection.abandoned_when(self.closing, also)
+        (or ``also()`` is true); a write transaction in it still runs to its commit.
+        ``reads_only``: a block that never writes, stopped at once by ``stop_unwanted_reads``."""
+        return connection.abandoned_when(self.closing, also, reads_only=reads_only)
 
     def close(self) -> None:
         """The desk is ending: background reads still running (the caseload's count, reminders) stop."""

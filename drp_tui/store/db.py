@@ -28,6 +28,7 @@ from drp_tui.store.models import ALL_MODELS, database
 
 MIGRATIONS_DIR = str(Path(__file__).with_name("migrations"))
 BUSY_TIMEOUT_MS = 15_000
+PG_SESSION = "-c max_parallel_workers_per_gather=0 -c jit=off"  # (PostgreSQL: see make_database)
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
@@ -106,10 +107,12 @@ def make_database(target: str) -> Database:
 
         if target.startswith("sqlite"):
             db = connect(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
-        elif target.startswith(("postgres://", "postgresql://")) and "lock_timeout" not in target:
+        elif target.startswith(("postgres://", "postgresql://")) and "options=" not in target:
             # A row lock held too long (a stuck session) ends in a clear "busy" message
-            # after the same wait as SQLite's busy timeout, not in a desk that hangs.
-            db = connect(target, options=f"-c lock_timeout={BUSY_TIMEOUT_MS}")
+            # after the same wait as SQLite's busy timeout, not in a desk that hangs. A desk's
+            # reads are a page each: no parallel workers or compiled plans, whose start costs
+            # more than such a read (a caseload page: 10-40 ms more), on a box fifty sessions share.
+            db = connect(target, options=f"-c lock_timeout={BUSY_TIMEOUT_MS} {PG_SESSION}")
         else:
             db = connect(target)
     else:
@@ -454,6 +457,8 @@ def write_txn() -> Iterator[None]:
 
     if getattr(_reads_only, "stop", None) is not None:  # (its reads may be stopped at once: stop_given_up_reads)
         raise RuntimeError("A write inside a block of reads only (interruptible(reads_only=True)).")  # (a bug)
+    if in_read_snapshot():  # (its reads keep what they were filled from: store.visibility's kept ids)
+        raise RuntimeError("A write inside a read snapshot (read_snapshot).")  # (a bug)
     db = database.obj
     outer = not db.in_transaction()
     if outer:
@@ -635,16 +640,17 @@ _reading = threading.local()  # this thread is inside read_snapshot
 @contextmanager
 def read_snapshot() -> Iterator[bool]:
     """The block's reads in one read transaction, so they all see one snapshot of the database
-    (SQLite: ``BEGIN`` deferred; what it writes is TEMP tables only, which take no write lock).
-    Yields whether this block opened it: not on PostgreSQL (there the block runs as is), nor
-    inside a transaction already open (a write, or another snapshot)."""
+    (SQLite: ``BEGIN`` deferred; PostgreSQL: ``REPEATABLE READ``). What it writes is temporary
+    tables only (SQLite's take no write lock); :func:`write_txn` in it refuses. Yields whether
+    this block opened it: not inside a transaction already open (a write, or another snapshot)."""
     db = database.obj
-    if not isinstance(db, SqliteDatabase) or db.in_transaction():
+    if not isinstance(db, (SqliteDatabase, PostgresqlDatabase)) or db.in_transaction():
         yield False
         return
     _reading.active = True
     try:
-        with db.atomic():
+        # (PostgreSQL: REPEATABLE READ, so every read of the block sees the snapshot its first took)
+        with db.atomic() if isinstance(db, SqliteDatabase) else db.atomic("REPEATABLE READ"):
             yield True
     finally:
         _reading.active = False

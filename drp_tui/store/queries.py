@@ -177,11 +177,13 @@ def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[
     elif q.view == "awaiting":
         sel = sel.where(_awaiting(q.staff_id))
     elif q.view == "team":
-        # ``team_id + 0``: a test of each row the order's index walks (most disputes are a team's),
-        # never the team's every child and dispute read and sorted before the first row; the open
+        # ``team_id + 0`` (SQLite): a test of each row the order's index walks (most disputes are a
+        # team's), never the team's every child and dispute read and sorted before the first row
+        # (PostgreSQL plans by the column's figures, which ``+ 0`` would hide from it); the open
         # statuses as the partial index over open disputes has them (by due date, read from either
         # end: from the end, not every closed dispute first).
-        sel = sel.where((m.Child.team + 0).in_(list(q.team_ids)) & _status_among(OPEN_STATUSES))
+        team = m.Child.team + 0 if isinstance(m.database.obj, SqliteDatabase) else m.Child.team
+        sel = sel.where(team.in_(list(q.team_ids)) & _status_among(OPEN_STATUSES))
     elif q.view == "overdue":
         sel = sel.where(m.Dispute.next_due_at < q.now)
         if q.staff_id is not None:

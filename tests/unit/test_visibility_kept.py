@@ -1,30 +1,72 @@
-"""The caseload's reads keep the person's visible disputes on the connection (a TEMP table,
-SQLite) between keys; what another session commits, or this one writes, is in the very next
+"""The caseload's reads keep the person's visible disputes on the connection (a temporary
+table) between keys; what another session commits, or this one writes, is in the very next
 read (no stale visibility, no leak). "Another session" is a second connection: peewee keeps
-one per thread, so its writes run on a thread of their own."""
+one per thread, so its writes run on a thread of their own. Each test runs on SQLite and on
+PostgreSQL (a database of its own on the test server)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from peewee import SqliteDatabase
 
+from drp_tui.domain.calendar import WorkingCalendar
+from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.reading import CaseloadQuery
+from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services import disputes as ds
 from drp_tui.services import reads
 from drp_tui.services.connection import close_this_thread
 from drp_tui.services.errors import PermissionDenied
+from drp_tui.store import audit
 from drp_tui.store import models as m
 from drp_tui.store import visibility
-from drp_tui.store.db import write_txn
-from tests.factories import World
+from drp_tui.store.db import close_database, open_database, write_txn
+from tests.factories import World, make_world
+from tests.pg import scratch_database
 
 ALL = CaseloadQuery(view="all")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock, calendar: WorkingCalendar) -> Iterator[World]:
+    """The small world of ``tests.factories``, on SQLite (a file) or on PostgreSQL."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            target = str(tmp_path / "drp.db")
+        else:
+            target = stack.enter_context(scratch_database())
+        open_database(target)
+        stack.callback(close_database)
+        audit.create_key()
+        yield make_world(load_builtin("mosaic-iro"), calendar, clock)
+
+
+def sqlite_only(w: World) -> None:
+    if not isinstance(m.database.obj, SqliteDatabase):
+        pytest.skip("SQLite's own mechanism (PostgreSQL's is tested beside it)")
+
+
+@pytest.fixture
+def fills(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry for each time a kept table is filled (on either engine)."""
+    seen: list[int] = []
+    real = visibility._fill
+
+    def counted(*args: Any) -> None:
+        seen.append(1)
+        real(*args)
+
+    monkeypatch.setattr(visibility, "_fill", counted)
+    return seen
 
 
 @pytest.fixture
@@ -57,7 +99,7 @@ def shown(w: World, who: m.Staff, q: CaseloadQuery = ALL) -> list[int]:
 def kept_ids() -> set[int]:
     """What this connection's kept table holds now."""
     db = m.database.obj
-    return {i for (i,) in db.execute_sql(f"SELECT id FROM temp.{visibility.KEPT_TABLE}").fetchall()}
+    return {i for (i,) in db.execute_sql(f"SELECT id FROM {visibility.kept_table(db)}").fetchall()}
 
 
 def _in_txn(fn: Callable[[], object]) -> Callable[[], None]:
@@ -67,16 +109,15 @@ def _in_txn(fn: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def test_the_ids_are_kept_and_a_read_with_no_change_fills_nothing(world: World) -> None:
+def test_the_ids_are_kept_and_a_read_with_no_change_fills_nothing(world: World, fills: list[int]) -> None:
     w = world
     mine = _raise(w, w.chair, w.child)
     _raise(w, w.other_chair, w.other_child)
     assert shown(w, w.chair) == [mine]
     assert mine in kept_ids()  # the set the reads used, kept on this connection
-    conn = m.database.obj.connection()
-    before = conn.total_changes
+    assert len(fills) == 1  # (the page and the count: one snapshot each, the second found it kept)
     assert shown(w, w.chair) == [mine]
-    assert conn.total_changes == before  # nothing changed: not filled again
+    assert len(fills) == 1  # nothing changed: not filled again
 
 
 def test_a_dispute_sent_by_another_session_shows_on_the_next_read(world: World, other: Callable[..., Any]) -> None:
@@ -181,10 +222,11 @@ def test_a_snapshot_rolled_back_after_its_fill_leaves_no_stale_ids(world: World,
     assert shown(w, manager) == [did]
 
 
-def test_a_read_fills_its_ids_while_another_session_holds_the_write_lock(world: World, db_path: Path) -> None:
+def test_a_read_fills_its_ids_while_another_session_holds_the_write_lock(world: World) -> None:
     w = world
+    sqlite_only(w)
     did = _raise(w, w.chair, w.child)
-    writer = sqlite3.connect(db_path, timeout=0)
+    writer = sqlite3.connect(m.database.obj.database, timeout=0)
     try:
         writer.execute("BEGIN IMMEDIATE")
         writer.execute("UPDATE team SET name = name")
@@ -214,3 +256,82 @@ def test_a_dispute_found_by_two_parts_of_the_rule_is_shown_and_counted_once(worl
     assert " UNION " not in sql.replace(" UNION ALL ", " ")  # (no sort to drop repeats: the set and the kept key do)
     assert shown(w, w.chair) == [mine]  # once on the page, counted once
     assert reads.caseload_page(w.ctx(w.chair), CaseloadQuery(view="mine", staff_id=w.chair.id), 0, 50)[0].id == mine
+
+
+def test_a_write_in_a_snapshot_is_refused_and_nothing_is_written(world: World) -> None:
+    w = world
+    with pytest.raises(RuntimeError, match="read snapshot"), visibility.one_snapshot():
+        shown_ids = [d.id for d in m.Dispute.select(m.Dispute.id).where(visibility.visible_to(w.chair))]
+        with write_txn():
+            m.Team.update(name="Renamed").execute()
+    assert shown_ids == []
+    assert not m.Team.select().where(m.Team.name == "Renamed").exists()
+
+
+def test_a_snapshot_sees_one_moment_while_another_session_commits(world: World, other: Callable[..., Any]) -> None:
+    w = world
+    did = _raise(w, w.chair, w.child)
+    manager = w.responder(w.policy.stages[0].key)
+    with visibility.one_snapshot():
+        assert [d.id for d in m.Dispute.select(m.Dispute.id).where(visibility.visible_to(manager))] == []
+        other(ds.send, w.ctx(), did)  # committed while the snapshot is open
+        assert m.Dispute.get_by_id(did).status == "draft"  # not in this snapshot: read as of its first read
+    assert shown(w, manager) == [did]  # in the next one
+
+
+# --- PostgreSQL: the count of changes the kept table is checked against (migration 0023) ------
+
+def _pg_only(w: World) -> None:
+    if isinstance(m.database.obj, SqliteDatabase):
+        pytest.skip("PostgreSQL's own mechanism (SQLite's is tested beside it)")
+
+
+def _changes() -> int:
+    return int(m.database.obj.execute_sql('SELECT "n" FROM "drp_change"').fetchone()[0])
+
+
+def test_every_table_the_rule_reads_counts_its_changes(world: World) -> None:
+    w = world
+    _pg_only(w)
+    db = m.database.obj
+    sql, _ = visibility._visible_ids_sql(type(db).__name__, db.param, w.oversight.id, str(w.oversight.role),
+                                         w.oversight.team_id)
+    read = set(re.findall(r'(?:FROM|JOIN) "(\w+)"', sql)) | {m.Disposal._meta.table_name, m.Staff._meta.table_name}
+    counted = {t for (t,) in db.execute_sql(
+        "SELECT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid WHERE g.tgname = 'drp_changed'")}
+    truncated = {t for (t,) in db.execute_sql(
+        "SELECT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid WHERE g.tgname = 'drp_truncated'")}
+    assert {"dispute", "child", "stage_record", "stage_response", "notification", "team_role"} <= read
+    assert read <= counted and read <= truncated
+
+
+def test_a_commit_moves_the_count_once_a_read_or_a_rollback_never(world: World) -> None:
+    w = world
+    _pg_only(w)
+    before = _changes()
+    shown(w, w.chair)
+    assert _changes() == before  # reads (and the kept table's fill) move nothing
+    _raise(w, w.chair, w.child)  # one transaction, several rows of several tables
+    assert _changes() == before + 1
+    with pytest.raises(RuntimeError), write_txn():
+        m.Child.update(name="Renamed").execute()
+        raise RuntimeError("undone")
+    assert _changes() == before + 1
+    m.Team.update(kind=m.Team.kind).execute()  # a table the rule does not read
+    assert _changes() == before + 1
+
+
+def test_a_write_from_outside_the_desk_shows_on_the_next_read(world: World) -> None:
+    w = world
+    _pg_only(w)
+    import psycopg2
+
+    did = _raise(w, w.chair, w.child)
+    assert did not in shown(w, w.other_chair)  # (its kept table filled without it)
+    outside = psycopg2.connect(dbname=m.database.obj.database, **m.database.obj.connect_params)  # psql, say
+    try:
+        with outside, outside.cursor() as cur:
+            cur.execute("UPDATE child SET chair_id = %s WHERE id = %s", (w.other_chair.id, w.child.id))
+    finally:
+        outside.close()
+    assert did in shown(w, w.other_chair)

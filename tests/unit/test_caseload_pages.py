@@ -82,14 +82,29 @@ def test_pages_found_from_a_row_on_show_are_the_pages_read_by_offset(world: Worl
 def test_a_filter_finds_the_same_rows_whichever_way_the_query_is_led(world: World, sort: str) -> None:
     """A short text walks the order; a longer one reads the person's disputes first: the same rows."""
     ids = _raise(world, 11)
-    q = CaseloadQuery(view="all", viewer_id=world.chair.id, sort=sort)
-    every = caseload_page(q, 0, 50)
-    ref = every[3].reference
-    for text in (ref[-1], ref[-3:], ref, ref.lower()):
-        want = [r.id for r in every if text.lower() in (r.reference + r.child_name + r.case_number + r.category).lower()]
-        assert [r.id for r in caseload_page(replace(q, text=text), 0, 50)] == want
-        assert caseload_count(replace(q, text=text)) == len(want)
-    assert set(ids) == {r.id for r in every}
+    assert filters_read_as_judged(world, sort, ids) == 8
+
+
+def filters_read_as_judged(w: World, sort: str, ids: list[int]) -> int:
+    """Every view filtered by a text of the reference, the child's name or case number, short and long,
+    reads the rows judged one by one (and counts them); how many (view, text) pairs were read."""
+    read = 0
+    for view in ("all", "mine", "team"):
+        q = CaseloadQuery(view=view, viewer_id=w.chair.id, sort=sort, staff_id=w.chair.id,
+                          team_ids=(w.child.team_id,))
+        every = caseload_page(q, 0, 50)
+        if view == "all":
+            assert set(ids) == {r.id for r in every}
+        ref = every[3].reference
+        texts = (ref[-1], ref[-3:], ref, ref.lower()) if view == "all" else (
+            every[0].child_name[-4:].upper(), every[0].case_number[-3:])
+        for text in texts:
+            want = [r.id for r in every if text.lower() in (r.reference + r.child_name + r.case_number + r.category).lower()]
+            assert want, text
+            assert [r.id for r in caseload_page(replace(q, text=text), 0, 50)] == want, (view, text)
+            assert caseload_count(replace(q, text=text)) == len(want), (view, text)
+            read += 1
+    return read
 
 
 # --- every view, every sort, every kind of page ---------------------------------------------

@@ -93,3 +93,43 @@ def test_every_view_reads_as_judged_on_postgresql(pg: object) -> None:
 
     w = make_world(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FrozenClock(FROZEN_NOW))
     assert every_view_reads_as_judged(w, varied_caseload(w)) > 50
+
+
+@pytest.mark.parametrize("few", [0, 2000])
+def test_a_filter_reads_the_same_rows_looked_up_by_trigram_or_walked_on_postgresql(
+        pg: object, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text of three characters or more that few children and disputes match is looked up by the
+    trigram indexes (migration 0024); one that many match (here: ``FEW`` 0) walks the view's order,
+    as a shorter one does: the same rows, counted alike, in every view and sort."""
+    from drp_tui.store import queries
+    from tests.factories import make_world
+    from tests.unit.test_caseload_pages import _raise, filters_read_as_judged
+
+    monkeypatch.setattr(queries, "FEW", few)
+    assert m.database.obj.execute_sql(
+        "SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%%_trgm'").fetchone()[0] == 4
+    w = make_world(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FrozenClock(FROZEN_NOW))
+    ids = _raise(w, 11)
+    ref = m.Dispute.get_by_id(ids[3]).reference
+    q = CaseloadQuery(view="all", viewer_id=w.chair.id, text=ref)
+    looked_up = "= ANY(ARRAY" in queries._caseload_select(q).sql()[0]
+    assert looked_up == (few > 0)
+    assert queries._few_match(ref[-2:]) is False  # (two characters: never looked up)
+    for sort in ("due", "reference", "child", "stage"):
+        assert filters_read_as_judged(w, sort, ids) == 8
+
+
+def test_a_filter_without_the_trigram_indexes_reads_the_same_rows_on_postgresql(pg: object) -> None:
+    from drp_tui.store import queries
+    from tests.factories import make_world
+    from tests.unit.test_caseload_pages import _raise, filters_read_as_judged
+
+    for name in queries.TRIGRAM_INDEXES:  # (as where the extension may not be added)
+        m.database.obj.execute_sql(f'DROP INDEX "{name}"')
+    queries._trigrams.clear()
+    w = make_world(load_builtin("mosaic-iro"), WorkingCalendar("ENG"), FrozenClock(FROZEN_NOW))
+    ids = _raise(w, 11)
+    ref = m.Dispute.get_by_id(ids[3]).reference
+    assert queries._few_match(ref) is False
+    assert filters_read_as_judged(w, "due", ids) == 8
+    queries._trigrams.clear()

@@ -142,8 +142,9 @@ def child_siblings(ctx: Ctx, child_id: int) -> list[ChildView]:
 def team_ids(ctx: Ctx) -> tuple[int, ...]:
     """Teams of the children this person may see (the caseload's "team" view): the teams of the
     children screen's children, read as one DISTINCT query (not the whole children screen)."""
-    who = reader(ctx)
-    return queries.child_team_ids(viewer_id=who.id)
+    with visibility.one_snapshot():  # (the person's visible ids as the caseload's pages keep them)
+        who = reader(ctx)
+        return queries.child_team_ids(viewer_id=who.id)
 
 
 def team_view_ids(ctx: Ctx) -> tuple[int, ...]:

@@ -20,7 +20,7 @@ HEAD = ["0001_initial", "0002_accounts_audit_drafts", "0003_auth", "0004_audit",
         "0007_pinned", "0008_imports", "0009_responders", "0010_approvals", "0011_steps", "0012_stage_started",
         "0013_facts_meetings", "0014_perf", "0015_imported", "0016_closures", "0017_outbox", "0018_retention",
         "0019_caseload_orders", "0020_raised_status", "0021_work_indexes", "0022_view_indexes",
-        "0023_visibility_changes", "0024_text_search"]
+        "0023_visibility_changes", "0024_postgresql_plans"]
 
 
 def schema(path: Path) -> dict[str, dict[str, object]]:

@@ -111,8 +111,8 @@ def build(path: Path, n: int, seed: int = 1) -> None:
 def copy_to_postgres(path: Path, url: str) -> None:
     """Copy the SQLite database at ``path`` into the PostgreSQL database at ``url``: the schema by
     the real migrations, then every table's rows (foreign keys not checked while copying: the rows
-    are a consistent database already), each table's id sequence moved past its rows, then ANALYZE
-    (the planner's figures, as a database in use has them)."""
+    are a consistent database already), each table's id sequence moved past its rows, then VACUUM
+    and ANALYZE (the planner's figures and the visibility map, as a database in use has them)."""
     from psycopg2.extras import execute_values
 
     from drp_tui.store.models import ALL_MODELS, database
@@ -140,9 +140,12 @@ def copy_to_postgres(path: Path, url: str) -> None:
             cur.execute("SET session_replication_role = origin")
             cur.execute("UPDATE drp_change SET n = n + 1")  # (written with the triggers off: desks read afresh)
         conn.commit()
+        was, conn.autocommit = conn.autocommit, True  # (VACUUM runs outside a transaction)
         with conn.cursor() as cur:
-            cur.execute("ANALYZE")
-        conn.commit()
+            # the planner's figures, and the visibility map an index-only read needs: as autovacuum
+            # keeps a database in use (else it starts on the new rows while the figures are taken)
+            cur.execute("VACUUM (ANALYZE)")
+        conn.autocommit = was
         src.close()
     finally:
         close_database()

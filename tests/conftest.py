@@ -7,6 +7,7 @@ DRP_* variables are pointed at the test's tmp_path.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -82,3 +83,21 @@ def policy_key(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def world(db_path: Path, clock: FrozenClock, calendar: WorkingCalendar, policy_key: str) -> World:
     return make_world(load_builtin(policy_key), calendar, clock)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_world(request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock,
+                 calendar: WorkingCalendar) -> Iterator[World]:
+    """The small world of ``tests.factories`` on SQLite (a file) and, as a second test, on
+    PostgreSQL (a database of its own on the test server: skipped without one, a failure in CI)."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            target = str(tmp_path / "drp.db")
+        else:
+            from tests.pg import scratch_database
+
+            target = stack.enter_context(scratch_database())
+        open_database(target)
+        stack.callback(close_database)
+        audit.create_key()
+        yield make_world(load_builtin("mosaic-iro"), calendar, clock)

@@ -103,8 +103,9 @@ def sqlite_path(target: str) -> Path | None:
 
 def make_database(target: str) -> Database:
     if is_url(target):
-        from playhouse.db_url import connect  # (only for a URL: a plain file path needs none of it)
+        from playhouse.db_url import connect, register_database  # (only for a URL: a file path needs none of it)
 
+        register_database(_ServerDatabase, "postgres", "postgresql")
         if target.startswith("sqlite"):
             db = connect(target, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_MS / 1000)
         elif target.startswith(("postgres://", "postgresql://")) and "options=" not in target:
@@ -120,7 +121,17 @@ def make_database(target: str) -> Database:
     return db
 
 
-class _FileDatabase(SqliteDatabase):
+class _GivenUpNotBegun:
+    """A read in a reads-only :func:`interruptible` block that is given up is not begun."""
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        stop = getattr(_reads_only, "stop", None)
+        if stop is not None and stop():
+            raise ReadInterrupted("A read given up was not begun.")
+        return super().execute_sql(sql, params)
+
+
+class _FileDatabase(_GivenUpNotBegun, SqliteDatabase):
     """A SQLite file that a new connection never creates again: a worker's connection (each thread
     opens its own) made after the file opened at start was moved or deleted is refused with the
     "has gone" fault, where SQLite would make a new empty database at its name."""
@@ -130,11 +141,9 @@ class _FileDatabase(SqliteDatabase):
             check_file_still_there()
         return super()._connect()
 
-    def execute_sql(self, sql: str, params: Any = None) -> Any:
-        stop = getattr(_reads_only, "stop", None)  # (in a reads-only interruptible block given up: not begun)
-        if stop is not None and stop():
-            raise ReadInterrupted("A read given up was not begun.")
-        return super().execute_sql(sql, params)
+
+class _ServerDatabase(_GivenUpNotBegun, PostgresqlDatabase):
+    """PostgreSQL by URL (``postgres://``, ``postgresql://``)."""
 
 
 def check_permissions(path: Path, shared_group: str | None = None) -> None:
@@ -689,8 +698,14 @@ def interruptible(stop: Callable[[], bool], *, reads_only: bool = False) -> Iter
     not at the next question (a count shorter than ``INTERRUPT_STEPS`` is never asked), and a
     read it has not begun by then is not begun. (What it writes to its connection's TEMP tables,
     in a :func:`read_snapshot`, is rolled back with it.)
-    Elsewhere (PostgreSQL) the block runs as is."""
+    PostgreSQL: only ``reads_only`` blocks stop, and only by :func:`stop_given_up_reads` (a cancel
+    request for the connection's running statement), when the block runs outside a transaction
+    opened before it."""
     db = database.obj
+    if isinstance(db, PostgresqlDatabase) and reads_only and not db.in_transaction():
+        with _cancellable(db, stop):
+            yield
+        return
     if not isinstance(db, SqliteDatabase):
         yield
         return
@@ -726,16 +741,93 @@ def stop_given_up_reads() -> None:
     """Every reads-only :func:`interruptible` block whose ``stop()`` is now true (on any thread)
     stops its running read at once: SQLite's ``interrupt``, safe from another thread, where the
     progress handler would ask only after ``INTERRUPT_STEPS`` more steps and needs the interpreter
-    back to ask. (A block between two reads is not stopped here: its next question stops it.)"""
+    back to ask; PostgreSQL: a cancel request, sent from a thread of its own (it opens a connection
+    to the server: not on the caller's, the screen's, thread). (A block between two reads is not
+    stopped here: its next read is not begun.)"""
     with _stoppable_lock:
         for conn, stop in _stoppable.values():
             if stop():
                 conn.interrupt()
+        for block in _cancellable_blocks.values():  # (again at each call: one that arrived between two
+            # statements was dropped by the server)
+            if block.stop() and (block.canceller is None or not block.canceller.is_alive()):
+                block.canceller = threading.Thread(target=_send_cancel, args=(block.conn,), daemon=True,
+                                                   name="drp-cancel")
+                block.canceller.start()
+
+
+def _send_cancel(conn: Any) -> None:
+    try:
+        conn.cancel()
+    except Exception:  # noqa: BLE001 - a cancel not sent: the read runs to its end, as it would have
+        pass
+
+
+class _CancellableBlock:
+    def __init__(self, conn: Any, stop: Callable[[], bool]) -> None:
+        self.conn, self.stop = conn, stop
+        self.canceller: threading.Thread | None = None
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by a cancel request
+
+
+def _was_cancelled(exc: BaseException) -> bool:
+    return any(getattr(cause, "pgcode", None) == QUERY_CANCELED for cause in _causes(exc))
+
+
+@contextmanager
+def _cancellable(db: PostgresqlDatabase, stop: Callable[[], bool]) -> Iterator[None]:
+    """PostgreSQL's part of :func:`interruptible` (``reads_only``, outside a transaction).
+
+    A cancel request stops whatever statement the server is running for the connection when it
+    arrives, so one must never reach a statement after the block: the block is struck off first
+    (under the lock: no cancel is sent after that), then it waits for a cancel already sent, then
+    runs ``SELECT 1`` until one succeeds. A cancel that arrives while the connection is idle is
+    dropped by the server; one that arrives during that ``SELECT 1`` stops it, and is then spent."""
+    conn = db.connection()
+    block = _CancellableBlock(conn, stop)
+    outer_stop = getattr(_reads_only, "stop", None)
+    with _stoppable_lock:
+        outer = _cancellable_blocks.get(id(conn))
+        _cancellable_blocks[id(conn)] = block
+    _reads_only.stop = stop
+    try:
+        yield
+    except DatabaseError as exc:
+        if stop() and _was_cancelled(exc):
+            raise ReadInterrupted("A read given up was stopped.") from None
+        raise
+    finally:
+        with _stoppable_lock:
+            if outer is None:
+                _cancellable_blocks.pop(id(conn), None)
+            else:
+                _cancellable_blocks[id(conn)] = outer
+        _reads_only.stop = outer_stop
+        if block.canceller is not None:
+            block.canceller.join()
+            _spend_cancel(conn)
+
+
+def _spend_cancel(conn: Any) -> None:
+    """Run ``SELECT 1`` on ``conn`` until one is not stopped by a cancel request sent before."""
+    for _ in range(3):
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            return
+        except Exception as exc:  # noqa: BLE001 - only a cancel is spent here; anything else is raised
+            if getattr(exc, "pgcode", None) != QUERY_CANCELED:
+                raise
+            if conn.get_transaction_status() != 0:  # (psycopg2: 0 is idle, outside a transaction)
+                conn.rollback()
 
 
 _reads_only = threading.local()  # .stop: this thread's reads-only interruptible block's stop
 _stoppable_lock = threading.Lock()
 _stoppable: dict[int, tuple[Any, Callable[[], bool]]] = {}  # reads-only blocks running: id(conn) -> (conn, stop)
+_cancellable_blocks: dict[int, _CancellableBlock] = {}  # PostgreSQL's: id(conn) -> the block
 
 
 # Asked about every ~13 ms of a long query (200,000 steps of a warm count at 100,000 disputes).

@@ -4,9 +4,11 @@ reminders): they stop where they are; a write transaction still runs to its comm
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
+from peewee import SqliteDatabase
 
 from drp_tui.bootstrap import Setup
 from drp_tui.config import Config
@@ -135,3 +137,78 @@ def test_a_reads_only_block_refuses_a_write(world: World) -> None:
     with write_txn():  # after the block, writes as before
         m.Team.create(name="Written after", kind="social_care")
     assert m.Team.select().where(m.Team.name == "Written after").count() == 1
+
+
+# --- PostgreSQL: a cancel request, never reaching a statement after the block -----------------
+
+def _pg_only() -> None:
+    if isinstance(m.database.obj, SqliteDatabase):
+        pytest.skip("PostgreSQL's own mechanism (SQLite's is tested above)")
+
+
+def test_a_reads_only_block_given_up_on_another_thread_stops_at_once_on_either_engine(
+        either_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As above, on SQLite and PostgreSQL: a read that would run 30 s stops when given up; its
+    snapshot is not left open and its thread reads on."""
+    monkeypatch.setattr(store_db, "INTERRUPT_STEPS", 10**9)
+    long_read = (LONG, (10**10,)) if isinstance(m.database.obj, SqliteDatabase) else ("SELECT pg_sleep(30)", ())
+    given_up = threading.Event()
+    started = threading.Event()
+    outcome: list[object] = []
+
+    def count() -> None:
+        try:
+            with interruptible(given_up.is_set, reads_only=True), store_db.read_snapshot():
+                started.set()
+                outcome.append(m.database.obj.execute_sql(*long_read).fetchone()[0])
+        except ReadInterrupted:
+            outcome.append("given up")
+            outcome.append(m.database.obj.in_transaction())
+            outcome.append(m.database.obj.execute_sql("SELECT 1").fetchone()[0])
+        finally:
+            close_this_thread()
+
+    other = threading.Thread(target=count)
+    began = time.monotonic()
+    other.start()
+    started.wait()
+    given_up.set()
+    while other.is_alive():  # (a stop sent between two statements is lost: sent again)
+        store_db.stop_given_up_reads()
+        other.join(0.05)
+    assert outcome == ["given up", False, 1]
+    assert time.monotonic() - began < 20  # stopped, not run to its end
+
+
+def test_a_cancel_sent_as_the_block_ends_never_reaches_the_next_statement(either_world: World) -> None:
+    _pg_only()
+    stop = [False]
+    for _ in range(20):  # (the cancel's arrival against the block's end, many times over)
+        stop[0] = False
+        with interruptible(lambda: stop[0], reads_only=True):
+            assert m.database.obj.execute_sql("SELECT 1").fetchone()[0] == 1
+            stop[0] = True
+            store_db.stop_given_up_reads()  # sent from a thread of its own while this one goes on
+        assert m.database.obj.execute_sql("SELECT pg_sleep(0.01), 2").fetchone()[1] == 2
+
+
+def test_a_read_not_begun_in_a_block_given_up_is_not_begun_on_either_engine(either_world: World) -> None:
+    stop = [False]
+    with pytest.raises(ReadInterrupted), interruptible(lambda: stop[0], reads_only=True):
+        assert m.database.obj.execute_sql("SELECT 1").fetchone()[0] == 1
+        stop[0] = True
+        m.database.obj.execute_sql("SELECT 2")
+    assert m.database.obj.execute_sql("SELECT 3").fetchone()[0] == 3
+
+
+def test_a_desk_count_no_longer_wanted_is_given_up_on_either_engine(either_world: World) -> None:
+    w = either_world
+    target = str(m.database.obj.database)  # (the desk reads the database open: this name is not used)
+    setup = Setup(Config(db=target), target, w.policy, w.calendar)
+    desk = Desk(setup, w.policy, w.clock)
+    desk.sign_in_demo(w.chair.username)
+    q = CaseloadQuery(view="all", staff_id=w.chair.id, viewer_id=w.chair.id)
+    wanted = desk.caseload_count(q)
+    with pytest.raises(Abandoned):
+        desk.caseload_count(q, unwanted=lambda: True)
+    assert desk.caseload_count(q, unwanted=lambda: False) == wanted

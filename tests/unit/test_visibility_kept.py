@@ -9,45 +9,24 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from peewee import SqliteDatabase
 
-from drp_tui.domain.calendar import WorkingCalendar
-from drp_tui.domain.policy_loader import load_builtin
 from drp_tui.domain.reading import CaseloadQuery
-from drp_tui.domain.timeutil import FrozenClock
 from drp_tui.services import disputes as ds
 from drp_tui.services import reads
 from drp_tui.services.connection import close_this_thread
 from drp_tui.services.errors import PermissionDenied
-from drp_tui.store import audit
 from drp_tui.store import models as m
 from drp_tui.store import visibility
-from drp_tui.store.db import close_database, open_database, write_txn
-from tests.factories import World, make_world
-from tests.pg import scratch_database
+from drp_tui.store.db import write_txn
+from tests.factories import World
 
 ALL = CaseloadQuery(view="all")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock, calendar: WorkingCalendar) -> Iterator[World]:
-    """The small world of ``tests.factories``, on SQLite (a file) or on PostgreSQL."""
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            target = str(tmp_path / "drp.db")
-        else:
-            target = stack.enter_context(scratch_database())
-        open_database(target)
-        stack.callback(close_database)
-        audit.create_key()
-        yield make_world(load_builtin("mosaic-iro"), calendar, clock)
 
 
 def sqlite_only(w: World) -> None:
@@ -109,8 +88,8 @@ def _in_txn(fn: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
-def test_the_ids_are_kept_and_a_read_with_no_change_fills_nothing(world: World, fills: list[int]) -> None:
-    w = world
+def test_the_ids_are_kept_and_a_read_with_no_change_fills_nothing(either_world: World, fills: list[int]) -> None:
+    w = either_world
     mine = _raise(w, w.chair, w.child)
     _raise(w, w.other_chair, w.other_child)
     assert shown(w, w.chair) == [mine]
@@ -120,8 +99,8 @@ def test_the_ids_are_kept_and_a_read_with_no_change_fills_nothing(world: World, 
     assert len(fills) == 1  # nothing changed: not filled again
 
 
-def test_a_dispute_sent_by_another_session_shows_on_the_next_read(world: World, other: Callable[..., Any]) -> None:
-    w = world
+def test_a_dispute_sent_by_another_session_shows_on_the_next_read(either_world: World, other: Callable[..., Any]) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     manager = w.responder(w.policy.stages[0].key)
     assert shown(w, manager) == []
@@ -129,8 +108,8 @@ def test_a_dispute_sent_by_another_session_shows_on_the_next_read(world: World, 
     assert shown(w, manager) == [did]
 
 
-def test_a_dispute_copied_by_another_session_shows_on_the_next_read(world: World, other: Callable[..., Any]) -> None:
-    w = world
+def test_a_dispute_copied_by_another_session_shows_on_the_next_read(either_world: World, other: Callable[..., Any]) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     ds.send(w.ctx(), did)
     copied = w.admin  # (any account: made a responder, not yet involved)
@@ -141,8 +120,8 @@ def test_a_dispute_copied_by_another_session_shows_on_the_next_read(world: World
 
 
 def test_a_level_given_and_taken_by_another_session_shows_and_hides_on_the_next_read(
-        world: World, other: Callable[..., Any]) -> None:
-    w = world
+        either_world: World, other: Callable[..., Any]) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     held = {r.level for r in m.TeamRole.select().where(m.TeamRole.team == w.chair.team_id)}
     level = next(lv.key for lv in w.policy.levels if lv.key not in held)  # (one a team holds once)
@@ -157,8 +136,8 @@ def test_a_level_given_and_taken_by_another_session_shows_and_hides_on_the_next_
 
 
 def test_a_child_given_to_another_chair_by_another_session_shows_on_the_next_read(
-        world: World, other: Callable[..., Any]) -> None:
-    w = world
+        either_world: World, other: Callable[..., Any]) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     assert did not in shown(w, w.other_chair)
     assert w.child is not None
@@ -168,8 +147,8 @@ def test_a_child_given_to_another_chair_by_another_session_shows_on_the_next_rea
 
 
 def test_a_disposal_or_a_disabled_account_by_another_session_holds_on_the_next_read(
-        world: World, other: Callable[..., Any]) -> None:
-    w = world
+        either_world: World, other: Callable[..., Any]) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     assert shown(w, w.chair) == [did]
     other(_in_txn(lambda: m.Disposal.create(dispute=did, reason="Retention period ended", closed_on=date(2020, 1, 1),
@@ -181,8 +160,8 @@ def test_a_disposal_or_a_disabled_account_by_another_session_holds_on_the_next_r
         reads.caseload_page(w.ctx(w.chair), ALL, 0, 50)
 
 
-def test_this_sessions_own_write_shows_on_the_next_read(world: World) -> None:
-    w = world
+def test_this_sessions_own_write_shows_on_the_next_read(either_world: World) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     manager = w.responder(w.policy.stages[0].key)
     assert shown(w, manager) == []
@@ -190,8 +169,8 @@ def test_this_sessions_own_write_shows_on_the_next_read(world: World) -> None:
     assert shown(w, manager) == [did]
 
 
-def test_another_person_on_the_same_connection_sees_only_their_own(world: World) -> None:
-    w = world
+def test_another_person_on_the_same_connection_sees_only_their_own(either_world: World) -> None:
+    w = either_world
     mine = _raise(w, w.chair, w.child)
     theirs = _raise(w, w.other_chair, w.other_child)
     assert shown(w, w.chair) == [mine]
@@ -199,8 +178,8 @@ def test_another_person_on_the_same_connection_sees_only_their_own(world: World)
     assert shown(w, w.chair) == [mine]
 
 
-def test_a_second_person_in_one_snapshot_is_read_by_the_rule_itself(world: World) -> None:
-    w = world
+def test_a_second_person_in_one_snapshot_is_read_by_the_rule_itself(either_world: World) -> None:
+    w = either_world
     mine = _raise(w, w.chair, w.child)
     theirs = _raise(w, w.other_chair, w.other_child)
     with visibility.one_snapshot():
@@ -209,8 +188,8 @@ def test_a_second_person_in_one_snapshot_is_read_by_the_rule_itself(world: World
         assert [d.id for d in first] == [mine] and [d.id for d in second] == [theirs]
 
 
-def test_a_snapshot_rolled_back_after_its_fill_leaves_no_stale_ids(world: World, other: Callable[..., Any]) -> None:
-    w = world
+def test_a_snapshot_rolled_back_after_its_fill_leaves_no_stale_ids(either_world: World, other: Callable[..., Any]) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     manager = w.responder(w.policy.stages[0].key)
     assert shown(w, manager) == []
@@ -222,8 +201,8 @@ def test_a_snapshot_rolled_back_after_its_fill_leaves_no_stale_ids(world: World,
     assert shown(w, manager) == [did]
 
 
-def test_a_read_fills_its_ids_while_another_session_holds_the_write_lock(world: World) -> None:
-    w = world
+def test_a_read_fills_its_ids_while_another_session_holds_the_write_lock(either_world: World) -> None:
+    w = either_world
     sqlite_only(w)
     did = _raise(w, w.chair, w.child)
     writer = sqlite3.connect(m.database.obj.database, timeout=0)
@@ -237,8 +216,8 @@ def test_a_read_fills_its_ids_while_another_session_holds_the_write_lock(world: 
         writer.close()
 
 
-def test_outside_a_snapshot_the_rule_is_the_query_itself(world: World) -> None:
-    w = world
+def test_outside_a_snapshot_the_rule_is_the_query_itself(either_world: World) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     sql, _ = m.Dispute.select(m.Dispute.id).where(visibility.visible_to(w.chair)).sql()
     assert visibility.KEPT_TABLE not in sql and "UNION" in sql
@@ -247,8 +226,8 @@ def test_outside_a_snapshot_the_rule_is_the_query_itself(world: World) -> None:
         assert visibility.KEPT_TABLE in q.sql()[0] and [d.id for d in q] == [did]
 
 
-def test_a_dispute_found_by_two_parts_of_the_rule_is_shown_and_counted_once(world: World) -> None:
-    w = world
+def test_a_dispute_found_by_two_parts_of_the_rule_is_shown_and_counted_once(either_world: World) -> None:
+    w = either_world
     assert w.child.chair_id == w.chair.id  # raised by the chair, of a child they chair: two parts find it
     mine = _raise(w, w.chair, w.child)
     db = m.database.obj
@@ -258,8 +237,8 @@ def test_a_dispute_found_by_two_parts_of_the_rule_is_shown_and_counted_once(worl
     assert reads.caseload_page(w.ctx(w.chair), CaseloadQuery(view="mine", staff_id=w.chair.id), 0, 50)[0].id == mine
 
 
-def test_a_write_in_a_snapshot_is_refused_and_nothing_is_written(world: World) -> None:
-    w = world
+def test_a_write_in_a_snapshot_is_refused_and_nothing_is_written(either_world: World) -> None:
+    w = either_world
     with pytest.raises(RuntimeError, match="read snapshot"), visibility.one_snapshot():
         shown_ids = [d.id for d in m.Dispute.select(m.Dispute.id).where(visibility.visible_to(w.chair))]
         with write_txn():
@@ -268,8 +247,8 @@ def test_a_write_in_a_snapshot_is_refused_and_nothing_is_written(world: World) -
     assert not m.Team.select().where(m.Team.name == "Renamed").exists()
 
 
-def test_a_snapshot_sees_one_moment_while_another_session_commits(world: World, other: Callable[..., Any]) -> None:
-    w = world
+def test_a_snapshot_sees_one_moment_while_another_session_commits(either_world: World, other: Callable[..., Any]) -> None:
+    w = either_world
     did = _raise(w, w.chair, w.child)
     manager = w.responder(w.policy.stages[0].key)
     with visibility.one_snapshot():
@@ -290,8 +269,8 @@ def _changes() -> int:
     return int(m.database.obj.execute_sql('SELECT "n" FROM "drp_change"').fetchone()[0])
 
 
-def test_every_table_the_rule_reads_counts_its_changes(world: World) -> None:
-    w = world
+def test_every_table_the_rule_reads_counts_its_changes(either_world: World) -> None:
+    w = either_world
     _pg_only(w)
     db = m.database.obj
     sql, _ = visibility._visible_ids_sql(type(db).__name__, db.param, w.oversight.id, str(w.oversight.role),
@@ -305,8 +284,8 @@ def test_every_table_the_rule_reads_counts_its_changes(world: World) -> None:
     assert read <= counted and read <= truncated
 
 
-def test_a_commit_moves_the_count_once_a_read_or_a_rollback_never(world: World) -> None:
-    w = world
+def test_a_commit_moves_the_count_once_a_read_or_a_rollback_never(either_world: World) -> None:
+    w = either_world
     _pg_only(w)
     before = _changes()
     shown(w, w.chair)
@@ -321,8 +300,8 @@ def test_a_commit_moves_the_count_once_a_read_or_a_rollback_never(world: World) 
     assert _changes() == before + 1
 
 
-def test_a_write_from_outside_the_desk_shows_on_the_next_read(world: World) -> None:
-    w = world
+def test_a_write_from_outside_the_desk_shows_on_the_next_read(either_world: World) -> None:
+    w = either_world
     _pg_only(w)
     import psycopg2
 

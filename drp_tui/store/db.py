@@ -769,6 +769,7 @@ class _CancellableBlock:
         self.canceller: threading.Thread | None = None
 
 
+CANCEL_WAIT = 5.0  # seconds a block's end waits for a cancel request still being sent
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by a cancel request
 
 
@@ -806,8 +807,11 @@ def _cancellable(db: PostgresqlDatabase, stop: Callable[[], bool]) -> Iterator[N
                 _cancellable_blocks[id(conn)] = outer
         _reads_only.stop = outer_stop
         if block.canceller is not None:
-            block.canceller.join()
-            _spend_cancel(conn)
+            block.canceller.join(CANCEL_WAIT)
+            if block.canceller.is_alive():  # (the server is slow to take it: its connection is let go,
+                db.close()  # so the cancel, whenever it lands, finds no statement of this thread's)
+            else:
+                _spend_cancel(conn)
 
 
 def _spend_cancel(conn: Any) -> None:

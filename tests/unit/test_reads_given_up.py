@@ -212,3 +212,29 @@ def test_a_desk_count_no_longer_wanted_is_given_up_on_either_engine(either_world
     with pytest.raises(Abandoned):
         desk.caseload_count(q, unwanted=lambda: True)
     assert desk.caseload_count(q, unwanted=lambda: False) == wanted
+
+
+def test_a_cancel_the_server_is_slow_to_take_lets_the_connection_go(either_world: World,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the cancel request is still being sent when the block ends, its connection is closed (the
+    cancel, whenever it lands, finds no statement of the thread's) and the next read opens another."""
+    _pg_only()
+    held = threading.Event()
+    real = store_db._send_cancel
+
+    def slow(conn: object) -> None:
+        held.wait(10)
+        real(conn)
+
+    monkeypatch.setattr(store_db, "_send_cancel", slow)
+    monkeypatch.setattr(store_db, "CANCEL_WAIT", 0.05)
+    stop = [False]
+    before = m.database.obj.connection()
+    with interruptible(lambda: stop[0], reads_only=True):
+        assert m.database.obj.execute_sql("SELECT 1").fetchone()[0] == 1
+        stop[0] = True
+        store_db.stop_given_up_reads()
+    assert m.database.obj.is_closed()
+    held.set()
+    assert m.database.obj.execute_sql("SELECT pg_sleep(0.05), 2").fetchone()[1] == 2
+    assert m.database.obj.connection() is not before

@@ -811,21 +811,27 @@ def _cancellable(db: PostgresqlDatabase, stop: Callable[[], bool]) -> Iterator[N
             if block.canceller.is_alive():  # (the server is slow to take it: its connection is let go,
                 db.close()  # so the cancel, whenever it lands, finds no statement of this thread's)
             else:
-                _spend_cancel(conn)
+                _spend_cancel(db, conn)
 
 
-def _spend_cancel(conn: Any) -> None:
-    """Run ``SELECT 1`` on ``conn`` until one is not stopped by a cancel request sent before."""
+def _spend_cancel(db: PostgresqlDatabase, conn: Any) -> None:
+    """Run ``SELECT 1`` on ``conn`` until one is not stopped by a cancel request sent before; if
+    the connection fails otherwise (or is cancelled every time), it is let go instead (this runs
+    as the block ends: what ended it, if anything, is the error that goes on)."""
     for _ in range(3):
         try:
             with conn.cursor() as cur:
                 cur.execute("SELECT 1")
             return
-        except Exception as exc:  # noqa: BLE001 - only a cancel is spent here; anything else is raised
+        except Exception as exc:  # noqa: BLE001 - see above
             if getattr(exc, "pgcode", None) != QUERY_CANCELED:
-                raise
+                break
             if conn.get_transaction_status() != 0:  # (psycopg2: 0 is idle, outside a transaction)
                 conn.rollback()
+    try:
+        db.close()
+    except Exception:  # noqa: BLE001 - closing is best effort: the next read opens another
+        pass
 
 
 _reads_only = threading.local()  # .stop: this thread's reads-only interruptible block's stop

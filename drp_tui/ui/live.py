@@ -207,7 +207,7 @@ class LiveMixin(_Base):
         is collected after every 5 young ones, not 20: it holds what the keys' pages keep for a
         while (drawn lines, rows), up to 5,000 objects a batch, and at 20 batches one collection of
         it took 40-73 ms on the screen's thread, the slowest key of a run (a sort: 85-110 ms); at
-        5, 16-28 ms (every key's p95 36-45 ms, none over 50, in three runs of 200 keys). The full
+        5, 16-33 ms (in four runs of 200 keys each kind's p95 was 33-47 ms). The full
         collection keeps its pace (every 2,000 young ones: 5 x 400, as 20 x 100 was). Only with
         ``settle_heap`` (``drp``'s desk), as a test process keeps Python's pace."""
         if self._settle_heap:

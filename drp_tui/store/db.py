@@ -809,7 +809,7 @@ def _cancellable(db: PostgresqlDatabase, stop: Callable[[], bool]) -> Iterator[N
         if block.canceller is not None:
             block.canceller.join(CANCEL_WAIT)
             if block.canceller.is_alive():  # (the server is slow to take it: its connection is let go,
-                db.close()  # so the cancel, whenever it lands, finds no statement of this thread's)
+                _let_go(db, conn)  # so the cancel, whenever it lands, finds no statement of this thread's)
             else:
                 _spend_cancel(db, conn)
 
@@ -828,10 +828,17 @@ def _spend_cancel(db: PostgresqlDatabase, conn: Any) -> None:
                 break
             if conn.get_transaction_status() != 0:  # (psycopg2: 0 is idle, outside a transaction)
                 conn.rollback()
-    try:
-        db.close()
-    except Exception:  # noqa: BLE001 - closing is best effort: the next read opens another
-        pass
+    _let_go(db, conn)
+
+
+def _let_go(db: PostgresqlDatabase, conn: Any) -> None:
+    """Close ``conn`` itself (a pool never hands it to another thread), then this thread's hold on
+    it: its next read opens another connection."""
+    for close in (conn.close, db.close):
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
 
 
 _reads_only = threading.local()  # .stop: this thread's reads-only interruptible block's stop

@@ -168,19 +168,19 @@ def _kept_ids(db: object, who: m.Staff, sql: str, params: tuple[object, ...]) ->
 def _fill(db: SqliteDatabase | PostgresqlDatabase, sql: str, params: tuple[object, ...]) -> None:
     """Fill this connection's kept table with the ids ``sql`` selects (made on first use); on
     PostgreSQL also give the planner its size (``ANALYZE``: autovacuum never reads a temporary table)."""
+    table = kept_table(db)
     if isinstance(db, SqliteDatabase):
         db.execute_sql(f"CREATE TEMP TABLE IF NOT EXISTS {KEPT_TABLE} (id INTEGER PRIMARY KEY)")
-        db.execute_sql(f"DELETE FROM temp.{KEPT_TABLE}")
-        db.execute_sql(f"INSERT OR IGNORE INTO temp.{KEPT_TABLE} {sql}", list(params))
+        db.execute_sql(f"DELETE FROM {table}")
+        db.execute_sql(f"INSERT OR IGNORE INTO {table} {sql}", list(params))
         return
-    made = db.execute_sql("SELECT to_regclass(%s) IS NOT NULL", [f"pg_temp.{KEPT_TABLE}"]).fetchone()[0]
-    if made:
-        db.execute_sql(f"TRUNCATE pg_temp.{KEPT_TABLE}")
+    if db.execute_sql("SELECT to_regclass(%s) IS NOT NULL", [table]).fetchone()[0]:
+        db.execute_sql(f"TRUNCATE {table}")
     else:
         db.execute_sql(f"CREATE TEMP TABLE {KEPT_TABLE} (id INTEGER PRIMARY KEY)")
     # (each id once, in order: its index is then written from end to end, not searched for each)
-    db.execute_sql(f"INSERT INTO pg_temp.{KEPT_TABLE} SELECT DISTINCT id FROM ({sql}) AS v ORDER BY 1", list(params))
-    db.execute_sql(f"ANALYZE pg_temp.{KEPT_TABLE}")
+    db.execute_sql(f"INSERT INTO {table} SELECT DISTINCT id FROM ({sql}) AS v ORDER BY 1", list(params))
+    db.execute_sql(f"ANALYZE {table}")
 
 
 @lru_cache(maxsize=256)

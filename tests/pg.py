@@ -39,3 +39,14 @@ def scratch_database() -> Iterator[str]:
     finally:
         admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def only_on(engine: str, why: str) -> None:
+    """Skip the rest of a two-engine test (``either_world``) unless the open database is ``engine``
+    ("sqlite" or "postgresql"): ``why`` says which mechanism the other engine has instead."""
+    from peewee import SqliteDatabase
+
+    from drp_tui.store import models as m
+
+    if isinstance(m.database.obj, SqliteDatabase) != (engine == "sqlite"):
+        pytest.skip(why)

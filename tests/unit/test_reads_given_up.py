@@ -20,6 +20,7 @@ from drp_tui.store import models as m
 from drp_tui.store.db import ReadInterrupted, interruptible, write_txn
 from drp_tui.ui.desk import Desk
 from tests.factories import World
+from tests.pg import only_on
 
 LONG = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) "
         "SELECT count(*) FROM c")
@@ -97,12 +98,10 @@ def test_a_reads_only_block_refuses_a_write(world: World) -> None:
     assert m.Team.select().where(m.Team.name == "Written after").count() == 1
 
 
+PG_CANCEL = "PostgreSQL's cancel request (SQLite's interrupt acts at once: nothing is left to spend)"
+
+
 # --- PostgreSQL: a cancel request, never reaching a statement after the block -----------------
-
-def _pg_only() -> None:
-    if isinstance(m.database.obj, SqliteDatabase):
-        pytest.skip("PostgreSQL's cancel request (SQLite's interrupt acts at once: nothing is left to spend)")
-
 
 def driver_in_transaction() -> bool:
     """Is this thread's connection inside a transaction, as its driver sees it (not only peewee)?"""
@@ -149,7 +148,7 @@ def test_a_reads_only_block_given_up_on_another_thread_stops_at_once_on_either_e
 
 
 def test_a_cancel_sent_as_the_block_ends_never_reaches_the_next_statement(either_world: World) -> None:
-    _pg_only()
+    only_on("postgresql", PG_CANCEL)
     stop = [False]
     for _ in range(20):  # (the cancel's arrival against the block's end, many times over)
         stop[0] = False
@@ -183,7 +182,7 @@ def test_a_cancel_the_server_is_slow_to_take_lets_the_connection_go(either_world
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """If the cancel request is still being sent when the block ends, its connection is closed (the
     cancel, whenever it lands, finds no statement of the thread's) and the next read opens another."""
-    _pg_only()
+    only_on("postgresql", PG_CANCEL)
     held = threading.Event()
     real = store_db._send_cancel
 

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from peewee import SqliteDatabase
 
 from drp_tui.domain.reading import CaseloadQuery
 from drp_tui.services import disputes as ds
@@ -25,13 +24,10 @@ from drp_tui.store import models as m
 from drp_tui.store import visibility
 from drp_tui.store.db import write_txn
 from tests.factories import World
+from tests.pg import only_on
 
 ALL = CaseloadQuery(view="all")
-
-
-def sqlite_only(w: World) -> None:
-    if not isinstance(m.database.obj, SqliteDatabase):
-        pytest.skip("SQLite's own mechanism (PostgreSQL's is tested beside it)")
+PG_OWN = "PostgreSQL's own mechanism (SQLite's is tested beside it)"
 
 
 @pytest.fixture
@@ -203,7 +199,7 @@ def test_a_snapshot_rolled_back_after_its_fill_leaves_no_stale_ids(either_world:
 
 def test_a_read_fills_its_ids_while_another_session_holds_the_write_lock(either_world: World) -> None:
     w = either_world
-    sqlite_only(w)
+    only_on("sqlite", "SQLite's own mechanism (PostgreSQL's is tested beside it)")
     did = _raise(w, w.chair, w.child)
     writer = sqlite3.connect(m.database.obj.database, timeout=0)
     try:
@@ -260,18 +256,13 @@ def test_a_snapshot_sees_one_moment_while_another_session_commits(either_world: 
 
 # --- PostgreSQL: the count of changes the kept table is checked against (migration 0023) ------
 
-def _pg_only(w: World) -> None:
-    if isinstance(m.database.obj, SqliteDatabase):
-        pytest.skip("PostgreSQL's own mechanism (SQLite's is tested beside it)")
-
-
 def _changes() -> int:
     return int(m.database.obj.execute_sql('SELECT "n" FROM "drp_change"').fetchone()[0])
 
 
 def test_every_table_the_rule_reads_counts_its_changes(either_world: World) -> None:
     w = either_world
-    _pg_only(w)
+    only_on("postgresql", PG_OWN)
     db = m.database.obj
     sql, _ = visibility._visible_ids_sql(type(db).__name__, db.param, w.oversight.id, str(w.oversight.role),
                                          w.oversight.team_id)
@@ -286,7 +277,7 @@ def test_every_table_the_rule_reads_counts_its_changes(either_world: World) -> N
 
 def test_a_commit_moves_the_count_once_a_read_or_a_rollback_never(either_world: World) -> None:
     w = either_world
-    _pg_only(w)
+    only_on("postgresql", PG_OWN)
     before = _changes()
     shown(w, w.chair)
     assert _changes() == before  # reads (and the kept table's fill) move nothing
@@ -302,7 +293,7 @@ def test_a_commit_moves_the_count_once_a_read_or_a_rollback_never(either_world: 
 
 def test_a_write_from_outside_the_desk_shows_on_the_next_read(either_world: World) -> None:
     w = either_world
-    _pg_only(w)
+    only_on("postgresql", PG_OWN)
     import psycopg2
 
     did = _raise(w, w.chair, w.child)

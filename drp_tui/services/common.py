@@ -136,11 +136,14 @@ def valid_id(value: object) -> int | None:
     return None
 
 
+NOT_ACTIVE = "Your account is not active; ask an administrator."
+
+
 def actor(ctx: Ctx) -> m.Staff:
     aid = valid_id(ctx.actor_id)
     s = m.Staff.get_or_none(m.Staff.id == aid) if aid is not None else None
     if s is None or not s.active:
-        raise PermissionDenied("Your account is not active; ask an administrator.")
+        raise PermissionDenied(NOT_ACTIVE)
     return s
 
 

@@ -156,6 +156,25 @@ def test_a_disposal_or_a_disabled_account_by_another_session_holds_on_the_next_r
         reads.caseload_page(w.ctx(w.chair), ALL, 0, 50)
 
 
+def test_a_page_reads_the_person_once(either_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account's row, read to refuse a disabled one, is the row the visibility rule then uses
+    (one snapshot): one read of ``staff`` a page, not one for each (a round trip on PostgreSQL)."""
+    w = either_world
+    did = _raise(w, w.chair, w.child)
+    db = m.database.obj
+    statements: list[str] = []
+    real = db.execute_sql
+
+    def logged(sql: str, params: Any = None) -> Any:
+        statements.append(sql)
+        return real(sql, params)
+
+    monkeypatch.setattr(db, "execute_sql", logged)
+    assert [r.id for r in reads.caseload_page(w.ctx(w.chair), ALL, 0, 50)] == [did]
+    person = [s for s in statements if re.match(r'SELECT "t1"\."id", "t1"\."username", .* FROM "staff" AS "t1" WHERE', s)]
+    assert len(person) == 1
+
+
 def test_this_sessions_own_write_shows_on_the_next_read(either_world: World) -> None:
     w = either_world
     did = _raise(w, w.chair, w.child)

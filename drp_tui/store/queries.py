@@ -206,7 +206,9 @@ def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[
         # views no index of the person's own leads: Mine, Awaiting, Overdue and Resolved start
         # from the person's own raised or awaited disputes, fewer than all they may see.)
         lead = q.view in ("all", "team") and (count or len(q.text) >= LEAD_TEXT)
-        sel = sel.where(visible_to(viewer(q.viewer_id), lead=lead))
+        # (Mine, and Overdue and Resolved with a person: only disputes that person raised or awaits)
+        own_of = q.staff_id if q.view in ("mine", "overdue", "resolved") else None
+        sel = sel.where(visible_to(viewer(q.viewer_id), lead=lead, own_of=own_of))
     if q.text and looked_up:
         # (PostgreSQL, few matches: the matching children and disputes looked up by their trigram
         # indexes, each an index term of one OR, read before the view's other conditions)

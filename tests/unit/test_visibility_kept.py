@@ -10,6 +10,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -154,6 +155,35 @@ def test_a_disposal_or_a_disabled_account_by_another_session_holds_on_the_next_r
     other(_in_txn(lambda: m.Staff.update(active=False).where(m.Staff.id == w.chair.id).execute()))
     with pytest.raises(PermissionDenied):
         reads.caseload_page(w.ctx(w.chair), ALL, 0, 50)
+
+
+MINE = CaseloadQuery(view="mine")
+
+
+def test_a_persons_own_view_hides_a_disposed_dispute_of_theirs(either_world: World, other: Callable[..., Any]) -> None:
+    """Mine (and Overdue and Resolved with a person) keep only what that person raised or awaits,
+    which the rule lets them see: read without the set of all they may see, but a disposal still
+    hides the dispute from its own raiser."""
+    w = either_world
+    did = _raise(w, w.chair, w.child)
+    mine = replace(MINE, staff_id=w.chair.id)
+    assert [r.id for r in reads.caseload_page(w.ctx(w.chair), mine, 0, 50)] == [did]
+    other(_in_txn(lambda: m.Disposal.create(dispute=did, reason="Retention period ended", closed_on=date(2020, 1, 1),
+                                            due_on=date(2026, 1, 1),
+                                            disposed_at=w.clock.now(), disposed_by=w.admin)))
+    assert reads.caseload_page(w.ctx(w.chair), mine, 0, 50) == []
+    assert reads.caseload_count(w.ctx(w.chair), mine) == 0
+
+
+def test_only_the_persons_own_disputes_skip_the_set(either_world: World) -> None:
+    """``own_of`` someone else (or no one): the whole rule, as without it."""
+    w = either_world
+    chair = visibility.viewer(w.chair.id)
+    whole = m.Dispute.select(m.Dispute.id).where(visibility.visible_to(chair)).sql()
+    for someone_else in (w.other_chair.id, None):
+        assert m.Dispute.select(m.Dispute.id).where(visibility.visible_to(chair, own_of=someone_else)).sql() == whole
+    own = m.Dispute.select(m.Dispute.id).where(visibility.visible_to(chair, own_of=w.chair.id)).sql()
+    assert own != whole and "disposal" in own[0]
 
 
 def test_a_page_reads_the_person_once(either_world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from peewee import JOIN, SQL, Expression, Field, NodeList, SqliteDatabase, Tuple, Value, fn
+from peewee import JOIN, SQL, Case, Expression, Field, NodeList, SqliteDatabase, Tuple, Value, fn
 
 from drp_tui.domain.model import DisputeRow, Role, StaffView, Status
 from drp_tui.domain.reading import CaseloadQuery as CaseloadQuery  # (its home is the domain)
@@ -215,9 +215,17 @@ def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[
         kids = m.Child.select(m.Child.id).where(matches(m.Child.name, q.text) | matches(m.Child.case_number, q.text))
         sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Dispute.category, q.text)
                         | _in_rows(m.Dispute.child, kids))
-    elif q.text:
+    elif q.text and isinstance(m.database.obj, SqliteDatabase):
         sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
                         | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))
+    elif q.text:
+        # PostgreSQL: the same test written as one CASE, the dispute's own columns first. An OR
+        # across the dispute and its child is a join clause the planner estimates again for each
+        # join it weighs (3-4.5 ms of planning for every filter keystroke, the read itself 2 ms);
+        # the CASE is estimated once, and the rows it keeps are the same.
+        own = matches(m.Dispute.reference, q.text) | matches(m.Dispute.category, q.text)
+        child = matches(m.Child.name, q.text) | matches(m.Child.case_number, q.text)
+        sel = sel.where(Case(None, [(own, SQL("true"))], child))
     return sel
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from drp_tui.services import disputes as ds
 from drp_tui.store import models as m
-from drp_tui.store import visibility
+from drp_tui.store import queries, visibility
 from drp_tui.store.queries import CaseloadQuery, caseload_count, caseload_page
 from tests.factories import World
 
@@ -43,6 +43,21 @@ def test_a_page_read_from_the_end_is_the_page_read_from_the_start(world: World, 
             want = forward[offset:offset + size]
             assert [r.id for r in caseload_page(q, offset, size)] == want
             assert [r.id for r in caseload_page(q, offset, size, total=total)] == want  # backwards past half
+
+
+def test_a_pages_columns_are_written_once_for_each_number_of_rows(world: World) -> None:
+    """The columns query's text is kept by the number of ids (not written for every page), and
+    each page still reads its own rows, converted as peewee converts them."""
+    ids = _raise(world, 6)
+    q = CaseloadQuery(view="all", viewer_id=world.chair.id, sort="reference")
+    first = caseload_page(q, 0, 3)
+    written = queries._columns_sql.cache_info().misses
+    second = caseload_page(q, 3, 3)
+    assert queries._columns_sql.cache_info().misses == written  # (three ids again: the same text)
+    assert {r.id for r in first} | {r.id for r in second} == set(ids)
+    assert not {r.id for r in first} & {r.id for r in second}
+    row = m.Dispute.get_by_id(second[0].id)
+    assert (second[0].reference, second[0].next_due_at, second[0].paused) == (row.reference, row.next_due_at, row.paused)
 
 
 def test_a_manager_copied_for_information_sees_the_dispute(world: World) -> None:

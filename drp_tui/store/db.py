@@ -354,6 +354,7 @@ def schema_status(db: Database) -> list[tuple[str, bool]]:
 
 def close_database() -> None:
     close_listener()
+    close_canceller()
     _opened.clear()
     obj = database.obj
     if obj is not None and not obj.is_closed():
@@ -741,8 +742,8 @@ def stop_given_up_reads() -> None:
     """Every reads-only :func:`interruptible` block whose ``stop()`` is now true (on any thread)
     stops its running read at once: SQLite's ``interrupt``, safe from another thread, where the
     progress handler would ask only after ``INTERRUPT_STEPS`` more steps and needs the interpreter
-    back to ask; PostgreSQL: a cancel request, sent from a thread of its own (it opens a connection
-    to the server: not on the caller's, the screen's, thread). (A block between two reads is not
+    back to ask; PostgreSQL: ``pg_cancel_backend``, sent from a thread of its own on a connection
+    kept for it (:func:`_send_cancel`: not on the caller's, the screen's, thread). (A block between two reads is not
     stopped here: its next read is not begun.)"""
     with _stoppable_lock:
         for conn, stop in _stoppable.values():
@@ -751,21 +752,56 @@ def stop_given_up_reads() -> None:
         for block in _cancellable_blocks.values():  # (again at each call: one that arrived between two
             # statements was dropped by the server)
             if block.stop() and (block.canceller is None or not block.canceller.is_alive()):
-                block.canceller = threading.Thread(target=_send_cancel, args=(block.conn,), daemon=True,
+                block.canceller = threading.Thread(target=_send_cancel, args=(block.db, block), daemon=True,
                                                    name="drp-cancel")
                 block.canceller.start()
 
 
-def _send_cancel(conn: Any) -> None:
+def _send_cancel(db: PostgresqlDatabase, block: _CancellableBlock) -> None:
+    """Stop the statement ``block``'s connection is running: ``pg_cancel_backend`` on a connection
+    the process keeps for this (opened when first needed). psycopg2's own ``cancel()`` holds the
+    interpreter's lock while it connects to the server and sends the request (5-10 ms here): the
+    whole desk stood still for that long, the screen's thread and the next key's read with it, at
+    each key that gave up a count. A query lets the lock go while it waits. Where that query cannot
+    be run (a connection refused, a role without the right), the request is sent as before."""
     try:
-        conn.cancel()
+        with _canceller_lock:
+            own = _canceller.get(id(db))
+            if own is None or own.closed:
+                own = _canceller[id(db)] = db._connect()  # (a raw connection, as peewee opens its own)
+                own.autocommit = True
+            with own.cursor() as cur:
+                cur.execute(CANCEL_SQL, (block.pid,))
+                if cur.fetchone()[0]:
+                    return
+    except Exception:  # noqa: BLE001 - not sent this way: closed, and the request is sent itself
+        close_canceller()
+    try:
+        block.conn.cancel()
     except Exception:  # noqa: BLE001 - a cancel not sent: the read runs to its end, as it would have
         pass
 
 
+def close_canceller() -> None:
+    """Close the connection kept for sending cancels, if one was opened (closing the database)."""
+    with _canceller_lock:
+        for own in _canceller.values():
+            try:
+                own.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        _canceller.clear()
+
+
+CANCEL_SQL = "SELECT pg_cancel_backend(%s)"  # (true: the backend was signalled, as a cancel request does)
+_canceller_lock = threading.Lock()
+_canceller: dict[int, Any] = {}  # id(database) -> the raw connection its cancels are sent on
+
+
 class _CancellableBlock:
-    def __init__(self, conn: Any, stop: Callable[[], bool]) -> None:
-        self.conn, self.stop = conn, stop
+    def __init__(self, db: PostgresqlDatabase, conn: Any, stop: Callable[[], bool]) -> None:
+        self.db, self.conn, self.stop = db, conn, stop
+        self.pid = conn.get_backend_pid()  # (read here, on the block's own thread, before its reads)
         self.canceller: threading.Thread | None = None
 
 
@@ -787,7 +823,7 @@ def _cancellable(db: PostgresqlDatabase, stop: Callable[[], bool]) -> Iterator[N
     runs ``SELECT 1`` until one succeeds. A cancel that arrives while the connection is idle is
     dropped by the server; one that arrives during that ``SELECT 1`` stops it, and is then spent."""
     conn = db.connection()
-    block = _CancellableBlock(conn, stop)
+    block = _CancellableBlock(db, conn, stop)
     outer_stop = getattr(_reads_only, "stop", None)
     with _stoppable_lock:
         outer = _cancellable_blocks.get(id(conn))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from peewee import SqliteDatabase
@@ -111,13 +112,10 @@ def driver_in_transaction() -> bool:
     return bool(conn.get_transaction_status() != 0)  # (psycopg2: 0 is idle)
 
 
-def test_a_reads_only_block_given_up_on_another_thread_stops_at_once_on_either_engine(
-        either_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The caseload's count is stopped by the key that gives it up (stop_given_up_reads, from the UI
-    thread), not at its next progress check: here there is none (a count shorter than
-    INTERRUPT_STEPS, the usual one, is never asked). On SQLite and PostgreSQL: a read that would
-    run 30 s stops; its snapshot is not left open and its thread reads on."""
-    monkeypatch.setattr(store_db, "INTERRUPT_STEPS", 10**9)
+def give_up_a_long_read() -> tuple[list[object], float]:
+    """A read that would run 30 s, in a reads-only block on another thread, given up as the next
+    key gives a count up (stop_given_up_reads, again until the thread ends: a stop sent between two
+    statements is lost). What the thread saw, and how long it ran."""
     long_read = (LONG, (10**10,)) if isinstance(m.database.obj, SqliteDatabase) else ("SELECT pg_sleep(30)", ())
     given_up = threading.Event()
     started = threading.Event()
@@ -140,11 +138,48 @@ def test_a_reads_only_block_given_up_on_another_thread_stops_at_once_on_either_e
     other.start()
     started.wait()
     given_up.set()
-    while other.is_alive():  # (a stop sent between two statements is lost: sent again)
+    while other.is_alive():
         store_db.stop_given_up_reads()
         other.join(0.05)
+    return outcome, time.monotonic() - began
+
+
+def test_a_reads_only_block_given_up_on_another_thread_stops_at_once_on_either_engine(
+        either_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caseload's count is stopped by the key that gives it up (stop_given_up_reads, from the UI
+    thread), not at its next progress check: here there is none (a count shorter than
+    INTERRUPT_STEPS, the usual one, is never asked). On SQLite and PostgreSQL: a read that would
+    run 30 s stops; its snapshot is not left open and its thread reads on."""
+    monkeypatch.setattr(store_db, "INTERRUPT_STEPS", 10**9)
+    outcome, took = give_up_a_long_read()
     assert outcome == ["given up", False, 1]
-    assert time.monotonic() - began < 20  # stopped, not run to its end
+    assert took < 20  # stopped, not run to its end
+
+
+def test_cancels_are_sent_on_one_connection_kept_for_them(either_world: World) -> None:
+    """PostgreSQL: ``pg_cancel_backend`` on a connection the process keeps (a query lets the
+    interpreter's lock go while it waits; psycopg2's cancel() holds it while it connects), the
+    same one each time, closed with the database."""
+    only_on("postgresql", PG_CANCEL)
+    db = m.database.obj
+    assert give_up_a_long_read()[0] == ["given up", False, 1]
+    kept = store_db._canceller[id(db)]
+    assert give_up_a_long_read()[0] == ["given up", False, 1]
+    assert store_db._canceller[id(db)] is kept and not kept.closed
+    store_db.close_canceller()
+    assert kept.closed and not store_db._canceller
+
+
+def test_a_cancel_that_cannot_be_sent_on_the_kept_connection_is_sent_as_a_request(
+        either_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ``pg_cancel_backend`` cannot be run (here: a query that fails), the kept connection is
+    closed and psycopg2's own cancel request stops the read instead."""
+    only_on("postgresql", PG_CANCEL)
+    monkeypatch.setattr(store_db, "CANCEL_SQL", "SELECT no_such_function(%s)")
+    outcome, took = give_up_a_long_read()
+    assert outcome == ["given up", False, 1]
+    assert took < 20
+    assert not store_db._canceller
 
 
 def test_a_cancel_sent_as_the_block_ends_never_reaches_the_next_statement(either_world: World) -> None:
@@ -186,9 +221,9 @@ def test_a_cancel_the_server_is_slow_to_take_lets_the_connection_go(either_world
     held = threading.Event()
     real = store_db._send_cancel
 
-    def slow(conn: object) -> None:
+    def slow(db: Any, block: Any) -> None:
         held.wait(10)
-        real(conn)
+        real(db, block)
 
     monkeypatch.setattr(store_db, "_send_cancel", slow)
     monkeypatch.setattr(store_db, "CANCEL_WAIT", 0.05)

@@ -783,16 +783,23 @@ def _send_cancel(db: PostgresqlDatabase, block: _CancellableBlock) -> None:
 
 
 def close_canceller() -> None:
-    """Close the connection kept for sending cancels, if one was opened (closing the database)."""
-    with _canceller_lock:
+    """Close the connection kept for sending cancels, if one was opened (closing the database).
+    A cancel still connecting (a server that does not answer) is not waited for past
+    ``CLOSE_WAIT``: its thread ends with the process, and a desk that quits does not hang on it."""
+    if not _canceller_lock.acquire(timeout=CLOSE_WAIT):
+        return
+    try:
         for own in _canceller.values():
             try:
                 own.close()
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         _canceller.clear()
+    finally:
+        _canceller_lock.release()
 
 
+CLOSE_WAIT = 1.0  # seconds closing the database waits for a cancel still being sent
 CANCEL_SQL = "SELECT pg_cancel_backend(%s)"  # (true: the backend was signalled, as a cancel request does)
 _canceller_lock = threading.Lock()
 _canceller: dict[int, Any] = {}  # id(database) -> the raw connection its cancels are sent on

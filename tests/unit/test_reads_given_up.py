@@ -170,6 +170,17 @@ def test_cancels_are_sent_on_one_connection_kept_for_them(either_world: World) -
     assert kept.closed and not store_db._canceller
 
 
+def test_closing_does_not_wait_for_a_cancel_still_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cancel stuck connecting to a server that does not answer holds the kept connection's lock:
+    closing the database gives up on it after CLOSE_WAIT (a desk that quits does not hang)."""
+    monkeypatch.setattr(store_db, "CLOSE_WAIT", 0.01)
+    with store_db._canceller_lock:
+        closer = threading.Thread(target=store_db.close_canceller)
+        closer.start()
+        closer.join(5)
+        assert not closer.is_alive()
+
+
 def test_a_cancel_that_cannot_be_sent_on_the_kept_connection_is_sent_as_a_request(
         either_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where ``pg_cancel_backend`` cannot be run (here: a query that fails), the kept connection is

@@ -743,8 +743,8 @@ def stop_given_up_reads() -> None:
     stops its running read at once: SQLite's ``interrupt``, safe from another thread, where the
     progress handler would ask only after ``INTERRUPT_STEPS`` more steps and needs the interpreter
     back to ask; PostgreSQL: ``pg_cancel_backend``, sent from a thread of its own on a connection
-    kept for it (:func:`_send_cancel`: not on the caller's, the screen's, thread). (A block between two reads is not
-    stopped here: its next read is not begun.)"""
+    kept for it (:func:`_send_cancel`: not on the caller's, the screen's, thread). (A block
+    between two reads is not stopped here: its next read is not begun.)"""
     with _stoppable_lock:
         for conn, stop in _stoppable.values():
             if stop():

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from peewee import JOIN, SQL, Case, Expression, Field, NodeList, SqliteDatabase, Tuple, Value, fn

@@ -752,18 +752,23 @@ def stop_given_up_reads() -> None:
         for block in _cancellable_blocks.values():  # (again at each call: one that arrived between two
             # statements was dropped by the server)
             if block.stop() and (block.canceller is None or not block.canceller.is_alive()):
-                block.canceller = threading.Thread(target=_send_cancel, args=(block.db, block), daemon=True,
+                block.canceller = threading.Thread(target=_send_cancel, args=(block,), daemon=True,
                                                    name="drp-cancel")
                 block.canceller.start()
 
 
-def _send_cancel(db: PostgresqlDatabase, block: _CancellableBlock) -> None:
+def _send_cancel(block: _CancellableBlock) -> None:
     """Stop the statement ``block``'s connection is running: ``pg_cancel_backend`` on a connection
     the process keeps for this (opened when first needed). psycopg2's own ``cancel()`` holds the
     interpreter's lock while it connects to the server and sends the request (5-10 ms here): the
     whole desk stood still for that long, the screen's thread and the next key's read with it, at
     each key that gave up a count. A query lets the lock go while it waits. Where that query cannot
-    be run (a connection refused, a role without the right), the request is sent as before."""
+    be run (a connection refused, a role without the right), the request is sent as before.
+
+    The backend is named by its process id and its start time, both read as the block began: a
+    cancel sent late (after its block let its connection go) finds no such session and stops
+    nothing, never another session's statement that took the same process id."""
+    db = block.db
     try:
         with _canceller_lock:
             own = _canceller.get(id(db))
@@ -771,8 +776,9 @@ def _send_cancel(db: PostgresqlDatabase, block: _CancellableBlock) -> None:
                 own = _canceller[id(db)] = db._connect()  # (a raw connection, as peewee opens its own)
                 own.autocommit = True
             with own.cursor() as cur:
-                cur.execute(CANCEL_SQL, (block.pid,))
-                if cur.fetchone()[0]:
+                cur.execute(CANCEL_SQL, (block.pid, block.started))
+                sent = cur.fetchone()
+                if sent is None or sent[0]:  # (no such session any more: nothing of the block's to stop)
                     return
     except Exception:  # noqa: BLE001 - not sent this way: closed, and the request is sent itself
         close_canceller()
@@ -800,7 +806,9 @@ def close_canceller() -> None:
 
 
 CLOSE_WAIT = 1.0  # seconds closing the database waits for a cancel still being sent
-CANCEL_SQL = "SELECT pg_cancel_backend(%s)"  # (true: the backend was signalled, as a cancel request does)
+# (true: the backend was signalled, as a cancel request does; no row: that session has ended)
+CANCEL_SQL = "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"
+_SESSION = "SELECT pg_backend_pid(), backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
 _canceller_lock = threading.Lock()
 _canceller: dict[int, Any] = {}  # id(database) -> the raw connection its cancels are sent on
 
@@ -808,8 +816,23 @@ _canceller: dict[int, Any] = {}  # id(database) -> the raw connection its cancel
 class _CancellableBlock:
     def __init__(self, db: PostgresqlDatabase, conn: Any, stop: Callable[[], bool]) -> None:
         self.db, self.conn, self.stop = db, conn, stop
-        self.pid = conn.get_backend_pid()  # (read here, on the block's own thread, before its reads)
+        self.pid, self.started = _session_of(conn)  # (read here, on the block's own thread, before its reads)
         self.canceller: threading.Thread | None = None
+
+
+def _session_of(conn: Any) -> tuple[int, Any]:
+    """The server session of ``conn``: its process id and start time (read once per connection
+    of this thread; a connection made again has another)."""
+    known = getattr(_sessions, "known", None)
+    if known is None or known[0] is not conn or known[1] != conn.get_backend_pid():
+        with conn.cursor() as cur:
+            cur.execute(_SESSION)
+            pid, started = cur.fetchone()
+        known = _sessions.known = (conn, pid, started)
+    return known[1], known[2]
+
+
+_sessions = threading.local()  # .known: (this thread's connection, its process id, its start time)
 
 
 CANCEL_WAIT = 5.0  # seconds a block's end waits for a cancel request still being sent

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -170,6 +172,37 @@ def test_cancels_are_sent_on_one_connection_kept_for_them(either_world: World) -
     assert kept.closed and not store_db._canceller
 
 
+def test_a_cancel_sent_late_never_stops_another_session_that_took_the_same_process_id(
+        either_world: World) -> None:
+    """A cancel names its session by process id and start time: one sent after its block let the
+    connection go finds no such session, and stops nothing (here: a session with that process id
+    but another start time, running a statement, runs it to its end)."""
+    only_on("postgresql", PG_CANCEL)
+    db = m.database.obj
+    other = db._connect()
+    pid = other.get_backend_pid()
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            with other.cursor() as cur:
+                cur.execute("SELECT pg_sleep(0.5), 7")
+                outcome.append(cur.fetchone()[1])
+        except Exception as exc:  # noqa: BLE001 - what stopped it is the finding
+            outcome.append(type(exc).__name__)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    while not db.execute_sql("SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND state = 'active'",
+                             (pid,)).fetchone()[0]:
+        pass  # (until the statement runs: a cancel then would stop it)
+    ended = SimpleNamespace(db=db, conn=None, pid=pid, started=datetime(2000, 1, 1, tzinfo=UTC))
+    store_db._send_cancel(ended)  # type: ignore[arg-type]
+    runner.join(10)
+    other.close()
+    assert outcome == [7]
+
+
 def test_closing_does_not_wait_for_a_cancel_still_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
     """A cancel stuck connecting to a server that does not answer holds the kept connection's lock:
     closing the database gives up on it after CLOSE_WAIT (a desk that quits does not hang)."""
@@ -186,7 +219,7 @@ def test_a_cancel_that_cannot_be_sent_on_the_kept_connection_is_sent_as_a_reques
     """Where ``pg_cancel_backend`` cannot be run (here: a query that fails), the kept connection is
     closed and psycopg2's own cancel request stops the read instead."""
     only_on("postgresql", PG_CANCEL)
-    monkeypatch.setattr(store_db, "CANCEL_SQL", "SELECT no_such_function(%s)")
+    monkeypatch.setattr(store_db, "CANCEL_SQL", "SELECT no_such_function(%s, %s)")
     outcome, took = give_up_a_long_read()
     assert outcome == ["given up", False, 1]
     assert took < 20
@@ -232,9 +265,9 @@ def test_a_cancel_the_server_is_slow_to_take_lets_the_connection_go(either_world
     held = threading.Event()
     real = store_db._send_cancel
 
-    def slow(db: Any, block: Any) -> None:
+    def slow(block: Any) -> None:
         held.wait(10)
-        real(db, block)
+        real(block)
 
     monkeypatch.setattr(store_db, "_send_cancel", slow)
     monkeypatch.setattr(store_db, "CANCEL_WAIT", 0.05)

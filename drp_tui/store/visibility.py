@@ -80,20 +80,19 @@ def visible_to(who: m.Staff | None, *, lead: bool = False, own_of: int | None = 
         return m.Dispute.id < 0  # nothing
     assert who is not None
     db = m.database.obj
-    if own_of is not None and own_of == who.id:
-        # (a dispute whose content was disposed of is visible to nobody, its raiser included)
-        ids = m.Dispute.id if lead or not isinstance(db, SqliteDatabase) else m.Dispute.id + 0
-        return ids.not_in(m.Disposal.select(m.Disposal.dispute))
-    sql, params = _visible_ids_sql(type(db).__name__, db.param, who.id, str(who.role), who.team_id)
     # ``id + 0`` (SQLite): a test of each row the query's own order or view finds, never a list SQLite
     # loops over as an index key (crossed with another index, that loop multiplies the two lists).
     # (PostgreSQL plans by the columns' figures, which ``+ 0`` would hide from it.)
-    # A dispute whose content was disposed of (retention) is visible to nobody.
     plain = lead or not isinstance(db, SqliteDatabase)
     ids = m.Dispute.id if plain else m.Dispute.id + 0
+    # A dispute whose content was disposed of (retention) is visible to nobody, its raiser included.
+    not_disposed = ids.not_in(m.Disposal.select(m.Disposal.dispute))
+    if own_of is not None and own_of == who.id:
+        return not_disposed
+    sql, params = _visible_ids_sql(type(db).__name__, db.param, who.id, str(who.role), who.team_id)
     kept = _kept_ids(db, who, sql, params)
     allowed = ids.in_(kept) if kept is not None else ids.in_(EnclosedNodeList([SQL(sql, list(params))]))
-    return allowed & (m.Dispute.id if plain else m.Dispute.id + 0).not_in(m.Disposal.select(m.Disposal.dispute))
+    return allowed & not_disposed
 
 
 # --- one snapshot: the person's visible ids kept on the connection -------------------------

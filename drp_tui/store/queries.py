@@ -221,23 +221,21 @@ def _caseload_select(q: CaseloadQuery, *, count: bool = False):  # type: ignore[
         # (Mine, and Overdue and Resolved with a person: only disputes that person raised or awaits)
         own_of = q.staff_id if q.view in ("mine", "overdue", "resolved") else None
         sel = sel.where(visible_to(viewer(q.viewer_id), lead=lead, own_of=own_of))
-    if q.text and looked_up:
-        # (PostgreSQL, few matches: the matching children and disputes looked up by their trigram
-        # indexes, each an index term of one OR, read before the view's other conditions)
-        kids = m.Child.select(m.Child.id).where(matches(m.Child.name, q.text) | matches(m.Child.case_number, q.text))
-        sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Dispute.category, q.text)
-                        | _in_rows(m.Dispute.child, kids))
-    elif q.text and isinstance(m.database.obj, SqliteDatabase):
-        sel = sel.where(matches(m.Dispute.reference, q.text) | matches(m.Child.name, q.text)
-                        | matches(m.Child.case_number, q.text) | matches(m.Dispute.category, q.text))
-    elif q.text:
-        # PostgreSQL: the same test written as one CASE, the dispute's own columns first. An OR
-        # across the dispute and its child is a join clause the planner estimates again for each
-        # join it weighs (3-4.5 ms of planning for every filter keystroke, the read itself 2 ms);
-        # the CASE is estimated once, and the rows it keeps are the same.
+    if q.text:
         own = matches(m.Dispute.reference, q.text) | matches(m.Dispute.category, q.text)
         child = matches(m.Child.name, q.text) | matches(m.Child.case_number, q.text)
-        sel = sel.where(Case(None, [(own, SQL("true"))], child))
+        if looked_up:
+            # (PostgreSQL, few matches: the matching children and disputes looked up by their trigram
+            # indexes, each an index term of one OR, read before the view's other conditions)
+            sel = sel.where(own | _in_rows(m.Dispute.child, m.Child.select(m.Child.id).where(child)))
+        elif isinstance(m.database.obj, SqliteDatabase):
+            sel = sel.where(own | child)
+        else:
+            # PostgreSQL: the same test written as one CASE, the dispute's own columns first. An OR
+            # across the dispute and its child is a join clause the planner estimates again for each
+            # join it weighs (3-4.5 ms of planning for every filter keystroke, the read itself 2 ms);
+            # the CASE is estimated once, and the rows it keeps are the same.
+            sel = sel.where(Case(None, [(own, SQL("true"))], child))
     return sel
 
 
